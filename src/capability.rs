@@ -1,0 +1,245 @@
+//! The capability vocabulary of DESIGN.md: names, their hierarchy, and the
+//! finding that records where a package reaches one.
+//!
+//! Everything downstream (rules, scan results, reports, policies) speaks in
+//! these types, so a capability is never a bare string past the edges that
+//! parse it.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// A capability or sub-capability, e.g. `fs` or `fs.read`.
+///
+/// Ordering follows the name, which keeps every `capabilities` list in the
+/// reports sorted the same way users read it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Capability {
+    Build,
+    Env,
+    EnvRead,
+    EnvWrite,
+    Ffi,
+    Fs,
+    FsRead,
+    FsWrite,
+    Net,
+    NetConnect,
+    NetListen,
+    ProcMacro,
+    Process,
+    ProcessSpawn,
+    Unanalyzed,
+    Unsafe,
+}
+
+impl Capability {
+    /// Every capability, in name order.
+    pub const ALL: [Capability; 16] = [
+        Capability::Build,
+        Capability::Env,
+        Capability::EnvRead,
+        Capability::EnvWrite,
+        Capability::Ffi,
+        Capability::Fs,
+        Capability::FsRead,
+        Capability::FsWrite,
+        Capability::Net,
+        Capability::NetConnect,
+        Capability::NetListen,
+        Capability::ProcMacro,
+        Capability::Process,
+        Capability::ProcessSpawn,
+        Capability::Unanalyzed,
+        Capability::Unsafe,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Capability::Build => "build",
+            Capability::Env => "env",
+            Capability::EnvRead => "env.read",
+            Capability::EnvWrite => "env.write",
+            Capability::Ffi => "ffi",
+            Capability::Fs => "fs",
+            Capability::FsRead => "fs.read",
+            Capability::FsWrite => "fs.write",
+            Capability::Net => "net",
+            Capability::NetConnect => "net.connect",
+            Capability::NetListen => "net.listen",
+            Capability::Process => "process",
+            Capability::ProcessSpawn => "process.spawn",
+            Capability::ProcMacro => "proc-macro",
+            Capability::Unanalyzed => "unanalyzed",
+            Capability::Unsafe => "unsafe",
+        }
+    }
+
+    /// The top-level capability this one belongs to (itself when it has no
+    /// parent).
+    pub fn family(self) -> Capability {
+        match self {
+            Capability::EnvRead | Capability::EnvWrite => Capability::Env,
+            Capability::FsRead | Capability::FsWrite => Capability::Fs,
+            Capability::NetConnect | Capability::NetListen => Capability::Net,
+            Capability::ProcessSpawn => Capability::Process,
+            other => other,
+        }
+    }
+
+    /// Whether granting `self` grants `other`: a capability grants itself
+    /// and all its sub-capabilities, never its siblings or its parent.
+    pub fn covers(self, other: Capability) -> bool {
+        self == other || (self == self.family() && other.family() == self)
+    }
+}
+
+impl fmt::Display for Capability {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A capability name that is not in DESIGN.md's table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownCapability(pub String);
+
+impl fmt::Display for UnknownCapability {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "unknown capability `{}`", self.0)
+    }
+}
+
+impl std::error::Error for UnknownCapability {}
+
+impl FromStr for Capability {
+    type Err = UnknownCapability;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Capability::ALL
+            .into_iter()
+            .find(|c| c.name() == s)
+            .ok_or_else(|| UnknownCapability(s.to_owned()))
+    }
+}
+
+/// Where in a package's source a finding was made. `file` is relative to the
+/// package root; all three are absent for findings about the package as a
+/// whole (its source is missing).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Location {
+    pub file: Option<String>,
+    pub line: Option<u32>,
+    pub column: Option<u32>,
+}
+
+impl Location {
+    pub fn at(file: impl Into<String>, line: u32, column: u32) -> Self {
+        Location {
+            file: Some(file.into()),
+            line: Some(line),
+            column: Some(column),
+        }
+    }
+
+    pub fn file(file: impl Into<String>) -> Self {
+        Location {
+            file: Some(file.into()),
+            line: None,
+            column: None,
+        }
+    }
+
+    pub fn package() -> Self {
+        Location {
+            file: None,
+            line: None,
+            column: None,
+        }
+    }
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (&self.file, self.line, self.column) {
+            (Some(file), Some(line), Some(col)) => write!(f, "{file}:{line}:{col}"),
+            (Some(file), Some(line), None) => write!(f, "{file}:{line}"),
+            (Some(file), _, _) => f.write_str(file),
+            (None, _, _) => f.write_str("(package)"),
+        }
+    }
+}
+
+/// One piece of evidence that a package reaches a capability: the place, what
+/// the code named there (the resolved path, or a description for structural
+/// findings such as an `unsafe` block), and the rule that matched.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Finding {
+    pub capability: Capability,
+    pub location: Location,
+    pub evidence: String,
+    pub rule: String,
+    /// The dependency items a reach went through; empty for direct use.
+    pub via: Vec<String>,
+}
+
+/// The findings of one body of code (a package's targets, or its build
+/// script), with the capability set they add up to.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CapabilityReport {
+    pub findings: Vec<Finding>,
+}
+
+impl CapabilityReport {
+    /// The sorted, unique capabilities of the findings.
+    pub fn capabilities(&self) -> Vec<Capability> {
+        let mut caps: Vec<Capability> = self.findings.iter().map(|f| f.capability).collect();
+        caps.sort();
+        caps.dedup();
+        caps
+    }
+
+    /// Sorts findings by place and drops exact duplicates (the same rule
+    /// matching twice at one spot, e.g. through a macro's re-parse).
+    pub fn normalize(&mut self) {
+        self.findings.sort_by(|a, b| {
+            (&a.location, a.capability, &a.rule, &a.evidence).cmp(&(
+                &b.location,
+                b.capability,
+                &b.rule,
+                &b.evidence,
+            ))
+        });
+        self.findings.dedup();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for cap in Capability::ALL {
+            assert_eq!(cap.name().parse::<Capability>().unwrap(), cap);
+        }
+        assert!("nett".parse::<Capability>().is_err());
+    }
+
+    #[test]
+    fn all_is_sorted_by_name() {
+        let names: Vec<_> = Capability::ALL.iter().map(|c| c.name()).collect();
+        let mut sorted = names.clone();
+        sorted.sort();
+        assert_eq!(names, sorted);
+    }
+
+    #[test]
+    fn family_grants_children_only() {
+        assert!(Capability::Fs.covers(Capability::FsRead));
+        assert!(Capability::Fs.covers(Capability::FsWrite));
+        assert!(!Capability::FsRead.covers(Capability::FsWrite));
+        assert!(!Capability::FsRead.covers(Capability::Fs));
+        assert!(!Capability::Net.covers(Capability::FsRead));
+        assert!(Capability::Unsafe.covers(Capability::Unsafe));
+    }
+}

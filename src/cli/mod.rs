@@ -1,0 +1,191 @@
+//! The command line: clap types stop here. Each subcommand is a module
+//! owning its arguments and one `run` function; this module holds the
+//! options every command shares and maps errors to messages.
+
+mod scan;
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::resolve::BuildSelection;
+
+/// Least privilege for every dependency: what each crate in the build can
+/// do (file system, network, processes, environment, unsafe, foreign code,
+/// build scripts, proc macros), found without building anything.
+#[derive(Debug, Parser)]
+#[command(
+    name = "cargo-capgate",
+    bin_name = "cargo capgate",
+    version,
+    max_term_width = 100
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Every package of the build and its capabilities, with evidence (the
+    /// default command).
+    Scan(scan::ScanArgs),
+}
+
+/// Options shared by every command.
+#[derive(Debug, Args)]
+pub struct CommonArgs {
+    /// Path to Cargo.toml of the project to analyse.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub manifest_path: Option<PathBuf>,
+
+    /// Output format.
+    #[arg(long, global = true, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+
+    /// Do not access the network (passed to `cargo metadata`).
+    #[arg(long, global = true)]
+    pub offline: bool,
+
+    /// Require Cargo.lock to be up to date (passed to `cargo metadata`).
+    #[arg(long, global = true)]
+    pub locked: bool,
+
+    /// Features to enable, comma or space separated (`pkg/feature` for one
+    /// workspace member).
+    #[arg(long, short = 'F', global = true, value_name = "FEATURES")]
+    pub features: Vec<String>,
+
+    /// Enable every feature of the workspace members.
+    #[arg(long, global = true)]
+    pub all_features: bool,
+
+    /// Do not enable the default features of the workspace members.
+    #[arg(long, global = true)]
+    pub no_default_features: bool,
+
+    /// Resolve for this target triple instead of the host.
+    #[arg(long, global = true, value_name = "TRIPLE")]
+    pub target: Option<String>,
+
+    /// Include dev-dependencies of the workspace members.
+    #[arg(long, global = true)]
+    pub dev: bool,
+
+    /// Extra rule files (same format as `rules/*.toml`).
+    #[arg(long = "rules", global = true, value_name = "FILE")]
+    pub rule_files: Vec<PathBuf>,
+
+    /// Show evidence for every capability.
+    #[arg(long, short, global = true, conflicts_with = "quiet")]
+    pub verbose: bool,
+
+    /// Print nothing on stderr but errors.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+
+    /// When to use colour.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+impl CommonArgs {
+    pub fn selection(&self) -> BuildSelection {
+        BuildSelection {
+            manifest_path: self.manifest_path.clone(),
+            features: self.features.clone(),
+            all_features: self.all_features,
+            no_default_features: self.no_default_features,
+            target: self.target.clone(),
+            dev: self.dev,
+            offline: self.offline,
+            locked: self.locked,
+        }
+    }
+
+    /// Whether stdout gets colour.
+    pub fn stdout_color(&self) -> bool {
+        match self.color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal()
+            }
+        }
+    }
+
+    /// Whether to print notes (timing, fallbacks) on stderr.
+    pub fn notes(&self) -> bool {
+        !self.quiet && (self.verbose || std::io::stderr().is_terminal())
+    }
+}
+
+/// How a command ended when it did not fail.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Pass,
+    /// Something exceeded what the policy allows.
+    Violations,
+}
+
+impl Outcome {
+    pub fn code(self) -> u8 {
+        match self {
+            Outcome::Pass => 0,
+            Outcome::Violations => 1,
+        }
+    }
+}
+
+/// Parses the command line, accepting cargo's way of calling subcommands
+/// (`cargo-capgate capgate ARGS`) as well as direct calls.
+pub fn parse() -> Cli {
+    let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if args.get(1).is_some_and(|a| a == "capgate") {
+        args.remove(1);
+    }
+    Cli::parse_from(args)
+}
+
+/// Runs the command the user asked for.
+pub fn run(cli: &Cli) -> anyhow::Result<Outcome> {
+    match &cli.command {
+        Some(Command::Scan(args)) => scan::run(&cli.common, args),
+        None => scan::run(&cli.common, &scan::ScanArgs::default()),
+    }
+}
+
+/// Prints an error with its causes: to stderr always, and as JSON on stdout
+/// when the user asked for JSON, so a script never reads a partial report.
+pub fn report_error(cli: &Cli, error: &anyhow::Error) {
+    let causes: Vec<String> = error.chain().skip(1).map(|c| c.to_string()).collect();
+    let mut message = format!("error: {error}");
+    for cause in &causes {
+        message.push_str(&format!("\n  caused by: {cause}"));
+    }
+    eprintln!("{message}");
+    if cli.common.format == Format::Json {
+        let json = serde_json::json!({
+            "schema_version": crate::report::json::SCHEMA_VERSION,
+            "error": { "message": error.to_string(), "causes": causes },
+        });
+        println!("{json}");
+    }
+}

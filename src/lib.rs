@@ -1,0 +1,19 @@
+//! cargo-capgate: least privilege for every dependency.
+//!
+//! The library behind the `cargo-capgate` binary. The pipeline stages are
+//! modules with plain data between them (see ARCHITECTURE.md):
+//! [`resolve`] -> [`fetch`] -> [`scan`] -> [`report`], composed by
+//! [`pipeline`]; [`capability`] and [`rules`] are the shared vocabulary.
+//!
+//! Nothing from a scanned crate is ever executed.
+
+#![forbid(unsafe_code)]
+
+pub mod capability;
+pub mod cli;
+pub mod fetch;
+pub mod pipeline;
+pub mod report;
+pub mod resolve;
+pub mod rules;
+pub mod scan;

@@ -1,0 +1,56 @@
+//! The pipeline from a manifest to scan results, shared by every command:
+//! resolve, fetch, scan. Each stage takes and returns plain data.
+
+use std::time::{Duration, Instant};
+
+use crate::fetch::{self, PackageSource};
+use crate::resolve::{self, BuildGraph, BuildSelection, Package};
+use crate::rules::RuleSet;
+use crate::scan::{self, PackageScan};
+
+/// A resolved and scanned graph.
+pub struct Analysis {
+    pub graph: BuildGraph,
+    pub sources: Vec<PackageSource>,
+    pub scans: Vec<PackageScan>,
+    pub timings: Timings,
+}
+
+/// Wall time per stage, for the summary line and benchmarks.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Timings {
+    pub resolve: Duration,
+    pub scan: Duration,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AnalysisError {
+    #[error(transparent)]
+    Resolve(#[from] resolve::ResolveError),
+    #[error(transparent)]
+    Scan(#[from] scan::ScanError),
+}
+
+/// Resolves `selection` and scans every package; `on_scanned` is called as
+/// each package finishes (from scanning threads).
+pub fn analyze(
+    selection: &BuildSelection,
+    rules: &RuleSet,
+    on_scanned: &(dyn Fn(&Package) + Sync),
+) -> Result<Analysis, AnalysisError> {
+    let started = Instant::now();
+    let graph = resolve::resolve(selection)?;
+    let resolved = Instant::now();
+    let sources = fetch::locate(&graph);
+    let scans = scan::scan_graph(&graph, &sources, rules, on_scanned)?;
+    Ok(Analysis {
+        graph,
+        sources,
+        scans,
+        timings: Timings {
+            resolve: resolved - started,
+            scan: resolved.elapsed(),
+        },
+    })
+}

@@ -1,0 +1,220 @@
+//! The human report: one row per package and one column per capability, so
+//! what each crate can do reads at a glance; `-v` adds the evidence.
+
+use std::io::Write;
+
+use comfy_table::presets::UTF8_BORDERS_ONLY;
+use comfy_table::{Attribute, Cell, CellAlignment, Color, ContentArrangement, Table};
+
+use super::{PackageResult, ScanResults};
+use crate::capability::{Capability, CapabilityReport};
+
+/// How much to show.
+#[derive(Clone, Copy, Debug)]
+pub struct HumanOptions {
+    pub color: bool,
+    pub verbose: bool,
+}
+
+/// The capability families, one column each, with the marks a cell shows
+/// for each sub-capability.
+const COLUMNS: &[(Capability, &[(Capability, &str)])] = &[
+    (
+        Capability::Fs,
+        &[(Capability::FsRead, "r"), (Capability::FsWrite, "w")],
+    ),
+    (
+        Capability::Net,
+        &[(Capability::NetConnect, "c"), (Capability::NetListen, "l")],
+    ),
+    (Capability::Process, &[(Capability::ProcessSpawn, "x")]),
+    (
+        Capability::Env,
+        &[(Capability::EnvRead, "r"), (Capability::EnvWrite, "w")],
+    ),
+    (Capability::Unsafe, &[(Capability::Unsafe, "x")]),
+    (Capability::Ffi, &[(Capability::Ffi, "x")]),
+    (Capability::Build, &[(Capability::Build, "x")]),
+    (Capability::ProcMacro, &[(Capability::ProcMacro, "x")]),
+    (Capability::Unanalyzed, &[(Capability::Unanalyzed, "!")]),
+];
+
+fn color_of(family: Capability) -> Color {
+    match family {
+        Capability::Net | Capability::Process | Capability::Unanalyzed => Color::Red,
+        Capability::Fs | Capability::Env => Color::Yellow,
+        Capability::Unsafe | Capability::Ffi => Color::Magenta,
+        _ => Color::Blue,
+    }
+}
+
+pub fn write_scan(
+    out: &mut dyn Write,
+    results: &ScanResults<'_>,
+    options: HumanOptions,
+) -> std::io::Result<()> {
+    let mut table = Table::new();
+    table
+        .load_style(UTF8_BORDERS_ONLY)
+        .set_content_arrangement(ContentArrangement::Dynamic);
+    if options.color {
+        table.enforce_styling();
+    } else {
+        table.force_no_tty();
+    }
+    let mut header = vec![Cell::new("package"), Cell::new("version")];
+    header.extend(
+        COLUMNS
+            .iter()
+            .map(|(family, _)| Cell::new(family.name()).set_alignment(CellAlignment::Center)),
+    );
+    header.push(Cell::new("build script"));
+    header.push(Cell::new("findings").set_alignment(CellAlignment::Right));
+    table.set_header(header.into_iter().map(|c| c.add_attribute(Attribute::Bold)));
+
+    for result in &results.packages {
+        table.add_row(row(result));
+    }
+    writeln!(out, "{table}")?;
+    writeln!(
+        out,
+        "marks: r read, w write, c connect, l listen, x present, ! unanalyzed"
+    )?;
+    writeln!(out, "{}", summary(results))?;
+
+    if options.verbose {
+        for result in &results.packages {
+            write_evidence(out, result, options)?;
+        }
+    }
+    Ok(())
+}
+
+fn row(result: &PackageResult<'_>) -> Vec<Cell> {
+    let caps = result.scan.code.capabilities();
+    let mut cells = vec![
+        Cell::new(&result.package.name),
+        Cell::new(&result.package.version),
+    ];
+    for (family, marks) in COLUMNS {
+        let text: String = marks
+            .iter()
+            .filter(|(sub, _)| caps.contains(sub))
+            .map(|(_, mark)| *mark)
+            .collect();
+        let cell = Cell::new(&text).set_alignment(CellAlignment::Center);
+        cells.push(if text.is_empty() {
+            cell
+        } else {
+            cell.fg(color_of(*family))
+        });
+    }
+    let build: Vec<&str> = result
+        .scan
+        .build_script
+        .capabilities()
+        .into_iter()
+        .map(Capability::name)
+        .collect();
+    cells.push(Cell::new(build.join(" ")));
+    let count = result.scan.code.findings.len() + result.scan.build_script.findings.len();
+    cells.push(Cell::new(count).set_alignment(CellAlignment::Right));
+    cells
+}
+
+fn summary(results: &ScanResults<'_>) -> String {
+    let total = results.packages.len();
+    let with_caps = results
+        .packages
+        .iter()
+        .filter(|r| !r.scan.code.findings.is_empty() || !r.scan.build_script.findings.is_empty())
+        .count();
+    let unanalyzed = results
+        .packages
+        .iter()
+        .filter(|r| {
+            r.scan.code.capabilities().contains(&Capability::Unanalyzed)
+                || r.scan
+                    .build_script
+                    .capabilities()
+                    .contains(&Capability::Unanalyzed)
+        })
+        .count();
+    let mut line = format!(
+        "{total} packages for {}, {with_caps} with capabilities",
+        results.graph.platform
+    );
+    if unanalyzed > 0 {
+        line.push_str(&format!(
+            ", {unanalyzed} with source that could not be analysed (run with -v for why)"
+        ));
+    }
+    line
+}
+
+fn write_evidence(
+    out: &mut dyn Write,
+    result: &PackageResult<'_>,
+    options: HumanOptions,
+) -> std::io::Result<()> {
+    if result.scan.code.findings.is_empty() && result.scan.build_script.findings.is_empty() {
+        return Ok(());
+    }
+    let bold = anstyle::Style::new().bold();
+    let (b, r) = if options.color {
+        (bold.render().to_string(), bold.render_reset().to_string())
+    } else {
+        (String::new(), String::new())
+    };
+    writeln!(
+        out,
+        "\n{b}{} {}{r} ({}, {})",
+        result.package.name,
+        result.package.version,
+        result.package.source.as_str(),
+        result.package.root.display()
+    )?;
+    write_findings(out, &result.scan.code, "  ", options)?;
+    if !result.scan.build_script.findings.is_empty() {
+        writeln!(out, "  build script:")?;
+        write_findings(out, &result.scan.build_script, "    ", options)?;
+    }
+    Ok(())
+}
+
+fn write_findings(
+    out: &mut dyn Write,
+    report: &CapabilityReport,
+    indent: &str,
+    options: HumanOptions,
+) -> std::io::Result<()> {
+    for finding in &report.findings {
+        let cap = finding.capability.name();
+        let cap = if options.color {
+            let style = anstyle::Style::new()
+                .fg_color(Some(ansi_color(color_of(finding.capability.family()))));
+            format!("{}{cap:<13}{}", style.render(), style.render_reset())
+        } else {
+            format!("{cap:<13}")
+        };
+        writeln!(
+            out,
+            "{indent}{cap} {}  {}  [{}]",
+            finding.location, finding.evidence, finding.rule
+        )?;
+        if !finding.via.is_empty() {
+            writeln!(out, "{indent}{:13} via {}", "", finding.via.join(" -> "))?;
+        }
+    }
+    Ok(())
+}
+
+fn ansi_color(color: Color) -> anstyle::Color {
+    let ansi = match color {
+        Color::Red => anstyle::AnsiColor::Red,
+        Color::Yellow => anstyle::AnsiColor::Yellow,
+        Color::Magenta => anstyle::AnsiColor::Magenta,
+        _ => anstyle::AnsiColor::Blue,
+    };
+    anstyle::Color::Ansi(ansi)
+}

@@ -1,0 +1,116 @@
+//! The JSON report, schema version 1 (DESIGN.md; the JSON Schema is
+//! `schemas/report-v1.schema.json`).
+//!
+//! The wire structs here are separate from the internal types and built
+//! from them, so an internal refactor cannot change the schema by accident.
+
+use serde::Serialize;
+
+use super::ScanResults;
+use crate::capability::{CapabilityReport, Finding};
+
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Serialize)]
+pub struct Report {
+    pub schema_version: u32,
+    pub tool: Tool,
+    pub packages: Vec<Package>,
+}
+
+#[derive(Serialize)]
+pub struct Tool {
+    pub name: &'static str,
+    pub version: &'static str,
+}
+
+#[derive(Serialize)]
+pub struct Package {
+    pub name: String,
+    pub version: String,
+    pub purl: String,
+    pub source: &'static str,
+    pub kind: &'static str,
+    pub capabilities: Vec<String>,
+    pub findings: Vec<JsonFinding>,
+    pub build_script: Findings,
+}
+
+#[derive(Serialize)]
+pub struct Findings {
+    pub capabilities: Vec<String>,
+    pub findings: Vec<JsonFinding>,
+}
+
+#[derive(Serialize)]
+pub struct JsonFinding {
+    pub capability: String,
+    pub file: Option<String>,
+    pub line: Option<u32>,
+    pub column: Option<u32>,
+    pub evidence: String,
+    pub rule: String,
+    pub via: Vec<String>,
+}
+
+impl From<&Finding> for JsonFinding {
+    fn from(f: &Finding) -> Self {
+        JsonFinding {
+            capability: f.capability.name().to_owned(),
+            file: f.location.file.clone(),
+            line: f.location.line,
+            column: f.location.column,
+            evidence: f.evidence.clone(),
+            rule: f.rule.clone(),
+            via: f.via.clone(),
+        }
+    }
+}
+
+impl From<&CapabilityReport> for Findings {
+    fn from(report: &CapabilityReport) -> Self {
+        Findings {
+            capabilities: capability_names(report),
+            findings: report.findings.iter().map(JsonFinding::from).collect(),
+        }
+    }
+}
+
+fn capability_names(report: &CapabilityReport) -> Vec<String> {
+    report
+        .capabilities()
+        .into_iter()
+        .map(|c| c.name().to_owned())
+        .collect()
+}
+
+/// Builds the wire form of a scan.
+pub fn report(results: &ScanResults<'_>) -> Report {
+    Report {
+        schema_version: SCHEMA_VERSION,
+        tool: Tool {
+            name: env!("CARGO_PKG_NAME"),
+            version: env!("CARGO_PKG_VERSION"),
+        },
+        packages: results
+            .packages
+            .iter()
+            .map(|r| Package {
+                name: r.package.name.clone(),
+                version: r.package.version.clone(),
+                purl: super::purl(&r.package.name, &r.package.version),
+                source: r.package.source.as_str(),
+                kind: r.package.kind.as_str(),
+                capabilities: capability_names(&r.scan.code),
+                findings: r.scan.code.findings.iter().map(JsonFinding::from).collect(),
+                build_script: Findings::from(&r.scan.build_script),
+            })
+            .collect(),
+    }
+}
+
+/// Writes `value` as pretty JSON with a final newline.
+pub fn write(out: &mut dyn std::io::Write, value: &impl Serialize) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, value)?;
+    writeln!(out)
+}

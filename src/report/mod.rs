@@ -1,0 +1,62 @@
+//! Report: renders results for people and programs. Only this stage knows
+//! about colour, terminal width and serialisation; every format renders the
+//! same findings produced once by `scan`.
+
+pub mod human;
+pub mod json;
+
+use crate::resolve::{BuildGraph, Package};
+use crate::scan::PackageScan;
+
+/// One package with what was found in it.
+pub struct PackageResult<'a> {
+    pub package: &'a Package,
+    pub scan: &'a PackageScan,
+}
+
+/// Everything a scan report shows.
+pub struct ScanResults<'a> {
+    pub graph: &'a BuildGraph,
+    pub packages: Vec<PackageResult<'a>>,
+}
+
+impl<'a> ScanResults<'a> {
+    pub fn new(graph: &'a BuildGraph, scans: &'a [PackageScan]) -> Self {
+        ScanResults {
+            graph,
+            packages: graph
+                .packages
+                .iter()
+                .zip(scans)
+                .map(|(package, scan)| PackageResult { package, scan })
+                .collect(),
+        }
+    }
+}
+
+/// The package URL of a crate: `pkg:cargo/NAME@VERSION`, with the version
+/// percent-encoded as the purl specification requires (`+` in build
+/// metadata becomes `%2B`).
+pub fn purl(name: &str, version: &str) -> String {
+    let mut encoded = String::with_capacity(version.len());
+    for byte in version.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'.' | b'-' | b'_' | b'~' => {
+                encoded.push(byte as char)
+            }
+            other => encoded.push_str(&format!("%{other:02X}")),
+        }
+    }
+    format!("pkg:cargo/{name}@{encoded}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::purl;
+
+    #[test]
+    fn purls_encode_build_metadata() {
+        assert_eq!(purl("serde", "1.0.0"), "pkg:cargo/serde@1.0.0");
+        assert_eq!(purl("x", "1.0.0+build.1"), "pkg:cargo/x@1.0.0%2Bbuild.1");
+    }
+}

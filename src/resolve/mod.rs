@@ -1,0 +1,568 @@
+//! Resolve: the graph of packages that would really be built.
+//!
+//! Takes the user's manifest and build selection (features, target, dev),
+//! runs `cargo metadata` (the only cargo command ever run on the user's
+//! project; it executes no crate code), and simulates cargo's feature and
+//! platform resolution with guppy. Returns a [`BuildGraph`]: plain data that
+//! says, for every package, where its source is, which targets to scan with
+//! which editions, and which name each dependency has in its code.
+//!
+//! cargo_metadata and guppy stay behind this module; no other stage sees
+//! their types.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use cargo_metadata::{Metadata, TargetKind};
+use guppy::graph::cargo::{CargoOptions, CargoResolverVersion};
+use guppy::graph::feature::{StandardFeatures, named_feature_filter};
+use guppy::graph::{DependencyDirection, PackageGraph};
+use guppy::platform::{Platform, PlatformSpec, TargetFeatures};
+
+/// What to build, in cargo's terms.
+#[derive(Clone, Debug, Default)]
+pub struct BuildSelection {
+    pub manifest_path: Option<PathBuf>,
+    /// `--features`: plain names apply to every workspace member that has
+    /// them; `pkg/feat` to one member.
+    pub features: Vec<String>,
+    pub all_features: bool,
+    pub no_default_features: bool,
+    /// `None` is the host platform.
+    pub target: Option<String>,
+    /// Follow dev-dependencies of workspace members.
+    pub dev: bool,
+    pub offline: bool,
+    pub locked: bool,
+}
+
+/// Where a package comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum SourceKind {
+    /// A member of the workspace being scanned.
+    Workspace,
+    /// A path dependency outside the workspace members.
+    Path,
+    /// A registry (including local registries and directory sources).
+    Registry,
+    Git,
+}
+
+impl SourceKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SourceKind::Workspace => "workspace",
+            SourceKind::Path => "path",
+            SourceKind::Registry => "registry",
+            SourceKind::Git => "git",
+        }
+    }
+}
+
+/// What a package mainly is, for reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PackageKind {
+    Lib,
+    ProcMacro,
+    Bin,
+}
+
+impl PackageKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PackageKind::Lib => "lib",
+            PackageKind::ProcMacro => "proc-macro",
+            PackageKind::Bin => "bin",
+        }
+    }
+}
+
+/// The Rust edition a target is compiled with; it changes how paths resolve.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Edition {
+    E2015,
+    E2018,
+    E2021,
+    E2024,
+}
+
+/// A crate root to scan.
+#[derive(Clone, Debug)]
+pub struct Target {
+    pub name: String,
+    pub kind: TargetRole,
+    /// Absolute path of the root source file.
+    pub root_file: PathBuf,
+    pub edition: Edition,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TargetRole {
+    Lib,
+    ProcMacro,
+    Bin,
+    BuildScript,
+}
+
+/// A dependency as the depending crate's code names it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Dependency {
+    /// The name in the extern prelude: the dependency's library name, or its
+    /// rename from Cargo.toml, with `-` as `_`.
+    pub extern_name: String,
+    /// The dependency's library name, which is what rules and other
+    /// packages' canonical paths use.
+    pub lib_name: String,
+    /// Index into [`BuildGraph::packages`].
+    pub package: usize,
+}
+
+/// One package of the build graph.
+#[derive(Clone, Debug)]
+pub struct Package {
+    /// cargo's package id, unique in the graph.
+    pub id: String,
+    pub name: String,
+    pub version: String,
+    pub source: SourceKind,
+    /// cargo's source string (`registry+…`, `git+…`), absent for path packages.
+    pub source_id: Option<String>,
+    pub manifest_path: PathBuf,
+    /// The directory holding Cargo.toml; findings' files are relative to it.
+    pub root: PathBuf,
+    pub kind: PackageKind,
+    /// Lib, proc-macro and (for workspace members) bin targets.
+    pub targets: Vec<Target>,
+    pub build_script: Option<Target>,
+    /// `links = "…"` from the manifest.
+    pub links: Option<String>,
+    /// Dependencies of the package's own targets.
+    pub dependencies: Vec<Dependency>,
+    /// Dependencies of its build script.
+    pub build_dependencies: Vec<Dependency>,
+    /// Features enabled in this build.
+    pub features: Vec<String>,
+    /// Metadata the bill of materials and reports show.
+    pub license: Option<String>,
+    pub description: Option<String>,
+    pub repository: Option<String>,
+}
+
+/// The resolved graph: every package that would be built, sorted by name
+/// and version.
+#[derive(Clone, Debug)]
+pub struct BuildGraph {
+    pub workspace_root: PathBuf,
+    pub packages: Vec<Package>,
+    /// The platform the graph was resolved for, e.g. `x86_64-unknown-linux-gnu`.
+    pub platform: String,
+}
+
+/// Why a graph could not be resolved.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ResolveError {
+    #[error("manifest `{}` does not exist", .0.display())]
+    ManifestMissing(PathBuf),
+    #[error("could not run `cargo metadata`")]
+    CargoSpawn(#[source] std::io::Error),
+    #[error("`cargo metadata` failed{}:\n{stderr}", manifest_for_message(.manifest))]
+    CargoMetadata {
+        manifest: Option<PathBuf>,
+        stderr: String,
+    },
+    #[error("`cargo metadata` printed output that is not valid metadata")]
+    MetadataJson(#[source] serde_json::Error),
+    #[error("could not build the package graph")]
+    Graph(#[source] Box<guppy::Error>),
+    #[error("unknown target `{0}`; pass a target triple such as `x86_64-unknown-linux-gnu`")]
+    UnknownTarget(String),
+    #[error("the host platform is not known to target-spec")]
+    UnknownHost,
+    #[error("feature `{feature}` names package `{package}`, which is not a workspace member")]
+    UnknownFeaturePackage { feature: String, package: String },
+    #[error("none of the workspace members has the feature `{feature}`{}", known_features(.known))]
+    UnknownFeature { feature: String, known: Vec<String> },
+}
+
+fn known_features(known: &[String]) -> String {
+    if known.is_empty() {
+        " (they declare no features)".to_owned()
+    } else {
+        format!(" (known: {})", known.join(", "))
+    }
+}
+
+fn manifest_for_message(manifest: &Option<PathBuf>) -> String {
+    match manifest {
+        Some(path) => format!(" for `{}`", path.display()),
+        None => String::new(),
+    }
+}
+
+/// Resolves the build graph for `selection`.
+pub fn resolve(selection: &BuildSelection) -> Result<BuildGraph, ResolveError> {
+    if let Some(manifest) = &selection.manifest_path
+        && !manifest.is_file()
+    {
+        return Err(ResolveError::ManifestMissing(manifest.clone()));
+    }
+    let json = run_cargo_metadata(selection)?;
+    let metadata: Metadata = serde_json::from_str(&json).map_err(ResolveError::MetadataJson)?;
+    let graph = PackageGraph::from_json(&json).map_err(|e| ResolveError::Graph(Box::new(e)))?;
+    build_graph(selection, &metadata, &graph)
+}
+
+fn run_cargo_metadata(selection: &BuildSelection) -> Result<String, ResolveError> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    // All features, so guppy sees every optional edge and can apply the
+    // user's feature selection itself.
+    cmd.args(["metadata", "--format-version", "1", "--all-features"]);
+    if let Some(manifest) = &selection.manifest_path {
+        cmd.arg("--manifest-path").arg(manifest);
+    }
+    if selection.offline {
+        cmd.arg("--offline");
+    }
+    if selection.locked {
+        cmd.arg("--locked");
+    }
+    let output = cmd.output().map_err(ResolveError::CargoSpawn)?;
+    if !output.status.success() {
+        return Err(ResolveError::CargoMetadata {
+            manifest: selection.manifest_path.clone(),
+            stderr: String::from_utf8_lossy(&output.stderr).trim().to_owned(),
+        });
+    }
+    String::from_utf8(output.stdout).map_err(|_| ResolveError::CargoMetadata {
+        manifest: selection.manifest_path.clone(),
+        stderr: "its output is not UTF-8".into(),
+    })
+}
+
+fn platform_for(selection: &BuildSelection) -> Result<(PlatformSpec, String), ResolveError> {
+    match &selection.target {
+        Some(triple) => {
+            let platform = Platform::new(triple.clone(), TargetFeatures::Unknown)
+                .map_err(|_| ResolveError::UnknownTarget(triple.clone()))?;
+            Ok((PlatformSpec::from(platform), triple.clone()))
+        }
+        None => {
+            let platform = Platform::build_target().map_err(|_| ResolveError::UnknownHost)?;
+            let triple = platform.triple_str().to_owned();
+            Ok((PlatformSpec::from(platform), triple))
+        }
+    }
+}
+
+fn build_graph(
+    selection: &BuildSelection,
+    metadata: &Metadata,
+    graph: &PackageGraph,
+) -> Result<BuildGraph, ResolveError> {
+    let (target_platform, platform_name) = platform_for(selection)?;
+    let host_platform = PlatformSpec::build_target().map_err(|_| ResolveError::UnknownHost)?;
+
+    let members: BTreeSet<&str> = metadata
+        .workspace_members
+        .iter()
+        .map(|id| id.repr.as_str())
+        .collect();
+    let feature_names = member_features(selection, metadata, &members)?;
+    let base = if selection.all_features {
+        StandardFeatures::All
+    } else if selection.no_default_features {
+        StandardFeatures::None
+    } else {
+        StandardFeatures::Default
+    };
+    let initials = graph
+        .resolve_workspace()
+        .to_feature_set(named_feature_filter(
+            base,
+            feature_names.iter().map(String::as_str),
+        ));
+
+    let mut options = CargoOptions::new();
+    options
+        .set_resolver(resolver_version(metadata))
+        .set_include_dev(selection.dev)
+        .set_target_platform(target_platform)
+        .set_host_platform(host_platform);
+    let cargo_set = initials
+        .into_cargo_set(&options)
+        .map_err(|e| ResolveError::Graph(Box::new(e)))?;
+
+    // Every package built for the target or the host, with its features.
+    let mut enabled: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (_, features) in cargo_set.all_features() {
+        for list in features.packages_with_features(DependencyDirection::Forward) {
+            let entry = enabled
+                .entry(list.package().id().repr().to_owned())
+                .or_default();
+            entry.extend(list.named_features().map(str::to_owned));
+        }
+    }
+
+    let by_id: HashMap<&str, &cargo_metadata::Package> = metadata
+        .packages
+        .iter()
+        .map(|p| (p.id.repr.as_str(), p))
+        .collect();
+    let mut packages: Vec<Package> = enabled
+        .iter()
+        .filter_map(|(id, features)| by_id.get(id.as_str()).map(|p| (p, features)))
+        .map(|(p, features)| {
+            package_from_metadata(p, members.contains(p.id.repr.as_str()), features)
+        })
+        .collect();
+    packages.sort_by(|a, b| (&a.name, &a.version, &a.id).cmp(&(&b.name, &b.version, &b.id)));
+    let index: HashMap<String, usize> = packages
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.id.clone(), i))
+        .collect();
+
+    // The edges cargo would follow, split into what a package's own code may
+    // name and what its build script may name.
+    let links = cargo_set.target_links().chain(cargo_set.host_links());
+    let mut seen = BTreeSet::new();
+    for link in links.chain(cargo_set.proc_macro_links()) {
+        let (Some(&from), Some(&to)) = (
+            index.get(link.from().id().repr()),
+            index.get(link.to().id().repr()),
+        ) else {
+            continue;
+        };
+        let Some(lib_name) = lib_name(by_id[link.to().id().repr()]) else {
+            continue;
+        };
+        let dep = Dependency {
+            extern_name: link.resolved_name().replace('-', "_"),
+            lib_name,
+            package: to,
+        };
+        let is_member = packages[from].source == SourceKind::Workspace;
+        if (link.normal().is_present() || (selection.dev && is_member && link.dev().is_present()))
+            && seen.insert((from, to, false))
+        {
+            packages[from].dependencies.push(dep.clone());
+        }
+        if link.build().is_present() && seen.insert((from, to, true)) {
+            packages[from].build_dependencies.push(dep);
+        }
+    }
+
+    Ok(BuildGraph {
+        workspace_root: metadata.workspace_root.clone().into_std_path_buf(),
+        packages,
+        platform: platform_name,
+    })
+}
+
+/// Splits `--features` into the names guppy applies to workspace members:
+/// `pkg/feat` is checked against the members, plain names pass through.
+fn member_features(
+    selection: &BuildSelection,
+    metadata: &Metadata,
+    members: &BTreeSet<&str>,
+) -> Result<Vec<String>, ResolveError> {
+    // Each member's features, including the implicit feature of an optional
+    // dependency that no `dep:` entry hides.
+    let member_features: BTreeMap<&str, BTreeSet<String>> = metadata
+        .packages
+        .iter()
+        .filter(|p| members.contains(p.id.repr.as_str()))
+        .map(|p| {
+            let mut features: BTreeSet<String> = p.features.keys().cloned().collect();
+            features.extend(
+                p.dependencies
+                    .iter()
+                    .filter(|d| d.optional)
+                    .map(|d| d.rename.clone().unwrap_or_else(|| d.name.clone())),
+            );
+            (p.name.as_str(), features)
+        })
+        .collect();
+    let mut names = Vec::new();
+    for raw in &selection.features {
+        for feature in raw.split([',', ' ']).filter(|f| !f.is_empty()) {
+            let (package, name) = match feature.split_once('/') {
+                Some((package, name)) => (Some(package), name),
+                None => (None, feature),
+            };
+            let known = match package {
+                Some(package) => match member_features.get(package) {
+                    Some(features) => features.contains(name),
+                    None => {
+                        return Err(ResolveError::UnknownFeaturePackage {
+                            feature: feature.to_owned(),
+                            package: package.to_owned(),
+                        });
+                    }
+                },
+                None => member_features.values().any(|f| f.contains(name)),
+            };
+            if !known {
+                let mut all: Vec<String> = member_features.values().flatten().cloned().collect();
+                all.sort();
+                all.dedup();
+                return Err(ResolveError::UnknownFeature {
+                    feature: feature.to_owned(),
+                    known: all,
+                });
+            }
+            names.push(name.to_owned());
+        }
+    }
+    Ok(names)
+}
+
+/// The feature resolver cargo would use: the workspace's `resolver` key is
+/// not in metadata, but it follows the root's edition unless set, and
+/// editions 2021+ imply version 2 or later.
+fn resolver_version(metadata: &Metadata) -> CargoResolverVersion {
+    let root_manifest = metadata.workspace_root.join("Cargo.toml");
+    let declared = std::fs::read_to_string(&root_manifest)
+        .ok()
+        .and_then(|text| text.parse::<toml::Table>().ok())
+        .and_then(|table| {
+            let from = |section: &str| {
+                table
+                    .get(section)
+                    .and_then(|s| s.get("resolver"))
+                    .and_then(|r| r.as_str())
+                    .map(str::to_owned)
+            };
+            from("workspace").or_else(|| from("package"))
+        });
+    match declared.as_deref() {
+        Some("1") => CargoResolverVersion::V1,
+        Some("2") => CargoResolverVersion::V2,
+        Some(_) => CargoResolverVersion::V3,
+        None => {
+            let newest_member_edition = metadata
+                .workspace_packages()
+                .iter()
+                .map(|p| p.edition)
+                .max()
+                .unwrap_or_default();
+            if newest_member_edition >= cargo_metadata::Edition::E2021 {
+                CargoResolverVersion::V2
+            } else {
+                CargoResolverVersion::V1
+            }
+        }
+    }
+}
+
+fn package_from_metadata(
+    p: &cargo_metadata::Package,
+    is_member: bool,
+    features: &BTreeSet<String>,
+) -> Package {
+    let source = match &p.source {
+        _ if is_member => SourceKind::Workspace,
+        None => SourceKind::Path,
+        Some(s) if s.repr.starts_with("git+") => SourceKind::Git,
+        Some(_) => SourceKind::Registry,
+    };
+    let manifest_path = p.manifest_path.clone().into_std_path_buf();
+    let root = manifest_path
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    let mut targets = Vec::new();
+    let mut build_script = None;
+    for t in &p.targets {
+        let role = if t.kind.contains(&TargetKind::ProcMacro) {
+            TargetRole::ProcMacro
+        } else if t.kind.iter().any(|k| {
+            matches!(
+                k,
+                TargetKind::Lib
+                    | TargetKind::RLib
+                    | TargetKind::DyLib
+                    | TargetKind::CDyLib
+                    | TargetKind::StaticLib
+            )
+        }) {
+            TargetRole::Lib
+        } else if t.kind.contains(&TargetKind::Bin) && is_member {
+            TargetRole::Bin
+        } else if t.kind.contains(&TargetKind::CustomBuild) {
+            TargetRole::BuildScript
+        } else {
+            // Examples, tests, benches, and the bins of dependencies are not
+            // what a dependent builds.
+            continue;
+        };
+        let target = Target {
+            name: t.name.clone(),
+            kind: role,
+            root_file: t.src_path.clone().into_std_path_buf(),
+            edition: edition(t.edition),
+        };
+        if role == TargetRole::BuildScript {
+            build_script = Some(target);
+        } else {
+            targets.push(target);
+        }
+    }
+    let kind = if targets.iter().any(|t| t.kind == TargetRole::ProcMacro) {
+        PackageKind::ProcMacro
+    } else if targets.iter().any(|t| t.kind == TargetRole::Lib) {
+        PackageKind::Lib
+    } else {
+        PackageKind::Bin
+    };
+    Package {
+        id: p.id.repr.clone(),
+        name: p.name.to_string(),
+        version: p.version.to_string(),
+        source,
+        source_id: p.source.as_ref().map(|s| s.repr.clone()),
+        manifest_path,
+        root,
+        kind,
+        targets,
+        build_script,
+        links: p.links.clone(),
+        dependencies: Vec::new(),
+        build_dependencies: Vec::new(),
+        features: features.iter().cloned().collect(),
+        license: p.license.clone(),
+        description: p.description.clone(),
+        repository: p.repository.clone(),
+    }
+}
+
+fn lib_name(p: &cargo_metadata::Package) -> Option<String> {
+    p.targets
+        .iter()
+        .find(|t| {
+            t.kind.iter().any(|k| {
+                matches!(
+                    k,
+                    TargetKind::Lib
+                        | TargetKind::RLib
+                        | TargetKind::DyLib
+                        | TargetKind::CDyLib
+                        | TargetKind::StaticLib
+                        | TargetKind::ProcMacro
+                )
+            })
+        })
+        .map(|t| t.name.replace('-', "_"))
+}
+
+fn edition(e: cargo_metadata::Edition) -> Edition {
+    match e {
+        cargo_metadata::Edition::E2015 => Edition::E2015,
+        cargo_metadata::Edition::E2018 => Edition::E2018,
+        cargo_metadata::Edition::E2021 => Edition::E2021,
+        _ => Edition::E2024,
+    }
+}

@@ -1,0 +1,1379 @@
+//! Turns one file's syntax tree into facts: scopes and their definitions
+//! and imports, the paths the code names, and structural sites (`unsafe`,
+//! `extern` blocks, unsafe attributes).
+//!
+//! Test-only code (`#[cfg(test)]` items, `#[test]` functions) is skipped, as
+//! are attributes, string literals and comments (the lexer drops the last
+//! two). Macro arguments are read as expressions or statements where they
+//! parse and as tokens otherwise; `macro_rules!` bodies as tokens.
+
+use std::path::{Path, PathBuf};
+
+use proc_macro2::{Delimiter, Spacing, Span, TokenStream, TokenTree};
+use syn::parse::Parser;
+use syn::punctuated::Punctuated;
+use syn::visit::{self, Visit};
+use syn::{Attribute, Expr, Item, Meta, Token, UseTree};
+
+use super::facts::{
+    CrateFacts, Def, FileId, ForeignFn, Import, MacroCall, MacroModule, Pos, Ref, RefKind, Scope,
+    ScopeId, Site, Unanalyzed, WrittenPath,
+};
+
+/// A `mod name;` whose file the module walker must find and read.
+#[derive(Clone, Debug)]
+pub struct ChildModule {
+    /// The scope created for the module; its file's items go there.
+    pub scope: ScopeId,
+    pub name: String,
+    /// The `#[path]` attributes: one, or several under `cfg_attr`s we do
+    /// not evaluate (each file that exists is scanned).
+    pub path_attrs: Vec<PathAttr>,
+    /// Names of the inline modules the declaration sits in, within its file.
+    pub inline_path: Vec<String>,
+    pub pos: Pos,
+}
+
+/// A `#[path = "…"]` on a module, possibly inside `cfg_attr`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PathAttr {
+    pub path: String,
+    /// Under `cfg_attr`: when the condition is false the default location
+    /// applies, so both are candidates.
+    pub conditional: bool,
+}
+
+/// Collects facts from one file into a crate's [`CrateFacts`].
+pub struct Collector<'a> {
+    facts: &'a mut CrateFacts,
+    file: FileId,
+    /// Absolute path of the file, for `include!`.
+    file_path: PathBuf,
+    package_root: &'a Path,
+    scope: ScopeId,
+    function: u32,
+    inline_path: Vec<String>,
+    /// Inside a `macro_rules!` body, where `$x` are metavariables.
+    in_macro_body: bool,
+    /// The macro whose body is being read.
+    macro_name: Option<String>,
+    /// Token walking only: the file nests too deeply for syn.
+    tokens_only: bool,
+    pub children: Vec<ChildModule>,
+}
+
+/// Built-in macros that run at compile time and never give the crate a
+/// capability, so their arguments are not the crate's code.
+const COMPILE_TIME_MACROS: &[&str] = &[
+    "env",
+    "option_env",
+    "include_str",
+    "include_bytes",
+    "concat",
+    "stringify",
+    "line",
+    "column",
+    "file",
+    "module_path",
+    "cfg",
+    "compile_error",
+    "concat_idents",
+];
+
+const KEYWORDS: &[&str] = &[
+    "as",
+    "async",
+    "await",
+    "break",
+    "const",
+    "continue",
+    "dyn",
+    "else",
+    "enum",
+    "extern",
+    "false",
+    "fn",
+    "for",
+    "if",
+    "impl",
+    "in",
+    "let",
+    "loop",
+    "match",
+    "mod",
+    "move",
+    "mut",
+    "pub",
+    "ref",
+    "return",
+    "static",
+    "struct",
+    "trait",
+    "true",
+    "type",
+    "unsafe",
+    "use",
+    "where",
+    "while",
+    "yield",
+    "box",
+    "macro_rules",
+    "union",
+    "auto",
+    "default",
+    "try",
+    "gen",
+];
+
+impl<'a> Collector<'a> {
+    pub fn new(
+        facts: &'a mut CrateFacts,
+        file: FileId,
+        file_path: PathBuf,
+        package_root: &'a Path,
+        module_scope: ScopeId,
+    ) -> Self {
+        Collector {
+            facts,
+            file,
+            file_path,
+            package_root,
+            scope: module_scope,
+            function: 0,
+            inline_path: Vec::new(),
+            in_macro_body: false,
+            macro_name: None,
+            tokens_only: false,
+            children: Vec::new(),
+        }
+    }
+
+    /// Collects a file syn parsed.
+    pub fn collect_file(&mut self, file: &syn::File) {
+        for attr in &file.attrs {
+            self.visit_attribute(attr);
+        }
+        for item in &file.items {
+            self.visit_item(item);
+        }
+    }
+
+    /// Collects a file syn could not parse, item by item: every chunk that
+    /// parses as an item is collected as one, the rest as tokens. With
+    /// `tokens_only`, syn is not tried at all (the file nests too deeply).
+    pub fn collect_tokens(&mut self, tokens: TokenStream, tokens_only: bool) {
+        self.tokens_only = tokens_only;
+        if tokens_only {
+            self.walk_tokens(tokens);
+            return;
+        }
+        let mut chunk: Vec<TokenTree> = Vec::new();
+        for tree in tokens {
+            let ends_item = match &tree {
+                TokenTree::Punct(p) => p.as_char() == ';',
+                TokenTree::Group(g) => g.delimiter() == Delimiter::Brace,
+                _ => false,
+            };
+            chunk.push(tree);
+            if ends_item {
+                self.collect_chunk(std::mem::take(&mut chunk));
+            }
+        }
+        if !chunk.is_empty() {
+            self.collect_chunk(chunk);
+        }
+    }
+
+    fn collect_chunk(&mut self, chunk: Vec<TokenTree>) {
+        let stream: TokenStream = chunk.into_iter().collect();
+        match syn::parse2::<Item>(stream.clone()) {
+            Ok(item) => self.visit_item(&item),
+            Err(_) => self.walk_tokens(stream),
+        }
+    }
+
+    fn pos(&self, span: Span) -> Pos {
+        let start = span.start();
+        Pos {
+            file: self.file,
+            line: start.line as u32,
+            column: start.column as u32 + 1,
+        }
+    }
+
+    fn define(&mut self, name: String, def: Def) {
+        self.facts.scopes[self.scope].defs.insert(name, def);
+    }
+
+    fn add_ref(&mut self, kind: RefKind, span: Span) {
+        let pos = self.pos(span);
+        self.facts.refs.push(Ref {
+            kind,
+            scope: self.scope,
+            function: self.function,
+            pos,
+        });
+    }
+
+    fn add_site(&mut self, rule: &'static str, evidence: impl Into<String>, span: Span) {
+        let pos = self.pos(span);
+        self.facts.sites.push(Site {
+            rule,
+            evidence: evidence.into(),
+            pos,
+        });
+    }
+
+    fn unanalyzed(&mut self, rule: &'static str, span: Span, reason: String) {
+        let line = span.start().line as u32;
+        let file = self.facts.files[self.file].clone();
+        self.facts.unanalyzed.push(Unanalyzed {
+            rule,
+            file,
+            line: Some(line),
+            reason,
+        });
+    }
+
+    fn in_scope<T>(&mut self, scope: ScopeId, f: impl FnOnce(&mut Self) -> T) -> T {
+        let outer = std::mem::replace(&mut self.scope, scope);
+        let out = f(self);
+        self.scope = outer;
+        out
+    }
+
+    fn in_function<T>(&mut self, f: impl FnOnce(&mut Self) -> T) -> T {
+        self.facts.functions += 1;
+        let outer = std::mem::replace(&mut self.function, self.facts.functions);
+        let out = f(self);
+        self.function = outer;
+        out
+    }
+
+    fn module_path(&self) -> Vec<String> {
+        let module = self.facts.module_of(self.scope);
+        match &self.facts.scopes[module].kind {
+            super::facts::ScopeKind::Module { path, .. } => path.clone(),
+            super::facts::ScopeKind::Block { .. } => unreachable!("module_of returns a module"),
+        }
+    }
+
+    fn declare_module(
+        &mut self,
+        name: String,
+        attrs: &[Attribute],
+        content: Option<&[Item]>,
+        span: Span,
+    ) {
+        let mut path = self.module_path();
+        path.push(name.clone());
+        let parent = self.facts.module_of(self.scope);
+        let scope = self.facts.add_scope(Scope::module(path, Some(parent)));
+        self.define(name.clone(), Def::Module(scope));
+        let path_attrs = path_attributes(attrs);
+        match content {
+            Some(items) => {
+                // Nested `mod x;` inside an inline module look for their files
+                // below a directory named after it (or its `#[path]`).
+                self.inline_path.push(
+                    path_attrs
+                        .into_iter()
+                        .next()
+                        .map(|p| p.path)
+                        .unwrap_or(name),
+                );
+                self.in_scope(scope, |c| {
+                    for item in items {
+                        c.visit_item(item);
+                    }
+                });
+                self.inline_path.pop();
+            }
+            None => {
+                let pos = self.pos(span);
+                self.children.push(ChildModule {
+                    scope,
+                    name,
+                    path_attrs,
+                    inline_path: self.inline_path.clone(),
+                    pos,
+                });
+            }
+        }
+    }
+
+    fn add_use_tree(&mut self, tree: &UseTree, prefix: &mut Vec<String>, leading_colon: bool) {
+        match tree {
+            UseTree::Path(p) => {
+                prefix.push(ident_name(&p.ident));
+                self.add_use_tree(&p.tree, prefix, leading_colon);
+                prefix.pop();
+            }
+            UseTree::Name(n) => {
+                let ident = ident_name(&n.ident);
+                self.add_import(prefix, &ident, None, leading_colon);
+            }
+            UseTree::Rename(r) => {
+                let ident = ident_name(&r.ident);
+                let rename = ident_name(&r.rename);
+                self.add_import(prefix, &ident, Some(rename), leading_colon);
+            }
+            UseTree::Glob(_) => {
+                let path = prefix.clone();
+                self.facts.scopes[self.scope].imports.push(Import {
+                    name: None,
+                    path,
+                    leading_colon,
+                });
+            }
+            UseTree::Group(g) => {
+                for tree in &g.items {
+                    self.add_use_tree(tree, prefix, leading_colon);
+                }
+            }
+        }
+    }
+
+    fn add_import(
+        &mut self,
+        prefix: &[String],
+        ident: &str,
+        rename: Option<String>,
+        leading_colon: bool,
+    ) {
+        let mut path = prefix.to_vec();
+        if ident != "self" {
+            path.push(ident.to_owned());
+        }
+        let Some(last) = path.last().cloned() else {
+            return;
+        };
+        let name = rename.unwrap_or(last);
+        if name == "_" {
+            // `use Trait as _` brings a trait's methods, no name.
+            return;
+        }
+        self.facts.scopes[self.scope].imports.push(Import {
+            name: Some(name),
+            path,
+            leading_colon,
+        });
+    }
+
+    fn foreign_mod(&mut self, foreign: &syn::ItemForeignMod) {
+        let span = foreign.abi.extern_token.span;
+        let abi = foreign
+            .abi
+            .name
+            .as_ref()
+            .map(|n| n.value())
+            .unwrap_or_else(|| "C".into());
+        self.add_site("extern-block", format!("extern \"{abi}\" block"), span);
+        for item in &foreign.items {
+            let (ident, attrs) = match item {
+                syn::ForeignItem::Fn(f) => (&f.sig.ident, &f.attrs),
+                syn::ForeignItem::Static(s) => (&s.ident, &s.attrs),
+                _ => continue,
+            };
+            if is_test_only(attrs) {
+                continue;
+            }
+            let symbol = link_name(attrs).unwrap_or_else(|| ident_name(ident));
+            let pos = self.pos(ident.span());
+            self.facts.foreign_fns.push(ForeignFn { symbol, pos });
+        }
+    }
+
+    /// Macro arguments are the caller's code: read them as expressions, else
+    /// as statements (items, `let`s), else as tokens.
+    fn macro_arguments(&mut self, tokens: TokenStream) {
+        if self.tokens_only {
+            self.walk_tokens(tokens);
+            return;
+        }
+        if let Ok(exprs) = Punctuated::<Expr, Token![,]>::parse_terminated.parse2(tokens.clone()) {
+            for expr in &exprs {
+                self.visit_expr(expr);
+            }
+            return;
+        }
+        if let Ok(stmts) = syn::Block::parse_within.parse2(tokens.clone()) {
+            self.statements(&stmts);
+            return;
+        }
+        self.walk_tokens(tokens);
+    }
+
+    fn statements(&mut self, stmts: &[syn::Stmt]) {
+        let needs_scope = stmts.iter().any(|s| matches!(s, syn::Stmt::Item(_)));
+        if needs_scope {
+            let scope = self.facts.add_scope(Scope::block(self.scope));
+            self.in_scope(scope, |c| {
+                for stmt in stmts {
+                    c.visit_stmt(stmt);
+                }
+            });
+        } else {
+            for stmt in stmts {
+                self.visit_stmt(stmt);
+            }
+        }
+    }
+
+    fn include(&mut self, mac: &syn::Macro) {
+        let span = mac
+            .path
+            .segments
+            .last()
+            .map(|s| s.ident.span())
+            .unwrap_or_else(Span::call_site);
+        let mentions_out_dir = mac.tokens.to_string().contains("OUT_DIR");
+        let literal = syn::parse2::<syn::LitStr>(mac.tokens.clone()).ok();
+        let Some(literal) = literal else {
+            let reason = if mentions_out_dir {
+                "includes build-script output (OUT_DIR), which exists only after a build".to_owned()
+            } else {
+                format!(
+                    "`include!({})` names a file that cannot be known without building",
+                    mac.tokens
+                )
+            };
+            let rule = if mentions_out_dir {
+                "include-out-dir"
+            } else {
+                "include-unresolved"
+            };
+            self.unanalyzed(rule, span, reason);
+            return;
+        };
+        let base = self.file_path.parent().unwrap_or(Path::new("."));
+        let target = base.join(literal.value());
+        let inside = target
+            .canonicalize()
+            .ok()
+            .zip(self.package_root.canonicalize().ok())
+            .is_some_and(|(t, root)| t.starts_with(root));
+        let text = if inside {
+            std::fs::read_to_string(&target).ok()
+        } else {
+            None
+        };
+        let Some(text) = text else {
+            self.unanalyzed(
+                "include-unresolved",
+                span,
+                format!(
+                    "`include!(\"{}\")` cannot be read inside the package",
+                    literal.value()
+                ),
+            );
+            return;
+        };
+        let Ok(tokens) = text.parse::<TokenStream>() else {
+            self.unanalyzed(
+                "include-unresolved",
+                span,
+                format!("`include!(\"{}\")` does not tokenize", literal.value()),
+            );
+            return;
+        };
+        self.facts.bytes_read += text.len() as u64;
+        // The included text is spliced in here; keep the findings at the
+        // `include!` so they point into this file.
+        let relative = relative_path(self.package_root, &target);
+        let file = self.facts.add_file(relative);
+        let outer = std::mem::replace(&mut self.file, file);
+        if let Ok(file) = syn::parse2::<syn::File>(tokens.clone()) {
+            for item in &file.items {
+                self.visit_item(item);
+            }
+        } else if let Ok(expr) = syn::parse2::<Expr>(tokens.clone()) {
+            self.visit_expr(&expr);
+        } else {
+            self.collect_tokens(tokens, false);
+        }
+        self.file = outer;
+    }
+
+    /// Reads a token stream for paths, method calls, `unsafe`, `extern`
+    /// blocks, `use`s and `mod` declarations. Iterative, so arbitrarily deep
+    /// nesting cannot overflow the stack.
+    pub fn walk_tokens(&mut self, tokens: TokenStream) {
+        let mut pending: Vec<Vec<TokenTree>> = vec![tokens.into_iter().collect()];
+        while let Some(trees) = pending.pop() {
+            self.walk_flat(&trees, &mut pending);
+        }
+    }
+
+    fn walk_flat(&mut self, trees: &[TokenTree], pending: &mut Vec<Vec<TokenTree>>) {
+        let mut i = 0;
+        let mut attrs_before: Vec<TokenStream> = Vec::new();
+        while i < trees.len() {
+            match &trees[i] {
+                TokenTree::Group(g) => {
+                    let inner = g.stream();
+                    let parsed = !self.tokens_only
+                        && g.delimiter() == Delimiter::Brace
+                        && self.try_items(inner.clone());
+                    if !parsed {
+                        pending.push(inner.into_iter().collect());
+                    }
+                    i += 1;
+                }
+                TokenTree::Punct(p) if p.as_char() == '#' => {
+                    // An attribute: remember it for the next item, never read
+                    // it as code.
+                    let mut j = i + 1;
+                    if matches!(trees.get(j), Some(TokenTree::Punct(p)) if p.as_char() == '!') {
+                        j += 1;
+                    }
+                    if let Some(TokenTree::Group(g)) = trees.get(j)
+                        && g.delimiter() == Delimiter::Bracket
+                    {
+                        let attr = g.stream();
+                        self.token_attribute(&attr, g.span());
+                        attrs_before.push(attr);
+                        i = j + 1;
+                        continue;
+                    }
+                    i += 1;
+                }
+                TokenTree::Punct(p) if p.as_char() == '$' && self.in_macro_body => {
+                    // `$name` is a metavariable, `$crate` the defining crate.
+                    match trees.get(i + 1) {
+                        Some(TokenTree::Ident(id)) if id == "crate" => {
+                            i = self.token_path(trees, i + 1, true);
+                        }
+                        _ => i += 2,
+                    }
+                }
+                TokenTree::Punct(p) if p.as_char() == '\'' => i += 2,
+                TokenTree::Punct(p) if p.as_char() == '.' => {
+                    if let (Some(TokenTree::Ident(name)), Some(TokenTree::Group(args))) =
+                        (trees.get(i + 1), trees.get(i + 2))
+                        && args.delimiter() == Delimiter::Parenthesis
+                    {
+                        self.add_ref(
+                            RefKind::Method {
+                                name: ident_name(name),
+                                root: None,
+                            },
+                            name.span(),
+                        );
+                        i += 2;
+                    } else {
+                        i += 1;
+                    }
+                }
+                TokenTree::Punct(p)
+                    if p.as_char() == ':'
+                        && p.spacing() == Spacing::Joint
+                        && matches!(trees.get(i + 1), Some(TokenTree::Punct(q)) if q.as_char() == ':')
+                        && matches!(trees.get(i + 2), Some(TokenTree::Ident(_))) =>
+                {
+                    let prev_is_path = i > 0
+                        && matches!(trees[i - 1], TokenTree::Ident(_) | TokenTree::Punct(_) if is_path_tail(&trees[i - 1]));
+                    if prev_is_path {
+                        i += 1;
+                    } else {
+                        i = self.token_path(trees, i, false);
+                    }
+                }
+                TokenTree::Ident(id) => {
+                    let word = ident_name(id);
+                    let skip_test_item = attrs_before.iter().any(token_attr_is_test_only);
+                    let consumed =
+                        self.token_keyword(&word, trees, i, &attrs_before, skip_test_item);
+                    if consumed > 0 {
+                        attrs_before.clear();
+                        i += consumed;
+                    } else if KEYWORDS.contains(&word.as_str()) {
+                        i += 1;
+                    } else {
+                        i = self.token_path(trees, i, false);
+                    }
+                }
+                TokenTree::Punct(p) => {
+                    if p.as_char() == ';' {
+                        attrs_before.clear();
+                    }
+                    i += 1;
+                }
+                TokenTree::Literal(_) => i += 1,
+            }
+        }
+    }
+
+    /// Handles keyword-led forms in token mode; returns how many trees it
+    /// consumed (0 when `word` starts none).
+    fn token_keyword(
+        &mut self,
+        word: &str,
+        trees: &[TokenTree],
+        i: usize,
+        attrs: &[TokenStream],
+        test_only: bool,
+    ) -> usize {
+        let next = trees.get(i + 1);
+        match word {
+            "unsafe" => {
+                let rule = match next {
+                    Some(TokenTree::Group(g)) if g.delimiter() == Delimiter::Brace => {
+                        "unsafe-block"
+                    }
+                    Some(TokenTree::Ident(n)) if n == "fn" => "unsafe-fn",
+                    Some(TokenTree::Ident(n)) if n == "impl" => "unsafe-impl",
+                    Some(TokenTree::Ident(n)) if n == "trait" => "unsafe-trait",
+                    _ => return 1,
+                };
+                if !test_only {
+                    let evidence = rule.replace('-', " ");
+                    self.add_site(rule, evidence, trees[i].span());
+                }
+                1
+            }
+            "extern" => {
+                let mut j = i + 1;
+                if matches!(trees.get(j), Some(TokenTree::Literal(_))) {
+                    j += 1;
+                }
+                match trees.get(j) {
+                    Some(TokenTree::Group(g)) if g.delimiter() == Delimiter::Brace => {
+                        if !test_only {
+                            self.add_site("extern-block", "extern block", trees[i].span());
+                            self.token_foreign_items(g.stream());
+                        }
+                        j + 1 - i
+                    }
+                    Some(TokenTree::Ident(c)) if c == "crate" => {
+                        let name = match trees.get(j + 1) {
+                            Some(TokenTree::Ident(n)) => ident_name(n),
+                            _ => return 1,
+                        };
+                        let alias = match (trees.get(j + 2), trees.get(j + 3)) {
+                            (Some(TokenTree::Ident(a)), Some(TokenTree::Ident(n))) if a == "as" => {
+                                ident_name(n)
+                            }
+                            _ => name.clone(),
+                        };
+                        self.define(alias, Def::ExternCrate(name));
+                        j + 2 - i
+                    }
+                    _ => 1,
+                }
+            }
+            "mod" => match (next, trees.get(i + 2)) {
+                (Some(TokenTree::Ident(name)), Some(TokenTree::Punct(p))) if p.as_char() == ';' => {
+                    let path_attrs: Vec<PathAttr> =
+                        attrs.iter().flat_map(token_path_attrs).collect();
+                    if let Some(macro_name) = &self.macro_name {
+                        // A module declared by a macro belongs where the
+                        // macro is invoked; the module walker attaches it.
+                        self.facts
+                            .macro_modules
+                            .entry(macro_name.clone())
+                            .or_default()
+                            .push(MacroModule {
+                                name: ident_name(name),
+                                path_attrs,
+                            });
+                    } else if !test_only {
+                        let mut path = self.module_path();
+                        path.push(ident_name(name));
+                        let parent = self.facts.module_of(self.scope);
+                        let scope = self.facts.add_scope(Scope::module(path, Some(parent)));
+                        self.define(ident_name(name), Def::Module(scope));
+                        let pos = self.pos(name.span());
+                        self.children.push(ChildModule {
+                            scope,
+                            name: ident_name(name),
+                            path_attrs,
+                            inline_path: self.inline_path.clone(),
+                            pos,
+                        });
+                    }
+                    3
+                }
+                _ => 1,
+            },
+            "use" => {
+                let end = trees[i..]
+                    .iter()
+                    .position(|t| matches!(t, TokenTree::Punct(p) if p.as_char() == ';'))
+                    .map(|p| i + p);
+                let Some(end) = end else { return 1 };
+                let stream: TokenStream = trees[i..=end].iter().cloned().collect();
+                if let Ok(item) = syn::parse2::<syn::ItemUse>(stream) {
+                    self.add_use_tree(&item.tree, &mut Vec::new(), item.leading_colon.is_some());
+                }
+                end + 1 - i
+            }
+            "macro_rules" => {
+                // macro_rules! name { body }
+                if let (Some(TokenTree::Ident(name)), Some(TokenTree::Group(body))) =
+                    (trees.get(i + 2), trees.get(i + 3))
+                {
+                    self.define(ident_name(name), Def::Item);
+                    self.macro_body(ident_name(name), body.stream());
+                    4
+                } else {
+                    1
+                }
+            }
+            _ => 0,
+        }
+    }
+
+    fn token_foreign_items(&mut self, stream: TokenStream) {
+        let trees: Vec<TokenTree> = stream.into_iter().collect();
+        let mut link_name_attr: Option<String> = None;
+        let mut i = 0;
+        while i < trees.len() {
+            match &trees[i] {
+                TokenTree::Group(g) if g.delimiter() == Delimiter::Bracket => {
+                    if let Ok(meta) = syn::parse2::<Meta>(g.stream())
+                        && let Some(name) = meta_link_name(&meta)
+                    {
+                        link_name_attr = Some(name);
+                    }
+                }
+                TokenTree::Ident(kw) if kw == "fn" || kw == "static" => {
+                    let mut j = i + 1;
+                    if matches!(trees.get(j), Some(TokenTree::Ident(m)) if m == "mut") {
+                        j += 1;
+                    }
+                    if let Some(TokenTree::Ident(name)) = trees.get(j) {
+                        let symbol = link_name_attr.take().unwrap_or_else(|| ident_name(name));
+                        let pos = self.pos(name.span());
+                        self.facts.foreign_fns.push(ForeignFn { symbol, pos });
+                    }
+                }
+                TokenTree::Punct(p) if p.as_char() == ';' => link_name_attr = None,
+                _ => {}
+            }
+            i += 1;
+        }
+    }
+
+    fn token_attribute(&mut self, attr: &TokenStream, span: Span) {
+        if let Ok(meta) = syn::parse2::<Meta>(attr.clone()) {
+            self.attribute_meta(&meta, span);
+        }
+    }
+
+    /// Reads a path starting at `trees[start]`; returns the index after it.
+    fn token_path(&mut self, trees: &[TokenTree], start: usize, dollar_crate: bool) -> usize {
+        let mut segments = Vec::new();
+        let mut leading_colon = false;
+        let mut i = start;
+        let mut span = trees[start].span();
+        if is_path_sep(trees, i) {
+            leading_colon = true;
+            i += 2;
+            span = trees[i].span();
+        }
+        while let Some(TokenTree::Ident(id)) = trees.get(i) {
+            segments.push(ident_name(id));
+            i += 1;
+            if is_path_sep(trees, i) && matches!(trees.get(i + 2), Some(TokenTree::Ident(_))) {
+                i += 2;
+            } else {
+                break;
+            }
+        }
+        if segments.is_empty() {
+            return start + 1;
+        }
+        if dollar_crate {
+            segments[0] = "crate".into();
+        }
+        let is_macro = matches!(trees.get(i), Some(TokenTree::Punct(p)) if p.as_char() == '!')
+            && matches!(trees.get(i + 1), Some(TokenTree::Group(_)));
+        let written = WrittenPath {
+            segments,
+            leading_colon,
+        };
+        if is_macro {
+            let name = written.segments.last().cloned().unwrap_or_default();
+            self.add_ref(RefKind::Macro(written), span);
+            if COMPILE_TIME_MACROS.contains(&name.as_str()) {
+                // Skip the `!` and the arguments.
+                return i + 2;
+            }
+        } else {
+            self.add_ref(RefKind::Path(written), span);
+        }
+        i
+    }
+
+    fn try_items(&mut self, tokens: TokenStream) -> bool {
+        let parser = |input: syn::parse::ParseStream| {
+            let mut items = Vec::new();
+            while !input.is_empty() {
+                items.push(input.parse::<Item>()?);
+            }
+            Ok(items)
+        };
+        match parser.parse2(tokens) {
+            Ok(items) if !items.is_empty() => {
+                for item in &items {
+                    self.visit_item(item);
+                }
+                true
+            }
+            _ => false,
+        }
+    }
+
+    fn macro_body(&mut self, name: String, body: TokenStream) {
+        let outer = std::mem::replace(&mut self.in_macro_body, true);
+        let outer_tokens = std::mem::replace(&mut self.tokens_only, true);
+        let outer_name = self.macro_name.replace(name);
+        self.walk_tokens(body);
+        self.macro_name = outer_name;
+        self.tokens_only = outer_tokens;
+        self.in_macro_body = outer;
+    }
+
+    fn attribute_meta(&mut self, meta: &Meta, span: Span) {
+        let path = meta.path();
+        let Some(name) = path.get_ident().map(|i| i.to_string()) else {
+            return;
+        };
+        match name.as_str() {
+            "no_mangle" | "export_name" | "link_section" => {
+                self.add_site("unsafe-attribute", format!("#[{name}]"), span);
+            }
+            "unsafe" => {
+                let inner = match meta {
+                    Meta::List(list) => list.tokens.to_string(),
+                    _ => String::new(),
+                };
+                self.add_site("unsafe-attribute", format!("#[unsafe({inner})]"), span);
+            }
+            "link" => {
+                let args = match meta {
+                    Meta::List(list) => list.tokens.to_string(),
+                    _ => String::new(),
+                };
+                self.add_site("link-attribute", format!("#[link({args})]"), span);
+            }
+            _ => {}
+        }
+    }
+
+    fn record_path(&mut self, path: &syn::Path, qself: Option<&syn::QSelf>) {
+        let Some(first) = path.segments.first() else {
+            return;
+        };
+        let span = first.ident.span();
+        let written = match qself {
+            // `<Type>::item`: the item is relative to the type.
+            Some(q) if q.position == 0 => match &*q.ty {
+                syn::Type::Path(tp) if tp.qself.is_none() => {
+                    let mut written = WrittenPath::from_syn(&tp.path);
+                    written
+                        .segments
+                        .extend(path.segments.iter().map(|s| ident_name(&s.ident)));
+                    written
+                }
+                _ => return,
+            },
+            _ => WrittenPath::from_syn(path),
+        };
+        self.add_ref(RefKind::Path(written), span);
+    }
+}
+
+impl<'ast> Visit<'ast> for Collector<'_> {
+    fn visit_item(&mut self, item: &'ast Item) {
+        if is_test_only(item_attrs(item)) {
+            return;
+        }
+        visit::visit_item(self, item);
+    }
+
+    fn visit_item_mod(&mut self, item: &'ast syn::ItemMod) {
+        for attr in &item.attrs {
+            self.visit_attribute(attr);
+        }
+        let content = item.content.as_ref().map(|(_, items)| items.as_slice());
+        self.declare_module(
+            ident_name(&item.ident),
+            &item.attrs,
+            content,
+            item.ident.span(),
+        );
+    }
+
+    fn visit_item_use(&mut self, item: &'ast syn::ItemUse) {
+        self.add_use_tree(&item.tree, &mut Vec::new(), item.leading_colon.is_some());
+    }
+
+    fn visit_item_extern_crate(&mut self, item: &'ast syn::ItemExternCrate) {
+        let name = ident_name(&item.ident);
+        let alias = item
+            .rename
+            .as_ref()
+            .map(|(_, r)| ident_name(r))
+            .unwrap_or_else(|| name.clone());
+        if alias != "_" {
+            self.define(alias, Def::ExternCrate(name));
+        }
+    }
+
+    fn visit_item_type(&mut self, item: &'ast syn::ItemType) {
+        let def = match &*item.ty {
+            syn::Type::Path(tp) if tp.qself.is_none() => {
+                Def::Alias(WrittenPath::from_syn(&tp.path).segments_with_colon())
+            }
+            _ => Def::Item,
+        };
+        self.define(ident_name(&item.ident), def);
+        visit::visit_item_type(self, item);
+    }
+
+    fn visit_item_fn(&mut self, item: &'ast syn::ItemFn) {
+        self.define(ident_name(&item.sig.ident), Def::Item);
+        if let Some(unsafety) = &item.sig.unsafety {
+            self.add_site(
+                "unsafe-fn",
+                format!("unsafe fn {}", item.sig.ident),
+                unsafety.span,
+            );
+        }
+        self.in_function(|c| visit::visit_item_fn(c, item));
+    }
+
+    fn visit_impl_item(&mut self, item: &'ast syn::ImplItem) {
+        let attrs = match item {
+            syn::ImplItem::Const(i) => &i.attrs,
+            syn::ImplItem::Fn(i) => &i.attrs,
+            syn::ImplItem::Type(i) => &i.attrs,
+            syn::ImplItem::Macro(i) => &i.attrs,
+            _ => return visit::visit_impl_item(self, item),
+        };
+        if !is_test_only(attrs) {
+            visit::visit_impl_item(self, item);
+        }
+    }
+
+    fn visit_impl_item_fn(&mut self, item: &'ast syn::ImplItemFn) {
+        if let Some(unsafety) = &item.sig.unsafety {
+            self.add_site(
+                "unsafe-fn",
+                format!("unsafe fn {}", item.sig.ident),
+                unsafety.span,
+            );
+        }
+        self.in_function(|c| visit::visit_impl_item_fn(c, item));
+    }
+
+    fn visit_trait_item(&mut self, item: &'ast syn::TraitItem) {
+        let attrs = match item {
+            syn::TraitItem::Const(i) => &i.attrs,
+            syn::TraitItem::Fn(i) => &i.attrs,
+            syn::TraitItem::Type(i) => &i.attrs,
+            syn::TraitItem::Macro(i) => &i.attrs,
+            _ => return visit::visit_trait_item(self, item),
+        };
+        if !is_test_only(attrs) {
+            visit::visit_trait_item(self, item);
+        }
+    }
+
+    fn visit_trait_item_fn(&mut self, item: &'ast syn::TraitItemFn) {
+        if let Some(unsafety) = &item.sig.unsafety {
+            self.add_site(
+                "unsafe-fn",
+                format!("unsafe fn {}", item.sig.ident),
+                unsafety.span,
+            );
+        }
+        self.in_function(|c| visit::visit_trait_item_fn(c, item));
+    }
+
+    fn visit_item_struct(&mut self, item: &'ast syn::ItemStruct) {
+        self.define(ident_name(&item.ident), Def::Item);
+        visit::visit_item_struct(self, item);
+    }
+
+    fn visit_item_enum(&mut self, item: &'ast syn::ItemEnum) {
+        self.define(ident_name(&item.ident), Def::Item);
+        visit::visit_item_enum(self, item);
+    }
+
+    fn visit_item_union(&mut self, item: &'ast syn::ItemUnion) {
+        self.define(ident_name(&item.ident), Def::Item);
+        visit::visit_item_union(self, item);
+    }
+
+    fn visit_item_const(&mut self, item: &'ast syn::ItemConst) {
+        self.define(ident_name(&item.ident), Def::Item);
+        visit::visit_item_const(self, item);
+    }
+
+    fn visit_item_static(&mut self, item: &'ast syn::ItemStatic) {
+        self.define(ident_name(&item.ident), Def::Item);
+        visit::visit_item_static(self, item);
+    }
+
+    fn visit_item_trait(&mut self, item: &'ast syn::ItemTrait) {
+        self.define(ident_name(&item.ident), Def::Item);
+        if let Some(unsafety) = &item.unsafety {
+            self.add_site(
+                "unsafe-trait",
+                format!("unsafe trait {}", item.ident),
+                unsafety.span,
+            );
+        }
+        visit::visit_item_trait(self, item);
+    }
+
+    fn visit_item_impl(&mut self, item: &'ast syn::ItemImpl) {
+        if let Some(unsafety) = &item.unsafety {
+            let what = match &item.trait_ {
+                Some((_, path, _)) => path
+                    .segments
+                    .last()
+                    .map(|s| format!("unsafe impl {}", s.ident))
+                    .unwrap_or_else(|| "unsafe impl".into()),
+                None => "unsafe impl".into(),
+            };
+            self.add_site("unsafe-impl", what, unsafety.span);
+        }
+        visit::visit_item_impl(self, item);
+    }
+
+    fn visit_item_foreign_mod(&mut self, item: &'ast syn::ItemForeignMod) {
+        for attr in &item.attrs {
+            self.visit_attribute(attr);
+        }
+        self.foreign_mod(item);
+        // Foreign items' types name paths too, but declaring is the finding.
+    }
+
+    fn visit_item_macro(&mut self, item: &'ast syn::ItemMacro) {
+        for attr in &item.attrs {
+            self.visit_attribute(attr);
+        }
+        if item.mac.path.is_ident("macro_rules") {
+            let name = item.ident.as_ref().map(ident_name).unwrap_or_default();
+            self.define(name.clone(), Def::Item);
+            self.macro_body(name, item.mac.tokens.clone());
+            return;
+        }
+        if let Some(last) = item.mac.path.segments.last() {
+            let module = self.facts.module_of(self.scope);
+            let pos = self.pos(last.ident.span());
+            self.facts.macro_calls.push(MacroCall {
+                name: ident_name(&last.ident),
+                module,
+                inline_path: self.inline_path.clone(),
+                pos,
+            });
+        }
+        self.visit_macro(&item.mac);
+    }
+
+    fn visit_macro(&mut self, mac: &'ast syn::Macro) {
+        let Some(last) = mac.path.segments.last() else {
+            return;
+        };
+        let name = ident_name(&last.ident);
+        self.add_ref(
+            RefKind::Macro(WrittenPath::from_syn(&mac.path)),
+            mac.path.segments[0].ident.span(),
+        );
+        if name == "include" && mac.path.segments.len() <= 2 {
+            self.include(mac);
+            return;
+        }
+        if COMPILE_TIME_MACROS.contains(&name.as_str()) {
+            return;
+        }
+        // Item-position macros (`cfg_if!`, `thread_local!`) carry items.
+        if self.try_items(mac.tokens.clone()) {
+            return;
+        }
+        self.macro_arguments(mac.tokens.clone());
+    }
+
+    fn visit_block(&mut self, block: &'ast syn::Block) {
+        self.statements(&block.stmts);
+    }
+
+    fn visit_stmt(&mut self, stmt: &'ast syn::Stmt) {
+        if let syn::Stmt::Local(local) = stmt
+            && is_test_only(&local.attrs)
+        {
+            return;
+        }
+        visit::visit_stmt(self, stmt);
+    }
+
+    fn visit_expr_unsafe(&mut self, expr: &'ast syn::ExprUnsafe) {
+        self.add_site("unsafe-block", "unsafe block", expr.unsafe_token.span);
+        visit::visit_expr_unsafe(self, expr);
+    }
+
+    fn visit_expr_method_call(&mut self, call: &'ast syn::ExprMethodCall) {
+        let root = receiver_root(&call.receiver);
+        self.add_ref(
+            RefKind::Method {
+                name: ident_name(&call.method),
+                root,
+            },
+            call.method.span(),
+        );
+        visit::visit_expr_method_call(self, call);
+    }
+
+    fn visit_expr_path(&mut self, expr: &'ast syn::ExprPath) {
+        self.record_path(&expr.path, expr.qself.as_ref());
+        if let Some(q) = &expr.qself {
+            self.visit_type(&q.ty);
+        }
+        visit_generic_args(self, &expr.path);
+    }
+
+    fn visit_type_path(&mut self, ty: &'ast syn::TypePath) {
+        self.record_path(&ty.path, ty.qself.as_ref());
+        if let Some(q) = &ty.qself {
+            self.visit_type(&q.ty);
+        }
+        visit_generic_args(self, &ty.path);
+    }
+
+    fn visit_path(&mut self, path: &'ast syn::Path) {
+        // Paths in patterns, struct expressions and trait bounds.
+        self.record_path(path, None);
+        visit_generic_args(self, path);
+    }
+
+    fn visit_attribute(&mut self, attr: &'ast Attribute) {
+        self.attribute_meta(&attr.meta, attr.pound_token.span);
+    }
+
+    fn visit_visibility(&mut self, _: &'ast syn::Visibility) {}
+}
+
+fn visit_generic_args(c: &mut Collector<'_>, path: &syn::Path) {
+    for segment in &path.segments {
+        c.visit_path_arguments(&segment.arguments);
+    }
+}
+
+impl WrittenPath {
+    /// Segments of an alias target, with a leading `::` kept as an empty
+    /// first segment so the resolver can tell `::std` from `std`.
+    pub fn segments_with_colon(self) -> Vec<String> {
+        let mut segments = self.segments;
+        if self.leading_colon {
+            segments.insert(0, String::new());
+        }
+        segments
+    }
+}
+
+/// The path a method-call receiver chain starts at, looking through further
+/// method calls, `?`, `.await`, references and parentheses.
+fn receiver_root(mut expr: &Expr) -> Option<WrittenPath> {
+    loop {
+        expr = match expr {
+            Expr::MethodCall(m) => &m.receiver,
+            Expr::Try(t) => &t.expr,
+            Expr::Await(a) => &a.base,
+            Expr::Reference(r) => &r.expr,
+            Expr::Paren(p) => &p.expr,
+            Expr::Call(call) => &call.func,
+            Expr::Path(p) if p.qself.is_none() => return Some(WrittenPath::from_syn(&p.path)),
+            _ => return None,
+        }
+    }
+}
+
+fn is_path_sep(trees: &[TokenTree], i: usize) -> bool {
+    matches!(trees.get(i), Some(TokenTree::Punct(p)) if p.as_char() == ':' && p.spacing() == Spacing::Joint)
+        && matches!(trees.get(i + 1), Some(TokenTree::Punct(q)) if q.as_char() == ':')
+}
+
+fn is_path_tail(tree: &TokenTree) -> bool {
+    match tree {
+        TokenTree::Ident(_) => true,
+        TokenTree::Punct(p) => p.as_char() == '>',
+        _ => false,
+    }
+}
+
+pub fn item_attrs(item: &Item) -> &[Attribute] {
+    match item {
+        Item::Const(i) => &i.attrs,
+        Item::Enum(i) => &i.attrs,
+        Item::ExternCrate(i) => &i.attrs,
+        Item::Fn(i) => &i.attrs,
+        Item::ForeignMod(i) => &i.attrs,
+        Item::Impl(i) => &i.attrs,
+        Item::Macro(i) => &i.attrs,
+        Item::Mod(i) => &i.attrs,
+        Item::Static(i) => &i.attrs,
+        Item::Struct(i) => &i.attrs,
+        Item::Trait(i) => &i.attrs,
+        Item::TraitAlias(i) => &i.attrs,
+        Item::Type(i) => &i.attrs,
+        Item::Union(i) => &i.attrs,
+        Item::Use(i) => &i.attrs,
+        _ => &[],
+    }
+}
+
+/// Whether attributes make an item exist only in tests: `#[test]`, or a
+/// `cfg` that requires `test`.
+pub fn is_test_only(attrs: &[Attribute]) -> bool {
+    attrs.iter().any(|attr| {
+        let path = attr.path();
+        if path.is_ident("test") {
+            return true;
+        }
+        if !path.is_ident("cfg") {
+            return false;
+        }
+        match &attr.meta {
+            Meta::List(list) => list
+                .parse_args::<Meta>()
+                .map(|m| cfg_requires_test(&m))
+                .unwrap_or(false),
+            _ => false,
+        }
+    })
+}
+
+/// `test`, or `all(...)` with a member that requires `test`.
+fn cfg_requires_test(meta: &Meta) -> bool {
+    match meta {
+        Meta::Path(p) => p.is_ident("test"),
+        Meta::List(list) if list.path.is_ident("all") => list
+            .parse_args_with(Punctuated::<Meta, Token![,]>::parse_terminated)
+            .map(|items| items.iter().any(cfg_requires_test))
+            .unwrap_or(false),
+        _ => false,
+    }
+}
+
+fn token_attr_is_test_only(attr: &TokenStream) -> bool {
+    let Ok(meta) = syn::parse2::<Meta>(attr.clone()) else {
+        return false;
+    };
+    if meta.path().is_ident("test") {
+        return true;
+    }
+    match &meta {
+        Meta::List(list) if list.path.is_ident("cfg") => list
+            .parse_args::<Meta>()
+            .map(|m| cfg_requires_test(&m))
+            .unwrap_or(false),
+        _ => false,
+    }
+}
+
+fn token_path_attrs(attr: &TokenStream) -> Vec<PathAttr> {
+    syn::parse2::<Meta>(attr.clone())
+        .map(|meta| meta_paths(&meta, false))
+        .unwrap_or_default()
+}
+
+fn path_attributes(attrs: &[Attribute]) -> Vec<PathAttr> {
+    attrs
+        .iter()
+        .flat_map(|a| meta_paths(&a.meta, false))
+        .collect()
+}
+
+/// `path = "x"`, or the `path`s inside `cfg_attr(predicate, path = "x")`.
+fn meta_paths(meta: &Meta, conditional: bool) -> Vec<PathAttr> {
+    if let Some(path) = name_value_str(meta, "path") {
+        return vec![PathAttr { path, conditional }];
+    }
+    match meta {
+        Meta::List(list) if list.path.is_ident("cfg_attr") => list
+            .parse_args_with(Punctuated::<Meta, Token![,]>::parse_terminated)
+            .map(|items| {
+                items
+                    .iter()
+                    .skip(1)
+                    .flat_map(|m| meta_paths(m, true))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    }
+}
+
+fn link_name(attrs: &[Attribute]) -> Option<String> {
+    attrs.iter().find_map(|a| meta_link_name(&a.meta))
+}
+
+fn meta_link_name(meta: &Meta) -> Option<String> {
+    name_value_str(meta, "link_name").or_else(|| match meta {
+        // `#[unsafe(link_name = "x")]` is not valid, but `#[unsafe(export_name)]`
+        // style wrappers may carry it in the future; look inside.
+        Meta::List(list) if list.path.is_ident("unsafe") => list
+            .parse_args::<Meta>()
+            .ok()
+            .and_then(|inner| name_value_str(&inner, "link_name")),
+        _ => None,
+    })
+}
+
+fn name_value_str(meta: &Meta, key: &str) -> Option<String> {
+    match meta {
+        Meta::NameValue(nv) if nv.path.is_ident(key) => match &nv.value {
+            Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(s),
+                ..
+            }) => Some(s.value()),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// `path` relative to `root`, `/`-separated; the absolute path when it is
+/// not below `root`.
+pub fn relative_path(root: &Path, path: &Path) -> String {
+    let rel = path.strip_prefix(root).unwrap_or(path);
+    rel.components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// An identifier's name without the `r#` of a raw identifier (`r#ref` and
+/// `ref` name the same module file).
+pub fn ident_name(ident: &proc_macro2::Ident) -> String {
+    let name = ident.to_string();
+    match name.strip_prefix("r#") {
+        Some(raw) => raw.to_owned(),
+        None => name,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn attrs(src: &str) -> Vec<Attribute> {
+        let item: syn::ItemFn = syn::parse_str(&format!("{src} fn f() {{}}")).unwrap();
+        item.attrs
+    }
+
+    #[test]
+    fn test_only_cfgs() {
+        assert!(is_test_only(&attrs("#[cfg(test)]")));
+        assert!(is_test_only(&attrs("#[test]")));
+        assert!(is_test_only(&attrs("#[cfg(all(unix, test))]")));
+        assert!(!is_test_only(&attrs("#[cfg(any(unix, test))]")));
+        assert!(!is_test_only(&attrs("#[cfg(not(test))]")));
+        assert!(!is_test_only(&attrs("#[inline]")));
+    }
+}

@@ -1,0 +1,215 @@
+//! The facts one crate's syntax yields: its scopes (what each module and
+//! block defines and imports), every path it names, and structural sites
+//! such as `unsafe` blocks.
+//!
+//! Facts are small, owned data extracted while a file's syntax tree is alive;
+//! the tree is dropped right after, so memory is bounded by the largest file,
+//! not the crate. Name resolution and rule matching run on facts alone.
+
+use std::collections::HashMap;
+
+/// Index into [`CrateFacts::scopes`].
+pub type ScopeId = usize;
+
+/// Index into [`CrateFacts::files`].
+pub type FileId = usize;
+
+/// A place in one of the crate's files; `column` is 1-based.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Pos {
+    pub file: FileId,
+    pub line: u32,
+    pub column: u32,
+}
+
+/// What a name defined in a scope stands for.
+#[derive(Clone, Debug)]
+pub enum Def {
+    /// A module of this crate.
+    Module(ScopeId),
+    /// Any other item (fn, struct, trait, const, local macro...): it
+    /// shadows outer and prelude names and resolves inside the crate.
+    Item,
+    /// `type Name = some::Path;` resolves to its target.
+    Alias(Vec<String>),
+    /// `extern crate lib as name;` with the library's name.
+    ExternCrate(String),
+}
+
+/// A `use` of one name (`use a::b as c;` binds `c` to `a::b`), or a glob.
+#[derive(Clone, Debug)]
+pub struct Import {
+    /// `None` for a glob import.
+    pub name: Option<String>,
+    pub path: Vec<String>,
+    pub leading_colon: bool,
+}
+
+#[derive(Clone, Debug)]
+pub enum ScopeKind {
+    /// A module; `path` is its path from the crate root (empty for the root).
+    Module {
+        path: Vec<String>,
+        parent: Option<ScopeId>,
+    },
+    /// A block with its own items or imports, nested in `parent`.
+    Block { parent: ScopeId },
+}
+
+#[derive(Clone, Debug)]
+pub struct Scope {
+    pub kind: ScopeKind,
+    pub defs: HashMap<String, Def>,
+    pub imports: Vec<Import>,
+}
+
+impl Scope {
+    pub fn module(path: Vec<String>, parent: Option<ScopeId>) -> Scope {
+        Scope {
+            kind: ScopeKind::Module { path, parent },
+            defs: HashMap::new(),
+            imports: Vec::new(),
+        }
+    }
+
+    pub fn block(parent: ScopeId) -> Scope {
+        Scope {
+            kind: ScopeKind::Block { parent },
+            defs: HashMap::new(),
+            imports: Vec::new(),
+        }
+    }
+}
+
+/// A path as written: segments without generic arguments.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WrittenPath {
+    pub segments: Vec<String>,
+    pub leading_colon: bool,
+}
+
+impl WrittenPath {
+    pub fn from_syn(path: &syn::Path) -> WrittenPath {
+        WrittenPath {
+            segments: path
+                .segments
+                .iter()
+                .map(|s| super::collect::ident_name(&s.ident))
+                .collect(),
+            leading_colon: path.leading_colon.is_some(),
+        }
+    }
+}
+
+/// What a reference names.
+#[derive(Clone, Debug)]
+pub enum RefKind {
+    /// A path in an expression, type, pattern or macro argument.
+    Path(WrittenPath),
+    /// The path of a macro invocation.
+    Macro(WrittenPath),
+    /// `.name(...)`; `root` is the path the receiver chain starts at when it
+    /// starts at one (`Path::new(p).exists()` has root `Path::new`).
+    Method {
+        name: String,
+        root: Option<WrittenPath>,
+    },
+}
+
+/// One name the crate's code uses, with where and in which scope.
+#[derive(Clone, Debug)]
+pub struct Ref {
+    pub kind: RefKind,
+    pub scope: ScopeId,
+    /// The function the reference is in (0 when outside any function), for
+    /// method rules that ask what types the function names.
+    pub function: u32,
+    pub pos: Pos,
+}
+
+/// A structural fact with a fixed rule id.
+#[derive(Clone, Debug)]
+pub struct Site {
+    /// The id of a structural rule in `rules/structural.toml`.
+    pub rule: &'static str,
+    pub evidence: String,
+    pub pos: Pos,
+}
+
+/// A function declared in an `extern` block, by link name.
+#[derive(Clone, Debug)]
+pub struct ForeignFn {
+    pub symbol: String,
+    pub pos: Pos,
+}
+
+/// Source that could not be analysed, with why.
+#[derive(Clone, Debug)]
+pub struct Unanalyzed {
+    pub rule: &'static str,
+    pub file: String,
+    pub line: Option<u32>,
+    pub reason: String,
+}
+
+/// A `mod name;` written inside a `macro_rules!` body.
+#[derive(Clone, Debug)]
+pub struct MacroModule {
+    pub name: String,
+    pub path_attrs: Vec<super::collect::PathAttr>,
+}
+
+/// An item-position macro invocation, where a macro's modules land.
+#[derive(Clone, Debug)]
+pub struct MacroCall {
+    /// The macro's name (last path segment).
+    pub name: String,
+    /// The module the invocation is in.
+    pub module: ScopeId,
+    /// Inline modules around the invocation within its file.
+    pub inline_path: Vec<String>,
+    pub pos: Pos,
+}
+
+/// Everything the scanner learnt about one crate (one target).
+#[derive(Debug, Default)]
+pub struct CrateFacts {
+    /// Files relative to the package root, `/`-separated.
+    pub files: Vec<String>,
+    pub scopes: Vec<Scope>,
+    pub refs: Vec<Ref>,
+    pub sites: Vec<Site>,
+    pub foreign_fns: Vec<ForeignFn>,
+    pub unanalyzed: Vec<Unanalyzed>,
+    /// Bytes of source read, for throughput figures.
+    pub bytes_read: u64,
+    /// Files that syn could not parse and were read as tokens instead.
+    pub token_fallback_files: Vec<String>,
+    /// Number of functions seen; `Ref::function` counts up from 1.
+    pub functions: u32,
+    /// Modules declared inside `macro_rules!` bodies, by macro name.
+    pub macro_modules: HashMap<String, Vec<MacroModule>>,
+    pub macro_calls: Vec<MacroCall>,
+}
+
+impl CrateFacts {
+    pub fn add_scope(&mut self, scope: Scope) -> ScopeId {
+        self.scopes.push(scope);
+        self.scopes.len() - 1
+    }
+
+    pub fn add_file(&mut self, relative: String) -> FileId {
+        self.files.push(relative);
+        self.files.len() - 1
+    }
+
+    /// The module a scope belongs to (itself when it is one).
+    pub fn module_of(&self, mut scope: ScopeId) -> ScopeId {
+        loop {
+            match self.scopes[scope].kind {
+                ScopeKind::Module { .. } => return scope,
+                ScopeKind::Block { parent } => scope = parent,
+            }
+        }
+    }
+}

@@ -1,0 +1,127 @@
+//! Matches a crate's resolved facts against the rules, producing findings.
+//!
+//! Paths and macros match by canonical path; method calls match by name when
+//! their receiver chain starts at a rule's receiver type or their function
+//! names one; foreign functions by link name; structural sites by their
+//! fixed rule id.
+
+use std::collections::{HashMap, HashSet};
+
+use super::facts::{CrateFacts, Pos, RefKind};
+use super::names::Resolver;
+use crate::capability::{Finding, Location};
+use crate::rules::{RuleSet, receiver_of};
+
+/// Findings for one crate's facts.
+pub fn match_rules(facts: &CrateFacts, resolver: &Resolver<'_>, rules: &RuleSet) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let location = |pos: Pos| Location::at(facts.files[pos.file].clone(), pos.line, pos.column);
+    let push = |findings: &mut Vec<Finding>, rule: usize, pos: Pos, evidence: String| {
+        let rule = rules.rule(rule);
+        findings.push(Finding {
+            capability: rule.capability,
+            location: location(pos),
+            evidence,
+            rule: rule.id.as_str().to_owned(),
+            via: Vec::new(),
+        });
+    };
+
+    // Receiver types each function names, for method rules.
+    let mut named_types: HashMap<u32, HashSet<String>> = HashMap::new();
+    let mut resolved = Vec::with_capacity(facts.refs.len());
+    for r in &facts.refs {
+        let paths = match &r.kind {
+            RefKind::Path(p) | RefKind::Macro(p) => resolver.resolve(r.scope, p),
+            RefKind::Method { root: Some(p), .. } => resolver.resolve(r.scope, p),
+            RefKind::Method { root: None, .. } => Vec::new(),
+        };
+        if r.function != 0 {
+            for path in &paths {
+                if rules.is_receiver_type(path) {
+                    named_types
+                        .entry(r.function)
+                        .or_default()
+                        .insert(path.clone());
+                }
+            }
+        }
+        resolved.push(paths);
+    }
+
+    for (r, paths) in facts.refs.iter().zip(&resolved) {
+        match &r.kind {
+            RefKind::Path(_) | RefKind::Macro(_) => {
+                for path in paths {
+                    for rule in rules.match_path(path) {
+                        push(&mut findings, rule, r.pos, path.clone());
+                    }
+                }
+            }
+            RefKind::Method { name, .. } => {
+                for method_rule in rules.match_method(name) {
+                    let receivers = method_rule.receivers.iter().map(String::as_str);
+                    let receiver = if method_rule.receivers.is_empty() {
+                        Some(None)
+                    } else if let Some(hit) =
+                        paths.iter().find_map(|p| receiver_of(p, receivers.clone()))
+                    {
+                        Some(Some(hit))
+                    } else {
+                        named_types
+                            .get(&r.function)
+                            .and_then(|types| {
+                                types.iter().find_map(|t| receiver_of(t, receivers.clone()))
+                            })
+                            .map(Some)
+                    };
+                    if let Some(receiver) = receiver {
+                        let evidence = match receiver {
+                            Some(ty) => format!("{ty}::{name}"),
+                            None => format!(".{name}()"),
+                        };
+                        push(&mut findings, method_rule.rule, r.pos, evidence);
+                    }
+                }
+            }
+        }
+    }
+
+    for foreign in &facts.foreign_fns {
+        for &rule in rules.match_symbol(&foreign.symbol) {
+            push(
+                &mut findings,
+                rule,
+                foreign.pos,
+                format!("extern fn {}", foreign.symbol),
+            );
+        }
+    }
+
+    for site in &facts.sites {
+        let rule = rules.structural(site.rule);
+        findings.push(Finding {
+            capability: rule.capability,
+            location: location(site.pos),
+            evidence: site.evidence.clone(),
+            rule: site.rule.to_owned(),
+            via: Vec::new(),
+        });
+    }
+
+    for u in &facts.unanalyzed {
+        let rule = rules.structural(u.rule);
+        findings.push(Finding {
+            capability: rule.capability,
+            location: Location {
+                file: Some(u.file.clone()),
+                line: u.line,
+                column: u.line.map(|_| 1),
+            },
+            evidence: u.reason.clone(),
+            rule: u.rule.to_owned(),
+            via: Vec::new(),
+        });
+    }
+    findings
+}

@@ -1,0 +1,183 @@
+//! Scan: what each package's own code can do, found without running it.
+//!
+//! Takes the build graph and the located sources; returns, for every
+//! package, its findings and those of its build script. A package is scanned
+//! as a pure function of its source files and the rules, in parallel across
+//! packages (rayon), one syntax tree alive at a time per thread.
+//!
+//! **Invariant:** nothing from a scanned crate is executed; files are only
+//! read and parsed.
+//! **Invariant:** source that cannot be analysed becomes an `unanalyzed`
+//! finding; it is never skipped.
+//!
+//! syn stays inside this module.
+
+mod collect;
+mod facts;
+mod manifest;
+mod matcher;
+mod modtree;
+mod names;
+mod source;
+
+use rayon::prelude::*;
+
+use crate::capability::{CapabilityReport, Finding, Location};
+use crate::fetch::PackageSource;
+use crate::resolve::{BuildGraph, Dependency, Package, Target, TargetRole};
+use crate::rules::RuleSet;
+
+use facts::CrateFacts;
+use names::{ExternPrelude, Resolver};
+
+/// Stack for scanning threads. syn and the syntax-tree visitor recurse as
+/// deep as the code nests; the depth guard in `source` bounds what syn is
+/// given, and this leaves ample room under that bound. It is reserved, not
+/// committed, memory.
+const SCAN_STACK_BYTES: usize = 256 << 20;
+
+/// What scanning one package found.
+#[derive(Clone, Debug, Default)]
+pub struct PackageScan {
+    /// Findings of the package's own targets and manifest.
+    pub code: CapabilityReport,
+    /// Findings of its build script, which runs on the builder's machine.
+    pub build_script: CapabilityReport,
+    pub stats: ScanStats,
+}
+
+/// Counts for progress and throughput figures.
+#[derive(Clone, Debug, Default)]
+pub struct ScanStats {
+    pub files: usize,
+    pub bytes: u64,
+    /// Files syn rejected that were read as tokens, with syn's message.
+    pub token_fallback_files: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ScanError {
+    #[error("could not start scanning threads")]
+    ThreadPool(#[source] rayon::ThreadPoolBuildError),
+}
+
+/// Scans every package of `graph`, in the graph's order.
+pub fn scan_graph(
+    graph: &BuildGraph,
+    sources: &[PackageSource],
+    rules: &RuleSet,
+    on_done: &(dyn Fn(&Package) + Sync),
+) -> Result<Vec<PackageScan>, ScanError> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .stack_size(SCAN_STACK_BYTES)
+        .build()
+        .map_err(ScanError::ThreadPool)?;
+    Ok(pool.install(|| {
+        graph
+            .packages
+            .par_iter()
+            .zip(sources)
+            .map(|(package, source)| {
+                let scan = scan_package(package, &graph.packages, source, rules);
+                on_done(package);
+                scan
+            })
+            .collect()
+    }))
+}
+
+/// Scans one package. `packages` is the whole graph, for the names of
+/// dependencies.
+pub fn scan_package(
+    package: &Package,
+    packages: &[Package],
+    source: &PackageSource,
+    rules: &RuleSet,
+) -> PackageScan {
+    let mut scan = PackageScan::default();
+    if let PackageSource::Missing { reason } = source {
+        scan.code.findings.push(unanalyzed(
+            rules,
+            "missing-source",
+            Location::package(),
+            reason.clone(),
+        ));
+        return scan;
+    }
+    scan.code
+        .findings
+        .extend(manifest::manifest_findings(package, rules));
+    for target in &package.targets {
+        let deps = dependency_names(&package.dependencies, packages);
+        let mut deps: Vec<(String, String)> = deps.collect();
+        if target.kind == TargetRole::Bin
+            && let Some(lib) = package.targets.iter().find(|t| t.kind == TargetRole::Lib)
+        {
+            // A package's bins see its own library as a dependency.
+            let lib_name = lib.name.replace('-', "_");
+            deps.push((lib_name.clone(), lib_name));
+        }
+        let findings = scan_target(package, target, deps, rules, &mut scan.stats);
+        scan.code.findings.extend(findings);
+    }
+    if let Some(build) = &package.build_script {
+        let deps = dependency_names(&package.build_dependencies, packages).collect();
+        let findings = scan_target(package, build, deps, rules, &mut scan.stats);
+        scan.build_script.findings.extend(findings);
+    }
+    scan.code.normalize();
+    scan.build_script.normalize();
+    scan
+}
+
+fn dependency_names<'a>(
+    deps: &'a [Dependency],
+    packages: &'a [Package],
+) -> impl Iterator<Item = (String, String)> + 'a {
+    deps.iter()
+        .filter(|d| d.package < packages.len())
+        .map(|d| (d.extern_name.clone(), d.lib_name.clone()))
+}
+
+fn scan_target(
+    package: &Package,
+    target: &Target,
+    deps: Vec<(String, String)>,
+    rules: &RuleSet,
+    stats: &mut ScanStats,
+) -> Vec<Finding> {
+    if !target.root_file.is_file() {
+        let file = collect::relative_path(&package.root, &target.root_file);
+        return vec![unanalyzed(
+            rules,
+            "missing-source",
+            Location::file(file.clone()),
+            format!(
+                "the {} target's root file {file} does not exist",
+                target.name
+            ),
+        )];
+    }
+    let mut facts = CrateFacts::default();
+    modtree::collect_crate(&target.root_file, &package.root, &mut facts);
+    stats.files += facts.files.len();
+    stats.bytes += facts.bytes_read;
+    stats
+        .token_fallback_files
+        .append(&mut facts.token_fallback_files);
+    let prelude = ExternPrelude::new(deps, target.kind == TargetRole::ProcMacro);
+    let resolver = Resolver::new(&facts, &prelude, target.edition);
+    matcher::match_rules(&facts, &resolver, rules)
+}
+
+fn unanalyzed(rules: &RuleSet, rule: &str, location: Location, reason: String) -> Finding {
+    let rule = rules.structural(rule);
+    Finding {
+        capability: rule.capability,
+        location,
+        evidence: reason,
+        rule: rule.id.as_str().to_owned(),
+        via: Vec::new(),
+    }
+}

@@ -1,0 +1,214 @@
+//! Reading one source file into syntax, failing closed.
+//!
+//! A file is read as bytes, checked to be UTF-8, lexed, and parsed by syn.
+//! Where syn rejects valid-but-old code (edition-2015 bare trait objects) or
+//! the file nests too deeply to parse safely, the tokens are kept for the
+//! token-level fallback instead: a capability is still found. Only a file
+//! that cannot be read, is not UTF-8 or does not even lex is unanalysed.
+
+use std::path::Path;
+
+use proc_macro2::{TokenStream, TokenTree};
+
+/// Deepest bracket nesting syn is asked to parse. Deeper files are read
+/// as tokens: syn's recursive descent could otherwise exhaust the stack.
+const MAX_PARSE_DEPTH: usize = 256;
+
+/// Longest run of prefix operators (`!!!!x`, `&&&&x`) syn is asked to
+/// parse, for the same reason: each one is a level of recursion.
+const MAX_PREFIX_RUN: usize = 512;
+
+/// What reading a file produced.
+pub enum ParsedSource {
+    /// syn parsed the whole file.
+    Syntax(syn::File),
+    /// Only tokens: syn failed (`parse_error`) or was not tried because the
+    /// file nests too deeply (`tokens_only`).
+    Tokens {
+        tokens: TokenStream,
+        tokens_only: bool,
+        parse_error: String,
+    },
+    /// Nothing usable; the reason names what went wrong, with the line
+    /// where it is known.
+    Unanalyzed {
+        rule: &'static str,
+        line: Option<u32>,
+        reason: String,
+    },
+}
+
+/// Reads and parses `path`. `bytes_read` is increased by the file's size.
+pub fn read_source(path: &Path, bytes_read: &mut u64) -> ParsedSource {
+    let bytes = match std::fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(e) => {
+            let rule = if e.kind() == std::io::ErrorKind::NotFound {
+                "missing-module-file"
+            } else {
+                "unreadable-file"
+            };
+            return ParsedSource::Unanalyzed {
+                rule,
+                line: None,
+                reason: format!("cannot read {}: {e}", path.display()),
+            };
+        }
+    };
+    *bytes_read += bytes.len() as u64;
+    let text = match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => {
+            let valid = e.utf8_error().valid_up_to();
+            let line = e.as_bytes()[..valid]
+                .iter()
+                .filter(|b| **b == b'\n')
+                .count() as u32
+                + 1;
+            return ParsedSource::Unanalyzed {
+                rule: "not-utf8",
+                line: Some(line),
+                reason: format!("not UTF-8 (invalid byte at offset {valid}, line {line})"),
+            };
+        }
+    };
+    parse_text(&text)
+}
+
+/// Parses source text (already known to be UTF-8).
+pub fn parse_text(text: &str) -> ParsedSource {
+    let body = strip_preamble(text);
+    let tokens: TokenStream = match body.parse() {
+        Ok(tokens) => tokens,
+        Err(e) => {
+            let line = e.span().start().line as u32;
+            return ParsedSource::Unanalyzed {
+                rule: "unlexable-file",
+                line: (line > 0).then_some(line),
+                reason: format!("does not tokenize: {e}"),
+            };
+        }
+    };
+    if too_deep(&tokens) {
+        return ParsedSource::Tokens {
+            tokens,
+            tokens_only: true,
+            parse_error: format!(
+                "nests deeper than {MAX_PARSE_DEPTH} levels or {MAX_PREFIX_RUN} prefix operators"
+            ),
+        };
+    }
+    match syn::parse2::<syn::File>(tokens.clone()) {
+        Ok(file) => ParsedSource::Syntax(file),
+        Err(e) => {
+            let start = e.span().start();
+            ParsedSource::Tokens {
+                tokens,
+                tokens_only: false,
+                parse_error: format!("{}:{}: {e}", start.line, start.column + 1),
+            }
+        }
+    }
+}
+
+/// Removes a byte-order mark and a `#!` line that is not an inner attribute,
+/// as rustc does, keeping line numbers intact.
+fn strip_preamble(text: &str) -> std::borrow::Cow<'_, str> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if text.starts_with("#!") && !text[2..].trim_start().starts_with('[') {
+        let end = text.find('\n').unwrap_or(text.len());
+        let mut owned = String::with_capacity(text.len());
+        owned.push_str(&" ".repeat(end));
+        owned.push_str(&text[end..]);
+        return owned.into();
+    }
+    text.into()
+}
+
+/// Iteratively measures bracket depth and prefix-operator runs.
+fn too_deep(tokens: &TokenStream) -> bool {
+    let mut stack: Vec<(proc_macro2::token_stream::IntoIter, usize)> =
+        vec![(tokens.clone().into_iter(), 0)];
+    let mut run = 0usize;
+    while let Some((iter, depth)) = stack.last_mut() {
+        let depth = *depth;
+        match iter.next() {
+            None => {
+                stack.pop();
+            }
+            Some(TokenTree::Group(g)) => {
+                run = 0;
+                if depth + 1 > MAX_PARSE_DEPTH {
+                    return true;
+                }
+                stack.push((g.stream().into_iter(), depth + 1));
+            }
+            Some(TokenTree::Punct(p)) if matches!(p.as_char(), '!' | '-' | '*' | '&') => {
+                run += 1;
+                if run > MAX_PREFIX_RUN {
+                    return true;
+                }
+            }
+            Some(_) => run = 0,
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn edition_2015_bare_trait_object_falls_back_to_tokens() {
+        let parsed =
+            parse_text("type Action = Fn(&u8) + Send + Sync;\nfn f() { std::fs::read(\"x\"); }\n");
+        assert!(matches!(
+            parsed,
+            ParsedSource::Tokens {
+                tokens_only: false,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn unbalanced_braces_are_unanalyzed() {
+        let parsed = parse_text("fn f() {\n");
+        assert!(matches!(
+            parsed,
+            ParsedSource::Unanalyzed {
+                rule: "unlexable-file",
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn deep_nesting_is_read_as_tokens_only() {
+        let deep = format!(
+            "fn f() {{ let x = {}1{}; }}",
+            "(".repeat(5000),
+            ")".repeat(5000)
+        );
+        assert!(matches!(
+            parse_text(&deep),
+            ParsedSource::Tokens {
+                tokens_only: true,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn shebang_is_skipped_but_inner_attributes_are_not() {
+        assert!(matches!(
+            parse_text("#!/usr/bin/env run\nfn main() {}\n"),
+            ParsedSource::Syntax(_)
+        ));
+        assert!(matches!(
+            parse_text("#![allow(dead_code)]\nfn main() {}\n"),
+            ParsedSource::Syntax(_)
+        ));
+    }
+}

@@ -1,0 +1,370 @@
+//! `scan` on the capability fixtures: findings must equal the markers.
+
+use std::collections::BTreeSet;
+
+use crate::util::{self, check_fixture, findings_at, line_of, package, run, scan, strings};
+
+#[test]
+fn capabilities_fixture_reports_every_capability_at_the_line_naming_the_api() {
+    let report = check_fixture("capabilities");
+    // Guard the fixture itself: every leaf capability is exercised.
+    let mut seen = BTreeSet::new();
+    for p in util::packages(&report) {
+        seen.extend(strings(&p["capabilities"]));
+        seen.extend(strings(&p["build_script"]["capabilities"]));
+    }
+    for cap in [
+        "fs.read",
+        "fs.write",
+        "net.connect",
+        "net.listen",
+        "process.spawn",
+        "env.read",
+        "env.write",
+        "unsafe",
+        "ffi",
+        "build",
+        "proc-macro",
+        "unanalyzed",
+    ] {
+        assert!(
+            seen.contains(cap),
+            "no package of the capabilities fixture reports {cap}"
+        );
+    }
+}
+
+#[test]
+fn path_crate_named_libc_matches_the_libc_rules() {
+    let report = scan("capabilities", &[]);
+    let user = package(&report, "cap-libc-user");
+    assert_eq!(
+        strings(&user["capabilities"]),
+        [
+            "env.read",
+            "env.write",
+            "ffi",
+            "net.connect",
+            "process.spawn"
+        ]
+    );
+    // Defining `pub fn getenv` is not naming it.
+    assert_eq!(
+        strings(&package(&report, "libc")["capabilities"]),
+        Vec::<String>::new()
+    );
+}
+
+#[test]
+fn packages_carry_kind_source_version_and_purl() {
+    let report = scan("capabilities", &[]);
+    for p in util::packages(&report) {
+        let name = p["name"].as_str().unwrap();
+        assert_eq!(p["source"], "workspace", "{name} is a workspace member");
+        let kind = if name == "cap-proc-macro" {
+            "proc-macro"
+        } else {
+            "lib"
+        };
+        assert_eq!(p["kind"], kind, "kind of {name}");
+    }
+    let libc = package(&report, "libc");
+    assert_eq!(libc["version"], "0.2.0");
+    assert_eq!(libc["purl"], "pkg:cargo/libc@0.2.0");
+}
+
+#[test]
+fn finding_records_resolved_path_rule_line_and_column() {
+    let report = scan("capabilities", &[]);
+    let (line, text) = line_of(
+        "capabilities",
+        "crates/cap-fs/src/lib.rs",
+        "let _ = std::fs::read(p);",
+    );
+    let column = text.find("std::fs::read").unwrap() as u64 + 1;
+    let found = findings_at(&report, "cap-fs", "src/lib.rs", line);
+    assert_eq!(
+        found.len(),
+        1,
+        "one finding at src/lib.rs:{line}: {found:?}"
+    );
+    let f = found[0];
+    assert_eq!(f["capability"], "fs.read");
+    assert_eq!(
+        f["column"], column,
+        "column is 1-based, where the path starts: {f}"
+    );
+    assert_eq!(f["evidence"], "std::fs::read", "{f}");
+    assert!(f["rule"].as_str().is_some_and(|r| !r.is_empty()), "{f}");
+    assert_eq!(
+        f["via"],
+        serde_json::json!([]),
+        "direct use has an empty via: {f}"
+    );
+}
+
+#[test]
+fn build_finding_is_at_line_one_of_the_build_script() {
+    let report = scan("capabilities", &[]);
+    let p = package(&report, "cap-build");
+    let build: Vec<_> = p["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["capability"] == "build")
+        .collect();
+    assert_eq!(build.len(), 1, "{build:?}");
+    assert_eq!(build[0]["file"], "build.rs");
+    assert_eq!(build[0]["line"], 1);
+    assert_eq!(strings(&p["build_script"]["capabilities"]), ["env.read"]);
+}
+
+#[test]
+fn resolution_fixture_resolves_every_path_form() {
+    check_fixture("resolution");
+}
+
+#[test]
+fn evidence_is_the_canonical_path_behind_aliases_and_renames() {
+    let report = scan("resolution", &[]);
+    let cases = [
+        (
+            "res-main",
+            "src/lib.rs",
+            "let _ = Cmd::new(\"ls\");",
+            "std::process::Command::new",
+        ),
+        (
+            "res-main",
+            "src/lib.rs",
+            "let _ = Handle::create(p);",
+            "std::fs::File::create",
+        ),
+        (
+            "res-main",
+            "src/lib.rs",
+            "let _ = environment::var(\"X\");",
+            "std::env::var",
+        ),
+        (
+            "res-main",
+            "src/lib.rs",
+            "let _ = Sock::connect(",
+            "std::net::TcpStream::connect",
+        ),
+        (
+            "res-main",
+            "src/lib.rs",
+            "let _ = sys::setenv(",
+            "libc::setenv",
+        ),
+        (
+            "res-main",
+            "src/reexports.rs",
+            "let _ = get(\"K\");",
+            "std::env::var",
+        ),
+        (
+            "res-main",
+            "src/reexports.rs",
+            "let _ = facade::fsys::write(",
+            "std::fs::write",
+        ),
+        ("res-2015", "src/lib.rs", "!c::getenv(", "libc::getenv"),
+        (
+            "res-2015",
+            "src/lib.rs",
+            "let _ = stdlib::fs::read(",
+            "std::fs::read",
+        ),
+    ];
+    for (pkg, file, needle, evidence) in cases {
+        let dir = format!("crates/{pkg}/{file}");
+        let (line, _) = line_of("resolution", &dir, needle);
+        let found = findings_at(&report, pkg, file, line);
+        assert!(
+            found.iter().any(|f| f["evidence"] == evidence),
+            "{pkg} {file}:{line}: expected evidence {evidence:?}, got {found:?}"
+        );
+    }
+}
+
+#[test]
+fn decoys_fixture_reports_only_the_positive_control() {
+    let report = check_fixture("decoys");
+    assert_eq!(
+        strings(&package(&report, "decoys")["capabilities"]),
+        ["env.read"]
+    );
+}
+
+#[test]
+fn macros_fixture_finds_paths_in_macro_arguments_and_macro_rules_bodies() {
+    check_fixture("macros");
+}
+
+#[test]
+fn unsafe_ffi_fixture_reports_every_unsafe_and_ffi_form() {
+    let report = check_fixture("unsafe-ffi");
+    assert_eq!(
+        strings(&package(&report, "unsafe-forms")["capabilities"]),
+        ["unsafe"]
+    );
+    assert_eq!(
+        strings(&package(&report, "ffi-forms")["capabilities"]),
+        ["build", "env.read", "env.write", "ffi", "net.connect"]
+    );
+}
+
+#[test]
+fn build_scripts_and_proc_macros_are_reported_separately() {
+    let report = check_fixture("build-proc-macro");
+    let app = package(&report, "app");
+    assert_eq!(strings(&app["capabilities"]), ["build"]);
+    assert_eq!(
+        strings(&app["build_script"]["capabilities"]),
+        ["env.read", "fs.write"]
+    );
+    let derive = package(&report, "derive-thing");
+    assert_eq!(derive["kind"], "proc-macro");
+    assert_eq!(
+        strings(&derive["capabilities"]),
+        ["env.read", "fs.read", "proc-macro"]
+    );
+    // The build-dependency is in the graph with its own capabilities.
+    assert_eq!(
+        strings(&package(&report, "gen-helper")["capabilities"]),
+        ["env.read", "fs.read"]
+    );
+    let custom = package(&report, "custom-build");
+    assert_eq!(
+        strings(&custom["build_script"]["capabilities"]),
+        ["env.write", "process.spawn"]
+    );
+    // `build = false`: the build.rs on disk is not a build script.
+    let none = package(&report, "no-build");
+    assert_eq!(strings(&none["capabilities"]), Vec::<String>::new());
+    assert_eq!(
+        strings(&none["build_script"]["capabilities"]),
+        Vec::<String>::new()
+    );
+}
+
+#[test]
+fn layout_fixture_follows_the_module_tree_of_every_target() {
+    let report = check_fixture("layout");
+    assert_eq!(
+        package(&report, "layout-lib")["kind"],
+        "lib",
+        "a lib with bins is a lib"
+    );
+    assert_eq!(package(&report, "layout-bin-only")["kind"], "bin");
+    assert_eq!(package(&report, "layout-custom-root")["kind"], "lib");
+}
+
+#[test]
+fn capgate_subcommand_form_prints_the_same_report() {
+    let m = util::manifest("capabilities");
+    let direct = run(&[
+        "scan",
+        "--manifest-path",
+        &m,
+        "--offline",
+        "--format",
+        "json",
+    ]);
+    let direct = direct.assert_code(0).report();
+    let forms: [&[&str]; 3] = [
+        &[
+            "capgate",
+            "scan",
+            "--manifest-path",
+            &m,
+            "--offline",
+            "--format",
+            "json",
+        ],
+        &[
+            "capgate",
+            "--manifest-path",
+            &m,
+            "--offline",
+            "--format",
+            "json",
+        ],
+        &["--manifest-path", &m, "--offline", "--format", "json"],
+    ];
+    for args in forms {
+        let r = run(args);
+        assert_eq!(
+            r.assert_code(0).report(),
+            direct,
+            "cargo-capgate {}",
+            args.join(" ")
+        );
+    }
+}
+
+#[test]
+fn human_output_lists_every_package_and_exits_0() {
+    let m = util::manifest("capabilities");
+    let r = run(&[
+        "scan",
+        "--manifest-path",
+        &m,
+        "--offline",
+        "--color",
+        "never",
+    ]);
+    r.assert_code(0);
+    for name in util::Fixture::load(&util::fixture_dir("capabilities")).package_names() {
+        assert!(
+            r.stdout.contains(&name),
+            "human output does not name {name}\n{}",
+            r.describe()
+        );
+    }
+    assert!(
+        !r.stdout.contains("\x1b["),
+        "--color never must not print escape codes"
+    );
+}
+
+#[test]
+fn quiet_and_verbose_keep_stdout_a_valid_report() {
+    let m = util::manifest("decoys");
+    for flag in ["-q", "-v"] {
+        let r = run(&[
+            "scan",
+            flag,
+            "--manifest-path",
+            &m,
+            "--offline",
+            "--format",
+            "json",
+        ]);
+        let report = r.assert_code(0).report();
+        util::assert_markers("decoys", &report);
+    }
+}
+
+#[test]
+fn scan_output_is_deterministic() {
+    let m = util::manifest("resolution");
+    let args = [
+        "scan",
+        "--manifest-path",
+        m.as_str(),
+        "--offline",
+        "--format",
+        "json",
+    ];
+    let a = run(&args);
+    let b = run(&args);
+    a.assert_code(0);
+    b.assert_code(0);
+    assert_eq!(
+        a.stdout, b.stdout,
+        "two scans of the same tree must print the same bytes"
+    );
+}

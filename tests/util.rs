@@ -1,0 +1,711 @@
+//! Shared helpers: run the real binary on a fixture and compare its JSON
+//! report with the expectation markers written in the fixture's sources.
+//!
+//! Markers (rustc UI-test style), at the end of a line:
+//!
+//! - `//~ cap [cap ...]` in a `.rs` file: a finding in the owning package's
+//!   `findings`, at that file and line.
+//! - `//~ build-script: cap [cap ...]`: a finding in the package's
+//!   `build_script.findings`, at that file and line.
+//! - `#~ cap [cap ...]` in a `Cargo.toml`: a finding in `findings` at file
+//!   `Cargo.toml` and that line.
+//! - `//~! cap [cap ...]` anywhere in a `.rs` file: a finding with that
+//!   capability for that file, at any line (or no line at all).
+//!
+//! The comparison is exact in both directions: a marker without a finding
+//! and a finding without a marker both fail, with a readable diff. A package
+//! without markers must report no capability at all.
+
+#![allow(dead_code)]
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+/// Every capability name of DESIGN.md, families and sub-capabilities.
+pub const CAPABILITIES: &[&str] = &[
+    "fs",
+    "fs.read",
+    "fs.write",
+    "net",
+    "net.connect",
+    "net.listen",
+    "process",
+    "process.spawn",
+    "env",
+    "env.read",
+    "env.write",
+    "unsafe",
+    "ffi",
+    "build",
+    "proc-macro",
+    "unanalyzed",
+];
+
+/// The fixtures that scan successfully with default options.
+pub const SCANNABLE_FIXTURES: &[&str] = &[
+    "capabilities",
+    "resolution",
+    "decoys",
+    "macros",
+    "unsafe-ffi",
+    "build-proc-macro",
+    "features-targets",
+    "layout",
+    "invalid/non-utf8",
+    "invalid/unlexable",
+    "invalid/edition2015-bare-trait",
+    "invalid/missing-mod",
+    "invalid/missing-lib-path",
+    "invalid/deep-nesting",
+];
+
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn fixture_dir(name: &str) -> PathBuf {
+    repo_root().join("fixtures").join(name)
+}
+
+pub fn manifest(name: &str) -> String {
+    fixture_dir(name).join("Cargo.toml").display().to_string()
+}
+
+/// The binary under test.
+pub fn capgate() -> assert_cmd::Command {
+    assert_cmd::Command::cargo_bin("cargo-capgate").expect("cargo-capgate binary is built")
+}
+
+/// What one run of the binary produced.
+pub struct Run {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+    pub args: Vec<String>,
+}
+
+impl Run {
+    pub fn describe(&self) -> String {
+        format!(
+            "cargo-capgate {}\nexit code: {:?}\n--- stdout ---\n{}\n--- stderr ---\n{}",
+            self.args.join(" "),
+            self.code,
+            truncate(&self.stdout, 4000),
+            truncate(&self.stderr, 4000),
+        )
+    }
+
+    /// Asserts the exit code and that the process did not panic or crash.
+    pub fn assert_code(&self, code: i32) -> &Self {
+        assert_no_crash(self);
+        assert_eq!(
+            self.code,
+            Some(code),
+            "unexpected exit code\n{}",
+            self.describe()
+        );
+        self
+    }
+
+    /// Parses stdout as a JSON report and checks the invariants every report
+    /// must hold (see [`assert_report_shape`]).
+    pub fn report(&self) -> Value {
+        let v: Value = serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!("stdout is not JSON: {e}\n{}", self.describe());
+        });
+        assert_report_shape(&v);
+        v
+    }
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    if s.len() <= max {
+        return s.to_string();
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}... [{} more bytes]", &s[..end], s.len() - end)
+}
+
+/// Runs the binary with exactly these arguments.
+pub fn run(args: &[&str]) -> Run {
+    let output = capgate().args(args).output().expect("spawn cargo-capgate");
+    Run {
+        code: output.status.code(),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        args: args.iter().map(|s| s.to_string()).collect(),
+    }
+}
+
+pub fn assert_no_crash(run: &Run) {
+    for needle in ["panicked at", "stack overflow", "RUST_BACKTRACE", "SIGSEGV"] {
+        assert!(
+            !run.stderr.contains(needle),
+            "the binary crashed ({needle:?} on stderr)\n{}",
+            run.describe()
+        );
+    }
+    assert!(
+        run.code.is_some(),
+        "the binary was killed by a signal\n{}",
+        run.describe()
+    );
+}
+
+/// `cargo-capgate scan --manifest-path DIR/Cargo.toml --offline --format json EXTRA...`,
+/// which must exit 0; returns the parsed report.
+pub fn scan_dir(dir: &Path, extra: &[&str]) -> Value {
+    let manifest = dir.join("Cargo.toml").display().to_string();
+    let mut args = vec![
+        "scan",
+        "--manifest-path",
+        &manifest,
+        "--offline",
+        "--format",
+        "json",
+    ];
+    args.extend_from_slice(extra);
+    run(&args).assert_code(0).report()
+}
+
+/// [`scan_dir`] on `fixtures/NAME`.
+pub fn scan(fixture: &str, extra: &[&str]) -> Value {
+    scan_dir(&fixture_dir(fixture), extra)
+}
+
+/// Scans `fixtures/NAME` with default options, asserts that every package of
+/// the fixture is in the report and that the findings equal the markers.
+pub fn check_fixture(fixture: &str) -> Value {
+    let report = scan(fixture, &[]);
+    let fx = Fixture::load(&fixture_dir(fixture));
+    let expected: BTreeSet<String> = fx.package_names();
+    assert_eq!(
+        package_names(&report),
+        expected,
+        "fixture `{fixture}`: the report must hold exactly the fixture's packages"
+    );
+    fx.assert_matches(&report);
+    report
+}
+
+/// Compares the findings of every package in `report` with the markers of
+/// `fixtures/NAME` (packages of the fixture absent from the report are not
+/// checked here; assert the package set separately).
+pub fn assert_markers(fixture: &str, report: &Value) {
+    Fixture::load(&fixture_dir(fixture)).assert_matches(report);
+}
+
+pub fn packages(report: &Value) -> &Vec<Value> {
+    report["packages"]
+        .as_array()
+        .expect("`packages` is an array")
+}
+
+pub fn package_names(report: &Value) -> BTreeSet<String> {
+    packages(report)
+        .iter()
+        .map(|p| p["name"].as_str().expect("package name").to_string())
+        .collect()
+}
+
+/// Asserts the report holds exactly these packages.
+pub fn assert_packages(report: &Value, expected: &[&str]) {
+    let expected: BTreeSet<String> = expected.iter().map(|s| s.to_string()).collect();
+    let actual = package_names(report);
+    if actual != expected {
+        panic!(
+            "package set differs\n  missing: {:?}\n  unexpected: {:?}",
+            expected.difference(&actual).collect::<Vec<_>>(),
+            actual.difference(&expected).collect::<Vec<_>>(),
+        );
+    }
+}
+
+pub fn package<'a>(report: &'a Value, name: &str) -> &'a Value {
+    packages(report)
+        .iter()
+        .find(|p| p["name"] == name)
+        .unwrap_or_else(|| {
+            panic!(
+                "package `{name}` not in the report: {:?}",
+                package_names(report)
+            )
+        })
+}
+
+pub fn strings(v: &Value) -> Vec<String> {
+    v.as_array()
+        .unwrap_or_else(|| panic!("expected an array, got {v}"))
+        .iter()
+        .map(|s| {
+            s.as_str()
+                .unwrap_or_else(|| panic!("expected a string, got {s}"))
+                .to_string()
+        })
+        .collect()
+}
+
+/// 1-based line of the first line of `fixtures/FIXTURE/FILE` containing `needle`.
+pub fn line_of(fixture: &str, file: &str, needle: &str) -> (u64, String) {
+    let path = fixture_dir(fixture).join(file);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    for (i, line) in text.lines().enumerate() {
+        if line.contains(needle) {
+            return (i as u64 + 1, line.to_string());
+        }
+    }
+    panic!("{} has no line containing {needle:?}", path.display())
+}
+
+/// The findings of `pkg` (in `findings`) at `file` and `line`.
+pub fn findings_at<'a>(report: &'a Value, pkg: &str, file: &str, line: u64) -> Vec<&'a Value> {
+    package(report, pkg)["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["file"] == file && f["line"] == line)
+        .collect()
+}
+
+/// Invariants of every report, whatever the fixture.
+pub fn assert_report_shape(report: &Value) {
+    assert_eq!(report["schema_version"], 1, "schema_version");
+    assert_eq!(report["tool"]["name"], "cargo-capgate", "tool.name");
+    assert_eq!(
+        report["tool"]["version"],
+        env!("CARGO_PKG_VERSION"),
+        "tool.version"
+    );
+    let mut seen = BTreeSet::new();
+    for p in packages(report) {
+        let name = p["name"].as_str().expect("package name is a string");
+        let version = p["version"].as_str().expect("package version is a string");
+        assert!(
+            seen.insert(name.to_string()),
+            "package `{name}` reported twice"
+        );
+        assert_eq!(
+            p["purl"],
+            format!("pkg:cargo/{name}@{version}"),
+            "purl of {name}"
+        );
+        let source = p["source"].as_str().expect("source is a string");
+        assert!(
+            ["workspace", "path", "registry", "git"].contains(&source),
+            "source of {name}: {source}"
+        );
+        let kind = p["kind"].as_str().expect("kind is a string");
+        assert!(
+            ["lib", "proc-macro", "bin"].contains(&kind),
+            "kind of {name}: {kind}"
+        );
+        check_scope(name, "findings", &p["capabilities"], &p["findings"]);
+        let bs = &p["build_script"];
+        assert!(bs.is_object(), "build_script of {name} is an object");
+        check_scope(
+            name,
+            "build_script.findings",
+            &bs["capabilities"],
+            &bs["findings"],
+        );
+    }
+}
+
+/// `capabilities` is sorted, unique, and the set of the findings' capabilities;
+/// every finding is well formed.
+fn check_scope(pkg: &str, scope: &str, caps: &Value, findings: &Value) {
+    let caps = strings(caps);
+    let mut sorted = caps.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(
+        caps, sorted,
+        "{pkg}: capabilities of {scope} must be sorted and unique"
+    );
+    let findings = findings
+        .as_array()
+        .unwrap_or_else(|| panic!("{pkg}: {scope} is an array"));
+    let mut from_findings = BTreeSet::new();
+    for f in findings {
+        let cap = f["capability"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{pkg}: capability in {f}"));
+        assert!(
+            CAPABILITIES.contains(&cap),
+            "{pkg}: unknown capability {cap:?} in {f}"
+        );
+        from_findings.insert(cap.to_string());
+        match &f["file"] {
+            Value::Null => {}
+            Value::String(file) => assert!(
+                is_relative_slash_path(file),
+                "{pkg}: file must be relative to the package root with '/' separators: {f}"
+            ),
+            other => panic!("{pkg}: file must be a string or null, got {other} in {f}"),
+        }
+        for key in ["line", "column"] {
+            match &f[key] {
+                Value::Null => {}
+                v => assert!(
+                    v.as_u64().is_some_and(|n| n >= 1),
+                    "{pkg}: {key} must be >= 1 in {f}"
+                ),
+            }
+        }
+        assert!(
+            f["evidence"].is_string(),
+            "{pkg}: evidence must be a string in {f}"
+        );
+        assert!(
+            f["rule"].as_str().is_some_and(|r| !r.is_empty()),
+            "{pkg}: rule must be a non-empty string in {f}"
+        );
+        assert!(f["via"].is_array(), "{pkg}: via must be an array in {f}");
+    }
+    let caps: BTreeSet<String> = caps.into_iter().collect();
+    assert_eq!(
+        caps, from_findings,
+        "{pkg}: capabilities of {scope} must equal the set of its findings' capabilities"
+    );
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Scope {
+    Code,
+    BuildScript,
+}
+
+impl Scope {
+    fn label(self) -> &'static str {
+        match self {
+            Scope::Code => "",
+            Scope::BuildScript => " [build-script]",
+        }
+    }
+}
+
+/// (package, scope, file, line, capability); line 0 stands for "no line".
+type Exact = (String, Scope, String, u64, String);
+/// (package, scope, file, capability): the `//~!` file-level markers.
+type FileLevel = (String, Scope, String, String);
+
+/// A fixture workspace on disk: its packages and its markers.
+pub struct Fixture {
+    pub root: PathBuf,
+    /// package directory -> package name
+    pub packages: BTreeMap<PathBuf, String>,
+    pub exact: BTreeSet<Exact>,
+    pub file_level: BTreeSet<FileLevel>,
+}
+
+impl Fixture {
+    pub fn load(root: &Path) -> Fixture {
+        let mut files = Vec::new();
+        walk(root, &mut files);
+        let mut packages = BTreeMap::new();
+        for f in &files {
+            if f.file_name().is_some_and(|n| n == "Cargo.toml") {
+                if let Some(name) = package_name(f) {
+                    packages.insert(f.parent().unwrap().to_path_buf(), name);
+                }
+            }
+        }
+        let mut fx = Fixture {
+            root: root.to_path_buf(),
+            packages,
+            exact: BTreeSet::new(),
+            file_level: BTreeSet::new(),
+        };
+        for f in &files {
+            fx.collect_markers(f);
+        }
+        fx
+    }
+
+    pub fn package_names(&self) -> BTreeSet<String> {
+        self.packages.values().cloned().collect()
+    }
+
+    /// The package owning `file` (the nearest enclosing package directory)
+    /// and the file's path relative to that package, '/'-separated.
+    fn owner(&self, file: &Path) -> Option<(String, PathBuf, String)> {
+        let mut dir = file.parent();
+        while let Some(d) = dir {
+            if let Some(name) = self.packages.get(d) {
+                let rel = file.strip_prefix(d).unwrap();
+                let rel = rel
+                    .components()
+                    .map(|c| c.as_os_str().to_string_lossy())
+                    .collect::<Vec<_>>()
+                    .join("/");
+                return Some((name.clone(), d.to_path_buf(), rel));
+            }
+            if d == self.root {
+                break;
+            }
+            dir = d.parent();
+        }
+        None
+    }
+
+    fn collect_markers(&mut self, file: &Path) {
+        let is_rs = file.extension().is_some_and(|e| e == "rs");
+        let is_manifest = file.file_name().is_some_and(|n| n == "Cargo.toml");
+        if !is_rs && !is_manifest {
+            return;
+        }
+        let bytes = std::fs::read(file).unwrap();
+        let text = String::from_utf8_lossy(&bytes);
+        let mut found = Vec::new();
+        for (i, line) in text.split('\n').enumerate() {
+            let at = format!("{}:{}", file.display(), i + 1);
+            let marker = if is_rs { "//~" } else { "#~" };
+            let Some(pos) = line.find(marker) else {
+                continue;
+            };
+            let mut rest = &line[pos + marker.len()..];
+            let file_level = is_rs && rest.starts_with('!');
+            if file_level {
+                rest = &rest[1..];
+            }
+            let mut scope = Scope::Code;
+            let trimmed = rest.trim_start();
+            if let Some(after) = trimmed.strip_prefix("build-script:") {
+                assert!(is_rs, "{at}: build-script markers belong in .rs files");
+                scope = Scope::BuildScript;
+                rest = after;
+            }
+            let caps: Vec<&str> = rest.split_whitespace().collect();
+            assert!(!caps.is_empty(), "{at}: marker without capability");
+            for cap in caps {
+                assert!(
+                    CAPABILITIES.contains(&cap),
+                    "{at}: unknown capability {cap:?} in marker"
+                );
+                found.push((i as u64 + 1, file_level, scope, cap.to_string()));
+            }
+        }
+        if found.is_empty() {
+            return;
+        }
+        let (pkg, _dir, rel) = self.owner(file).unwrap_or_else(|| {
+            panic!(
+                "{}: markers in a file that belongs to no package",
+                file.display()
+            )
+        });
+        let first = rel.split('/').next().unwrap_or("");
+        assert!(
+            !["tests", "examples", "benches"].contains(&first),
+            "{}: files under tests/, examples/ and benches/ are not scanned and must carry no markers",
+            file.display()
+        );
+        for (line, file_level, scope, cap) in found {
+            if file_level {
+                self.file_level
+                    .insert((pkg.clone(), scope, rel.clone(), cap));
+            } else {
+                self.exact
+                    .insert((pkg.clone(), scope, rel.clone(), line, cap));
+            }
+        }
+    }
+
+    /// Compares the findings of every package in the report with the markers.
+    pub fn assert_matches(&self, report: &Value) {
+        let known = self.package_names();
+        let in_report = package_names(report);
+        let unknown: Vec<_> = in_report.difference(&known).collect();
+        assert!(
+            unknown.is_empty(),
+            "{}: packages not in the fixture: {unknown:?}",
+            self.root.display()
+        );
+
+        // Actual findings, with their evidence for the diff.
+        let mut actual: BTreeMap<Exact, Vec<String>> = BTreeMap::new();
+        for p in packages(report) {
+            let name = p["name"].as_str().unwrap().to_string();
+            for (scope, list) in [
+                (Scope::Code, &p["findings"]),
+                (Scope::BuildScript, &p["build_script"]["findings"]),
+            ] {
+                for f in list.as_array().unwrap() {
+                    let key = (
+                        name.clone(),
+                        scope,
+                        f["file"].as_str().unwrap_or("<no file>").to_string(),
+                        f["line"].as_u64().unwrap_or(0),
+                        f["capability"].as_str().unwrap().to_string(),
+                    );
+                    let note = format!(
+                        "col {} evidence {} rule {}",
+                        f["column"], f["evidence"], f["rule"]
+                    );
+                    actual.entry(key).or_default().push(note);
+                }
+            }
+        }
+
+        let expected: BTreeSet<&Exact> = self
+            .exact
+            .iter()
+            .filter(|k| in_report.contains(&k.0))
+            .collect();
+        let file_level: BTreeSet<&FileLevel> = self
+            .file_level
+            .iter()
+            .filter(|k| in_report.contains(&k.0))
+            .collect();
+
+        let mut missing: Vec<String> = Vec::new();
+        for k in &expected {
+            if !actual.contains_key(*k) {
+                missing.push(format!("{} {}:{} {}{}", k.0, k.2, k.3, k.4, k.1.label()));
+            }
+        }
+        for k in &file_level {
+            let hit = actual
+                .keys()
+                .any(|a| a.0 == k.0 && a.1 == k.1 && a.2 == k.2 && a.4 == k.3);
+            if !hit {
+                missing.push(format!("{} {}:<any line> {}{}", k.0, k.2, k.3, k.1.label()));
+            }
+        }
+        let mut unexpected: Vec<String> = Vec::new();
+        for (k, notes) in &actual {
+            let covered = expected.contains(k)
+                || file_level
+                    .iter()
+                    .any(|f| f.0 == k.0 && f.1 == k.1 && f.2 == k.2 && f.3 == k.4);
+            if !covered {
+                let line = if k.3 == 0 {
+                    "<no line>".to_string()
+                } else {
+                    k.3.to_string()
+                };
+                unexpected.push(format!(
+                    "{} {}:{} {}{}  ({})",
+                    k.0,
+                    k.2,
+                    line,
+                    k.4,
+                    k.1.label(),
+                    notes.join("; ")
+                ));
+            }
+        }
+        if missing.is_empty() && unexpected.is_empty() {
+            return;
+        }
+        let mut msg = format!(
+            "{}: findings differ from the markers\n",
+            self.root.display()
+        );
+        if !missing.is_empty() {
+            let _ = writeln!(msg, "  missing (marker without finding):");
+            for m in &missing {
+                let _ = writeln!(msg, "    - {m}");
+            }
+        }
+        if !unexpected.is_empty() {
+            let _ = writeln!(msg, "  unexpected (finding without marker):");
+            for u in &unexpected {
+                let _ = writeln!(msg, "    + {u}");
+            }
+        }
+        panic!("{msg}");
+    }
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .collect();
+    entries.sort();
+    for p in entries {
+        let name = p.file_name().unwrap().to_string_lossy().into_owned();
+        if name.starts_with('.') || name == "target" {
+            continue;
+        }
+        if p.is_dir() {
+            walk(&p, out);
+        } else {
+            out.push(p);
+        }
+    }
+}
+
+/// `name` of the `[package]` table of a manifest, if it has one.
+fn package_name(manifest: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(manifest).ok()?;
+    let mut section = String::new();
+    for line in text.lines() {
+        let line = line.trim();
+        if line.starts_with('[') {
+            section = line
+                .trim_matches(|c| c == '[' || c == ']')
+                .trim()
+                .to_string();
+            continue;
+        }
+        if section == "package" {
+            if let Some(rest) = line.strip_prefix("name") {
+                let rest = rest.trim_start();
+                if let Some(value) = rest.strip_prefix('=') {
+                    return Some(
+                        value
+                            .split('#')
+                            .next()
+                            .unwrap()
+                            .trim()
+                            .trim_matches('"')
+                            .to_string(),
+                    );
+                }
+            }
+        }
+    }
+    None
+}
+
+/// Copies `fixtures/NAME` into a fresh temporary directory (without `target/`).
+pub fn copy_fixture(name: &str) -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    copy_dir(&fixture_dir(name), tmp.path());
+    tmp
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name();
+        if name == "target" {
+            continue;
+        }
+        let src = entry.path();
+        let dst = to.join(&name);
+        if src.is_dir() {
+            copy_dir(&src, &dst);
+        } else {
+            std::fs::copy(&src, &dst).unwrap();
+        }
+    }
+}
+
+/// A non-empty relative path with `/` separators and no `.`/`..` parts.
+fn is_relative_slash_path(file: &str) -> bool {
+    let has_drive = file.len() > 1 && file.as_bytes()[1] == b':';
+    let bad_part = file
+        .split('/')
+        .any(|c| c == ".." || c == "." || c.is_empty());
+    !(file.is_empty() || file.starts_with('/') || file.contains('\\') || bad_part || has_drive)
+}
