@@ -2,8 +2,9 @@
 //!
 //! The library behind the `cargo-capgate` binary. The pipeline stages are
 //! modules with plain data between them (see ARCHITECTURE.md):
-//! [`resolve`] -> [`fetch`] -> [`scan`] -> [`report`], composed by
-//! [`pipeline`]; [`capability`] and [`rules`] are the shared vocabulary.
+//! [`resolve`] -> [`fetch`] -> [`scan`] -> [`evaluate`] -> [`report`],
+//! composed by [`pipeline`]; [`capability`], [`rules`], [`policy`] and
+//! [`diagnostic`] are the shared vocabulary.
 //!
 //! Nothing from a scanned crate is ever executed.
 
@@ -11,8 +12,11 @@
 
 pub mod capability;
 pub mod cli;
+pub mod diagnostic;
+pub mod evaluate;
 pub mod fetch;
 pub mod pipeline;
+pub mod policy;
 pub mod report;
 pub mod resolve;
 pub mod rules;

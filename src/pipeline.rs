@@ -41,7 +41,19 @@ pub fn analyze(
 ) -> Result<Analysis, AnalysisError> {
     let started = Instant::now();
     let graph = resolve::resolve(selection)?;
-    let resolved = Instant::now();
+    let resolve_time = started.elapsed();
+    let mut analysis = scan_graph(graph, rules, on_scanned)?;
+    analysis.timings.resolve = resolve_time;
+    Ok(analysis)
+}
+
+/// Fetches and scans an already resolved graph.
+pub fn scan_graph(
+    graph: BuildGraph,
+    rules: &RuleSet,
+    on_scanned: &(dyn Fn(&Package) + Sync),
+) -> Result<Analysis, AnalysisError> {
+    let started = Instant::now();
     let sources = fetch::locate(&graph);
     let scans = scan::scan_graph(&graph, &sources, rules, on_scanned)?;
     Ok(Analysis {
@@ -49,8 +61,8 @@ pub fn analyze(
         sources,
         scans,
         timings: Timings {
-            resolve: resolved - started,
-            scan: resolved.elapsed(),
+            resolve: Duration::ZERO,
+            scan: started.elapsed(),
         },
     })
 }

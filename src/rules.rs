@@ -21,6 +21,10 @@ const BUILTIN: &[(&str, &str)] = &[
     ("rules/extern.toml", include_str!("../rules/extern.toml")),
     ("rules/dynload.toml", include_str!("../rules/dynload.toml")),
     (
+        "rules/syscalls.toml",
+        include_str!("../rules/syscalls.toml"),
+    ),
+    (
         "rules/structural.toml",
         include_str!("../rules/structural.toml"),
     ),

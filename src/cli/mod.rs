@@ -2,6 +2,9 @@
 //! owning its arguments and one `run` function; this module holds the
 //! options every command shares and maps errors to messages.
 
+mod allow;
+mod check;
+mod init;
 mod scan;
 
 use std::io::IsTerminal;
@@ -34,6 +37,12 @@ pub enum Command {
     /// Every package of the build and its capabilities, with evidence (the
     /// default command).
     Scan(scan::ScanArgs),
+    /// Packages whose capabilities exceed the policy (exit 1 if any).
+    Check(check::CheckArgs),
+    /// Write a policy granting today's capabilities, with evidence.
+    Init(init::InitArgs),
+    /// Grant capabilities to a package in the policy, keeping its comments.
+    Allow(allow::AllowArgs),
 }
 
 /// Options shared by every command.
@@ -75,6 +84,11 @@ pub struct CommonArgs {
     /// Include dev-dependencies of the workspace members.
     #[arg(long, global = true)]
     pub dev: bool,
+
+    /// The policy file (default: capgate.toml beside the workspace root, else
+    /// `[workspace.metadata.capgate]` in its Cargo.toml).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub policy: Option<PathBuf>,
 
     /// Extra rule files (same format as `rules/*.toml`).
     #[arg(long = "rules", global = true, value_name = "FILE")]
@@ -131,6 +145,17 @@ impl CommonArgs {
         }
     }
 
+    /// Whether stderr gets colour.
+    pub fn stderr_color(&self) -> bool {
+        match self.color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal()
+            }
+        }
+    }
+
     /// Whether to print notes (timing, fallbacks) on stderr.
     pub fn notes(&self) -> bool {
         !self.quiet && (self.verbose || std::io::stderr().is_terminal())
@@ -168,7 +193,52 @@ pub fn parse() -> Cli {
 pub fn run(cli: &Cli) -> anyhow::Result<Outcome> {
     match &cli.command {
         Some(Command::Scan(args)) => scan::run(&cli.common, args),
+        Some(Command::Check(args)) => check::run(&cli.common, args),
+        Some(Command::Init(args)) => init::run(&cli.common, args),
+        Some(Command::Allow(args)) => allow::run(&cli.common, args),
         None => scan::run(&cli.common, &scan::ScanArgs::default()),
+    }
+}
+
+/// Loads the policy for a resolved workspace, printing its diagnostics
+/// (errors and warnings) on stderr. An invalid policy is an error.
+pub(crate) fn load_policy(
+    common: &CommonArgs,
+    workspace_root: &std::path::Path,
+) -> anyhow::Result<crate::policy::Policy> {
+    use crate::policy::{PolicyError, PolicySource};
+    match crate::policy::load(common.policy.as_deref(), workspace_root) {
+        Ok((policy, warnings)) => {
+            if !common.quiet {
+                eprint!(
+                    "{}",
+                    crate::report::diagnostics::render_diagnostics(
+                        &warnings,
+                        common.stderr_color()
+                    )
+                );
+                if policy.source == PolicySource::None {
+                    eprintln!(
+                        "note: no policy found ({} beside the workspace root, or [workspace.metadata.capgate] in Cargo.toml): nothing is granted; `cargo capgate init` writes one",
+                        crate::policy::POLICY_FILE
+                    );
+                }
+            }
+            Ok(policy)
+        }
+        Err(PolicyError::Invalid { path, diagnostics }) => {
+            eprint!(
+                "{}",
+                crate::report::diagnostics::render_diagnostics(&diagnostics, common.stderr_color())
+            );
+            anyhow::bail!(
+                "the policy {} is invalid ({} error{})",
+                path.display(),
+                diagnostics.len(),
+                if diagnostics.len() == 1 { "" } else { "s" }
+            )
+        }
+        Err(e) => Err(e.into()),
     }
 }
 

@@ -114,3 +114,45 @@ pub fn write(out: &mut dyn std::io::Write, value: &impl Serialize) -> std::io::R
     serde_json::to_writer_pretty(&mut *out, value)?;
     writeln!(out)
 }
+
+/// `check`'s report: the scan report plus violations and a verdict.
+#[derive(Serialize)]
+pub struct CheckReport {
+    #[serde(flatten)]
+    pub report: Report,
+    pub violations: Vec<JsonViolation>,
+    pub verdict: &'static str,
+}
+
+#[derive(Serialize)]
+pub struct JsonViolation {
+    pub package: String,
+    pub version: String,
+    pub capability: String,
+    pub scope: &'static str,
+    pub findings: Vec<JsonFinding>,
+}
+
+pub fn check_report(
+    results: &ScanResults<'_>,
+    evaluation: &crate::evaluate::Evaluation,
+) -> CheckReport {
+    CheckReport {
+        report: report(results),
+        violations: evaluation
+            .violations
+            .iter()
+            .map(|v| {
+                let package = &results.graph.packages[v.package];
+                JsonViolation {
+                    package: package.name.clone(),
+                    version: package.version.clone(),
+                    capability: v.capability.name().to_owned(),
+                    scope: v.scope.as_str(),
+                    findings: v.findings.iter().map(JsonFinding::from).collect(),
+                }
+            })
+            .collect(),
+        verdict: if evaluation.passed() { "pass" } else { "fail" },
+    }
+}

@@ -2,6 +2,7 @@
 //! about colour, terminal width and serialisation; every format renders the
 //! same findings produced once by `scan`.
 
+pub mod diagnostics;
 pub mod human;
 pub mod json;
 

@@ -214,12 +214,32 @@ pub fn resolve(selection: &BuildSelection) -> Result<BuildGraph, ResolveError> {
     build_graph(selection, &metadata, &graph)
 }
 
+/// The workspace root only, without resolving dependencies (`cargo
+/// metadata --no-deps`): for commands that edit the policy.
+pub fn workspace_root(selection: &BuildSelection) -> Result<PathBuf, ResolveError> {
+    if let Some(manifest) = &selection.manifest_path
+        && !manifest.is_file()
+    {
+        return Err(ResolveError::ManifestMissing(manifest.clone()));
+    }
+    let json = run_cargo_metadata_with(selection, &["--no-deps"])?;
+    let metadata: Metadata = serde_json::from_str(&json).map_err(ResolveError::MetadataJson)?;
+    Ok(metadata.workspace_root.into_std_path_buf())
+}
+
 fn run_cargo_metadata(selection: &BuildSelection) -> Result<String, ResolveError> {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut cmd = Command::new(cargo);
     // All features, so guppy sees every optional edge and can apply the
     // user's feature selection itself.
-    cmd.args(["metadata", "--format-version", "1", "--all-features"]);
+    run_cargo_metadata_with(selection, &["--all-features"])
+}
+
+fn run_cargo_metadata_with(
+    selection: &BuildSelection,
+    extra: &[&str],
+) -> Result<String, ResolveError> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.args(["metadata", "--format-version", "1"]).args(extra);
     if let Some(manifest) = &selection.manifest_path {
         cmd.arg("--manifest-path").arg(manifest);
     }

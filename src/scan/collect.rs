@@ -201,6 +201,21 @@ impl<'a> Collector<'a> {
         }
     }
 
+    /// The scope of module `name` declared in the current scope. Declaring
+    /// it twice (alternatives under `cfg`s we do not evaluate) gives the
+    /// same scope, so both alternatives' items are seen.
+    fn module_scope(&mut self, name: &str) -> ScopeId {
+        if let Some(Def::Module(existing)) = self.facts.scopes[self.scope].defs.get(name) {
+            return *existing;
+        }
+        let mut path = self.module_path();
+        path.push(name.to_owned());
+        let parent = self.facts.module_of(self.scope);
+        let scope = self.facts.add_scope(Scope::module(path, Some(parent)));
+        self.define(name.to_owned(), Def::Module(scope));
+        scope
+    }
+
     fn define(&mut self, name: String, def: Def) {
         self.facts.scopes[self.scope].defs.insert(name, def);
     }
@@ -265,11 +280,7 @@ impl<'a> Collector<'a> {
         content: Option<&[Item]>,
         span: Span,
     ) {
-        let mut path = self.module_path();
-        path.push(name.clone());
-        let parent = self.facts.module_of(self.scope);
-        let scope = self.facts.add_scope(Scope::module(path, Some(parent)));
-        self.define(name.clone(), Def::Module(scope));
+        let scope = self.module_scope(&name);
         let path_attrs = path_attributes(attrs);
         match content {
             Some(items) => {
@@ -678,11 +689,7 @@ impl<'a> Collector<'a> {
                                 path_attrs,
                             });
                     } else if !test_only {
-                        let mut path = self.module_path();
-                        path.push(ident_name(name));
-                        let parent = self.facts.module_of(self.scope);
-                        let scope = self.facts.add_scope(Scope::module(path, Some(parent)));
-                        self.define(ident_name(name), Def::Module(scope));
+                        let scope = self.module_scope(&ident_name(name));
                         let pos = self.pos(name.span());
                         self.children.push(ChildModule {
                             scope,

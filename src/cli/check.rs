@@ -1,0 +1,54 @@
+//! `cargo capgate check`: fails when a package does more than the policy
+//! grants.
+
+use std::io::Write;
+
+use anyhow::Context;
+use clap::Args;
+
+use super::{CommonArgs, Format, Outcome, load_policy};
+use crate::evaluate;
+use crate::pipeline;
+use crate::report::{ScanResults, diagnostics, json};
+use crate::resolve;
+use crate::rules::RuleSet;
+
+#[derive(Debug, Default, Args)]
+pub struct CheckArgs {}
+
+pub fn run(common: &CommonArgs, _args: &CheckArgs) -> anyhow::Result<Outcome> {
+    let rules = RuleSet::load(&common.rule_files)?;
+    let graph = resolve::resolve(&common.selection())?;
+    // The policy is read before scanning, so a broken one fails fast.
+    let policy = load_policy(common, &graph.workspace_root)?;
+    let analysis = pipeline::scan_graph(graph, &rules, &|_| {})?;
+    let evaluation = evaluate::evaluate(&analysis.graph, &analysis.scans, &policy);
+    if !common.quiet {
+        eprint!(
+            "{}",
+            diagnostics::render_diagnostics(&evaluation.warnings, common.stderr_color())
+        );
+    }
+
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    match common.format {
+        Format::Json => {
+            let results = ScanResults::new(&analysis.graph, &analysis.scans);
+            json::write(&mut out, &json::check_report(&results, &evaluation))
+        }
+        Format::Human => diagnostics::write_violations(
+            &mut out,
+            &analysis.graph,
+            &evaluation,
+            common.stdout_color(),
+        ),
+    }
+    .context("could not write the report")?;
+    out.flush().ok();
+    Ok(if evaluation.passed() {
+        Outcome::Pass
+    } else {
+        Outcome::Violations
+    })
+}

@@ -1,0 +1,139 @@
+//! Evaluate: which findings the policy does not grant.
+//!
+//! Takes the graph, the scans and a validated policy; returns violations
+//! (one per package, scope and capability, with every finding behind it) and
+//! warnings for policy entries that match no package. Pure: no I/O.
+//!
+//! **Invariant:** nothing that cannot be evaluated passes. `unanalyzed` is a
+//! capability like any other and fails unless granted.
+
+use crate::capability::{Capability, CapabilityReport, Finding};
+use crate::diagnostic::Diagnostic;
+use crate::policy::{Grants, Policy};
+use crate::resolve::BuildGraph;
+use crate::scan::PackageScan;
+
+/// Which code a grant or violation is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Scope {
+    /// The package's own targets, which run wherever the program runs.
+    Code,
+    /// Its build script, which runs on the builder's machine.
+    BuildScript,
+}
+
+impl Scope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::Code => "code",
+            Scope::BuildScript => "build-script",
+        }
+    }
+}
+
+/// A capability a package reaches that no grant covers.
+#[derive(Clone, Debug)]
+pub struct Violation {
+    /// Index into the graph's packages.
+    pub package: usize,
+    pub scope: Scope,
+    pub capability: Capability,
+    pub findings: Vec<Finding>,
+    /// The reason of the policy entry that applied, if any, so the message
+    /// can say what was intended.
+    pub reason: Option<String>,
+}
+
+/// The outcome of evaluating a graph against a policy.
+#[derive(Clone, Debug, Default)]
+pub struct Evaluation {
+    pub violations: Vec<Violation>,
+    pub warnings: Vec<Diagnostic>,
+}
+
+impl Evaluation {
+    pub fn passed(&self) -> bool {
+        self.violations.is_empty()
+    }
+
+    /// Indices of the packages with at least one violation, in graph order.
+    pub fn failing_packages(&self) -> Vec<usize> {
+        let mut packages: Vec<usize> = self.violations.iter().map(|v| v.package).collect();
+        packages.sort();
+        packages.dedup();
+        packages
+    }
+}
+
+pub fn evaluate(graph: &BuildGraph, scans: &[PackageScan], policy: &Policy) -> Evaluation {
+    let mut evaluation = Evaluation::default();
+    for (index, (package, scan)) in graph.packages.iter().zip(scans).enumerate() {
+        let entries = policy.entries_for(&package.name, &package.version);
+        let (grants, reason) = if entries.is_empty() {
+            (policy.defaults.clone(), None)
+        } else {
+            let mut grants = Grants::default();
+            for entry in &entries {
+                grants.allow.extend(&entry.grants.allow);
+                grants.build_script.extend(&entry.grants.build_script);
+            }
+            let reason = entries.iter().find_map(|e| e.reason.clone());
+            (grants, reason)
+        };
+        for (scope, report, granted) in [
+            (Scope::Code, &scan.code, &grants.allow),
+            (Scope::BuildScript, &scan.build_script, &grants.build_script),
+        ] {
+            for (capability, findings) in ungranted(report, granted) {
+                evaluation.violations.push(Violation {
+                    package: index,
+                    scope,
+                    capability,
+                    findings,
+                    reason: reason.clone(),
+                });
+            }
+        }
+    }
+    for entry in &policy.packages {
+        let in_graph = graph
+            .packages
+            .iter()
+            .any(|p| entry.matches(&p.name, &p.version));
+        if !in_graph {
+            let what = match &entry.version {
+                Some(req) => format!("`{}` ({req})", entry.name),
+                None => format!("`{}`", entry.name),
+            };
+            let mut warning = Diagnostic::warning(
+                "stale-entry",
+                format!("the policy grants {what}, which is not in the build graph"),
+            )
+            .note("remove the entry, or check the name and version requirement");
+            if let Some(span) = &entry.span {
+                warning = warning.at(span.clone(), "no such package");
+            }
+            evaluation.warnings.push(warning);
+        }
+    }
+    evaluation
+}
+
+/// The findings of `report` whose capability `granted` does not cover,
+/// grouped by capability in name order.
+fn ungranted(report: &CapabilityReport, granted: &[Capability]) -> Vec<(Capability, Vec<Finding>)> {
+    report
+        .capabilities()
+        .into_iter()
+        .filter(|cap| !Grants::covers(granted, *cap))
+        .map(|cap| {
+            let findings = report
+                .findings
+                .iter()
+                .filter(|f| f.capability == cap)
+                .cloned()
+                .collect();
+            (cap, findings)
+        })
+        .collect()
+}

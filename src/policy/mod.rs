@@ -1,0 +1,200 @@
+//! The policy: what each package may do, from `capgate.toml` (or
+//! `[workspace.metadata.capgate]` / `[package.metadata.capgate]` in the root
+//! Cargo.toml).
+//!
+//! Parsing is in two phases: the TOML is read with toml_edit, which keeps a
+//! span on every key and value; then each key is validated into typed
+//! grants, collecting every problem (with its file, line and column) rather
+//! than stopping at the first. A policy that has any error is never used.
+
+mod edit;
+mod init;
+mod parse;
+
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+pub use edit::{AllowError, add_grants};
+pub use init::render_initial_policy;
+
+use crate::capability::Capability;
+use crate::diagnostic::{Diagnostic, SourceSpan};
+
+/// The file name looked for beside the workspace root.
+pub const POLICY_FILE: &str = "capgate.toml";
+
+/// Capabilities granted, to a package's own code and to its build script.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Grants {
+    pub allow: Vec<Capability>,
+    pub build_script: Vec<Capability>,
+}
+
+impl Grants {
+    pub fn covers(granted: &[Capability], capability: Capability) -> bool {
+        granted.iter().any(|g| g.covers(capability))
+    }
+}
+
+/// One `[pkg.NAME]` (or `[pkg."NAME@REQ"]`) entry.
+#[derive(Clone, Debug)]
+pub struct PackageEntry {
+    pub name: String,
+    pub version: Option<semver::VersionReq>,
+    pub grants: Grants,
+    pub reason: Option<String>,
+    /// Where the entry's key is, for warnings about it.
+    pub span: Option<SourceSpan>,
+}
+
+impl PackageEntry {
+    pub fn matches(&self, name: &str, version: &str) -> bool {
+        self.name == name
+            && match (&self.version, semver::Version::parse(version)) {
+                (None, _) => true,
+                (Some(req), Ok(version)) => req.matches(&version),
+                (Some(_), Err(_)) => false,
+            }
+    }
+}
+
+/// Where a policy came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PolicySource {
+    File(PathBuf),
+    /// A `metadata.capgate` table in this Cargo.toml.
+    CargoMetadata(PathBuf),
+    /// No policy anywhere: nothing is granted.
+    None,
+}
+
+/// A validated policy.
+#[derive(Clone, Debug)]
+pub struct Policy {
+    pub source: PolicySource,
+    pub defaults: Grants,
+    pub packages: Vec<PackageEntry>,
+}
+
+impl Policy {
+    pub fn empty() -> Policy {
+        Policy {
+            source: PolicySource::None,
+            defaults: Grants::default(),
+            packages: Vec::new(),
+        }
+    }
+
+    /// The entries that apply to a package; empty means `[defaults]`.
+    pub fn entries_for<'a>(&'a self, name: &str, version: &str) -> Vec<&'a PackageEntry> {
+        self.packages
+            .iter()
+            .filter(|e| e.matches(name, version))
+            .collect()
+    }
+}
+
+/// Why no policy could be used.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PolicyError {
+    #[error("cannot read policy {}", .path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{} has {} error{}", .path.display(), .diagnostics.len(), if .diagnostics.len() == 1 { "" } else { "s" })]
+    Invalid {
+        path: PathBuf,
+        diagnostics: Vec<Diagnostic>,
+    },
+}
+
+/// Where the default policy file is for a workspace.
+pub fn default_path(workspace_root: &Path) -> PathBuf {
+    workspace_root.join(POLICY_FILE)
+}
+
+/// Loads the policy: `explicit` if given (it must exist), else
+/// `capgate.toml` beside the workspace root, else the root Cargo.toml's
+/// `[workspace.metadata.capgate]` or `[package.metadata.capgate]`, else an
+/// empty policy. Warnings found while validating are returned with it.
+pub fn load(
+    explicit: Option<&Path>,
+    workspace_root: &Path,
+) -> Result<(Policy, Vec<Diagnostic>), PolicyError> {
+    let read = |path: &Path| {
+        std::fs::read_to_string(path).map_err(|source| PolicyError::Read {
+            path: path.to_path_buf(),
+            source,
+        })
+    };
+    if let Some(path) = explicit {
+        let text = read(path)?;
+        return parse::parse_policy_file(path, &text);
+    }
+    let file = default_path(workspace_root);
+    if file.is_file() {
+        let text = read(&file)?;
+        return parse::parse_policy_file(&file, &text);
+    }
+    let manifest = workspace_root.join("Cargo.toml");
+    if let Ok(text) = std::fs::read_to_string(&manifest)
+        && let Some(result) = parse::parse_cargo_metadata(&manifest, &text)
+    {
+        return result;
+    }
+    Ok((Policy::empty(), Vec::new()))
+}
+
+/// A span in a policy's text.
+pub(crate) fn span(path: &Path, text: &std::sync::Arc<str>, range: Range<usize>) -> SourceSpan {
+    SourceSpan {
+        path: path.to_path_buf(),
+        text: text.clone(),
+        range,
+    }
+}
+
+/// The closest capability name to a misspelt one, if any is close.
+pub fn suggest_capability(name: &str) -> Option<&'static str> {
+    Capability::ALL
+        .iter()
+        .map(|c| (c.name(), strsim::damerau_levenshtein(name, c.name())))
+        .filter(|(_, distance)| *distance <= 2)
+        .min_by_key(|(_, distance)| *distance)
+        .map(|(n, _)| n)
+}
+
+/// Parses a capability name given on a command line or in a policy, with a
+/// message that suggests the closest valid name.
+pub fn parse_capability(name: &str) -> Result<Capability, String> {
+    name.parse().map_err(|_| {
+        let valid: Vec<&str> = Capability::ALL.iter().map(|c| c.name()).collect();
+        match suggest_capability(name) {
+            Some(s) => format!("unknown capability `{name}`: did you mean `{s}`?"),
+            None => format!(
+                "unknown capability `{name}`; valid names: {}",
+                valid.join(", ")
+            ),
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggestions() {
+        assert_eq!(suggest_capability("nett"), Some("net"));
+        assert_eq!(suggest_capability("fs.raed"), Some("fs.read"));
+        assert_eq!(suggest_capability("networking"), None);
+        assert!(
+            parse_capability("nett")
+                .unwrap_err()
+                .contains("did you mean `net`?")
+        );
+    }
+}
