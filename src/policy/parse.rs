@@ -378,6 +378,25 @@ pkg2 = 1
     }
 
     #[test]
+    fn every_policy_example_in_the_readme_is_valid() {
+        let readme = include_str!("../../README.md");
+        let examples: Vec<&str> = readme
+            .split("```toml\n")
+            .skip(1)
+            .filter_map(|rest| rest.split("```").next())
+            .filter(|block| block.contains("[defaults]") || block.contains("[pkg."))
+            .collect();
+        assert!(!examples.is_empty());
+        for example in examples {
+            if let Err(PolicyError::Invalid { diagnostics, .. }) =
+                parse_policy_file(Path::new("README.md"), example)
+            {
+                panic!("README example is invalid: {diagnostics:?}\n{example}");
+            }
+        }
+    }
+
+    #[test]
     fn spans_point_at_the_offending_text() {
         assert_eq!(
             errors("[pkg.a]\nallow = [\"fs\", \"nett\"]\n"),

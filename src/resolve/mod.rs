@@ -499,16 +499,7 @@ fn package_from_metadata(
     for t in &p.targets {
         let role = if t.kind.contains(&TargetKind::ProcMacro) {
             TargetRole::ProcMacro
-        } else if t.kind.iter().any(|k| {
-            matches!(
-                k,
-                TargetKind::Lib
-                    | TargetKind::RLib
-                    | TargetKind::DyLib
-                    | TargetKind::CDyLib
-                    | TargetKind::StaticLib
-            )
-        }) {
+        } else if t.kind.iter().any(is_library) {
             TargetRole::Lib
         } else if t.kind.contains(&TargetKind::Bin) && is_member {
             TargetRole::Bin
@@ -559,21 +550,26 @@ fn package_from_metadata(
     }
 }
 
+/// Whether a target kind is a library other crates can depend on (a
+/// proc-macro is one too, but runs at compile time and is told apart).
+fn is_library(kind: &TargetKind) -> bool {
+    matches!(
+        kind,
+        TargetKind::Lib
+            | TargetKind::RLib
+            | TargetKind::DyLib
+            | TargetKind::CDyLib
+            | TargetKind::StaticLib
+    )
+}
+
 fn lib_name(p: &cargo_metadata::Package) -> Option<String> {
     p.targets
         .iter()
         .find(|t| {
-            t.kind.iter().any(|k| {
-                matches!(
-                    k,
-                    TargetKind::Lib
-                        | TargetKind::RLib
-                        | TargetKind::DyLib
-                        | TargetKind::CDyLib
-                        | TargetKind::StaticLib
-                        | TargetKind::ProcMacro
-                )
-            })
+            t.kind
+                .iter()
+                .any(|k| is_library(k) || *k == TargetKind::ProcMacro)
         })
         .map(|t| t.name.replace('-', "_"))
 }

@@ -268,14 +268,7 @@ impl<'a> Resolver<'a> {
             .iter()
             .filter(|i| i.name.is_none())
         {
-            for base in self.resolve_path(
-                scope,
-                &import.path,
-                import.leading_colon,
-                true,
-                hops + 1,
-                false,
-            ) {
+            for base in self.glob_bases(scope, import, hops) {
                 if let Binding::Path(p) = base
                     && !p.starts_with("crate")
                 {
@@ -348,14 +341,7 @@ impl<'a> Resolver<'a> {
             return found;
         }
         for import in data.imports.iter().filter(|i| i.name.is_none()) {
-            for base in self.resolve_path(
-                scope,
-                &import.path,
-                import.leading_colon,
-                true,
-                hops + 1,
-                false,
-            ) {
+            for base in self.glob_bases(scope, import, hops) {
                 if let Binding::Module(m) = base
                     && m != scope
                 {
@@ -367,6 +353,24 @@ impl<'a> Resolver<'a> {
             }
         }
         found
+    }
+
+    /// What a glob import's path names. Resolved without the external-glob
+    /// fallback, or globs would be searched through globs, exponentially.
+    fn glob_bases(
+        &self,
+        scope: ScopeId,
+        import: &super::facts::Import,
+        hops: usize,
+    ) -> Vec<Binding> {
+        self.resolve_path(
+            scope,
+            &import.path,
+            import.leading_colon,
+            true,
+            hops + 1,
+            false,
+        )
     }
 
     fn extern_crate(&self, name: &str) -> Option<Binding> {
