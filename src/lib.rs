@@ -10,6 +10,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod advisories;
 pub mod capability;
 pub mod cli;
 pub mod diagnostic;

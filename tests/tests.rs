@@ -4,7 +4,9 @@
 
 mod util;
 
+mod bom;
 mod errors;
 mod graph;
+mod policy;
 mod scan;
 mod schema;

@@ -54,6 +54,8 @@ pub const SCANNABLE_FIXTURES: &[&str] = &[
     "build-proc-macro",
     "features-targets",
     "layout",
+    "policy",
+    "policy-metadata",
     "invalid/non-utf8",
     "invalid/unlexable",
     "invalid/edition2015-bare-trait",
@@ -287,8 +289,8 @@ pub fn assert_report_shape(report: &Value) {
         let name = p["name"].as_str().expect("package name is a string");
         let version = p["version"].as_str().expect("package version is a string");
         assert!(
-            seen.insert(name.to_string()),
-            "package `{name}` reported twice"
+            seen.insert((name.to_string(), version.to_string())),
+            "package `{name} {version}` reported twice"
         );
         assert_eq!(
             p["purl"],
@@ -410,10 +412,10 @@ impl Fixture {
         walk(root, &mut files);
         let mut packages = BTreeMap::new();
         for f in &files {
-            if f.file_name().is_some_and(|n| n == "Cargo.toml") {
-                if let Some(name) = package_name(f) {
-                    packages.insert(f.parent().unwrap().to_path_buf(), name);
-                }
+            if f.file_name().is_some_and(|n| n == "Cargo.toml")
+                && let Some(name) = package_name(f)
+            {
+                packages.insert(f.parent().unwrap().to_path_buf(), name);
             }
         }
         let mut fx = Fixture {
@@ -656,21 +658,19 @@ fn package_name(manifest: &Path) -> Option<String> {
                 .to_string();
             continue;
         }
-        if section == "package" {
-            if let Some(rest) = line.strip_prefix("name") {
-                let rest = rest.trim_start();
-                if let Some(value) = rest.strip_prefix('=') {
-                    return Some(
-                        value
-                            .split('#')
-                            .next()
-                            .unwrap()
-                            .trim()
-                            .trim_matches('"')
-                            .to_string(),
-                    );
-                }
-            }
+        if section == "package"
+            && let Some(rest) = line.strip_prefix("name")
+            && let Some(value) = rest.trim_start().strip_prefix('=')
+        {
+            return Some(
+                value
+                    .split('#')
+                    .next()
+                    .unwrap()
+                    .trim()
+                    .trim_matches('"')
+                    .to_string(),
+            );
         }
     }
     None

@@ -6,7 +6,7 @@ use std::io::Write;
 use anyhow::Context;
 use clap::Args;
 
-use super::{CommonArgs, Format, Outcome, load_policy};
+use super::{CommonArgs, Format, Outcome, load_advisories, load_policy};
 use crate::evaluate;
 use crate::pipeline;
 use crate::report::{ScanResults, diagnostics, json};
@@ -22,7 +22,13 @@ pub fn run(common: &CommonArgs, _args: &CheckArgs) -> anyhow::Result<Outcome> {
     // The policy is read before scanning, so a broken one fails fast.
     let policy = load_policy(common, &graph.workspace_root)?;
     let analysis = pipeline::scan_graph(graph, &rules, &|_| {})?;
-    let evaluation = evaluate::evaluate(&analysis.graph, &analysis.scans, &policy);
+    let advisories = load_advisories(common, &analysis.graph)?;
+    let evaluation = evaluate::evaluate(
+        &analysis.graph,
+        &analysis.scans,
+        advisories.as_deref(),
+        &policy,
+    );
     if !common.quiet {
         eprint!(
             "{}",
@@ -34,7 +40,8 @@ pub fn run(common: &CommonArgs, _args: &CheckArgs) -> anyhow::Result<Outcome> {
     let mut out = stdout.lock();
     match common.format {
         Format::Json => {
-            let results = ScanResults::new(&analysis.graph, &analysis.scans);
+            let results = ScanResults::new(&analysis.graph, &analysis.scans)
+                .with_advisories(advisories.as_deref());
             json::write(&mut out, &json::check_report(&results, &evaluation))
         }
         Format::Human => diagnostics::write_violations(

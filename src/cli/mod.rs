@@ -3,6 +3,7 @@
 //! options every command shares and maps errors to messages.
 
 mod allow;
+mod bom;
 mod check;
 mod init;
 mod scan;
@@ -43,6 +44,8 @@ pub enum Command {
     Init(init::InitArgs),
     /// Grant capabilities to a package in the policy, keeping its comments.
     Allow(allow::AllowArgs),
+    /// A CycloneDX bill of materials with capabilities and advisories.
+    Bom(bom::BomArgs),
 }
 
 /// Options shared by every command.
@@ -89,6 +92,11 @@ pub struct CommonArgs {
     /// `[workspace.metadata.capgate]` in its Cargo.toml).
     #[arg(long, global = true, value_name = "PATH")]
     pub policy: Option<PathBuf>,
+
+    /// The RustSec advisory database (default: the copy cargo-audit keeps,
+    /// $CARGO_HOME/advisory-db).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub advisory_db: Option<PathBuf>,
 
     /// Extra rule files (same format as `rules/*.toml`).
     #[arg(long = "rules", global = true, value_name = "FILE")]
@@ -196,6 +204,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<Outcome> {
         Some(Command::Check(args)) => check::run(&cli.common, args),
         Some(Command::Init(args)) => init::run(&cli.common, args),
         Some(Command::Allow(args)) => allow::run(&cli.common, args),
+        Some(Command::Bom(args)) => bom::run(&cli.common, args),
         None => scan::run(&cli.common, &scan::ScanArgs::default()),
     }
 }
@@ -240,6 +249,35 @@ pub(crate) fn load_policy(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// The advisories of every package, or `None` when no database is
+/// available. A database the user named must exist; a missing default one
+/// is said once on stderr.
+pub(crate) fn load_advisories(
+    common: &CommonArgs,
+    graph: &crate::resolve::BuildGraph,
+) -> anyhow::Result<Option<Vec<Vec<crate::advisories::AdvisoryMatch>>>> {
+    use crate::advisories::{AdvisoryDatabase, default_path};
+    let path = match &common.advisory_db {
+        Some(path) => path.clone(),
+        None => match default_path() {
+            Some(path) if path.is_dir() => path,
+            other => {
+                if !common.quiet {
+                    let where_ = other
+                        .map(|p| format!(" at {}", p.display()))
+                        .unwrap_or_default();
+                    eprintln!(
+                        "note: advisories were not checked: no advisory database{where_} (pass --advisory-db PATH)"
+                    );
+                }
+                return Ok(None);
+            }
+        },
+    };
+    let db = AdvisoryDatabase::open(&path)?;
+    Ok(Some(db.matches(graph)))
 }
 
 /// Prints an error with its causes: to stderr always, and as JSON on stdout

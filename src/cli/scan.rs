@@ -5,7 +5,7 @@ use std::io::Write;
 use anyhow::Context;
 use clap::Args;
 
-use super::{CommonArgs, Format, Outcome};
+use super::{CommonArgs, Format, Outcome, load_advisories};
 use crate::pipeline;
 use crate::report::{ScanResults, human, json};
 use crate::rules::RuleSet;
@@ -16,7 +16,9 @@ pub struct ScanArgs {}
 pub fn run(common: &CommonArgs, _args: &ScanArgs) -> anyhow::Result<Outcome> {
     let rules = RuleSet::load(&common.rule_files)?;
     let analysis = pipeline::analyze(&common.selection(), &rules, &|_| {})?;
-    let results = ScanResults::new(&analysis.graph, &analysis.scans);
+    let advisories = load_advisories(common, &analysis.graph)?;
+    let results =
+        ScanResults::new(&analysis.graph, &analysis.scans).with_advisories(advisories.as_deref());
 
     let stdout = std::io::stdout();
     let mut out = stdout.lock();

@@ -7,6 +7,7 @@
 //! **Invariant:** nothing that cannot be evaluated passes. `unanalyzed` is a
 //! capability like any other and fails unless granted.
 
+use crate::advisories::AdvisoryMatch;
 use crate::capability::{Capability, CapabilityReport, Finding};
 use crate::diagnostic::Diagnostic;
 use crate::policy::{Grants, Policy};
@@ -44,29 +45,51 @@ pub struct Violation {
     pub reason: Option<String>,
 }
 
+/// An advisory affecting a package that the policy does not ignore.
+#[derive(Clone, Debug)]
+pub struct AdvisoryViolation {
+    pub package: usize,
+    pub advisory: AdvisoryMatch,
+}
+
 /// The outcome of evaluating a graph against a policy.
 #[derive(Clone, Debug, Default)]
 pub struct Evaluation {
     pub violations: Vec<Violation>,
+    pub advisory_violations: Vec<AdvisoryViolation>,
     pub warnings: Vec<Diagnostic>,
 }
 
 impl Evaluation {
     pub fn passed(&self) -> bool {
-        self.violations.is_empty()
+        self.violations.is_empty() && self.advisory_violations.is_empty()
     }
 
     /// Indices of the packages with at least one violation, in graph order.
     pub fn failing_packages(&self) -> Vec<usize> {
-        let mut packages: Vec<usize> = self.violations.iter().map(|v| v.package).collect();
+        let mut packages: Vec<usize> = self
+            .violations
+            .iter()
+            .map(|v| v.package)
+            .chain(self.advisory_violations.iter().map(|v| v.package))
+            .collect();
         packages.sort();
         packages.dedup();
         packages
     }
 }
 
-pub fn evaluate(graph: &BuildGraph, scans: &[PackageScan], policy: &Policy) -> Evaluation {
+/// Evaluates capabilities, and advisories when they were checked.
+pub fn evaluate(
+    graph: &BuildGraph,
+    scans: &[PackageScan],
+    advisories: Option<&[Vec<AdvisoryMatch>]>,
+    policy: &Policy,
+) -> Evaluation {
     let mut evaluation = Evaluation::default();
+    if let Some(advisories) = advisories {
+        evaluate_advisories(graph, advisories, policy, &mut evaluation);
+    }
     for (index, (package, scan)) in graph.packages.iter().zip(scans).enumerate() {
         let entries = policy.entries_for(&package.name, &package.version);
         let (grants, reason) = if entries.is_empty() {
@@ -117,6 +140,40 @@ pub fn evaluate(graph: &BuildGraph, scans: &[PackageScan], policy: &Policy) -> E
         }
     }
     evaluation
+}
+
+fn evaluate_advisories(
+    graph: &BuildGraph,
+    advisories: &[Vec<AdvisoryMatch>],
+    policy: &Policy,
+    evaluation: &mut Evaluation,
+) {
+    for (index, matches) in advisories.iter().enumerate() {
+        let package = &graph.packages[index];
+        for m in matches {
+            let ignored = policy
+                .ignored_advisories
+                .iter()
+                .any(|i| i.id == m.id || m.aliases.contains(&i.id));
+            if ignored {
+                continue;
+            }
+            if m.kind.fails_check() {
+                evaluation.advisory_violations.push(AdvisoryViolation {
+                    package: index,
+                    advisory: m.clone(),
+                });
+            } else {
+                evaluation.warnings.push(Diagnostic::warning(
+                    "advisory-informational",
+                    format!(
+                        "`{} {}` has an informational advisory {}: {}",
+                        package.name, package.version, m.id, m.title
+                    ),
+                ));
+            }
+        }
+    }
 }
 
 /// The findings of `report` whose capability `granted` does not cover,

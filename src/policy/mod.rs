@@ -68,12 +68,21 @@ pub enum PolicySource {
     None,
 }
 
+/// An advisory the policy accepts, by id, with why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IgnoredAdvisory {
+    pub id: String,
+    pub reason: Option<String>,
+}
+
 /// A validated policy.
 #[derive(Clone, Debug)]
 pub struct Policy {
     pub source: PolicySource,
     pub defaults: Grants,
     pub packages: Vec<PackageEntry>,
+    /// `[advisories] ignore`.
+    pub ignored_advisories: Vec<IgnoredAdvisory>,
 }
 
 impl Policy {
@@ -82,6 +91,7 @@ impl Policy {
             source: PolicySource::None,
             defaults: Grants::default(),
             packages: Vec::new(),
+            ignored_advisories: Vec::new(),
         }
     }
 

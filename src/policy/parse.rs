@@ -6,7 +6,10 @@ use std::sync::Arc;
 
 use toml_edit::{Document, Item, TableLike};
 
-use super::{Grants, PackageEntry, Policy, PolicyError, PolicySource, parse_capability, span};
+use super::{
+    Grants, IgnoredAdvisory, PackageEntry, Policy, PolicyError, PolicySource, parse_capability,
+    span,
+};
 use crate::capability::Capability;
 use crate::diagnostic::Diagnostic;
 
@@ -97,6 +100,7 @@ impl<'a> Validator<'a> {
             source,
             defaults: Grants::default(),
             packages: Vec::new(),
+            ignored_advisories: Vec::new(),
         };
         for (key, item) in root.iter() {
             match key {
@@ -116,13 +120,18 @@ impl<'a> Validator<'a> {
                         }
                     }
                 }
+                "advisories" => {
+                    if let Some(table) = self.table(root, key, item) {
+                        policy.ignored_advisories = self.advisories(table);
+                    }
+                }
                 other => {
                     let range = root.get_key_value(other).and_then(|(k, _)| k.span());
                     self.error(
                         "unknown-key",
                         range,
                         format!(
-                            "unknown key `{other}` in the policy; expected `defaults` or `pkg`"
+                            "unknown key `{other}` in the policy; expected `defaults`, `pkg` or `advisories`"
                         ),
                         "unknown key",
                     );
@@ -288,6 +297,64 @@ impl<'a> Validator<'a> {
         (grants, reason, version)
     }
 
+    /// `ignore = ["RUSTSEC-…", { id = "RUSTSEC-…", reason = "…" }]`.
+    fn advisories(&mut self, table: &dyn TableLike) -> Vec<IgnoredAdvisory> {
+        let mut ignored = Vec::new();
+        for (key, item) in table.iter() {
+            let key_range = table.get_key_value(key).and_then(|(k, _)| k.span());
+            if key != "ignore" {
+                self.error(
+                    "unknown-key",
+                    key_range,
+                    format!("unknown key `advisories.{key}`; expected `advisories.ignore`"),
+                    "unknown key",
+                );
+                continue;
+            }
+            let Some(array) = item.as_array() else {
+                self.error(
+                    "expected-array",
+                    item.span().or(key_range),
+                    "`advisories.ignore` must be an array of advisory ids".into(),
+                    "not an array",
+                );
+                continue;
+            };
+            for value in array.iter() {
+                let entry = match value {
+                    toml_edit::Value::String(s) => Some(IgnoredAdvisory {
+                        id: s.value().clone(),
+                        reason: None,
+                    }),
+                    toml_edit::Value::InlineTable(t) => {
+                        let unknown = t
+                            .iter()
+                            .map(|(k, _)| k)
+                            .find(|k| *k != "id" && *k != "reason");
+                        match (t.get("id").and_then(|v| v.as_str()), unknown) {
+                            (Some(id), None) => Some(IgnoredAdvisory {
+                                id: id.to_owned(),
+                                reason: t.get("reason").and_then(|v| v.as_str()).map(str::to_owned),
+                            }),
+                            _ => None,
+                        }
+                    }
+                    _ => None,
+                };
+                match entry {
+                    Some(e) => ignored.push(e),
+                    None => self.error(
+                        "bad-advisory-ignore",
+                        value.span(),
+                        "each ignored advisory is an id (\"RUSTSEC-2020-0071\") or { id = \"…\", reason = \"…\" }".into(),
+                        "expected an advisory id",
+                    ),
+                }
+            }
+        }
+        ignored
+    }
+
     fn capabilities(
         &mut self,
         key: &str,
@@ -384,7 +451,11 @@ pkg2 = 1
             .split("```toml\n")
             .skip(1)
             .filter_map(|rest| rest.split("```").next())
-            .filter(|block| block.contains("[defaults]") || block.contains("[pkg."))
+            .filter(|block| {
+                ["[defaults]", "[pkg.", "[advisories]"]
+                    .iter()
+                    .any(|t| block.contains(t))
+            })
             .collect();
         assert!(!examples.is_empty());
         for example in examples {

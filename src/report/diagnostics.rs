@@ -147,6 +147,44 @@ pub fn write_violations(
             writeln!(out, "{}\n", renderer.render(&[group]))?;
         }
     }
+    for v in &evaluation.advisory_violations {
+        let package = &graph.packages[v.package];
+        let a = &v.advisory;
+        let title = format!(
+            "`{} {}` is affected by {} ({}): {}",
+            package.name,
+            package.version,
+            a.id,
+            a.kind.as_str(),
+            a.title
+        );
+        let mut notes = Vec::new();
+        if !a.aliases.is_empty() {
+            notes.push(format!("also known as {}", a.aliases.join(", ")));
+        }
+        if let Some(url) = &a.url {
+            notes.push(format!("see {url}"));
+        }
+        let help = if a.patched.is_empty() {
+            format!(
+                "no patched version exists: replace `{}`, or accept it with `ignore = [\"{}\"]` under [advisories] in the policy, with a reason",
+                package.name, a.id
+            )
+        } else {
+            format!(
+                "upgrade `{}` to {}, or accept it with `ignore = [\"{}\"]` under [advisories] in the policy, with a reason",
+                package.name,
+                crate::advisories::describe_patched(&a.patched),
+                a.id
+            )
+        };
+        let mut group = Group::with_title(Level::ERROR.primary_title(title).id("advisory"));
+        for note in &notes {
+            group = group.element(Level::NOTE.message(note.as_str()));
+        }
+        group = group.element(Level::HELP.message(help.as_str()));
+        writeln!(out, "{}\n", renderer.render(&[group]))?;
+    }
     writeln!(out, "{}", summary(graph, evaluation))
 }
 

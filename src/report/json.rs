@@ -34,6 +34,32 @@ pub struct Package {
     pub capabilities: Vec<String>,
     pub findings: Vec<JsonFinding>,
     pub build_script: Findings,
+    /// Present when advisories were checked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub advisories: Option<Vec<JsonAdvisory>>,
+}
+
+#[derive(Serialize)]
+pub struct JsonAdvisory {
+    pub id: String,
+    pub aliases: Vec<String>,
+    pub title: String,
+    pub kind: &'static str,
+    pub patched: Vec<String>,
+    pub url: Option<String>,
+}
+
+impl From<&crate::advisories::AdvisoryMatch> for JsonAdvisory {
+    fn from(m: &crate::advisories::AdvisoryMatch) -> Self {
+        JsonAdvisory {
+            id: m.id.clone(),
+            aliases: m.aliases.clone(),
+            title: m.title.clone(),
+            kind: m.kind.as_str(),
+            patched: m.patched.clone(),
+            url: m.url.clone(),
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -104,6 +130,9 @@ pub fn report(results: &ScanResults<'_>) -> Report {
                 capabilities: capability_names(&r.scan.code),
                 findings: r.scan.code.findings.iter().map(JsonFinding::from).collect(),
                 build_script: Findings::from(&r.scan.build_script),
+                advisories: r
+                    .advisories
+                    .map(|list| list.iter().map(JsonAdvisory::from).collect()),
             })
             .collect(),
     }
@@ -121,7 +150,16 @@ pub struct CheckReport {
     #[serde(flatten)]
     pub report: Report,
     pub violations: Vec<JsonViolation>,
+    pub advisory_violations: Vec<JsonAdvisoryViolation>,
     pub verdict: &'static str,
+}
+
+#[derive(Serialize)]
+pub struct JsonAdvisoryViolation {
+    pub package: String,
+    pub version: String,
+    pub id: String,
+    pub kind: &'static str,
 }
 
 #[derive(Serialize)]
@@ -150,6 +188,19 @@ pub fn check_report(
                     capability: v.capability.name().to_owned(),
                     scope: v.scope.as_str(),
                     findings: v.findings.iter().map(JsonFinding::from).collect(),
+                }
+            })
+            .collect(),
+        advisory_violations: evaluation
+            .advisory_violations
+            .iter()
+            .map(|v| {
+                let package = &results.graph.packages[v.package];
+                JsonAdvisoryViolation {
+                    package: package.name.clone(),
+                    version: package.version.clone(),
+                    id: v.advisory.id.clone(),
+                    kind: v.advisory.kind.as_str(),
                 }
             })
             .collect(),

@@ -2,10 +2,12 @@
 //! about colour, terminal width and serialisation; every format renders the
 //! same findings produced once by `scan`.
 
+pub mod bom;
 pub mod diagnostics;
 pub mod human;
 pub mod json;
 
+use crate::advisories::AdvisoryMatch;
 use crate::resolve::{BuildGraph, Package};
 use crate::scan::PackageScan;
 
@@ -13,6 +15,8 @@ use crate::scan::PackageScan;
 pub struct PackageResult<'a> {
     pub package: &'a Package,
     pub scan: &'a PackageScan,
+    /// `None` when advisories were not checked.
+    pub advisories: Option<&'a [AdvisoryMatch]>,
 }
 
 /// Everything a scan report shows.
@@ -29,9 +33,23 @@ impl<'a> ScanResults<'a> {
                 .packages
                 .iter()
                 .zip(scans)
-                .map(|(package, scan)| PackageResult { package, scan })
+                .map(|(package, scan)| PackageResult {
+                    package,
+                    scan,
+                    advisories: None,
+                })
                 .collect(),
         }
+    }
+
+    /// Attaches the advisories of each package, when they were checked.
+    pub fn with_advisories(mut self, advisories: Option<&'a [Vec<AdvisoryMatch>]>) -> Self {
+        if let Some(advisories) = advisories {
+            for (result, matches) in self.packages.iter_mut().zip(advisories) {
+                result.advisories = Some(matches);
+            }
+        }
+        self
     }
 }
 

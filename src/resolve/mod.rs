@@ -128,6 +128,8 @@ pub struct Package {
     pub source: SourceKind,
     /// cargo's source string (`registry+…`, `git+…`), absent for path packages.
     pub source_id: Option<String>,
+    /// From the default registry (crates.io), which purls need not name.
+    pub default_registry: bool,
     pub manifest_path: PathBuf,
     /// The directory holding Cargo.toml; findings' files are relative to it.
     pub root: PathBuf,
@@ -143,10 +145,17 @@ pub struct Package {
     pub build_dependencies: Vec<Dependency>,
     /// Features enabled in this build.
     pub features: Vec<String>,
+    /// The SHA-256 of the published `.crate`, from Cargo.lock; absent for
+    /// path and git packages, which have none.
+    pub checksum: Option<String>,
     /// Metadata the bill of materials and reports show.
     pub license: Option<String>,
+    /// `license-file`, relative to the package root.
+    pub license_file: Option<String>,
     pub description: Option<String>,
     pub repository: Option<String>,
+    pub homepage: Option<String>,
+    pub documentation: Option<String>,
 }
 
 /// The resolved graph: every package that would be built, sorted by name
@@ -155,6 +164,8 @@ pub struct Package {
 pub struct BuildGraph {
     pub workspace_root: PathBuf,
     pub packages: Vec<Package>,
+    /// The root package of a non-virtual workspace, as an index.
+    pub root: Option<usize>,
     /// The platform the graph was resolved for, e.g. `x86_64-unknown-linux-gnu`.
     pub platform: String,
 }
@@ -347,9 +358,15 @@ fn build_graph(
 
     // The edges cargo would follow, split into what a package's own code may
     // name and what its build script may name.
-    let links = cargo_set.target_links().chain(cargo_set.host_links());
+    // guppy keeps the edges that cross from a target package to its build
+    // dependencies and proc macros apart from the within-platform ones.
+    let links = cargo_set
+        .target_links()
+        .chain(cargo_set.host_links())
+        .chain(cargo_set.build_dep_links())
+        .chain(cargo_set.proc_macro_links());
     let mut seen = BTreeSet::new();
-    for link in links.chain(cargo_set.proc_macro_links()) {
+    for link in links {
         let (Some(&from), Some(&to)) = (
             index.get(link.from().id().repr()),
             index.get(link.to().id().repr()),
@@ -375,11 +392,56 @@ fn build_graph(
         }
     }
 
+    let workspace_root = metadata.workspace_root.clone().into_std_path_buf();
+    let checksums = lockfile_checksums(&workspace_root.join("Cargo.lock"));
+    for package in &mut packages {
+        let key = (
+            package.name.clone(),
+            package.version.clone(),
+            package.source_id.clone().unwrap_or_default(),
+        );
+        package.checksum = checksums.get(&key).cloned();
+    }
+    let root = metadata
+        .root_package()
+        .and_then(|r| index.get(r.id.repr.as_str()).copied());
     Ok(BuildGraph {
-        workspace_root: metadata.workspace_root.clone().into_std_path_buf(),
+        workspace_root,
         packages,
+        root,
         platform: platform_name,
     })
+}
+
+/// (name, version, source) -> checksum from a Cargo.lock. cargo metadata does
+/// not report checksums; a lockfile that cannot be read simply gives none
+/// (path and git packages never have one).
+fn lockfile_checksums(path: &Path) -> HashMap<(String, String, String), String> {
+    #[derive(serde::Deserialize)]
+    struct Lockfile {
+        #[serde(default)]
+        package: Vec<LockedPackage>,
+    }
+    #[derive(serde::Deserialize)]
+    struct LockedPackage {
+        name: String,
+        version: String,
+        source: Option<String>,
+        checksum: Option<String>,
+    }
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return HashMap::new();
+    };
+    let Ok(lock) = toml::from_str::<Lockfile>(&text) else {
+        return HashMap::new();
+    };
+    lock.package
+        .into_iter()
+        .filter_map(|p| {
+            let checksum = p.checksum?;
+            Some(((p.name, p.version, p.source.unwrap_or_default()), checksum))
+        })
+        .collect()
 }
 
 /// Splits `--features` into the names guppy applies to workspace members:
@@ -535,6 +597,7 @@ fn package_from_metadata(
         version: p.version.to_string(),
         source,
         source_id: p.source.as_ref().map(|s| s.repr.clone()),
+        default_registry: p.source.as_ref().is_some_and(|s| s.is_crates_io()),
         manifest_path,
         root,
         kind,
@@ -544,9 +607,13 @@ fn package_from_metadata(
         dependencies: Vec::new(),
         build_dependencies: Vec::new(),
         features: features.iter().cloned().collect(),
+        checksum: None,
         license: p.license.clone(),
+        license_file: p.license_file.as_ref().map(|f| f.to_string()),
         description: p.description.clone(),
         repository: p.repository.clone(),
+        homepage: p.homepage.clone(),
+        documentation: p.documentation.clone(),
     }
 }
 
