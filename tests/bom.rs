@@ -1477,3 +1477,102 @@ fn broken_advisory_file_is_an_error_naming_the_file() {
     let db_s = db.display().to_string();
     assert_error(&p.run("bom", &["--advisory-db", &db_s]), &["notes.txt"]);
 }
+
+/// A git repository holding the fixture advisory database, standing in for
+/// the published one.
+fn advisory_db_repository(project: &Project) -> PathBuf {
+    let repo = copy_advisory_db(project, "advisory-db-origin", None);
+    let git = |args: &[&str]| {
+        let status = std::process::Command::new("git")
+            .args(args)
+            .current_dir(&repo)
+            .env("GIT_AUTHOR_NAME", "t")
+            .env("GIT_AUTHOR_EMAIL", "t@t")
+            .env("GIT_COMMITTER_NAME", "t")
+            .env("GIT_COMMITTER_EMAIL", "t@t")
+            .status()
+            .expect("run git");
+        assert!(status.success(), "git {args:?}");
+    };
+    git(&["init", "-q"]);
+    git(&["add", "."]);
+    git(&["commit", "-q", "-m", "advisories"]);
+    repo
+}
+
+#[test]
+fn fetch_advisories_clones_then_updates_the_database() {
+    let p = Project::vendored();
+    p.write("capgate.toml", GRANT_ALL);
+    let origin = advisory_db_repository(&p);
+    let db = p.scratch("fetched-db");
+    let db_arg = db.display().to_string();
+    let run = |args: &[&str]| {
+        let m = p.manifest();
+        let mut all = vec![
+            "check",
+            "--manifest-path",
+            &m,
+            "--offline",
+            "--format",
+            "json",
+        ];
+        all.extend_from_slice(args);
+        util::capgate()
+            .current_dir(&p.ws)
+            .env("CARGO_HOME", p.scratch("cargo-home"))
+            .env("CAPGATE_ADVISORY_DB_URL", &origin)
+            .args(&all)
+            .output()
+            .expect("spawn cargo-capgate")
+    };
+    for attempt in ["clone", "update"] {
+        let out = run(&["--fetch-advisories", "--advisory-db", &db_arg]);
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{attempt}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(
+            advisory_violations(&report),
+            expected_advisory_violations(FAILING),
+            "{attempt}"
+        );
+        assert!(
+            db.join("crates/smallvec").is_dir(),
+            "{attempt}: the database is on disk"
+        );
+    }
+}
+
+#[test]
+fn fetch_advisories_failure_is_an_error_naming_the_source() {
+    let p = Project::vendored();
+    let db = p.scratch("never-fetched");
+    let missing = p.scratch("no-such-origin");
+    let m = p.manifest();
+    let out = util::capgate()
+        .current_dir(&p.ws)
+        .env("CARGO_HOME", p.scratch("cargo-home"))
+        .env("CAPGATE_ADVISORY_DB_URL", &missing)
+        .args([
+            "scan",
+            "--manifest-path",
+            &m,
+            "--offline",
+            "--fetch-advisories",
+        ])
+        .arg("--advisory-db")
+        .arg(&db)
+        .output()
+        .expect("spawn cargo-capgate");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("could not fetch the advisory database")
+            && stderr.contains("no-such-origin"),
+        "{stderr}"
+    );
+}

@@ -73,6 +73,76 @@ pub enum AdvisoryError {
     Missing(PathBuf),
     #[error("cannot load the advisory database {}: {message}", .path.display())]
     Load { path: PathBuf, message: String },
+    #[error("could not fetch the advisory database from {url} into {}: {message}", .path.display())]
+    Fetch {
+        url: String,
+        path: PathBuf,
+        message: String,
+    },
+}
+
+/// Where the RustSec advisory database is published. `CAPGATE_ADVISORY_DB_URL`
+/// names a mirror (or, in tests, a local repository).
+const ADVISORY_DB_URL: &str = "https://github.com/rustsec/advisory-db.git";
+
+/// Clones the advisory database into `path`, or updates the clone already
+/// there, with the `git` command (the database is data; nothing is run).
+pub fn fetch(path: &Path) -> Result<(), AdvisoryError> {
+    let url = std::env::var("CAPGATE_ADVISORY_DB_URL").unwrap_or_else(|_| ADVISORY_DB_URL.into());
+    let fail = |message: String| AdvisoryError::Fetch {
+        url: url.clone(),
+        path: path.to_path_buf(),
+        message,
+    };
+    let git = |args: &[&std::ffi::OsStr]| -> Result<(), AdvisoryError> {
+        let output = std::process::Command::new("git")
+            .args(args)
+            .env("GIT_TERMINAL_PROMPT", "0")
+            .output()
+            .map_err(|e| fail(format!("cannot run git: {e}")))?;
+        if output.status.success() {
+            Ok(())
+        } else {
+            Err(fail(
+                String::from_utf8_lossy(&output.stderr).trim().to_owned(),
+            ))
+        }
+    };
+    if path.join(".git").exists() {
+        let dir = path.as_os_str();
+        git(&[
+            "-C".as_ref(),
+            dir,
+            "fetch".as_ref(),
+            "--depth".as_ref(),
+            "1".as_ref(),
+            "origin".as_ref(),
+        ])?;
+        git(&[
+            "-C".as_ref(),
+            dir,
+            "reset".as_ref(),
+            "--hard".as_ref(),
+            "FETCH_HEAD".as_ref(),
+        ])
+    } else if path.exists() {
+        Err(fail(
+            "the directory exists but is not a git clone; remove it or pass another --advisory-db"
+                .into(),
+        ))
+    } else {
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| fail(e.to_string()))?;
+        }
+        git(&[
+            "clone".as_ref(),
+            "--depth".as_ref(),
+            "1".as_ref(),
+            "--quiet".as_ref(),
+            url.as_ref(),
+            path.as_os_str(),
+        ])
+    }
 }
 
 /// Where cargo-audit keeps its copy: `$CARGO_HOME/advisory-db`.

@@ -98,6 +98,11 @@ pub struct CommonArgs {
     #[arg(long, global = true, value_name = "PATH")]
     pub advisory_db: Option<PathBuf>,
 
+    /// Clone or update the advisory database before using it (needs git and
+    /// the network).
+    #[arg(long, global = true)]
+    pub fetch_advisories: bool,
+
     /// Extra rule files (same format as `rules/*.toml`).
     #[arg(long = "rules", global = true, value_name = "FILE")]
     pub rule_files: Vec<PathBuf>,
@@ -259,6 +264,18 @@ pub(crate) fn load_advisories(
     graph: &crate::resolve::BuildGraph,
 ) -> anyhow::Result<Option<Vec<Vec<crate::advisories::AdvisoryMatch>>>> {
     use crate::advisories::{AdvisoryDatabase, default_path};
+    if common.fetch_advisories {
+        let path = common
+            .advisory_db
+            .clone()
+            .or_else(default_path)
+            .ok_or_else(|| {
+                anyhow::anyhow!("no place for the advisory database: pass --advisory-db PATH")
+            })?;
+        crate::advisories::fetch(&path)?;
+        let db = AdvisoryDatabase::open(&path)?;
+        return Ok(Some(db.matches(graph)));
+    }
     let path = match &common.advisory_db {
         Some(path) => path.clone(),
         None => match default_path() {
