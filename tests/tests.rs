@@ -5,6 +5,7 @@
 mod util;
 
 mod bom;
+mod cfg;
 mod errors;
 mod graph;
 mod policy;

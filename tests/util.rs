@@ -55,6 +55,7 @@ pub const SCANNABLE_FIXTURES: &[&str] = &[
     "features-targets",
     "layout",
     "policy",
+    "cfg",
     "policy-metadata",
     "invalid/non-utf8",
     "invalid/unlexable",

@@ -88,6 +88,11 @@ pub struct CommonArgs {
     #[arg(long, global = true)]
     pub dev: bool,
 
+    /// Keep code for every platform (`#[cfg(windows)]` on Linux too), for a
+    /// policy meant for all of them.
+    #[arg(long, global = true)]
+    pub all_targets_cfg: bool,
+
     /// The policy file (default: capgate.toml beside the workspace root, else
     /// `[workspace.metadata.capgate]` in its Cargo.toml).
     #[arg(long, global = true, value_name = "PATH")]
@@ -142,6 +147,7 @@ impl CommonArgs {
             no_default_features: self.no_default_features,
             target: self.target.clone(),
             dev: self.dev,
+            all_targets_cfg: self.all_targets_cfg,
             offline: self.offline,
             locked: self.locked,
         }

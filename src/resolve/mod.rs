@@ -33,6 +33,9 @@ pub struct BuildSelection {
     pub target: Option<String>,
     /// Follow dev-dependencies of workspace members.
     pub dev: bool,
+    /// Keep code for every platform when scanning (`cfg(windows)` code on
+    /// Linux), for a policy meant for all of them.
+    pub all_targets_cfg: bool,
     pub offline: bool,
     pub locked: bool,
 }
@@ -168,6 +171,11 @@ pub struct BuildGraph {
     pub root: Option<usize>,
     /// The platform the graph was resolved for, e.g. `x86_64-unknown-linux-gnu`.
     pub platform: String,
+    /// The triple `cfg` conditions of target code are evaluated for; `None`
+    /// keeps every platform's code (`--all-targets-cfg`).
+    pub cfg_target: Option<String>,
+    /// The triple build scripts and proc macros run on.
+    pub cfg_host: Option<String>,
 }
 
 /// Why a graph could not be resolved.
@@ -405,11 +413,21 @@ fn build_graph(
     let root = metadata
         .root_package()
         .and_then(|r| index.get(r.id.repr.as_str()).copied());
+    let host = guppy::platform::Platform::build_target()
+        .map(|p| p.triple_str().to_owned())
+        .ok();
+    let (cfg_target, cfg_host) = if selection.all_targets_cfg {
+        (None, None)
+    } else {
+        (Some(platform_name.clone()), host)
+    };
     Ok(BuildGraph {
         workspace_root,
         packages,
         root,
         platform: platform_name,
+        cfg_target,
+        cfg_host,
     })
 }
 

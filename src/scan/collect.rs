@@ -10,11 +10,13 @@
 use std::path::{Path, PathBuf};
 
 use proc_macro2::{Delimiter, Spacing, Span, TokenStream, TokenTree};
+use quote::ToTokens;
 use syn::parse::Parser;
 use syn::punctuated::Punctuated;
 use syn::visit::{self, Visit};
 use syn::{Attribute, Expr, Item, Meta, Token, UseTree};
 
+use super::cfg::CfgContext;
 use super::facts::{
     CrateFacts, Def, FileId, ForeignFn, Import, MacroCall, MacroModule, Pos, Ref, RefKind, Scope,
     ScopeId, Site, Unanalyzed, WrittenPath,
@@ -46,6 +48,8 @@ pub struct PathAttr {
 /// Collects facts from one file into a crate's [`CrateFacts`].
 pub struct Collector<'a> {
     facts: &'a mut CrateFacts,
+    /// Decides which `#[cfg]`-gated code is part of this build.
+    cfg: &'a CfgContext,
     file: FileId,
     /// Absolute path of the file, for `include!`.
     file_path: PathBuf,
@@ -128,6 +132,7 @@ const KEYWORDS: &[&str] = &[
 impl<'a> Collector<'a> {
     pub fn new(
         facts: &'a mut CrateFacts,
+        cfg: &'a CfgContext,
         file: FileId,
         file_path: PathBuf,
         package_root: &'a Path,
@@ -135,6 +140,7 @@ impl<'a> Collector<'a> {
     ) -> Self {
         Collector {
             facts,
+            cfg,
             file,
             file_path,
             package_root,
@@ -281,7 +287,7 @@ impl<'a> Collector<'a> {
         span: Span,
     ) {
         let scope = self.module_scope(&name);
-        let path_attrs = path_attributes(attrs);
+        let path_attrs = path_attributes(attrs, self.cfg);
         match content {
             Some(items) => {
                 // Nested `mod x;` inside an inline module look for their files
@@ -386,7 +392,7 @@ impl<'a> Collector<'a> {
                 syn::ForeignItem::Static(s) => (&s.ident, &s.attrs),
                 _ => continue,
             };
-            if is_test_only(attrs) {
+            if excluded(attrs, self.cfg) {
                 continue;
             }
             let symbol = link_name(attrs).unwrap_or_else(|| ident_name(ident));
@@ -592,7 +598,9 @@ impl<'a> Collector<'a> {
                 }
                 TokenTree::Ident(id) => {
                     let word = ident_name(id);
-                    let skip_test_item = attrs_before.iter().any(token_attr_is_test_only);
+                    let skip_test_item = attrs_before
+                        .iter()
+                        .any(|a| token_attr_excluded(a, self.cfg));
                     let consumed =
                         self.token_keyword(&word, trees, i, &attrs_before, skip_test_item);
                     if consumed > 0 {
@@ -675,8 +683,10 @@ impl<'a> Collector<'a> {
             }
             "mod" => match (next, trees.get(i + 2)) {
                 (Some(TokenTree::Ident(name)), Some(TokenTree::Punct(p))) if p.as_char() == ';' => {
-                    let path_attrs: Vec<PathAttr> =
-                        attrs.iter().flat_map(token_path_attrs).collect();
+                    let path_attrs: Vec<PathAttr> = attrs
+                        .iter()
+                        .flat_map(|a| token_path_attrs(a, self.cfg))
+                        .collect();
                     if let Some(macro_name) = &self.macro_name {
                         // A module declared by a macro belongs where the
                         // macro is invoked; the module walker attaches it.
@@ -894,7 +904,7 @@ impl<'a> Collector<'a> {
 
 impl<'ast> Visit<'ast> for Collector<'_> {
     fn visit_item(&mut self, item: &'ast Item) {
-        if is_test_only(item_attrs(item)) {
+        if excluded(item_attrs(item), self.cfg) {
             return;
         }
         visit::visit_item(self, item);
@@ -960,7 +970,7 @@ impl<'ast> Visit<'ast> for Collector<'_> {
             syn::ImplItem::Macro(i) => &i.attrs,
             _ => return visit::visit_impl_item(self, item),
         };
-        if !is_test_only(attrs) {
+        if !excluded(attrs, self.cfg) {
             visit::visit_impl_item(self, item);
         }
     }
@@ -984,7 +994,7 @@ impl<'ast> Visit<'ast> for Collector<'_> {
             syn::TraitItem::Macro(i) => &i.attrs,
             _ => return visit::visit_trait_item(self, item),
         };
-        if !is_test_only(attrs) {
+        if !excluded(attrs, self.cfg) {
             visit::visit_trait_item(self, item);
         }
     }
@@ -1112,7 +1122,7 @@ impl<'ast> Visit<'ast> for Collector<'_> {
 
     fn visit_stmt(&mut self, stmt: &'ast syn::Stmt) {
         if let syn::Stmt::Local(local) = stmt
-            && is_test_only(&local.attrs)
+            && excluded(&local.attrs, self.cfg)
         {
             return;
         }
@@ -1234,70 +1244,42 @@ pub fn item_attrs(item: &Item) -> &[Attribute] {
     }
 }
 
-/// Whether attributes make an item exist only in tests: `#[test]`, or a
-/// `cfg` that requires `test`.
-pub fn is_test_only(attrs: &[Attribute]) -> bool {
-    attrs.iter().any(|attr| {
-        let path = attr.path();
-        if path.is_ident("test") {
-            return true;
-        }
-        if !path.is_ident("cfg") {
-            return false;
-        }
-        match &attr.meta {
-            Meta::List(list) => list
-                .parse_args::<Meta>()
-                .map(|m| cfg_requires_test(&m))
-                .unwrap_or(false),
-            _ => false,
-        }
-    })
+/// Whether attributes remove an item from this build: `#[test]`, or a
+/// `cfg` that cannot hold for this target and these features.
+pub fn excluded(attrs: &[Attribute], cfg: &CfgContext) -> bool {
+    attrs.iter().any(|attr| meta_excludes(&attr.meta, cfg))
 }
 
-/// `test`, or `all(...)` with a member that requires `test`.
-fn cfg_requires_test(meta: &Meta) -> bool {
-    match meta {
-        Meta::Path(p) => p.is_ident("test"),
-        Meta::List(list) if list.path.is_ident("all") => list
-            .parse_args_with(Punctuated::<Meta, Token![,]>::parse_terminated)
-            .map(|items| items.iter().any(cfg_requires_test))
-            .unwrap_or(false),
-        _ => false,
-    }
-}
-
-fn token_attr_is_test_only(attr: &TokenStream) -> bool {
-    let Ok(meta) = syn::parse2::<Meta>(attr.clone()) else {
-        return false;
-    };
+fn meta_excludes(meta: &Meta, cfg: &CfgContext) -> bool {
     if meta.path().is_ident("test") {
         return true;
     }
-    match &meta {
-        Meta::List(list) if list.path.is_ident("cfg") => list
-            .parse_args::<Meta>()
-            .map(|m| cfg_requires_test(&m))
-            .unwrap_or(false),
+    match meta {
+        Meta::List(list) if list.path.is_ident("cfg") => !cfg.may_compile(&list.tokens.to_string()),
         _ => false,
     }
 }
 
-fn token_path_attrs(attr: &TokenStream) -> Vec<PathAttr> {
+fn token_attr_excluded(attr: &TokenStream, cfg: &CfgContext) -> bool {
+    syn::parse2::<Meta>(attr.clone()).is_ok_and(|meta| meta_excludes(&meta, cfg))
+}
+
+fn token_path_attrs(attr: &TokenStream, cfg: &CfgContext) -> Vec<PathAttr> {
     syn::parse2::<Meta>(attr.clone())
-        .map(|meta| meta_paths(&meta, false))
+        .map(|meta| meta_paths(&meta, false, cfg))
         .unwrap_or_default()
 }
 
-fn path_attributes(attrs: &[Attribute]) -> Vec<PathAttr> {
+fn path_attributes(attrs: &[Attribute], cfg: &CfgContext) -> Vec<PathAttr> {
     attrs
         .iter()
-        .flat_map(|a| meta_paths(&a.meta, false))
+        .flat_map(|a| meta_paths(&a.meta, false, cfg))
         .collect()
 }
 
-/// `path = "x"`, or the `path`s inside `cfg_attr(predicate, path = "x")`.
-fn meta_paths(meta: &Meta, conditional: bool) -> Vec<PathAttr> {
+/// `path = "x"`, or the `path`s inside `cfg_attr(predicate, path = "x")`
+/// whose predicate may hold (conditional unless it certainly holds).
+fn meta_paths(meta: &Meta, conditional: bool, cfg: &CfgContext) -> Vec<PathAttr> {
     if let Some(path) = name_value_str(meta, "path") {
         return vec![PathAttr { path, conditional }];
     }
@@ -1305,10 +1287,16 @@ fn meta_paths(meta: &Meta, conditional: bool) -> Vec<PathAttr> {
         Meta::List(list) if list.path.is_ident("cfg_attr") => list
             .parse_args_with(Punctuated::<Meta, Token![,]>::parse_terminated)
             .map(|items| {
+                let mut items = items.iter();
+                let Some(predicate) = items.next() else {
+                    return Vec::new();
+                };
+                let holds = cfg.evaluate(&predicate.to_token_stream().to_string());
+                if holds == Some(false) {
+                    return Vec::new();
+                }
                 items
-                    .iter()
-                    .skip(1)
-                    .flat_map(|m| meta_paths(m, true))
+                    .flat_map(|m| meta_paths(m, conditional || holds.is_none(), cfg))
                     .collect()
             })
             .unwrap_or_default(),
@@ -1375,12 +1363,18 @@ mod tests {
     }
 
     #[test]
-    fn test_only_cfgs() {
-        assert!(is_test_only(&attrs("#[cfg(test)]")));
-        assert!(is_test_only(&attrs("#[test]")));
-        assert!(is_test_only(&attrs("#[cfg(all(unix, test))]")));
-        assert!(!is_test_only(&attrs("#[cfg(any(unix, test))]")));
-        assert!(!is_test_only(&attrs("#[cfg(not(test))]")));
-        assert!(!is_test_only(&attrs("#[inline]")));
+    fn test_only_and_other_platforms_are_excluded() {
+        let cx = CfgContext::new(Some("x86_64-unknown-linux-gnu"), &[], false);
+        let excluded = |src| excluded(&attrs(src), &cx);
+        assert!(excluded("#[cfg(test)]"));
+        assert!(excluded("#[test]"));
+        assert!(excluded("#[cfg(all(unix, test))]"));
+        assert!(!excluded("#[cfg(any(unix, test))]"));
+        assert!(!excluded("#[cfg(not(test))]"));
+        assert!(!excluded("#[inline]"));
+        assert!(excluded("#[cfg(windows)]"));
+        assert!(excluded("#[cfg(target_os = \"macos\")]"));
+        assert!(!excluded("#[cfg(all(unix, not(target_os = \"macos\")))]"));
+        assert!(excluded("#[cfg(feature = \"off\")]"));
     }
 }

@@ -12,6 +12,7 @@
 //!
 //! syn stays inside this module.
 
+mod cfg;
 mod collect;
 mod facts;
 mod manifest;
@@ -27,6 +28,7 @@ use crate::fetch::PackageSource;
 use crate::resolve::{BuildGraph, Dependency, Package, Target, TargetRole};
 use crate::rules::RuleSet;
 
+pub use cfg::CfgContext;
 use facts::CrateFacts;
 use names::{ExternPrelude, Resolver};
 
@@ -79,7 +81,7 @@ pub fn scan_graph(
             .par_iter()
             .zip(sources)
             .map(|(package, source)| {
-                let scan = scan_package(package, &graph.packages, source, rules);
+                let scan = scan_package(package, graph, source, rules);
                 on_done(package);
                 scan
             })
@@ -87,14 +89,15 @@ pub fn scan_graph(
     }))
 }
 
-/// Scans one package. `packages` is the whole graph, for the names of
-/// dependencies.
+/// Scans one package of `graph` (the graph gives dependencies' names and
+/// the platforms `cfg` is evaluated for).
 pub fn scan_package(
     package: &Package,
-    packages: &[Package],
+    graph: &BuildGraph,
     source: &PackageSource,
     rules: &RuleSet,
 ) -> PackageScan {
+    let packages = &graph.packages;
     let mut scan = PackageScan::default();
     if let PackageSource::Missing { reason } = source {
         scan.code.findings.push(unanalyzed(
@@ -118,12 +121,24 @@ pub fn scan_package(
             let lib_name = lib.name.replace('-', "_");
             deps.push((lib_name.clone(), lib_name));
         }
-        let findings = scan_target(package, target, deps, rules, &mut scan.stats);
+        // Proc macros run on the host; everything else on the target.
+        let triple = if target.kind == TargetRole::ProcMacro {
+            &graph.cfg_host
+        } else {
+            &graph.cfg_target
+        };
+        let cfg = CfgContext::new(
+            triple.as_deref(),
+            &package.features,
+            target.kind == TargetRole::ProcMacro,
+        );
+        let findings = scan_target(package, target, deps, &cfg, rules, &mut scan.stats);
         scan.code.findings.extend(findings);
     }
     if let Some(build) = &package.build_script {
         let deps = dependency_names(&package.build_dependencies, packages).collect();
-        let findings = scan_target(package, build, deps, rules, &mut scan.stats);
+        let cfg = CfgContext::new(graph.cfg_host.as_deref(), &package.features, false);
+        let findings = scan_target(package, build, deps, &cfg, rules, &mut scan.stats);
         scan.build_script.findings.extend(findings);
     }
     scan.code.normalize();
@@ -144,6 +159,7 @@ fn scan_target(
     package: &Package,
     target: &Target,
     deps: Vec<(String, String)>,
+    cfg: &CfgContext,
     rules: &RuleSet,
     stats: &mut ScanStats,
 ) -> Vec<Finding> {
@@ -160,7 +176,7 @@ fn scan_target(
         )];
     }
     let mut facts = CrateFacts::default();
-    modtree::collect_crate(&target.root_file, &package.root, &mut facts);
+    modtree::collect_crate(&target.root_file, &package.root, cfg, &mut facts);
     stats.files += facts.files.len();
     stats.bytes += facts.bytes_read;
     stats

@@ -10,6 +10,7 @@
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
+use super::cfg::CfgContext;
 use super::collect::{ChildModule, Collector, relative_path};
 use super::facts::{CrateFacts, Def, FileId, MacroCall, Scope, ScopeId, ScopeKind, Unanalyzed};
 use super::source::{ParsedSource, read_source};
@@ -24,7 +25,12 @@ struct Pending {
 }
 
 /// Reads every file of the crate rooted at `root_file` into `facts`.
-pub fn collect_crate(root_file: &Path, package_root: &Path, facts: &mut CrateFacts) {
+pub fn collect_crate(
+    root_file: &Path,
+    package_root: &Path,
+    cfg: &CfgContext,
+    facts: &mut CrateFacts,
+) {
     let root_scope = facts.add_scope(Scope::module(Vec::new(), None));
     let mut queue = vec![Pending {
         path: root_file.to_path_buf(),
@@ -47,7 +53,7 @@ pub fn collect_crate(root_file: &Path, package_root: &Path, facts: &mut CrateFac
             if !seen.insert(key) {
                 continue;
             }
-            let (file, children) = collect_file(&next, package_root, facts);
+            let (file, children) = collect_file(&next, package_root, cfg, facts);
             for child in children {
                 queue_child(&next, child, package_root, facts, &mut queue);
             }
@@ -137,12 +143,20 @@ fn queue_child(
 fn collect_file(
     next: &Pending,
     package_root: &Path,
+    cfg: &CfgContext,
     facts: &mut CrateFacts,
 ) -> (FileId, Vec<ChildModule>) {
     let relative = relative_path(package_root, &next.path);
     let parsed = read_source(&next.path, &mut facts.bytes_read);
     let file = facts.add_file(relative.clone());
-    let mut collector = Collector::new(facts, file, next.path.clone(), package_root, next.scope);
+    let mut collector = Collector::new(
+        facts,
+        cfg,
+        file,
+        next.path.clone(),
+        package_root,
+        next.scope,
+    );
     let children = match parsed {
         ParsedSource::Syntax(syntax) => {
             collector.collect_file(&syntax);

@@ -423,8 +423,16 @@ mod tests {
         let root = facts.add_scope(Scope::module(Vec::new(), None));
         let file = facts.add_file("src/lib.rs".into());
         let syntax: syn::File = syn::parse_str(src).unwrap();
-        Collector::new(&mut facts, file, "src/lib.rs".into(), Path::new("."), root)
-            .collect_file(&syntax);
+        let cfg = crate::scan::CfgContext::new(None, &[], false);
+        Collector::new(
+            &mut facts,
+            &cfg,
+            file,
+            "src/lib.rs".into(),
+            Path::new("."),
+            root,
+        )
+        .collect_file(&syntax);
         let prelude = ExternPrelude::new(
             deps.iter().map(|(a, b)| (a.to_string(), b.to_string())),
             false,

@@ -1,0 +1,74 @@
+//! `cfg` evaluation: code that the build's target and features leave out is
+//! not a capability; unknown conditions keep code; `--all-targets-cfg` keeps
+//! every platform's code.
+
+use std::collections::BTreeSet;
+
+use crate::util;
+
+const FIXTURE: &str = "cfg";
+
+fn findings(report: &serde_json::Value) -> BTreeSet<(String, u64, String)> {
+    util::package(report, "cfg-eval")["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["file"].as_str().unwrap().to_owned(),
+                f["line"].as_u64().unwrap(),
+                f["capability"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+fn set(items: &[(&str, u64, &str)]) -> BTreeSet<(String, u64, String)> {
+    items
+        .iter()
+        .map(|(f, l, c)| (f.to_string(), *l, c.to_string()))
+        .collect()
+}
+
+#[test]
+fn linux_with_default_features_matches_the_markers() {
+    let report = util::scan(FIXTURE, &["--target", "x86_64-unknown-linux-gnu"]);
+    util::assert_markers(FIXTURE, &report);
+}
+
+#[test]
+fn windows_with_a_feature_sees_windows_code_and_the_feature() {
+    let report = util::scan(
+        FIXTURE,
+        &["--target", "x86_64-pc-windows-msvc", "--features", "net"],
+    );
+    assert_eq!(
+        findings(&report),
+        set(&[
+            ("src/lib.rs", 9, "fs.read"),
+            ("src/lib.rs", 24, "net.connect"),
+            ("src/lib.rs", 35, "process.spawn"),
+            ("src/lib.rs", 40, "env.read"),
+            // The cfg_attr path holds on Windows, so only that file is the module.
+            ("src/platform_windows.rs", 2, "fs.read"),
+        ])
+    );
+}
+
+#[test]
+fn all_targets_cfg_keeps_every_platform_but_still_honours_features() {
+    let report = util::scan(FIXTURE, &["--all-targets-cfg"]);
+    assert_eq!(
+        findings(&report),
+        set(&[
+            ("src/lib.rs", 9, "fs.read"),
+            ("src/lib.rs", 14, "fs.read"),
+            ("src/lib.rs", 19, "env.write"),
+            ("src/lib.rs", 29, "env.read"),
+            ("src/lib.rs", 35, "process.spawn"),
+            ("src/lib.rs", 40, "env.read"),
+            ("src/platform.rs", 2, "env.read"),
+            ("src/platform_windows.rs", 2, "fs.read"),
+        ])
+    );
+}
