@@ -74,6 +74,38 @@ impl Capability {
         }
     }
 
+    /// What the capability means, for help texts (DESIGN.md's table).
+    pub fn meaning(self) -> &'static str {
+        match self {
+            Capability::Fs => "Touches the file system at run time.",
+            Capability::FsRead => "Reads files, directories or file metadata at run time.",
+            Capability::FsWrite => {
+                "Creates, writes, renames or removes files or directories at run time."
+            }
+            Capability::Net => "Opens, accepts or binds network sockets.",
+            Capability::NetConnect => "Opens outgoing network connections or resolves host names.",
+            Capability::NetListen => "Binds or listens on network sockets, or accepts connections.",
+            Capability::Process => "Spawns or replaces processes.",
+            Capability::ProcessSpawn => "Spawns another program or replaces the running one.",
+            Capability::Env => "Reads or writes environment variables at run time.",
+            Capability::EnvRead => "Reads environment variables at run time.",
+            Capability::EnvWrite => "Sets or removes environment variables at run time.",
+            Capability::Unsafe => {
+                "Uses unsafe code: blocks, functions, impls, traits, inline assembly or unsafe attributes."
+            }
+            Capability::Ffi => "Declares, links or dynamically loads foreign code.",
+            Capability::Build => {
+                "Has a build script, code that runs on the builder's machine at build time."
+            }
+            Capability::ProcMacro => {
+                "Is a procedural macro, code that runs inside the compiler at build time."
+            }
+            Capability::Unanalyzed => {
+                "Some of its source could not be analysed; it fails closed until granted."
+            }
+        }
+    }
+
     /// The top-level capability this one belongs to (itself when it has no
     /// parent).
     pub fn family(self) -> Capability {

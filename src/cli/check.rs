@@ -9,7 +9,7 @@ use clap::Args;
 use super::{CommonArgs, Format, Outcome, load_advisories, load_policy};
 use crate::evaluate;
 use crate::pipeline;
-use crate::report::{ScanResults, diagnostics, json};
+use crate::report::{ScanResults, diagnostics, json, sarif};
 use crate::resolve;
 use crate::rules::RuleSet;
 
@@ -17,6 +17,10 @@ use crate::rules::RuleSet;
 pub struct CheckArgs {}
 
 pub fn run(common: &CommonArgs, _args: &CheckArgs) -> anyhow::Result<Outcome> {
+    common.expect_format(
+        "check",
+        &[Format::Human, Format::Json, Format::Sarif, Format::Github],
+    )?;
     let rules = RuleSet::load(&common.rule_files)?;
     let graph = resolve::resolve(&common.selection())?;
     // The policy is read before scanning, so a broken one fails fast.
@@ -44,7 +48,24 @@ pub fn run(common: &CommonArgs, _args: &CheckArgs) -> anyhow::Result<Outcome> {
                 .with_advisories(advisories.as_deref());
             json::write(&mut out, &json::check_report(&results, &evaluation))
         }
-        Format::Human => diagnostics::write_violations(
+        Format::Sarif => {
+            let violations: Vec<_> = evaluation.violations.iter().collect();
+            let advisories: Vec<_> = evaluation.advisory_violations.iter().collect();
+            json::write(
+                &mut out,
+                &sarif::sarif(&analysis.graph, None, &violations, &advisories),
+            )
+        }
+        Format::Github => {
+            let violations: Vec<_> = evaluation.violations.iter().collect();
+            let advisories: Vec<_> = evaluation.advisory_violations.iter().collect();
+            write!(
+                out,
+                "{}",
+                sarif::github_annotations(&analysis.graph, &violations, &advisories)
+            )
+        }
+        _ => diagnostics::write_violations(
             &mut out,
             &analysis.graph,
             &evaluation,

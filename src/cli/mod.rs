@@ -5,6 +5,7 @@
 mod allow;
 mod bom;
 mod check;
+mod diff;
 mod init;
 mod scan;
 
@@ -46,10 +47,13 @@ pub enum Command {
     Allow(allow::AllowArgs),
     /// A CycloneDX bill of materials with capabilities and advisories.
     Bom(bom::BomArgs),
+    /// What changed since a revision: packages, capabilities, policy, and
+    /// new violations (exit 1 if any).
+    Diff(diff::DiffArgs),
 }
 
 /// Options shared by every command.
-#[derive(Debug, Args)]
+#[derive(Clone, Debug, Args)]
 pub struct CommonArgs {
     /// Path to Cargo.toml of the project to analyse.
     #[arg(long, global = true, value_name = "PATH")]
@@ -129,6 +133,24 @@ pub struct CommonArgs {
 pub enum Format {
     Human,
     Json,
+    /// For `diff`: a pull-request comment.
+    Markdown,
+    /// For `check` and `diff`: SARIF 2.1.0 for code scanning.
+    Sarif,
+    /// For `check`: GitHub workflow annotations.
+    Github,
+}
+
+impl Format {
+    fn name(self) -> &'static str {
+        match self {
+            Format::Human => "human",
+            Format::Json => "json",
+            Format::Markdown => "markdown",
+            Format::Sarif => "sarif",
+            Format::Github => "github",
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -151,6 +173,19 @@ impl CommonArgs {
             offline: self.offline,
             locked: self.locked,
         }
+    }
+
+    /// Fails unless `--format` is one `command` can write.
+    pub fn expect_format(&self, command: &str, allowed: &[Format]) -> anyhow::Result<()> {
+        if allowed.contains(&self.format) {
+            return Ok(());
+        }
+        let names: Vec<&str> = allowed.iter().map(|f| f.name()).collect();
+        anyhow::bail!(
+            "`--format {}` is not available for `{command}`; use one of: {}",
+            self.format.name(),
+            names.join(", ")
+        )
     }
 
     /// Whether stdout gets colour.
@@ -216,6 +251,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<Outcome> {
         Some(Command::Init(args)) => init::run(&cli.common, args),
         Some(Command::Allow(args)) => allow::run(&cli.common, args),
         Some(Command::Bom(args)) => bom::run(&cli.common, args),
+        Some(Command::Diff(args)) => diff::run(&cli.common, args),
         None => scan::run(&cli.common, &scan::ScanArgs::default()),
     }
 }
@@ -262,13 +298,11 @@ pub(crate) fn load_policy(
     }
 }
 
-/// The advisories of every package, or `None` when no database is
-/// available. A database the user named must exist; a missing default one
-/// is said once on stderr.
-pub(crate) fn load_advisories(
+/// The advisory database, or `None` when none is available. A database
+/// the user named must exist; a missing default one is said once on stderr.
+pub(crate) fn open_advisories(
     common: &CommonArgs,
-    graph: &crate::resolve::BuildGraph,
-) -> anyhow::Result<Option<Vec<Vec<crate::advisories::AdvisoryMatch>>>> {
+) -> anyhow::Result<Option<crate::advisories::AdvisoryDatabase>> {
     use crate::advisories::{AdvisoryDatabase, default_path};
     if common.fetch_advisories {
         let path = common
@@ -279,8 +313,7 @@ pub(crate) fn load_advisories(
                 anyhow::anyhow!("no place for the advisory database: pass --advisory-db PATH")
             })?;
         crate::advisories::fetch(&path)?;
-        let db = AdvisoryDatabase::open(&path)?;
-        return Ok(Some(db.matches(graph)));
+        return Ok(Some(AdvisoryDatabase::open(&path)?));
     }
     let path = match &common.advisory_db {
         Some(path) => path.clone(),
@@ -299,8 +332,15 @@ pub(crate) fn load_advisories(
             }
         },
     };
-    let db = AdvisoryDatabase::open(&path)?;
-    Ok(Some(db.matches(graph)))
+    Ok(Some(AdvisoryDatabase::open(&path)?))
+}
+
+/// The advisories of every package of `graph`, when a database is available.
+pub(crate) fn load_advisories(
+    common: &CommonArgs,
+    graph: &crate::resolve::BuildGraph,
+) -> anyhow::Result<Option<Vec<Vec<crate::advisories::AdvisoryMatch>>>> {
+    Ok(open_advisories(common)?.map(|db| db.matches(graph)))
 }
 
 /// Prints an error with its causes: to stderr always, and as JSON on stdout

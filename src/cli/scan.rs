@@ -14,6 +14,7 @@ use crate::rules::RuleSet;
 pub struct ScanArgs {}
 
 pub fn run(common: &CommonArgs, _args: &ScanArgs) -> anyhow::Result<Outcome> {
+    common.expect_format("scan", &[Format::Human, Format::Json])?;
     let rules = RuleSet::load(&common.rule_files)?;
     let analysis = pipeline::analyze(&common.selection(), &rules, &|_| {})?;
     let advisories = load_advisories(common, &analysis.graph)?;
@@ -24,7 +25,7 @@ pub fn run(common: &CommonArgs, _args: &ScanArgs) -> anyhow::Result<Outcome> {
     let mut out = stdout.lock();
     match common.format {
         Format::Json => json::write(&mut out, &json::report(&results)),
-        Format::Human => human::write_scan(
+        _ => human::write_scan(
             &mut out,
             &results,
             human::HumanOptions {

@@ -7,6 +7,8 @@
 //! **Invariant:** nothing that cannot be evaluated passes. `unanalyzed` is a
 //! capability like any other and fails unless granted.
 
+pub mod diff;
+
 use crate::advisories::AdvisoryMatch;
 use crate::capability::{Capability, CapabilityReport, Finding};
 use crate::diagnostic::Diagnostic;
@@ -15,7 +17,7 @@ use crate::resolve::BuildGraph;
 use crate::scan::PackageScan;
 
 /// Which code a grant or violation is about.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Scope {
     /// The package's own targets, which run wherever the program runs.
     Code,

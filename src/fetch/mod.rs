@@ -4,7 +4,10 @@
 //! source where it keeps them (registry cache, git checkouts, vendored
 //! directories, path crates), so this stage only checks that they are
 //! there. A package whose source is missing is reported, never skipped: the
-//! scan turns it into an `unanalyzed` finding.
+//! scan turns it into an `unanalyzed` finding. `git` reads a repository's
+//! state at another revision for `diff`.
+
+pub mod git;
 
 use std::path::PathBuf;
 

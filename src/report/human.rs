@@ -218,3 +218,100 @@ fn ansi_color(color: Color) -> anstyle::Color {
     };
     anstyle::Color::Ansi(ansi)
 }
+
+/// A diff for a terminal: what changed, then the verdict.
+pub fn write_diff(
+    out: &mut dyn Write,
+    diff: &crate::evaluate::diff::GraphDiff,
+    base: &str,
+    head: &str,
+) -> std::io::Result<()> {
+    let names = |caps: &[Capability]| caps.iter().map(|c| c.name()).collect::<Vec<_>>().join(" ");
+    writeln!(out, "{head} compared with {base}")?;
+    for p in &diff.added {
+        writeln!(
+            out,
+            "  added     {} {}  [{}]",
+            p.name,
+            p.version,
+            names(&p.capabilities)
+        )?;
+    }
+    for p in &diff.removed {
+        writeln!(out, "  removed   {} {}", p.name, p.version)?;
+    }
+    for u in &diff.upgraded {
+        writeln!(out, "  upgraded  {} {} -> {}", u.name, u.from, u.to)?;
+    }
+    for c in &diff.changes {
+        let scope = match c.scope {
+            crate::evaluate::Scope::Code => "",
+            crate::evaluate::Scope::BuildScript => " (build script)",
+        };
+        if !c.gained.is_empty() {
+            writeln!(
+                out,
+                "  gained    {} {}{scope}: {}",
+                c.package,
+                c.version,
+                names(&c.gained)
+            )?;
+            for f in &c.findings {
+                writeln!(
+                    out,
+                    "              {} {}  {}",
+                    f.capability, f.location, f.evidence
+                )?;
+            }
+        }
+        if !c.lost.is_empty() {
+            writeln!(
+                out,
+                "  lost      {} {}{scope}: {}",
+                c.package,
+                c.version,
+                names(&c.lost)
+            )?;
+        }
+    }
+    for g in &diff.grants_added {
+        writeln!(
+            out,
+            "  granted   {} {} {}",
+            g.package,
+            g.scope.as_str(),
+            g.capability
+        )?;
+    }
+    for g in &diff.grants_removed {
+        writeln!(
+            out,
+            "  revoked   {} {} {}",
+            g.package,
+            g.scope.as_str(),
+            g.capability
+        )?;
+    }
+    for v in &diff.new_violations {
+        writeln!(
+            out,
+            "  violation {} {} {} {}: not granted",
+            v.package,
+            v.version,
+            v.scope.as_str(),
+            v.capability
+        )?;
+    }
+    for a in &diff.new_advisory_violations {
+        writeln!(
+            out,
+            "  violation {} {}: {} ({})",
+            a.package,
+            a.version,
+            a.id,
+            a.kind.as_str()
+        )?;
+    }
+    let plain = super::markdown::verdict_line(diff).replace("**", "");
+    writeln!(out, "{plain}")
+}

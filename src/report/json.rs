@@ -207,3 +207,148 @@ pub fn check_report(
         verdict: if evaluation.passed() { "pass" } else { "fail" },
     }
 }
+
+/// `diff`'s report.
+#[derive(Serialize)]
+pub struct DiffReport {
+    pub schema_version: u32,
+    pub tool: Tool,
+    pub base: Revision,
+    pub head: Revision,
+    pub added: Vec<JsonPackageSummary>,
+    pub removed: Vec<JsonPackageSummary>,
+    pub upgraded: Vec<JsonUpgrade>,
+    pub changes: Vec<JsonChange>,
+    pub policy: JsonPolicyChanges,
+    pub new_advisories: Vec<JsonAdvisoryViolation>,
+    pub new_violations: Vec<JsonNewViolation>,
+    pub new_advisory_violations: Vec<JsonAdvisoryViolation>,
+    pub verdict: &'static str,
+}
+
+#[derive(Serialize)]
+pub struct Revision {
+    pub rev: String,
+    pub commit: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct JsonPackageSummary {
+    pub name: String,
+    pub version: String,
+    pub capabilities: Vec<String>,
+}
+
+#[derive(Serialize)]
+pub struct JsonUpgrade {
+    pub name: String,
+    pub from: String,
+    pub to: String,
+}
+
+#[derive(Serialize)]
+pub struct JsonChange {
+    pub package: String,
+    pub version: String,
+    pub scope: &'static str,
+    pub gained: Vec<String>,
+    pub lost: Vec<String>,
+    pub findings: Vec<JsonFinding>,
+}
+
+#[derive(Serialize)]
+pub struct JsonPolicyChanges {
+    pub grants_added: Vec<JsonGrant>,
+    pub grants_removed: Vec<JsonGrant>,
+}
+
+#[derive(Serialize)]
+pub struct JsonGrant {
+    pub package: String,
+    pub scope: &'static str,
+    pub capability: String,
+}
+
+#[derive(Serialize)]
+pub struct JsonNewViolation {
+    pub package: String,
+    pub version: String,
+    pub capability: String,
+    pub scope: &'static str,
+}
+
+fn names(caps: &[crate::capability::Capability]) -> Vec<String> {
+    caps.iter().map(|c| c.name().to_owned()).collect()
+}
+
+pub fn diff_report(
+    diff: &crate::evaluate::diff::GraphDiff,
+    base: Revision,
+    head: Revision,
+) -> DiffReport {
+    let summary = |p: &crate::evaluate::diff::PackageSummary| JsonPackageSummary {
+        name: p.name.clone(),
+        version: p.version.clone(),
+        capabilities: names(&p.capabilities),
+    };
+    let grant = |g: &crate::evaluate::diff::GrantChange| JsonGrant {
+        package: g.package.clone(),
+        scope: g.scope.as_str(),
+        capability: g.capability.name().to_owned(),
+    };
+    let advisory = |a: &crate::evaluate::diff::NewAdvisory| JsonAdvisoryViolation {
+        package: a.package.clone(),
+        version: a.version.clone(),
+        id: a.id.clone(),
+        kind: a.kind.as_str(),
+    };
+    DiffReport {
+        schema_version: SCHEMA_VERSION,
+        tool: Tool {
+            name: env!("CARGO_PKG_NAME"),
+            version: env!("CARGO_PKG_VERSION"),
+        },
+        base,
+        head,
+        added: diff.added.iter().map(summary).collect(),
+        removed: diff.removed.iter().map(summary).collect(),
+        upgraded: diff
+            .upgraded
+            .iter()
+            .map(|u| JsonUpgrade {
+                name: u.name.clone(),
+                from: u.from.clone(),
+                to: u.to.clone(),
+            })
+            .collect(),
+        changes: diff
+            .changes
+            .iter()
+            .map(|c| JsonChange {
+                package: c.package.clone(),
+                version: c.version.clone(),
+                scope: c.scope.as_str(),
+                gained: names(&c.gained),
+                lost: names(&c.lost),
+                findings: c.findings.iter().map(JsonFinding::from).collect(),
+            })
+            .collect(),
+        policy: JsonPolicyChanges {
+            grants_added: diff.grants_added.iter().map(grant).collect(),
+            grants_removed: diff.grants_removed.iter().map(grant).collect(),
+        },
+        new_advisories: diff.new_advisories.iter().map(advisory).collect(),
+        new_violations: diff
+            .new_violations
+            .iter()
+            .map(|v| JsonNewViolation {
+                package: v.package.clone(),
+                version: v.version.clone(),
+                capability: v.capability.name().to_owned(),
+                scope: v.scope.as_str(),
+            })
+            .collect(),
+        new_advisory_violations: diff.new_advisory_violations.iter().map(advisory).collect(),
+        verdict: if diff.passed() { "pass" } else { "fail" },
+    }
+}

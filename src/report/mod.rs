@@ -6,6 +6,8 @@ pub mod bom;
 pub mod diagnostics;
 pub mod human;
 pub mod json;
+pub mod markdown;
+pub mod sarif;
 
 use crate::advisories::AdvisoryMatch;
 use crate::resolve::{BuildGraph, Package};

@@ -61,6 +61,8 @@ pub struct Collector<'a> {
     in_macro_body: bool,
     /// The macro whose body is being read.
     macro_name: Option<String>,
+    /// How many `include!`d files deep the collector is.
+    include_depth: usize,
     /// Token walking only: the file nests too deeply for syn.
     tokens_only: bool,
     pub children: Vec<ChildModule>,
@@ -83,6 +85,9 @@ const COMPILE_TIME_MACROS: &[&str] = &[
     "compile_error",
     "concat_idents",
 ];
+
+/// Bound on nested `include!`s, which stops a file including itself.
+const MAX_INCLUDE_DEPTH: usize = 16;
 
 const KEYWORDS: &[&str] = &[
     "as",
@@ -149,6 +154,7 @@ impl<'a> Collector<'a> {
             inline_path: Vec::new(),
             in_macro_body: false,
             macro_name: None,
+            include_depth: 0,
             tokens_only: false,
             children: Vec::new(),
         }
@@ -444,16 +450,18 @@ impl<'a> Collector<'a> {
             .last()
             .map(|s| s.ident.span())
             .unwrap_or_else(Span::call_site);
-        let mentions_out_dir = mac.tokens.to_string().contains("OUT_DIR");
+        let text = mac.tokens.to_string();
+        let mentions_out_dir = text.contains("OUT_DIR");
         let literal = syn::parse2::<syn::LitStr>(mac.tokens.clone()).ok();
         let Some(literal) = literal else {
             let reason = if mentions_out_dir {
                 "includes build-script output (OUT_DIR), which exists only after a build".to_owned()
-            } else {
+            } else if let Some(var) = env_var_named(&mac.tokens) {
                 format!(
-                    "`include!({})` names a file that cannot be known without building",
-                    mac.tokens
+                    "includes a file named by the environment variable {var} at build time, so what it splices in is whatever the builder's environment points at"
                 )
+            } else {
+                format!("`include!({text})` names a file that cannot be known without building")
             };
             let rule = if mentions_out_dir {
                 "include-out-dir"
@@ -463,12 +471,21 @@ impl<'a> Collector<'a> {
             self.unanalyzed(rule, span, reason);
             return;
         };
+        if self.include_depth >= MAX_INCLUDE_DEPTH {
+            self.unanalyzed(
+                "include-unresolved",
+                span,
+                format!("`include!` nests deeper than {MAX_INCLUDE_DEPTH} files (a cycle?)"),
+            );
+            return;
+        }
         let base = self.file_path.parent().unwrap_or(Path::new("."));
         let target = base.join(literal.value());
-        let inside = target
-            .canonicalize()
-            .ok()
-            .zip(self.package_root.canonicalize().ok())
+        let canonical_root = self.package_root.canonicalize().ok();
+        let canonical_target = target.canonicalize().ok();
+        let inside = canonical_target
+            .as_ref()
+            .zip(canonical_root.as_ref())
             .is_some_and(|(t, root)| t.starts_with(root));
         let text = if inside {
             std::fs::read_to_string(&target).ok()
@@ -495,11 +512,16 @@ impl<'a> Collector<'a> {
             return;
         };
         self.facts.bytes_read += text.len() as u64;
-        // The included text is spliced in here; keep the findings at the
-        // `include!` so they point into this file.
-        let relative = relative_path(self.package_root, &target);
+        // The included text is spliced in here, but its findings point into
+        // the included file, and its own `include!`s are relative to it.
+        let relative = match (&canonical_root, &canonical_target) {
+            (Some(root), Some(t)) => relative_path(root, t),
+            _ => relative_path(self.package_root, &target),
+        };
         let file = self.facts.add_file(relative);
-        let outer = std::mem::replace(&mut self.file, file);
+        let outer_file = std::mem::replace(&mut self.file, file);
+        let outer_path = std::mem::replace(&mut self.file_path, canonical_target.unwrap_or(target));
+        self.include_depth += 1;
         if let Ok(file) = syn::parse2::<syn::File>(tokens.clone()) {
             for item in &file.items {
                 self.visit_item(item);
@@ -509,7 +531,9 @@ impl<'a> Collector<'a> {
         } else {
             self.collect_tokens(tokens, false);
         }
-        self.file = outer;
+        self.include_depth -= 1;
+        self.file_path = outer_path;
+        self.file = outer_file;
     }
 
     /// Reads a token stream for paths, method calls, `unsafe`, `extern`
@@ -1331,6 +1355,30 @@ fn name_value_str(meta: &Meta, key: &str) -> Option<String> {
         },
         _ => None,
     }
+}
+
+/// The variable an `env!("NAME")` inside these tokens reads, if any.
+fn env_var_named(tokens: &TokenStream) -> Option<String> {
+    let trees: Vec<TokenTree> = tokens.clone().into_iter().collect();
+    let mut pending = vec![trees];
+    while let Some(trees) = pending.pop() {
+        for (i, tree) in trees.iter().enumerate() {
+            match tree {
+                TokenTree::Ident(id) if id == "env" => {
+                    if let (Some(TokenTree::Punct(p)), Some(TokenTree::Group(g))) =
+                        (trees.get(i + 1), trees.get(i + 2))
+                        && p.as_char() == '!'
+                        && let Ok(name) = syn::parse2::<syn::LitStr>(g.stream())
+                    {
+                        return Some(name.value());
+                    }
+                }
+                TokenTree::Group(g) => pending.push(g.stream().into_iter().collect()),
+                _ => {}
+            }
+        }
+    }
+    None
 }
 
 /// `path` relative to `root`, `/`-separated; the absolute path when it is
