@@ -6,6 +6,7 @@ mod util;
 
 mod bom;
 mod cfg;
+mod diff;
 mod errors;
 mod graph;
 mod policy;

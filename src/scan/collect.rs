@@ -847,6 +847,66 @@ impl<'a> Collector<'a> {
         i
     }
 
+    /// `cfg_if! { if #[cfg(a)] { .. } else if #[cfg(b)] { .. } else { .. } }`:
+    /// the first branch whose condition holds is compiled. A branch is read
+    /// when it may be that one: its condition may hold and no earlier one
+    /// certainly does. Returns false when the tokens have another shape.
+    fn cfg_if(&mut self, tokens: TokenStream) -> bool {
+        let trees: Vec<TokenTree> = tokens.into_iter().collect();
+        let mut branches: Vec<(Option<String>, TokenStream)> = Vec::new();
+        let mut i = 0;
+        loop {
+            let is_ident = |t: Option<&TokenTree>, word: &str| matches!(t, Some(TokenTree::Ident(id)) if id == word);
+            if !is_ident(trees.get(i), "if") {
+                return false;
+            }
+            let condition = match (trees.get(i + 1), trees.get(i + 2)) {
+                (Some(TokenTree::Punct(p)), Some(TokenTree::Group(g)))
+                    if p.as_char() == '#' && g.delimiter() == Delimiter::Bracket =>
+                {
+                    match syn::parse2::<Meta>(g.stream()) {
+                        Ok(Meta::List(list)) if list.path.is_ident("cfg") => {
+                            list.tokens.to_string()
+                        }
+                        _ => return false,
+                    }
+                }
+                _ => return false,
+            };
+            let Some(TokenTree::Group(body)) = trees.get(i + 3) else {
+                return false;
+            };
+            branches.push((Some(condition), body.stream()));
+            i += 4;
+            if !is_ident(trees.get(i), "else") {
+                break;
+            }
+            match trees.get(i + 1) {
+                Some(TokenTree::Group(body)) if body.delimiter() == Delimiter::Brace => {
+                    branches.push((None, body.stream()));
+                    i += 2;
+                    break;
+                }
+                _ => i += 1,
+            }
+        }
+        if i != trees.len() {
+            return false;
+        }
+        let mut earlier_certain = false;
+        for (condition, body) in branches {
+            let value = match &condition {
+                Some(c) => self.cfg.evaluate(c),
+                None => Some(true),
+            };
+            if value != Some(false) && !earlier_certain && !self.try_items(body.clone()) {
+                self.walk_tokens(body);
+            }
+            earlier_certain |= value == Some(true);
+        }
+        true
+    }
+
     fn try_items(&mut self, tokens: TokenStream) -> bool {
         let parser = |input: syn::parse::ParseStream| {
             let mut items = Vec::new();
@@ -1133,7 +1193,10 @@ impl<'ast> Visit<'ast> for Collector<'_> {
         if COMPILE_TIME_MACROS.contains(&name.as_str()) {
             return;
         }
-        // Item-position macros (`cfg_if!`, `thread_local!`) carry items.
+        if name == "cfg_if" && self.cfg_if(mac.tokens.clone()) {
+            return;
+        }
+        // Item-position macros (`thread_local!`, `lazy_static!`) carry items.
         if self.try_items(mac.tokens.clone()) {
             return;
         }
@@ -1381,14 +1444,23 @@ fn env_var_named(tokens: &TokenStream) -> Option<String> {
     None
 }
 
-/// `path` relative to `root`, `/`-separated; the absolute path when it is
-/// not below `root`.
+/// `path` relative to `root`, `/`-separated, with `.` and `..` folded
+/// lexically (`src/backends/../utils/x.rs` is `src/utils/x.rs`); the
+/// absolute path when it is not below `root`.
 pub fn relative_path(root: &Path, path: &Path) -> String {
+    use std::path::Component;
     let rel = path.strip_prefix(root).unwrap_or(path);
-    rel.components()
-        .map(|c| c.as_os_str().to_string_lossy())
-        .collect::<Vec<_>>()
-        .join("/")
+    let mut parts: Vec<String> = Vec::new();
+    for component in rel.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir if parts.last().is_some_and(|p| p != "..") => {
+                parts.pop();
+            }
+            other => parts.push(other.as_os_str().to_string_lossy().into_owned()),
+        }
+    }
+    parts.join("/")
 }
 
 /// An identifier's name without the `r#` of a raw identifier (`r#ref` and
