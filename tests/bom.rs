@@ -1576,3 +1576,25 @@ fn fetch_advisories_failure_is_an_error_naming_the_source() {
         "{stderr}"
     );
 }
+
+#[test]
+fn human_scan_lists_each_advisory_with_its_kind_and_fix() {
+    let p = Project::vendored();
+    let db = advisory_db();
+    let r = p.run("scan", &["--advisory-db", &db, "--color", "never"]);
+    r.assert_code(0);
+    for line in [
+        "smallvec 1.6.0  RUSTSEC-2021-0003 (CVE-2021-25900, GHSA-43w2-9j62-hq99) [vulnerability]",
+        "structopt 0.3.11  RUSTSEC-2022-0104 [unmaintained]",
+    ] {
+        assert!(
+            r.stdout.contains(line),
+            "missing `{line}`\n{}",
+            r.describe()
+        );
+    }
+    assert!(
+        !r.stdout.contains("RUSTSEC-2025-0014"),
+        "withdrawn advisory shown"
+    );
+}

@@ -410,3 +410,78 @@ fn upgrade_to_1_6(value: &mut Value, input: &BomInput<'_>, refs: &[String]) {
         add_occurrences(root);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::resolve::{PackageKind, SourceKind};
+
+    fn package(source_id: Option<&str>, default_registry: bool) -> Package {
+        Package {
+            id: "x".into(),
+            name: "demo".into(),
+            version: "1.2.3".into(),
+            source: SourceKind::Registry,
+            source_id: source_id.map(str::to_owned),
+            default_registry,
+            manifest_path: "/x/Cargo.toml".into(),
+            root: "/x".into(),
+            kind: PackageKind::Lib,
+            targets: Vec::new(),
+            build_script: None,
+            links: None,
+            dependencies: Vec::new(),
+            build_dependencies: Vec::new(),
+            features: Vec::new(),
+            checksum: None,
+            license: None,
+            license_file: None,
+            description: None,
+            repository: None,
+            homepage: None,
+            documentation: None,
+        }
+    }
+
+    #[test]
+    fn purl_qualifiers_name_non_default_sources() {
+        assert_eq!(package_purl(&package(None, false)), "pkg:cargo/demo@1.2.3");
+        assert_eq!(
+            package_purl(&package(
+                Some("registry+https://example.invalid/index"),
+                true
+            )),
+            "pkg:cargo/demo@1.2.3"
+        );
+        assert_eq!(
+            package_purl(&package(
+                Some("sparse+https://example.invalid/index/"),
+                false
+            )),
+            "pkg:cargo/demo@1.2.3?repository_url=https:%2F%2Fexample.invalid%2Findex%2F"
+        );
+        assert_eq!(
+            package_purl(&package(
+                Some("git+https://example.invalid/demo.git?rev=v1#0123abcd"),
+                false
+            )),
+            "pkg:cargo/demo@1.2.3?vcs_url=git%2Bhttps:%2F%2Fexample.invalid%2Fdemo.git%400123abcd"
+        );
+    }
+
+    #[test]
+    fn legacy_licence_syntax_becomes_spdx() {
+        assert_eq!(
+            license_choice("MIT/Apache-2.0"),
+            LicenseChoice::expression("MIT OR Apache-2.0")
+        );
+        assert_eq!(
+            license_choice("MIT OR Apache-2.0"),
+            LicenseChoice::expression("MIT OR Apache-2.0")
+        );
+        assert_eq!(
+            license_choice("Proprietary blob"),
+            LicenseChoice::license("Proprietary blob")
+        );
+    }
+}

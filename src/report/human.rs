@@ -81,10 +81,44 @@ pub fn write_scan(
         "marks: r read, w write, c connect, l listen, x present, ! unanalyzed"
     )?;
     writeln!(out, "{}", summary(results))?;
+    write_advisories(out, results)?;
 
     if options.verbose {
         for result in &results.packages {
             write_evidence(out, result, options)?;
+        }
+    }
+    Ok(())
+}
+
+/// Every advisory affecting a package of the graph, one line each.
+fn write_advisories(out: &mut dyn Write, results: &ScanResults<'_>) -> std::io::Result<()> {
+    let mut any = false;
+    for result in &results.packages {
+        for a in result.advisories.unwrap_or_default() {
+            if !any {
+                writeln!(out, "\nadvisories:")?;
+                any = true;
+            }
+            let aliases = if a.aliases.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", a.aliases.join(", "))
+            };
+            let patched = if a.patched.is_empty() {
+                "no patched version".to_owned()
+            } else {
+                format!("patched: {}", a.patched.join("; "))
+            };
+            writeln!(
+                out,
+                "  {} {}  {}{aliases} [{}] {}; {patched}",
+                result.package.name,
+                result.package.version,
+                a.id,
+                a.kind.as_str(),
+                a.title
+            )?;
         }
     }
     Ok(())
