@@ -100,10 +100,10 @@ pub fn add_grants(
             .filter_map(|p| p.parse::<Capability>().ok())
             .any(|p| p.covers(*cap));
         if !covered && !added.contains(cap) {
-            array.push(cap.name());
             added.push(*cap);
         }
     }
+    push_grants(array, &added);
     if !added.is_empty() {
         std::fs::write(path, doc.to_string()).map_err(|source| AllowError::Write {
             path: path.to_path_buf(),
@@ -111,6 +111,44 @@ pub fn add_grants(
         })?;
     }
     Ok(added)
+}
+
+/// Appends to an array in its own layout: inline arrays stay inline; in a
+/// one-per-line array each new grant gets its own line, after the comment
+/// that followed the last element (which toml_edit keeps as the array's
+/// trailing text).
+fn push_grants(array: &mut Array, caps: &[Capability]) {
+    let multiline = array.iter().any(|v| {
+        v.decor()
+            .prefix()
+            .and_then(|p| p.as_str())
+            .is_some_and(|p| p.contains('\n'))
+    });
+    if !multiline {
+        for cap in caps {
+            array.push(cap.name());
+        }
+        return;
+    }
+    let indent = array
+        .iter()
+        .last()
+        .and_then(|v| v.decor().prefix().and_then(|p| p.as_str()))
+        .and_then(|p| p.rsplit('\n').next())
+        .unwrap_or("    ")
+        .to_owned();
+    let mut before = array.trailing().as_str().unwrap_or("").to_owned();
+    if !before.ends_with('\n') {
+        before.push('\n');
+    }
+    for cap in caps {
+        let mut value = Value::from(cap.name());
+        value.decor_mut().set_prefix(format!("{before}{indent}"));
+        array.push_formatted(value);
+        before = "\n".to_owned();
+    }
+    array.set_trailing("\n");
+    array.set_trailing_comma(true);
 }
 
 #[cfg(test)]
@@ -142,6 +180,22 @@ mod tests {
         assert!(
             text.contains("allow = [\"net\", \"unsafe\"] # sockets"),
             "{text}"
+        );
+        std::fs::write(
+            &path,
+            "[pkg.rustix]\nallow = [\n    \"ffi\", # extern block\n    \"unsafe\", # unsafe fn\n]\n",
+        )
+        .unwrap();
+        add_grants(
+            &path,
+            "rustix",
+            &[Capability::FsRead, Capability::FsWrite],
+            false,
+        )
+        .unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "[pkg.rustix]\nallow = [\n    \"ffi\", # extern block\n    \"unsafe\", # unsafe fn\n    \"fs.read\",\n    \"fs.write\",\n]\n"
         );
         add_grants(&path, "cc", &[Capability::ProcessSpawn], true).unwrap();
         let text = std::fs::read_to_string(&path).unwrap();

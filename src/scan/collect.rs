@@ -18,8 +18,8 @@ use syn::{Attribute, Expr, Item, Meta, Token, UseTree};
 
 use super::cfg::CfgContext;
 use super::facts::{
-    CrateFacts, Def, FileId, ForeignFn, Import, MacroCall, MacroModule, Pos, Ref, RefKind, Scope,
-    ScopeId, Site, Unanalyzed, WrittenPath,
+    CrateFacts, Def, FileId, ForeignFn, Import, MacroArguments, MacroCall, MacroModule,
+    MacroTemplate, Pos, Ref, RefKind, Scope, ScopeId, Site, Unanalyzed, WrittenPath,
 };
 
 /// A `mod name;` whose file the module walker must find and read.
@@ -834,6 +834,23 @@ impl<'a> Collector<'a> {
             segments,
             leading_colon,
         };
+        // `prefix::$name` in a macro body: the macro builds paths from its
+        // arguments. Remember the prefix; invocations supply the names.
+        if self.in_macro_body
+            && is_path_sep(trees, i)
+            && matches!(trees.get(i + 2), Some(TokenTree::Punct(p)) if p.as_char() == '$')
+            && matches!(trees.get(i + 3), Some(TokenTree::Ident(_)))
+            && let Some(macro_name) = self.macro_name.clone()
+        {
+            self.facts
+                .macro_templates
+                .entry(macro_name)
+                .or_default()
+                .push(MacroTemplate {
+                    prefix: written.clone(),
+                    scope: self.scope,
+                });
+        }
         if is_macro {
             let name = written.segments.last().cloned().unwrap_or_default();
             self.add_ref(RefKind::Macro(written), span);
@@ -905,6 +922,27 @@ impl<'a> Collector<'a> {
             earlier_certain |= value == Some(true);
         }
         true
+    }
+
+    /// Remembers the plain identifiers among a macro call's top-level
+    /// arguments, for macros that build paths from them (`$prefix::$name`).
+    fn record_macro_arguments(&mut self, name: &str, tokens: &TokenStream) {
+        let trees: Vec<TokenTree> = tokens.clone().into_iter().collect();
+        let mut idents = Vec::new();
+        for argument in trees.split(|t| matches!(t, TokenTree::Punct(p) if p.as_char() == ',')) {
+            if let [TokenTree::Ident(id)] = argument
+                && !KEYWORDS.contains(&id.to_string().as_str())
+            {
+                idents.push((ident_name(id), self.pos(id.span())));
+            }
+        }
+        if !idents.is_empty() {
+            self.facts.macro_calls_with_names.push(MacroArguments {
+                name: name.to_owned(),
+                idents,
+                function: self.function,
+            });
+        }
     }
 
     fn try_items(&mut self, tokens: TokenStream) -> bool {
@@ -1196,6 +1234,7 @@ impl<'ast> Visit<'ast> for Collector<'_> {
         if name == "cfg_if" && self.cfg_if(mac.tokens.clone()) {
             return;
         }
+        self.record_macro_arguments(&name, &mac.tokens);
         // Item-position macros (`thread_local!`, `lazy_static!`) carry items.
         if self.try_items(mac.tokens.clone()) {
             return;

@@ -171,6 +171,24 @@ pub struct MacroCall {
     pub pos: Pos,
 }
 
+/// A path a `macro_rules!` body builds from a metavariable
+/// (`linux_raw_sys::general::$nr`): the prefix, and the scope of the
+/// definition it resolves in.
+#[derive(Clone, Debug)]
+pub struct MacroTemplate {
+    pub prefix: WrittenPath,
+    pub scope: ScopeId,
+}
+
+/// The plain identifiers a macro call passes (`syscall!(__NR_openat, fd)`
+/// passes `__NR_openat` and `fd`).
+#[derive(Clone, Debug)]
+pub struct MacroArguments {
+    pub name: String,
+    pub idents: Vec<(String, Pos)>,
+    pub function: u32,
+}
+
 /// Everything the scanner learnt about one crate (one target).
 #[derive(Debug, Default)]
 pub struct CrateFacts {
@@ -190,6 +208,9 @@ pub struct CrateFacts {
     /// Modules declared inside `macro_rules!` bodies, by macro name.
     pub macro_modules: HashMap<String, Vec<MacroModule>>,
     pub macro_calls: Vec<MacroCall>,
+    /// Paths macro bodies build from metavariables, by macro name.
+    pub macro_templates: HashMap<String, Vec<MacroTemplate>>,
+    pub macro_calls_with_names: Vec<MacroArguments>,
 }
 
 impl CrateFacts {
@@ -201,6 +222,31 @@ impl CrateFacts {
     pub fn add_file(&mut self, relative: String) -> FileId {
         self.files.push(relative);
         self.files.len() - 1
+    }
+
+    /// Adds, for every call of a macro that builds paths from its arguments,
+    /// the paths it would build with each plain identifier argument. A name
+    /// that was not the metavariable gives a path no rule knows.
+    pub fn expand_macro_templates(&mut self) {
+        let mut added = Vec::new();
+        for call in &self.macro_calls_with_names {
+            let Some(templates) = self.macro_templates.get(&call.name) else {
+                continue;
+            };
+            for template in templates {
+                for (ident, pos) in &call.idents {
+                    let mut path = template.prefix.clone();
+                    path.segments.push(ident.clone());
+                    added.push(Ref {
+                        kind: RefKind::Path(path),
+                        scope: template.scope,
+                        function: call.function,
+                        pos: *pos,
+                    });
+                }
+            }
+        }
+        self.refs.extend(added);
     }
 
     /// The module a scope belongs to (itself when it is one).

@@ -105,6 +105,7 @@ pub fn collect_crate(
             break;
         }
     }
+    facts.expand_macro_templates();
 }
 
 fn queue_child(
