@@ -143,6 +143,20 @@ impl fmt::Display for UnknownCapability {
 
 impl std::error::Error for UnknownCapability {}
 
+// Stored by name in the scan cache, like everywhere users see it.
+impl serde::Serialize for Capability {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.name())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Capability {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        name.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 impl FromStr for Capability {
     type Err = UnknownCapability;
 
@@ -157,7 +171,9 @@ impl FromStr for Capability {
 /// Where in a package's source a finding was made. `file` is relative to the
 /// package root; all three are absent for findings about the package as a
 /// whole (its source is missing).
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub struct Location {
     pub file: Option<String>,
     pub line: Option<u32>,
@@ -204,7 +220,9 @@ impl fmt::Display for Location {
 /// One piece of evidence that a package reaches a capability: the place, what
 /// the code named there (the resolved path, or a description for structural
 /// findings such as an `unsafe` block), and the rule that matched.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub struct Finding {
     pub capability: Capability,
     pub location: Location,
@@ -216,7 +234,7 @@ pub struct Finding {
 
 /// The findings of one body of code (a package's targets, or its build
 /// script), with the capability set they add up to.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CapabilityReport {
     pub findings: Vec<Finding>,
 }

@@ -11,6 +11,7 @@
 #![forbid(unsafe_code)]
 
 pub mod advisories;
+pub mod cache;
 pub mod capability;
 pub mod cli;
 pub mod diagnostic;

@@ -3,6 +3,7 @@
 
 use std::time::{Duration, Instant};
 
+use crate::cache::ScanCache;
 use crate::fetch::{self, PackageSource};
 use crate::resolve::{self, BuildGraph, BuildSelection, Package};
 use crate::rules::RuleSet;
@@ -14,6 +15,10 @@ pub struct Analysis {
     pub sources: Vec<PackageSource>,
     pub scans: Vec<PackageScan>,
     pub timings: Timings,
+    /// How many scans came from the cache.
+    pub cache_hits: usize,
+    /// Cache entries that were corrupt or could not be written.
+    pub cache_warnings: Vec<String>,
 }
 
 /// Wall time per stage, for the summary line and benchmarks.
@@ -37,12 +42,13 @@ pub enum AnalysisError {
 pub fn analyze(
     selection: &BuildSelection,
     rules: &RuleSet,
+    cache: Option<&ScanCache>,
     on_scanned: &(dyn Fn(&Package) + Sync),
 ) -> Result<Analysis, AnalysisError> {
     let started = Instant::now();
     let graph = resolve::resolve(selection)?;
     let resolve_time = started.elapsed();
-    let mut analysis = scan_graph(graph, rules, on_scanned)?;
+    let mut analysis = scan_graph(graph, rules, cache, on_scanned)?;
     analysis.timings.resolve = resolve_time;
     Ok(analysis)
 }
@@ -51,18 +57,21 @@ pub fn analyze(
 pub fn scan_graph(
     graph: BuildGraph,
     rules: &RuleSet,
+    cache: Option<&ScanCache>,
     on_scanned: &(dyn Fn(&Package) + Sync),
 ) -> Result<Analysis, AnalysisError> {
     let started = Instant::now();
     let sources = fetch::locate(&graph);
-    let scans = scan::scan_graph(&graph, &sources, rules, on_scanned)?;
+    let scanned = scan::scan_graph(&graph, &sources, rules, cache, on_scanned)?;
     Ok(Analysis {
         graph,
         sources,
-        scans,
+        scans: scanned.scans,
         timings: Timings {
             resolve: Duration::ZERO,
             scan: started.elapsed(),
         },
+        cache_hits: scanned.cache_hits,
+        cache_warnings: scanned.cache_warnings,
     })
 }

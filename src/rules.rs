@@ -67,8 +67,8 @@ pub struct RuleSet {
     /// Every receiver type named by a method rule, so the scanner can note
     /// which functions mention one without knowing the rules' shape.
     receiver_types: HashSet<String>,
-    /// Hash of every rule file's text, part of a scan result's identity.
-    fingerprint: u64,
+    /// SHA-256 of every rule file's text, part of a scan result's identity.
+    fingerprint: String,
 }
 
 /// A rule file that could not be used.
@@ -139,12 +139,13 @@ impl RuleSet {
     }
 
     fn from_sources(sources: &[(String, String)]) -> Result<RuleSet, RuleError> {
-        use std::hash::{Hash, Hasher};
+        use sha2::Digest;
         let mut set = RuleSet::default();
-        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        let mut hasher = sha2::Sha256::new();
         let mut seen_ids = HashSet::new();
         for (file, text) in sources {
-            text.hash(&mut hasher);
+            hasher.update(text.as_bytes());
+            hasher.update([0]);
             let raw: RawFile = toml::from_str(text).map_err(|e| RuleError::Parse {
                 file: file.clone(),
                 message: e.to_string(),
@@ -153,7 +154,11 @@ impl RuleSet {
                 set.add(file, raw_rule, &mut seen_ids)?;
             }
         }
-        set.fingerprint = hasher.finish();
+        set.fingerprint = hasher
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
         Ok(set)
     }
 
@@ -277,8 +282,8 @@ impl RuleSet {
         receiver_of(path, self.receiver_types.iter().map(String::as_str)).is_some()
     }
 
-    pub fn fingerprint(&self) -> u64 {
-        self.fingerprint
+    pub fn fingerprint(&self) -> &str {
+        &self.fingerprint
     }
 }
 

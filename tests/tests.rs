@@ -5,6 +5,7 @@
 mod util;
 
 mod bom;
+mod cache;
 mod cfg;
 mod diff;
 mod errors;

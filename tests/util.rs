@@ -77,9 +77,15 @@ pub fn manifest(name: &str) -> String {
     fixture_dir(name).join("Cargo.toml").display().to_string()
 }
 
-/// The binary under test.
+/// The binary under test, with a scan cache private to this test run (so
+/// tests never write the user's cache).
 pub fn capgate() -> assert_cmd::Command {
-    assert_cmd::Command::cargo_bin("cargo-capgate").expect("cargo-capgate binary is built")
+    static CACHE: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    let cache = CACHE.get_or_init(|| tempfile::tempdir().expect("cache tempdir"));
+    let mut cmd =
+        assert_cmd::Command::cargo_bin("cargo-capgate").expect("cargo-capgate binary is built");
+    cmd.env("CAPGATE_CACHE_DIR", cache.path());
+    cmd
 }
 
 /// What one run of the binary produced.

@@ -29,7 +29,9 @@ pub enum Spec {
 
 pub fn run(common: &CommonArgs, args: &BomArgs) -> anyhow::Result<Outcome> {
     let rules = RuleSet::load(&common.rule_files)?;
-    let analysis = pipeline::analyze(&common.selection(), &rules, &|_| {})?;
+    let cache = common.cache();
+    let analysis = pipeline::analyze(&common.selection(), &rules, cache.as_ref(), &|_| {})?;
+    common.report_cache(&analysis);
     let advisories = load_advisories(common, &analysis.graph)?;
     let version = match args.spec_version {
         Spec::V1_5 => SpecVersion::V1_5,

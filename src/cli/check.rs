@@ -25,7 +25,9 @@ pub fn run(common: &CommonArgs, _args: &CheckArgs) -> anyhow::Result<Outcome> {
     let graph = resolve::resolve(&common.selection())?;
     // The policy is read before scanning, so a broken one fails fast.
     let policy = load_policy(common, &graph.workspace_root)?;
-    let analysis = pipeline::scan_graph(graph, &rules, &|_| {})?;
+    let cache = common.cache();
+    let analysis = pipeline::scan_graph(graph, &rules, cache.as_ref(), &|_| {})?;
+    common.report_cache(&analysis);
     let advisories = load_advisories(common, &analysis.graph)?;
     let evaluation = evaluate::evaluate(
         &analysis.graph,

@@ -207,7 +207,9 @@ fn evaluate_side(
         base_common.policy = None;
         load_policy(&base_common, &graph.workspace_root)?
     };
-    let analysis = pipeline::scan_graph(graph, rules, &|_| {})?;
+    let cache = common.cache();
+    let analysis = pipeline::scan_graph(graph, rules, cache.as_ref(), &|_| {})?;
+    common.report_cache(&analysis);
     let advisories = db.map(|db| db.matches(&analysis.graph));
     let evaluation = evaluate::evaluate(
         &analysis.graph,

@@ -18,7 +18,9 @@ pub struct InitArgs {
 
 pub fn run(common: &CommonArgs, args: &InitArgs) -> anyhow::Result<Outcome> {
     let rules = RuleSet::load(&common.rule_files)?;
-    let analysis = pipeline::analyze(&common.selection(), &rules, &|_| {})?;
+    let cache = common.cache();
+    let analysis = pipeline::analyze(&common.selection(), &rules, cache.as_ref(), &|_| {})?;
+    common.report_cache(&analysis);
     let path = common
         .policy
         .clone()

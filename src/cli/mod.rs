@@ -4,6 +4,7 @@
 
 mod allow;
 mod bom;
+mod cache;
 mod check;
 mod diff;
 mod init;
@@ -50,6 +51,8 @@ pub enum Command {
     /// What changed since a revision: packages, capabilities, policy, and
     /// new violations (exit 1 if any).
     Diff(diff::DiffArgs),
+    /// The scan cache: `info` (size, entries) or `clean`.
+    Cache(cache::CacheArgs),
 }
 
 /// Options shared by every command.
@@ -116,6 +119,10 @@ pub struct CommonArgs {
     #[arg(long = "rules", global = true, value_name = "FILE")]
     pub rule_files: Vec<PathBuf>,
 
+    /// Scan every package afresh, without reading or writing the scan cache.
+    #[arg(long, global = true)]
+    pub no_cache: bool,
+
     /// Show evidence for every capability.
     #[arg(long, short, global = true, conflicts_with = "quiet")]
     pub verbose: bool,
@@ -172,6 +179,25 @@ impl CommonArgs {
             all_targets_cfg: self.all_targets_cfg,
             offline: self.offline,
             locked: self.locked,
+        }
+    }
+
+    /// The scan cache, unless `--no-cache` (or no cache directory exists
+    /// for this platform).
+    pub fn cache(&self) -> Option<crate::cache::ScanCache> {
+        if self.no_cache {
+            return None;
+        }
+        crate::cache::ScanCache::default_dir().map(crate::cache::ScanCache::at)
+    }
+
+    /// Prints what the cache could not do (corrupt entries are rescanned).
+    pub fn report_cache(&self, analysis: &crate::pipeline::Analysis) {
+        if self.quiet {
+            return;
+        }
+        for warning in &analysis.cache_warnings {
+            eprintln!("warning: {warning}");
         }
     }
 
@@ -252,6 +278,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<Outcome> {
         Some(Command::Allow(args)) => allow::run(&cli.common, args),
         Some(Command::Bom(args)) => bom::run(&cli.common, args),
         Some(Command::Diff(args)) => diff::run(&cli.common, args),
+        Some(Command::Cache(args)) => cache::run(&cli.common, args),
         None => scan::run(&cli.common, &scan::ScanArgs::default()),
     }
 }

@@ -16,7 +16,9 @@ pub struct ScanArgs {}
 pub fn run(common: &CommonArgs, _args: &ScanArgs) -> anyhow::Result<Outcome> {
     common.expect_format("scan", &[Format::Human, Format::Json])?;
     let rules = RuleSet::load(&common.rule_files)?;
-    let analysis = pipeline::analyze(&common.selection(), &rules, &|_| {})?;
+    let cache = common.cache();
+    let analysis = pipeline::analyze(&common.selection(), &rules, cache.as_ref(), &|_| {})?;
+    common.report_cache(&analysis);
     let advisories = load_advisories(common, &analysis.graph)?;
     let results =
         ScanResults::new(&analysis.graph, &analysis.scans).with_advisories(advisories.as_deref());
@@ -42,8 +44,9 @@ pub fn run(common: &CommonArgs, _args: &ScanArgs) -> anyhow::Result<Outcome> {
         let bytes: u64 = analysis.scans.iter().map(|s| s.stats.bytes).sum();
         let scan_secs = analysis.timings.scan.as_secs_f64();
         eprintln!(
-            "scanned {} packages, {files} files ({:.1} MB) in {:.2} s ({:.0} files/s); cargo metadata took {:.2} s",
+            "scanned {} packages ({} from the cache), {files} files ({:.1} MB) in {:.2} s ({:.0} files/s); cargo metadata took {:.2} s",
             analysis.graph.packages.len(),
+            analysis.cache_hits,
             bytes as f64 / 1e6,
             scan_secs,
             files as f64 / scan_secs.max(1e-9),

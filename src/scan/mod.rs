@@ -23,6 +23,7 @@ mod source;
 
 use rayon::prelude::*;
 
+use crate::cache::ScanCache;
 use crate::capability::{CapabilityReport, Finding, Location};
 use crate::fetch::PackageSource;
 use crate::resolve::{BuildGraph, Dependency, Package, Target, TargetRole};
@@ -39,7 +40,7 @@ use names::{ExternPrelude, Resolver};
 const SCAN_STACK_BYTES: usize = 256 << 20;
 
 /// What scanning one package found.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PackageScan {
     /// Findings of the package's own targets and manifest.
     pub code: CapabilityReport,
@@ -49,7 +50,7 @@ pub struct PackageScan {
 }
 
 /// Counts for progress and throughput figures.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ScanStats {
     pub files: usize,
     pub bytes: u64,
@@ -64,29 +65,78 @@ pub enum ScanError {
     ThreadPool(#[source] rayon::ThreadPoolBuildError),
 }
 
-/// Scans every package of `graph`, in the graph's order.
+/// The scans of a graph, with what the cache did.
+#[derive(Debug, Default)]
+pub struct GraphScan {
+    pub scans: Vec<PackageScan>,
+    pub cache_hits: usize,
+    /// Cache entries that could not be used or written, as messages.
+    pub cache_warnings: Vec<String>,
+}
+
+/// Scans every package of `graph`, in the graph's order, taking results
+/// from `cache` where it has them and storing the rest.
 pub fn scan_graph(
     graph: &BuildGraph,
     sources: &[PackageSource],
     rules: &RuleSet,
+    cache: Option<&ScanCache>,
     on_done: &(dyn Fn(&Package) + Sync),
-) -> Result<Vec<PackageScan>, ScanError> {
+) -> Result<GraphScan, ScanError> {
     let pool = rayon::ThreadPoolBuilder::new()
         .stack_size(SCAN_STACK_BYTES)
         .build()
         .map_err(ScanError::ThreadPool)?;
-    Ok(pool.install(|| {
+    let results: Vec<(PackageScan, bool, Option<String>)> = pool.install(|| {
         graph
             .packages
             .par_iter()
             .zip(sources)
             .map(|(package, source)| {
-                let scan = scan_package(package, graph, source, rules);
+                let result = cached_scan(package, graph, source, rules, cache);
                 on_done(package);
-                scan
+                result
             })
             .collect()
-    }))
+    });
+    let mut out = GraphScan::default();
+    for (scan, hit, warning) in results {
+        out.scans.push(scan);
+        out.cache_hits += usize::from(hit);
+        out.cache_warnings.extend(warning);
+    }
+    if let Some(cache) = cache
+        && out.cache_hits < out.scans.len()
+    {
+        cache.evict();
+    }
+    Ok(out)
+}
+
+/// One package's scan from the cache, or scanned and stored. A package
+/// whose source is missing is never cached: it may be downloaded later.
+fn cached_scan(
+    package: &Package,
+    graph: &BuildGraph,
+    source: &PackageSource,
+    rules: &RuleSet,
+    cache: Option<&ScanCache>,
+) -> (PackageScan, bool, Option<String>) {
+    let Some(cache) = cache.filter(|_| matches!(source, PackageSource::Present(_))) else {
+        return (scan_package(package, graph, source, rules), false, None);
+    };
+    let key = cache.key(package, graph, rules);
+    let mut warning = None;
+    match cache.load(&key) {
+        Ok(Some(scan)) => return (scan, true, None),
+        Ok(None) => {}
+        Err(message) => warning = Some(message),
+    }
+    let scan = scan_package(package, graph, source, rules);
+    if let Err(message) = cache.store(&key, &scan) {
+        warning.get_or_insert(message);
+    }
+    (scan, false, warning)
 }
 
 /// Scans one package of `graph` (the graph gives dependencies' names and

@@ -1,0 +1,272 @@
+//! The scan cache: one result per package, keyed by everything that
+//! determines it, shared by every workspace on the machine.
+//!
+//! A key hashes the tool version, the rules, the platforms and features
+//! `cfg` is evaluated for, the package's targets and dependency names, and
+//! its source: the registry checksum for a published crate (published crates
+//! never change), else a hash of every file under the package root. The
+//! cache is one directory of plain JSON files (`v1/ab/abcd….json`), so CI
+//! can save and restore it.
+//!
+//! **Invariant:** an entry is never half-written (written to a temporary
+//! file, then renamed), and one that does not read back is rescanned, with a
+//! warning, never trusted.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use sha2::{Digest, Sha256};
+
+use crate::resolve::{BuildGraph, Package};
+use crate::rules::RuleSet;
+use crate::scan::PackageScan;
+
+/// Entries beyond this many bytes are evicted, oldest first.
+const DEFAULT_MAX_BYTES: u64 = 1 << 30;
+
+/// A cache directory.
+#[derive(Clone, Debug)]
+pub struct ScanCache {
+    root: PathBuf,
+    max_bytes: u64,
+}
+
+/// What a cache directory holds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CacheInfo {
+    pub entries: u64,
+    pub bytes: u64,
+}
+
+impl ScanCache {
+    /// `CAPGATE_CACHE_DIR`, else the platform's cache directory
+    /// (`~/.cache/cargo-capgate` on Linux).
+    pub fn default_dir() -> Option<PathBuf> {
+        std::env::var_os("CAPGATE_CACHE_DIR")
+            .map(PathBuf::from)
+            .or_else(|| dirs::cache_dir().map(|d| d.join("cargo-capgate")))
+    }
+
+    pub fn at(root: PathBuf) -> ScanCache {
+        let max_bytes = std::env::var("CAPGATE_CACHE_MAX_BYTES")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(DEFAULT_MAX_BYTES);
+        ScanCache { root, max_bytes }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    fn entries_dir(&self) -> PathBuf {
+        self.root.join("v1")
+    }
+
+    fn entry_path(&self, key: &str) -> PathBuf {
+        self.entries_dir()
+            .join(&key[..2])
+            .join(format!("{key}.json"))
+    }
+
+    /// The key of `package`'s scan in `graph` with `rules`.
+    pub fn key(&self, package: &Package, graph: &BuildGraph, rules: &RuleSet) -> String {
+        let mut h = Sha256::new();
+        let mut line = |s: String| {
+            h.update(s.as_bytes());
+            h.update(b"\n");
+        };
+        line(format!("capgate-scan-v1 {}", env!("CARGO_PKG_VERSION")));
+        line(format!("rules {}", rules.fingerprint()));
+        line(format!(
+            "target {:?} host {:?}",
+            graph.cfg_target, graph.cfg_host
+        ));
+        line(format!(
+            "package {} {} {:?}",
+            package.name, package.version, package.source
+        ));
+        line(format!(
+            "features {:?} links {:?}",
+            package.features, package.links
+        ));
+        for target in package.targets.iter().chain(&package.build_script) {
+            let root = target
+                .root_file
+                .strip_prefix(&package.root)
+                .unwrap_or(&target.root_file);
+            line(format!(
+                "target {} {:?} {:?} {}",
+                target.name,
+                target.kind,
+                target.edition,
+                root.display()
+            ));
+        }
+        for (kind, deps) in [
+            ("dep", &package.dependencies),
+            ("build-dep", &package.build_dependencies),
+        ] {
+            for d in deps {
+                line(format!("{kind} {} {}", d.extern_name, d.lib_name));
+            }
+        }
+        match &package.checksum {
+            Some(checksum) => line(format!("checksum {checksum}")),
+            None => line(format!("files {}", hash_files(&package.root))),
+        }
+        hex(&h.finalize())
+    }
+
+    /// The cached scan for `key`. A corrupt entry is removed and reported as
+    /// a warning, so the caller rescans.
+    pub fn load(&self, key: &str) -> Result<Option<PackageScan>, String> {
+        let path = self.entry_path(key);
+        let bytes = match std::fs::read(&path) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => {
+                return Err(format!(
+                    "cannot read cache entry {}: {e}; rescanning",
+                    path.display()
+                ));
+            }
+        };
+        match serde_json::from_slice(&bytes) {
+            Ok(scan) => {
+                // Recently used entries are the last to be evicted.
+                if let Ok(file) = std::fs::File::options().write(true).open(&path) {
+                    let _ = file.set_modified(SystemTime::now());
+                }
+                Ok(Some(scan))
+            }
+            Err(e) => {
+                let _ = std::fs::remove_file(&path);
+                Err(format!(
+                    "cache entry {} is corrupt ({e}); rescanning",
+                    path.display()
+                ))
+            }
+        }
+    }
+
+    /// Stores a scan atomically: a temporary file in the same directory,
+    /// renamed into place, so readers see all of an entry or none.
+    pub fn store(&self, key: &str, scan: &PackageScan) -> Result<(), String> {
+        let path = self.entry_path(key);
+        let dir = path.parent().unwrap_or(&self.root);
+        let fail = |e: std::io::Error| format!("cannot write cache entry {}: {e}", path.display());
+        std::fs::create_dir_all(dir).map_err(fail)?;
+        let mut file = tempfile::NamedTempFile::new_in(dir).map_err(fail)?;
+        serde_json::to_writer(&mut file, scan).map_err(|e| fail(e.into()))?;
+        file.flush().map_err(fail)?;
+        file.persist(&path).map_err(|e| fail(e.error))?;
+        Ok(())
+    }
+
+    fn entries(&self) -> Vec<(PathBuf, u64, SystemTime)> {
+        let mut out = Vec::new();
+        let Ok(shards) = std::fs::read_dir(self.entries_dir()) else {
+            return out;
+        };
+        for shard in shards.flatten() {
+            let Ok(files) = std::fs::read_dir(shard.path()) else {
+                continue;
+            };
+            for file in files.flatten() {
+                if let Ok(meta) = file.metadata()
+                    && meta.is_file()
+                {
+                    let modified = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
+                    out.push((file.path(), meta.len(), modified));
+                }
+            }
+        }
+        out
+    }
+
+    pub fn info(&self) -> CacheInfo {
+        let entries = self.entries();
+        CacheInfo {
+            entries: entries.len() as u64,
+            bytes: entries.iter().map(|(_, len, _)| len).sum(),
+        }
+    }
+
+    /// Removes every entry; returns what was removed.
+    pub fn clean(&self) -> std::io::Result<CacheInfo> {
+        let info = self.info();
+        match std::fs::remove_dir_all(self.entries_dir()) {
+            Ok(()) => Ok(info),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(CacheInfo::default()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Keeps the cache under its size bound, evicting the least recently
+    /// used entries first.
+    pub fn evict(&self) {
+        let mut entries = self.entries();
+        let mut total: u64 = entries.iter().map(|(_, len, _)| len).sum();
+        if total <= self.max_bytes {
+            return;
+        }
+        entries.sort_by_key(|(_, _, modified)| *modified);
+        for (path, len, _) in entries {
+            if total <= self.max_bytes {
+                break;
+            }
+            if std::fs::remove_file(&path).is_ok() {
+                total -= len;
+            }
+        }
+    }
+}
+
+/// A hash of every file under `root` (paths and contents), skipping build
+/// output and version-control metadata.
+fn hash_files(root: &Path) -> String {
+    let mut files = Vec::new();
+    let mut pending = vec![root.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let name = entry.file_name();
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
+            if kind.is_dir() {
+                if name != "target" && name != ".git" {
+                    pending.push(path);
+                }
+            } else if kind.is_file() {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    let mut h = Sha256::new();
+    for file in files {
+        h.update(
+            file.strip_prefix(root)
+                .unwrap_or(&file)
+                .to_string_lossy()
+                .as_bytes(),
+        );
+        h.update([0]);
+        match std::fs::read(&file) {
+            Ok(bytes) => h.update(&bytes),
+            Err(_) => h.update(b"<unreadable>"),
+        }
+        h.update([0]);
+    }
+    hex(&h.finalize())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
