@@ -20,6 +20,11 @@ pub struct AllowArgs {
     /// Grant to the package's build script instead of its code.
     #[arg(long)]
     pub build_script: bool,
+
+    /// Why the package needs it, recorded as the entry's `reason` (shown
+    /// with violations).
+    #[arg(long, value_name = "TEXT")]
+    pub reason: Option<String>,
 }
 
 pub fn run(common: &CommonArgs, args: &AllowArgs) -> anyhow::Result<Outcome> {
@@ -31,7 +36,13 @@ pub fn run(common: &CommonArgs, args: &AllowArgs) -> anyhow::Result<Outcome> {
         Some(path) => path.clone(),
         None => policy::default_path(&resolve::workspace_root(&common.selection())?),
     };
-    let added = policy::add_grants(&path, &args.krate, &capabilities, args.build_script)?;
+    let added = policy::add_grants(
+        &path,
+        &args.krate,
+        &capabilities,
+        args.build_script,
+        args.reason.as_deref(),
+    )?;
     if !common.quiet {
         let whose = if args.build_script {
             format!("the build script of {}", args.krate)

@@ -4,7 +4,6 @@ use anyhow::Context;
 use clap::{Args, ValueEnum};
 
 use super::{CommonArgs, Outcome, load_advisories};
-use crate::pipeline;
 use crate::report::bom::{self, BomInput, SpecVersion};
 use crate::rules::RuleSet;
 
@@ -29,9 +28,7 @@ pub enum Spec {
 
 pub fn run(common: &CommonArgs, args: &BomArgs) -> anyhow::Result<Outcome> {
     let rules = RuleSet::load(&common.rule_files)?;
-    let cache = common.cache();
-    let analysis = pipeline::analyze(&common.selection(), &rules, cache.as_ref(), &|_| {})?;
-    common.report_cache(&analysis);
+    let analysis = common.analyze(&rules)?;
     let advisories = load_advisories(common, &analysis.graph)?;
     let version = match args.spec_version {
         Spec::V1_5 => SpecVersion::V1_5,

@@ -8,7 +8,6 @@ use clap::Args;
 
 use super::{CommonArgs, Format, Outcome, load_advisories, load_policy};
 use crate::evaluate;
-use crate::pipeline;
 use crate::report::{ScanResults, diagnostics, json, sarif};
 use crate::resolve;
 use crate::rules::RuleSet;
@@ -25,9 +24,7 @@ pub fn run(common: &CommonArgs, _args: &CheckArgs) -> anyhow::Result<Outcome> {
     let graph = resolve::resolve(&common.selection())?;
     // The policy is read before scanning, so a broken one fails fast.
     let policy = load_policy(common, &graph.workspace_root)?;
-    let cache = common.cache();
-    let analysis = pipeline::scan_graph(graph, &rules, cache.as_ref(), &|_| {})?;
-    common.report_cache(&analysis);
+    let analysis = common.scan_resolved(graph, &rules)?;
     let advisories = load_advisories(common, &analysis.graph)?;
     let evaluation = evaluate::evaluate(
         &analysis.graph,

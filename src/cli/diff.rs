@@ -11,7 +11,7 @@ use super::{CommonArgs, Format, Outcome, load_policy, open_advisories};
 use crate::advisories::{AdvisoryDatabase, AdvisoryMatch};
 use crate::evaluate::{self, Evaluation, diff};
 use crate::fetch::git;
-use crate::pipeline::{self, Analysis};
+use crate::pipeline::Analysis;
 use crate::policy::Policy;
 use crate::report::{human, json, markdown, sarif};
 use crate::resolve;
@@ -207,9 +207,7 @@ fn evaluate_side(
         base_common.policy = None;
         load_policy(&base_common, &graph.workspace_root)?
     };
-    let cache = common.cache();
-    let analysis = pipeline::scan_graph(graph, rules, cache.as_ref(), &|_| {})?;
-    common.report_cache(&analysis);
+    let analysis = common.scan_resolved(graph, rules)?;
     let advisories = db.map(|db| db.matches(&analysis.graph));
     let evaluation = evaluate::evaluate(
         &analysis.graph,

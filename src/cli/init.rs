@@ -5,7 +5,6 @@ use anyhow::Context;
 use clap::Args;
 
 use super::{CommonArgs, Outcome};
-use crate::pipeline;
 use crate::policy;
 use crate::rules::RuleSet;
 
@@ -18,9 +17,7 @@ pub struct InitArgs {
 
 pub fn run(common: &CommonArgs, args: &InitArgs) -> anyhow::Result<Outcome> {
     let rules = RuleSet::load(&common.rule_files)?;
-    let cache = common.cache();
-    let analysis = pipeline::analyze(&common.selection(), &rules, cache.as_ref(), &|_| {})?;
-    common.report_cache(&analysis);
+    let analysis = common.analyze(&rules)?;
     let path = common
         .policy
         .clone()

@@ -8,6 +8,7 @@ mod cache;
 mod check;
 mod diff;
 mod init;
+mod progress;
 mod scan;
 
 use std::io::IsTerminal;
@@ -191,13 +192,87 @@ impl CommonArgs {
         crate::cache::ScanCache::default_dir().map(crate::cache::ScanCache::at)
     }
 
-    /// Prints what the cache could not do (corrupt entries are rescanned).
-    pub fn report_cache(&self, analysis: &crate::pipeline::Analysis) {
-        if self.quiet {
+    /// Resolves and scans the selected build, with progress on a terminal.
+    pub fn analyze(
+        &self,
+        rules: &crate::rules::RuleSet,
+    ) -> anyhow::Result<crate::pipeline::Analysis> {
+        let progress = progress::Progress::new(self.quiet);
+        progress.resolving();
+        let started = std::time::Instant::now();
+        let graph = crate::resolve::resolve(&self.selection());
+        let resolve_time = started.elapsed();
+        let graph = match graph {
+            Ok(graph) => graph,
+            Err(e) => {
+                progress.finish();
+                return Err(e.into());
+            }
+        };
+        let mut analysis = self.scan_with(graph, rules, progress)?;
+        analysis.timings.resolve = resolve_time;
+        self.summarize(&analysis);
+        Ok(analysis)
+    }
+
+    /// Scans an already resolved graph, with progress on a terminal.
+    pub fn scan_resolved(
+        &self,
+        graph: crate::resolve::BuildGraph,
+        rules: &crate::rules::RuleSet,
+    ) -> anyhow::Result<crate::pipeline::Analysis> {
+        let analysis = self.scan_with(graph, rules, progress::Progress::new(self.quiet))?;
+        self.summarize(&analysis);
+        Ok(analysis)
+    }
+
+    fn scan_with(
+        &self,
+        graph: crate::resolve::BuildGraph,
+        rules: &crate::rules::RuleSet,
+        progress: progress::Progress,
+    ) -> anyhow::Result<crate::pipeline::Analysis> {
+        progress.scanning(graph.packages.len());
+        let cache = self.cache();
+        let result = crate::pipeline::scan_graph(graph, rules, cache.as_ref(), &|p| {
+            progress.scanned(&p.name)
+        });
+        progress.finish();
+        let analysis = result?;
+        if !self.quiet {
+            for warning in &analysis.cache_warnings {
+                eprintln!("warning: {warning}");
+            }
+        }
+        Ok(analysis)
+    }
+
+    /// The one-line summary on stderr (on a terminal, or with `-v`).
+    fn summarize(&self, analysis: &crate::pipeline::Analysis) {
+        if !self.notes() {
             return;
         }
-        for warning in &analysis.cache_warnings {
-            eprintln!("warning: {warning}");
+        let files: usize = analysis.scans.iter().map(|s| s.stats.files).sum();
+        let bytes: u64 = analysis.scans.iter().map(|s| s.stats.bytes).sum();
+        let scan_secs = analysis.timings.scan.as_secs_f64();
+        eprintln!(
+            "scanned {} packages ({} from the cache), {files} files ({:.1} MB) in {:.2} s ({:.0} files/s); cargo metadata took {:.2} s",
+            analysis.graph.packages.len(),
+            analysis.cache_hits,
+            bytes as f64 / 1e6,
+            scan_secs,
+            files as f64 / scan_secs.max(1e-9),
+            analysis.timings.resolve.as_secs_f64(),
+        );
+        if self.verbose {
+            for (package, scan) in analysis.graph.packages.iter().zip(&analysis.scans) {
+                for file in &scan.stats.token_fallback_files {
+                    eprintln!(
+                        "note: {} {}: syn could not parse {file}; read it as tokens",
+                        package.name, package.version
+                    );
+                }
+            }
         }
     }
 

@@ -37,6 +37,7 @@ pub fn add_grants(
     krate: &str,
     capabilities: &[Capability],
     build_script: bool,
+    reason: Option<&str>,
 ) -> Result<Vec<Capability>, AllowError> {
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
@@ -70,6 +71,13 @@ pub fn add_grants(
         .or_insert_with(|| Item::Table(Table::new()))
         .as_table_like_mut()
         .ok_or_else(|| invalid(format!("`pkg.{krate}` is not a table")))?;
+    let reason_changed = match reason {
+        Some(reason) if entry.get("reason").and_then(|r| r.as_str()) != Some(reason) => {
+            entry.insert("reason", toml_edit::value(reason));
+            true
+        }
+        _ => false,
+    };
     let list_owner = if build_script {
         entry
             .entry("build-script")
@@ -104,7 +112,7 @@ pub fn add_grants(
         }
     }
     push_grants(array, &added);
-    if !added.is_empty() {
+    if !added.is_empty() || reason_changed {
         std::fs::write(path, doc.to_string()).map_err(|source| AllowError::Write {
             path: path.to_path_buf(),
             source,
@@ -169,6 +177,7 @@ mod tests {
             "mio",
             &[Capability::NetConnect, Capability::Unsafe],
             false,
+            None,
         )
         .unwrap();
         assert_eq!(added, [Capability::Unsafe]);
@@ -191,16 +200,26 @@ mod tests {
             "rustix",
             &[Capability::FsRead, Capability::FsWrite],
             false,
+            None,
         )
         .unwrap();
         assert_eq!(
             std::fs::read_to_string(&path).unwrap(),
             "[pkg.rustix]\nallow = [\n    \"ffi\", # extern block\n    \"unsafe\", # unsafe fn\n    \"fs.read\",\n    \"fs.write\",\n]\n"
         );
-        add_grants(&path, "cc", &[Capability::ProcessSpawn], true).unwrap();
+        add_grants(
+            &path,
+            "cc",
+            &[Capability::ProcessSpawn],
+            true,
+            Some("runs the C compiler"),
+        )
+        .unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(
-            text.contains("[pkg.cc]\nbuild-script.allow = [\"process.spawn\"]"),
+            text.contains(
+                "[pkg.cc]\nreason = \"runs the C compiler\"\nbuild-script.allow = [\"process.spawn\"]"
+            ),
             "{text}"
         );
     }
