@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use crate::evaluate::diff::GraphDiff;
+use crate::evaluate::diff::{GraphDiff, PackageSummary};
 
 fn caps(list: &[crate::capability::Capability]) -> String {
     if list.is_empty() {
@@ -18,6 +18,27 @@ fn caps(list: &[crate::capability::Capability]) -> String {
 
 fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// A `### title` table of packages with their capabilities, if any.
+fn package_table(out: &mut String, title: &str, packages: &[PackageSummary]) {
+    if packages.is_empty() {
+        return;
+    }
+    let _ = write!(
+        out,
+        "### {title}\n\n| package | version | capabilities |\n| --- | --- | --- |\n"
+    );
+    for p in packages {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} |",
+            p.name,
+            p.version,
+            caps(&p.capabilities)
+        );
+    }
+    out.push('\n');
 }
 
 /// The one-line verdict that opens the comment.
@@ -68,36 +89,8 @@ pub fn diff_markdown(diff: &GraphDiff, base: &str, head: &str) -> String {
         }
         out.push_str("\nIf a new capability is intended, grant it with `cargo capgate allow PACKAGE CAPABILITY` and commit capgate.toml.\n\n");
     }
-    if !diff.added.is_empty() {
-        out.push_str(
-            "### Added packages\n\n| package | version | capabilities |\n| --- | --- | --- |\n",
-        );
-        for p in &diff.added {
-            let _ = writeln!(
-                out,
-                "| {} | {} | {} |",
-                p.name,
-                p.version,
-                caps(&p.capabilities)
-            );
-        }
-        out.push('\n');
-    }
-    if !diff.removed.is_empty() {
-        out.push_str(
-            "### Removed packages\n\n| package | version | capabilities |\n| --- | --- | --- |\n",
-        );
-        for p in &diff.removed {
-            let _ = writeln!(
-                out,
-                "| {} | {} | {} |",
-                p.name,
-                p.version,
-                caps(&p.capabilities)
-            );
-        }
-        out.push('\n');
-    }
+    package_table(&mut out, "Added packages", &diff.added);
+    package_table(&mut out, "Removed packages", &diff.removed);
     if !diff.upgraded.is_empty() {
         out.push_str("### Upgraded packages\n\n| package | from | to |\n| --- | --- | --- |\n");
         for u in &diff.upgraded {
