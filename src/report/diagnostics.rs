@@ -69,16 +69,7 @@ pub fn write_violations(
     for (&index, violations) in &by_package {
         let package = &graph.packages[index];
         for v in violations {
-            let whose = match v.scope {
-                Scope::Code => format!("`{} {}`", package.name, package.version),
-                Scope::BuildScript => {
-                    format!("the build script of `{} {}`", package.name, package.version)
-                }
-            };
-            let title = format!(
-                "{whose} uses `{}`, which the policy does not grant",
-                v.capability
-            );
+            let title = super::violation_headline(package, v);
             let sources: Vec<(String, String, std::ops::Range<usize>, usize, &Finding)> = v
                 .findings
                 .iter()
@@ -150,14 +141,7 @@ pub fn write_violations(
     for v in &evaluation.advisory_violations {
         let package = &graph.packages[v.package];
         let a = &v.advisory;
-        let title = format!(
-            "`{} {}` is affected by {} ({}): {}",
-            package.name,
-            package.version,
-            a.id,
-            a.kind.as_str(),
-            a.title
-        );
+        let title = super::advisory_headline(package, v);
         let mut notes = Vec::new();
         if !a.aliases.is_empty() {
             notes.push(format!("also known as {}", a.aliases.join(", ")));

@@ -20,15 +20,22 @@ fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
+/// A `### title` heading and a table header with these columns.
+fn table_head(out: &mut String, title: &str, columns: &[&str]) {
+    let _ = write!(
+        out,
+        "### {title}\n\n| {} |\n|{}\n",
+        columns.join(" | "),
+        " --- |".repeat(columns.len())
+    );
+}
+
 /// A `### title` table of packages with their capabilities, if any.
 fn package_table(out: &mut String, title: &str, packages: &[PackageSummary]) {
     if packages.is_empty() {
         return;
     }
-    let _ = write!(
-        out,
-        "### {title}\n\n| package | version | capabilities |\n| --- | --- | --- |\n"
-    );
+    table_head(out, title, &["package", "version", "capabilities"]);
     for p in packages {
         let _ = writeln!(
             out,
@@ -66,7 +73,11 @@ pub fn diff_markdown(diff: &GraphDiff, base: &str, head: &str) -> String {
     let _ = writeln!(out, "Compared `{head}` with `{base}`.\n");
 
     if !diff.new_violations.is_empty() || !diff.new_advisory_violations.is_empty() {
-        out.push_str("### New violations\n\n| package | version | scope | capability or advisory |\n| --- | --- | --- | --- |\n");
+        table_head(
+            &mut out,
+            "New violations",
+            &["package", "version", "scope", "capability or advisory"],
+        );
         for v in &diff.new_violations {
             let _ = writeln!(
                 out,
@@ -92,14 +103,18 @@ pub fn diff_markdown(diff: &GraphDiff, base: &str, head: &str) -> String {
     package_table(&mut out, "Added packages", &diff.added);
     package_table(&mut out, "Removed packages", &diff.removed);
     if !diff.upgraded.is_empty() {
-        out.push_str("### Upgraded packages\n\n| package | from | to |\n| --- | --- | --- |\n");
+        table_head(&mut out, "Upgraded packages", &["package", "from", "to"]);
         for u in &diff.upgraded {
             let _ = writeln!(out, "| {} | {} | {} |", u.name, u.from, u.to);
         }
         out.push('\n');
     }
     if !diff.changes.is_empty() {
-        out.push_str("### Capability changes\n\n| package | version | scope | gained | lost |\n| --- | --- | --- | --- | --- |\n");
+        table_head(
+            &mut out,
+            "Capability changes",
+            &["package", "version", "scope", "gained", "lost"],
+        );
         for c in &diff.changes {
             let _ = writeln!(
                 out,
@@ -130,7 +145,11 @@ pub fn diff_markdown(diff: &GraphDiff, base: &str, head: &str) -> String {
         out.push_str("\n</details>\n\n");
     }
     if !diff.grants_added.is_empty() || !diff.grants_removed.is_empty() {
-        out.push_str("### Policy changes\n\n| change | package | scope | capability |\n| --- | --- | --- | --- |\n");
+        table_head(
+            &mut out,
+            "Policy changes",
+            &["change", "package", "scope", "capability"],
+        );
         for (change, list) in [
             ("granted", &diff.grants_added),
             ("revoked", &diff.grants_removed),
@@ -148,7 +167,11 @@ pub fn diff_markdown(diff: &GraphDiff, base: &str, head: &str) -> String {
         out.push('\n');
     }
     if !diff.new_advisories.is_empty() {
-        out.push_str("### New advisories\n\n| package | version | advisory | kind |\n| --- | --- | --- | --- |\n");
+        table_head(
+            &mut out,
+            "New advisories",
+            &["package", "version", "advisory", "kind"],
+        );
         for a in &diff.new_advisories {
             let _ = writeln!(
                 out,

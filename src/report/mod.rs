@@ -55,6 +55,33 @@ impl<'a> ScanResults<'a> {
     }
 }
 
+/// `` `mio 1.0.2` uses `net.connect`, which the policy does not grant ``
+/// (or "the build script of …"): the one wording every output uses.
+pub fn violation_headline(package: &Package, v: &crate::evaluate::Violation) -> String {
+    let whose = match v.scope {
+        crate::evaluate::Scope::Code => format!("`{} {}`", package.name, package.version),
+        crate::evaluate::Scope::BuildScript => {
+            format!("the build script of `{} {}`", package.name, package.version)
+        }
+    };
+    format!(
+        "{whose} uses `{}`, which the policy does not grant",
+        v.capability
+    )
+}
+
+/// `` `smallvec 1.6.0` is affected by RUSTSEC-… (vulnerability): title ``.
+pub fn advisory_headline(package: &Package, v: &crate::evaluate::AdvisoryViolation) -> String {
+    format!(
+        "`{} {}` is affected by {} ({}): {}",
+        package.name,
+        package.version,
+        v.advisory.id,
+        v.advisory.kind.as_str(),
+        v.advisory.title
+    )
+}
+
 /// The package URL of a crate: `pkg:cargo/NAME@VERSION`, with the version
 /// percent-encoded as the purl specification requires (`+` in build
 /// metadata becomes `%2B`).

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::capability::{Capability, Finding};
-use crate::evaluate::{AdvisoryViolation, Scope, Violation};
+use crate::evaluate::{AdvisoryViolation, Violation};
 use crate::resolve::{BuildGraph, Package, SourceKind};
 
 /// Most related locations one result carries (GitHub accepts up to 1,000;
@@ -132,14 +132,11 @@ fn fingerprint(parts: &[&str]) -> String {
 
 /// The message of a capability violation, with its first evidence.
 pub fn violation_message(package: &Package, v: &Violation) -> String {
-    let whose = match v.scope {
-        Scope::Code => format!("`{} {}`", package.name, package.version),
-        Scope::BuildScript => format!("The build script of `{} {}`", package.name, package.version),
-    };
-    let mut message = format!(
-        "{whose} uses `{}`, which the policy does not grant",
-        v.capability
-    );
+    let mut message = super::violation_headline(package, v);
+    // A message stands alone here, so it starts with a capital.
+    if let Some(rest) = message.strip_prefix("the build script") {
+        message = format!("The build script{rest}");
+    }
     if let Some(first) = v.findings.first() {
         message.push_str(&format!(": {} at {}", first.evidence, first.location));
         if v.findings.len() > 1 {
@@ -150,17 +147,6 @@ pub fn violation_message(package: &Package, v: &Violation) -> String {
         message.push_str(&format!(" (policy reason: {reason})"));
     }
     message
-}
-
-pub fn advisory_message(package: &Package, v: &AdvisoryViolation) -> String {
-    format!(
-        "`{} {}` is affected by {} ({}): {}",
-        package.name,
-        package.version,
-        v.advisory.id,
-        v.advisory.kind.as_str(),
-        v.advisory.title
-    )
 }
 
 /// A SARIF log of violations (all of `check`'s, or `diff`'s new ones).
@@ -239,7 +225,7 @@ pub fn sarif(
         results.push(json!({
             "ruleId": "advisory",
             "level": "error",
-            "message": {"text": advisory_message(package, v)},
+            "message": {"text": super::advisory_headline(package, v)},
             "locations": [location(&entry)],
             "partialFingerprints": {
                 "capgate/v1": fingerprint(&[&package.name, &v.advisory.id])
@@ -301,7 +287,7 @@ pub fn github_annotations(
         line(
             locator.entry_point(package),
             format!("capgate: {}", v.advisory.id),
-            advisory_message(package, v),
+            super::advisory_headline(package, v),
         );
     }
     out

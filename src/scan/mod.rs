@@ -161,9 +161,10 @@ pub fn scan_package(
     scan.code
         .findings
         .extend(manifest::manifest_findings(package, rules));
+    let dependencies: Vec<(String, String)> =
+        dependency_names(&package.dependencies, packages).collect();
     for target in &package.targets {
-        let deps = dependency_names(&package.dependencies, packages);
-        let mut deps: Vec<(String, String)> = deps.collect();
+        let mut deps = dependencies.clone();
         if target.kind == TargetRole::Bin
             && let Some(lib) = package.targets.iter().find(|t| t.kind == TargetRole::Lib)
         {
