@@ -159,18 +159,12 @@ impl Project {
         let m = self.manifest();
         let mut all = vec![cmd, "--manifest-path", &m, "--offline"];
         all.extend_from_slice(args);
-        let output = util::capgate()
-            .current_dir(&self.ws)
-            .env("CARGO_HOME", self.tmp.path().join("cargo-home"))
-            .args(&all)
-            .output()
-            .expect("spawn cargo-capgate");
-        Run {
-            code: output.status.code(),
-            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-            args: all.iter().map(|s| s.to_string()).collect(),
-        }
+        Run::of(
+            util::capgate()
+                .current_dir(&self.ws)
+                .env("CARGO_HOME", self.tmp.path().join("cargo-home")),
+            &all,
+        )
     }
 
     /// `bom ARGS...`, which must exit 0 with a JSON BoM on stdout.

@@ -17,17 +17,7 @@ fn scan(dir: &Path, cache: &Path, extra: &[&str]) -> util::Run {
         "-v",
     ];
     args.extend_from_slice(extra);
-    let out = util::capgate()
-        .env("CAPGATE_CACHE_DIR", cache)
-        .args(&args)
-        .output()
-        .expect("spawn cargo-capgate");
-    util::Run {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        args: args.iter().map(|s| s.to_string()).collect(),
-    }
+    util::Run::of(util::capgate().env("CAPGATE_CACHE_DIR", cache), &args)
 }
 
 fn entries(cache: &Path) -> Vec<std::path::PathBuf> {

@@ -371,21 +371,14 @@ impl Repo {
         let mut cmd = util::capgate();
         cmd.current_dir(dir)
             .env("CARGO_HOME", self.cargo_home())
-            .env("NO_COLOR", "1")
-            .args(args);
+            .env("NO_COLOR", "1");
         for var in GIT_REPO_VARS {
             cmd.env_remove(var);
         }
         cmd.env("GIT_CONFIG_NOSYSTEM", "1")
             .env("GIT_CONFIG_GLOBAL", "/dev/null")
             .env("GIT_CEILING_DIRECTORIES", self.tmp.path());
-        let output = cmd.output().expect("spawn cargo-capgate");
-        Run {
-            code: output.status.code(),
-            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-            args: args.iter().map(|s| s.to_string()).collect(),
-        }
+        Run::of(&mut cmd, args)
     }
 
     fn diff(&self, args: &[&str]) -> Run {

@@ -97,6 +97,17 @@ pub struct Run {
 }
 
 impl Run {
+    /// Runs `cmd` with `args` appended and records what it produced.
+    pub fn of(cmd: &mut assert_cmd::Command, args: &[&str]) -> Run {
+        let output = cmd.args(args).output().expect("spawn cargo-capgate");
+        Run {
+            code: output.status.code(),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+            args: args.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
     pub fn describe(&self) -> String {
         format!(
             "cargo-capgate {}\nexit code: {:?}\n--- stdout ---\n{}\n--- stderr ---\n{}",
@@ -143,13 +154,7 @@ fn truncate(s: &str, max: usize) -> String {
 
 /// Runs the binary with exactly these arguments.
 pub fn run(args: &[&str]) -> Run {
-    let output = capgate().args(args).output().expect("spawn cargo-capgate");
-    Run {
-        code: output.status.code(),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        args: args.iter().map(|s| s.to_string()).collect(),
-    }
+    Run::of(&mut capgate(), args)
 }
 
 pub fn assert_no_crash(run: &Run) {
