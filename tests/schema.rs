@@ -12,11 +12,11 @@ fn schema() -> Value {
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
-fn validator() -> jsonschema::Validator {
+pub(crate) fn validator() -> jsonschema::Validator {
     jsonschema::validator_for(&schema()).expect("the report schema compiles")
 }
 
-fn assert_valid(validator: &jsonschema::Validator, what: &str, report: &Value) {
+pub(crate) fn assert_valid(validator: &jsonschema::Validator, what: &str, report: &Value) {
     let errors: Vec<String> = validator
         .iter_errors(report)
         .map(|e| format!("  at {}: {e}", e.instance_path()))

@@ -11,5 +11,7 @@ mod diff;
 mod errors;
 mod graph;
 mod policy;
+mod registry_server;
 mod scan;
 mod schema;
+mod vet_bom;

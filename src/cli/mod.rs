@@ -10,6 +10,7 @@ mod diff;
 mod init;
 mod progress;
 mod scan;
+mod vet_bom;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -52,6 +53,9 @@ pub enum Command {
     /// What changed since a revision: packages, capabilities, policy, and
     /// new violations (exit 1 if any).
     Diff(diff::DiffArgs),
+    /// Fetch, verify and scan every crate of a CycloneDX bill of materials,
+    /// then check it against the policy, before anything is built.
+    VetBom(vet_bom::VetBomArgs),
     /// The scan cache: `info` (size, entries) or `clean`.
     Cache(cache::CacheArgs),
 }
@@ -244,6 +248,7 @@ impl CommonArgs {
                 eprintln!("warning: {warning}");
             }
         }
+        write_scanned_files(&analysis)?;
         Ok(analysis)
     }
 
@@ -323,6 +328,9 @@ pub enum Outcome {
     Pass,
     /// Something exceeded what the policy allows.
     Violations,
+    /// The report was written, but something in it could not be vetted
+    /// (`vet-bom`: a checksum mismatch, a crate that could not be fetched).
+    Unvetted,
 }
 
 impl Outcome {
@@ -330,6 +338,7 @@ impl Outcome {
         match self {
             Outcome::Pass => 0,
             Outcome::Violations => 1,
+            Outcome::Unvetted => 2,
         }
     }
 }
@@ -353,6 +362,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<Outcome> {
         Some(Command::Allow(args)) => allow::run(&cli.common, args),
         Some(Command::Bom(args)) => bom::run(&cli.common, args),
         Some(Command::Diff(args)) => diff::run(&cli.common, args),
+        Some(Command::VetBom(args)) => vet_bom::run(&cli.common, args),
         Some(Command::Cache(args)) => cache::run(&cli.common, args),
         None => scan::run(&cli.common, &scan::ScanArgs::default()),
     }
@@ -461,4 +471,25 @@ pub fn report_error(cli: &Cli, error: &anyhow::Error) {
         });
         println!("{json}");
     }
+}
+
+/// With `CAPGATE_SCANNED_FILES=PATH`, writes every source file this run
+/// parsed to PATH, one per line, so `benches/` can parse exactly those files
+/// for the syn-parse floor. Packages taken from the cache read no files.
+fn write_scanned_files(analysis: &crate::pipeline::Analysis) -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    let Some(path) = std::env::var_os("CAPGATE_SCANNED_FILES") else {
+        return Ok(());
+    };
+    let mut list = String::new();
+    for file in analysis.scans.iter().flat_map(|scan| &scan.stats.paths) {
+        list.push_str(&file.to_string_lossy());
+        list.push('\n');
+    }
+    std::fs::write(&path, list).with_context(|| {
+        format!(
+            "could not write CAPGATE_SCANNED_FILES to {}",
+            path.to_string_lossy()
+        )
+    })
 }

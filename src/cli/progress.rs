@@ -1,5 +1,5 @@
-//! The progress display on stderr: resolving, then scanning N/M with the
-//! crate being scanned. Only on a terminal and without `-q`, so logs and
+//! The progress display on stderr: resolving (or fetching N/M for
+//! `vet-bom`), then scanning N/M with the crate being scanned. Only on a terminal and without `-q`, so logs and
 //! pipes never see it.
 
 use std::io::IsTerminal;
@@ -27,18 +27,28 @@ impl Progress {
         }
     }
 
+    pub fn fetching(&self, total: usize) {
+        self.counting("fetching", total);
+    }
+
     pub fn scanning(&self, total: usize) {
+        self.counting("scanning", total);
+    }
+
+    fn counting(&self, stage: &str, total: usize) {
         if let Some(bar) = &self.bar {
             bar.set_length(total as u64);
             bar.set_position(0);
-            if let Ok(style) =
-                ProgressStyle::with_template("{spinner} scanning {pos}/{len} {wide_bar} {msg}")
-            {
+            bar.set_message("");
+            if let Ok(style) = ProgressStyle::with_template(&format!(
+                "{{spinner}} {stage} {{pos}}/{{len}} {{wide_bar}} {{msg}}"
+            )) {
                 bar.set_style(style);
             }
         }
     }
 
+    /// One more crate done in the current counting stage.
     pub fn scanned(&self, name: &str) {
         if let Some(bar) = &self.bar {
             bar.inc(1);

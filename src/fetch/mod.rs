@@ -8,6 +8,8 @@
 //! state at another revision for `diff`.
 
 pub mod git;
+pub mod registry;
+pub mod unpack;
 
 use std::path::PathBuf;
 

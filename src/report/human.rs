@@ -349,3 +349,41 @@ pub fn write_diff(
     let plain = super::markdown::verdict_line(diff).replace("**", "");
     writeln!(out, "{plain}")
 }
+
+/// `vet-bom`'s components, one line each with what to do, then the verdict.
+pub fn write_components(
+    out: &mut dyn Write,
+    components: &[super::json::JsonComponent],
+    verdict: &str,
+    color: bool,
+) -> std::io::Result<()> {
+    let paint = |text: &str, ansi: Option<anstyle::AnsiColor>| match (color, ansi) {
+        (true, Some(ansi)) => {
+            let style = anstyle::Style::new().fg_color(Some(anstyle::Color::Ansi(ansi)));
+            format!("{}{text:<22}{}", style.render(), style.render_reset())
+        }
+        _ => format!("{text:<22}"),
+    };
+    for c in components {
+        let ansi = match c.status {
+            "vetted" => Some(anstyle::AnsiColor::Green),
+            "unsupported-ecosystem" => None,
+            "violation" | "too-new" | "typosquat-suspect" => Some(anstyle::AnsiColor::Yellow),
+            _ => Some(anstyle::AnsiColor::Red),
+        };
+        let name = match &c.version {
+            Some(v) => format!("{}@{v}", c.name),
+            None => c.name.clone(),
+        };
+        writeln!(out, "{} {name}", paint(c.status, ansi))?;
+        if c.status != "vetted" {
+            writeln!(out, "{:22} {}", "", c.message)?;
+        }
+    }
+    let vetted = components.iter().filter(|c| c.status == "vetted").count();
+    writeln!(
+        out,
+        "\n{vetted} of {} components vetted; verdict: {verdict}\n",
+        components.len()
+    )
+}

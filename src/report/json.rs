@@ -208,6 +208,29 @@ pub fn check_report(
     }
 }
 
+/// `vet-bom`'s report: `check`'s, with a status per BoM component. Its
+/// verdict may also be `error`: some component could not be vetted.
+#[derive(Serialize)]
+pub struct VetReport {
+    #[serde(flatten)]
+    pub report: CheckReport,
+    pub components: Vec<JsonComponent>,
+}
+
+/// One component of the vetted BoM.
+#[derive(Serialize)]
+pub struct JsonComponent {
+    pub bom_ref: Option<String>,
+    pub name: String,
+    pub version: Option<String>,
+    pub purl: Option<String>,
+    /// The most severe of `flags`, or `vetted`.
+    pub status: &'static str,
+    pub flags: Vec<&'static str>,
+    /// What to do about it, as a sentence.
+    pub message: String,
+}
+
 /// `diff`'s report.
 #[derive(Serialize)]
 pub struct DiffReport {

@@ -10,6 +10,9 @@
 //! cargo_metadata and guppy stay behind this module; no other stage sees
 //! their types.
 
+pub mod bom;
+pub mod crates;
+
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::process::Command;

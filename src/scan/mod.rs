@@ -56,6 +56,10 @@ pub struct ScanStats {
     pub bytes: u64,
     /// Files syn rejected that were read as tokens, with syn's message.
     pub token_fallback_files: Vec<String>,
+    /// Every source file read, absolute. Not cached: benchmarks ask a cold
+    /// scan for the files to parse for the syn-parse floor.
+    #[serde(skip)]
+    pub paths: Vec<std::path::PathBuf>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -229,6 +233,9 @@ fn scan_target(
     let mut facts = CrateFacts::default();
     modtree::collect_crate(&target.root_file, &package.root, cfg, &mut facts);
     stats.files += facts.files.len();
+    stats
+        .paths
+        .extend(facts.files.iter().map(|file| package.root.join(file)));
     stats.bytes += facts.bytes_read;
     stats
         .token_fallback_files

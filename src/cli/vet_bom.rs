@@ -1,0 +1,534 @@
+//! `cargo capgate vet-bom FILE|-`: vets the crates of a CycloneDX bill of
+//! materials before anything is built.
+//!
+//! Reads the BoM, flags names and versions agents get wrong, fetches and
+//! verifies every crate (cargo's cache first, then the registry), unpacks it
+//! safely, resolves a graph, scans it and evaluates the policy exactly as
+//! `check` does. Each component ends with one status and a message that
+//! says what to do.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use anyhow::Context;
+use clap::Args;
+use rayon::prelude::*;
+
+use super::{CommonArgs, Format, Outcome, load_advisories, load_policy, progress};
+use crate::evaluate::vet::{self, Flag, Status};
+use crate::evaluate::{self, Evaluation, Scope};
+use crate::fetch::registry::{FetchError, Registry, RegistryOptions};
+use crate::fetch::unpack::{UnpackLimits, unpack_crate};
+use crate::report::{ScanResults, diagnostics, human, json};
+use crate::resolve::bom::{self, ComponentKind, RequestedComponent, RequestedCrate};
+use crate::resolve::crates::{UnpackedCrate, graph_of_crates};
+use crate::rules::RuleSet;
+
+/// Downloads at once: enough to hide latency, few enough to be polite.
+const PARALLEL_DOWNLOADS: usize = 8;
+
+#[derive(Debug, Args)]
+pub struct VetBomArgs {
+    /// The CycloneDX JSON bill of materials (1.4 to 1.6), or `-` for stdin.
+    #[arg(value_name = "FILE")]
+    pub bom: PathBuf,
+
+    /// A sparse registry index to fetch crates from (default: cargo's
+    /// default registry, as cargo's configuration says).
+    #[arg(long, value_name = "URL")]
+    pub registry: Option<String>,
+
+    /// Flag versions published fewer than this many days ago (0: never).
+    #[arg(long, value_name = "DAYS", default_value_t = 3.0)]
+    pub min_age: f64,
+
+    /// Fail on components that are not crates (npm, PyPI, ...), which
+    /// vet-bom cannot vet.
+    #[arg(long)]
+    pub strict: bool,
+}
+
+/// Where one component stands.
+struct ComponentOutcome {
+    flags: Vec<Flag>,
+    /// Index of its crate among the fetched ones.
+    fetched: Option<usize>,
+}
+
+pub fn run(common: &CommonArgs, args: &VetBomArgs) -> anyhow::Result<Outcome> {
+    common.expect_format("vet-bom", &[Format::Human, Format::Json])?;
+    if !(args.min_age >= 0.0 && args.min_age.is_finite()) {
+        anyhow::bail!("--min-age must be a number of days, 0 or more");
+    }
+    let request = bom::read(&args.bom)?;
+    let rules = RuleSet::load(&common.rule_files)?;
+    let here = std::env::current_dir().context("no current directory")?;
+    let policy = match &common.policy {
+        Some(_) => load_policy(common, &here)?,
+        None => crate::policy::Policy::empty(),
+    };
+    let registry = Registry::open(&RegistryOptions {
+        index_url: args.registry.clone(),
+        offline: common.offline,
+    })?;
+    // Downloads and unpacked crates live in the scan cache's directory, so
+    // one directory holds everything the tool keeps.
+    let scratch;
+    let store = match common.cache() {
+        Some(cache) => cache.root().to_path_buf(),
+        None => {
+            scratch = tempfile::tempdir().context("could not create a temporary directory")?;
+            scratch.path().to_path_buf()
+        }
+    };
+
+    let progress = progress::Progress::new(common.quiet);
+    let crates: Vec<(usize, &RequestedCrate)> = request
+        .components
+        .iter()
+        .enumerate()
+        .filter_map(|(i, c)| match &c.kind {
+            ComponentKind::Crate(k) => Some((i, k)),
+            ComponentKind::Other { .. } => None,
+        })
+        .collect();
+    progress.fetching(crates.len());
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(PARALLEL_DOWNLOADS)
+        .build()
+        .context("could not start download threads")?;
+    let min_age = Duration::from_secs_f64(args.min_age * 86_400.0);
+    let now = SystemTime::now();
+    let fetched: Vec<(Vec<Flag>, Option<UnpackedCrate>)> = pool.install(|| {
+        crates
+            .par_iter()
+            .map(|(i, krate)| {
+                let result = fetch_one(
+                    &registry,
+                    krate,
+                    &request.components[*i],
+                    &store,
+                    min_age,
+                    now,
+                );
+                progress.scanned(&krate.name);
+                result
+            })
+            .collect()
+    });
+    progress.finish();
+
+    // Every component's outcome, and the crates to scan in graph order.
+    let mut outcomes: Vec<ComponentOutcome> = request
+        .components
+        .iter()
+        .map(|c| ComponentOutcome {
+            flags: match &c.kind {
+                ComponentKind::Crate(_) => Vec::new(),
+                ComponentKind::Other { ecosystem } => vec![Flag::new(
+                    Status::UnsupportedEcosystem,
+                    format!(
+                        "{} is {}; vet-bom vets crates only, so it was not checked",
+                        c.display_name(),
+                        match ecosystem {
+                            Some(e) => format!("a `{e}` package"),
+                            None => "not a package with a purl".into(),
+                        }
+                    ),
+                )],
+            },
+            fetched: None,
+        })
+        .collect();
+    let mut unpacked = Vec::new();
+    for ((component, _), (flags, krate)) in crates.iter().zip(fetched) {
+        outcomes[*component].flags = flags;
+        if let Some(krate) = krate {
+            outcomes[*component].fetched = Some(unpacked.len());
+            unpacked.push((*component, krate));
+        }
+    }
+    // The same crate listed twice is scanned once.
+    unpacked.sort_by(|a, b| {
+        (a.1.name.as_str(), version_key(&a.1.version))
+            .cmp(&(b.1.name.as_str(), version_key(&b.1.version)))
+    });
+    let mut package_of_fetched: BTreeMap<usize, usize> = BTreeMap::new();
+    let mut graph_crates: Vec<UnpackedCrate> = Vec::new();
+    for (component, krate) in unpacked {
+        let fetched_index = outcomes[component].fetched.expect("fetched");
+        let same = graph_crates
+            .iter()
+            .position(|c| c.name == krate.name && c.version == krate.version);
+        let package = same.unwrap_or_else(|| {
+            graph_crates.push(krate);
+            graph_crates.len() - 1
+        });
+        package_of_fetched.insert(fetched_index, package);
+    }
+    for outcome in &mut outcomes {
+        outcome.fetched = outcome.fetched.map(|f| package_of_fetched[&f]);
+    }
+
+    let platform = match &common.target {
+        Some(triple) => triple.clone(),
+        None => guppy::platform::Platform::build_target()
+            .map(|p| p.triple_str().to_owned())
+            .map_err(|_| anyhow::anyhow!("the host platform is not known; pass --target"))?,
+    };
+    let graph = graph_of_crates(
+        graph_crates,
+        request.dependencies.as_ref(),
+        here,
+        platform,
+        common.all_targets_cfg,
+    )?;
+    let analysis = common.scan_resolved(graph, &rules)?;
+    let advisories = load_advisories(common, &analysis.graph)?;
+    let evaluation = evaluate::evaluate(
+        &analysis.graph,
+        &analysis.scans,
+        advisories.as_deref(),
+        &policy,
+    );
+    for outcome in &mut outcomes {
+        if let Some(package) = outcome.fetched {
+            outcome
+                .flags
+                .extend(policy_flags(&analysis.graph, &evaluation, package));
+        }
+    }
+
+    let statuses: Vec<Status> = outcomes.iter().map(|o| status_of(o, args.strict)).collect();
+    let unvetted = statuses.iter().any(|s| s.is_error());
+    let failed = statuses
+        .iter()
+        .any(|s| !matches!(s, Status::Vetted | Status::UnsupportedEcosystem))
+        || (args.strict && statuses.contains(&Status::UnsupportedEcosystem));
+    let verdict = if unvetted {
+        "error"
+    } else if failed {
+        "fail"
+    } else {
+        "pass"
+    };
+    if !common.quiet {
+        eprint!(
+            "{}",
+            diagnostics::render_diagnostics(&evaluation.warnings, common.stderr_color())
+        );
+        for ((component, outcome), status) in
+            request.components.iter().zip(&outcomes).zip(&statuses)
+        {
+            if status.is_error() {
+                for flag in outcome.flags.iter().filter(|f| f.status.is_error()) {
+                    eprintln!("error: {}: {}", component.display_name(), flag.message);
+                }
+            }
+        }
+    }
+
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let rows: Vec<json::JsonComponent> = request
+        .components
+        .iter()
+        .zip(&outcomes)
+        .zip(&statuses)
+        .map(|((component, outcome), status)| component_row(component, outcome, *status))
+        .collect();
+    match common.format {
+        Format::Json => {
+            let results = ScanResults::new(&analysis.graph, &analysis.scans)
+                .with_advisories(advisories.as_deref());
+            let mut report = json::check_report(&results, &evaluation);
+            report.verdict = verdict;
+            json::write(
+                &mut out,
+                &json::VetReport {
+                    report,
+                    components: rows,
+                },
+            )
+        }
+        _ => human::write_components(&mut out, &rows, verdict, common.stdout_color()).and_then(
+            |()| {
+                diagnostics::write_violations(
+                    &mut out,
+                    &analysis.graph,
+                    &evaluation,
+                    common.stdout_color(),
+                )
+            },
+        ),
+    }
+    .context("could not write the report")?;
+    out.flush().ok();
+    Ok(if unvetted {
+        Outcome::Unvetted
+    } else if failed {
+        Outcome::Violations
+    } else {
+        Outcome::Pass
+    })
+}
+
+fn version_key(version: &str) -> Option<semver::Version> {
+    semver::Version::parse(version).ok()
+}
+
+/// Looks a crate up, flags what is wrong with the request, and fetches,
+/// verifies and unpacks it unless it cannot or must not be.
+fn fetch_one(
+    registry: &Registry,
+    krate: &RequestedCrate,
+    component: &RequestedComponent,
+    store: &Path,
+    min_age: Duration,
+    now: SystemTime,
+) -> (Vec<Flag>, Option<UnpackedCrate>) {
+    let name = &krate.name;
+    let version = krate.version.to_string();
+    let mut flags = Vec::new();
+    if let Some(popular) = vet::typosquat_of(name) {
+        flags.push(Flag::new(
+            Status::TyposquatSuspect,
+            format!(
+                "`{name}` is one or two letters from the popular crate `{popular}`: if you meant `{popular}`, use it; otherwise check who publishes `{name}` before using it"
+            ),
+        ));
+    }
+    if krate.repository_url.is_some() {
+        flags.push(Flag::new(
+            Status::Error,
+            "the purl names another registry (repository_url); pass its sparse index with --registry",
+        ));
+        return (flags, None);
+    }
+    let versions = match registry.versions(name) {
+        Ok(Some(versions)) => versions,
+        Ok(None) => {
+            let hint = vet::closest_popular(name)
+                .filter(|p| p != name)
+                .map(|p| format!("; did you mean `{p}`"))
+                .unwrap_or_default();
+            flags.push(Flag::new(
+                Status::NotFound,
+                format!(
+                    "no crate named `{name}` exists in the registry{hint}. Remove it from the dependencies"
+                ),
+            ));
+            return (flags, None);
+        }
+        Err(e) => {
+            flags.push(Flag::new(
+                Status::Error,
+                format!("could not look `{name}` up: {e}"),
+            ));
+            return (flags, None);
+        }
+    };
+    let Some(published) = versions.iter().find(|v| v.version == krate.version) else {
+        let latest = versions
+            .iter()
+            .rev()
+            .find(|v| !v.yanked && v.version.pre.is_empty())
+            .map(|v| format!("; the latest release is {}", v.version))
+            .unwrap_or_default();
+        flags.push(Flag::new(
+            Status::NotFound,
+            format!("`{name}` has no version {version} in the registry{latest}"),
+        ));
+        return (flags, None);
+    };
+    if published.yanked {
+        let nearest = vet::nearest_release(&krate.version, &versions)
+            .map(|v| format!("; {v} is the nearest release"))
+            .unwrap_or_else(|| "; no release of it is left unyanked".into());
+        flags.push(Flag::new(
+            Status::Yanked,
+            format!("{name}@{version} is yanked{nearest}"),
+        ));
+    }
+    // Old index entries carry no publication time; such releases predate
+    // the field, so they are not new.
+    if let (false, Some(pubtime)) = (min_age.is_zero(), &published.pubtime) {
+        match vet::too_new(pubtime, min_age, now) {
+            Ok(Some(age)) => flags.push(Flag::new(
+                Status::TooNew,
+                format!(
+                    "{name}@{version} was published {} ago, less than the minimum age of {} days: wait, or pin an older release",
+                    vet::describe_age(age),
+                    min_age.as_secs_f64() / 86_400.0
+                ),
+            )),
+            Ok(None) => {}
+            Err(e) => flags.push(Flag::new(Status::Error, e)),
+        }
+    }
+    if let Some(expected) = &krate.sha256
+        && *expected != published.checksum
+    {
+        flags.push(Flag::new(
+            Status::ChecksumMismatch,
+            format!(
+                "the BoM's SHA-256 {expected} differs from the registry's {}; the crate was not fetched or scanned. Regenerate the BoM or find out who changed it",
+                published.checksum
+            ),
+        ));
+        return (flags, None);
+    }
+    let archive =
+        match registry.crate_file(name, &version, &published.checksum, &store.join("crates")) {
+            Ok(path) => path,
+            Err(e @ FetchError::ChecksumMismatch { .. }) => {
+                flags.push(Flag::new(
+                    Status::ChecksumMismatch,
+                    format!("{e}; the crate was not scanned. Do not use this download"),
+                ));
+                return (flags, None);
+            }
+            Err(e) => {
+                flags.push(Flag::new(
+                    Status::Error,
+                    format!("could not fetch {name}@{version}: {e}"),
+                ));
+                return (flags, None);
+            }
+        };
+    let prefix = format!("{name}-{version}");
+    let dest = store
+        .join("src")
+        .join(format!("{prefix}-{}", &published.checksum[..16]));
+    match unpack_crate(&archive, &prefix, &dest, UnpackLimits::default()) {
+        Ok(root) => (
+            flags,
+            Some(UnpackedCrate {
+                name: name.clone(),
+                version,
+                root,
+                checksum: published.checksum.clone(),
+                source_id: registry.source_id.clone(),
+                default_registry: registry.is_default,
+                bom_ref: component.bom_ref.clone(),
+            }),
+        ),
+        Err(e) => {
+            flags.push(Flag::new(Status::Error, e.to_string()));
+            (flags, None)
+        }
+    }
+}
+
+/// A flag for each capability or advisory the policy does not grant.
+fn policy_flags(
+    graph: &crate::resolve::BuildGraph,
+    evaluation: &Evaluation,
+    package: usize,
+) -> Vec<Flag> {
+    let p = &graph.packages[package];
+    let mut code = Vec::new();
+    let mut build = Vec::new();
+    for v in evaluation
+        .violations
+        .iter()
+        .filter(|v| v.package == package)
+    {
+        match v.scope {
+            Scope::Code => code.push(v.capability.name()),
+            Scope::BuildScript => build.push(v.capability.name()),
+        }
+    }
+    let mut flags = Vec::new();
+    let quoted = |caps: &[&str]| {
+        caps.iter()
+            .map(|c| format!("\"{c}\""))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if !code.is_empty() || !build.is_empty() {
+        let mut grants = Vec::new();
+        if !code.is_empty() {
+            grants.push(format!("allow = [{}]", quoted(&code)));
+        }
+        if !build.is_empty() {
+            grants.push(format!("build-script.allow = [{}]", quoted(&build)));
+        }
+        let all: Vec<&str> = code.iter().chain(&build).copied().collect();
+        flags.push(Flag::new(
+            Status::Violation,
+            format!(
+                "{}@{} uses {} beyond the policy: grant it in capgate.toml ([pkg.{}] {}) if that is expected, or remove {}",
+                p.name,
+                p.version,
+                all.join(", "),
+                p.name,
+                grants.join(", "),
+                p.name
+            ),
+        ));
+    }
+    for v in evaluation
+        .advisory_violations
+        .iter()
+        .filter(|v| v.package == package)
+    {
+        let fix = if v.advisory.patched.is_empty() {
+            "no patched release exists; replace it".to_owned()
+        } else {
+            format!("upgrade to {}", v.advisory.patched.join(" or "))
+        };
+        flags.push(Flag::new(
+            Status::Violation,
+            format!("{}: {fix}", crate::report::advisory_headline(p, v)),
+        ));
+    }
+    flags
+}
+
+fn status_of(outcome: &ComponentOutcome, strict: bool) -> Status {
+    let worst = outcome
+        .flags
+        .iter()
+        .map(|f| f.status)
+        .min()
+        .unwrap_or(Status::Vetted);
+    if worst == Status::UnsupportedEcosystem && !strict {
+        return Status::UnsupportedEcosystem;
+    }
+    worst
+}
+
+fn component_row(
+    component: &RequestedComponent,
+    outcome: &ComponentOutcome,
+    status: Status,
+) -> json::JsonComponent {
+    let mut flags: Vec<&'static str> = outcome.flags.iter().map(|f| f.status.as_str()).collect();
+    flags.dedup();
+    let message = if outcome.flags.is_empty() {
+        format!(
+            "{} was fetched, verified and scanned; it is within the policy",
+            component.display_name()
+        )
+    } else {
+        let mut sorted: Vec<&Flag> = outcome.flags.iter().collect();
+        sorted.sort_by_key(|f| f.status);
+        sorted
+            .iter()
+            .map(|f| f.message.as_str())
+            .collect::<Vec<_>>()
+            .join(". ")
+    };
+    json::JsonComponent {
+        bom_ref: component.bom_ref.clone(),
+        name: component.name.clone(),
+        version: component.version.clone(),
+        purl: component.purl.clone(),
+        status: status.as_str(),
+        flags,
+        message,
+    }
+}

@@ -1,0 +1,419 @@
+//! Fetching published crates from a sparse registry, for `vet-bom`.
+//!
+//! Where the registry is comes from cargo, not from us: the default
+//! registry's index (and any source replacement of it in cargo's
+//! configuration) through tame-index, or `--registry URL` for another sparse
+//! index. Index entries say which versions exist, their checksums, whether
+//! they are yanked and when they were published.
+//!
+//! A `.crate` is taken from cargo's own download cache when it is there, else
+//! from capgate's download store, else downloaded. Whatever its origin it is
+//! verified against the index checksum (and the BoM's hash, by the caller)
+//! before anything reads its contents.
+//!
+//! **Invariant:** a `.crate` file only appears under its final name in the
+//! store after its SHA-256 matched; a download cut off midway stays a
+//! temporary file that is deleted, never used.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use sha2::{Digest, Sha256};
+use tame_index::index::{FileLock, IndexConfig, IndexLocation, IndexPath, IndexUrl, SparseIndex};
+
+/// A `.crate` larger than this is refused; the default registry's limit is
+/// a small fraction of it.
+const MAX_CRATE_BYTES: u64 = 128 << 20;
+/// An index entry larger than this is refused.
+const MAX_INDEX_ENTRY_BYTES: u64 = 64 << 20;
+const DEFAULT_RETRIES: u32 = 3;
+const DEFAULT_BACKOFF_MS: u64 = 500;
+
+/// Where to find crates.
+#[derive(Clone, Debug, Default)]
+pub struct RegistryOptions {
+    /// A sparse index URL (`sparse+http…` or `http…`); `None` is cargo's
+    /// default registry, as cargo's configuration says.
+    pub index_url: Option<String>,
+    /// Use only what is on disk: cargo's download cache and index cache, and
+    /// capgate's store.
+    pub offline: bool,
+}
+
+/// One published version of a crate, from the index.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PublishedVersion {
+    pub version: semver::Version,
+    /// SHA-256 of the `.crate`, lower-case hex.
+    pub checksum: String,
+    pub yanked: bool,
+    /// RFC 3339 publication time, when the index records it.
+    pub pubtime: Option<String>,
+}
+
+/// Why something could not be fetched.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum FetchError {
+    #[error("registry: {0}")]
+    Registry(String),
+    #[error("{0}")]
+    Network(String),
+    #[error(
+        "checksum mismatch for {name}@{version}: expected {expected} ({expected_from}), got {actual}"
+    )]
+    ChecksumMismatch {
+        name: String,
+        version: String,
+        expected: String,
+        expected_from: &'static str,
+        actual: String,
+    },
+    #[error("{0}")]
+    Offline(String),
+    #[error("{0}")]
+    Io(String),
+}
+
+/// A sparse registry and the places its crates are kept.
+pub struct Registry {
+    index: SparseIndex,
+    /// cargo's download cache for this registry
+    /// (`$CARGO_HOME/registry/cache/<index dir>`).
+    cargo_crates: PathBuf,
+    http: Option<Http>,
+    config: OnceLock<Result<IndexConfig, String>>,
+    /// cargo's source id for it, for reports (`registry+…` / `sparse+…`).
+    pub source_id: String,
+    /// Whether it is cargo's default registry, which purls need not name.
+    pub is_default: bool,
+}
+
+impl Registry {
+    pub fn open(options: &RegistryOptions) -> Result<Registry, FetchError> {
+        let registry_error = |e: tame_index::Error| FetchError::Registry(e.to_string());
+        let (url, is_default) = match &options.index_url {
+            Some(url) => {
+                let url = if url.starts_with("sparse+") {
+                    url.clone()
+                } else if url.starts_with("http://") || url.starts_with("https://") {
+                    format!("sparse+{url}")
+                } else {
+                    return Err(FetchError::Registry(format!(
+                        "--registry `{url}` is not a sparse index URL (sparse+https://…)"
+                    )));
+                };
+                let url = if url.ends_with('/') { url } else { url + "/" };
+                (IndexUrl::NonCratesIo(url.into()), false)
+            }
+            None => (
+                IndexUrl::crates_io(None, None, None).map_err(registry_error)?,
+                true,
+            ),
+        };
+        if !url.is_sparse() {
+            return Err(FetchError::Registry(format!(
+                "the registry index `{}` is not a sparse index; vet-bom reads sparse indexes only (pass --registry sparse+https://…)",
+                url.as_str()
+            )));
+        }
+        let source_id = url.as_str().to_owned();
+        // Where cargo keeps this index's cache decides where it keeps the
+        // registry's `.crate` files too.
+        let (index_dir, _) = IndexLocation::new(url)
+            .into_parts()
+            .map_err(registry_error)?;
+        let index = SparseIndex::new(IndexLocation {
+            url: IndexUrl::NonCratesIo(source_id.clone().into()),
+            root: IndexPath::Exact(index_dir.clone()),
+            cargo_version: None,
+        })
+        .map_err(registry_error)?;
+        let index_dir = PathBuf::from(index_dir.as_std_path());
+        let cargo_crates = match (
+            index_dir.parent().and_then(Path::parent),
+            index_dir.file_name(),
+        ) {
+            (Some(registry), Some(dir)) => registry.join("cache").join(dir),
+            _ => index_dir.join("no-crate-cache"),
+        };
+        let http = if options.offline {
+            None
+        } else {
+            Some(Http::new()?)
+        };
+        Ok(Registry {
+            index,
+            cargo_crates,
+            http,
+            config: OnceLock::new(),
+            source_id,
+            is_default,
+        })
+    }
+
+    /// Every published version of `name`, or `None` when the registry has
+    /// no such crate.
+    pub fn versions(&self, name: &str) -> Result<Option<Vec<PublishedVersion>>, FetchError> {
+        let krate_name = tame_index::KrateName::cargo(name).map_err(|e| {
+            FetchError::Registry(format!("`{name}` is not a valid crate name: {e}"))
+        })?;
+        let krate = match &self.http {
+            Some(http) => {
+                let url = self.index.crate_url(krate_name);
+                match http.get(&url, MAX_INDEX_ENTRY_BYTES)? {
+                    None => return Ok(None),
+                    Some(body) => tame_index::IndexKrate::from_slice(&body).map_err(|e| {
+                        FetchError::Registry(format!("index entry {url} does not parse: {e}"))
+                    })?,
+                }
+            }
+            None => {
+                // cargo's own lock is not taken: reading a cache entry it
+                // is rewriting fails validation and reads as absent.
+                let lock = FileLock::unlocked();
+                let entry = self
+                    .index
+                    .cached_krate(krate_name, &lock)
+                    .map_err(|e| FetchError::Registry(e.to_string()))?;
+                let Some(entry) = entry else {
+                    return Err(FetchError::Offline(format!(
+                        "{name} is not in cargo's local index cache; run without --offline"
+                    )));
+                };
+                entry
+                    .deserialize()
+                    .map_err(|e| FetchError::Registry(e.to_string()))?
+            }
+        };
+        let mut versions: Vec<PublishedVersion> = krate
+            .versions
+            .iter()
+            .filter_map(|v| {
+                Some(PublishedVersion {
+                    version: semver::Version::parse(&v.version).ok()?,
+                    checksum: v.checksum.to_string(),
+                    yanked: v.is_yanked(),
+                    pubtime: v.pubtime.as_ref().map(|t| t.to_string()),
+                })
+            })
+            .collect();
+        versions.sort_by(|a, b| a.version.cmp(&b.version));
+        Ok(Some(versions))
+    }
+
+    /// The verified `.crate` of `name@version`: cargo's cached copy, capgate's
+    /// stored copy, or a fresh download into `store`.
+    pub fn crate_file(
+        &self,
+        name: &str,
+        version: &str,
+        checksum: &str,
+        store: &Path,
+    ) -> Result<PathBuf, FetchError> {
+        let file_name = format!("{name}-{version}.crate");
+        // The store is shared by every registry, so its copies are named
+        // by checksum too.
+        let stored_name = format!(
+            "{name}-{version}-{}.crate",
+            &checksum[..checksum.len().min(16)]
+        );
+        for candidate in [self.cargo_crates.join(&file_name), store.join(&stored_name)] {
+            if candidate.is_file() {
+                verify_file(&candidate, name, version, checksum)?;
+                return Ok(candidate);
+            }
+        }
+        let Some(http) = &self.http else {
+            return Err(FetchError::Offline(format!(
+                "{file_name} is not in cargo's download cache ({}); run without --offline",
+                self.cargo_crates.display()
+            )));
+        };
+        let krate_name = tame_index::KrateName::cargo(name).map_err(|e| {
+            FetchError::Registry(format!("`{name}` is not a valid crate name: {e}"))
+        })?;
+        // tame-index fills in every marker of cargo's `dl` template but the
+        // checksum one.
+        let url = self
+            .config()?
+            .download_url(krate_name, version)
+            .replace("{sha256-checksum}", checksum);
+        std::fs::create_dir_all(store)
+            .map_err(|e| FetchError::Io(format!("could not create {}: {e}", store.display())))?;
+        let mut temp = tempfile::NamedTempFile::new_in(store)
+            .map_err(|e| FetchError::Io(format!("could not write in {}: {e}", store.display())))?;
+        let Some(body) = http.get(&url, MAX_CRATE_BYTES)? else {
+            return Err(FetchError::Registry(format!(
+                "{url}: the registry lists {name}@{version} but does not serve it (404)"
+            )));
+        };
+        let actual = sha256_hex(&body);
+        if actual != checksum {
+            return Err(FetchError::ChecksumMismatch {
+                name: name.into(),
+                version: version.into(),
+                expected: checksum.into(),
+                expected_from: "registry index",
+                actual,
+            });
+        }
+        temp.write_all(&body)
+            .and_then(|()| temp.as_file().sync_all())
+            .map_err(|e| FetchError::Io(format!("could not write {file_name}: {e}")))?;
+        let target = store.join(&stored_name);
+        temp.persist(&target)
+            .map_err(|e| FetchError::Io(format!("could not store {file_name}: {e}")))?;
+        Ok(target)
+    }
+
+    fn config(&self) -> Result<&IndexConfig, FetchError> {
+        self.config
+            .get_or_init(|| {
+                let http = self.http.as_ref().ok_or("offline")?;
+                let url = format!("{}config.json", self.index.url());
+                let body = http
+                    .get(&url, 1 << 20)
+                    .map_err(|e| e.to_string())?
+                    .ok_or_else(|| format!("{url} does not exist"))?;
+                serde_json::from_slice(&body).map_err(|e| format!("{url} does not parse: {e}"))
+            })
+            .as_ref()
+            .map_err(|e| FetchError::Registry(e.clone()))
+    }
+}
+
+/// Checks a file's SHA-256 against the index checksum.
+fn verify_file(path: &Path, name: &str, version: &str, checksum: &str) -> Result<(), FetchError> {
+    let actual = file_sha256(path)
+        .map_err(|e| FetchError::Io(format!("could not read {}: {e}", path.display())))?;
+    if actual == checksum {
+        Ok(())
+    } else {
+        Err(FetchError::ChecksumMismatch {
+            name: name.into(),
+            version: version.into(),
+            expected: checksum.into(),
+            expected_from: "registry index",
+            actual,
+        })
+    }
+}
+
+pub fn file_sha256(path: &Path) -> std::io::Result<String> {
+    let mut file = std::fs::File::open(path)?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0; 64 << 10];
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    Ok(hex(&hasher.finalize()))
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A blocking HTTP client with timeouts and retries with back-off.
+struct Http {
+    client: reqwest::blocking::Client,
+    retries: u32,
+    backoff: Duration,
+}
+
+impl Http {
+    fn new() -> Result<Http, FetchError> {
+        // reqwest is built without a default crypto provider, so the process
+        // chooses one; a second call (another registry) finds it installed.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let client = reqwest::blocking::Client::builder()
+            .user_agent(concat!("cargo-capgate/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(Duration::from_secs(120))
+            .build()
+            .map_err(|e| FetchError::Network(format!("could not start an HTTP client: {e}")))?;
+        let env_number = |name: &str| std::env::var(name).ok().and_then(|v| v.parse::<u64>().ok());
+        Ok(Http {
+            client,
+            retries: env_number("CAPGATE_HTTP_RETRIES").map_or(DEFAULT_RETRIES, |n| n as u32),
+            backoff: Duration::from_millis(
+                env_number("CAPGATE_HTTP_BACKOFF_MS").unwrap_or(DEFAULT_BACKOFF_MS),
+            ),
+        })
+    }
+
+    /// The body at `url`, `None` for 404/410/451; transient failures
+    /// (connection errors, timeouts, 5xx, 429) are retried with doubling
+    /// back-off.
+    fn get(&self, url: &str, max_bytes: u64) -> Result<Option<Vec<u8>>, FetchError> {
+        let mut attempt = 0;
+        loop {
+            match self.try_get(url, max_bytes) {
+                Ok(body) => return Ok(body),
+                Err((message, transient)) => {
+                    if !transient || attempt >= self.retries {
+                        let tries = if attempt == 0 {
+                            String::new()
+                        } else {
+                            format!(" (after {} attempts)", attempt + 1)
+                        };
+                        return Err(FetchError::Network(format!("{url}: {message}{tries}")));
+                    }
+                    std::thread::sleep(self.backoff * 2u32.saturating_pow(attempt));
+                    attempt += 1;
+                }
+            }
+        }
+    }
+
+    /// One request; the error says whether trying again may help.
+    fn try_get(&self, url: &str, max_bytes: u64) -> Result<Option<Vec<u8>>, (String, bool)> {
+        let response = self
+            .client
+            .get(url)
+            .send()
+            .map_err(|e| (describe(&e), true))?;
+        let status = response.status();
+        match status.as_u16() {
+            200 => {}
+            404 | 410 | 451 => return Ok(None),
+            429 | 500..=599 => return Err((format!("server answered {status}"), true)),
+            _ => return Err((format!("server answered {status}"), false)),
+        }
+        if response.content_length().is_some_and(|n| n > max_bytes) {
+            return Err((format!("response is larger than {max_bytes} bytes"), false));
+        }
+        let mut body = Vec::new();
+        response
+            .take(max_bytes + 1)
+            .read_to_end(&mut body)
+            .map_err(|e| (format!("download cut off: {e}"), true))?;
+        if body.len() as u64 > max_bytes {
+            return Err((format!("response is larger than {max_bytes} bytes"), false));
+        }
+        Ok(Some(body))
+    }
+}
+
+/// reqwest's error with its causes, which hold the useful part
+/// ("connection refused").
+fn describe(error: &reqwest::Error) -> String {
+    let mut message = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    message
+}

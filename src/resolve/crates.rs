@@ -1,0 +1,568 @@
+//! Resolving a graph of unpacked published crates without cargo: the graph
+//! `vet-bom` scans.
+//!
+//! A bill of materials lists crates, not a build, so there is no
+//! `cargo metadata` to ask. Each crate's own `Cargo.toml` (as published:
+//! normalised by cargo, so targets and renames are spelled out) gives its
+//! targets, edition, build script and dependencies. Edges come from the
+//! BoM's `dependencies` when it has them, else from each manifest's
+//! dependencies matched against the BoM's crates by name and version
+//! requirement. Features are resolved the way cargo unifies them: crates
+//! nothing depends on get their default features, and every edge adds the
+//! features it asks for, to a fixpoint. Platform-specific dependencies are
+//! kept when their `cfg` may hold on the target.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use super::{
+    BuildGraph, Dependency, Edition, Package, PackageKind, SourceKind, Target, TargetRole,
+};
+use crate::scan::CfgContext;
+
+/// A crate on disk, as fetched for one BoM component.
+#[derive(Clone, Debug)]
+pub struct UnpackedCrate {
+    pub name: String,
+    pub version: String,
+    pub root: PathBuf,
+    pub checksum: String,
+    pub source_id: String,
+    pub default_registry: bool,
+    pub bom_ref: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{manifest}: {message}")]
+pub struct ManifestError {
+    pub manifest: String,
+    pub message: String,
+}
+
+/// The graph of `crates` (sorted by name and version, which the graph's
+/// packages keep) for `platform`, keeping every platform's code with
+/// `all_targets_cfg`. `bom_edges` maps a bom-ref to the bom-refs it depends
+/// on.
+pub fn graph_of_crates(
+    crates: Vec<UnpackedCrate>,
+    bom_edges: Option<&BTreeMap<String, Vec<String>>>,
+    workspace_root: PathBuf,
+    platform: String,
+    all_targets_cfg: bool,
+) -> Result<BuildGraph, ManifestError> {
+    let manifests: Vec<Manifest> = crates
+        .iter()
+        .map(|c| read_manifest(&c.root.join("Cargo.toml")))
+        .collect::<Result<_, _>>()?;
+    let cfg_target = (!all_targets_cfg).then(|| platform.clone());
+    let cfg = CfgContext::new(cfg_target.as_deref(), &[], false);
+
+    // Every manifest dependency that names a crate of the BoM, as edges.
+    let by_name: BTreeMap<&str, Vec<usize>> =
+        crates
+            .iter()
+            .enumerate()
+            .fold(BTreeMap::new(), |mut map, (i, c)| {
+                map.entry(c.name.as_str()).or_default().push(i);
+                map
+            });
+    let by_ref: BTreeMap<&str, usize> = crates
+        .iter()
+        .enumerate()
+        .filter_map(|(i, c)| Some((c.bom_ref.as_deref()?, i)))
+        .collect();
+    let mut edges: Vec<Vec<Edge>> = Vec::with_capacity(crates.len());
+    for (i, manifest) in manifests.iter().enumerate() {
+        let mut out = Vec::new();
+        for dep in manifest.dependencies(&cfg, &platform) {
+            let Some(candidates) = by_name.get(dep.package.as_str()) else {
+                continue;
+            };
+            let req = semver::VersionReq::parse(dep.req.as_deref().unwrap_or("*"))
+                .unwrap_or(semver::VersionReq::STAR);
+            let Some(&target) = candidates
+                .iter()
+                .filter(|&&j| {
+                    semver::Version::parse(&crates[j].version).is_ok_and(|v| req.matches(&v))
+                })
+                .max_by_key(|&&j| semver::Version::parse(&crates[j].version).ok())
+            else {
+                continue;
+            };
+            out.push(Edge { dep, target });
+        }
+        if let Some(bom_edges) = bom_edges {
+            // The BoM decides which edges exist; the manifest still says
+            // how each is named and which features it asks for.
+            let listed: BTreeSet<usize> = crates[i]
+                .bom_ref
+                .as_deref()
+                .and_then(|r| bom_edges.get(r))
+                .into_iter()
+                .flatten()
+                .filter_map(|r| by_ref.get(r.as_str()).copied())
+                .collect();
+            out.retain(|e| listed.contains(&e.target));
+            for &target in &listed {
+                if !out.iter().any(|e| e.target == target) {
+                    out.push(Edge {
+                        dep: ManifestDep::implied(&crates[target].name),
+                        target,
+                    });
+                }
+            }
+            for edge in &mut out {
+                // Listed in the BoM means built, optional or not.
+                edge.dep.optional = false;
+            }
+        }
+        edges.push(out);
+    }
+
+    let features = resolve_features(&manifests, &edges);
+    let lib_names: Vec<String> = manifests.iter().map(Manifest::lib_name).collect();
+    let mut packages = Vec::with_capacity(crates.len());
+    for (i, (krate, manifest)) in crates.iter().zip(&manifests).enumerate() {
+        let enabled = &features[i];
+        let mut dependencies = Vec::new();
+        let mut build_dependencies = Vec::new();
+        for edge in &edges[i] {
+            if edge.dep.optional && !enabled.active_deps.contains(&edge.dep.key) {
+                continue;
+            }
+            let lib_name = lib_names[edge.target].clone();
+            let extern_name = if edge.dep.key != edge.dep.package {
+                edge.dep.key.replace('-', "_")
+            } else {
+                lib_name.clone()
+            };
+            let dependency = Dependency {
+                extern_name,
+                lib_name,
+                package: edge.target,
+            };
+            if edge.dep.build {
+                build_dependencies.push(dependency);
+            } else {
+                dependencies.push(dependency);
+            }
+        }
+        packages.push(manifest.to_package(krate, dependencies, build_dependencies, enabled));
+    }
+    let host = guppy::platform::Platform::build_target()
+        .map(|p| p.triple_str().to_owned())
+        .ok();
+    Ok(BuildGraph {
+        workspace_root,
+        packages,
+        root: None,
+        platform,
+        cfg_host: if all_targets_cfg { None } else { host },
+        cfg_target,
+    })
+}
+
+struct Edge {
+    dep: ManifestDep,
+    target: usize,
+}
+
+#[derive(Default)]
+struct EnabledFeatures {
+    features: BTreeSet<String>,
+    /// Optional dependencies (by manifest key) that features turned on.
+    active_deps: BTreeSet<String>,
+}
+
+/// cargo's feature unification over `edges`, to a fixpoint.
+fn resolve_features(manifests: &[Manifest], edges: &[Vec<Edge>]) -> Vec<EnabledFeatures> {
+    let mut enabled: Vec<EnabledFeatures> = manifests.iter().map(|_| Default::default()).collect();
+    let mut depended_on = vec![false; manifests.len()];
+    for edge in edges.iter().flatten() {
+        depended_on[edge.target] |= !edge.dep.optional;
+    }
+    let mut requests: Vec<BTreeSet<String>> = manifests.iter().map(|_| BTreeSet::new()).collect();
+    for (i, wanted) in requests.iter_mut().enumerate() {
+        if !depended_on[i] {
+            wanted.insert("default".into());
+        }
+    }
+    loop {
+        let mut changed = false;
+        for i in 0..manifests.len() {
+            let manifest = &manifests[i];
+            // Expand the requested features through the feature table.
+            let mut pending: Vec<String> = requests[i].iter().cloned().collect();
+            let mut dep_features: Vec<(String, String, bool)> = Vec::new();
+            while let Some(feature) = pending.pop() {
+                if let Some(dep) = feature.strip_prefix("dep:") {
+                    changed |= enabled[i].active_deps.insert(dep.to_owned());
+                    continue;
+                }
+                if let Some((dep, sub)) = feature.split_once('/') {
+                    let (dep, weak) = match dep.strip_suffix('?') {
+                        Some(dep) => (dep, true),
+                        None => (dep, false),
+                    };
+                    if !weak && manifest.is_optional_dep(dep) {
+                        changed |= enabled[i].active_deps.insert(dep.to_owned());
+                    }
+                    dep_features.push((dep.to_owned(), sub.to_owned(), weak));
+                    continue;
+                }
+                let implicit =
+                    manifest.is_optional_dep(&feature) && !manifest.uses_dep_syntax(&feature);
+                let items = manifest.features.get(&feature);
+                // `default` of a crate without one, or a feature a dependent
+                // asks for that does not exist, enables nothing.
+                if (items.is_none() && !implicit) || !enabled[i].features.insert(feature.clone()) {
+                    continue;
+                }
+                changed = true;
+                match items {
+                    Some(items) => pending.extend(items.iter().cloned()),
+                    None => {
+                        enabled[i].active_deps.insert(feature.clone());
+                    }
+                }
+            }
+            // Pass requests along the edges that are built.
+            for edge in &edges[i] {
+                let active = !edge.dep.optional || enabled[i].active_deps.contains(&edge.dep.key);
+                if !active {
+                    continue;
+                }
+                let mut asks: Vec<String> = edge.dep.features.clone();
+                if edge.dep.default_features {
+                    asks.push("default".into());
+                }
+                for (dep, sub, _) in &dep_features {
+                    if *dep == edge.dep.key {
+                        asks.push(sub.clone());
+                    }
+                }
+                for ask in asks {
+                    changed |= requests[edge.target].insert(ask);
+                }
+            }
+        }
+        if !changed {
+            return enabled;
+        }
+    }
+}
+
+/// The parts of a published Cargo.toml the scan needs.
+#[derive(Debug, Deserialize)]
+struct Manifest {
+    package: ManifestPackage,
+    lib: Option<LibSection>,
+    #[serde(default)]
+    bin: Vec<BinSection>,
+    #[serde(default)]
+    dependencies: BTreeMap<String, DepSpec>,
+    #[serde(default, alias = "build_dependencies", rename = "build-dependencies")]
+    build_dependencies: BTreeMap<String, DepSpec>,
+    #[serde(default)]
+    target: BTreeMap<String, PlatformDeps>,
+    #[serde(default)]
+    features: BTreeMap<String, Vec<String>>,
+    #[serde(skip)]
+    root: PathBuf,
+}
+
+#[derive(Debug, Deserialize)]
+struct ManifestPackage {
+    name: String,
+    #[serde(default)]
+    edition: Option<String>,
+    #[serde(default)]
+    build: Option<toml::Value>,
+    #[serde(default)]
+    links: Option<String>,
+    #[serde(default)]
+    license: Option<String>,
+    #[serde(default, rename = "license-file")]
+    license_file: Option<String>,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    repository: Option<String>,
+    #[serde(default)]
+    homepage: Option<String>,
+    #[serde(default)]
+    documentation: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct LibSection {
+    name: Option<String>,
+    path: Option<String>,
+    #[serde(alias = "proc_macro", rename = "proc-macro")]
+    proc_macro: Option<bool>,
+    edition: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct BinSection {
+    name: Option<String>,
+    path: Option<String>,
+    edition: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct PlatformDeps {
+    #[serde(default)]
+    dependencies: BTreeMap<String, DepSpec>,
+    #[serde(default, alias = "build_dependencies", rename = "build-dependencies")]
+    build_dependencies: BTreeMap<String, DepSpec>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum DepSpec {
+    Version(String),
+    Detailed(DetailedDep),
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct DetailedDep {
+    version: Option<String>,
+    package: Option<String>,
+    #[serde(default)]
+    optional: bool,
+    #[serde(default)]
+    features: Vec<String>,
+    #[serde(alias = "default_features", rename = "default-features")]
+    default_features: Option<bool>,
+}
+
+/// One dependency line of a manifest, flattened.
+#[derive(Clone, Debug)]
+struct ManifestDep {
+    /// The key in the manifest: the name the code uses (before `-` → `_`).
+    key: String,
+    /// The package it names.
+    package: String,
+    req: Option<String>,
+    optional: bool,
+    features: Vec<String>,
+    default_features: bool,
+    build: bool,
+}
+
+impl ManifestDep {
+    /// A dependency the BoM states but the manifest does not spell out.
+    fn implied(package: &str) -> ManifestDep {
+        ManifestDep {
+            key: package.to_owned(),
+            package: package.to_owned(),
+            req: None,
+            optional: false,
+            features: Vec::new(),
+            default_features: true,
+            build: false,
+        }
+    }
+}
+
+fn read_manifest(path: &Path) -> Result<Manifest, ManifestError> {
+    let error = |message: String| ManifestError {
+        manifest: path.display().to_string(),
+        message,
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| error(e.to_string()))?;
+    let mut manifest: Manifest = toml::from_str(&text).map_err(|e| error(e.to_string()))?;
+    manifest.root = path.parent().unwrap_or(Path::new(".")).to_path_buf();
+    Ok(manifest)
+}
+
+impl Manifest {
+    fn lib_name(&self) -> String {
+        self.lib
+            .as_ref()
+            .and_then(|l| l.name.clone())
+            .unwrap_or_else(|| self.package.name.clone())
+            .replace('-', "_")
+    }
+
+    fn edition(&self, own: Option<&String>) -> Edition {
+        match own.or(self.package.edition.as_ref()).map(String::as_str) {
+            Some("2018") => Edition::E2018,
+            Some("2021") => Edition::E2021,
+            Some("2024") => Edition::E2024,
+            _ => Edition::E2015,
+        }
+    }
+
+    fn all_deps(&self) -> impl Iterator<Item = (&String, &DepSpec, bool, Option<&str>)> {
+        let plain = self
+            .dependencies
+            .iter()
+            .map(|(k, d)| (k, d, false, None))
+            .chain(
+                self.build_dependencies
+                    .iter()
+                    .map(|(k, d)| (k, d, true, None)),
+            );
+        let platform = self.target.iter().flat_map(|(cond, deps)| {
+            deps.dependencies
+                .iter()
+                .map(move |(k, d)| (k, d, false, Some(cond.as_str())))
+                .chain(
+                    deps.build_dependencies
+                        .iter()
+                        .map(move |(k, d)| (k, d, true, Some(cond.as_str()))),
+                )
+        });
+        plain.chain(platform)
+    }
+
+    /// Normal and build dependencies whose platform condition may hold.
+    fn dependencies(&self, cfg: &CfgContext, triple: &str) -> Vec<ManifestDep> {
+        self.all_deps()
+            .filter(|(_, _, _, cond)| match cond {
+                None => true,
+                Some(cond) => match cond.strip_prefix("cfg(").and_then(|c| c.strip_suffix(')')) {
+                    Some(expression) => cfg.may_compile(expression),
+                    None => *cond == triple,
+                },
+            })
+            .map(|(key, spec, build, _)| {
+                let detailed = match spec {
+                    DepSpec::Version(v) => DetailedDep {
+                        version: Some(v.clone()),
+                        ..Default::default()
+                    },
+                    DepSpec::Detailed(d) => DetailedDep {
+                        version: d.version.clone(),
+                        package: d.package.clone(),
+                        optional: d.optional,
+                        features: d.features.clone(),
+                        default_features: d.default_features,
+                    },
+                };
+                ManifestDep {
+                    key: key.clone(),
+                    package: detailed.package.unwrap_or_else(|| key.clone()),
+                    req: detailed.version,
+                    optional: detailed.optional,
+                    features: detailed.features,
+                    default_features: detailed.default_features.unwrap_or(true),
+                    build,
+                }
+            })
+            .collect()
+    }
+
+    fn is_optional_dep(&self, key: &str) -> bool {
+        self.all_deps()
+            .any(|(k, spec, _, _)| k == key && matches!(spec, DepSpec::Detailed(d) if d.optional))
+    }
+
+    /// Whether some feature says `dep:key`, which removes the implicit
+    /// feature named after the dependency.
+    fn uses_dep_syntax(&self, key: &str) -> bool {
+        let needle = format!("dep:{key}");
+        self.features.values().flatten().any(|item| *item == needle)
+    }
+
+    fn to_package(
+        &self,
+        krate: &UnpackedCrate,
+        dependencies: Vec<Dependency>,
+        build_dependencies: Vec<Dependency>,
+        enabled: &EnabledFeatures,
+    ) -> Package {
+        let root = &self.root;
+        let mut targets = Vec::new();
+        let lib_path = self
+            .lib
+            .as_ref()
+            .and_then(|l| l.path.clone())
+            .map(|p| root.join(p))
+            .or_else(|| Some(root.join("src/lib.rs")).filter(|p| p.is_file()));
+        let proc_macro = self.lib.as_ref().and_then(|l| l.proc_macro) == Some(true);
+        if let Some(path) = lib_path {
+            targets.push(Target {
+                name: self.lib_name(),
+                kind: if proc_macro {
+                    TargetRole::ProcMacro
+                } else {
+                    TargetRole::Lib
+                },
+                root_file: path,
+                edition: self.edition(self.lib.as_ref().and_then(|l| l.edition.as_ref())),
+            });
+        }
+        if targets.is_empty() {
+            // A binary-only crate: what would be installed is its bins.
+            let bins: Vec<(String, PathBuf, Option<&String>)> = if self.bin.is_empty() {
+                vec![(self.package.name.clone(), root.join("src/main.rs"), None)]
+            } else {
+                self.bin
+                    .iter()
+                    .map(|b| {
+                        let name = b.name.clone().unwrap_or_else(|| self.package.name.clone());
+                        let path = b
+                            .path
+                            .clone()
+                            .map(|p| root.join(p))
+                            .unwrap_or_else(|| root.join("src/bin").join(format!("{name}.rs")));
+                        (name, path, b.edition.as_ref())
+                    })
+                    .collect()
+            };
+            for (name, path, edition) in bins {
+                targets.push(Target {
+                    name,
+                    kind: TargetRole::Bin,
+                    root_file: path,
+                    edition: self.edition(edition),
+                });
+            }
+        }
+        let build_path = match &self.package.build {
+            Some(toml::Value::String(path)) => Some(root.join(path)),
+            Some(toml::Value::Boolean(false)) => None,
+            _ => Some(root.join("build.rs")).filter(|p| p.is_file()),
+        };
+        let build_script = build_path.map(|path| Target {
+            name: "build-script-build".into(),
+            kind: TargetRole::BuildScript,
+            root_file: path,
+            edition: self.edition(None),
+        });
+        let kind = match targets.first().map(|t| t.kind) {
+            Some(TargetRole::ProcMacro) => PackageKind::ProcMacro,
+            Some(TargetRole::Bin) => PackageKind::Bin,
+            _ => PackageKind::Lib,
+        };
+        Package {
+            id: format!("{} {} ({})", krate.name, krate.version, krate.source_id),
+            name: krate.name.clone(),
+            version: krate.version.clone(),
+            source: SourceKind::Registry,
+            source_id: Some(krate.source_id.clone()),
+            default_registry: krate.default_registry,
+            manifest_path: root.join("Cargo.toml"),
+            root: root.clone(),
+            kind,
+            targets,
+            build_script,
+            links: self.package.links.clone(),
+            dependencies,
+            build_dependencies,
+            features: enabled.features.iter().cloned().collect(),
+            checksum: Some(krate.checksum.clone()),
+            license: self.package.license.clone(),
+            license_file: self.package.license_file.clone(),
+            description: self.package.description.clone(),
+            repository: self.package.repository.clone(),
+            homepage: self.package.homepage.clone(),
+            documentation: self.package.documentation.clone(),
+        }
+    }
+}
