@@ -19,6 +19,7 @@ pub mod evaluate;
 pub mod fetch;
 pub mod pipeline;
 pub mod policy;
+pub mod reach;
 pub mod report;
 pub mod resolve;
 pub mod rules;

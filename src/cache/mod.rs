@@ -70,14 +70,21 @@ impl ScanCache {
             .join(format!("{key}.json"))
     }
 
-    /// The key of `package`'s scan in `graph` with `rules`.
-    pub fn key(&self, package: &Package, graph: &BuildGraph, rules: &RuleSet) -> String {
+    /// The key of `package`'s scan in `graph` with `rules`, given what its
+    /// dependencies' items reach (`dependency_exports`: one line each).
+    pub fn key(
+        &self,
+        package: &Package,
+        graph: &BuildGraph,
+        rules: &RuleSet,
+        dependency_exports: &[String],
+    ) -> String {
         let mut h = Sha256::new();
         let mut line = |s: String| {
             h.update(s.as_bytes());
             h.update(b"\n");
         };
-        line(format!("capgate-scan-v1 {}", env!("CARGO_PKG_VERSION")));
+        line(format!("capgate-scan-v2 {}", env!("CARGO_PKG_VERSION")));
         line(format!("rules {}", rules.fingerprint()));
         line(format!(
             "target {:?} host {:?}",
@@ -111,6 +118,9 @@ impl ScanCache {
             for d in deps {
                 line(format!("{kind} {} {}", d.extern_name, d.lib_name));
             }
+        }
+        for exports in dependency_exports {
+            line(format!("reach {exports}"));
         }
         match &package.checksum {
             Some(checksum) => line(format!("checksum {checksum}")),

@@ -83,7 +83,7 @@ pub fn write_violations(
             );
             let labels: Vec<String> = sources
                 .iter()
-                .map(|(_, _, _, _, f)| format!("{} [{}]", f.evidence, f.rule))
+                .map(|(_, _, _, _, f)| super::evidence_label(f))
                 .collect();
             for ((path, text, range, line_start, _), label) in sources.iter().zip(&labels) {
                 group = group.element(
@@ -102,7 +102,7 @@ pub fn write_violations(
             // what they are.
             for f in v.findings.iter().take(SNIPPETS_PER_VIOLATION) {
                 if f.location.line.is_none() {
-                    notes.push(format!("{}: {} [{}]", f.location, f.evidence, f.rule));
+                    notes.push(format!("{}: {}", f.location, super::evidence_label(f)));
                 }
             }
             if v.findings.len() > SNIPPETS_PER_VIOLATION {

@@ -82,6 +82,17 @@ pub fn advisory_headline(package: &Package, v: &crate::evaluate::AdvisoryViolati
     )
 }
 
+/// A finding's evidence and rule, with the chain it was reached through:
+/// `reqwest::get [std-net-connect] via reqwest::get -> … -> TcpStream::connect`.
+pub fn evidence_label(f: &crate::capability::Finding) -> String {
+    let mut label = format!("{} [{}]", f.evidence, f.rule);
+    if !f.via.is_empty() {
+        label.push_str(" via ");
+        label.push_str(&f.via.join(" -> "));
+    }
+    label
+}
+
 /// The package URL of a crate: `pkg:cargo/NAME@VERSION`, with the version
 /// percent-encoded as the purl specification requires (`+` in build
 /// metadata becomes `%2B`).

@@ -139,6 +139,9 @@ pub fn violation_message(package: &Package, v: &Violation) -> String {
     }
     if let Some(first) = v.findings.first() {
         message.push_str(&format!(": {} at {}", first.evidence, first.location));
+        if !first.via.is_empty() {
+            message.push_str(&format!(" (via {})", first.via.join(" -> ")));
+        }
         if v.findings.len() > 1 {
             message.push_str(&format!(" and {} more place(s)", v.findings.len() - 1));
         }
@@ -201,7 +204,7 @@ pub fn sarif(
                         "artifactLocation": {"uri": uri},
                         "region": {"startLine": line, "startColumn": f.location.column.unwrap_or(1)}
                     },
-                    "message": {"text": format!("{} [{}]", f.evidence, f.rule)}
+                    "message": {"text": super::evidence_label(f)}
                 })
             })
             .collect();

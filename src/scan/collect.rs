@@ -18,8 +18,9 @@ use syn::{Attribute, Expr, Item, Meta, Token, UseTree};
 
 use super::cfg::CfgContext;
 use super::facts::{
-    CrateFacts, Def, FileId, ForeignFn, Import, MacroArguments, MacroCall, MacroModule,
-    MacroTemplate, Pos, Ref, RefKind, Scope, ScopeId, Site, Unanalyzed, WrittenPath,
+    CrateFacts, Def, FileId, ForeignFn, Import, ItemDef, MacroArguments, MacroCall, MacroModule,
+    MacroTemplate, Owner, Pos, Ref, RefKind, Scope, ScopeId, Site, TraitImpl, Unanalyzed,
+    WrittenPath,
 };
 
 /// A `mod name;` whose file the module walker must find and read.
@@ -61,6 +62,10 @@ pub struct Collector<'a> {
     in_macro_body: bool,
     /// The macro whose body is being read.
     macro_name: Option<String>,
+    /// The impl or trait whose items are being read.
+    owner: Option<Owner>,
+    /// The `use` being read is `pub`: other crates can name what it binds.
+    public_use: bool,
     /// How many `include!`d files deep the collector is.
     include_depth: usize,
     /// Token walking only: the file nests too deeply for syn.
@@ -154,6 +159,8 @@ impl<'a> Collector<'a> {
             inline_path: Vec::new(),
             in_macro_body: false,
             macro_name: None,
+            owner: None,
+            public_use: false,
             include_depth: 0,
             tokens_only: false,
             children: Vec::new(),
@@ -269,7 +276,19 @@ impl<'a> Collector<'a> {
         out
     }
 
-    fn in_function<T>(&mut self, f: impl FnOnce(&mut Self) -> T) -> T {
+    /// Runs `f` with references attributed to a new item `name`, owned by
+    /// the impl or trait being read (if any).
+    fn in_item<T>(&mut self, name: String, f: impl FnOnce(&mut Self) -> T) -> T {
+        let owner = self.owner.clone().unwrap_or(Owner::Module);
+        self.in_function(name, owner, f)
+    }
+
+    fn in_function<T>(&mut self, name: String, owner: Owner, f: impl FnOnce(&mut Self) -> T) -> T {
+        self.facts.items.push(ItemDef {
+            name,
+            scope: self.scope,
+            owner,
+        });
         self.facts.functions += 1;
         let outer = std::mem::replace(&mut self.function, self.facts.functions);
         let out = f(self);
@@ -347,6 +366,7 @@ impl<'a> Collector<'a> {
                     name: None,
                     path,
                     leading_colon,
+                    public: self.public_use,
                 });
             }
             UseTree::Group(g) => {
@@ -380,6 +400,7 @@ impl<'a> Collector<'a> {
             name: Some(name),
             path,
             leading_colon,
+            public: self.public_use,
         });
     }
 
@@ -396,14 +417,26 @@ impl<'a> Collector<'a> {
             let (ident, attrs) = match item {
                 syn::ForeignItem::Fn(f) => (&f.sig.ident, &f.attrs),
                 syn::ForeignItem::Static(s) => (&s.ident, &s.attrs),
+                // What syn does not model (`safe fn` in an `unsafe extern`
+                // block) is still a declaration: read it as tokens.
+                syn::ForeignItem::Verbatim(tokens) => {
+                    self.token_foreign_items(tokens.clone());
+                    continue;
+                }
                 _ => continue,
             };
             if excluded(attrs, self.cfg) {
                 continue;
             }
-            let symbol = link_name(attrs).unwrap_or_else(|| ident_name(ident));
+            let name = ident_name(ident);
+            let symbol = link_name(attrs).unwrap_or_else(|| name.clone());
             let pos = self.pos(ident.span());
-            self.facts.foreign_fns.push(ForeignFn { symbol, pos });
+            self.facts.foreign_fns.push(ForeignFn {
+                symbol,
+                name,
+                scope: self.scope,
+                pos,
+            });
         }
     }
 
@@ -745,7 +778,9 @@ impl<'a> Collector<'a> {
                 let Some(end) = end else { return 1 };
                 let stream: TokenStream = trees[i..=end].iter().cloned().collect();
                 if let Ok(item) = syn::parse2::<syn::ItemUse>(stream) {
+                    self.public_use = matches!(item.vis, syn::Visibility::Public(_));
                     self.add_use_tree(&item.tree, &mut Vec::new(), item.leading_colon.is_some());
+                    self.public_use = false;
                 }
                 end + 1 - i
             }
@@ -754,8 +789,13 @@ impl<'a> Collector<'a> {
                 if let (Some(TokenTree::Ident(name)), Some(TokenTree::Group(body))) =
                     (trees.get(i + 2), trees.get(i + 3))
                 {
-                    self.define(ident_name(name), Def::Item);
-                    self.macro_body(ident_name(name), body.stream());
+                    let name = ident_name(name);
+                    self.define(name.clone(), Def::Item);
+                    // Whether a macro written in tokens is exported is not
+                    // known here; its reach stays inside the crate.
+                    self.in_function(name.clone(), Owner::Macro { exported: false }, |c| {
+                        c.macro_body(name, body.stream())
+                    });
                     4
                 } else {
                     1
@@ -784,9 +824,15 @@ impl<'a> Collector<'a> {
                         j += 1;
                     }
                     if let Some(TokenTree::Ident(name)) = trees.get(j) {
-                        let symbol = link_name_attr.take().unwrap_or_else(|| ident_name(name));
+                        let rust_name = ident_name(name);
+                        let symbol = link_name_attr.take().unwrap_or_else(|| rust_name.clone());
                         let pos = self.pos(name.span());
-                        self.facts.foreign_fns.push(ForeignFn { symbol, pos });
+                        self.facts.foreign_fns.push(ForeignFn {
+                            symbol,
+                            name: rust_name,
+                            scope: self.scope,
+                            pos,
+                        });
                     }
                 }
                 TokenTree::Punct(p) if p.as_char() == ';' => link_name_attr = None,
@@ -842,12 +888,23 @@ impl<'a> Collector<'a> {
             && matches!(trees.get(i + 3), Some(TokenTree::Ident(_)))
             && let Some(macro_name) = self.macro_name.clone()
         {
+            // `prefix::$a::$b`: count the metavariable segments.
+            let mut metavars = 1;
+            let mut j = i + 4;
+            while is_path_sep(trees, j)
+                && matches!(trees.get(j + 2), Some(TokenTree::Punct(p)) if p.as_char() == '$')
+                && matches!(trees.get(j + 3), Some(TokenTree::Ident(_)))
+            {
+                metavars += 1;
+                j += 4;
+            }
             self.facts
                 .macro_templates
                 .entry(macro_name)
                 .or_default()
                 .push(MacroTemplate {
                     prefix: written.clone(),
+                    metavars,
                     scope: self.scope,
                 });
         }
@@ -1020,7 +1077,23 @@ impl<'a> Collector<'a> {
             },
             _ => WrittenPath::from_syn(path),
         };
+        let written = self.without_self_type(written);
         self.add_ref(RefKind::Path(written), span);
+    }
+
+    /// `Self::x` inside `impl … for some::Type` is `some::Type::x`.
+    fn without_self_type(&self, written: WrittenPath) -> WrittenPath {
+        match (&self.owner, written.segments.first()) {
+            (Some(Owner::Impl(self_type)), Some(first)) if first == "Self" => {
+                let mut segments = self_type.segments.clone();
+                segments.extend(written.segments.into_iter().skip(1));
+                WrittenPath {
+                    segments,
+                    leading_colon: self_type.leading_colon,
+                }
+            }
+            _ => written,
+        }
     }
 }
 
@@ -1046,7 +1119,9 @@ impl<'ast> Visit<'ast> for Collector<'_> {
     }
 
     fn visit_item_use(&mut self, item: &'ast syn::ItemUse) {
+        self.public_use = matches!(item.vis, syn::Visibility::Public(_));
         self.add_use_tree(&item.tree, &mut Vec::new(), item.leading_colon.is_some());
+        self.public_use = false;
     }
 
     fn visit_item_extern_crate(&mut self, item: &'ast syn::ItemExternCrate) {
@@ -1081,7 +1156,11 @@ impl<'ast> Visit<'ast> for Collector<'_> {
                 unsafety.span,
             );
         }
-        self.in_function(|c| visit::visit_item_fn(c, item));
+        let outer = self.owner.take();
+        self.in_item(ident_name(&item.sig.ident), |c| {
+            visit::visit_item_fn(c, item)
+        });
+        self.owner = outer;
     }
 
     fn visit_impl_item(&mut self, item: &'ast syn::ImplItem) {
@@ -1105,7 +1184,9 @@ impl<'ast> Visit<'ast> for Collector<'_> {
                 unsafety.span,
             );
         }
-        self.in_function(|c| visit::visit_impl_item_fn(c, item));
+        self.in_item(ident_name(&item.sig.ident), |c| {
+            visit::visit_impl_item_fn(c, item)
+        });
     }
 
     fn visit_trait_item(&mut self, item: &'ast syn::TraitItem) {
@@ -1129,7 +1210,9 @@ impl<'ast> Visit<'ast> for Collector<'_> {
                 unsafety.span,
             );
         }
-        self.in_function(|c| visit::visit_trait_item_fn(c, item));
+        self.in_item(ident_name(&item.sig.ident), |c| {
+            visit::visit_trait_item_fn(c, item)
+        });
     }
 
     fn visit_item_struct(&mut self, item: &'ast syn::ItemStruct) {
@@ -1148,13 +1231,15 @@ impl<'ast> Visit<'ast> for Collector<'_> {
     }
 
     fn visit_item_const(&mut self, item: &'ast syn::ItemConst) {
-        self.define(ident_name(&item.ident), Def::Item);
-        visit::visit_item_const(self, item);
+        let name = ident_name(&item.ident);
+        self.define(name.clone(), Def::Item);
+        self.in_function(name, Owner::Module, |c| visit::visit_item_const(c, item));
     }
 
     fn visit_item_static(&mut self, item: &'ast syn::ItemStatic) {
-        self.define(ident_name(&item.ident), Def::Item);
-        visit::visit_item_static(self, item);
+        let name = ident_name(&item.ident);
+        self.define(name.clone(), Def::Item);
+        self.in_function(name, Owner::Module, |c| visit::visit_item_static(c, item));
     }
 
     fn visit_item_trait(&mut self, item: &'ast syn::ItemTrait) {
@@ -1166,7 +1251,9 @@ impl<'ast> Visit<'ast> for Collector<'_> {
                 unsafety.span,
             );
         }
+        let outer = self.owner.replace(Owner::Trait(ident_name(&item.ident)));
         visit::visit_item_trait(self, item);
+        self.owner = outer;
     }
 
     fn visit_item_impl(&mut self, item: &'ast syn::ItemImpl) {
@@ -1181,7 +1268,32 @@ impl<'ast> Visit<'ast> for Collector<'_> {
             };
             self.add_site("unsafe-impl", what, unsafety.span);
         }
+        if let Some((_, trait_path, _)) = &item.trait_ {
+            let methods = item
+                .items
+                .iter()
+                .filter_map(|i| match i {
+                    syn::ImplItem::Fn(f) => Some(ident_name(&f.sig.ident)),
+                    _ => None,
+                })
+                .collect();
+            self.facts.trait_impls.push(TraitImpl {
+                trait_path: WrittenPath::from_syn(trait_path),
+                scope: self.scope,
+                methods,
+            });
+        }
+        let self_type = match &*item.self_ty {
+            syn::Type::Path(tp) if tp.qself.is_none() => {
+                Some(Owner::Impl(WrittenPath::from_syn(&tp.path)))
+            }
+            _ => None,
+        };
+        // Methods of an impl for a type without a path (`impl X for &T`)
+        // are read as free functions of the module.
+        let outer = std::mem::replace(&mut self.owner, self_type);
         visit::visit_item_impl(self, item);
+        self.owner = outer;
     }
 
     fn visit_item_foreign_mod(&mut self, item: &'ast syn::ItemForeignMod) {
@@ -1199,7 +1311,10 @@ impl<'ast> Visit<'ast> for Collector<'_> {
         if item.mac.path.is_ident("macro_rules") {
             let name = item.ident.as_ref().map(ident_name).unwrap_or_default();
             self.define(name.clone(), Def::Item);
-            self.macro_body(name, item.mac.tokens.clone());
+            let exported = item.attrs.iter().any(|a| a.path().is_ident("macro_export"));
+            self.in_function(name.clone(), Owner::Macro { exported }, |c| {
+                c.macro_body(name, item.mac.tokens.clone())
+            });
             return;
         }
         if let Some(last) = item.mac.path.segments.last() {

@@ -43,6 +43,8 @@ pub struct Import {
     pub name: Option<String>,
     pub path: Vec<String>,
     pub leading_colon: bool,
+    /// `pub use`: a re-export other crates can name.
+    pub public: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -140,7 +142,44 @@ pub struct Site {
 #[derive(Clone, Debug)]
 pub struct ForeignFn {
     pub symbol: String,
+    /// The name Rust code calls it by, and the scope declaring it.
+    pub name: String,
+    pub scope: ScopeId,
     pub pos: Pos,
+}
+
+/// An item with a body of code, whose reach other code can borrow: a
+/// function or method, a const or static initialiser, a macro body.
+#[derive(Clone, Debug)]
+pub struct ItemDef {
+    pub name: String,
+    /// The scope the item is defined in.
+    pub scope: ScopeId,
+    pub owner: Owner,
+}
+
+/// `impl Trait for Type`: which methods the impl writes itself (the others
+/// are the trait's provided methods).
+#[derive(Clone, Debug)]
+pub struct TraitImpl {
+    pub trait_path: WrittenPath,
+    pub scope: ScopeId,
+    pub methods: Vec<String>,
+}
+
+/// What an item belongs to, which decides its path.
+#[derive(Clone, Debug)]
+pub enum Owner {
+    /// A free function, const or static: `module::name`.
+    Module,
+    /// A method of `impl [Trait for] Type`: `Type::name`, the type as
+    /// written in the impl's scope.
+    Impl(WrittenPath),
+    /// A provided method of `trait Name`: `module::Name::name`.
+    Trait(String),
+    /// A `macro_rules!`; `exported` when `#[macro_export]` puts it at the
+    /// crate root.
+    Macro { exported: bool },
 }
 
 /// Source that could not be analysed, with why.
@@ -171,12 +210,15 @@ pub struct MacroCall {
     pub pos: Pos,
 }
 
-/// A path a `macro_rules!` body builds from a metavariable
-/// (`linux_raw_sys::general::$nr`): the prefix, and the scope of the
-/// definition it resolves in.
+/// A path a `macro_rules!` body builds from metavariables
+/// (`linux_raw_sys::general::$nr`, `std::$m::$f`): the prefix, how many
+/// metavariable segments follow it, and the scope of the definition it
+/// resolves in.
 #[derive(Clone, Debug)]
 pub struct MacroTemplate {
     pub prefix: WrittenPath,
+    /// How many `::$name` segments follow the prefix (`std::$m::$f`: 2).
+    pub metavars: usize,
     pub scope: ScopeId,
 }
 
@@ -205,6 +247,10 @@ pub struct CrateFacts {
     pub token_fallback_files: Vec<String>,
     /// Number of functions seen; `Ref::function` counts up from 1.
     pub functions: u32,
+    /// The item of each function number: `items[f - 1]` for `Ref::function`
+    /// `f`.
+    pub items: Vec<ItemDef>,
+    pub trait_impls: Vec<TraitImpl>,
     /// Modules declared inside `macro_rules!` bodies, by macro name.
     pub macro_modules: HashMap<String, Vec<MacroModule>>,
     pub macro_calls: Vec<MacroCall>,
@@ -234,14 +280,18 @@ impl CrateFacts {
                 continue;
             };
             for template in templates {
-                for (ident, pos) in &call.idents {
+                // Each run of consecutive identifier arguments as long as the
+                // template's metavariables (`call!(env, var, x)` fills
+                // `std::$m::$f` with `env`, `var`).
+                for run in call.idents.windows(template.metavars.max(1)) {
                     let mut path = template.prefix.clone();
-                    path.segments.push(ident.clone());
+                    path.segments
+                        .extend(run.iter().map(|(ident, _)| ident.clone()));
                     added.push(Ref {
                         kind: RefKind::Path(path),
                         scope: template.scope,
                         function: call.function,
-                        pos: *pos,
+                        pos: run[0].1,
                     });
                 }
             }

@@ -12,9 +12,36 @@ use super::names::Resolver;
 use crate::capability::{Finding, Location};
 use crate::rules::{RuleSet, receiver_of};
 
+/// Which code a finding is in, for reach to attribute it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// Outside any item with a body (a module-level attribute, a site).
+    Outside,
+    /// In the item numbered `Ref::function`.
+    Item(u32),
+    /// A foreign function's declaration, by index in `foreign_fns`.
+    Foreign(usize),
+}
+
+/// Where a receiver type was named.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum NamedIn {
+    Function(u32),
+    Module(usize),
+}
+
+/// What matching found: the findings, where each was, and every
+/// reference's resolved paths (in `facts.refs` order), which reach reuses.
+pub struct Matched {
+    pub findings: Vec<Finding>,
+    pub origins: Vec<Origin>,
+    pub resolved: Vec<Vec<String>>,
+}
+
 /// Findings for one crate's facts.
-pub fn match_rules(facts: &CrateFacts, resolver: &Resolver<'_>, rules: &RuleSet) -> Vec<Finding> {
+pub fn match_rules(facts: &CrateFacts, resolver: &Resolver<'_>, rules: &RuleSet) -> Matched {
     let mut findings = Vec::new();
+    let mut origins = Vec::new();
     let location = |pos: Pos| Location::at(facts.files[pos.file].clone(), pos.line, pos.column);
     let push = |findings: &mut Vec<Finding>, rule: usize, pos: Pos, evidence: String| {
         let rule = rules.rule(rule);
@@ -27,8 +54,9 @@ pub fn match_rules(facts: &CrateFacts, resolver: &Resolver<'_>, rules: &RuleSet)
         });
     };
 
-    // Receiver types each function names, for method rules.
-    let mut named_types: HashMap<u32, HashSet<String>> = HashMap::new();
+    // Receiver types each function (or module, outside functions) names,
+    // for method rules.
+    let mut named_types: HashMap<NamedIn, HashSet<String>> = HashMap::new();
     let mut resolved = Vec::with_capacity(facts.refs.len());
     for r in &facts.refs {
         let paths = match &r.kind {
@@ -36,14 +64,15 @@ pub fn match_rules(facts: &CrateFacts, resolver: &Resolver<'_>, rules: &RuleSet)
             RefKind::Method { root: Some(p), .. } => resolver.resolve(r.scope, p),
             RefKind::Method { root: None, .. } => Vec::new(),
         };
-        if r.function != 0 {
-            for path in &paths {
-                if rules.is_receiver_type(path) {
-                    named_types
-                        .entry(r.function)
-                        .or_default()
-                        .insert(path.clone());
-                }
+        for path in &paths {
+            if rules.is_receiver_type(path) {
+                // Outside functions, a type is named by a struct field or a
+                // signature: the module's methods may be called on it.
+                let key = match r.function {
+                    0 => NamedIn::Module(facts.module_of(r.scope)),
+                    f => NamedIn::Function(f),
+                };
+                named_types.entry(key).or_default().insert(path.clone());
             }
         }
         resolved.push(paths);
@@ -68,12 +97,16 @@ pub fn match_rules(facts: &CrateFacts, resolver: &Resolver<'_>, rules: &RuleSet)
                     {
                         Some(Some(hit))
                     } else {
-                        named_types
-                            .get(&r.function)
-                            .and_then(|types| {
-                                types.iter().find_map(|t| receiver_of(t, receivers.clone()))
-                            })
-                            .map(Some)
+                        [
+                            NamedIn::Function(r.function),
+                            NamedIn::Module(facts.module_of(r.scope)),
+                        ]
+                        .iter()
+                        .filter_map(|key| named_types.get(key))
+                        .find_map(|types| {
+                            types.iter().find_map(|t| receiver_of(t, receivers.clone()))
+                        })
+                        .map(Some)
                     };
                     if let Some(receiver) = receiver {
                         let evidence = match receiver {
@@ -85,9 +118,14 @@ pub fn match_rules(facts: &CrateFacts, resolver: &Resolver<'_>, rules: &RuleSet)
                 }
             }
         }
+        let origin = match r.function {
+            0 => Origin::Outside,
+            f => Origin::Item(f),
+        };
+        origins.resize(findings.len(), origin);
     }
 
-    for foreign in &facts.foreign_fns {
+    for (index, foreign) in facts.foreign_fns.iter().enumerate() {
         for &rule in rules.match_symbol(&foreign.symbol) {
             push(
                 &mut findings,
@@ -96,6 +134,7 @@ pub fn match_rules(facts: &CrateFacts, resolver: &Resolver<'_>, rules: &RuleSet)
                 format!("extern fn {}", foreign.symbol),
             );
         }
+        origins.resize(findings.len(), Origin::Foreign(index));
     }
 
     for site in &facts.sites {
@@ -123,5 +162,10 @@ pub fn match_rules(facts: &CrateFacts, resolver: &Resolver<'_>, rules: &RuleSet)
             via: Vec::new(),
         });
     }
-    findings
+    origins.resize(findings.len(), Origin::Outside);
+    Matched {
+        findings,
+        origins,
+        resolved,
+    }
 }

@@ -19,13 +19,13 @@ mod manifest;
 mod matcher;
 mod modtree;
 mod names;
+mod reach;
 mod source;
-
-use rayon::prelude::*;
 
 use crate::cache::ScanCache;
 use crate::capability::{CapabilityReport, Finding, Location};
 use crate::fetch::PackageSource;
+use crate::reach::{DependencyExports, Exports};
 use crate::resolve::{BuildGraph, Dependency, Package, Target, TargetRole};
 use crate::rules::RuleSet;
 
@@ -46,6 +46,9 @@ pub struct PackageScan {
     pub code: CapabilityReport,
     /// Findings of its build script, which runs on the builder's machine.
     pub build_script: CapabilityReport,
+    /// What the package's library lets dependents reach.
+    #[serde(default)]
+    pub exports: Exports,
     pub stats: ScanStats,
 }
 
@@ -78,8 +81,9 @@ pub struct GraphScan {
     pub cache_warnings: Vec<String>,
 }
 
-/// Scans every package of `graph`, in the graph's order, taking results
-/// from `cache` where it has them and storing the rest.
+/// Scans every package of `graph` (results in the graph's order), each
+/// after its dependencies so that it can see what their items reach,
+/// taking results from `cache` where it has them and storing the rest.
 pub fn scan_graph(
     graph: &BuildGraph,
     sources: &[PackageSource],
@@ -91,17 +95,29 @@ pub fn scan_graph(
         .stack_size(SCAN_STACK_BYTES)
         .build()
         .map_err(ScanError::ThreadPool)?;
+    let deps: Vec<Vec<usize>> = graph
+        .packages
+        .iter()
+        .map(|p| {
+            p.dependencies
+                .iter()
+                .chain(&p.build_dependencies)
+                .map(|d| d.package)
+                .collect()
+        })
+        .collect();
     let results: Vec<(PackageScan, bool, Option<String>)> = pool.install(|| {
-        graph
-            .packages
-            .par_iter()
-            .zip(sources)
-            .map(|(package, source)| {
-                let result = cached_scan(package, graph, source, rules, cache);
-                on_done(package);
-                result
-            })
-            .collect()
+        crate::reach::in_dependency_order(&deps, &|index, done| {
+            let exports_of = |dependency: usize| {
+                done.get(dependency)
+                    .and_then(|cell| cell.get())
+                    .map(|(scan, _, _): &(PackageScan, bool, Option<String>)| &scan.exports)
+            };
+            let package = &graph.packages[index];
+            let result = cached_scan(package, graph, &sources[index], rules, cache, &exports_of);
+            on_done(package);
+            result
+        })
     });
     let mut out = GraphScan::default();
     for (scan, hit, warning) in results {
@@ -117,26 +133,48 @@ pub fn scan_graph(
     Ok(out)
 }
 
+/// The exports of each dependency of a package, by index in the graph.
+pub type ExportsOf<'a> = dyn Fn(usize) -> Option<&'a Exports> + 'a;
+
 /// One package's scan from the cache, or scanned and stored. A package
 /// whose source is missing is never cached: it may be downloaded later.
-fn cached_scan(
+fn cached_scan<'a>(
     package: &Package,
     graph: &BuildGraph,
     source: &PackageSource,
     rules: &RuleSet,
     cache: Option<&ScanCache>,
+    exports_of: &ExportsOf<'a>,
 ) -> (PackageScan, bool, Option<String>) {
     let Some(cache) = cache.filter(|_| matches!(source, PackageSource::Present(_))) else {
-        return (scan_package(package, graph, source, rules), false, None);
+        return (
+            scan_package(package, graph, source, rules, exports_of),
+            false,
+            None,
+        );
     };
-    let key = cache.key(package, graph, rules);
+    // What the package's code can reach through its dependencies is part of
+    // its scan, so their exports are part of the key.
+    let dependency_exports: Vec<String> = package
+        .dependencies
+        .iter()
+        .chain(&package.build_dependencies)
+        .map(|d| {
+            let fingerprint = exports_of(d.package)
+                .filter(|e| !e.is_empty())
+                .map(Exports::fingerprint)
+                .unwrap_or_default();
+            format!("{} {fingerprint}", d.lib_name)
+        })
+        .collect();
+    let key = cache.key(package, graph, rules, &dependency_exports);
     let mut warning = None;
     match cache.load(&key) {
         Ok(Some(scan)) => return (scan, true, None),
         Ok(None) => {}
         Err(message) => warning = Some(message),
     }
-    let scan = scan_package(package, graph, source, rules);
+    let scan = scan_package(package, graph, source, rules, exports_of);
     if let Err(message) = cache.store(&key, &scan) {
         warning.get_or_insert(message);
     }
@@ -144,12 +182,14 @@ fn cached_scan(
 }
 
 /// Scans one package of `graph` (the graph gives dependencies' names and
-/// the platforms `cfg` is evaluated for).
-pub fn scan_package(
+/// the platforms `cfg` is evaluated for; `exports_of` what their items
+/// reach).
+pub fn scan_package<'a>(
     package: &Package,
     graph: &BuildGraph,
     source: &PackageSource,
     rules: &RuleSet,
+    exports_of: &ExportsOf<'a>,
 ) -> PackageScan {
     let packages = &graph.packages;
     let mut scan = PackageScan::default();
@@ -167,8 +207,18 @@ pub fn scan_package(
         .extend(manifest::manifest_findings(package, rules));
     let dependencies: Vec<(String, String)> =
         dependency_names(&package.dependencies, packages).collect();
-    for target in &package.targets {
+    let dependency_exports = |deps: &[Dependency]| -> Vec<(String, &'a Exports)> {
+        deps.iter()
+            .filter_map(|d| Some((d.lib_name.clone(), exports_of(d.package)?)))
+            .collect()
+    };
+    // The library first: the package's bins can reach through it.
+    let mut targets: Vec<&Target> = package.targets.iter().collect();
+    targets.sort_by_key(|t| t.kind == TargetRole::Bin);
+    let mut own_exports: Option<(String, Exports)> = None;
+    for target in targets {
         let mut deps = dependencies.clone();
+        let reachable = dependency_exports(&package.dependencies);
         if target.kind == TargetRole::Bin
             && let Some(lib) = package.targets.iter().find(|t| t.kind == TargetRole::Lib)
         {
@@ -176,6 +226,8 @@ pub fn scan_package(
             let lib_name = lib.name.replace('-', "_");
             deps.push((lib_name.clone(), lib_name));
         }
+        let own = own_exports.as_ref().map(|(name, e)| (name.clone(), e));
+        let reachable = DependencyExports::new(reachable.into_iter().chain(own));
         // Proc macros run on the host; everything else on the target.
         let triple = if target.kind == TargetRole::ProcMacro {
             &graph.cfg_host
@@ -187,15 +239,36 @@ pub fn scan_package(
             &package.features,
             target.kind == TargetRole::ProcMacro,
         );
-        let findings = scan_target(package, target, deps, &cfg, rules, &mut scan.stats);
+        let (findings, exports) = scan_target(
+            package,
+            target,
+            deps,
+            &reachable,
+            &cfg,
+            rules,
+            &mut scan.stats,
+        );
         scan.code.findings.extend(findings);
+        if target.kind == TargetRole::Lib {
+            own_exports = Some((target.name.replace('-', "_"), exports));
+        }
     }
     if let Some(build) = &package.build_script {
         let deps = dependency_names(&package.build_dependencies, packages).collect();
+        let reachable = DependencyExports::new(dependency_exports(&package.build_dependencies));
         let cfg = CfgContext::new(graph.cfg_host.as_deref(), &package.features, false);
-        let findings = scan_target(package, build, deps, &cfg, rules, &mut scan.stats);
+        let (findings, _) = scan_target(
+            package,
+            build,
+            deps,
+            &reachable,
+            &cfg,
+            rules,
+            &mut scan.stats,
+        );
         scan.build_script.findings.extend(findings);
     }
+    scan.exports = own_exports.map(|(_, e)| e).unwrap_or_default();
     scan.code.normalize();
     scan.build_script.normalize();
     scan
@@ -210,25 +283,30 @@ fn dependency_names<'a>(
         .map(|d| (d.extern_name.clone(), d.lib_name.clone()))
 }
 
+/// Findings of one target, with what its items reach for dependents.
 fn scan_target(
     package: &Package,
     target: &Target,
     deps: Vec<(String, String)>,
+    reachable: &DependencyExports<'_>,
     cfg: &CfgContext,
     rules: &RuleSet,
     stats: &mut ScanStats,
-) -> Vec<Finding> {
+) -> (Vec<Finding>, Exports) {
     if !target.root_file.is_file() {
         let file = collect::relative_path(&package.root, &target.root_file);
-        return vec![unanalyzed(
-            rules,
-            "missing-source",
-            Location::file(file.clone()),
-            format!(
-                "the {} target's root file {file} does not exist",
-                target.name
-            ),
-        )];
+        return (
+            vec![unanalyzed(
+                rules,
+                "missing-source",
+                Location::file(file.clone()),
+                format!(
+                    "the {} target's root file {file} does not exist",
+                    target.name
+                ),
+            )],
+            Exports::default(),
+        );
     }
     let mut facts = CrateFacts::default();
     modtree::collect_crate(&target.root_file, &package.root, cfg, &mut facts);
@@ -242,7 +320,12 @@ fn scan_target(
         .append(&mut facts.token_fallback_files);
     let prelude = ExternPrelude::new(deps, target.kind == TargetRole::ProcMacro);
     let resolver = Resolver::new(&facts, &prelude, target.edition);
-    matcher::match_rules(&facts, &resolver, rules)
+    let matched = matcher::match_rules(&facts, &resolver, rules);
+    let own_lib = target.name.replace('-', "_");
+    let reached = reach::analyze(&facts, &resolver, rules, &matched, reachable, &own_lib);
+    let mut findings = matched.findings;
+    findings.extend(reached.findings);
+    (findings, reached.exports)
 }
 
 fn unanalyzed(rules: &RuleSet, rule: &str, location: Location, reason: String) -> Finding {

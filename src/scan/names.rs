@@ -70,6 +70,9 @@ pub struct Resolver<'a> {
     /// in-crate globs bind the name to. An entry is inserted empty before it
     /// is computed, so import cycles end instead of recursing forever.
     bindings: RefCell<HashMap<(ScopeId, String), Vec<Binding>>>,
+    /// scope -> other crates' paths its globs bring in (see
+    /// `external_glob_bases`).
+    glob_bases_memo: RefCell<HashMap<ScopeId, Vec<String>>>,
 }
 
 impl<'a> Resolver<'a> {
@@ -90,6 +93,7 @@ impl<'a> Resolver<'a> {
             root: 0,
             modules,
             bindings: RefCell::new(HashMap::new()),
+            glob_bases_memo: RefCell::new(HashMap::new()),
         }
     }
 
@@ -260,8 +264,24 @@ impl<'a> Resolver<'a> {
     }
 
     /// `base::name` for each glob import in `scope` whose base is another
-    /// crate's path.
+    /// crate's path, including those reached through globs of this crate's
+    /// modules (`use q::*` where `q` has `pub use std::net::*`).
     fn external_glob_candidates(&self, scope: ScopeId, name: &str, hops: usize) -> Vec<Binding> {
+        self.external_glob_bases(scope, hops)
+            .into_iter()
+            .map(|base| Binding::Path(format!("{base}::{name}")))
+            .collect()
+    }
+
+    /// The other crates' paths `scope`'s glob imports bring in, directly or
+    /// through globs of this crate's modules. Memoised per scope (it does
+    /// not depend on the name), with an empty entry while computing so that
+    /// glob cycles end.
+    fn external_glob_bases(&self, scope: ScopeId, hops: usize) -> Vec<String> {
+        if let Some(known) = self.glob_bases_memo.borrow().get(&scope) {
+            return known.clone();
+        }
+        self.glob_bases_memo.borrow_mut().insert(scope, Vec::new());
         let mut out = Vec::new();
         for import in self.facts.scopes[scope]
             .imports
@@ -269,13 +289,18 @@ impl<'a> Resolver<'a> {
             .filter(|i| i.name.is_none())
         {
             for base in self.glob_bases(scope, import, hops) {
-                if let Binding::Path(p) = base
-                    && !p.starts_with("crate")
-                {
-                    out.push(Binding::Path(format!("{p}::{name}")));
+                match base {
+                    Binding::Path(p) if !p.starts_with("crate") => out.push(p),
+                    Binding::Module(m) if m != scope => {
+                        out.extend(self.external_glob_bases(m, hops + 1));
+                    }
+                    _ => {}
                 }
             }
         }
+        out.sort();
+        out.dedup();
+        self.glob_bases_memo.borrow_mut().insert(scope, out.clone());
         out
     }
 

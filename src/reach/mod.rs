@@ -1,0 +1,283 @@
+//! Reach: capabilities that flow through other crates' public APIs.
+//!
+//! A crate that calls `reqwest::get` opens sockets as surely as one that
+//! calls `TcpStream::connect` itself. Scanning a crate therefore also
+//! produces its [`Exports`]: for every item other crates can name (functions,
+//! methods, trait provided methods, consts and statics through their
+//! initialisers, exported macros) the run-time capabilities it reaches, each
+//! with one witness chain. A dependent's scan looks the dependency items it
+//! names up in them: paths it calls, methods it calls on dependency types it
+//! names, `Drop` of the types whose values it makes, provided methods of the
+//! dependency traits it implements.
+//!
+//! Naming a type does not by itself reach everything its methods reach:
+//! that made every user of `url::Url` reach `net` through `socket_addrs`.
+//!
+//! Only run-time effects flow: `fs`, `net`, `process` and `env`. `unsafe`,
+//! `ffi`, `build`, `proc-macro` and `unanalyzed` describe how a crate is
+//! written or built, and stay with it: using a crate that uses `unsafe`
+//! does not make the user's code unsafe.
+//!
+//! This module holds the data crossing crate boundaries and the order crates
+//! are scanned in (a crate after its dependencies, independent crates in
+//! parallel). Computing a crate's own exports needs its syntax facts and
+//! lives in `scan::reach`.
+//!
+//! **Invariant:** a crate's scan depends on its dependencies only through
+//! their `Exports`, whose fingerprint is part of its cache key.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::capability::Capability;
+use crate::rules::RuleSet;
+
+/// The longest witness chain kept; longer ones keep their two ends.
+pub const MAX_VIA: usize = 12;
+
+/// What a crate's nameable items reach.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Exports {
+    /// Path inside the crate (`client::Client::send`, without the crate's
+    /// name) to one witness per capability it reaches.
+    pub items: BTreeMap<String, Vec<Witness>>,
+    /// Re-exports and type aliases of paths outside the crate's graph of
+    /// scanned code (`process::Command` → `std::process::Command`). A key
+    /// ending in `*` is a glob: `sys::*` → `std::os::unix`.
+    pub aliases: BTreeMap<String, String>,
+}
+
+/// How an item reaches a capability: the chain of items from the named one
+/// down to the API a rule matched, and that rule.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Witness {
+    pub capability: Capability,
+    pub rule: String,
+    pub via: Vec<String>,
+}
+
+/// Whether `capability` flows through the APIs that reach it.
+pub fn flows(capability: Capability) -> bool {
+    matches!(
+        capability.family(),
+        Capability::Fs | Capability::Net | Capability::Process | Capability::Env
+    )
+}
+
+impl Exports {
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty() && self.aliases.is_empty()
+    }
+
+    /// A stable hash of the exports, for dependents' cache keys.
+    pub fn fingerprint(&self) -> String {
+        let bytes = serde_json::to_vec(self).unwrap_or_default();
+        Sha256::digest(&bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+}
+
+/// The exports of a target's dependencies, by library name.
+#[derive(Default)]
+pub struct DependencyExports<'a> {
+    by_lib: HashMap<String, &'a Exports>,
+}
+
+impl<'a> DependencyExports<'a> {
+    pub fn new(pairs: impl IntoIterator<Item = (String, &'a Exports)>) -> Self {
+        DependencyExports {
+            by_lib: pairs.into_iter().filter(|(_, e)| !e.is_empty()).collect(),
+        }
+    }
+
+    pub fn get(&self, lib: &str) -> Option<&'a Exports> {
+        self.by_lib.get(lib).copied()
+    }
+
+    /// What naming `path` (canonical, starting with a dependency's library
+    /// name) reaches. Each witness's chain starts with `path`.
+    pub fn lookup(&self, path: &str, rules: &RuleSet) -> Vec<Witness> {
+        let Some((lib, rest)) = path.split_once("::") else {
+            return Vec::new();
+        };
+        let Some(exports) = self.get(lib) else {
+            return Vec::new();
+        };
+        if let Some(witnesses) = exports.items.get(rest) {
+            return witnesses
+                .iter()
+                .map(|w| Witness {
+                    capability: w.capability,
+                    rule: w.rule.clone(),
+                    via: bounded(std::iter::once(path.to_owned()).chain(w.via.iter().cloned())),
+                })
+                .collect();
+        }
+        let Some(target) = alias_target(exports, rest) else {
+            return Vec::new();
+        };
+        rules
+            .match_path(&target)
+            .into_iter()
+            .map(|rule| rules.rule(rule))
+            .filter(|rule| flows(rule.capability))
+            .map(|rule| Witness {
+                capability: rule.capability,
+                rule: rule.id.as_str().to_owned(),
+                via: vec![path.to_owned(), target.clone()],
+            })
+            .collect()
+    }
+}
+
+/// The outside path `rest` stands for through an alias of the longest
+/// matching prefix, or a glob alias of its module.
+fn alias_target(exports: &Exports, rest: &str) -> Option<String> {
+    if exports.aliases.is_empty() {
+        return None;
+    }
+    let segments: Vec<&str> = rest.split("::").collect();
+    for len in (1..=segments.len()).rev() {
+        let prefix = segments[..len].join("::");
+        let tail = &segments[len..];
+        if let Some(target) = exports.aliases.get(&prefix) {
+            return Some(join(target, tail));
+        }
+        let glob = if len == 1 {
+            "*".to_owned()
+        } else {
+            format!("{}::*", segments[..len - 1].join("::"))
+        };
+        if let Some(target) = exports.aliases.get(&glob) {
+            return Some(join(target, &segments[len - 1..]));
+        }
+    }
+    None
+}
+
+fn join(base: &str, tail: &[&str]) -> String {
+    let mut s = base.to_owned();
+    for segment in tail {
+        s.push_str("::");
+        s.push_str(segment);
+    }
+    s
+}
+
+/// A chain of at most [`MAX_VIA`] items, keeping both ends.
+pub fn bounded(via: impl Iterator<Item = String>) -> Vec<String> {
+    let via: Vec<String> = via.collect();
+    if via.len() <= MAX_VIA {
+        return via;
+    }
+    let mut out: Vec<String> = via[..MAX_VIA - 2].to_vec();
+    out.push("…".into());
+    out.push(via[via.len() - 1].clone());
+    out
+}
+
+/// Runs `work` for every node after the nodes it depends on (`deps[i]`),
+/// nodes whose dependencies are done in parallel on the current rayon pool.
+/// `work` sees every finished result; nodes in a dependency cycle (possible
+/// only through dev-dependencies) run last, seeing what is finished.
+pub fn in_dependency_order<T: Send + Sync>(
+    deps: &[Vec<usize>],
+    work: &(dyn Fn(usize, &[OnceLock<T>]) -> T + Sync),
+) -> Vec<T> {
+    let n = deps.len();
+    let done: Vec<OnceLock<T>> = (0..n).map(|_| OnceLock::new()).collect();
+    let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); n];
+    let remaining: Vec<AtomicUsize> = deps
+        .iter()
+        .enumerate()
+        .map(|(i, ds)| {
+            let unique: BTreeSet<usize> = ds.iter().copied().filter(|&d| d != i && d < n).collect();
+            for &d in &unique {
+                dependents[d].push(i);
+            }
+            AtomicUsize::new(unique.len())
+        })
+        .collect();
+    struct Shared<'a, T> {
+        done: &'a [OnceLock<T>],
+        dependents: &'a [Vec<usize>],
+        remaining: &'a [AtomicUsize],
+        work: &'a (dyn Fn(usize, &[OnceLock<T>]) -> T + Sync),
+    }
+    fn run<'s, T: Send + Sync>(node: usize, scope: &rayon::Scope<'s>, shared: &'s Shared<'s, T>) {
+        let result = (shared.work)(node, shared.done);
+        let _ = shared.done[node].set(result);
+        for &dependent in &shared.dependents[node] {
+            if shared.remaining[dependent].fetch_sub(1, Ordering::AcqRel) == 1 {
+                scope.spawn(move |scope| run(dependent, scope, shared));
+            }
+        }
+    }
+    let shared = Shared {
+        done: &done,
+        dependents: &dependents,
+        remaining: &remaining,
+        work,
+    };
+    rayon::scope(|scope| {
+        for (node, count) in remaining.iter().enumerate() {
+            if count.load(Ordering::Acquire) == 0 {
+                let shared = &shared;
+                scope.spawn(move |scope| run(node, scope, shared));
+            }
+        }
+    });
+    for node in 0..n {
+        if done[node].get().is_none() {
+            let result = work(node, &done);
+            let _ = done[node].set(result);
+        }
+    }
+    done.into_iter()
+        .map(|cell| cell.into_inner().expect("every node ran"))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dependencies_finish_first() {
+        // 0 <- 1 <- 2, 3 independent, 4 and 5 in a cycle.
+        let deps = vec![vec![], vec![0], vec![1, 0], vec![], vec![5], vec![4]];
+        let order = in_dependency_order(&deps, &|node, done| {
+            for &d in &deps[node] {
+                if !(node == 4 || node == 5) {
+                    assert!(done[d].get().is_some(), "{d} before {node}");
+                }
+            }
+            node * 10
+        });
+        assert_eq!(order, vec![0, 10, 20, 30, 40, 50]);
+    }
+
+    #[test]
+    fn aliases_and_globs() {
+        let mut exports = Exports::default();
+        exports
+            .aliases
+            .insert("Command".into(), "std::process::Command".into());
+        exports.aliases.insert("net::*".into(), "std::net".into());
+        assert_eq!(
+            alias_target(&exports, "Command::new").as_deref(),
+            Some("std::process::Command::new")
+        );
+        assert_eq!(
+            alias_target(&exports, "net::TcpStream::connect").as_deref(),
+            Some("std::net::TcpStream::connect")
+        );
+        assert_eq!(alias_target(&exports, "other"), None);
+    }
+}

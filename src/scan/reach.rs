@@ -1,0 +1,502 @@
+//! The crate side of reach: what this crate's own items reach, and what the
+//! items of its dependencies that it names reach.
+//!
+//! Every item with a body (function, method, const or static initialiser,
+//! macro body, foreign function) is a node. A node reaches the run-time
+//! capabilities its own code matched, plus those of the dependency items it
+//! names (looked up in their [`Exports`]), plus those of every node it calls
+//! inside the crate, to a fixpoint. Calls are found by resolved path; a
+//! method call `.name()`, whose receiver type is not known without type
+//! inference, links to the methods of that name of the types the same item
+//! names (or its module names outside items, as struct fields do, or the
+//! item's own `impl` type), in this crate and in dependencies, and to the
+//! only method of that name in the crate when there is just one. Linking
+//! every method of a name instead made `.write()` on a pointer reach the
+//! file system through an unrelated builder.
+//!
+//! The nodes that other crates can name become this crate's [`Exports`],
+//! under every path they can be named by: their definition path, re-exports
+//! (`pub use`, globs, type aliases) and, for methods, their type's path.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use super::facts::{CrateFacts, Def, Owner, RefKind, ScopeId, ScopeKind, WrittenPath};
+use super::matcher::{Matched, Origin};
+use super::names::Resolver;
+use crate::capability::{Capability, Finding, Location};
+use crate::reach::{DependencyExports, Exports, Witness, bounded, flows};
+use crate::rules::RuleSet;
+
+/// What reach adds to a target's scan.
+pub struct CrateReach {
+    /// Findings where this crate's code names a dependency item that
+    /// reaches a capability.
+    pub findings: Vec<Finding>,
+    /// What this crate's nameable items reach, for its dependents.
+    pub exports: Exports,
+}
+
+type Reach = BTreeMap<Capability, Witness>;
+
+/// Where a type was named: in an item's code, or outside items in a module.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Holder {
+    Node(usize),
+    Module(ScopeId),
+}
+
+/// Whether a path's last segment looks like a type (`UpperCamelCase`).
+fn names_type(path: &str) -> bool {
+    path.rsplit("::")
+        .next()
+        .is_some_and(|last| last.starts_with(|c: char| c.is_ascii_uppercase()))
+}
+
+/// Computes reach for one target. `own_lib` is the target's library name,
+/// which qualifies the chains its exports carry.
+pub fn analyze(
+    facts: &CrateFacts,
+    resolver: &Resolver<'_>,
+    rules: &RuleSet,
+    matched: &Matched,
+    deps: &DependencyExports<'_>,
+    own_lib: &str,
+) -> CrateReach {
+    let items = facts.items.len();
+    let nodes = items + facts.foreign_fns.len();
+    let def_paths = definition_paths(facts, resolver);
+    let mut by_path: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut methods: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (node, path) in def_paths.iter().enumerate() {
+        if let Some(path) = path {
+            by_path.entry(path.as_str()).or_default().push(node);
+        }
+        if let Some(item) = facts.items.get(node)
+            && matches!(item.owner, Owner::Impl(_) | Owner::Trait(_))
+        {
+            methods.entry(item.name.as_str()).or_default().push(node);
+        }
+    }
+    let node_of = |function: u32| (function != 0).then(|| function as usize - 1);
+
+    // What each node's own code reaches.
+    let mut reach: Vec<Reach> = vec![Reach::new(); nodes];
+    for (finding, origin) in matched.findings.iter().zip(&matched.origins) {
+        let node = match origin {
+            Origin::Item(f) => f.to_owned() as usize - 1,
+            Origin::Foreign(k) => items + k,
+            Origin::Outside => continue,
+        };
+        if flows(finding.capability) && node < nodes {
+            reach[node]
+                .entry(finding.capability)
+                .or_insert_with(|| Witness {
+                    capability: finding.capability,
+                    rule: finding.rule.clone(),
+                    via: vec![finding.evidence.clone()],
+                });
+        }
+    }
+
+    // Calls inside the crate, and dependency items named.
+    let mut callees: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); nodes];
+    let mut findings = Vec::new();
+    let location =
+        |pos: super::facts::Pos| Location::at(facts.files[pos.file].clone(), pos.line, pos.column);
+    let mut reached_here = |node: Option<usize>,
+                            pos: super::facts::Pos,
+                            evidence: &str,
+                            witnesses: Vec<Witness>,
+                            reach: &mut Vec<Reach>| {
+        for w in witnesses {
+            findings.push(Finding {
+                capability: w.capability,
+                location: location(pos),
+                evidence: evidence.to_owned(),
+                rule: w.rule.clone(),
+                via: w.via.clone(),
+            });
+            if let Some(node) = node {
+                reach[node].entry(w.capability).or_insert(w);
+            }
+        }
+    };
+
+    // The types each node names, and those named outside functions in each
+    // module (struct fields): method calls are resolved against them.
+    let mut named_types: HashMap<Holder, BTreeSet<String>> = HashMap::new();
+    for (r, paths) in facts.refs.iter().zip(&matched.resolved) {
+        let holder = match node_of(r.function) {
+            Some(node) => Holder::Node(node),
+            None => Holder::Module(facts.module_of(r.scope)),
+        };
+        for path in paths {
+            for candidate in [Some(path.as_str()), path.rsplit_once("::").map(|(t, _)| t)]
+                .into_iter()
+                .flatten()
+            {
+                if names_type(candidate) {
+                    named_types
+                        .entry(holder)
+                        .or_default()
+                        .insert(candidate.to_owned());
+                }
+            }
+        }
+    }
+    for (node, item) in facts.items.iter().enumerate() {
+        // A method's own type (`self.other()` calls).
+        if let (Owner::Impl(_), Some(path)) = (&item.owner, &def_paths[node])
+            && let Some((ty, _)) = path.rsplit_once("::")
+        {
+            named_types
+                .entry(Holder::Node(node))
+                .or_default()
+                .insert(ty.to_owned());
+        }
+    }
+
+    for (r, paths) in facts.refs.iter().zip(&matched.resolved) {
+        let node = node_of(r.function);
+        let (RefKind::Path(_) | RefKind::Macro(_)) = &r.kind else {
+            continue;
+        };
+        for path in paths {
+            if path == "crate" || path.starts_with("crate::") {
+                if let (Some(node), Some(targets)) = (node, by_path.get(path.as_str())) {
+                    callees[node].extend(targets.iter().copied().filter(|&t| t != node));
+                }
+                continue;
+            }
+            let Some((lib, _)) = path.split_once("::") else {
+                continue;
+            };
+            if deps.get(lib).is_none() || !rules.match_path(path).is_empty() {
+                // Not a scanned dependency (std), or a rule already names
+                // the API itself.
+                continue;
+            }
+            let mut witnesses = deps.lookup(path, rules);
+            // A value of a type is dropped: its `Drop` runs in this code.
+            if let (Some(_), Some((ty, _))) = (node, path.rsplit_once("::"))
+                && names_type(ty)
+            {
+                for w in deps.lookup(&format!("{ty}::drop"), rules) {
+                    if !witnesses.iter().any(|x| x.capability == w.capability) {
+                        witnesses.push(w);
+                    }
+                }
+            }
+            reached_here(node, r.pos, path, witnesses, &mut reach);
+        }
+    }
+
+    // Provided methods of dependency traits this crate implements without
+    // overriding them: a call by that name may run them.
+    let mut inherited: HashMap<String, BTreeSet<String>> = HashMap::new();
+    let mut implemented: BTreeSet<String> = BTreeSet::new();
+    for imp in &facts.trait_impls {
+        for trait_path in resolver.resolve(imp.scope, &imp.trait_path) {
+            implemented.insert(trait_path.clone());
+            let Some((lib, inside)) = trait_path.split_once("::") else {
+                continue;
+            };
+            let Some(exports) = deps.get(lib) else {
+                continue;
+            };
+            let prefix = format!("{inside}::");
+            for key in exports.items.keys() {
+                if let Some(method) = key.strip_prefix(&prefix)
+                    && !method.contains("::")
+                    && !imp.methods.iter().any(|m| m == method)
+                {
+                    inherited
+                        .entry(method.to_owned())
+                        .or_default()
+                        .insert(format!("{trait_path}::{method}"));
+                }
+            }
+        }
+    }
+    let no_types = BTreeSet::new();
+    for r in &facts.refs {
+        let (RefKind::Method { name, .. }, Some(node)) = (&r.kind, node_of(r.function)) else {
+            continue;
+        };
+        for path in inherited.get(name).into_iter().flatten() {
+            let witnesses = deps.lookup(path, rules);
+            reached_here(Some(node), r.pos, path, witnesses, &mut reach);
+        }
+        let in_node = named_types.get(&Holder::Node(node)).unwrap_or(&no_types);
+        let in_module = named_types
+            .get(&Holder::Module(facts.module_of(r.scope)))
+            .unwrap_or(&no_types);
+        let types = || in_node.iter().chain(in_module);
+        // In this crate: the methods of that name of the types the code
+        // names, or the only method of that name.
+        if let Some(targets) = methods.get(name.as_str()) {
+            let distinctive = targets.len() == 1;
+            for &target in targets {
+                let owner_type = def_paths[target]
+                    .as_deref()
+                    .and_then(|p| p.rsplit_once("::"))
+                    .map(|(ty, _)| ty);
+                if target != node
+                    && (distinctive || owner_type.is_some_and(|ty| types().any(|t| t == ty)))
+                {
+                    callees[node].insert(target);
+                }
+            }
+        }
+        // In dependencies: the methods of that name of their types the
+        // code names. A trait this crate implements is named by its impl
+        // header; which of its methods run is decided above.
+        for ty in types().filter(|t| !t.starts_with("crate") && !implemented.contains(*t)) {
+            let path = format!("{ty}::{name}");
+            let witnesses = deps.lookup(&path, rules);
+            reached_here(Some(node), r.pos, &path, witnesses, &mut reach);
+        }
+    }
+
+    // Calls propagate reach to callers, to a fixpoint.
+    let mut callers: Vec<Vec<usize>> = vec![Vec::new(); nodes];
+    for (caller, targets) in callees.iter().enumerate() {
+        for &callee in targets {
+            callers[callee].push(caller);
+        }
+    }
+    let qualified = |node: usize| -> String {
+        match &def_paths[node] {
+            Some(path) => match path.strip_prefix("crate") {
+                Some(rest) => format!("{own_lib}{rest}"),
+                None => path.clone(),
+            },
+            None => format!("{own_lib}::<item>"),
+        }
+    };
+    let mut pending: Vec<usize> = (0..nodes).filter(|&n| !reach[n].is_empty()).collect();
+    while let Some(callee) = pending.pop() {
+        let from: Vec<Witness> = reach[callee].values().cloned().collect();
+        let step = qualified(callee);
+        for &caller in &callers[callee] {
+            let mut changed = false;
+            for w in &from {
+                if let std::collections::btree_map::Entry::Vacant(slot) =
+                    reach[caller].entry(w.capability)
+                {
+                    slot.insert(Witness {
+                        capability: w.capability,
+                        rule: w.rule.clone(),
+                        via: bounded(std::iter::once(step.clone()).chain(w.via.iter().cloned())),
+                    });
+                    changed = true;
+                }
+            }
+            if changed {
+                pending.push(caller);
+            }
+        }
+    }
+
+    let exports = exports(facts, resolver, deps, &def_paths, &reach);
+    CrateReach { findings, exports }
+}
+
+/// Each node's canonical definition path (`crate::client::Client::send`),
+/// when it has one.
+fn definition_paths(facts: &CrateFacts, resolver: &Resolver<'_>) -> Vec<Option<String>> {
+    let mut paths = Vec::with_capacity(facts.items.len() + facts.foreign_fns.len());
+    for item in &facts.items {
+        let module = module_path(facts, item.scope);
+        paths.push(match &item.owner {
+            Owner::Module | Owner::Macro { .. } => Some(format!("{module}::{}", item.name)),
+            Owner::Trait(name) => Some(format!("{module}::{name}::{}", item.name)),
+            Owner::Impl(self_type) => resolver
+                .resolve(item.scope, self_type)
+                .into_iter()
+                .next()
+                .map(|ty| format!("{ty}::{}", item.name)),
+        });
+    }
+    for foreign in &facts.foreign_fns {
+        let module = module_path(facts, foreign.scope);
+        paths.push(Some(format!("{module}::{}", foreign.name)));
+    }
+    paths
+}
+
+/// `crate::a::b` for the module a scope is in.
+fn module_path(facts: &CrateFacts, scope: ScopeId) -> String {
+    let mut out = String::from("crate");
+    if let ScopeKind::Module { path, .. } = &facts.scopes[facts.module_of(scope)].kind {
+        for segment in path {
+            out.push_str("::");
+            out.push_str(segment);
+        }
+    }
+    out
+}
+
+/// The exports: every node that reaches something, under its definition
+/// path, then under every re-export of it or of a dependency's item.
+fn exports(
+    facts: &CrateFacts,
+    resolver: &Resolver<'_>,
+    deps: &DependencyExports<'_>,
+    def_paths: &[Option<String>],
+    reach: &[Reach],
+) -> Exports {
+    let mut out = Exports::default();
+    for (node, path) in def_paths.iter().enumerate() {
+        let (Some(path), false) = (path, reach[node].is_empty()) else {
+            continue;
+        };
+        let Some(key) = path.strip_prefix("crate::") else {
+            continue;
+        };
+        let witnesses: Vec<Witness> = reach[node].values().cloned().collect();
+        if let Some(item) = facts.items.get(node)
+            && matches!(item.owner, Owner::Macro { exported: true })
+        {
+            out.items.insert(item.name.clone(), witnesses.clone());
+        }
+        out.items.insert(key.to_owned(), witnesses);
+    }
+
+    // Re-exports may chain through each other (a glob of a module that
+    // re-exports); a few rounds reach every real chain.
+    for _ in 0..3 {
+        let before = (out.items.len(), out.aliases.len());
+        for (scope_id, scope) in facts.scopes.iter().enumerate() {
+            let ScopeKind::Module { path, .. } = &scope.kind else {
+                continue;
+            };
+            let prefix = path.join("::");
+            let key_of = |name: &str| {
+                if prefix.is_empty() {
+                    name.to_owned()
+                } else {
+                    format!("{prefix}::{name}")
+                }
+            };
+            let mut names: Vec<&str> = scope
+                .defs
+                .iter()
+                .filter(|(_, def)| matches!(def, Def::Alias(_) | Def::ExternCrate(_)))
+                .map(|(name, _)| name.as_str())
+                .collect();
+            names.extend(
+                scope
+                    .imports
+                    .iter()
+                    .filter(|i| i.public)
+                    .filter_map(|i| i.name.as_deref()),
+            );
+            for name in names {
+                if name == "_" {
+                    continue;
+                }
+                let key = key_of(name);
+                let written = WrittenPath {
+                    segments: vec![name.to_owned()],
+                    leading_colon: false,
+                };
+                for target in resolver.resolve(scope_id, &written) {
+                    if target != format!("crate::{key}") {
+                        re_export(&mut out, deps, &target, &key, false);
+                    }
+                }
+            }
+            for import in scope
+                .imports
+                .iter()
+                .filter(|i| i.public && i.name.is_none())
+            {
+                let written = WrittenPath {
+                    segments: import.path.clone(),
+                    leading_colon: import.leading_colon,
+                };
+                for target in resolver.resolve(scope_id, &written) {
+                    re_export(&mut out, deps, &target, &prefix, true);
+                }
+            }
+        }
+        if (out.items.len(), out.aliases.len()) == before {
+            break;
+        }
+    }
+    out
+}
+
+/// Makes `key` (or, for a glob, everything below `key`) stand for `target`:
+/// copies what `target` reaches in this crate or a dependency, or records an
+/// alias when `target` is outside every scanned crate.
+fn re_export(out: &mut Exports, deps: &DependencyExports<'_>, target: &str, key: &str, glob: bool) {
+    let join = |base: &str, rest: &str| match (base.is_empty(), rest.is_empty()) {
+        (true, _) => rest.to_owned(),
+        (_, true) => base.to_owned(),
+        _ => format!("{base}::{rest}"),
+    };
+    if let Some(local) = target
+        .strip_prefix("crate::")
+        .or((target == "crate").then_some(""))
+    {
+        let copies = entries_below(&out.items, local, glob);
+        for (rest, witnesses) in copies {
+            out.items.entry(join(key, &rest)).or_insert(witnesses);
+        }
+        let aliases = entries_below(&out.aliases, local, glob);
+        for (rest, alias) in aliases {
+            out.aliases.entry(join(key, &rest)).or_insert(alias);
+        }
+        return;
+    }
+    let (lib, inside) = target.split_once("::").unwrap_or((target, ""));
+    if let Some(exports) = deps.get(lib) {
+        for (rest, witnesses) in entries_below(&exports.items, inside, glob) {
+            let named = join(target, &rest);
+            let witnesses = witnesses
+                .into_iter()
+                .map(|w| Witness {
+                    capability: w.capability,
+                    rule: w.rule,
+                    via: bounded(std::iter::once(named.clone()).chain(w.via)),
+                })
+                .collect();
+            out.items.entry(join(key, &rest)).or_insert(witnesses);
+        }
+        for (rest, alias) in entries_below(&exports.aliases, inside, glob) {
+            out.aliases.entry(join(key, &rest)).or_insert(alias);
+        }
+        return;
+    }
+    // std, core, alloc, or a crate that is not scanned: rules match the
+    // target path when a dependent names it through this crate.
+    let alias_key = if glob { join(key, "*") } else { key.to_owned() };
+    out.aliases
+        .entry(alias_key)
+        .or_insert_with(|| target.to_owned());
+}
+
+/// Entries of `map` at `base` (unless `glob`) and below it, keyed by the
+/// path after `base` (empty for `base` itself).
+fn entries_below<T: Clone>(map: &BTreeMap<String, T>, base: &str, glob: bool) -> Vec<(String, T)> {
+    let mut out = Vec::new();
+    if base.is_empty() {
+        if glob {
+            out.extend(map.iter().map(|(k, v)| (k.clone(), v.clone())));
+        }
+        return out;
+    }
+    if !glob && let Some(v) = map.get(base) {
+        out.push((String::new(), v.clone()));
+    }
+    let prefix = format!("{base}::");
+    for (k, v) in map.range(prefix.clone()..) {
+        let Some(rest) = k.strip_prefix(&prefix) else {
+            break;
+        };
+        out.push((rest.to_owned(), v.clone()));
+    }
+    out
+}

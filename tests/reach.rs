@@ -1,0 +1,156 @@
+//! Reach: capabilities that flow through dependencies' public items, with
+//! the chain they went through, in every output; and the scan cache
+//! noticing when what a dependency reaches changes.
+
+use serde_json::Value;
+
+use crate::util::{self, Run};
+
+/// The findings of `package` that came through a dependency.
+fn reached(report: &Value, package: &str) -> Vec<Value> {
+    util::package(report, package)["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| !f["via"].as_array().unwrap().is_empty())
+        .cloned()
+        .collect()
+}
+
+fn via(finding: &Value) -> Vec<String> {
+    finding["via"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn a_chain_through_two_crates_is_recorded_from_the_named_item_to_the_api() {
+    let report = util::scan("corpus/transitive-two-levels", &[]);
+    let findings = reached(&report, "subject");
+    assert_eq!(findings.len(), 1, "{findings:#?}");
+    let f = &findings[0];
+    assert_eq!(f["capability"], "process.spawn");
+    assert_eq!(f["file"], "src/lib.rs");
+    assert_eq!(f["line"], 3);
+    assert_eq!(f["evidence"], "mid::deploy");
+    assert_eq!(f["rule"], "std-process-spawn");
+    assert_eq!(
+        via(f),
+        [
+            "mid::deploy",
+            "base::run_shell",
+            "std::process::Command::new"
+        ]
+    );
+    // The middle crate reaches it too, one step shorter; the base crate
+    // uses the API itself.
+    let mid = reached(&report, "mid");
+    assert_eq!(
+        via(&mid[0]),
+        ["base::run_shell", "std::process::Command::new"]
+    );
+    assert!(reached(&report, "base").is_empty());
+    assert_eq!(
+        util::package(&report, "base")["capabilities"],
+        serde_json::json!(["process.spawn"])
+    );
+}
+
+#[test]
+fn using_only_pure_items_of_a_capable_dependency_reaches_nothing() {
+    for case in [
+        "transitive-neg-pure-fn",
+        "transitive-neg-two-levels",
+        "transitive-neg-type-only",
+    ] {
+        let report = util::scan(&format!("corpus/{case}"), &[]);
+        assert_eq!(
+            util::package(&report, "subject")["capabilities"],
+            serde_json::json!([]),
+            "{case}"
+        );
+    }
+}
+
+#[test]
+fn verbose_output_and_diagnostics_show_the_chain() {
+    let manifest = util::manifest("corpus/transitive-two-levels");
+    let run = util::run(&[
+        "scan",
+        "--manifest-path",
+        &manifest,
+        "--offline",
+        "-v",
+        "--color",
+        "never",
+    ]);
+    run.assert_code(0);
+    assert!(
+        run.stdout
+            .contains("via mid::deploy -> base::run_shell -> std::process::Command::new"),
+        "{}",
+        run.describe()
+    );
+    let run = util::run(&[
+        "check",
+        "--manifest-path",
+        &manifest,
+        "--offline",
+        "--color",
+        "never",
+    ]);
+    run.assert_code(1);
+    assert!(
+        run.stdout.contains(
+            "mid::deploy [std-process-spawn] via mid::deploy -> base::run_shell -> std::process::Command::new"
+        ),
+        "{}",
+        run.describe()
+    );
+}
+
+#[test]
+fn the_cache_notices_a_dependency_that_stops_reaching_a_capability() {
+    let dir = util::copy_fixture("corpus/transitive-two-levels");
+    let cache = tempfile::tempdir().unwrap();
+    let manifest = dir.path().join("Cargo.toml").display().to_string();
+    let scan = || {
+        let mut cmd = util::capgate();
+        cmd.env("CAPGATE_CACHE_DIR", cache.path());
+        let run = Run::of(
+            &mut cmd,
+            &[
+                "scan",
+                "--manifest-path",
+                &manifest,
+                "--offline",
+                "--format",
+                "json",
+            ],
+        );
+        run.assert_code(0).report()
+    };
+    let first = scan();
+    assert_eq!(
+        util::package(&first, "subject")["capabilities"],
+        serde_json::json!(["process.spawn"])
+    );
+    // base no longer spawns anything; subject's files did not change, but
+    // what it reaches did.
+    std::fs::write(
+        dir.path().join("base/src/lib.rs"),
+        "pub fn run_shell(cmd: &str) { let _ = cmd.len(); }\n",
+    )
+    .unwrap();
+    let second = scan();
+    for package in ["base", "mid", "subject"] {
+        assert_eq!(
+            util::package(&second, package)["capabilities"],
+            serde_json::json!([]),
+            "{package} after its dependency changed"
+        );
+    }
+}
