@@ -2,11 +2,14 @@
 //! determines it, shared by every workspace on the machine.
 //!
 //! A key hashes the tool version, the rules, the platforms and features
-//! `cfg` is evaluated for, the package's targets and dependency names, and
-//! its source: the registry checksum for a published crate (published crates
-//! never change), else a hash of every file under the package root. The
-//! cache is one directory of plain JSON files (`v1/ab/abcd….json`), so CI
-//! can save and restore it.
+//! `cfg` is evaluated for, the package's targets and dependency names, what
+//! its dependencies' items reach, and for a published crate its registry
+//! checksum (published crates never change). A path or git package's entry
+//! instead records the SHA-256 of every file the scan read (and of its
+//! Cargo.toml), and is used only while they all still match: a warm run
+//! reads the files a scan needs, not every file under the package root.
+//! The cache is one directory of plain JSON files (`v2/ab/abcd….json`), so
+//! CI can save and restore it.
 //!
 //! **Invariant:** an entry is never half-written (written to a temporary
 //! file, then renamed), and one that does not read back is rescanned, with a
@@ -61,7 +64,7 @@ impl ScanCache {
     }
 
     fn entries_dir(&self) -> PathBuf {
-        self.root.join("v1")
+        self.root.join("v2")
     }
 
     fn entry_path(&self, key: &str) -> PathBuf {
@@ -124,14 +127,16 @@ impl ScanCache {
         }
         match &package.checksum {
             Some(checksum) => line(format!("checksum {checksum}")),
-            None => line(format!("files {}", hash_files(&package.root))),
+            // The entry records its files' hashes (see `load`).
+            None => line(format!("unpublished {}", package.root.display())),
         }
         hex(&h.finalize())
     }
 
-    /// The cached scan for `key`. A corrupt entry is removed and reported as
-    /// a warning, so the caller rescans.
-    pub fn load(&self, key: &str) -> Result<Option<PackageScan>, String> {
+    /// The cached scan of `package` for `key`, unless a file it was made
+    /// from changed. A corrupt entry is removed and reported as a warning,
+    /// so the caller rescans.
+    pub fn load(&self, key: &str, package: &Package) -> Result<Option<PackageScan>, String> {
         let path = self.entry_path(key);
         let bytes = match std::fs::read(&path) {
             Ok(bytes) => bytes,
@@ -143,13 +148,18 @@ impl ScanCache {
                 ));
             }
         };
-        match serde_json::from_slice(&bytes) {
-            Ok(scan) => {
+        match serde_json::from_slice::<Entry>(&bytes) {
+            Ok(entry) => {
+                if !entry.sources.iter().all(|(file, hash)| {
+                    file_hash(&package.root.join(file)).as_deref() == Some(hash.as_str())
+                }) {
+                    return Ok(None);
+                }
                 // Recently used entries are the last to be evicted.
                 if let Ok(file) = std::fs::File::options().write(true).open(&path) {
                     let _ = file.set_modified(SystemTime::now());
                 }
-                Ok(Some(scan))
+                Ok(Some(entry.scan))
             }
             Err(e) => {
                 let _ = std::fs::remove_file(&path);
@@ -162,14 +172,43 @@ impl ScanCache {
     }
 
     /// Stores a scan atomically: a temporary file in the same directory,
-    /// renamed into place, so readers see all of an entry or none.
-    pub fn store(&self, key: &str, scan: &PackageScan) -> Result<(), String> {
+    /// renamed into place, so readers see all of an entry or none. For a
+    /// package without a registry checksum the entry records the hash of
+    /// every file the scan read; a scan that found a file missing is not
+    /// stored, since creating the file would change it.
+    pub fn store(&self, key: &str, package: &Package, scan: &PackageScan) -> Result<(), String> {
         let path = self.entry_path(key);
-        let dir = path.parent().unwrap_or(&self.root);
         let fail = |e: std::io::Error| format!("cannot write cache entry {}: {e}", path.display());
+        let mut sources = Vec::new();
+        if package.checksum.is_none() {
+            let missing_file = scan
+                .code
+                .findings
+                .iter()
+                .chain(&scan.build_script.findings)
+                .any(|f| MISSING_FILE_RULES.contains(&f.rule.as_str()));
+            if missing_file {
+                return Ok(());
+            }
+            for file in scan
+                .stats
+                .paths
+                .iter()
+                .map(PathBuf::as_path)
+                .chain([package.manifest_path.as_path()])
+            {
+                let relative = file.strip_prefix(&package.root).unwrap_or(file);
+                let Some(hash) = file_hash(file) else {
+                    return Ok(());
+                };
+                sources.push((relative.to_string_lossy().into_owned(), hash));
+            }
+        }
+        let dir = path.parent().unwrap_or(&self.root);
         std::fs::create_dir_all(dir).map_err(fail)?;
         let mut file = tempfile::NamedTempFile::new_in(dir).map_err(fail)?;
-        serde_json::to_writer(&mut file, scan).map_err(|e| fail(e.into()))?;
+        let entry = EntryRef { scan, sources };
+        serde_json::to_writer(&mut file, &entry).map_err(|e| fail(e.into()))?;
         file.flush().map_err(fail)?;
         file.persist(&path).map_err(|e| fail(e.error))?;
         Ok(())
@@ -234,47 +273,33 @@ impl ScanCache {
     }
 }
 
-/// A hash of every file under `root` (paths and contents), skipping build
-/// output and version-control metadata.
-fn hash_files(root: &Path) -> String {
-    let mut files = Vec::new();
-    let mut pending = vec![root.to_path_buf()];
-    while let Some(dir) = pending.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            let name = entry.file_name();
-            let Ok(kind) = entry.file_type() else {
-                continue;
-            };
-            if kind.is_dir() {
-                if name != "target" && name != ".git" {
-                    pending.push(path);
-                }
-            } else if kind.is_file() {
-                files.push(path);
-            }
-        }
-    }
-    files.sort();
-    let mut h = Sha256::new();
-    for file in files {
-        h.update(
-            file.strip_prefix(root)
-                .unwrap_or(&file)
-                .to_string_lossy()
-                .as_bytes(),
-        );
-        h.update([0]);
-        match std::fs::read(&file) {
-            Ok(bytes) => h.update(&bytes),
-            Err(_) => h.update(b"<unreadable>"),
-        }
-        h.update([0]);
-    }
-    hex(&h.finalize())
+/// Findings that say a file the code names does not exist; creating it
+/// changes the scan, so such a scan of a path package is not cached.
+const MISSING_FILE_RULES: &[&str] = &[
+    "missing-module-file",
+    "missing-source",
+    "include-unresolved",
+    "unreadable-file",
+];
+
+/// A cache entry: the scan, and for unpublished packages the files it was
+/// made from (path relative to the package root, SHA-256).
+#[derive(serde::Deserialize)]
+struct Entry {
+    scan: PackageScan,
+    sources: Vec<(String, String)>,
+}
+
+#[derive(serde::Serialize)]
+struct EntryRef<'a> {
+    scan: &'a PackageScan,
+    sources: Vec<(String, String)>,
+}
+
+fn file_hash(path: &Path) -> Option<String> {
+    std::fs::read(path)
+        .ok()
+        .map(|bytes| hex(&Sha256::digest(&bytes)))
 }
 
 fn hex(bytes: &[u8]) -> String {

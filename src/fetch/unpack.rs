@@ -157,6 +157,15 @@ fn extract(
             archive: name.clone(),
             limit: format!("{} MiB", limits.max_bytes >> 20),
         };
+        if !may_be_read(&relative, declared) {
+            // Checked like every entry, but not written: the scanner never
+            // reads it. Its declared size still counts towards the bound.
+            if declared > limits.max_bytes - bytes {
+                return Err(too_large());
+            }
+            bytes += declared;
+            continue;
+        }
         // The declared size is checked first so a bomb is refused without
         // inflating it; the copy is bounded too, in case the header lies.
         if declared > limits.max_bytes - bytes {
@@ -186,6 +195,26 @@ fn extract(
         return Err(corrupt(format!("no files under {prefix}/")));
     }
     Ok(())
+}
+
+/// Whether the scanner may read a file: Rust source and manifests always;
+/// anything else (what `include!` or `#[path]` might name) only when small
+/// and not of a kind that is never Rust: C and assembly sources, objects and
+/// libraries, images, archives. Skipping them halves unpacking time on real
+/// crates; a skipped file the code does name is reported `unanalyzed`.
+fn may_be_read(relative: &Path, size: u64) -> bool {
+    const NEVER_RUST: &[&str] = &[
+        "c", "h", "cc", "cpp", "cxx", "hpp", "hh", "s", "S", "asm", "o", "a", "lib", "so", "dylib",
+        "dll", "png", "jpg", "jpeg", "gif", "svg", "ico", "gz", "zst", "xz", "zip", "tar", "wasm",
+        "pdf", "bin", "dat",
+    ];
+    let extension = relative.extension().and_then(|e| e.to_str());
+    match extension {
+        Some("rs") => true,
+        _ if relative.file_name().is_some_and(|n| n == "Cargo.toml") => true,
+        Some(ext) if NEVER_RUST.contains(&ext) => false,
+        _ => size <= 256 << 10,
+    }
 }
 
 /// The path below `prefix/`, `None` for `prefix/` itself, or what is wrong
@@ -219,8 +248,24 @@ fn checked_path(raw: &str, prefix: &str) -> Result<Option<PathBuf>, &'static str
 
 #[cfg(test)]
 mod tests {
-    use super::checked_path;
-    use std::path::PathBuf;
+    use super::{checked_path, may_be_read};
+    use std::path::{Path, PathBuf};
+
+    #[test]
+    fn only_what_the_scanner_may_read_is_written() {
+        assert!(may_be_read(Path::new("src/lib.rs"), 50 << 20));
+        assert!(may_be_read(Path::new("Cargo.toml"), 1000));
+        assert!(
+            may_be_read(Path::new("src/table.in"), 1000),
+            "an include! target"
+        );
+        assert!(
+            !may_be_read(Path::new("src/table.in"), 1 << 20),
+            "large data"
+        );
+        assert!(!may_be_read(Path::new("vendor/zlib/inflate.c"), 1000));
+        assert!(!may_be_read(Path::new("assets/logo.png"), 1000));
+    }
 
     #[test]
     fn paths_stay_inside_the_crate() {

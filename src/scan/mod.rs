@@ -169,13 +169,13 @@ fn cached_scan<'a>(
         .collect();
     let key = cache.key(package, graph, rules, &dependency_exports);
     let mut warning = None;
-    match cache.load(&key) {
+    match cache.load(&key, package) {
         Ok(Some(scan)) => return (scan, true, None),
         Ok(None) => {}
         Err(message) => warning = Some(message),
     }
     let scan = scan_package(package, graph, source, rules, exports_of);
-    if let Err(message) = cache.store(&key, &scan) {
+    if let Err(message) = cache.store(&key, package, &scan) {
         warning.get_or_insert(message);
     }
     (scan, false, warning)
