@@ -87,13 +87,42 @@ impl Exports {
 #[derive(Default)]
 pub struct DependencyExports<'a> {
     by_lib: HashMap<String, &'a Exports>,
+    /// (library, method name) -> the exported `Type::method` paths inside
+    /// it that reach something.
+    methods: HashMap<(String, String), Vec<String>>,
 }
 
 impl<'a> DependencyExports<'a> {
     pub fn new(pairs: impl IntoIterator<Item = (String, &'a Exports)>) -> Self {
-        DependencyExports {
-            by_lib: pairs.into_iter().filter(|(_, e)| !e.is_empty()).collect(),
+        let by_lib: HashMap<String, &'a Exports> =
+            pairs.into_iter().filter(|(_, e)| !e.is_empty()).collect();
+        let mut methods: HashMap<(String, String), Vec<String>> = HashMap::new();
+        for (lib, exports) in &by_lib {
+            for key in exports.items.keys() {
+                let Some((owner, method)) = key.rsplit_once("::") else {
+                    continue;
+                };
+                let owner_is_type = owner
+                    .rsplit("::")
+                    .next()
+                    .is_some_and(|t| t.starts_with(|c: char| c.is_ascii_uppercase()));
+                if owner_is_type {
+                    methods
+                        .entry((lib.clone(), method.to_owned()))
+                        .or_default()
+                        .push(format!("{lib}::{key}"));
+                }
+            }
         }
+        DependencyExports { by_lib, methods }
+    }
+
+    /// The methods called `name` of any type of dependency `lib` that reach
+    /// something, as paths (`reqwest::blocking::RequestBuilder::send`).
+    pub fn methods_named(&self, lib: &str, name: &str) -> &[String] {
+        self.methods
+            .get(&(lib.to_owned(), name.to_owned()))
+            .map_or(&[], Vec::as_slice)
     }
 
     pub fn get(&self, lib: &str) -> Option<&'a Exports> {

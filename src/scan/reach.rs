@@ -45,6 +45,44 @@ enum Holder {
     Module(ScopeId),
 }
 
+/// Methods of std's I/O, iterator, future and formatting traits, which
+/// half the types of a crate implement: a call to one of them is matched
+/// only against the types the calling code names, never against every type
+/// of a dependency (`.write()` on a buffer is not `OpenOptions::write`).
+const GENERIC_METHODS: &[&str] = &[
+    "call",
+    "clone",
+    "cmp",
+    "deref",
+    "deref_mut",
+    "drop",
+    "eq",
+    "flush",
+    "fmt",
+    "from",
+    "hash",
+    "into",
+    "next",
+    "poll",
+    "poll_close",
+    "poll_flush",
+    "poll_next",
+    "poll_read",
+    "poll_ready",
+    "poll_shutdown",
+    "poll_write",
+    "poll_write_vectored",
+    "read",
+    "read_exact",
+    "read_to_end",
+    "read_to_string",
+    "read_vectored",
+    "write",
+    "write_all",
+    "write_fmt",
+    "write_vectored",
+];
+
 /// Whether a path's last segment looks like a type (`UpperCamelCase`).
 fn names_type(path: &str) -> bool {
     path.rsplit("::")
@@ -248,13 +286,23 @@ pub fn analyze(
                 }
             }
         }
-        // In dependencies: the methods of that name of their types the
-        // code names. A trait this crate implements is named by its impl
-        // header; which of its methods run is decided above.
+        // In dependencies: the methods of that name of the types of the
+        // dependency crates the code names (a method is often called on a
+        // value another of that crate's methods returned:
+        // `client.get(url).send()`). A trait this crate implements is named
+        // by its impl header; which of its methods run is decided above.
+        let mut libs: BTreeSet<&str> = BTreeSet::new();
         for ty in types().filter(|t| !t.starts_with("crate") && !implemented.contains(*t)) {
-            let path = format!("{ty}::{name}");
-            let witnesses = deps.lookup(&path, rules);
-            reached_here(Some(node), r.pos, &path, witnesses, &mut reach);
+            if let Some((lib, _)) = ty.split_once("::") {
+                libs.insert(lib);
+            }
+        }
+        let generic = GENERIC_METHODS.contains(&name.as_str());
+        for lib in libs.into_iter().filter(|_| !generic) {
+            for path in deps.methods_named(lib, name) {
+                let witnesses = deps.lookup(path, rules);
+                reached_here(Some(node), r.pos, path, witnesses, &mut reach);
+            }
         }
     }
 

@@ -98,10 +98,13 @@ pub fn parse_text(text: &str) -> ParsedSource {
             ),
         };
     }
-    match syn::parse2::<syn::File>(tokens.clone()) {
+    // The stream is moved into syn, not cloned (a clone copies every token):
+    // the rare file syn rejects is lexed again for the token fallback.
+    match syn::parse2::<syn::File>(tokens) {
         Ok(file) => ParsedSource::Syntax(file),
         Err(e) => {
             let start = e.span().start();
+            let tokens = body.parse().unwrap_or_default();
             ParsedSource::Tokens {
                 tokens,
                 tokens_only: false,
