@@ -29,10 +29,13 @@ use crate::scan::PackageScan;
 const DEFAULT_MAX_BYTES: u64 = 1 << 30;
 
 /// A cache directory.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct ScanCache {
     root: PathBuf,
     max_bytes: u64,
+    /// Shard directories known to exist: creating one per entry is a
+    /// system call each, and metadata calls dominate writing small entries.
+    shards: std::sync::Mutex<std::collections::HashSet<PathBuf>>,
 }
 
 /// What a cache directory holds.
@@ -56,7 +59,11 @@ impl ScanCache {
             .ok()
             .and_then(|v| v.parse().ok())
             .unwrap_or(DEFAULT_MAX_BYTES);
-        ScanCache { root, max_bytes }
+        ScanCache {
+            root,
+            max_bytes,
+            shards: Default::default(),
+        }
     }
 
     pub fn root(&self) -> &Path {
@@ -209,11 +216,23 @@ impl ScanCache {
             }
         }
         let dir = path.parent().unwrap_or(&self.root);
-        std::fs::create_dir_all(dir).map_err(fail)?;
+        let known = self
+            .shards
+            .lock()
+            .map(|shards| shards.contains(dir))
+            .unwrap_or(false);
+        if !known {
+            std::fs::create_dir_all(dir).map_err(fail)?;
+            if let Ok(mut shards) = self.shards.lock() {
+                shards.insert(dir.to_path_buf());
+            }
+        }
         let mut file = tempfile::NamedTempFile::new_in(dir).map_err(fail)?;
         let entry = EntryRef { scan, sources };
-        serde_json::to_writer(&mut file, &entry).map_err(|e| fail(e.into()))?;
-        file.flush().map_err(fail)?;
+        // Serialised in memory first: written straight to the file, every
+        // JSON token would be a system call of its own.
+        let bytes = serde_json::to_vec(&entry).map_err(|e| fail(e.into()))?;
+        file.write_all(&bytes).map_err(fail)?;
         file.persist(&path).map_err(|e| fail(e.error))?;
         Ok(())
     }

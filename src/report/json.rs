@@ -140,8 +140,10 @@ pub fn report(results: &ScanResults<'_>) -> Report {
 
 /// Writes `value` as pretty JSON with a final newline.
 pub fn write(out: &mut dyn std::io::Write, value: &impl Serialize) -> std::io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, value)?;
-    writeln!(out)
+    // One write: stdout is line-buffered, and a report has many lines.
+    let mut bytes = serde_json::to_vec_pretty(value)?;
+    bytes.push(b'\n');
+    out.write_all(&bytes)
 }
 
 /// `check`'s report: the scan report plus violations and a verdict.
