@@ -1,7 +1,8 @@
 //! The scan cache: one result per package, keyed by everything that
 //! determines it, shared by every workspace on the machine.
 //!
-//! A key hashes the tool's version and build, the rules, the platforms and features
+//! A key hashes the tool's version and build (`CAPGATE_BUILD_ID`, a hash
+//! of its sources from build.rs), the rules, the platforms and features
 //! `cfg` is evaluated for, the package's targets and dependency names, what
 //! its dependencies' items reach, and for a published crate its registry
 //! checksum (published crates never change). A path or git package's entry
@@ -94,10 +95,12 @@ impl ScanCache {
             h.update(s.as_bytes());
             h.update(b"\n");
         };
+        // The build's identity (a hash of its sources and rules, from
+        // build.rs): a rebuilt scanner never reads another's results.
         line(format!(
             "capgate-scan-v2 {} {}",
             env!("CARGO_PKG_VERSION"),
-            build_fingerprint()
+            env!("CAPGATE_BUILD_ID")
         ));
         line(format!("rules {}", rules.fingerprint()));
         line(format!(
@@ -294,26 +297,6 @@ impl ScanCache {
             }
         }
     }
-}
-
-/// This build of the tool: the executable's size and modification time.
-/// The version alone would let a rebuilt scanner (during development, or a
-/// fixed build of the same version) read results of the old one.
-fn build_fingerprint() -> &'static str {
-    static FINGERPRINT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    FINGERPRINT.get_or_init(|| {
-        std::env::current_exe()
-            .and_then(std::fs::metadata)
-            .map(|m| {
-                let modified = m
-                    .modified()
-                    .ok()
-                    .and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok())
-                    .map_or(0, |d| d.as_nanos());
-                format!("{}-{modified}", m.len())
-            })
-            .unwrap_or_default()
-    })
 }
 
 /// Findings that say a file the code names does not exist; creating it

@@ -71,7 +71,8 @@ pub struct CommonArgs {
     #[arg(long, global = true, value_enum, default_value_t = Format::Human)]
     pub format: Format,
 
-    /// Do not access the network (passed to `cargo metadata`).
+    /// Do not access the network (passed to `cargo metadata`; `vet-bom`
+    /// takes crates from cargo's caches only).
     #[arg(long, global = true)]
     pub offline: bool,
 
