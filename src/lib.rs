@@ -15,6 +15,7 @@ pub mod cache;
 pub mod capability;
 pub mod cli;
 pub mod diagnostic;
+pub mod digest;
 pub mod evaluate;
 pub mod fetch;
 pub mod pipeline;

@@ -670,6 +670,17 @@ impl Server {
         self.state.log.lock().unwrap().requests.clone()
     }
 
+    /// Whether `path` was requested.
+    pub fn was_asked(&self, path: &str) -> bool {
+        self.state
+            .log
+            .lock()
+            .unwrap()
+            .requests
+            .iter()
+            .any(|r| r == path)
+    }
+
     /// `name@version` of every archive served so far.
     pub fn downloads(&self) -> Vec<String> {
         self.state.log.lock().unwrap().downloads.clone()

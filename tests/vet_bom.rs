@@ -938,10 +938,7 @@ fn a_crate_missing_from_the_index_is_not_found() {
         )
         .expect_packages(&["capfix-calm"]);
     assert!(
-        server
-            .requests()
-            .iter()
-            .any(|r| r == "/index/ca/pf/capfix-ghost"),
+        server.was_asked("/index/ca/pf/capfix-ghost"),
         "the index entry was asked for: {:?}",
         server.requests()
     );
@@ -1508,10 +1505,7 @@ fn a_plain_download_base_url() {
     );
     v.expect_status("capfix-calm", "vetted");
     assert!(
-        server
-            .requests()
-            .iter()
-            .any(|r| r == "/api/v1/crates/capfix-calm/1.0.0/download"),
+        server.was_asked("/api/v1/crates/capfix-calm/1.0.0/download"),
         "{:?}",
         server.requests()
     );

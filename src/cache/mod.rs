@@ -22,6 +22,8 @@ use std::time::SystemTime;
 
 use sha2::{Digest, Sha256};
 
+use crate::digest::{file_sha256, hex};
+
 use crate::resolve::{BuildGraph, Package};
 use crate::rules::RuleSet;
 use crate::scan::PackageScan;
@@ -165,7 +167,7 @@ impl ScanCache {
         match serde_json::from_slice::<Entry>(&bytes) {
             Ok(entry) => {
                 if !entry.sources.iter().all(|(file, hash)| {
-                    file_hash(&package.root.join(file)).as_deref() == Some(hash.as_str())
+                    file_sha256(&package.root.join(file)).ok().as_deref() == Some(hash.as_str())
                 }) {
                     return Ok(None);
                 }
@@ -212,7 +214,7 @@ impl ScanCache {
                 .chain([package.manifest_path.as_path()])
             {
                 let relative = file.strip_prefix(&package.root).unwrap_or(file);
-                let Some(hash) = file_hash(file) else {
+                let Ok(hash) = file_sha256(file) else {
                     return Ok(());
                 };
                 sources.push((relative.to_string_lossy().into_owned(), hash));
@@ -320,14 +322,4 @@ struct Entry {
 struct EntryRef<'a> {
     scan: &'a PackageScan,
     sources: Vec<(String, String)>,
-}
-
-fn file_hash(path: &Path) -> Option<String> {
-    std::fs::read(path)
-        .ok()
-        .map(|bytes| hex(&Sha256::digest(&bytes)))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

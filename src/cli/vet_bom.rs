@@ -159,9 +159,11 @@ pub fn run(common: &CommonArgs, args: &VetBomArgs) -> anyhow::Result<Outcome> {
     let mut graph_crates: Vec<UnpackedCrate> = Vec::new();
     for (component, krate) in unpacked {
         let fetched_index = outcomes[component].fetched.expect("fetched");
+        // Sorted, so a repeat follows its first listing.
         let same = graph_crates
-            .iter()
-            .position(|c| c.name == krate.name && c.version == krate.version);
+            .last()
+            .filter(|c| c.name == krate.name && c.version == krate.version)
+            .map(|_| graph_crates.len() - 1);
         let package = same.unwrap_or_else(|| {
             graph_crates.push(krate);
             graph_crates.len() - 1
@@ -174,9 +176,8 @@ pub fn run(common: &CommonArgs, args: &VetBomArgs) -> anyhow::Result<Outcome> {
 
     let platform = match &common.target {
         Some(triple) => triple.clone(),
-        None => guppy::platform::Platform::build_target()
-            .map(|p| p.triple_str().to_owned())
-            .map_err(|_| anyhow::anyhow!("the host platform is not known; pass --target"))?,
+        None => crate::resolve::host_triple()
+            .ok_or_else(|| anyhow::anyhow!("the host platform is not known; pass --target"))?,
     };
     let graph = graph_of_crates(
         graph_crates,

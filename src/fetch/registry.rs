@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use sha2::{Digest, Sha256};
+use crate::digest::{file_sha256, sha256_hex};
 use tame_index::index::{FileLock, IndexConfig, IndexLocation, IndexPath, IndexUrl, SparseIndex};
 
 /// A `.crate` larger than this is refused; the default registry's limit is
@@ -300,28 +300,6 @@ fn verify_file(path: &Path, name: &str, version: &str, checksum: &str) -> Result
             actual,
         })
     }
-}
-
-pub fn file_sha256(path: &Path) -> std::io::Result<String> {
-    let mut file = std::fs::File::open(path)?;
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0; 64 << 10];
-    loop {
-        let n = file.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-    }
-    Ok(hex(&hasher.finalize()))
-}
-
-fn sha256_hex(bytes: &[u8]) -> String {
-    hex(&Sha256::digest(bytes))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// A blocking HTTP client with timeouts and retries with back-off.

@@ -31,7 +31,6 @@ use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use crate::capability::Capability;
 use crate::rules::RuleSet;
@@ -75,11 +74,7 @@ impl Exports {
 
     /// A stable hash of the exports, for dependents' cache keys.
     pub fn fingerprint(&self) -> String {
-        let bytes = serde_json::to_vec(self).unwrap_or_default();
-        Sha256::digest(&bytes)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        crate::digest::sha256_hex(&serde_json::to_vec(self).unwrap_or_default())
     }
 }
 
@@ -102,11 +97,7 @@ impl<'a> DependencyExports<'a> {
                 let Some((owner, method)) = key.rsplit_once("::") else {
                     continue;
                 };
-                let owner_is_type = owner
-                    .rsplit("::")
-                    .next()
-                    .is_some_and(|t| t.starts_with(|c: char| c.is_ascii_uppercase()));
-                if owner_is_type {
+                if names_type(owner) {
                     methods
                         .entry((lib.clone(), method.to_owned()))
                         .or_default()
@@ -197,6 +188,13 @@ fn join(base: &str, tail: &[&str]) -> String {
         s.push_str(segment);
     }
     s
+}
+
+/// Whether a path's last segment looks like a type (`UpperCamelCase`).
+pub fn names_type(path: &str) -> bool {
+    path.rsplit("::")
+        .next()
+        .is_some_and(|last| last.starts_with(|c: char| c.is_ascii_uppercase()))
 }
 
 /// A chain of at most [`MAX_VIA`] items, keeping both ends.

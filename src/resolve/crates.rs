@@ -151,9 +151,7 @@ pub fn graph_of_crates(
         }
         packages.push(manifest.to_package(krate, dependencies, build_dependencies, enabled));
     }
-    let host = guppy::platform::Platform::build_target()
-        .map(|p| p.triple_str().to_owned())
-        .ok();
+    let host = super::host_triple();
     Ok(BuildGraph {
         workspace_root,
         packages,

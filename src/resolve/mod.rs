@@ -284,6 +284,13 @@ fn run_cargo_metadata_with(
     })
 }
 
+/// The triple of the machine this runs on, when target-spec knows it.
+pub fn host_triple() -> Option<String> {
+    Platform::build_target()
+        .ok()
+        .map(|p| p.triple_str().to_owned())
+}
+
 fn platform_for(selection: &BuildSelection) -> Result<(PlatformSpec, String), ResolveError> {
     match &selection.target {
         Some(triple) => {
@@ -416,9 +423,7 @@ fn build_graph(
     let root = metadata
         .root_package()
         .and_then(|r| index.get(r.id.repr.as_str()).copied());
-    let host = guppy::platform::Platform::build_target()
-        .map(|p| p.triple_str().to_owned())
-        .ok();
+    let host = host_triple();
     let (cfg_target, cfg_host) = if selection.all_targets_cfg {
         (None, None)
     } else {

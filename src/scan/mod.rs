@@ -106,21 +106,36 @@ pub fn scan_graph(
                 .collect()
         })
         .collect();
-    let results: Vec<(PackageScan, bool, Option<String>)> = pool.install(|| {
+    let results: Vec<Scanned> = pool.install(|| {
         crate::reach::in_dependency_order(&deps, &|index, done| {
             let exports_of = |dependency: usize| {
                 done.get(dependency)
                     .and_then(|cell| cell.get())
-                    .map(|(scan, _, _): &(PackageScan, bool, Option<String>)| &scan.exports)
+                    .map(|s: &Scanned| (&s.scan.exports, s.exports_fingerprint.as_str()))
             };
             let package = &graph.packages[index];
-            let result = cached_scan(package, graph, &sources[index], rules, cache, &exports_of);
+            let (scan, hit, warning) =
+                cached_scan(package, graph, &sources[index], rules, cache, &exports_of);
             on_done(package);
-            result
+            // Once here, not once per dependent's cache key.
+            let exports_fingerprint = if scan.exports.is_empty() {
+                String::new()
+            } else {
+                scan.exports.fingerprint()
+            };
+            Scanned {
+                scan,
+                hit,
+                warning,
+                exports_fingerprint,
+            }
         })
     });
     let mut out = GraphScan::default();
-    for (scan, hit, warning) in results {
+    for Scanned {
+        scan, hit, warning, ..
+    } in results
+    {
         out.scans.push(scan);
         out.cache_hits += usize::from(hit);
         out.cache_warnings.extend(warning);
@@ -133,8 +148,19 @@ pub fn scan_graph(
     Ok(out)
 }
 
-/// The exports of each dependency of a package, by index in the graph.
-pub type ExportsOf<'a> = dyn Fn(usize) -> Option<&'a Exports> + 'a;
+/// One package's scan as the graph scan keeps it.
+struct Scanned {
+    scan: PackageScan,
+    /// Taken from the cache.
+    hit: bool,
+    warning: Option<String>,
+    /// `scan.exports.fingerprint()`, empty when there are none.
+    exports_fingerprint: String,
+}
+
+/// The exports of each dependency of a package, with their fingerprint, by
+/// index in the graph.
+pub type ExportsOf<'a> = dyn Fn(usize) -> Option<(&'a Exports, &'a str)> + 'a;
 
 /// One package's scan from the cache, or scanned and stored. A package
 /// whose source is missing is never cached: it may be downloaded later.
@@ -160,10 +186,7 @@ fn cached_scan<'a>(
         .iter()
         .chain(&package.build_dependencies)
         .map(|d| {
-            let fingerprint = exports_of(d.package)
-                .filter(|e| !e.is_empty())
-                .map(Exports::fingerprint)
-                .unwrap_or_default();
+            let fingerprint = exports_of(d.package).map_or("", |(_, f)| f);
             format!("{} {fingerprint}", d.lib_name)
         })
         .collect();
@@ -209,7 +232,7 @@ pub fn scan_package<'a>(
         dependency_names(&package.dependencies, packages).collect();
     let dependency_exports = |deps: &[Dependency]| -> Vec<(String, &'a Exports)> {
         deps.iter()
-            .filter_map(|d| Some((d.lib_name.clone(), exports_of(d.package)?)))
+            .filter_map(|d| Some((d.lib_name.clone(), exports_of(d.package)?.0)))
             .collect()
     };
     // The library first: the package's bins can reach through it.

@@ -24,7 +24,7 @@ use super::facts::{CrateFacts, Def, Owner, RefKind, ScopeId, ScopeKind, WrittenP
 use super::matcher::{Matched, Origin};
 use super::names::Resolver;
 use crate::capability::{Capability, Finding, Location};
-use crate::reach::{DependencyExports, Exports, Witness, bounded, flows};
+use crate::reach::{DependencyExports, Exports, Witness, bounded, flows, names_type};
 use crate::rules::RuleSet;
 
 /// What reach adds to a target's scan.
@@ -82,13 +82,6 @@ const GENERIC_METHODS: &[&str] = &[
     "write_fmt",
     "write_vectored",
 ];
-
-/// Whether a path's last segment looks like a type (`UpperCamelCase`).
-fn names_type(path: &str) -> bool {
-    path.rsplit("::")
-        .next()
-        .is_some_and(|last| last.starts_with(|c: char| c.is_ascii_uppercase()))
-}
 
 /// Computes reach for one target. `own_lib` is the target's library name,
 /// which qualifies the chains its exports carry.
