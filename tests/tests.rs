@@ -11,6 +11,7 @@ mod corpus;
 mod diff;
 mod errors;
 mod graph;
+mod hostile;
 mod policy;
 mod reach;
 mod registry_server;
