@@ -12,7 +12,10 @@
 //! - `/index/<sparse path of the name>`: one JSON line per published version;
 //! - the download path of every published version: its archive (or other
 //!   bytes, see [`Published::serve`]);
-//! - routes set with [`Registry::route`], which take precedence;
+//! - routes set with [`Registry::route`], which take precedence, and
+//!   hostile ones set with [`Registry::hostile`] (silent, trickling,
+//!   endless, or declaring a huge size), each served on a thread of its
+//!   own so it stalls only its own client;
 //! - `404` for anything else.
 //!
 //! [`Registry::stop_after_downloads`] makes the server close its listener
@@ -502,12 +505,28 @@ struct Route {
     body: Vec<u8>,
     /// `name@version` when this route is an archive download.
     download: Option<String>,
+    behaviour: Option<Hostile>,
+}
+
+/// How a hostile route misbehaves.
+#[derive(Clone, Copy, Debug)]
+pub enum Hostile {
+    /// Accepts the connection, reads the request, never answers.
+    Silent,
+    /// Declares `bytes` in `Content-Length`, then sends one byte per
+    /// `every`.
+    Trickle { bytes: u64, every: Duration },
+    /// `200` without a length, then zeros until the client hangs up.
+    Endless,
+    /// Declares `bytes` in `Content-Length`, sends a few, and closes.
+    Declares { bytes: u64 },
 }
 
 /// What a test registry holds before it starts serving.
 pub struct Registry {
     crates: Vec<Published>,
     routes: BTreeMap<String, (u16, Vec<u8>)>,
+    hostile: BTreeMap<String, Hostile>,
     dl: Dl,
     stop_after_downloads: Option<usize>,
 }
@@ -523,6 +542,7 @@ impl Registry {
         Registry {
             crates: Vec::new(),
             routes: BTreeMap::new(),
+            hostile: BTreeMap::new(),
             dl: Dl::Template("/dl/{crate}/{version}/download".to_string()),
             stop_after_downloads: None,
         }
@@ -546,6 +566,13 @@ impl Registry {
     pub fn route(mut self, path: &str, status: u16, body: &[u8]) -> Registry {
         self.routes
             .insert(path.to_string(), (status, body.to_vec()));
+        self
+    }
+
+    /// Misbehaves on `path` (with its query, if any), before any other
+    /// route.
+    pub fn hostile(mut self, path: &str, how: Hostile) -> Registry {
+        self.hostile.insert(path.to_string(), how);
         self
     }
 
@@ -575,6 +602,7 @@ impl Registry {
                     .to_string()
                     .into_bytes(),
                 download: None,
+                behaviour: None,
             },
         );
         let mut by_name: BTreeMap<String, Vec<&Published>> = BTreeMap::new();
@@ -593,6 +621,7 @@ impl Registry {
                     status: 200,
                     body: body.into_bytes(),
                     download: None,
+                    behaviour: None,
                 },
             );
         }
@@ -603,6 +632,7 @@ impl Registry {
                     status: 200,
                     body: p.served_bytes().to_vec(),
                     download: Some(format!("{}@{}", p.name, p.vers)),
+                    behaviour: None,
                 },
             );
         }
@@ -614,6 +644,18 @@ impl Registry {
                     status,
                     body,
                     download: download.filter(|_| status == 200),
+                    behaviour: None,
+                },
+            );
+        }
+        for (path, how) in self.hostile {
+            routes.insert(
+                path,
+                Route {
+                    status: 200,
+                    body: Vec::new(),
+                    download: None,
+                    behaviour: Some(how),
                 },
             );
         }
@@ -719,7 +761,7 @@ fn serve(
     // Dropping the listener here refuses every later connection.
 }
 
-fn handle(mut stream: TcpStream, routes: &BTreeMap<String, Route>, state: &State) {
+fn handle(mut stream: TcpStream, routes: &BTreeMap<String, Route>, state: &Arc<State>) {
     let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
     let _ = stream.set_write_timeout(Some(Duration::from_secs(10)));
     let mut head = Vec::new();
@@ -748,6 +790,11 @@ fn handle(mut stream: TcpStream, routes: &BTreeMap<String, Route>, state: &State
     let route = routes
         .get(&path)
         .or_else(|| routes.get(path.split('?').next().unwrap_or("")));
+    if let Some(how) = route.and_then(|r| r.behaviour) {
+        let state = Arc::clone(state);
+        std::thread::spawn(move || misbehave(stream, how, &state));
+        return;
+    }
     let (status, body, download) = match (method.as_str(), route) {
         ("GET" | "HEAD", Some(r)) => (r.status, r.body.as_slice(), r.download.clone()),
         ("GET" | "HEAD", None) => (404, &b"not found\n"[..], None),
@@ -782,4 +829,67 @@ fn handle(mut stream: TcpStream, routes: &BTreeMap<String, Route>, state: &State
     // Let the client read everything before the socket closes.
     let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
     let _ = stream.read(&mut buf);
+}
+
+/// Serves a hostile route until the client hangs up or the server stops.
+fn misbehave(mut stream: TcpStream, how: Hostile, state: &State) {
+    let _ = stream.set_write_timeout(Some(Duration::from_secs(1)));
+    let stopped = || state.stop.load(Ordering::SeqCst);
+    let head = |length: Option<u64>| {
+        let length = length
+            .map(|n| format!("Content-Length: {n}\r\n"))
+            .unwrap_or_default();
+        format!(
+            "HTTP/1.1 200 OK\r\n{length}Content-Type: application/octet-stream\r\nConnection: close\r\n\r\n"
+        )
+        .into_bytes()
+    };
+    match how {
+        Hostile::Silent => {
+            // Hold the connection open, answering nothing, until the client
+            // gives up (a read of 0) or the test ends.
+            let _ = stream.set_read_timeout(Some(Duration::from_millis(100)));
+            let mut buf = [0u8; 512];
+            while !stopped() {
+                match stream.read(&mut buf) {
+                    Ok(0) => return,
+                    Ok(_) => {}
+                    Err(e)
+                        if matches!(
+                            e.kind(),
+                            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                        ) => {}
+                    Err(_) => return,
+                }
+            }
+        }
+        Hostile::Trickle { bytes, every } => {
+            if stream.write_all(&head(Some(bytes))).is_err() {
+                return;
+            }
+            for _ in 0..bytes {
+                if stopped()
+                    || stream
+                        .write_all(b"x")
+                        .and_then(|()| stream.flush())
+                        .is_err()
+                {
+                    return;
+                }
+                std::thread::sleep(every);
+            }
+        }
+        Hostile::Endless => {
+            if stream.write_all(&head(None)).is_err() {
+                return;
+            }
+            let zeros = vec![0u8; 64 << 10];
+            while !stopped() && stream.write_all(&zeros).is_ok() {}
+        }
+        Hostile::Declares { bytes } => {
+            let _ = stream.write_all(&head(Some(bytes)));
+            let _ = stream.write_all(&[0u8; 1024]);
+            let _ = stream.shutdown(Shutdown::Write);
+        }
+    }
 }

@@ -18,3 +18,4 @@ mod registry_server;
 mod scan;
 mod schema;
 mod vet_bom;
+mod vet_bom_limits;

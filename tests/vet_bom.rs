@@ -28,8 +28,8 @@ use crate::registry_server::{
 };
 use crate::util::{self, Run};
 
-const CALM: &str = "capfix-calm-1.0.0";
-const NETTY: &str = "capfix-netty-0.3.0";
+pub(crate) const CALM: &str = "capfix-calm-1.0.0";
+pub(crate) const NETTY: &str = "capfix-netty-0.3.0";
 const FILER: &str = "capfix-filer-2.1.0";
 const BUILDY: &str = "capfix-buildy-0.1.0";
 const JSOM: &str = "serde_jsom-1.0.0";
@@ -52,7 +52,7 @@ const STATUSES: &[&str] = &[
 // ---------------------------------------------------------------------------
 // BoMs
 
-fn bom(components: Vec<Value>) -> Value {
+pub(crate) fn bom(components: Vec<Value>) -> Value {
     bom_spec("1.5", components)
 }
 
@@ -82,7 +82,7 @@ fn cargo(name: &str, vers: &str) -> Value {
 }
 
 /// The component of a fixture directory `NAME-VERSION`.
-fn fixture_component(dir: &str) -> Value {
+pub(crate) fn fixture_component(dir: &str) -> Value {
     let p = Published::fixture(dir);
     cargo(&p.name, &p.vers)
 }
@@ -106,13 +106,13 @@ fn with_dependencies(mut bom: Value, deps: &[(&str, &[&str])]) -> Value {
 
 /// One test's private directories: `cargo-home/`, `cache/` and `work/` (the
 /// working directory, where BoMs and policies are written).
-struct Env {
+pub(crate) struct Env {
     root: TempDir,
     token: String,
 }
 
 impl Env {
-    fn new() -> Env {
+    pub(crate) fn new() -> Env {
         static N: AtomicUsize = AtomicUsize::new(0);
         let root = tempfile::tempdir().expect("tempdir");
         for d in ["cargo-home", "cache", "work"] {
@@ -130,7 +130,7 @@ impl Env {
         self.root.path()
     }
 
-    fn cache(&self) -> PathBuf {
+    pub(crate) fn cache(&self) -> PathBuf {
         self.root().join("cache")
     }
 
@@ -138,11 +138,11 @@ impl Env {
         self.root().join("cargo-home")
     }
 
-    fn work(&self) -> PathBuf {
+    pub(crate) fn work(&self) -> PathBuf {
         self.root().join("work")
     }
 
-    fn write(&self, name: &str, text: &str) -> PathBuf {
+    pub(crate) fn write(&self, name: &str, text: &str) -> PathBuf {
         let path = self.work().join(name);
         std::fs::write(&path, text).unwrap();
         path
@@ -153,7 +153,7 @@ impl Env {
     }
 
     /// The binary with this test's environment.
-    fn cmd(&self) -> assert_cmd::Command {
+    pub(crate) fn cmd(&self) -> assert_cmd::Command {
         let mut cmd = util::capgate();
         cmd.current_dir(self.work())
             .env("CARGO_HOME", self.cargo_home())
@@ -177,7 +177,7 @@ impl Env {
     }
 
     /// `vet-bom BOM.json --registry URL ARGS...`
-    fn run_raw(&self, server: &Server, bom_text: &str, args: &[&str]) -> Run {
+    pub(crate) fn run_raw(&self, server: &Server, bom_text: &str, args: &[&str]) -> Run {
         let path = self.write("bom.json", bom_text).display().to_string();
         let url = server.index_url();
         let mut all = vec!["vet-bom", path.as_str(), "--registry", url.as_str()];
@@ -186,7 +186,7 @@ impl Env {
     }
 
     /// `vet-bom BOM.json --registry URL --format json ARGS...`
-    fn vet(&self, server: &Server, bom: &Value, args: &[&str]) -> Run {
+    pub(crate) fn vet(&self, server: &Server, bom: &Value, args: &[&str]) -> Run {
         let text = serde_json::to_string_pretty(bom).unwrap();
         let mut all = vec!["--format", "json"];
         all.extend_from_slice(args);
@@ -230,7 +230,7 @@ impl Env {
     }
 }
 
-fn walk_files(dir: &Path, f: &mut dyn FnMut(&Path)) {
+pub(crate) fn walk_files(dir: &Path, f: &mut dyn FnMut(&Path)) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
@@ -257,12 +257,12 @@ fn dir_size(dir: &Path) -> u64 {
 
 /// A run's parsed report, checked: exit code, verdict, the shape of every
 /// component.
-struct Vetted {
-    run: Run,
-    report: Value,
+pub(crate) struct Vetted {
+    pub(crate) run: Run,
+    pub(crate) report: Value,
 }
 
-fn vetted(run: Run, code: i32) -> Vetted {
+pub(crate) fn vetted(run: Run, code: i32) -> Vetted {
     run.assert_code(code);
     let report = run.report();
     let verdict = match code {
@@ -347,7 +347,7 @@ impl Vetted {
         matches[0]
     }
 
-    fn status(&self, name: &str) -> String {
+    pub(crate) fn status(&self, name: &str) -> String {
         self.component(name)["status"].as_str().unwrap().to_string()
     }
 
@@ -357,14 +357,14 @@ impl Vetted {
             .collect()
     }
 
-    fn message(&self, name: &str) -> String {
+    pub(crate) fn message(&self, name: &str) -> String {
         self.component(name)["message"]
             .as_str()
             .unwrap()
             .to_string()
     }
 
-    fn expect_status(&self, name: &str, status: &str) -> &Self {
+    pub(crate) fn expect_status(&self, name: &str, status: &str) -> &Self {
         assert_eq!(
             self.status(name),
             status,
@@ -384,7 +384,7 @@ impl Vetted {
     }
 
     /// The component's message contains every needle (case-insensitive).
-    fn expect_message(&self, name: &str, needles: &[&str]) -> &Self {
+    pub(crate) fn expect_message(&self, name: &str, needles: &[&str]) -> &Self {
         let msg = self.message(name).to_lowercase();
         for n in needles {
             assert!(
@@ -407,7 +407,7 @@ impl Vetted {
         self
     }
 
-    fn expect_stderr_names(&self, name: &str) -> &Self {
+    pub(crate) fn expect_stderr_names(&self, name: &str) -> &Self {
         assert!(
             self.run.stderr.contains(name),
             "stderr must name {name}\n{}",
@@ -433,7 +433,7 @@ impl Vetted {
 
     /// The package was not scanned: no entry, or one without any capability
     /// or finding.
-    fn expect_not_scanned(&self, name: &str) -> &Self {
+    pub(crate) fn expect_not_scanned(&self, name: &str) -> &Self {
         for p in util::packages(&self.report) {
             if p["name"] == name {
                 let empty = |v: &Value| v.as_array().is_none_or(|a| a.is_empty());

@@ -19,6 +19,7 @@ use rayon::prelude::*;
 use super::{CommonArgs, Format, Outcome, load_advisories, load_policy, progress};
 use crate::evaluate::vet::{self, Flag, Status};
 use crate::evaluate::{self, Evaluation, Scope};
+use crate::fetch::http::Deadline;
 use crate::fetch::registry::{FetchError, Registry, RegistryOptions};
 use crate::fetch::unpack::{UnpackLimits, unpack_crate};
 use crate::report::{ScanResults, diagnostics, human, json};
@@ -48,6 +49,20 @@ pub struct VetBomArgs {
     /// vet-bom cannot vet.
     #[arg(long)]
     pub strict: bool,
+
+    /// How long fetching may take in all (`90s`, `5m`): every index lookup,
+    /// download, retry and unpacking. A component not finished by then is
+    /// an `error`, never a pass.
+    #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = parse_timeout)]
+    pub timeout: Duration,
+}
+
+fn parse_timeout(text: &str) -> Result<Duration, String> {
+    match humantime::parse_duration(text) {
+        Ok(d) if !d.is_zero() => Ok(d),
+        Ok(_) => Err("the timeout must be longer than zero".into()),
+        Err(e) => Err(format!("{e} (write it like `90s`, `5m` or `1h`)")),
+    }
 }
 
 /// Where one component stands.
@@ -63,6 +78,9 @@ pub fn run(common: &CommonArgs, args: &VetBomArgs) -> anyhow::Result<Outcome> {
         anyhow::bail!("--min-age must be a number of days, 0 or more");
     }
     let request = bom::read(&args.bom)?;
+    // Started after the BoM is read (stdin may be slow to arrive); it bounds
+    // the network and unpacking, the parts someone else controls.
+    let deadline = Deadline::after(args.timeout);
     let rules = RuleSet::load(&common.rule_files)?;
     let here = std::env::current_dir().context("no current directory")?;
     let policy = match &common.policy {
@@ -72,6 +90,7 @@ pub fn run(common: &CommonArgs, args: &VetBomArgs) -> anyhow::Result<Outcome> {
     let registry = Registry::open(&RegistryOptions {
         index_url: args.registry.clone(),
         offline: common.offline,
+        deadline: Some(deadline),
     })?;
     // Downloads and unpacked crates live in the scan cache's directory, so
     // one directory holds everything the tool keeps.
@@ -112,6 +131,7 @@ pub fn run(common: &CommonArgs, args: &VetBomArgs) -> anyhow::Result<Outcome> {
                     &store,
                     min_age,
                     now,
+                    &deadline,
                 );
                 progress.scanned(&krate.name);
                 result
@@ -289,10 +309,24 @@ fn fetch_one(
     store: &Path,
     min_age: Duration,
     now: SystemTime,
+    deadline: &Deadline,
 ) -> (Vec<Flag>, Option<UnpackedCrate>) {
     let name = &krate.name;
     let version = krate.version.to_string();
     let mut flags = Vec::new();
+    let out_of_time = |stage: &str| {
+        Flag::new(
+            Status::Error,
+            format!(
+                "{name}@{version} was not vetted: the --timeout of {} passed before it was {stage}. Run again (what was fetched is kept), or give it more time",
+                deadline.describe()
+            ),
+        )
+    };
+    if deadline.passed() {
+        flags.push(out_of_time("looked up"));
+        return (flags, None);
+    }
     if let Some(popular) = vet::typosquat_of(name) {
         flags.push(Flag::new(
             Status::TyposquatSuspect,
@@ -321,6 +355,11 @@ fn fetch_one(
                     "no crate named `{name}` exists in the registry{hint}. Remove it from the dependencies"
                 ),
             ));
+            return (flags, None);
+        }
+        Err(FetchError::Deadline(e)) => {
+            flags.push(out_of_time("looked up"));
+            flags.push(Flag::new(Status::Error, e));
             return (flags, None);
         }
         Err(e) => {
@@ -391,6 +430,11 @@ fn fetch_one(
                 ));
                 return (flags, None);
             }
+            Err(FetchError::Deadline(e)) => {
+                flags.push(out_of_time("downloaded"));
+                flags.push(Flag::new(Status::Error, e));
+                return (flags, None);
+            }
             Err(e) => {
                 flags.push(Flag::new(
                     Status::Error,
@@ -399,6 +443,10 @@ fn fetch_one(
                 return (flags, None);
             }
         };
+    if deadline.passed() {
+        flags.push(out_of_time("unpacked"));
+        return (flags, None);
+    }
     let prefix = format!("{name}-{version}");
     let dest = store
         .join("src")

@@ -8,6 +8,7 @@
 //! state at another revision for `diff`.
 
 pub mod git;
+pub mod http;
 pub mod registry;
 pub mod unpack;
 

@@ -15,12 +15,14 @@
 //! store after its SHA-256 matched; a download cut off midway stays a
 //! temporary file that is deleted, never used.
 
-use std::io::{Read, Write};
+use std::io::{Seek, Write};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
-use std::time::Duration;
 
-use crate::digest::{file_sha256, sha256_hex};
+use sha2::{Digest, Sha256};
+
+use super::http::{Deadline, Http, Sink};
+use crate::digest::{file_sha256, hex};
 use tame_index::index::{FileLock, IndexConfig, IndexLocation, IndexPath, IndexUrl, SparseIndex};
 
 /// A `.crate` larger than this is refused; the default registry's limit is
@@ -28,8 +30,6 @@ use tame_index::index::{FileLock, IndexConfig, IndexLocation, IndexPath, IndexUr
 const MAX_CRATE_BYTES: u64 = 128 << 20;
 /// An index entry larger than this is refused.
 const MAX_INDEX_ENTRY_BYTES: u64 = 64 << 20;
-const DEFAULT_RETRIES: u32 = 3;
-const DEFAULT_BACKOFF_MS: u64 = 500;
 
 /// Where to find crates.
 #[derive(Clone, Debug, Default)]
@@ -40,6 +40,8 @@ pub struct RegistryOptions {
     /// Use only what is on disk: cargo's download cache and index cache, and
     /// capgate's store.
     pub offline: bool,
+    /// When every request, retry and back-off must be over.
+    pub deadline: Option<Deadline>,
 }
 
 /// One published version of a crate, from the index.
@@ -75,6 +77,9 @@ pub enum FetchError {
     Offline(String),
     #[error("{0}")]
     Io(String),
+    /// The overall deadline passed before the request could finish.
+    #[error("{0}")]
+    Deadline(String),
 }
 
 /// A sparse registry and the places its crates are kept.
@@ -142,7 +147,7 @@ impl Registry {
         let http = if options.offline {
             None
         } else {
-            Some(Http::new()?)
+            Some(Http::new(options.deadline)?)
         };
         Ok(Registry {
             index,
@@ -163,12 +168,13 @@ impl Registry {
         let krate = match &self.http {
             Some(http) => {
                 let url = self.index.crate_url(krate_name);
-                match http.get(&url, MAX_INDEX_ENTRY_BYTES)? {
-                    None => return Ok(None),
-                    Some(body) => tame_index::IndexKrate::from_slice(&body).map_err(|e| {
-                        FetchError::Registry(format!("index entry {url} does not parse: {e}"))
-                    })?,
+                let mut body = Vec::new();
+                if !http.get(&url, MAX_INDEX_ENTRY_BYTES, &mut body)? {
+                    return Ok(None);
                 }
+                tame_index::IndexKrate::from_slice(&body).map_err(|e| {
+                    FetchError::Registry(format!("index entry {url} does not parse: {e}"))
+                })?
             }
             None => {
                 // cargo's own lock is not taken: reading a cache entry it
@@ -243,14 +249,21 @@ impl Registry {
             .replace("{sha256-checksum}", checksum);
         std::fs::create_dir_all(store)
             .map_err(|e| FetchError::Io(format!("could not create {}: {e}", store.display())))?;
-        let mut temp = tempfile::NamedTempFile::new_in(store)
+        let temp = tempfile::NamedTempFile::new_in(store)
             .map_err(|e| FetchError::Io(format!("could not write in {}: {e}", store.display())))?;
-        let Some(body) = http.get(&url, MAX_CRATE_BYTES)? else {
+        // Streamed to disk and hashed as it arrives: eight downloads at once
+        // never hold eight archives in memory.
+        let mut sink = HashingFile {
+            temp,
+            hasher: Sha256::new(),
+        };
+        if !http.get(&url, MAX_CRATE_BYTES, &mut sink)? {
             return Err(FetchError::Registry(format!(
                 "{url}: the registry lists {name}@{version} but does not serve it (404)"
             )));
-        };
-        let actual = sha256_hex(&body);
+        }
+        let HashingFile { temp, hasher } = sink;
+        let actual = hex(&hasher.finalize());
         if actual != checksum {
             return Err(FetchError::ChecksumMismatch {
                 name: name.into(),
@@ -260,8 +273,8 @@ impl Registry {
                 actual,
             });
         }
-        temp.write_all(&body)
-            .and_then(|()| temp.as_file().sync_all())
+        temp.as_file()
+            .sync_all()
             .map_err(|e| FetchError::Io(format!("could not write {file_name}: {e}")))?;
         let target = store.join(&stored_name);
         temp.persist(&target)
@@ -274,10 +287,13 @@ impl Registry {
             .get_or_init(|| {
                 let http = self.http.as_ref().ok_or("offline")?;
                 let url = format!("{}config.json", self.index.url());
-                let body = http
-                    .get(&url, 1 << 20)
+                let mut body = Vec::new();
+                if !http
+                    .get(&url, 1 << 20, &mut body)
                     .map_err(|e| e.to_string())?
-                    .ok_or_else(|| format!("{url} does not exist"))?;
+                {
+                    return Err(format!("{url} does not exist"));
+                }
                 serde_json::from_slice(&body).map_err(|e| format!("{url} does not parse: {e}"))
             })
             .as_ref()
@@ -302,96 +318,30 @@ fn verify_file(path: &Path, name: &str, version: &str, checksum: &str) -> Result
     }
 }
 
-/// A blocking HTTP client with timeouts and retries with back-off.
-struct Http {
-    client: reqwest::blocking::Client,
-    retries: u32,
-    backoff: Duration,
+/// A download on its way to the store: a temporary file and the SHA-256 of
+/// what was written to it.
+struct HashingFile {
+    temp: tempfile::NamedTempFile,
+    hasher: Sha256,
 }
 
-impl Http {
-    fn new() -> Result<Http, FetchError> {
-        // reqwest is built without a default crypto provider, so the process
-        // chooses one; a second call (another registry) finds it installed.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let client = reqwest::blocking::Client::builder()
-            .user_agent(concat!("cargo-capgate/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(Duration::from_secs(10))
-            .timeout(Duration::from_secs(120))
-            .build()
-            .map_err(|e| FetchError::Network(format!("could not start an HTTP client: {e}")))?;
-        let env_number = |name: &str| std::env::var(name).ok().and_then(|v| v.parse::<u64>().ok());
-        Ok(Http {
-            client,
-            retries: env_number("CAPGATE_HTTP_RETRIES").map_or(DEFAULT_RETRIES, |n| n as u32),
-            backoff: Duration::from_millis(
-                env_number("CAPGATE_HTTP_BACKOFF_MS").unwrap_or(DEFAULT_BACKOFF_MS),
-            ),
-        })
+impl Write for HashingFile {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.temp.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
     }
 
-    /// The body at `url`, `None` for 404/410/451; transient failures
-    /// (connection errors, timeouts, 5xx, 429) are retried with doubling
-    /// back-off.
-    fn get(&self, url: &str, max_bytes: u64) -> Result<Option<Vec<u8>>, FetchError> {
-        let mut attempt = 0;
-        loop {
-            match self.try_get(url, max_bytes) {
-                Ok(body) => return Ok(body),
-                Err((message, transient)) => {
-                    if !transient || attempt >= self.retries {
-                        let tries = if attempt == 0 {
-                            String::new()
-                        } else {
-                            format!(" (after {} attempts)", attempt + 1)
-                        };
-                        return Err(FetchError::Network(format!("{url}: {message}{tries}")));
-                    }
-                    std::thread::sleep(self.backoff * 2u32.saturating_pow(attempt));
-                    attempt += 1;
-                }
-            }
-        }
-    }
-
-    /// One request; the error says whether trying again may help.
-    fn try_get(&self, url: &str, max_bytes: u64) -> Result<Option<Vec<u8>>, (String, bool)> {
-        let response = self
-            .client
-            .get(url)
-            .send()
-            .map_err(|e| (describe(&e), true))?;
-        let status = response.status();
-        match status.as_u16() {
-            200 => {}
-            404 | 410 | 451 => return Ok(None),
-            429 | 500..=599 => return Err((format!("server answered {status}"), true)),
-            _ => return Err((format!("server answered {status}"), false)),
-        }
-        if response.content_length().is_some_and(|n| n > max_bytes) {
-            return Err((format!("response is larger than {max_bytes} bytes"), false));
-        }
-        let mut body = Vec::new();
-        response
-            .take(max_bytes + 1)
-            .read_to_end(&mut body)
-            .map_err(|e| (format!("download cut off: {e}"), true))?;
-        if body.len() as u64 > max_bytes {
-            return Err((format!("response is larger than {max_bytes} bytes"), false));
-        }
-        Ok(Some(body))
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.temp.flush()
     }
 }
 
-/// reqwest's error with its causes, which hold the useful part
-/// ("connection refused").
-fn describe(error: &reqwest::Error) -> String {
-    let mut message = error.to_string();
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        message.push_str(": ");
-        message.push_str(&cause.to_string());
-        source = cause.source();
+impl Sink for HashingFile {
+    fn restart(&mut self) -> std::io::Result<()> {
+        self.temp.as_file().set_len(0)?;
+        self.temp.rewind()?;
+        self.hasher = Sha256::new();
+        Ok(())
     }
-    message
 }
