@@ -1,5 +1,12 @@
 //! The scan cache: a warm scan equals a cold one, edits invalidate, corrupt
 //! entries are rescanned with a warning, `--no-cache` leaves no trace.
+//!
+//! And the cache as untrusted input: whoever can write it (a restored CI
+//! cache) may plant one key's entry under another's name, edit or truncate
+//! an entry, or put a symbolic link, a named pipe or a huge file where an
+//! entry should be; a cache that cannot be written at all (a file where its
+//! directory should be, shards that are files, a read-only directory) must
+//! not change anything but add one warning.
 
 use std::path::Path;
 
@@ -120,14 +127,21 @@ fn a_corrupt_entry_is_rescanned_with_a_warning() {
     warm.assert_code(0);
     assert_eq!(warm.stdout, cold.stdout, "rescanned, not trusted");
     assert!(
-        warm.stderr.contains("warning:") && warm.stderr.contains("is corrupt"),
+        warm.stderr.contains("warning:") && warm.stderr.contains("rejected and rescanned"),
         "{}",
+        warm.describe()
+    );
+    assert_eq!(
+        warnings(&warm),
+        1,
+        "one warning for all\n{}",
         warm.describe()
     );
     let again = scan(fixture.path(), cache.path(), &[]);
     assert!(
-        !again.stderr.contains("is corrupt"),
-        "corrupt entries were replaced"
+        !again.stderr.contains("rejected"),
+        "corrupt entries were replaced\n{}",
+        again.describe()
     );
 }
 
@@ -179,4 +193,182 @@ fn the_cache_is_bounded_in_size() {
         entries(cache.path()).is_empty(),
         "everything over the bound is evicted"
     );
+}
+
+fn warnings(run: &util::Run) -> usize {
+    run.stderr
+        .lines()
+        .filter(|l| l.starts_with("warning:"))
+        .count()
+}
+
+/// Scans the fixture cold, lets `tamper` change the stored entries, scans
+/// again: the report must be the cold one, the run must warn once, naming
+/// `reason`, and take none of the tampered entries from the cache.
+fn tampered_entries_are_rescanned(reason: &str, tamper: impl Fn(&[std::path::PathBuf])) {
+    let fixture = util::copy_fixture("capabilities");
+    let cache = tempfile::tempdir().unwrap();
+    let cold = scan(fixture.path(), cache.path(), &[]);
+    cold.assert_code(0);
+    assert_eq!(warnings(&cold), 0, "{}", cold.describe());
+    let stored = entries(cache.path());
+    assert!(stored.len() >= 2, "the fixture stores several entries");
+    tamper(&stored);
+    let mut cmd = util::capgate();
+    cmd.env("CAPGATE_CACHE_DIR", cache.path())
+        .timeout(std::time::Duration::from_secs(120));
+    let manifest = fixture.path().join("Cargo.toml").display().to_string();
+    let warm = util::Run::of(
+        &mut cmd,
+        &[
+            "scan",
+            "--manifest-path",
+            &manifest,
+            "--offline",
+            "--format",
+            "json",
+            "-v",
+        ],
+    );
+    warm.assert_code(0);
+    assert_eq!(warm.stdout, cold.stdout, "rescanned, not trusted");
+    assert_eq!(warnings(&warm), 1, "one warning\n{}", warm.describe());
+    assert!(
+        warm.stderr.contains(reason),
+        "the warning says {reason:?}\n{}",
+        warm.describe()
+    );
+}
+
+#[test]
+fn an_entry_planted_under_another_key_is_rejected() {
+    // One package's (clean or not) scan under every other package's key.
+    tampered_entries_are_rescanned("made for another key", |stored| {
+        let planted = std::fs::read(&stored[0]).unwrap();
+        for entry in &stored[1..] {
+            std::fs::write(entry, &planted).unwrap();
+        }
+    });
+}
+
+#[test]
+fn an_entry_edited_after_it_was_written_is_rejected() {
+    // Same length, still valid JSON: a finding moved to another line.
+    tampered_entries_are_rescanned("does not match its digest", |stored| {
+        let mut edited = 0;
+        for entry in stored {
+            let mut bytes = std::fs::read(entry).unwrap();
+            let body = bytes.iter().position(|&b| b == b'\n').unwrap() + 1;
+            let needle = b"\"line\":";
+            if let Some(at) = bytes[body..]
+                .windows(needle.len())
+                .position(|w| w == needle)
+            {
+                let digit = &mut bytes[body + at + needle.len()];
+                assert!(digit.is_ascii_digit());
+                *digit = if *digit == b'9' { b'1' } else { *digit + 1 };
+                std::fs::write(entry, &bytes).unwrap();
+                edited += 1;
+            }
+        }
+        assert!(edited > 0, "some entry has a finding");
+    });
+}
+
+#[test]
+fn a_truncated_entry_is_rejected() {
+    tampered_entries_are_rescanned("rejected and rescanned", |stored| {
+        for entry in stored {
+            let bytes = std::fs::read(entry).unwrap();
+            std::fs::write(entry, &bytes[..bytes.len() * 2 / 3]).unwrap();
+        }
+    });
+}
+
+#[test]
+fn an_entry_that_is_a_symbolic_link_is_not_followed() {
+    // The link points at the entry's own, valid bytes: only the link is
+    // wrong.
+    tampered_entries_are_rescanned("is a symbolic link", |stored| {
+        let elsewhere = stored[0].with_extension("elsewhere");
+        std::fs::rename(&stored[0], &elsewhere).unwrap();
+        std::os::unix::fs::symlink(&elsewhere, &stored[0]).unwrap();
+    });
+}
+
+#[test]
+fn an_entry_that_is_a_named_pipe_does_not_hang_the_scan() {
+    tampered_entries_are_rescanned("is not a regular file", |stored| {
+        std::fs::remove_file(&stored[0]).unwrap();
+        let made = std::process::Command::new("mkfifo")
+            .arg(&stored[0])
+            .status()
+            .expect("mkfifo runs");
+        assert!(made.success());
+    });
+}
+
+#[test]
+fn a_huge_entry_is_not_read() {
+    tampered_entries_are_rescanned("is larger than", |stored| {
+        let file = std::fs::File::options()
+            .write(true)
+            .open(&stored[0])
+            .unwrap();
+        // Sparse: takes no disk, but reading it would take 4 GiB of memory.
+        file.set_len(4 << 30).unwrap();
+    });
+}
+
+/// A scan with `CAPGATE_CACHE_DIR` at `cache` must equal an uncached one,
+/// exit 0, and warn exactly once that the cache cannot be written.
+fn unwritable_cache_warns_once(cache: &Path) {
+    let fixture = util::copy_fixture("capabilities");
+    let fresh = scan(fixture.path(), cache, &["--no-cache"]);
+    fresh.assert_code(0);
+    let run = scan(fixture.path(), cache, &[]);
+    run.assert_code(0);
+    assert_eq!(run.stdout, fresh.stdout, "the same report");
+    assert_eq!(warnings(&run), 1, "one warning\n{}", run.describe());
+    assert!(
+        run.stderr.contains("cannot write to the scan cache"),
+        "{}",
+        run.describe()
+    );
+}
+
+#[test]
+fn a_file_where_the_cache_directory_should_be_gives_one_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("cache");
+    std::fs::write(&file, b"not a directory").unwrap();
+    unwritable_cache_warns_once(&file);
+}
+
+#[test]
+fn shards_that_cannot_be_written_give_one_warning() {
+    let cache = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(cache.path().join("v2")).unwrap();
+    for shard in 0..=255u8 {
+        std::fs::write(cache.path().join("v2").join(format!("{shard:02x}")), b"").unwrap();
+    }
+    unwritable_cache_warns_once(cache.path());
+}
+
+#[test]
+fn a_read_only_cache_directory_gives_one_warning() {
+    use std::os::unix::fs::PermissionsExt;
+    let cache = tempfile::tempdir().unwrap();
+    let dir = cache.path().join("ro");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o555)).unwrap();
+    // Permission bits do not bind root: there the directory is made
+    // unwritable another way (a file in place of the entries directory).
+    if tempfile::tempfile_in(&dir).is_ok() {
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        std::fs::write(dir.join("v2"), b"").unwrap();
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o555)).unwrap();
+    }
+    unwritable_cache_warns_once(&dir);
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
 }

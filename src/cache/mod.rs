@@ -9,15 +9,25 @@
 //! instead records the SHA-256 of every file the scan read (and of its
 //! Cargo.toml), and is used only while they all still match: a warm run
 //! reads the files a scan needs, not every file under the package root.
-//! The cache is one directory of plain JSON files (`v2/ab/abcd….json`), so
-//! CI can save and restore it.
+//! The cache is one directory of JSON files (`v2/ab/abcd….json`: a header
+//! line with the full key and the body's SHA-256, then the body), so CI can
+//! save and restore it.
 //!
 //! **Invariant:** an entry is never half-written (written to a temporary
-//! file, then renamed), and one that does not read back is rescanned, with a
-//! warning, never trusted.
+//! file, then renamed), and one that does not read back, was made for
+//! another key or no longer matches its digest is rescanned, never trusted
+//! (`entry.rs`).
+//!
+//! **Invariant:** a cache that cannot be read or written never stops or
+//! changes a scan: the scan goes on without it, and each kind of problem is
+//! one warning for the whole run, however many packages it touched.
+
+mod entry;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::SystemTime;
 
 use sha2::{Digest, Sha256};
@@ -38,7 +48,21 @@ pub struct ScanCache {
     max_bytes: u64,
     /// Shard directories known to exist: creating one per entry is a
     /// system call each, and metadata calls dominate writing small entries.
-    shards: std::sync::Mutex<std::collections::HashSet<PathBuf>>,
+    shards: Mutex<std::collections::HashSet<PathBuf>>,
+    /// Set at the first failed write: the rest of the run stores nothing.
+    writes_off: AtomicBool,
+    problems: Mutex<Problems>,
+}
+
+/// What went wrong with the cache during a run, for its warnings.
+#[derive(Debug, Default)]
+struct Problems {
+    /// The first write that failed.
+    unwritable: Option<String>,
+    /// The first entry that could not be read for lack of permission.
+    unreadable: Option<String>,
+    /// Entries that were there but not trusted: (path, why).
+    rejected: Vec<(PathBuf, String)>,
 }
 
 /// What a cache directory holds.
@@ -66,6 +90,8 @@ impl ScanCache {
             root,
             max_bytes,
             shards: Default::default(),
+            writes_off: AtomicBool::new(false),
+            problems: Default::default(),
         }
     }
 
@@ -149,40 +175,99 @@ impl ScanCache {
         hex(&h.finalize())
     }
 
-    /// The cached scan of `package` for `key`, unless a file it was made
-    /// from changed. A corrupt entry is removed and reported as a warning,
-    /// so the caller rescans.
-    pub fn load(&self, key: &str, package: &Package) -> Result<Option<PackageScan>, String> {
+    /// The cached scan of `package` for `key`, unless the entry is not to
+    /// be trusted (`entry::read`) or a file it was made from changed. An
+    /// untrusted entry is removed and counted for the run's warnings, so
+    /// the caller rescans.
+    pub fn load(&self, key: &str, package: &Package) -> Option<PackageScan> {
         let path = self.entry_path(key);
-        let bytes = match std::fs::read(&path) {
-            Ok(bytes) => bytes,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => {
-                return Err(format!(
-                    "cannot read cache entry {}: {e}; rescanning",
-                    path.display()
-                ));
+        let reject = |why: String| {
+            let _ = std::fs::remove_file(&path);
+            if let Ok(mut problems) = self.problems.lock() {
+                problems.rejected.push((path.clone(), why));
             }
+            None
         };
-        match serde_json::from_slice::<Entry>(&bytes) {
-            Ok(entry) => {
-                if !entry.sources.iter().all(|(file, hash)| {
-                    file_sha256(&package.root.join(file)).ok().as_deref() == Some(hash.as_str())
-                }) {
-                    return Ok(None);
+        let body = match entry::read(&path, key) {
+            Ok(body) => body,
+            Err(entry::Rejected::Absent) => return None,
+            Err(entry::Rejected::Unreadable(why)) => {
+                if let Ok(mut problems) = self.problems.lock() {
+                    problems.unreadable.get_or_insert(why);
                 }
-                // Recently used entries are the last to be evicted.
-                if let Ok(file) = std::fs::File::options().write(true).open(&path) {
-                    let _ = file.set_modified(SystemTime::now());
-                }
-                Ok(Some(entry.scan))
+                return None;
             }
+            Err(entry::Rejected::Untrusted(why)) => return reject(why),
+        };
+        let entry = match serde_json::from_slice::<Entry>(&body) {
+            Ok(entry) => entry,
+            Err(e) => return reject(format!("is corrupt ({e})")),
+        };
+        if !entry.sources.iter().all(|(file, hash)| {
+            file_sha256(&package.root.join(file)).ok().as_deref() == Some(hash.as_str())
+        }) {
+            return None;
+        }
+        // Recently used entries are the last to be evicted.
+        if let Ok(file) = std::fs::File::options().write(true).open(&path) {
+            let _ = file.set_modified(SystemTime::now());
+        }
+        Some(entry.scan)
+    }
+
+    /// The run's cache problems, one warning per kind, in a fixed order.
+    pub fn warnings(&self) -> Vec<String> {
+        let Ok(mut problems) = self.problems.lock() else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        if let Some(why) = &problems.unreadable {
+            out.push(format!(
+                "cannot read the scan cache ({why}); packages are scanned afresh"
+            ));
+        }
+        problems.rejected.sort();
+        match problems.rejected.as_slice() {
+            [] => {}
+            [(path, why)] => out.push(format!(
+                "cache entry {} {why}; rejected and rescanned",
+                path.display()
+            )),
+            [(path, why), rest @ ..] => out.push(format!(
+                "{} cache entries were rejected and rescanned; the first, {}, {why}",
+                rest.len() + 1,
+                path.display()
+            )),
+        }
+        if let Some(why) = &problems.unwritable {
+            out.push(format!(
+                "cannot write to the scan cache in {} ({why}); the scan goes on without storing results",
+                self.root.display()
+            ));
+        }
+        out
+    }
+
+    /// Records a failed write: the first is the run's warning, and nothing
+    /// more is written.
+    fn write_failed(&self, why: String) {
+        self.writes_off.store(true, Ordering::Relaxed);
+        if let Ok(mut problems) = self.problems.lock() {
+            problems.unwritable.get_or_insert(why);
+        }
+    }
+
+    /// `sub` under the cache directory, created and checked writable, for
+    /// what else the tool keeps there (`vet-bom`'s downloads); `None`,
+    /// recorded like a failed write, when it cannot be.
+    pub fn writable_dir(&self, sub: &str) -> Option<PathBuf> {
+        let dir = self.root.join(sub);
+        let probe = std::fs::create_dir_all(&dir).and_then(|()| tempfile::tempfile_in(&dir));
+        match probe {
+            Ok(_) => Some(dir),
             Err(e) => {
-                let _ = std::fs::remove_file(&path);
-                Err(format!(
-                    "cache entry {} is corrupt ({e}); rescanning",
-                    path.display()
-                ))
+                self.write_failed(format!("{}: {e}", dir.display()));
+                None
             }
         }
     }
@@ -192,9 +277,20 @@ impl ScanCache {
     /// package without a registry checksum the entry records the hash of
     /// every file the scan read; a scan that found a file missing is not
     /// stored, since creating the file would change it.
-    pub fn store(&self, key: &str, package: &Package, scan: &PackageScan) -> Result<(), String> {
+    /// A write that fails is recorded for the run's one warning and turns
+    /// further writes off.
+    pub fn store(&self, key: &str, package: &Package, scan: &PackageScan) {
+        if self.writes_off.load(Ordering::Relaxed) {
+            return;
+        }
+        if let Err(why) = self.try_store(key, package, scan) {
+            self.write_failed(why);
+        }
+    }
+
+    fn try_store(&self, key: &str, package: &Package, scan: &PackageScan) -> Result<(), String> {
         let path = self.entry_path(key);
-        let fail = |e: std::io::Error| format!("cannot write cache entry {}: {e}", path.display());
+        let fail = |e: std::io::Error| format!("{}: {e}", path.display());
         let mut sources = Vec::new();
         if package.checksum.is_none() {
             let missing_file = scan
@@ -236,8 +332,12 @@ impl ScanCache {
         let entry = EntryRef { scan, sources };
         // Serialised in memory first: written straight to the file, every
         // JSON token would be a system call of its own.
-        let bytes = serde_json::to_vec(&entry).map_err(|e| fail(e.into()))?;
-        file.write_all(&bytes).map_err(fail)?;
+        let body = serde_json::to_vec(&entry).map_err(|e| fail(e.into()))?;
+        if body.len() as u64 > entry::MAX_ENTRY_BYTES {
+            // It would not be read back; the package is rescanned each run.
+            return Ok(());
+        }
+        file.write_all(&entry::encode(key, &body)).map_err(fail)?;
         file.persist(&path).map_err(|e| fail(e.error))?;
         Ok(())
     }

@@ -214,7 +214,7 @@ impl CommonArgs {
                 return Err(e.into());
             }
         };
-        let mut analysis = self.scan_with(graph, rules, progress)?;
+        let mut analysis = self.scan_with(graph, rules, self.cache(), progress)?;
         analysis.timings.resolve = resolve_time;
         self.summarize(&analysis);
         Ok(analysis)
@@ -226,7 +226,19 @@ impl CommonArgs {
         graph: crate::resolve::BuildGraph,
         rules: &crate::rules::RuleSet,
     ) -> anyhow::Result<crate::pipeline::Analysis> {
-        let analysis = self.scan_with(graph, rules, progress::Progress::new(self.quiet))?;
+        self.scan_resolved_with(graph, rules, self.cache())
+    }
+
+    /// [`Self::scan_resolved`] with a cache the caller has already used
+    /// (`vet-bom` keeps its downloads there), so that its problems are
+    /// warned about once.
+    pub fn scan_resolved_with(
+        &self,
+        graph: crate::resolve::BuildGraph,
+        rules: &crate::rules::RuleSet,
+        cache: Option<crate::cache::ScanCache>,
+    ) -> anyhow::Result<crate::pipeline::Analysis> {
+        let analysis = self.scan_with(graph, rules, cache, progress::Progress::new(self.quiet))?;
         self.summarize(&analysis);
         Ok(analysis)
     }
@@ -235,10 +247,10 @@ impl CommonArgs {
         &self,
         graph: crate::resolve::BuildGraph,
         rules: &crate::rules::RuleSet,
+        cache: Option<crate::cache::ScanCache>,
         progress: progress::Progress,
     ) -> anyhow::Result<crate::pipeline::Analysis> {
         progress.scanning(graph.packages.len());
-        let cache = self.cache();
         let result = crate::pipeline::scan_graph(graph, rules, cache.as_ref(), &|p| {
             progress.scanned(&p.name)
         });

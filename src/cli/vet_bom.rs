@@ -93,10 +93,16 @@ pub fn run(common: &CommonArgs, args: &VetBomArgs) -> anyhow::Result<Outcome> {
         deadline: Some(deadline),
     })?;
     // Downloads and unpacked crates live in the scan cache's directory, so
-    // one directory holds everything the tool keeps.
+    // one directory holds everything the tool keeps. A cache that cannot be
+    // written is the scan cache's one warning; vet-bom then works in a
+    // temporary directory.
+    let cache = common.cache();
     let scratch;
-    let store = match common.cache() {
-        Some(cache) => cache.root().to_path_buf(),
+    let store = match cache.as_ref().and_then(|c| {
+        let root = c.root().to_path_buf();
+        (c.writable_dir("crates").is_some() && c.writable_dir("src").is_some()).then_some(root)
+    }) {
+        Some(root) => root,
         None => {
             scratch = tempfile::tempdir().context("could not create a temporary directory")?;
             scratch.path().to_path_buf()
@@ -206,7 +212,7 @@ pub fn run(common: &CommonArgs, args: &VetBomArgs) -> anyhow::Result<Outcome> {
         platform,
         common.all_targets_cfg,
     )?;
-    let analysis = common.scan_resolved(graph, &rules)?;
+    let analysis = common.scan_resolved_with(graph, &rules, cache)?;
     let advisories = load_advisories(common, &analysis.graph)?;
     let evaluation = evaluate::evaluate(
         &analysis.graph,

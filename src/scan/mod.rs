@@ -114,7 +114,7 @@ pub fn scan_graph(
                     .map(|s: &Scanned| (&s.scan.exports, s.exports_fingerprint.as_str()))
             };
             let package = &graph.packages[index];
-            let (scan, hit, warning) =
+            let (scan, hit) =
                 cached_scan(package, graph, &sources[index], rules, cache, &exports_of);
             on_done(package);
             // Once here, not once per dependent's cache key.
@@ -126,24 +126,21 @@ pub fn scan_graph(
             Scanned {
                 scan,
                 hit,
-                warning,
                 exports_fingerprint,
             }
         })
     });
     let mut out = GraphScan::default();
-    for Scanned {
-        scan, hit, warning, ..
-    } in results
-    {
+    for Scanned { scan, hit, .. } in results {
         out.scans.push(scan);
         out.cache_hits += usize::from(hit);
-        out.cache_warnings.extend(warning);
     }
-    if let Some(cache) = cache
-        && out.cache_hits < out.scans.len()
-    {
-        cache.evict();
+    if let Some(cache) = cache {
+        if out.cache_hits < out.scans.len() {
+            cache.evict();
+        }
+        // One warning per kind of problem, not one per package.
+        out.cache_warnings.extend(cache.warnings());
     }
     Ok(out)
 }
@@ -153,7 +150,6 @@ struct Scanned {
     scan: PackageScan,
     /// Taken from the cache.
     hit: bool,
-    warning: Option<String>,
     /// `scan.exports.fingerprint()`, empty when there are none.
     exports_fingerprint: String,
 }
@@ -171,12 +167,11 @@ fn cached_scan<'a>(
     rules: &RuleSet,
     cache: Option<&ScanCache>,
     exports_of: &ExportsOf<'a>,
-) -> (PackageScan, bool, Option<String>) {
+) -> (PackageScan, bool) {
     let Some(cache) = cache.filter(|_| matches!(source, PackageSource::Present(_))) else {
         return (
             scan_package(package, graph, source, rules, exports_of),
             false,
-            None,
         );
     };
     // What the package's code can reach through its dependencies is part of
@@ -191,17 +186,12 @@ fn cached_scan<'a>(
         })
         .collect();
     let key = cache.key(package, graph, rules, &dependency_exports);
-    let mut warning = None;
-    match cache.load(&key, package) {
-        Ok(Some(scan)) => return (scan, true, None),
-        Ok(None) => {}
-        Err(message) => warning = Some(message),
+    if let Some(scan) = cache.load(&key, package) {
+        return (scan, true);
     }
     let scan = scan_package(package, graph, source, rules, exports_of);
-    if let Err(message) = cache.store(&key, package, &scan) {
-        warning.get_or_insert(message);
-    }
-    (scan, false, warning)
+    cache.store(&key, package, &scan);
+    (scan, false)
 }
 
 /// Scans one package of `graph` (the graph gives dependencies' names and
