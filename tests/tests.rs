@@ -19,3 +19,4 @@ mod scan;
 mod schema;
 mod vet_bom;
 mod vet_bom_limits;
+mod vet_bom_store;

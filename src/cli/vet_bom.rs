@@ -21,7 +21,7 @@ use crate::evaluate::vet::{self, Flag, Status};
 use crate::evaluate::{self, Evaluation, Scope};
 use crate::fetch::http::Deadline;
 use crate::fetch::registry::{FetchError, Registry, RegistryOptions};
-use crate::fetch::unpack::{UnpackLimits, unpack_crate};
+use crate::fetch::unpack::{UnpackLimits, Unpacked, unpack_crate};
 use crate::report::{ScanResults, diagnostics, human, json};
 use crate::resolve::bom::{self, ComponentKind, RequestedComponent, RequestedCrate};
 use crate::resolve::crates::{UnpackedCrate, graph_of_crates};
@@ -124,21 +124,19 @@ pub fn run(common: &CommonArgs, args: &VetBomArgs) -> anyhow::Result<Outcome> {
         .num_threads(PARALLEL_DOWNLOADS)
         .build()
         .context("could not start download threads")?;
-    let min_age = Duration::from_secs_f64(args.min_age * 86_400.0);
-    let now = SystemTime::now();
+    let fetching = Fetching {
+        registry: &registry,
+        store: &store,
+        min_age: Duration::from_secs_f64(args.min_age * 86_400.0),
+        now: SystemTime::now(),
+        deadline,
+        quiet: common.quiet,
+    };
     let fetched: Vec<(Vec<Flag>, Option<UnpackedCrate>)> = pool.install(|| {
         crates
             .par_iter()
             .map(|(i, krate)| {
-                let result = fetch_one(
-                    &registry,
-                    krate,
-                    &request.components[*i],
-                    &store,
-                    min_age,
-                    now,
-                    &deadline,
-                );
+                let result = fetch_one(&fetching, krate, &request.components[*i]);
                 progress.scanned(&krate.name);
                 result
             })
@@ -306,17 +304,33 @@ fn version_key(version: &str) -> Option<semver::Version> {
     semver::Version::parse(version).ok()
 }
 
+/// What every component's fetch shares.
+struct Fetching<'a> {
+    registry: &'a Registry,
+    /// Where downloads (`crates/`) and unpacked crates (`src/`) are kept.
+    store: &'a Path,
+    min_age: Duration,
+    now: SystemTime,
+    deadline: Deadline,
+    quiet: bool,
+}
+
 /// Looks a crate up, flags what is wrong with the request, and fetches,
 /// verifies and unpacks it unless it cannot or must not be.
 fn fetch_one(
-    registry: &Registry,
+    fetching: &Fetching,
     krate: &RequestedCrate,
     component: &RequestedComponent,
-    store: &Path,
-    min_age: Duration,
-    now: SystemTime,
-    deadline: &Deadline,
 ) -> (Vec<Flag>, Option<UnpackedCrate>) {
+    let Fetching {
+        registry,
+        store,
+        min_age,
+        now,
+        deadline,
+        quiet,
+    } = fetching;
+    let (min_age, now) = (*min_age, *now);
     let name = &krate.name;
     let version = krate.version.to_string();
     let mut flags = Vec::new();
@@ -458,18 +472,26 @@ fn fetch_one(
         .join("src")
         .join(format!("{prefix}-{}", &published.checksum[..16]));
     match unpack_crate(&archive, &prefix, &dest, UnpackLimits::default()) {
-        Ok(root) => (
-            flags,
-            Some(UnpackedCrate {
-                name: name.clone(),
-                version,
-                root,
-                checksum: published.checksum.clone(),
-                source_id: registry.source_id.clone(),
-                default_registry: registry.is_default,
-                bom_ref: component.bom_ref.clone(),
-            }),
-        ),
+        Ok(Unpacked { root, replaced }) => {
+            if let Some(why) = replaced.filter(|_| !quiet) {
+                // Not the component's fault: the store was changed.
+                eprintln!(
+                    "warning: the unpacked copy of {name}@{version} in the cache did not match its verified .crate ({why}); unpacked it again"
+                );
+            }
+            (
+                flags,
+                Some(UnpackedCrate {
+                    name: name.clone(),
+                    version,
+                    root,
+                    checksum: published.checksum.clone(),
+                    source_id: registry.source_id.clone(),
+                    default_registry: registry.is_default,
+                    bom_ref: component.bom_ref.clone(),
+                }),
+            )
+        }
         Err(e) => {
             flags.push(Flag::new(Status::Error, e.to_string()));
             (flags, None)

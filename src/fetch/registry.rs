@@ -226,11 +226,27 @@ impl Registry {
             "{name}-{version}-{}.crate",
             &checksum[..checksum.len().min(16)]
         );
-        for candidate in [self.cargo_crates.join(&file_name), store.join(&stored_name)] {
-            if candidate.is_file() {
-                verify_file(&candidate, name, version, checksum)?;
-                return Ok(candidate);
+        let cargo_copy = self.cargo_crates.join(&file_name);
+        if cargo_copy.is_file() {
+            verify_file(&cargo_copy, name, version, checksum)?;
+            return Ok(cargo_copy);
+        }
+        // capgate's own copy was verified when stored, but the store may have
+        // been written since: one that no longer matches is removed and
+        // fetched again, never used.
+        let stored = store.join(&stored_name);
+        if stored
+            .symlink_metadata()
+            .is_ok_and(|m| m.file_type().is_file())
+        {
+            match verify_file(&stored, name, version, checksum) {
+                Ok(()) => return Ok(stored),
+                Err(_) => {
+                    let _ = std::fs::remove_file(&stored);
+                }
             }
+        } else if stored.symlink_metadata().is_ok() {
+            let _ = std::fs::remove_file(&stored);
         }
         let Some(http) = &self.http else {
             return Err(FetchError::Offline(format!(

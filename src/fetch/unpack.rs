@@ -7,11 +7,21 @@
 //! inflating the rest). The archive is unpacked into a temporary directory
 //! beside the destination and renamed into place when complete.
 //!
+//! An unpacked directory kept from an earlier run lives in a cache that
+//! someone else may have written, so it is reused only after it was
+//! compared with the (just verified) archive, entry by entry: the same
+//! files with the same bytes, nothing missing, nothing added, no links.
+//! Otherwise it is removed and the archive unpacked again.
+//!
 //! **Invariant:** a directory under its final name is a complete, checked
 //! unpacking; a run killed midway leaves only a temporary directory, which
 //! is never read.
+//!
+//! **Invariant:** what the scanner reads of a crate is exactly what its
+//! verified `.crate` holds, whether unpacked now or kept from before.
 
-use std::io::Read;
+use std::collections::BTreeSet;
+use std::io::{Read, Write};
 use std::path::{Component, Path, PathBuf};
 
 /// Bounds on what one crate may unpack to.
@@ -45,38 +55,71 @@ pub enum UnpackError {
     Corrupt { archive: String, message: String },
     #[error("could not unpack into {dir}: {message}")]
     Io { dir: String, message: String },
+    /// A kept unpacking differs from its archive (only while comparing).
+    #[error("{0}")]
+    Differs(String),
+}
+
+/// A crate's directory, ready to scan.
+#[derive(Debug)]
+pub struct Unpacked {
+    pub root: PathBuf,
+    /// Why a directory kept from an earlier run was not reused (it differed
+    /// from the archive), when one was unpacked again in its place.
+    pub replaced: Option<String>,
 }
 
 /// Unpacks `archive`, whose entries must all live under `prefix/`
-/// (`NAME-VERSION`), into `dest`, returning `dest`. An existing `dest` is a
-/// finished earlier unpacking and is reused.
+/// (`NAME-VERSION`), into `dest`. An existing `dest` is reused only if it
+/// holds exactly what the archive does; otherwise it is replaced.
 pub fn unpack_crate(
     archive: &Path,
     prefix: &str,
     dest: &Path,
     limits: UnpackLimits,
-) -> Result<PathBuf, UnpackError> {
-    if dest.is_dir() {
-        return Ok(dest.to_path_buf());
-    }
+) -> Result<Unpacked, UnpackError> {
     let parent = dest.parent().unwrap_or(Path::new("."));
     let io_error = |e: std::io::Error| UnpackError::Io {
         dir: parent.display().to_string(),
         message: e.to_string(),
     };
+    let mut replaced = None;
+    if let Ok(meta) = std::fs::symlink_metadata(dest) {
+        let differs = if meta.is_dir() {
+            let mut checker = Checker::new(dest);
+            match extract(archive, prefix, limits, &mut checker) {
+                Ok(()) => checker.extra(),
+                Err(e) => Some(e.to_string()),
+            }
+        } else {
+            Some("is not a directory".to_owned())
+        };
+        let Some(differs) = differs else {
+            return Ok(Unpacked {
+                root: dest.to_path_buf(),
+                replaced: None,
+            });
+        };
+        remove_aside(dest, parent).map_err(io_error)?;
+        replaced = Some(differs);
+    }
     std::fs::create_dir_all(parent).map_err(io_error)?;
     let staging = tempfile::Builder::new()
         .prefix(".unpacking-")
         .tempdir_in(parent)
         .map_err(io_error)?;
-    extract(archive, prefix, staging.path(), limits)?;
+    extract(archive, prefix, limits, &mut Writer(staging.path()))?;
     let staging = staging.keep();
+    let unpacked = Unpacked {
+        root: dest.to_path_buf(),
+        replaced,
+    };
     match std::fs::rename(&staging, dest) {
-        Ok(()) => Ok(dest.to_path_buf()),
+        Ok(()) => Ok(unpacked),
         // Another run finished the same crate first; its copy is as good.
         Err(_) if dest.is_dir() => {
             let _ = std::fs::remove_dir_all(&staging);
-            Ok(dest.to_path_buf())
+            Ok(unpacked)
         }
         Err(e) => {
             let _ = std::fs::remove_dir_all(&staging);
@@ -85,12 +128,174 @@ pub fn unpack_crate(
     }
 }
 
-/// Extracts every checked entry's `prefix/`-relative path into `into`.
+/// Removes `path` (a directory or anything else) by first renaming it to a
+/// temporary name, so its final name is free at once even if removing it
+/// takes a while or fails halfway.
+fn remove_aside(path: &Path, parent: &Path) -> std::io::Result<()> {
+    let trash = tempfile::Builder::new()
+        .prefix(".replaced-")
+        .tempdir_in(parent)?
+        .keep();
+    let aside = trash.join("old");
+    std::fs::rename(path, &aside)?;
+    std::fs::remove_dir_all(&trash)
+}
+
+/// What `extract` does with each checked entry.
+trait Target {
+    fn dir(&mut self, relative: &Path) -> Result<(), Problem>;
+    /// Takes the file's content; returns how many bytes it had.
+    fn file(&mut self, relative: &Path, content: &mut dyn Read) -> Result<u64, Problem>;
+}
+
+enum Problem {
+    /// The same path twice in the archive.
+    Twice,
+    Io(std::io::Error),
+    /// Reading the archive failed.
+    Corrupt(std::io::Error),
+    /// A kept directory differs from the archive.
+    Differs(String),
+}
+
+/// Writes the archive's files below a fresh directory.
+struct Writer<'a>(&'a Path);
+
+impl Target for Writer<'_> {
+    fn dir(&mut self, relative: &Path) -> Result<(), Problem> {
+        std::fs::create_dir_all(self.0.join(relative)).map_err(Problem::Io)
+    }
+
+    fn file(&mut self, relative: &Path, content: &mut dyn Read) -> Result<u64, Problem> {
+        let target = self.0.join(relative);
+        if let Some(dir) = target.parent() {
+            std::fs::create_dir_all(dir).map_err(Problem::Io)?;
+        }
+        let mut out = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&target)
+            .map_err(|e| match e.kind() {
+                std::io::ErrorKind::AlreadyExists => Problem::Twice,
+                _ => Problem::Io(e),
+            })?;
+        let mut buf = vec![0u8; 64 << 10];
+        let mut total = 0u64;
+        loop {
+            let n = match content.read(&mut buf) {
+                Ok(0) => return Ok(total),
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(Problem::Corrupt(e)),
+            };
+            out.write_all(&buf[..n]).map_err(Problem::Io)?;
+            total += n as u64;
+        }
+    }
+}
+
+/// Compares a kept directory with the archive, and remembers what the
+/// archive accounts for so that anything else in it is found.
+struct Checker<'a> {
+    root: &'a Path,
+    files: BTreeSet<PathBuf>,
+    dirs: BTreeSet<PathBuf>,
+}
+
+impl<'a> Checker<'a> {
+    fn new(root: &'a Path) -> Checker<'a> {
+        Checker {
+            root,
+            files: BTreeSet::new(),
+            dirs: BTreeSet::new(),
+        }
+    }
+
+    fn note_dirs(&mut self, relative: &Path) {
+        for dir in relative.ancestors().skip(1) {
+            if !dir.as_os_str().is_empty() {
+                self.dirs.insert(dir.to_path_buf());
+            }
+        }
+    }
+
+    /// Anything in the directory the archive does not account for: a file
+    /// added, a link, a pipe.
+    fn extra(&self) -> Option<String> {
+        let mut pending = vec![PathBuf::new()];
+        while let Some(relative) = pending.pop() {
+            let entries = match std::fs::read_dir(self.root.join(&relative)) {
+                Ok(entries) => entries,
+                Err(e) => return Some(format!("cannot list {}: {e}", relative.display())),
+            };
+            for entry in entries {
+                let Ok(entry) = entry else {
+                    return Some(format!("cannot list {}", relative.display()));
+                };
+                let path = relative.join(entry.file_name());
+                match entry.file_type() {
+                    Ok(t) if t.is_dir() && self.dirs.contains(&path) => pending.push(path),
+                    Ok(t) if t.is_file() && self.files.contains(&path) => {}
+                    _ => return Some(format!("{} is not in the archive", path.display())),
+                }
+            }
+        }
+        None
+    }
+}
+
+impl Target for Checker<'_> {
+    fn dir(&mut self, relative: &Path) -> Result<(), Problem> {
+        self.note_dirs(&relative.join("x"));
+        Ok(())
+    }
+
+    fn file(&mut self, relative: &Path, content: &mut dyn Read) -> Result<u64, Problem> {
+        if !self.files.insert(relative.to_path_buf()) {
+            return Err(Problem::Twice);
+        }
+        self.note_dirs(relative);
+        let differs = |why: &str| Problem::Differs(format!("{} {why}", relative.display()));
+        let path = self.root.join(relative);
+        match std::fs::symlink_metadata(&path) {
+            Ok(meta) if meta.is_file() => {}
+            Ok(_) => return Err(differs("is not a regular file")),
+            Err(_) => return Err(differs("is missing")),
+        }
+        let mut kept = std::fs::File::open(&path).map_err(|_| differs("cannot be read"))?;
+        let mut want = vec![0u8; 64 << 10];
+        let mut have = vec![0u8; 64 << 10];
+        let mut total = 0u64;
+        loop {
+            let n = match content.read(&mut want) {
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(Problem::Corrupt(e)),
+            };
+            if n == 0 {
+                // The kept file must end here too.
+                return match kept.read(&mut have[..1]) {
+                    Ok(0) => Ok(total),
+                    _ => Err(differs("is longer than in the archive")),
+                };
+            }
+            kept.read_exact(&mut have[..n])
+                .map_err(|_| differs("is shorter than in the archive"))?;
+            if want[..n] != have[..n] {
+                return Err(differs("was changed"));
+            }
+            total += n as u64;
+        }
+    }
+}
+
+/// Checks every entry of `archive` and hands its `prefix/`-relative path
+/// (and a file's content) to `target`.
 fn extract(
     archive: &Path,
     prefix: &str,
-    into: &Path,
     limits: UnpackLimits,
+    target: &mut dyn Target,
 ) -> Result<(), UnpackError> {
     let name = archive
         .file_name()
@@ -105,9 +310,14 @@ fn extract(
         entry: entry.to_owned(),
         problem: problem.to_owned(),
     };
-    let io_error = |e: std::io::Error| UnpackError::Io {
-        dir: into.display().to_string(),
-        message: e.to_string(),
+    let problem = |problem: Problem, raw_path: &str| match problem {
+        Problem::Twice => unsafe_entry(raw_path, "appears twice"),
+        Problem::Io(e) => UnpackError::Io {
+            dir: prefix.to_owned(),
+            message: e.to_string(),
+        },
+        Problem::Corrupt(e) => corrupt(e.to_string()),
+        Problem::Differs(why) => UnpackError::Differs(why),
     };
     let file = std::fs::File::open(archive).map_err(|e| corrupt(e.to_string()))?;
     let mut tar = tar::Archive::new(flate2::read::GzDecoder::new(file));
@@ -122,7 +332,7 @@ fn extract(
         match kind {
             tar::EntryType::Directory => {
                 if let Some(relative) = relative {
-                    std::fs::create_dir_all(into.join(relative)).map_err(io_error)?;
+                    target.dir(&relative).map_err(|p| problem(p, &raw_path))?;
                 }
                 continue;
             }
@@ -171,21 +381,10 @@ fn extract(
         if declared > limits.max_bytes - bytes {
             return Err(too_large());
         }
-        let target = into.join(&relative);
-        if let Some(dir) = target.parent() {
-            std::fs::create_dir_all(dir).map_err(io_error)?;
-        }
-        let mut out = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&target)
-            .map_err(|e| match e.kind() {
-                std::io::ErrorKind::AlreadyExists => unsafe_entry(&raw_path, "appears twice"),
-                _ => io_error(e),
-            })?;
         let budget = limits.max_bytes - bytes;
-        let copied = std::io::copy(&mut (&mut entry).take(budget + 1), &mut out)
-            .map_err(|e| corrupt(e.to_string()))?;
+        let copied = target
+            .file(&relative, &mut (&mut entry).take(budget + 1))
+            .map_err(|p| problem(p, &raw_path))?;
         if copied > budget {
             return Err(too_large());
         }
