@@ -1481,10 +1481,7 @@ fn diff_runs_no_program_either_revisions_cargo_configuration_names() {
     let marker = repo.tmp.path().join("RAN");
     // Committed in the base and kept at head: every side (the base's copy,
     // a --head copy, the working tree) carries the attack.
-    let wrapper = format!(
-        "#!/bin/sh\ntouch '{}'\nexec \"$@\"\n",
-        marker.display()
-    );
+    let wrapper = format!("#!/bin/sh\ntouch '{}'\nexec \"$@\"\n", marker.display());
     repo.write("wrapper.sh", &wrapper);
     let mut perms = std::fs::metadata(repo.path("wrapper.sh"))
         .unwrap()

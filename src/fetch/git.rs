@@ -46,7 +46,12 @@ fn git(dir: &Path, args: &[&str]) -> Result<std::process::Output, GitError> {
         // A bare repository committed inside the scanned tree must not be
         // discovered (its `config` could name programs), and no file-system
         // monitor is started.
-        .args(["-c", "safe.bareRepository=explicit", "-c", "core.fsmonitor=false"])
+        .args([
+            "-c",
+            "safe.bareRepository=explicit",
+            "-c",
+            "core.fsmonitor=false",
+        ])
         .arg("-C")
         .arg(dir)
         .args(args)

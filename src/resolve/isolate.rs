@@ -262,7 +262,9 @@ fn sanitize(table: &Table, base: &Path) -> Table {
         out.insert("source".into(), Value::Table(kept));
     }
     if let Some(Value::Table(registries)) = table.get("registries") {
-        let kept = each_table(registries, |registry| pick(registry, &["index", "protocol"]));
+        let kept = each_table(registries, |registry| {
+            pick(registry, &["index", "protocol"])
+        });
         out.insert("registries".into(), Value::Table(kept));
     }
     if let Some(Value::Table(patches)) = table.get("patch") {
@@ -427,6 +429,65 @@ mod tests {
             "#,
         );
         assert_eq!(out, expected);
+    }
+
+    #[test]
+    fn includes_are_sanitized_and_nested_by_precedence() {
+        let tree = tempfile::tempdir().unwrap();
+        let inner = tree.path().join("ws");
+        std::fs::create_dir_all(inner.join(".cargo")).unwrap();
+        std::fs::create_dir_all(tree.path().join(".cargo")).unwrap();
+        std::fs::write(
+            inner.join(".cargo/config.toml"),
+            "include = [\"hidden.toml\", { path = \"gone.toml\", optional = true }]\n[env]\nLD_PRELOAD = \"x\"\n",
+        )
+        .unwrap();
+        std::fs::write(
+            inner.join(".cargo/hidden.toml"),
+            "[build]\nrustc-wrapper = \"./evil\"\n[source.v]\ndirectory = \"vendor\"\n",
+        )
+        .unwrap();
+        // The legacy name wins over config.toml, as in cargo.
+        std::fs::write(tree.path().join(".cargo/config"), "paths = [\"p\"]\n").unwrap();
+        std::fs::write(tree.path().join(".cargo/config.toml"), "paths = [\"q\"]\n").unwrap();
+
+        let out = tempfile::tempdir().unwrap();
+        let cwd = write_sanitized(out.path(), &inner, None).unwrap();
+        let read = |p: &Path| {
+            std::fs::read_to_string(p)
+                .unwrap()
+                .parse::<Table>()
+                .unwrap()
+        };
+        let closest = read(&cwd.parent().unwrap().join(".cargo/config.toml"));
+        let farthest = read(&out.path().join("c/.cargo/config.toml"));
+        assert_eq!(
+            farthest,
+            table(&format!(
+                "paths = [{:?}]",
+                tree.path().join("p").display().to_string()
+            ))
+        );
+        let includes = closest["include"].as_array().unwrap();
+        assert_eq!(closest.len(), 1, "{closest:?}");
+        assert_eq!(includes.len(), 1);
+        let hidden = read(Path::new(includes[0].as_str().unwrap()));
+        assert_eq!(
+            hidden,
+            table(&format!(
+                "[source.v]\ndirectory = {:?}",
+                inner.join("vendor").display().to_string()
+            ))
+        );
+    }
+
+    #[test]
+    fn a_configuration_that_is_not_a_regular_file_is_refused() {
+        let tree = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(tree.path().join(".cargo/config.toml")).unwrap();
+        let out = tempfile::tempdir().unwrap();
+        let err = write_sanitized(out.path(), tree.path(), None).unwrap_err();
+        assert!(err.to_string().contains("not a regular file"), "{err}");
     }
 
     #[test]
