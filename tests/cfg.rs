@@ -78,3 +78,12 @@ fn all_targets_cfg_keeps_every_platform_but_still_honours_features() {
         ])
     );
 }
+
+#[test]
+fn without_a_build_script_docsrs_miri_test_and_builtins_stay_precise() {
+    // The hostile cfg-build-script-* cases count this code because a build
+    // script could switch it on; with no build script nothing can.
+    let fixture = "cfg-without-build-script";
+    let report = util::scan(fixture, &["--target", "x86_64-unknown-linux-gnu"]);
+    util::assert_markers(fixture, &report);
+}

@@ -1470,3 +1470,38 @@ fn diff_against_a_base_without_cargo_lock_is_an_error_naming_it() {
     repo.assert_only_main_worktree("after the error");
     assert_eq!(repo.status(), "", "the working tree is untouched");
 }
+
+// ---------------------------------------------------------------------------
+// diff: nothing from either revision runs
+// ---------------------------------------------------------------------------
+
+#[test]
+fn diff_runs_no_program_either_revisions_cargo_configuration_names() {
+    let repo = Repo::new("");
+    let marker = repo.tmp.path().join("RAN");
+    // Committed in the base and kept at head: every side (the base's copy,
+    // a --head copy, the working tree) carries the attack.
+    let wrapper = format!("#!/bin/sh\ntouch '{}'\nexec \"$@\"\n", marker.display());
+    repo.write("wrapper.sh", &wrapper);
+    let mut perms = std::fs::metadata(repo.path("wrapper.sh"))
+        .unwrap()
+        .permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
+    std::fs::set_permissions(repo.path("wrapper.sh"), perms).unwrap();
+    let config = "[build]\nrustc = \"./wrapper.sh\"\nrustc-wrapper = \"./wrapper.sh\"\nrustc-workspace-wrapper = \"./wrapper.sh\"\n";
+    write_base(&repo);
+    repo.write(".cargo/config.toml", config);
+    repo.commit("base, with a configuration naming programs");
+    // The test's own `cargo metadata` (for Cargo.lock) must not read it.
+    repo.remove_dir(".cargo");
+    write_head(&repo);
+    repo.write(".cargo/config.toml", config);
+    repo.commit("head");
+
+    repo.diff_json(&["--base", "HEAD~1"], 1);
+    repo.diff_json(&["--base", "HEAD~1", "--head", "HEAD"], 1);
+    assert!(
+        !marker.exists(),
+        "a program named by a revision's .cargo/config.toml ran"
+    );
+}

@@ -15,12 +15,16 @@
 //! exit = 0                       # the exit code (default 0)
 //! marker = "RAN"                 # a file that must not exist afterwards
 //! timeout = 60                   # seconds before the scan counts as a hang
+//! env_remove = ["CARGO"]         # variables the scan runs without, as when
+//!                                # capgate is started outside cargo
 //!
 //! [[make]]                       # made in the copy at test time: what git
 //! path = "subject/src/big.rs"    # cannot hold or what is too big to commit
 //! text = "fn f() {}\n"           # `text` repeated `count` times (default 1),
-//! count = 1000000                # between `prefix` and `suffix`
-//! # or: fifo = true, or: symlink = "/etc/hostname", or: dir = true
+//! count = 1000000                # between `prefix` and `suffix`; `{root}`
+//!                                # in them is the copy's absolute path
+//! # or: fifo = true, or: symlink = "/etc/hostname", or: dir = true,
+//! # or: cc = "evil.c" (a shared object compiled from the case's C file)
 //! ```
 //!
 //! A case runs on a private copy, from inside it (so that its `.cargo/` and
@@ -72,6 +76,8 @@ struct CaseFile {
     marker: Option<String>,
     timeout: Option<u64>,
     #[serde(default)]
+    env_remove: Vec<String>,
+    #[serde(default)]
     make: Vec<Make>,
 }
 
@@ -91,6 +97,7 @@ struct Make {
     symlink: Option<String>,
     #[serde(default)]
     dir: bool,
+    cc: Option<String>,
 }
 
 struct Case {
@@ -179,6 +186,14 @@ fn make(root: &Path, make: &Make) {
         std::os::unix::fs::symlink(target, &path).unwrap();
     } else if make.dir {
         std::fs::create_dir_all(&path).unwrap();
+    } else if let Some(source) = &make.cc {
+        let status = std::process::Command::new("cc")
+            .args(["-shared", "-fPIC", "-o"])
+            .arg(&path)
+            .arg(root.join(source))
+            .status()
+            .expect("cc");
+        assert!(status.success(), "cc {source}");
     } else {
         let text = make.text.as_deref().unwrap_or("");
         let count = make.count.unwrap_or(1);
@@ -188,6 +203,11 @@ fn make(root: &Path, make: &Make) {
             out.push_str(text);
         }
         out.push_str(&make.suffix);
+        let out = if out.contains("{root}") {
+            out.replace("{root}", &root.display().to_string())
+        } else {
+            out
+        };
         std::fs::write(&path, out).unwrap();
     }
 }
@@ -220,6 +240,9 @@ fn run_case(case: &Case) -> Result<(), String> {
     let timeout = Duration::from_secs(case.spec.timeout.unwrap_or(DEFAULT_TIMEOUT_SECS));
     let mut cmd = util::capgate();
     cmd.current_dir(&root).timeout(timeout);
+    for name in &case.spec.env_remove {
+        cmd.env_remove(name);
+    }
     let run = util::Run::of(&mut cmd, &arg_refs);
     if run.code.is_none() {
         return Err(format!(

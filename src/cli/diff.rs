@@ -68,6 +68,18 @@ pub fn run(common: &CommonArgs, args: &DiffArgs) -> anyhow::Result<Outcome> {
         .map(Path::to_path_buf)
         .unwrap_or_else(|_| PathBuf::from("Cargo.toml"));
 
+    // In a revision's copy cargo's configuration is read from where it would
+    // be had that revision been checked out and capgate run from here.
+    let cwd_in_repo = std::env::current_dir()?
+        .canonicalize()
+        .ok()
+        .and_then(|cwd| {
+            cwd.strip_prefix(repo.canonicalize().unwrap_or(repo.clone()))
+                .ok()
+                .map(Path::to_path_buf)
+        })
+        .unwrap_or_default();
+
     let db = open_advisories(common)?;
     let base_snapshot = git::snapshot(&repo, &args.base)?;
     let base = evaluate_side(
@@ -77,19 +89,20 @@ pub fn run(common: &CommonArgs, args: &DiffArgs) -> anyhow::Result<Outcome> {
         base_snapshot.root(),
         &relative,
         &args.base,
-        false,
+        Some(base_snapshot.root().join(&cwd_in_repo)),
     )?;
     let head_snapshot = match &args.head {
         Some(rev) => Some(git::snapshot(&repo, rev)?),
         None => None,
     };
-    let (head_root, head_name, head_commit) = match (&head_snapshot, &args.head) {
+    let (head_root, head_name, head_commit, head_config) = match (&head_snapshot, &args.head) {
         (Some(snapshot), Some(rev)) => (
             snapshot.root().to_path_buf(),
             rev.clone(),
             Some(snapshot.commit.clone()),
+            Some(snapshot.root().join(&cwd_in_repo)),
         ),
-        _ => (repo.clone(), "working tree".to_owned(), None),
+        _ => (repo.clone(), "working tree".to_owned(), None, None),
     };
     let head = evaluate_side(
         common,
@@ -98,7 +111,7 @@ pub fn run(common: &CommonArgs, args: &DiffArgs) -> anyhow::Result<Outcome> {
         &head_root,
         &relative,
         &head_name,
-        head_snapshot.is_none(),
+        head_config,
     )?;
 
     let result = diff::diff(&base.side(), &head.side());
@@ -176,8 +189,11 @@ fn evaluate_side(
     root: &Path,
     manifest: &Path,
     rev: &str,
-    is_working_tree: bool,
+    // Where cargo's configuration is read from for a revision's copy;
+    // `None` for the working tree.
+    revision_config: Option<PathBuf>,
 ) -> anyhow::Result<Evaluated> {
+    let is_working_tree = revision_config.is_none();
     let manifest_path = root.join(manifest);
     if !manifest_path.is_file() {
         bail!("revision `{rev}` has no {}", manifest.display());
@@ -197,6 +213,7 @@ fn evaluate_side(
     }
     let mut selection = common.selection();
     selection.manifest_path = Some(manifest_path);
+    selection.config_dir = revision_config;
     let graph =
         resolve::resolve(&selection).with_context(|| format!("resolving revision `{rev}`"))?;
     // The working tree may use --policy; a revision uses its own policy.

@@ -185,6 +185,7 @@ impl CommonArgs {
             all_targets_cfg: self.all_targets_cfg,
             offline: self.offline,
             locked: self.locked,
+            config_dir: None,
         }
     }
 

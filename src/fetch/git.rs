@@ -43,6 +43,15 @@ pub enum GitError {
 
 fn git(dir: &Path, args: &[&str]) -> Result<std::process::Output, GitError> {
     Command::new("git")
+        // A bare repository committed inside the scanned tree must not be
+        // discovered (its `config` could name programs), and no file-system
+        // monitor is started.
+        .args([
+            "-c",
+            "safe.bareRepository=explicit",
+            "-c",
+            "core.fsmonitor=false",
+        ])
         .arg("-C")
         .arg(dir)
         .args(args)

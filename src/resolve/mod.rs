@@ -2,7 +2,8 @@
 //!
 //! Takes the user's manifest and build selection (features, target, dev),
 //! runs `cargo metadata` (the only cargo command ever run on the user's
-//! project; it executes no crate code), and simulates cargo's feature and
+//! project; it executes no crate code, and `isolate` makes sure it starts
+//! no program the project's configuration names), and simulates cargo's feature and
 //! platform resolution with guppy. Returns a [`BuildGraph`]: plain data that
 //! says, for every package, where its source is, which targets to scan with
 //! which editions, and which name each dependency has in its code.
@@ -12,10 +13,10 @@
 
 pub mod bom;
 pub mod crates;
+mod isolate;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use cargo_metadata::{Metadata, TargetKind};
 use guppy::graph::cargo::{CargoOptions, CargoResolverVersion};
@@ -41,6 +42,10 @@ pub struct BuildSelection {
     pub all_targets_cfg: bool,
     pub offline: bool,
     pub locked: bool,
+    /// Where cargo's configuration is discovered from, as if cargo ran
+    /// there (`diff` points it into a revision's copy); `None` is the
+    /// current directory.
+    pub config_dir: Option<PathBuf>,
 }
 
 /// Where a package comes from.
@@ -189,6 +194,12 @@ pub enum ResolveError {
     ManifestMissing(PathBuf),
     #[error("could not run `cargo metadata`")]
     CargoSpawn(#[source] std::io::Error),
+    #[error("cargo configuration `{}`: {reason}", .path.display())]
+    CargoConfig { path: PathBuf, reason: String },
+    #[error("could not find the Rust toolchain: {0}")]
+    Toolchain(String),
+    #[error("could not find `Cargo.toml` in `{}` or any parent directory", .0.display())]
+    NoManifest(PathBuf),
     #[error("`cargo metadata` failed{}:\n{stderr}", manifest_for_message(.manifest))]
     CargoMetadata {
         manifest: Option<PathBuf>,
@@ -259,12 +270,22 @@ fn run_cargo_metadata_with(
     selection: &BuildSelection,
     extra: &[&str],
 ) -> Result<String, ResolveError> {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut cmd = Command::new(cargo);
+    let cwd = std::env::current_dir().map_err(ResolveError::CargoSpawn)?;
+    let config_from = selection.config_dir.clone().unwrap_or_else(|| cwd.clone());
+    // cargo runs elsewhere (see `isolate`): the manifest is found here, as
+    // cargo would, and passed by absolute path.
+    let manifest = match &selection.manifest_path {
+        Some(manifest) => cwd.join(manifest),
+        None => config_from
+            .ancestors()
+            .map(|dir| dir.join("Cargo.toml"))
+            .find(|m| m.is_file())
+            .ok_or_else(|| ResolveError::NoManifest(config_from.clone()))?,
+    };
+    let mut neutral = isolate::cargo(&config_from)?;
+    let cmd = &mut neutral.command;
     cmd.args(["metadata", "--format-version", "1"]).args(extra);
-    if let Some(manifest) = &selection.manifest_path {
-        cmd.arg("--manifest-path").arg(manifest);
-    }
+    cmd.arg("--manifest-path").arg(&manifest);
     if selection.offline {
         cmd.arg("--offline");
     }

@@ -5,6 +5,16 @@
 //! (flags a build script sets, `target_feature`, `debug_assertions`) is
 //! unknown, and code whose condition is unknown is kept: a scanner that
 //! guesses "not compiled" would hide capabilities.
+//!
+//! A build script can add any cfg to its package's targets
+//! (`cargo:rustc-cfg=` / `cargo::rustc-cfg=`): cargo passes every one to
+//! rustc as `--cfg`, `feature="x"` and `test` included, and rustc's
+//! `explicit_builtin_cfgs_in_flags` lint, which rejects `--cfg unix`,
+//! `--cfg target_os="windows"`, `--cfg debug_assertions` and the like, is
+//! an ordinary deny-by-default lint the crate itself can `#![allow]`.
+//! `--cfg` only adds: what holds for the build keeps holding. So for a
+//! package with a build script a predicate that holds stays true and every
+//! other one is unknown (`not(x)` included, since `x` may be unknown).
 
 use std::collections::HashSet;
 
@@ -19,6 +29,8 @@ pub struct CfgContext {
     target: Option<&'static TargetInfo>,
     features: HashSet<String>,
     proc_macro: bool,
+    /// The package has a build script, which may add any cfg.
+    build_script: bool,
 }
 
 impl CfgContext {
@@ -27,7 +39,16 @@ impl CfgContext {
             target: triple.and_then(cfg_expr::targets::get_builtin_target_by_triple),
             features: features.iter().cloned().collect(),
             proc_macro,
+            build_script: false,
         }
+    }
+
+    /// The context for the targets of a package whose build script runs
+    /// before they are compiled (when `build_script`): only what holds for
+    /// the build is known, everything else may be switched on.
+    pub fn with_build_script(mut self, build_script: bool) -> Self {
+        self.build_script = build_script;
+        self
     }
 
     /// Whether code under `cfg(expression)` may be compiled. Unparsable
@@ -46,6 +67,15 @@ impl CfgContext {
 
     /// `Some(true)`/`Some(false)` when the predicate is known for this build.
     fn predicate(&self, predicate: &Predicate<'_>) -> Option<bool> {
+        let value = self.predicate_without_build_script(predicate);
+        if self.build_script && value != Some(true) {
+            // A build script's `--cfg` can make it hold, never stop it.
+            return None;
+        }
+        value
+    }
+
+    fn predicate_without_build_script(&self, predicate: &Predicate<'_>) -> Option<bool> {
         match predicate {
             Predicate::Target(tp) => self.target.map(|t| tp.matches(t)),
             Predicate::Feature(name) => Some(self.features.contains(*name)),
@@ -92,6 +122,32 @@ mod tests {
         assert!(cx.may_compile("any(windows, rustix_use_libc)"));
         assert!(!cx.may_compile("all(windows, rustix_use_libc)"));
         assert!(cx.may_compile("target_feature = \"sse2\""));
+    }
+
+    #[test]
+    fn a_build_script_can_switch_on_any_cfg_but_not_off() {
+        let cx = linux(&["net"]).with_build_script(true);
+        for unknown in [
+            "docsrs",
+            "miri",
+            "test",
+            "doc",
+            "windows",
+            "target_os = \"windows\"",
+            "feature = \"fs\"",
+            "proc_macro",
+            "not(has_net)",
+            "not(docsrs)",
+            "all(unix, docsrs)",
+            "any(windows, docsrs)",
+        ] {
+            assert_eq!(cx.evaluate(unknown), None, "{unknown}");
+        }
+        assert_eq!(cx.evaluate("unix"), Some(true));
+        assert_eq!(cx.evaluate("feature = \"net\""), Some(true));
+        assert_eq!(cx.evaluate("any(unix, docsrs)"), Some(true));
+        assert_eq!(cx.evaluate("not(unix)"), Some(false));
+        assert_eq!(cx.evaluate("all(not(unix), docsrs)"), Some(false));
     }
 
     #[test]

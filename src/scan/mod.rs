@@ -251,7 +251,8 @@ pub fn scan_package<'a>(
             triple.as_deref(),
             &package.features,
             target.kind == TargetRole::ProcMacro,
-        );
+        )
+        .with_build_script(package.build_script.is_some());
         let (findings, exports) = scan_target(
             package,
             target,
