@@ -372,3 +372,83 @@ fn a_read_only_cache_directory_gives_one_warning() {
     unwritable_cache_warns_once(&dir);
     std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
 }
+
+/// Rewrites an entry's body with `edit` and seals it again with a correct
+/// header, as someone who knows the format would.
+fn reseal(entry: &Path, mut edit: impl FnMut(&mut serde_json::Value)) {
+    use sha2::Digest;
+    let bytes = std::fs::read(entry).unwrap();
+    let newline = bytes.iter().position(|&b| b == b'\n').unwrap();
+    let mut header: serde_json::Value = serde_json::from_slice(&bytes[..newline]).unwrap();
+    let mut body: serde_json::Value = serde_json::from_slice(&bytes[newline + 1..]).unwrap();
+    edit(&mut body);
+    let body = serde_json::to_vec(&body).unwrap();
+    let digest: String = sha2::Sha256::digest(&body)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    header["sha256"] = digest.into();
+    header["bytes"] = body.len().into();
+    let mut out = serde_json::to_vec(&header).unwrap();
+    out.push(b'\n');
+    out.extend_from_slice(&body);
+    std::fs::write(entry, out).unwrap();
+}
+
+#[test]
+fn source_paths_an_entry_names_are_never_waited_on_or_left_the_package_for() {
+    // A forged entry (header and digest rewritten) whose list of source
+    // files to re-check names named pipes, inside the package and by an
+    // absolute path: checking them must neither hang nor trust the entry.
+    let fixture = util::copy_fixture("capabilities");
+    let cache = tempfile::tempdir().unwrap();
+    let cold = scan(fixture.path(), cache.path(), &[]);
+    cold.assert_code(0);
+    let outside = tempfile::tempdir().unwrap();
+    let mut pipes = vec![outside.path().join("pipe"), fixture.path().join("pipe")];
+    for krate in std::fs::read_dir(fixture.path().join("crates")).unwrap() {
+        pipes.push(krate.unwrap().path().join("pipe"));
+    }
+    for pipe in &pipes {
+        assert!(
+            std::process::Command::new("mkfifo")
+                .arg(pipe)
+                .status()
+                .unwrap()
+                .success()
+        );
+    }
+    let mut forged = 0;
+    for entry in entries(cache.path()) {
+        reseal(&entry, |body| {
+            let sources = body["sources"].as_array_mut().unwrap();
+            if !sources.is_empty() {
+                sources[0][0] = if forged % 2 == 0 {
+                    pipes[0].display().to_string().into()
+                } else {
+                    "pipe".into()
+                };
+                forged += 1;
+            }
+        });
+    }
+    assert!(forged >= 2, "path packages record their sources");
+    let mut cmd = util::capgate();
+    cmd.env("CAPGATE_CACHE_DIR", cache.path())
+        .timeout(std::time::Duration::from_secs(120));
+    let manifest = fixture.path().join("Cargo.toml").display().to_string();
+    let warm = util::Run::of(
+        &mut cmd,
+        &[
+            "scan",
+            "--manifest-path",
+            &manifest,
+            "--offline",
+            "--format",
+            "json",
+            "-v",
+        ],
+    );
+    warm.assert_code(0);
+    assert_eq!(warm.stdout, cold.stdout, "rescanned, not trusted");
+}

@@ -17,6 +17,8 @@
 use std::io::Read;
 use std::path::Path;
 
+use sha2::Digest;
+
 use crate::digest::sha256_hex;
 
 /// An entry larger than this is not read (a scan's findings and exports
@@ -125,24 +127,74 @@ pub fn read(path: &Path, key: &str) -> Result<Vec<u8>, Rejected> {
     Ok(body)
 }
 
-/// Opens a file for reading without following a final symbolic link and
-/// without waiting for a writer if it is a named pipe.
-#[cfg(unix)]
+/// Marks the entry at `path` as just used (eviction goes by age), without
+/// following a link that may have replaced it since it was read.
+pub fn touch(path: &Path) {
+    if let Ok(file) = open_with(path, false, true) {
+        let _ = file.set_modified(std::time::SystemTime::now());
+    }
+}
+
+/// The SHA-256 of a source file an entry names (`relative` to `root`), or
+/// `None` when it is not a plain relative path to a regular file. A named
+/// pipe is refused when opened, never waited on.
+pub fn source_digest(root: &Path, relative: &str) -> Option<String> {
+    let relative = Path::new(relative);
+    if !relative
+        .components()
+        .all(|c| matches!(c, std::path::Component::Normal(_)))
+    {
+        return None;
+    }
+    let mut file = open_with(&root.join(relative), true, false).ok()?;
+    if !file.metadata().ok()?.is_file() {
+        return None;
+    }
+    let mut hasher = sha2::Sha256::new();
+    let mut buf = vec![0u8; 64 << 10];
+    loop {
+        match file.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => hasher.update(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => return None,
+        }
+    }
+    Some(crate::digest::hex(&hasher.finalize()))
+}
+
 fn open_untrusted(path: &Path) -> std::io::Result<std::fs::File> {
+    open_with(path, false, false)
+}
+
+/// Opens a file for reading (or writing) without waiting for a writer if it
+/// is a named pipe, and without following a final symbolic link unless
+/// `follow`.
+#[cfg(unix)]
+fn open_with(path: &Path, follow: bool, write: bool) -> std::io::Result<std::fs::File> {
     use std::os::unix::fs::OpenOptionsExt;
+    let nofollow = if follow { 0 } else { libc::O_NOFOLLOW };
     std::fs::File::options()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .read(!write)
+        .write(write)
+        .custom_flags(nofollow | libc::O_NONBLOCK)
         .open(path)
 }
 
 #[cfg(not(unix))]
-fn open_untrusted(path: &Path) -> std::io::Result<std::fs::File> {
-    let meta = std::fs::symlink_metadata(path)?;
+fn open_with(path: &Path, follow: bool, write: bool) -> std::io::Result<std::fs::File> {
+    let meta = if follow {
+        std::fs::metadata(path)?
+    } else {
+        std::fs::symlink_metadata(path)?
+    };
     if !meta.is_file() {
         return Err(std::io::Error::other("is not a regular file"));
     }
-    std::fs::File::open(path)
+    std::fs::File::options()
+        .read(!write)
+        .write(write)
+        .open(path)
 }
 
 /// `O_NOFOLLOW` on a symbolic link fails with `ELOOP`.

@@ -204,14 +204,12 @@ impl ScanCache {
             Err(e) => return reject(format!("is corrupt ({e})")),
         };
         if !entry.sources.iter().all(|(file, hash)| {
-            file_sha256(&package.root.join(file)).ok().as_deref() == Some(hash.as_str())
+            entry::source_digest(&package.root, file).as_deref() == Some(hash.as_str())
         }) {
             return None;
         }
         // Recently used entries are the last to be evicted.
-        if let Ok(file) = std::fs::File::options().write(true).open(&path) {
-            let _ = file.set_modified(SystemTime::now());
-        }
+        entry::touch(&path);
         Some(entry.scan)
     }
 
