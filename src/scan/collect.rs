@@ -664,7 +664,7 @@ impl<'a> Collector<'a> {
             "mod"
                 if self.in_macro_body
                     && (matches!(next, Some(TokenTree::Punct(p)) if p.as_char() == '$')
-                        || attrs.iter().any(|a| include::computed_path_attr(a))) =>
+                        || attrs.iter().any(include::computed_path_attr)) =>
             {
                 let macro_name = self.macro_name.clone().unwrap_or_default();
                 self.unanalyzed(
