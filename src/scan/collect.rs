@@ -661,20 +661,43 @@ impl<'a> Collector<'a> {
                     _ => 1,
                 }
             }
-            "mod"
-                if self.in_macro_body
-                    && (matches!(next, Some(TokenTree::Punct(p)) if p.as_char() == '$')
-                        || attrs.iter().any(include::computed_path_attr)) =>
-            {
+            "mod" if self.in_macro_body && attrs.iter().any(include::computed_path_attr) => {
                 let macro_name = self.macro_name.clone().unwrap_or_default();
                 self.unanalyzed(
                     "missing-module-file",
                     trees[i].span(),
                     format!(
-                        "`macro_rules! {macro_name}` declares a module whose name or `#[path]` comes from its arguments; its file is not known without expanding the macro"
+                        "`macro_rules! {macro_name}` declares a module whose `#[path]` comes from its arguments; its file is not known without expanding the macro"
                     ),
                 );
                 1
+            }
+            // `mod $name;`: the name is one of the identifiers each
+            // invocation passes (`modtree` tries them).
+            "mod"
+                if self.in_macro_body
+                    && matches!(next, Some(TokenTree::Punct(p)) if p.as_char() == '$') =>
+            {
+                match (trees.get(i + 2), trees.get(i + 3), self.macro_name.clone()) {
+                    (Some(TokenTree::Ident(var)), Some(TokenTree::Punct(p)), Some(macro_name))
+                        if p.as_char() == ';' =>
+                    {
+                        let path_attrs: Vec<PathAttr> = attrs
+                            .iter()
+                            .flat_map(|a| token_path_attrs(a, self.cfg))
+                            .collect();
+                        self.facts
+                            .macro_modules
+                            .entry(macro_name)
+                            .or_default()
+                            .push(MacroModule {
+                                name: format!("${}", ident_name(var)),
+                                path_attrs,
+                            });
+                        4
+                    }
+                    _ => 1,
+                }
             }
             "mod" => match (next, trees.get(i + 2)) {
                 (Some(TokenTree::Ident(name)), Some(TokenTree::Punct(p))) if p.as_char() == ';' => {

@@ -194,6 +194,8 @@ pub struct Unanalyzed {
 /// A `mod name;` written inside a `macro_rules!` body.
 #[derive(Clone, Debug)]
 pub struct MacroModule {
+    /// The module's name, or `$x` when a metavariable gives it: then it is
+    /// one of the identifiers each invocation passes.
     pub name: String,
     pub path_attrs: Vec<super::collect::PathAttr>,
 }
@@ -269,6 +271,8 @@ pub struct CrateFacts {
     /// Modules declared inside `macro_rules!` bodies, by macro name.
     pub macro_modules: HashMap<String, Vec<MacroModule>>,
     pub macro_calls: Vec<MacroCall>,
+    /// How many `include!`s were expanded, against `MAX_INCLUDES`.
+    pub includes: usize,
     /// `include!`s in `macro_rules!` bodies, by macro name.
     pub macro_includes: HashMap<String, Vec<MacroInclude>>,
     /// Macros each `macro_rules!` body invokes, by macro name: what the

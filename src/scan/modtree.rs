@@ -12,9 +12,11 @@
 use std::collections::{HashSet, VecDeque};
 use std::path::{Path, PathBuf};
 
-use super::collect::{ChildModule, Collector, CrateInputs, relative_path};
+use proc_macro2::{TokenStream, TokenTree};
+
+use super::collect::{ChildModule, Collector, CrateInputs, ident_name, relative_path};
 use super::facts::{
-    CrateFacts, Def, FileId, MacroCall, Pos, Scope, ScopeId, ScopeKind, Unanalyzed,
+    CrateFacts, Def, FileId, MacroCall, MacroModule, Pos, Scope, ScopeId, ScopeKind, Unanalyzed,
 };
 use super::moddir::ModDir;
 use super::source::{ParsedSource, read_source};
@@ -90,7 +92,9 @@ pub fn collect_crate(root_file: &Path, inputs: CrateInputs<'_>, facts: &mut Crat
             }
             proc_macro2::extra::invalidate_current_thread_spans();
         }
-        if queue.is_empty() {
+        // Files included by macros may invoke more macros without adding
+        // module files.
+        if queue.is_empty() && calls_done == facts.macro_calls.len() {
             break;
         }
     }
@@ -186,6 +190,10 @@ fn attach_macro_modules(
         return;
     };
     for module in modules {
+        if module.name.starts_with('$') {
+            named_by_arguments(&module, call, facts, children);
+            continue;
+        }
         if facts.scopes[call.module].defs.contains_key(&module.name) {
             continue;
         }
@@ -204,6 +212,76 @@ fn attach_macro_modules(
             path_attrs: module.path_attrs,
             dir: call.dir.clone(),
             pos: call.pos,
+        });
+    }
+}
+
+/// `mod $name;` in a macro body: each identifier the invocation passes
+/// whose module file exists is a module (the one rustc declares is among
+/// them); when none has a file, or the arguments were not kept, the crate
+/// is unanalyzed.
+fn named_by_arguments(
+    module: &MacroModule,
+    call: &MacroCall,
+    facts: &mut CrateFacts,
+    children: &mut Vec<ChildModule>,
+) {
+    let mut candidates: Vec<String> = Vec::new();
+    let mut pending: Vec<TokenStream> = call
+        .args
+        .as_deref()
+        .and_then(|a| a.parse().ok())
+        .into_iter()
+        .collect();
+    while let Some(stream) = pending.pop() {
+        for tree in stream {
+            match tree {
+                TokenTree::Ident(id) => {
+                    let name = ident_name(&id);
+                    if !candidates.contains(&name) {
+                        candidates.push(name);
+                    }
+                }
+                TokenTree::Group(g) => pending.push(g.stream()),
+                _ => {}
+            }
+        }
+    }
+    let mut found = false;
+    for name in candidates {
+        if facts.scopes[call.module].defs.contains_key(&name)
+            || call.dir.child_files(&name, &module.path_attrs).is_err()
+        {
+            continue;
+        }
+        found = true;
+        let mut path = match &facts.scopes[call.module].kind {
+            ScopeKind::Module { path, .. } => path.clone(),
+            ScopeKind::Block { .. } => Vec::new(),
+        };
+        path.push(name.clone());
+        let scope = facts.add_scope(Scope::module(path, Some(call.module)));
+        facts.scopes[call.module]
+            .defs
+            .insert(name.clone(), Def::Module(scope));
+        children.push(ChildModule {
+            scope,
+            name,
+            path_attrs: module.path_attrs.clone(),
+            dir: call.dir.clone(),
+            pos: call.pos,
+        });
+    }
+    if !found {
+        let file = facts.files[call.pos.file].clone();
+        facts.unanalyzed.push(Unanalyzed {
+            rule: "missing-module-file",
+            file,
+            line: Some(call.pos.line),
+            reason: format!(
+                "`{}!` declares `mod {};` with a name from its arguments, and no identifier it passes names a module file",
+                call.name, module.name
+            ),
         });
     }
 }

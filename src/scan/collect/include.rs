@@ -22,6 +22,11 @@ use crate::scan::strexpr::{Uncomputable, evaluate};
 /// Bound on nested `include!`s, which stops a file including itself.
 const MAX_INCLUDE_DEPTH: usize = 16;
 
+/// Bound on the `include!`s one crate expands: files that include each
+/// other several times, or a macro whose included file invokes it again,
+/// would otherwise grow without end (rustc stops them with an error).
+const MAX_INCLUDES: usize = 1024;
+
 /// Longest macro argument kept for a later `include!` check.
 const MAX_KEPT_ARGS: usize = 4096;
 
@@ -57,8 +62,9 @@ impl Collector<'_> {
     /// modules and `include!`s its expansion makes land.
     pub(super) fn record_call(&mut self, name: &str, args: &TokenStream, pos: Pos) {
         let mut trees = args.clone().into_iter();
-        // Only an argument that may be a file name is kept as text.
-        let short = args.clone().into_iter().count() <= 4;
+        // Only a short argument, which may be a file name or a module's
+        // name, is kept as text.
+        let short = args.clone().into_iter().count() <= 16;
         let args = match trees.next() {
             Some(TokenTree::Literal(_) | TokenTree::Ident(_)) if short => {
                 Some(args.to_string()).filter(|a| a.len() <= MAX_KEPT_ARGS)
@@ -152,6 +158,19 @@ impl Collector<'_> {
                 return;
             }
         };
+        self.facts.includes += 1;
+        if self.facts.includes > MAX_INCLUDES {
+            if self.facts.includes == MAX_INCLUDES + 1 {
+                self.unanalyzed_at(
+                    "include-unresolved",
+                    pos,
+                    format!(
+                        "the crate expands more than {MAX_INCLUDES} `include!`s (files or macros that include each other?); the rest are not read"
+                    ),
+                );
+            }
+            return;
+        }
         if self.include_depth >= MAX_INCLUDE_DEPTH {
             self.unanalyzed_at(
                 "include-unresolved",
