@@ -55,6 +55,8 @@ fn uncacheable(report: &serde_json::Value) -> usize {
                             | "missing-source"
                             | "include-unresolved"
                             | "unreadable-file"
+                            | "file-outside-package"
+                            | "not-a-regular-file"
                     )
                 )
             })

@@ -399,13 +399,16 @@ impl ScanCache {
     }
 }
 
-/// Findings that say a file the code names does not exist; creating it
+/// Findings that say a file the code names does not exist or was refused
+/// (outside the package, not a regular file); creating or replacing it
 /// changes the scan, so such a scan of a path package is not cached.
 const MISSING_FILE_RULES: &[&str] = &[
     "missing-module-file",
     "missing-source",
     "include-unresolved",
     "unreadable-file",
+    "file-outside-package",
+    "not-a-regular-file",
 ];
 
 /// A cache entry: the scan, and for unpublished packages the files it was

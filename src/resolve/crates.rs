@@ -252,6 +252,33 @@ fn resolve_features(manifests: &[Manifest], edges: &[Vec<Edge>]) -> Vec<EnabledF
     }
 }
 
+/// The binaries cargo finds without being told, by name, in a stable order.
+fn inferred_bins(root: &std::path::Path, package: &str) -> Vec<(String, PathBuf)> {
+    let mut bins = Vec::new();
+    let main = root.join("src/main.rs");
+    if main.exists() {
+        bins.push((package.to_owned(), main));
+    }
+    let mut found: Vec<(String, PathBuf)> = std::fs::read_dir(root.join("src/bin"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|entry| {
+            let path = entry.path();
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if let Some(stem) = name.strip_suffix(".rs") {
+                Some((stem.to_owned(), path))
+            } else {
+                let main = path.join("main.rs");
+                main.exists().then_some((name, main))
+            }
+        })
+        .collect();
+    found.sort();
+    bins.extend(found);
+    bins
+}
+
 /// The parts of a published Cargo.toml the scan needs.
 #[derive(Debug, Deserialize)]
 struct Manifest {
@@ -278,6 +305,8 @@ struct ManifestPackage {
     edition: Option<String>,
     #[serde(default)]
     build: Option<toml::Value>,
+    #[serde(default)]
+    autobins: Option<bool>,
     #[serde(default)]
     links: Option<String>,
     #[serde(default)]
@@ -496,23 +525,33 @@ impl Manifest {
             });
         }
         if targets.is_empty() {
-            // A binary-only crate: what would be installed is its bins.
-            let bins: Vec<(String, PathBuf, Option<&String>)> = if self.bin.is_empty() {
-                vec![(self.package.name.clone(), root.join("src/main.rs"), None)]
-            } else {
-                self.bin
-                    .iter()
-                    .map(|b| {
-                        let name = b.name.clone().unwrap_or_else(|| self.package.name.clone());
-                        let path = b
-                            .path
-                            .clone()
-                            .map(|p| root.join(p))
-                            .unwrap_or_else(|| root.join("src/bin").join(format!("{name}.rs")));
-                        (name, path, b.edition.as_ref())
-                    })
-                    .collect()
-            };
+            // A binary-only crate: what would be installed is its bins,
+            // the listed ones and, unless `autobins = false`, those cargo
+            // finds by itself (src/main.rs, src/bin/*.rs, src/bin/*/main.rs).
+            let mut bins: Vec<(String, PathBuf, Option<&String>)> = self
+                .bin
+                .iter()
+                .map(|b| {
+                    let name = b.name.clone().unwrap_or_else(|| self.package.name.clone());
+                    let path = b
+                        .path
+                        .clone()
+                        .map(|p| root.join(p))
+                        .unwrap_or_else(|| root.join("src/bin").join(format!("{name}.rs")));
+                    (name, path, b.edition.as_ref())
+                })
+                .collect();
+            if self.package.autobins != Some(false) {
+                for (name, path) in inferred_bins(root, &self.package.name) {
+                    if !bins.iter().any(|(n, p, _)| *n == name || *p == path) {
+                        bins.push((name, path, None));
+                    }
+                }
+            }
+            if bins.is_empty() {
+                // Reported as a missing root file.
+                bins.push((self.package.name.clone(), root.join("src/main.rs"), None));
+            }
             for (name, path, edition) in bins {
                 targets.push(Target {
                     name,
@@ -562,5 +601,26 @@ impl Manifest {
             homepage: self.package.homepage.clone(),
             documentation: self.package.documentation.clone(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inferred_bins_are_main_bin_files_and_bin_directories() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("src/bin/tool")).unwrap();
+        std::fs::write(root.join("src/main.rs"), "").unwrap();
+        std::fs::write(root.join("src/bin/b.rs"), "").unwrap();
+        std::fs::write(root.join("src/bin/tool/main.rs"), "").unwrap();
+        std::fs::create_dir_all(root.join("src/bin/empty")).unwrap();
+        let names: Vec<String> = inferred_bins(root, "pkg")
+            .into_iter()
+            .map(|(n, _)| n)
+            .collect();
+        assert_eq!(names, ["pkg", "b", "tool"]);
     }
 }

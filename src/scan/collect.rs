@@ -16,12 +16,17 @@ use syn::punctuated::Punctuated;
 use syn::visit::{self, Visit};
 use syn::{Attribute, Expr, Item, Meta, Token, UseTree};
 
+mod include;
+
 use super::cfg::CfgContext;
 use super::facts::{
-    CrateFacts, Def, FileId, ForeignFn, Import, ItemDef, MacroArguments, MacroCall, MacroModule,
+    CrateFacts, Def, FileId, ForeignFn, Import, ItemDef, MacroArguments, MacroModule,
     MacroTemplate, Owner, Pos, Ref, RefKind, Scope, ScopeId, Site, TraitImpl, Unanalyzed,
     WrittenPath,
 };
+use super::files::PackageFiles;
+use super::moddir::ModDir;
+use super::strexpr::CompileEnv;
 
 /// A `mod name;` whose file the module walker must find and read.
 #[derive(Clone, Debug)]
@@ -32,8 +37,8 @@ pub struct ChildModule {
     /// The `#[path]` attributes: one, or several under `cfg_attr`s we do
     /// not evaluate (each file that exists is scanned).
     pub path_attrs: Vec<PathAttr>,
-    /// Names of the inline modules the declaration sits in, within its file.
-    pub inline_path: Vec<String>,
+    /// Where its file is looked for.
+    pub dir: ModDir,
     pub pos: Pos,
 }
 
@@ -52,12 +57,17 @@ pub struct Collector<'a> {
     /// Decides which `#[cfg]`-gated code is part of this build.
     cfg: &'a CfgContext,
     file: FileId,
-    /// Absolute path of the file, for `include!`.
+    /// Path of the file as reached (links not resolved), for `include!`.
     file_path: PathBuf,
     package_root: &'a Path,
+    /// The variables `env!` may read, for `include!` paths.
+    env: &'a CompileEnv,
+    /// Opens the package's files and nothing else.
+    files: &'a PackageFiles,
     scope: ScopeId,
     function: u32,
-    inline_path: Vec<String>,
+    /// Where `mod x;` here looks for its file.
+    mod_dir: ModDir,
     /// Inside a `macro_rules!` body, where `$x` are metavariables.
     in_macro_body: bool,
     /// The macro whose body is being read.
@@ -90,9 +100,6 @@ const COMPILE_TIME_MACROS: &[&str] = &[
     "compile_error",
     "concat_idents",
 ];
-
-/// Bound on nested `include!`s, which stops a file including itself.
-const MAX_INCLUDE_DEPTH: usize = 16;
 
 const KEYWORDS: &[&str] = &[
     "as",
@@ -139,24 +146,37 @@ const KEYWORDS: &[&str] = &[
     "gen",
 ];
 
+/// What a collector needs to know about the crate beyond its facts.
+#[derive(Clone, Copy)]
+pub struct CrateInputs<'a> {
+    pub cfg: &'a CfgContext,
+    pub env: &'a CompileEnv,
+    pub files: &'a PackageFiles,
+    pub package_root: &'a Path,
+}
+
 impl<'a> Collector<'a> {
+    /// A collector for `file` (reached as `file_path`), whose items go into
+    /// `module_scope` and whose `mod x;` look in `mod_dir`.
     pub fn new(
         facts: &'a mut CrateFacts,
-        cfg: &'a CfgContext,
+        inputs: CrateInputs<'a>,
         file: FileId,
         file_path: PathBuf,
-        package_root: &'a Path,
+        mod_dir: ModDir,
         module_scope: ScopeId,
     ) -> Self {
         Collector {
             facts,
-            cfg,
+            cfg: inputs.cfg,
             file,
             file_path,
-            package_root,
+            package_root: inputs.package_root,
+            env: inputs.env,
+            files: inputs.files,
             scope: module_scope,
             function: 0,
-            inline_path: Vec::new(),
+            mod_dir,
             in_macro_body: false,
             macro_name: None,
             owner: None,
@@ -315,21 +335,17 @@ impl<'a> Collector<'a> {
         let path_attrs = path_attributes(attrs, self.cfg);
         match content {
             Some(items) => {
-                // Nested `mod x;` inside an inline module look for their files
-                // below a directory named after it (or its `#[path]`).
-                self.inline_path.push(
-                    path_attrs
-                        .into_iter()
-                        .next()
-                        .map(|p| p.path)
-                        .unwrap_or(name),
-                );
+                // rustc takes the first `#[path]`, after `cfg_attr`s.
+                let inner = self
+                    .mod_dir
+                    .inline(&name, path_attrs.first().map(|p| p.path.as_str()));
+                let outer = std::mem::replace(&mut self.mod_dir, inner);
                 self.in_scope(scope, |c| {
                     for item in items {
                         c.visit_item(item);
                     }
                 });
-                self.inline_path.pop();
+                self.mod_dir = outer;
             }
             None => {
                 let pos = self.pos(span);
@@ -337,7 +353,7 @@ impl<'a> Collector<'a> {
                     scope,
                     name,
                     path_attrs,
-                    inline_path: self.inline_path.clone(),
+                    dir: self.mod_dir.clone(),
                     pos,
                 });
             }
@@ -474,99 +490,6 @@ impl<'a> Collector<'a> {
                 self.visit_stmt(stmt);
             }
         }
-    }
-
-    fn include(&mut self, mac: &syn::Macro) {
-        let span = mac
-            .path
-            .segments
-            .last()
-            .map(|s| s.ident.span())
-            .unwrap_or_else(Span::call_site);
-        let text = mac.tokens.to_string();
-        let mentions_out_dir = text.contains("OUT_DIR");
-        let literal = syn::parse2::<syn::LitStr>(mac.tokens.clone()).ok();
-        let Some(literal) = literal else {
-            let reason = if mentions_out_dir {
-                "includes build-script output (OUT_DIR), which exists only after a build".to_owned()
-            } else if let Some(var) = env_var_named(&mac.tokens) {
-                format!(
-                    "includes a file named by the environment variable {var} at build time, so what it splices in is whatever the builder's environment points at"
-                )
-            } else {
-                format!("`include!({text})` names a file that cannot be known without building")
-            };
-            let rule = if mentions_out_dir {
-                "include-out-dir"
-            } else {
-                "include-unresolved"
-            };
-            self.unanalyzed(rule, span, reason);
-            return;
-        };
-        if self.include_depth >= MAX_INCLUDE_DEPTH {
-            self.unanalyzed(
-                "include-unresolved",
-                span,
-                format!("`include!` nests deeper than {MAX_INCLUDE_DEPTH} files (a cycle?)"),
-            );
-            return;
-        }
-        let base = self.file_path.parent().unwrap_or(Path::new("."));
-        let target = base.join(literal.value());
-        let canonical_root = self.package_root.canonicalize().ok();
-        let canonical_target = target.canonicalize().ok();
-        let inside = canonical_target
-            .as_ref()
-            .zip(canonical_root.as_ref())
-            .is_some_and(|(t, root)| t.starts_with(root));
-        let text = if inside {
-            std::fs::read_to_string(&target).ok()
-        } else {
-            None
-        };
-        let Some(text) = text else {
-            self.unanalyzed(
-                "include-unresolved",
-                span,
-                format!(
-                    "`include!(\"{}\")` cannot be read inside the package",
-                    literal.value()
-                ),
-            );
-            return;
-        };
-        let Ok(tokens) = text.parse::<TokenStream>() else {
-            self.unanalyzed(
-                "include-unresolved",
-                span,
-                format!("`include!(\"{}\")` does not tokenize", literal.value()),
-            );
-            return;
-        };
-        self.facts.bytes_read += text.len() as u64;
-        // The included text is spliced in here, but its findings point into
-        // the included file, and its own `include!`s are relative to it.
-        let relative = match (&canonical_root, &canonical_target) {
-            (Some(root), Some(t)) => relative_path(root, t),
-            _ => relative_path(self.package_root, &target),
-        };
-        let file = self.facts.add_file(relative);
-        let outer_file = std::mem::replace(&mut self.file, file);
-        let outer_path = std::mem::replace(&mut self.file_path, canonical_target.unwrap_or(target));
-        self.include_depth += 1;
-        if let Ok(file) = syn::parse2::<syn::File>(tokens.clone()) {
-            for item in &file.items {
-                self.visit_item(item);
-            }
-        } else if let Ok(expr) = syn::parse2::<Expr>(tokens.clone()) {
-            self.visit_expr(&expr);
-        } else {
-            self.collect_tokens(tokens, false);
-        }
-        self.include_depth -= 1;
-        self.file_path = outer_path;
-        self.file = outer_file;
     }
 
     /// Reads a token stream for paths, method calls, `unsafe`, `extern`
@@ -738,6 +661,44 @@ impl<'a> Collector<'a> {
                     _ => 1,
                 }
             }
+            "mod" if self.in_macro_body && attrs.iter().any(include::computed_path_attr) => {
+                let macro_name = self.macro_name.clone().unwrap_or_default();
+                self.unanalyzed(
+                    "missing-module-file",
+                    trees[i].span(),
+                    format!(
+                        "`macro_rules! {macro_name}` declares a module whose `#[path]` comes from its arguments; its file is not known without expanding the macro"
+                    ),
+                );
+                1
+            }
+            // `mod $name;`: the name is one of the identifiers each
+            // invocation passes (`modtree` tries them).
+            "mod"
+                if self.in_macro_body
+                    && matches!(next, Some(TokenTree::Punct(p)) if p.as_char() == '$') =>
+            {
+                match (trees.get(i + 2), trees.get(i + 3), self.macro_name.clone()) {
+                    (Some(TokenTree::Ident(var)), Some(TokenTree::Punct(p)), Some(macro_name))
+                        if p.as_char() == ';' =>
+                    {
+                        let path_attrs: Vec<PathAttr> = attrs
+                            .iter()
+                            .flat_map(|a| token_path_attrs(a, self.cfg))
+                            .collect();
+                        self.facts
+                            .macro_modules
+                            .entry(macro_name)
+                            .or_default()
+                            .push(MacroModule {
+                                name: format!("${}", ident_name(var)),
+                                path_attrs,
+                            });
+                        4
+                    }
+                    _ => 1,
+                }
+            }
             "mod" => match (next, trees.get(i + 2)) {
                 (Some(TokenTree::Ident(name)), Some(TokenTree::Punct(p))) if p.as_char() == ';' => {
                     let path_attrs: Vec<PathAttr> = attrs
@@ -762,7 +723,7 @@ impl<'a> Collector<'a> {
                             scope,
                             name: ident_name(name),
                             path_attrs,
-                            inline_path: self.inline_path.clone(),
+                            dir: self.mod_dir.clone(),
                             pos,
                         });
                     }
@@ -910,6 +871,14 @@ impl<'a> Collector<'a> {
         }
         if is_macro {
             let name = written.segments.last().cloned().unwrap_or_default();
+            if let Some(TokenTree::Group(args)) = trees.get(i + 1) {
+                let include = include::is_include(&written);
+                self.token_macro_call(&name, include, args.stream(), span);
+                if include {
+                    self.add_ref(RefKind::Macro(written), span);
+                    return i + 2;
+                }
+            }
             self.add_ref(RefKind::Macro(written), span);
             if COMPILE_TIME_MACROS.contains(&name.as_str()) {
                 // Skip the `!` and the arguments.
@@ -1317,16 +1286,6 @@ impl<'ast> Visit<'ast> for Collector<'_> {
             });
             return;
         }
-        if let Some(last) = item.mac.path.segments.last() {
-            let module = self.facts.module_of(self.scope);
-            let pos = self.pos(last.ident.span());
-            self.facts.macro_calls.push(MacroCall {
-                name: ident_name(&last.ident),
-                module,
-                inline_path: self.inline_path.clone(),
-                pos,
-            });
-        }
         self.visit_macro(&item.mac);
     }
 
@@ -1339,8 +1298,10 @@ impl<'ast> Visit<'ast> for Collector<'_> {
             RefKind::Macro(WrittenPath::from_syn(&mac.path)),
             mac.path.segments[0].ident.span(),
         );
-        if name == "include" && mac.path.segments.len() <= 2 {
-            self.include(mac);
+        let pos = self.pos(last.ident.span());
+        self.record_call(&name, &mac.tokens, pos);
+        if include::is_include(&WrittenPath::from_syn(&mac.path)) {
+            self.include(&mac.tokens, pos);
             return;
         }
         if COMPILE_TIME_MACROS.contains(&name.as_str()) {
@@ -1358,7 +1319,11 @@ impl<'ast> Visit<'ast> for Collector<'_> {
     }
 
     fn visit_block(&mut self, block: &'ast syn::Block) {
+        // Modules declared in a block do not get a non-mod.rs file's stem.
+        let inner = self.mod_dir.block();
+        let outer = std::mem::replace(&mut self.mod_dir, inner);
         self.statements(&block.stmts);
+        self.mod_dir = outer;
     }
 
     fn visit_stmt(&mut self, stmt: &'ast syn::Stmt) {
@@ -1572,30 +1537,6 @@ fn name_value_str(meta: &Meta, key: &str) -> Option<String> {
         },
         _ => None,
     }
-}
-
-/// The variable an `env!("NAME")` inside these tokens reads, if any.
-fn env_var_named(tokens: &TokenStream) -> Option<String> {
-    let trees: Vec<TokenTree> = tokens.clone().into_iter().collect();
-    let mut pending = vec![trees];
-    while let Some(trees) = pending.pop() {
-        for (i, tree) in trees.iter().enumerate() {
-            match tree {
-                TokenTree::Ident(id) if id == "env" => {
-                    if let (Some(TokenTree::Punct(p)), Some(TokenTree::Group(g))) =
-                        (trees.get(i + 1), trees.get(i + 2))
-                        && p.as_char() == '!'
-                        && let Ok(name) = syn::parse2::<syn::LitStr>(g.stream())
-                    {
-                        return Some(name.value());
-                    }
-                }
-                TokenTree::Group(g) => pending.push(g.stream().into_iter().collect()),
-                _ => {}
-            }
-        }
-    }
-    None
 }
 
 /// `path` relative to `root`, `/`-separated, with `.` and `..` folded

@@ -194,20 +194,37 @@ pub struct Unanalyzed {
 /// A `mod name;` written inside a `macro_rules!` body.
 #[derive(Clone, Debug)]
 pub struct MacroModule {
+    /// The module's name, or `$x` when a metavariable gives it: then it is
+    /// one of the identifiers each invocation passes.
     pub name: String,
     pub path_attrs: Vec<super::collect::PathAttr>,
 }
 
-/// An item-position macro invocation, where a macro's modules land.
+/// A macro invocation, where the modules and `include!`s of its
+/// expansion land.
 #[derive(Clone, Debug)]
 pub struct MacroCall {
     /// The macro's name (last path segment).
     pub name: String,
     /// The module the invocation is in.
     pub module: ScopeId,
-    /// Inline modules around the invocation within its file.
-    pub inline_path: Vec<String>,
+    /// The directory modules it declares are found in.
+    pub dir: super::moddir::ModDir,
+    /// The file the invocation is written in, as reached (links not
+    /// resolved): what an `include!` its expansion makes is relative to.
+    pub file_path: std::path::PathBuf,
+    /// The invocation's arguments as written, when short enough to be a
+    /// file name (`inc!("x.rs")` after `use std::include as inc;`).
+    pub args: Option<String>,
     pub pos: Pos,
+}
+
+/// An `include!` written in a `macro_rules!` body: it is relative to the
+/// file where the macro is invoked, so it is read at each invocation.
+#[derive(Clone, Debug)]
+pub struct MacroInclude {
+    /// The `include!` arguments as written.
+    pub args: String,
 }
 
 /// A path a `macro_rules!` body builds from metavariables
@@ -254,6 +271,13 @@ pub struct CrateFacts {
     /// Modules declared inside `macro_rules!` bodies, by macro name.
     pub macro_modules: HashMap<String, Vec<MacroModule>>,
     pub macro_calls: Vec<MacroCall>,
+    /// How many `include!`s were expanded, against `MAX_INCLUDES`.
+    pub includes: usize,
+    /// `include!`s in `macro_rules!` bodies, by macro name.
+    pub macro_includes: HashMap<String, Vec<MacroInclude>>,
+    /// Macros each `macro_rules!` body invokes, by macro name: what the
+    /// inner ones declare lands where the outer one is invoked.
+    pub macro_invokes: HashMap<String, Vec<String>>,
     /// Paths macro bodies build from metavariables, by macro name.
     pub macro_templates: HashMap<String, Vec<MacroTemplate>>,
     pub macro_calls_with_names: Vec<MacroArguments>,

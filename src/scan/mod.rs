@@ -15,23 +15,29 @@
 mod cfg;
 mod collect;
 mod facts;
+mod files;
 mod manifest;
 mod matcher;
+mod moddir;
 mod modtree;
 mod names;
 mod reach;
 mod source;
+mod strexpr;
 
 use crate::cache::ScanCache;
 use crate::capability::{CapabilityReport, Finding, Location};
 use crate::fetch::PackageSource;
 use crate::reach::{DependencyExports, Exports};
-use crate::resolve::{BuildGraph, Dependency, Package, Target, TargetRole};
+use crate::resolve::{BuildGraph, Dependency, Package, SourceKind, Target, TargetRole};
 use crate::rules::RuleSet;
 
 pub use cfg::CfgContext;
+use collect::CrateInputs;
 use facts::CrateFacts;
+use files::PackageFiles;
 use names::{ExternPrelude, Resolver};
+use strexpr::CompileEnv;
 
 /// Stack for scanning threads. syn and the syntax-tree visitor recurse as
 /// deep as the code nests; the depth guard in `source` bounds what syn is
@@ -225,6 +231,13 @@ pub fn scan_package<'a>(
             .filter_map(|d| Some((d.lib_name.clone(), exports_of(d.package)?.0)))
             .collect()
     };
+    // A workspace's own packages may share files within the workspace;
+    // everything else stays inside its own directory.
+    let within_workspace = matches!(package.source, SourceKind::Workspace | SourceKind::Path);
+    let files = PackageFiles::new(
+        &package.root,
+        within_workspace.then_some(graph.workspace_root.as_path()),
+    );
     // The library first: the package's bins can reach through it.
     let mut targets: Vec<&Target> = package.targets.iter().collect();
     targets.sort_by_key(|t| t.kind == TargetRole::Bin);
@@ -258,7 +271,7 @@ pub fn scan_package<'a>(
             target,
             deps,
             &reachable,
-            &cfg,
+            (&cfg, &files),
             rules,
             &mut scan.stats,
         );
@@ -276,7 +289,7 @@ pub fn scan_package<'a>(
             build,
             deps,
             &reachable,
-            &cfg,
+            (&cfg, &files),
             rules,
             &mut scan.stats,
         );
@@ -303,11 +316,13 @@ fn scan_target(
     target: &Target,
     deps: Vec<(String, String)>,
     reachable: &DependencyExports<'_>,
-    cfg: &CfgContext,
+    (cfg, files): (&CfgContext, &PackageFiles),
     rules: &RuleSet,
     stats: &mut ScanStats,
 ) -> (Vec<Finding>, Exports) {
-    if !target.root_file.is_file() {
+    // Present to rustc (a pipe or a link out of the package is refused
+    // when it is read, with its reason).
+    if !target.root_file.exists() {
         let file = collect::relative_path(&package.root, &target.root_file);
         return (
             vec![unanalyzed(
@@ -323,7 +338,22 @@ fn scan_target(
         );
     }
     let mut facts = CrateFacts::default();
-    modtree::collect_crate(&target.root_file, &package.root, cfg, &mut facts);
+    // A build script can set any of cargo's variables for the crate it
+    // builds (`cargo:rustc-env`), but not for itself.
+    let env = CompileEnv::new(
+        &package.root,
+        &package.name,
+        &package.version,
+        &target.name,
+        package.build_script.is_some() && target.kind != TargetRole::BuildScript,
+    );
+    let inputs = CrateInputs {
+        cfg,
+        env: &env,
+        files,
+        package_root: &package.root,
+    };
+    modtree::collect_crate(&target.root_file, inputs, &mut facts);
     stats.files += facts.files.len();
     stats
         .paths

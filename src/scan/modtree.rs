@@ -1,125 +1,303 @@
 //! Walks a crate's module tree from its root file, the way rustc finds
-//! module files: `mod x;` is `x.rs` or `x/mod.rs` beside a `mod.rs`-style
-//! file (the crate root, `mod.rs`) and below `stem/` for other files;
-//! `#[path]` is relative to the declaring file's directory, or to the
-//! inline module's directory inside an inline `mod` block.
+//! module files (`moddir` has rustc's directory rules): `mod x;`, `#[path]`,
+//! `cfg_attr` paths, `include!`d files, and the modules and `include!`s
+//! that macros declare where they are invoked. Every file is opened through
+//! the package's file guard (`files`): one that is missing, outside the
+//! package or not a regular file is an `unanalyzed` finding at the line
+//! that names it.
 //!
 //! Each file is parsed, collected into facts and dropped before the next is
 //! read, so one syntax tree is alive at a time per crate.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashSet, VecDeque};
 use std::path::{Path, PathBuf};
 
-use super::cfg::CfgContext;
-use super::collect::{ChildModule, Collector, relative_path};
-use super::facts::{CrateFacts, Def, FileId, MacroCall, Scope, ScopeId, ScopeKind, Unanalyzed};
+use proc_macro2::{TokenStream, TokenTree};
+
+use super::collect::{ChildModule, Collector, CrateInputs, ident_name, relative_path};
+use super::facts::{
+    CrateFacts, Def, FileId, MacroCall, MacroModule, Pos, Scope, ScopeId, ScopeKind, Unanalyzed,
+};
+use super::moddir::ModDir;
 use super::source::{ParsedSource, read_source};
 
-/// A file to read and the module scope its items belong to.
+/// A file to read, the module scope its items belong to, and where its
+/// own `mod x;` look.
 struct Pending {
     path: PathBuf,
     scope: ScopeId,
-    /// Whether the file's own `mod x;` look beside it (crate roots,
-    /// `mod.rs`, `#[path]` files) rather than below its stem.
-    mod_rs: bool,
+    dir: ModDir,
+    /// The `mod` declaration that names it (none for the crate root).
+    declared_at: Option<Pos>,
 }
 
+/// Bound on the macros one invocation expands through (`outer!` invoking
+/// `inner!`), which also stops macros that invoke each other.
+const MAX_MACRO_CHAIN: usize = 64;
+
 /// Reads every file of the crate rooted at `root_file` into `facts`.
-pub fn collect_crate(
-    root_file: &Path,
-    package_root: &Path,
-    cfg: &CfgContext,
-    facts: &mut CrateFacts,
-) {
+pub fn collect_crate(root_file: &Path, inputs: CrateInputs<'_>, facts: &mut CrateFacts) {
     let root_scope = facts.add_scope(Scope::module(Vec::new(), None));
     let mut queue = vec![Pending {
         path: root_file.to_path_buf(),
         scope: root_scope,
-        mod_rs: true,
+        dir: ModDir::owning(root_file),
+        declared_at: None,
     }];
-    // How each file was reached, by file id, so modules declared by macros
-    // can be placed relative to the file that invokes the macro.
-    let mut read: HashMap<usize, Pending> = HashMap::new();
     let mut calls_done = 0;
-    // A file is read once per crate: `#[path]` cycles (a file declaring a
-    // module that is itself) would otherwise never end.
-    let mut seen: HashSet<PathBuf> = HashSet::new();
+    // A file is read once per directory it is reached from: `#[path]`
+    // cycles (a file declaring a module that is itself) would otherwise
+    // never end, and a file reached from two directories declares
+    // different children in each.
+    let mut seen: HashSet<(PathBuf, PathBuf, Option<String>)> = HashSet::new();
     loop {
         while let Some(next) = queue.pop() {
-            let key = next
-                .path
-                .canonicalize()
-                .unwrap_or_else(|_| next.path.clone());
+            let canonical = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
+            let key = (
+                canonical(&next.path),
+                canonical(&next.dir.dir),
+                next.dir.relative.clone(),
+            );
             if !seen.insert(key) {
                 continue;
             }
-            let (file, children) = collect_file(&next, package_root, cfg, facts);
+            let children = collect_file(&next, inputs, facts);
             for child in children {
-                queue_child(&next, child, package_root, facts, &mut queue);
+                queue_child(child, inputs.package_root, facts, &mut queue);
             }
-            read.insert(file, next);
             // Spans of the file just read are no longer needed; this frees
             // proc-macro2's per-thread copy of its text.
             proc_macro2::extra::invalidate_current_thread_spans();
         }
         // Macros that declare modules (`macro_rules! m { () => { mod x; } }`)
-        // add them where they are invoked. New files may invoke more macros.
+        // or include files add them where they are invoked. New files may
+        // invoke more macros.
         let calls: Vec<MacroCall> = facts.macro_calls[calls_done..].to_vec();
         calls_done = facts.macro_calls.len();
+        let aliases = include_aliases(facts);
         for call in calls {
-            let Some(modules) = facts.macro_modules.get(&call.name).cloned() else {
-                continue;
-            };
-            let Some(parent) = read.get(&call.pos.file) else {
-                continue;
-            };
-            for module in modules {
-                if facts.scopes[call.module].defs.contains_key(&module.name) {
-                    continue;
-                }
-                let mut path = match &facts.scopes[call.module].kind {
-                    ScopeKind::Module { path, .. } => path.clone(),
-                    ScopeKind::Block { .. } => Vec::new(),
-                };
-                path.push(module.name.clone());
-                let scope = facts.add_scope(Scope::module(path, Some(call.module)));
-                facts.scopes[call.module]
-                    .defs
-                    .insert(module.name.clone(), Def::Module(scope));
-                let child = ChildModule {
-                    scope,
-                    name: module.name,
-                    path_attrs: module.path_attrs,
-                    inline_path: call.inline_path.clone(),
-                    pos: call.pos,
-                };
-                let parent = Pending {
-                    path: parent.path.clone(),
-                    scope: parent.scope,
-                    mod_rs: parent.mod_rs,
-                };
-                queue_child(&parent, child, package_root, facts, &mut queue);
+            let mut children = Vec::new();
+            if aliases.contains(&call.name) {
+                children.extend(include_at_call(&call, call.args.clone(), inputs, facts));
             }
+            for name in expanded_macros(&call.name, facts) {
+                attach_macro_modules(&name, &call, facts, &mut children);
+                let includes = facts.macro_includes.get(&name).cloned().unwrap_or_default();
+                for include in includes {
+                    children.extend(include_at_call(&call, Some(include.args), inputs, facts));
+                }
+            }
+            for child in children {
+                queue_child(child, inputs.package_root, facts, &mut queue);
+            }
+            proc_macro2::extra::invalidate_current_thread_spans();
         }
-        if queue.is_empty() {
+        // Files included by macros may invoke more macros without adding
+        // module files.
+        if queue.is_empty() && calls_done == facts.macro_calls.len() {
             break;
         }
     }
     facts.expand_macro_templates();
 }
 
+/// `name` and every macro its body invokes, transitively, in a stable
+/// order.
+fn expanded_macros(name: &str, facts: &CrateFacts) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut queue: VecDeque<String> = VecDeque::from([name.to_owned()]);
+    while let Some(next) = queue.pop_front() {
+        if out.contains(&next) || out.len() >= MAX_MACRO_CHAIN {
+            continue;
+        }
+        if let Some(inner) = facts.macro_invokes.get(&next) {
+            queue.extend(inner.iter().cloned());
+        }
+        out.push(next);
+    }
+    out
+}
+
+/// Names `include!` is bound to by `use` anywhere in the crate
+/// (`use std::include as inc;`, and re-exports of such names), besides
+/// `include` itself, which the collector handles.
+fn include_aliases(facts: &CrateFacts) -> HashSet<String> {
+    let mut aliases: HashSet<String> = HashSet::new();
+    loop {
+        let before = aliases.len();
+        for import in facts.scopes.iter().flat_map(|s| &s.imports) {
+            let (Some(name), Some(last)) = (&import.name, import.path.last()) else {
+                continue;
+            };
+            let from_std = last == "include"
+                && import
+                    .path
+                    .first()
+                    .is_some_and(|f| f == "std" || f == "core");
+            if (from_std || aliases.contains(last)) && name != "include" {
+                aliases.insert(name.clone());
+            }
+        }
+        if aliases.len() == before {
+            return aliases;
+        }
+    }
+}
+
+/// Reads an `include!` (its arguments as written) that a macro invocation
+/// expands to, relative to the file of the invocation, into the
+/// invocation's module; returns the modules the included file declares.
+fn include_at_call(
+    call: &MacroCall,
+    args: Option<String>,
+    inputs: CrateInputs<'_>,
+    facts: &mut CrateFacts,
+) -> Vec<ChildModule> {
+    let Some(args) = args else {
+        let file = facts.files[call.pos.file].clone();
+        facts.unanalyzed.push(Unanalyzed {
+            rule: "include-unresolved",
+            file,
+            line: Some(call.pos.line),
+            reason: format!(
+                "`{}!` is `include!`, and its argument is not a file name capgate can compute",
+                call.name
+            ),
+        });
+        return Vec::new();
+    };
+    let mut collector = Collector::new(
+        facts,
+        inputs,
+        call.pos.file,
+        call.file_path.clone(),
+        call.dir.clone(),
+        call.module,
+    );
+    collector.include_text(&args, call.pos);
+    std::mem::take(&mut collector.children)
+}
+
+/// The modules macro `name`'s body declares, as children of the module
+/// where `call` invokes it.
+fn attach_macro_modules(
+    name: &str,
+    call: &MacroCall,
+    facts: &mut CrateFacts,
+    children: &mut Vec<ChildModule>,
+) {
+    let Some(modules) = facts.macro_modules.get(name).cloned() else {
+        return;
+    };
+    for module in modules {
+        if module.name.starts_with('$') {
+            named_by_arguments(&module, call, facts, children);
+            continue;
+        }
+        if facts.scopes[call.module].defs.contains_key(&module.name) {
+            continue;
+        }
+        let mut path = match &facts.scopes[call.module].kind {
+            ScopeKind::Module { path, .. } => path.clone(),
+            ScopeKind::Block { .. } => Vec::new(),
+        };
+        path.push(module.name.clone());
+        let scope = facts.add_scope(Scope::module(path, Some(call.module)));
+        facts.scopes[call.module]
+            .defs
+            .insert(module.name.clone(), Def::Module(scope));
+        children.push(ChildModule {
+            scope,
+            name: module.name,
+            path_attrs: module.path_attrs,
+            dir: call.dir.clone(),
+            pos: call.pos,
+        });
+    }
+}
+
+/// `mod $name;` in a macro body: each identifier the invocation passes
+/// whose module file exists is a module (the one rustc declares is among
+/// them); when none has a file, or the arguments were not kept, the crate
+/// is unanalyzed.
+fn named_by_arguments(
+    module: &MacroModule,
+    call: &MacroCall,
+    facts: &mut CrateFacts,
+    children: &mut Vec<ChildModule>,
+) {
+    let mut candidates: Vec<String> = Vec::new();
+    let mut pending: Vec<TokenStream> = call
+        .args
+        .as_deref()
+        .and_then(|a| a.parse().ok())
+        .into_iter()
+        .collect();
+    while let Some(stream) = pending.pop() {
+        for tree in stream {
+            match tree {
+                TokenTree::Ident(id) => {
+                    let name = ident_name(&id);
+                    if !candidates.contains(&name) {
+                        candidates.push(name);
+                    }
+                }
+                TokenTree::Group(g) => pending.push(g.stream()),
+                _ => {}
+            }
+        }
+    }
+    let mut found = false;
+    for name in candidates {
+        if facts.scopes[call.module].defs.contains_key(&name)
+            || call.dir.child_files(&name, &module.path_attrs).is_err()
+        {
+            continue;
+        }
+        found = true;
+        let mut path = match &facts.scopes[call.module].kind {
+            ScopeKind::Module { path, .. } => path.clone(),
+            ScopeKind::Block { .. } => Vec::new(),
+        };
+        path.push(name.clone());
+        let scope = facts.add_scope(Scope::module(path, Some(call.module)));
+        facts.scopes[call.module]
+            .defs
+            .insert(name.clone(), Def::Module(scope));
+        children.push(ChildModule {
+            scope,
+            name,
+            path_attrs: module.path_attrs.clone(),
+            dir: call.dir.clone(),
+            pos: call.pos,
+        });
+    }
+    if !found {
+        let file = facts.files[call.pos.file].clone();
+        facts.unanalyzed.push(Unanalyzed {
+            rule: "missing-module-file",
+            file,
+            line: Some(call.pos.line),
+            reason: format!(
+                "`{}!` declares `mod {};` with a name from its arguments, and no identifier it passes names a module file",
+                call.name, module.name
+            ),
+        });
+    }
+}
+
 fn queue_child(
-    parent: &Pending,
     child: ChildModule,
     package_root: &Path,
     facts: &mut CrateFacts,
     queue: &mut Vec<Pending>,
 ) {
-    match child_files(parent, &child) {
-        Ok(files) => queue.extend(files.into_iter().map(|(path, mod_rs)| Pending {
+    match child.dir.child_files(&child.name, &child.path_attrs) {
+        Ok(files) => queue.extend(files.into_iter().map(|(path, dir)| Pending {
             path,
             scope: child.scope,
-            mod_rs,
+            dir,
+            declared_at: Some(child.pos),
         })),
         Err(tried) => {
             let file = facts.files[child.pos.file].clone();
@@ -143,22 +321,37 @@ fn queue_child(
 
 fn collect_file(
     next: &Pending,
-    package_root: &Path,
-    cfg: &CfgContext,
+    inputs: CrateInputs<'_>,
     facts: &mut CrateFacts,
-) -> (FileId, Vec<ChildModule>) {
-    let relative = relative_path(package_root, &next.path);
-    let parsed = read_source(&next.path, &mut facts.bytes_read);
-    let file = facts.add_file(relative.clone());
+) -> Vec<ChildModule> {
+    let relative = relative_path(inputs.package_root, &next.path);
+    let parsed = match read_source(&next.path, inputs.files, &mut facts.bytes_read) {
+        Ok(parsed) => parsed,
+        Err(refusal) => {
+            // Blame the line that names the file; the file was not read.
+            let (file, line) = match next.declared_at {
+                Some(pos) => (facts.files[pos.file].clone(), Some(pos.line)),
+                None => (relative, None),
+            };
+            facts.unanalyzed.push(Unanalyzed {
+                rule: refusal.rule,
+                file,
+                line,
+                reason: refusal.reason,
+            });
+            return Vec::new();
+        }
+    };
+    let file: FileId = facts.add_file(relative.clone());
     let mut collector = Collector::new(
         facts,
-        cfg,
+        inputs,
         file,
         next.path.clone(),
-        package_root,
+        next.dir.clone(),
         next.scope,
     );
-    let children = match parsed {
+    match parsed {
         ParsedSource::Syntax(syntax) => {
             collector.collect_file(&syntax);
             std::mem::take(&mut collector.children)
@@ -184,58 +377,5 @@ fn collect_file(
             });
             Vec::new()
         }
-    };
-    (file, children)
-}
-
-/// The files for a `mod` declaration (several when `cfg_attr`s give
-/// alternative `#[path]`s, which are all scanned), or every path tried.
-fn child_files(
-    parent: &Pending,
-    child: &ChildModule,
-) -> Result<Vec<(PathBuf, bool)>, Vec<PathBuf>> {
-    let parent_dir = parent.path.parent().unwrap_or(Path::new("."));
-    // The directory that a plain `mod x;` in this file looks in.
-    let mut dir = if parent.mod_rs {
-        parent_dir.to_path_buf()
-    } else {
-        let stem = parent.path.file_stem().unwrap_or_default();
-        parent_dir.join(stem)
-    };
-    let mut candidates: Vec<(PathBuf, bool)> = Vec::new();
-    if !child.path_attrs.is_empty() {
-        let base = if child.inline_path.is_empty() {
-            parent_dir.to_path_buf()
-        } else {
-            child.inline_path.iter().fold(dir.clone(), |d, m| d.join(m))
-        };
-        candidates.extend(child.path_attrs.iter().map(|p| (base.join(&p.path), true)));
-    }
-    let default_applies = child.path_attrs.iter().all(|p| p.conditional);
-    if default_applies {
-        for inline in &child.inline_path {
-            dir = dir.join(inline);
-        }
-        let flat = dir.join(format!("{}.rs", child.name));
-        let nested = dir.join(&child.name).join("mod.rs");
-        // rustc takes `x.rs` over `x/mod.rs`; only one is the default.
-        if nested.is_file() && !flat.is_file() {
-            candidates.push((nested, true));
-        } else {
-            candidates.push((flat, false));
-            if !nested.is_file() {
-                candidates.push((nested, true));
-            }
-        }
-    }
-    let found: Vec<(PathBuf, bool)> = candidates
-        .iter()
-        .filter(|(f, _)| f.is_file())
-        .cloned()
-        .collect();
-    if found.is_empty() {
-        Err(candidates.into_iter().map(|(f, _)| f).collect())
-    } else {
-        Ok(found)
     }
 }

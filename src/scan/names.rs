@@ -449,12 +449,20 @@ mod tests {
         let file = facts.add_file("src/lib.rs".into());
         let syntax: syn::File = syn::parse_str(src).unwrap();
         let cfg = crate::scan::CfgContext::new(None, &[], false);
+        let env = crate::scan::strexpr::CompileEnv::default();
+        let files = crate::scan::files::PackageFiles::new(Path::new("."), None);
+        let inputs = crate::scan::collect::CrateInputs {
+            cfg: &cfg,
+            env: &env,
+            files: &files,
+            package_root: Path::new("."),
+        };
         Collector::new(
             &mut facts,
-            &cfg,
+            inputs,
             file,
             "src/lib.rs".into(),
-            Path::new("."),
+            crate::scan::moddir::ModDir::owning(Path::new("src/lib.rs")),
             root,
         )
         .collect_file(&syntax);

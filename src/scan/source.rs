@@ -4,11 +4,14 @@
 //! Where syn rejects valid-but-old code (edition-2015 bare trait objects) or
 //! the file nests too deeply to parse safely, the tokens are kept for the
 //! token-level fallback instead: a capability is still found. Only a file
-//! that cannot be read, is not UTF-8 or does not even lex is unanalysed.
+//! that cannot be read, is not UTF-8 or does not even lex is unanalysed;
+//! one the package's file guard refuses is not opened at all.
 
 use std::path::Path;
 
 use proc_macro2::{TokenStream, TokenTree};
+
+use super::files::{PackageFiles, Refusal};
 
 /// Deepest bracket nesting syn is asked to parse. Deeper files are read
 /// as tokens: syn's recursive descent could otherwise exhaust the stack.
@@ -38,23 +41,14 @@ pub enum ParsedSource {
     },
 }
 
-/// Reads and parses `path`. `bytes_read` is increased by the file's size.
-pub fn read_source(path: &Path, bytes_read: &mut u64) -> ParsedSource {
-    let bytes = match std::fs::read(path) {
-        Ok(bytes) => bytes,
-        Err(e) => {
-            let rule = if e.kind() == std::io::ErrorKind::NotFound {
-                "missing-module-file"
-            } else {
-                "unreadable-file"
-            };
-            return ParsedSource::Unanalyzed {
-                rule,
-                line: None,
-                reason: format!("cannot read {}: {e}", path.display()),
-            };
-        }
-    };
+/// Reads and parses `path` through the package's file guard, or says why
+/// it was not read. `bytes_read` is increased by the file's size.
+pub fn read_source(
+    path: &Path,
+    files: &PackageFiles,
+    bytes_read: &mut u64,
+) -> Result<ParsedSource, Refusal> {
+    let bytes = files.read(path)?;
     *bytes_read += bytes.len() as u64;
     let text = match String::from_utf8(bytes) {
         Ok(text) => text,
@@ -65,14 +59,14 @@ pub fn read_source(path: &Path, bytes_read: &mut u64) -> ParsedSource {
                 .filter(|b| **b == b'\n')
                 .count() as u32
                 + 1;
-            return ParsedSource::Unanalyzed {
+            return Ok(ParsedSource::Unanalyzed {
                 rule: "not-utf8",
                 line: Some(line),
                 reason: format!("not UTF-8 (invalid byte at offset {valid}, line {line})"),
-            };
+            });
         }
     };
-    parse_text(&text)
+    Ok(parse_text(&text))
 }
 
 /// Parses source text (already known to be UTF-8).
