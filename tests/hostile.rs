@@ -19,7 +19,8 @@
 //! [[make]]                       # made in the copy at test time: what git
 //! path = "subject/src/big.rs"    # cannot hold or what is too big to commit
 //! text = "fn f() {}\n"           # `text` repeated `count` times (default 1),
-//! count = 1000000                # between `prefix` and `suffix`
+//! count = 1000000                # between `prefix` and `suffix`, then
+//! close = ")"                    # `close` repeated `count` times (nesting)
 //! # or: fifo = true, or: symlink = "/etc/hostname", or: dir = true
 //! ```
 //!
@@ -86,6 +87,10 @@ struct Make {
     #[serde(default)]
     suffix: String,
     count: Option<usize>,
+    /// Repeated `count` times after the repeated `text`: closes what it
+    /// opened, for deep nesting.
+    #[serde(default)]
+    close: String,
     #[serde(default)]
     fifo: bool,
     symlink: Option<String>,
@@ -182,10 +187,15 @@ fn make(root: &Path, make: &Make) {
     } else {
         let text = make.text.as_deref().unwrap_or("");
         let count = make.count.unwrap_or(1);
-        let mut out = String::with_capacity(make.prefix.len() + text.len() * count + 64);
+        let mut out = String::with_capacity(
+            make.prefix.len() + (text.len() + make.close.len()) * count + make.suffix.len(),
+        );
         out.push_str(&make.prefix);
         for _ in 0..count {
             out.push_str(text);
+        }
+        for _ in 0..count {
+            out.push_str(&make.close);
         }
         out.push_str(&make.suffix);
         std::fs::write(&path, out).unwrap();

@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use super::cfg::CfgContext;
 use super::collect::{ChildModule, Collector, relative_path};
 use super::facts::{CrateFacts, Def, FileId, MacroCall, Scope, ScopeId, ScopeKind, Unanalyzed};
+use super::limits::{LIMITS, Limits};
 use super::source::{ParsedSource, read_source};
 
 /// A file to read and the module scope its items belong to.
@@ -44,7 +45,8 @@ pub fn collect_crate(
     // A file is read once per crate: `#[path]` cycles (a file declaring a
     // module that is itself) would otherwise never end.
     let mut seen: HashSet<PathBuf> = HashSet::new();
-    loop {
+    let started = std::time::Instant::now();
+    'files: loop {
         while let Some(next) = queue.pop() {
             let key = next
                 .path
@@ -52,6 +54,17 @@ pub fn collect_crate(
                 .unwrap_or_else(|_| next.path.clone());
             if !seen.insert(key) {
                 continue;
+            }
+            if let Some(limit) = budget_spent(facts, &LIMITS, started) {
+                // The rest of the crate is not read: it is unanalysed.
+                let file = relative_path(package_root, &next.path);
+                facts.unanalyzed.push(Unanalyzed {
+                    rule: "scan-limit",
+                    file,
+                    line: None,
+                    reason: format!("{limit}; this file and the rest of the crate were not read"),
+                });
+                break 'files;
             }
             let (file, children) = collect_file(&next, package_root, cfg, facts);
             for child in children {
@@ -105,7 +118,30 @@ pub fn collect_crate(
             break;
         }
     }
-    facts.expand_macro_templates();
+    facts.expand_macro_templates(LIMITS.max_items);
+}
+
+/// The crate-wide limit spent before the next file is read, if any.
+fn budget_spent(facts: &CrateFacts, limits: &Limits, started: std::time::Instant) -> Option<String> {
+    if facts.files.len() >= limits.max_files {
+        return Some(format!("more than {} files", limits.max_files));
+    }
+    if facts.bytes_read > limits.max_crate_bytes {
+        return Some(format!(
+            "more than {} MiB of source",
+            limits.max_crate_bytes >> 20
+        ));
+    }
+    if facts.item_count() > limits.max_items {
+        return Some(format!("more than {} items", limits.max_items));
+    }
+    if started.elapsed().as_secs() >= limits.max_seconds {
+        return Some(format!(
+            "scanning took longer than {} seconds",
+            limits.max_seconds
+        ));
+    }
+    None
 }
 
 fn queue_child(
@@ -170,6 +206,16 @@ fn collect_file(
         } => {
             collector.collect_tokens(tokens, tokens_only);
             let children = std::mem::take(&mut collector.children);
+            if tokens_only {
+                // Read as tokens, so capabilities are still found, but past
+                // a shape limit nothing is read precisely.
+                facts.unanalyzed.push(Unanalyzed {
+                    rule: "scan-limit",
+                    file: relative.clone(),
+                    line: None,
+                    reason: format!("{relative}: {parse_error}"),
+                });
+            }
             facts
                 .token_fallback_files
                 .push(format!("{relative}: {parse_error}"));

@@ -2,28 +2,26 @@
 //!
 //! A file is read as bytes, checked to be UTF-8, lexed, and parsed by syn.
 //! Where syn rejects valid-but-old code (edition-2015 bare trait objects) or
-//! the file nests too deeply to parse safely, the tokens are kept for the
-//! token-level fallback instead: a capability is still found. Only a file
-//! that cannot be read, is not UTF-8 or does not even lex is unanalysed.
+//! the file passes a shape limit (nesting, chains syn would recurse
+//! through), the tokens are kept for the token-level fallback instead: a
+//! capability is still found. A file past a shape limit is also
+//! unanalysed, as is one that cannot be read, is larger than the file-size
+//! limit, is not UTF-8 or does not even lex.
 
+use std::io::Read;
 use std::path::Path;
 
-use proc_macro2::{TokenStream, TokenTree};
+use proc_macro2::TokenStream;
 
-/// Deepest bracket nesting syn is asked to parse. Deeper files are read
-/// as tokens: syn's recursive descent could otherwise exhaust the stack.
-const MAX_PARSE_DEPTH: usize = 256;
-
-/// Longest run of prefix operators (`!!!!x`, `&&&&x`) syn is asked to
-/// parse, for the same reason: each one is a level of recursion.
-const MAX_PREFIX_RUN: usize = 512;
+use super::limits::{LIMITS, shape_exceeds};
 
 /// What reading a file produced.
 pub enum ParsedSource {
     /// syn parsed the whole file.
     Syntax(syn::File),
     /// Only tokens: syn failed (`parse_error`) or was not tried because the
-    /// file nests too deeply (`tokens_only`).
+    /// file passes a shape limit (`tokens_only`, and `parse_error` names the
+    /// limit).
     Tokens {
         tokens: TokenStream,
         tokens_only: bool,
@@ -40,8 +38,19 @@ pub enum ParsedSource {
 
 /// Reads and parses `path`. `bytes_read` is increased by the file's size.
 pub fn read_source(path: &Path, bytes_read: &mut u64) -> ParsedSource {
-    let bytes = match std::fs::read(path) {
-        Ok(bytes) => bytes,
+    let bytes = match read_bounded(path, LIMITS.max_file_bytes) {
+        Ok(Some(bytes)) => bytes,
+        Ok(None) => {
+            return ParsedSource::Unanalyzed {
+                rule: "scan-limit",
+                line: None,
+                reason: format!(
+                    "{} is larger than {} MiB, the file-size limit",
+                    path.display(),
+                    LIMITS.max_file_bytes >> 20
+                ),
+            };
+        }
         Err(e) => {
             let rule = if e.kind() == std::io::ErrorKind::NotFound {
                 "missing-module-file"
@@ -75,6 +84,19 @@ pub fn read_source(path: &Path, bytes_read: &mut u64) -> ParsedSource {
     parse_text(&text)
 }
 
+/// The file's bytes, or `None` when it is larger than `max` (found without
+/// reading more than `max + 1` bytes, so a huge file costs no memory).
+pub fn read_bounded(path: &Path, max: u64) -> std::io::Result<Option<Vec<u8>>> {
+    let file = std::fs::File::open(path)?;
+    let hint = file.metadata().map(|m| m.len()).unwrap_or(0);
+    if hint > max {
+        return Ok(None);
+    }
+    let mut bytes = Vec::with_capacity(hint as usize);
+    file.take(max + 1).read_to_end(&mut bytes)?;
+    Ok((bytes.len() as u64 <= max).then_some(bytes))
+}
+
 /// Parses source text (already known to be UTF-8).
 pub fn parse_text(text: &str) -> ParsedSource {
     let body = strip_preamble(text);
@@ -89,13 +111,11 @@ pub fn parse_text(text: &str) -> ParsedSource {
             };
         }
     };
-    if too_deep(&tokens) {
+    if let Some(limit) = shape_exceeds(&tokens, &LIMITS) {
         return ParsedSource::Tokens {
             tokens,
             tokens_only: true,
-            parse_error: format!(
-                "nests deeper than {MAX_PARSE_DEPTH} levels or {MAX_PREFIX_RUN} prefix operators"
-            ),
+            parse_error: limit,
         };
     }
     // The stream is moved into syn, not cloned (a clone copies every token):
@@ -126,36 +146,6 @@ fn strip_preamble(text: &str) -> std::borrow::Cow<'_, str> {
         return owned.into();
     }
     text.into()
-}
-
-/// Iteratively measures bracket depth and prefix-operator runs.
-fn too_deep(tokens: &TokenStream) -> bool {
-    let mut stack: Vec<(proc_macro2::token_stream::IntoIter, usize)> =
-        vec![(tokens.clone().into_iter(), 0)];
-    let mut run = 0usize;
-    while let Some((iter, depth)) = stack.last_mut() {
-        let depth = *depth;
-        match iter.next() {
-            None => {
-                stack.pop();
-            }
-            Some(TokenTree::Group(g)) => {
-                run = 0;
-                if depth + 1 > MAX_PARSE_DEPTH {
-                    return true;
-                }
-                stack.push((g.stream().into_iter(), depth + 1));
-            }
-            Some(TokenTree::Punct(p)) if matches!(p.as_char(), '!' | '-' | '*' | '&') => {
-                run += 1;
-                if run > MAX_PREFIX_RUN {
-                    return true;
-                }
-            }
-            Some(_) => run = 0,
-        }
-    }
-    false
 }
 
 #[cfg(test)]
