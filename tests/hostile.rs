@@ -217,7 +217,14 @@ fn run_case(case: &Case) -> Result<(), String> {
         .clone()
         .unwrap_or_else(|| vec!["scan".to_string()]);
     args.extend(
-        ["--manifest-path", &manifest, "--offline", "--format", "json"].map(str::to_string),
+        [
+            "--manifest-path",
+            &manifest,
+            "--offline",
+            "--format",
+            "json",
+        ]
+        .map(str::to_string),
     );
     let arg_refs: Vec<&str> = args.iter().map(String::as_str).collect();
     let timeout = Duration::from_secs(case.spec.timeout.unwrap_or(DEFAULT_TIMEOUT_SECS));
@@ -246,7 +253,11 @@ fn run_case(case: &Case) -> Result<(), String> {
     }
     let exit = case.spec.exit.unwrap_or(0);
     if run.code != Some(exit) {
-        return Err(format!("exit {:?}, expected {exit}\n{}", run.code, run.describe()));
+        return Err(format!(
+            "exit {:?}, expected {exit}\n{}",
+            run.code,
+            run.describe()
+        ));
     }
     if case.spec.expect.is_empty() && case.spec.unanalyzed.is_none() {
         return Ok(());

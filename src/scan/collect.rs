@@ -17,12 +17,12 @@ use syn::visit::{self, Visit};
 use syn::{Attribute, Expr, Item, Meta, Token, UseTree};
 
 use super::cfg::CfgContext;
-use super::limits::{LIMITS, shape_exceeds};
 use super::facts::{
     CrateFacts, Def, FileId, ForeignFn, Import, ItemDef, MacroArguments, MacroCall, MacroModule,
     MacroTemplate, Owner, Pos, Ref, RefKind, Scope, ScopeId, Site, TraitImpl, Unanalyzed,
     WrittenPath,
 };
+use super::limits::{LIMITS, shape_exceeds};
 
 /// A `mod name;` whose file the module walker must find and read.
 #[derive(Clone, Debug)]

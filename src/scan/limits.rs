@@ -44,6 +44,9 @@ pub struct Limits {
     /// Name-resolution steps for one target (a lookup of one name in one
     /// scope), across glob imports and re-exports.
     pub max_resolution_steps: u64,
+    /// Entries copied while working out re-exports (globs of modules that
+    /// re-export each other copy each other's entries).
+    pub max_export_entries: usize,
     /// Wall-clock seconds for one target, checked between files: a backstop
     /// should a work bound above ever miss a case. Real crates take well
     /// under a second.
@@ -60,7 +63,8 @@ pub const LIMITS: Limits = Limits {
     max_nesting: 256,
     max_chain: 4096,
     max_items: 4_000_000,
-    max_resolution_steps: 20_000_000,
+    max_resolution_steps: 5_000_000,
+    max_export_entries: 2_000_000,
     max_seconds: 300,
 };
 
@@ -212,7 +216,10 @@ mod tests {
             let within = unit.repeat(n / per - 2);
             assert_eq!(exceeds(&within), None, "{unit}");
             let past = unit.repeat(n / per + 2);
-            assert!(exceeds(&past).unwrap().contains("chain longer than"), "{unit}");
+            assert!(
+                exceeds(&past).unwrap().contains("chain longer than"),
+                "{unit}"
+            );
         }
         let else_if = format!("fn f() {{ if x {{}} {} }}", "else if x {} ".repeat(n));
         assert!(exceeds(&else_if).is_some());

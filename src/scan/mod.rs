@@ -349,7 +349,7 @@ fn scan_target(
     let reached = reach::analyze(&facts, &resolver, rules, &matched, reachable, &own_lib);
     let mut findings = matched.findings;
     findings.extend(reached.findings);
-    if let Some(limit) = resolver.exhausted() {
+    if let Some(limit) = resolver.exhausted().or(reached.limit) {
         // Some names were left unresolved: what they name is unknown.
         let file = collect::relative_path(&package.root, &target.root_file);
         findings.push(unanalyzed(

@@ -122,7 +122,11 @@ pub fn collect_crate(
 }
 
 /// The crate-wide limit spent before the next file is read, if any.
-fn budget_spent(facts: &CrateFacts, limits: &Limits, started: std::time::Instant) -> Option<String> {
+fn budget_spent(
+    facts: &CrateFacts,
+    limits: &Limits,
+    started: std::time::Instant,
+) -> Option<String> {
     if facts.files.len() >= limits.max_files {
         return Some(format!("more than {} files", limits.max_files));
     }

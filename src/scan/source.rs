@@ -45,8 +45,7 @@ pub fn read_source(path: &Path, bytes_read: &mut u64) -> ParsedSource {
                 rule: "scan-limit",
                 line: None,
                 reason: format!(
-                    "{} is larger than {} MiB, the file-size limit",
-                    path.display(),
+                    "larger than {} MiB, the file-size limit",
                     LIMITS.max_file_bytes >> 20
                 ),
             };
@@ -178,7 +177,7 @@ mod tests {
     }
 
     #[test]
-    fn deep_nesting_is_read_as_tokens_only() {
+    fn deep_nesting_and_long_chains_are_read_as_tokens_only() {
         let deep = format!(
             "fn f() {{ let x = {}1{}; }}",
             "(".repeat(5000),
@@ -191,6 +190,23 @@ mod tests {
                 ..
             }
         ));
+        let chain = format!("fn f() {{ x{}; }}", ".a()".repeat(100_000));
+        assert!(matches!(
+            parse_text(&chain),
+            ParsedSource::Tokens {
+                tokens_only: true,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn files_just_within_and_just_past_a_size_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.rs");
+        std::fs::write(&path, "x".repeat(100)).unwrap();
+        assert_eq!(read_bounded(&path, 100).unwrap().unwrap().len(), 100);
+        assert!(read_bounded(&path, 99).unwrap().is_none());
     }
 
     #[test]
