@@ -20,7 +20,8 @@
 //! path = "subject/src/big.rs"    # cannot hold or what is too big to commit
 //! text = "fn f() {}\n"           # `text` repeated `count` times (default 1),
 //! count = 1000000                # between `prefix` and `suffix`, then
-//! close = ")"                    # `close` repeated `count` times (nesting)
+//! close = ")"                    # `close` repeated `count` times (nesting);
+//!                                # `{i}` in `text` is the repetition's number
 //! # or: fifo = true, or: symlink = "/etc/hostname", or: dir = true
 //! ```
 //!
@@ -191,8 +192,12 @@ fn make(root: &Path, make: &Make) {
             make.prefix.len() + (text.len() + make.close.len()) * count + make.suffix.len(),
         );
         out.push_str(&make.prefix);
-        for _ in 0..count {
-            out.push_str(text);
+        for i in 0..count {
+            if text.contains("{i}") {
+                out.push_str(&text.replace("{i}", &i.to_string()));
+            } else {
+                out.push_str(text);
+            }
         }
         for _ in 0..count {
             out.push_str(&make.close);

@@ -64,7 +64,7 @@ pub const LIMITS: Limits = Limits {
     max_chain: 4096,
     max_items: 4_000_000,
     max_resolution_steps: 5_000_000,
-    max_export_entries: 2_000_000,
+    max_export_entries: 1_000_000,
     max_seconds: 300,
 };
 
@@ -212,7 +212,7 @@ mod tests {
     #[test]
     fn long_chains_without_brackets_are_bounded() {
         let n = LIMITS.max_chain;
-        for (unit, per) in [("a = ", 2), ("Vec < ", 2), ("|| ", 2), ("x . a () ", 3)] {
+        for (unit, per) in [("a = ", 2), ("Vec < ", 2), ("|| ", 2), ("x . a () ", 4)] {
             let within = unit.repeat(n / per - 2);
             assert_eq!(exceeds(&within), None, "{unit}");
             let past = unit.repeat(n / per + 2);
