@@ -21,8 +21,10 @@
 //! [[make]]                       # made in the copy at test time: what git
 //! path = "subject/src/big.rs"    # cannot hold or what is too big to commit
 //! text = "fn f() {}\n"           # `text` repeated `count` times (default 1),
-//! count = 1000000                # between `prefix` and `suffix`; `{root}`
-//!                                # in them is the copy's absolute path
+//! count = 1000000                # between `prefix` and `suffix`, then
+//! close = ")"                    # `close` repeated `count` times (nesting);
+//!                                # `{i}` in `text` is the repetition's number;
+//!                                # `{root}` is the copy's absolute path
 //! # or: fifo = true, or: symlink = "/etc/hostname", or: dir = true,
 //! # or: cc = "evil.c" (a shared object compiled from the case's C file)
 //! ```
@@ -92,6 +94,10 @@ struct Make {
     #[serde(default)]
     suffix: String,
     count: Option<usize>,
+    /// Repeated `count` times after the repeated `text`: closes what it
+    /// opened, for deep nesting.
+    #[serde(default)]
+    close: String,
     #[serde(default)]
     fifo: bool,
     symlink: Option<String>,
@@ -197,10 +203,19 @@ fn make(root: &Path, make: &Make) {
     } else {
         let text = make.text.as_deref().unwrap_or("");
         let count = make.count.unwrap_or(1);
-        let mut out = String::with_capacity(make.prefix.len() + text.len() * count + 64);
+        let mut out = String::with_capacity(
+            make.prefix.len() + (text.len() + make.close.len()) * count + make.suffix.len(),
+        );
         out.push_str(&make.prefix);
+        for i in 0..count {
+            if text.contains("{i}") {
+                out.push_str(&text.replace("{i}", &i.to_string()));
+            } else {
+                out.push_str(text);
+            }
+        }
         for _ in 0..count {
-            out.push_str(text);
+            out.push_str(&make.close);
         }
         out.push_str(&make.suffix);
         let out = if out.contains("{root}") {

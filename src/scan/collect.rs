@@ -27,6 +27,7 @@ use super::facts::{
 use super::files::PackageFiles;
 use super::moddir::ModDir;
 use super::strexpr::CompileEnv;
+use super::limits::{LIMITS, shape_exceeds};
 
 /// A `mod name;` whose file the module walker must find and read.
 #[derive(Clone, Debug)]
@@ -80,6 +81,9 @@ pub struct Collector<'a> {
     include_depth: usize,
     /// Token walking only: the file nests too deeply for syn.
     tokens_only: bool,
+    /// The receiver-chain root of the method call about to be visited (by
+    /// address), found while visiting the call whose receiver it is.
+    chain_root: Option<(*const syn::ExprMethodCall, Option<WrittenPath>)>,
     pub children: Vec<ChildModule>,
 }
 
@@ -183,6 +187,7 @@ impl<'a> Collector<'a> {
             public_use: false,
             include_depth: 0,
             tokens_only: false,
+            chain_root: None,
             children: Vec::new(),
         }
     }
@@ -229,6 +234,13 @@ impl<'a> Collector<'a> {
             Ok(item) => self.visit_item(&item),
             Err(_) => self.walk_tokens(stream),
         }
+    }
+
+    /// Whether syn may be given `tokens`. Token mode reads files past a
+    /// shape limit, whose fragments syn would recurse through too deeply;
+    /// anything syn parses otherwise is a fragment of a file within limits.
+    fn syn_may_parse(&self, tokens: &TokenStream) -> bool {
+        !self.tokens_only || shape_exceeds(tokens, &LIMITS).is_none()
     }
 
     fn pos(&self, span: Span) -> Pos {
@@ -378,6 +390,7 @@ impl<'a> Collector<'a> {
             }
             UseTree::Glob(_) => {
                 let path = prefix.clone();
+                self.facts.uncounted_items += 1;
                 self.facts.scopes[self.scope].imports.push(Import {
                     name: None,
                     path,
@@ -412,6 +425,7 @@ impl<'a> Collector<'a> {
             // `use Trait as _` brings a trait's methods, no name.
             return;
         }
+        self.facts.uncounted_items += 1;
         self.facts.scopes[self.scope].imports.push(Import {
             name: Some(name),
             path,
@@ -505,6 +519,17 @@ impl<'a> Collector<'a> {
     fn walk_flat(&mut self, trees: &[TokenTree], pending: &mut Vec<Vec<TokenTree>>) {
         let mut i = 0;
         let mut attrs_before: Vec<TokenStream> = Vec::new();
+        // Whether one of `attrs_before` excludes the next item, worked out
+        // once per attribute rather than once per token after it.
+        let mut excluded_before = false;
+        // Where the next `;` is, found once for the whole run of trees.
+        let mut next_semi = vec![None; trees.len() + 1];
+        for j in (0..trees.len()).rev() {
+            next_semi[j] = match &trees[j] {
+                TokenTree::Punct(p) if p.as_char() == ';' => Some(j),
+                _ => next_semi[j + 1],
+            };
+        }
         while i < trees.len() {
             match &trees[i] {
                 TokenTree::Group(g) => {
@@ -529,6 +554,7 @@ impl<'a> Collector<'a> {
                     {
                         let attr = g.stream();
                         self.token_attribute(&attr, g.span());
+                        excluded_before |= token_attr_excluded(&attr, self.cfg);
                         attrs_before.push(attr);
                         i = j + 1;
                         continue;
@@ -578,13 +604,17 @@ impl<'a> Collector<'a> {
                 }
                 TokenTree::Ident(id) => {
                     let word = ident_name(id);
-                    let skip_test_item = attrs_before
-                        .iter()
-                        .any(|a| token_attr_excluded(a, self.cfg));
-                    let consumed =
-                        self.token_keyword(&word, trees, i, &attrs_before, skip_test_item);
+                    let consumed = self.token_keyword(
+                        &word,
+                        trees,
+                        i,
+                        &attrs_before,
+                        excluded_before,
+                        next_semi[i],
+                    );
                     if consumed > 0 {
                         attrs_before.clear();
+                        excluded_before = false;
                         i += consumed;
                     } else if KEYWORDS.contains(&word.as_str()) {
                         i += 1;
@@ -595,6 +625,7 @@ impl<'a> Collector<'a> {
                 TokenTree::Punct(p) => {
                     if p.as_char() == ';' {
                         attrs_before.clear();
+                        excluded_before = false;
                     }
                     i += 1;
                 }
@@ -612,6 +643,7 @@ impl<'a> Collector<'a> {
         i: usize,
         attrs: &[TokenStream],
         test_only: bool,
+        next_semi: Option<usize>,
     ) -> usize {
         let next = trees.get(i + 1);
         match word {
@@ -732,12 +764,11 @@ impl<'a> Collector<'a> {
                 _ => 1,
             },
             "use" => {
-                let end = trees[i..]
-                    .iter()
-                    .position(|t| matches!(t, TokenTree::Punct(p) if p.as_char() == ';'))
-                    .map(|p| i + p);
-                let Some(end) = end else { return 1 };
+                let Some(end) = next_semi else { return 1 };
                 let stream: TokenStream = trees[i..=end].iter().cloned().collect();
+                if !self.syn_may_parse(&stream) {
+                    return end + 1 - i;
+                }
                 if let Ok(item) = syn::parse2::<syn::ItemUse>(stream) {
                     self.public_use = matches!(item.vis, syn::Visibility::Public(_));
                     self.add_use_tree(&item.tree, &mut Vec::new(), item.leading_colon.is_some());
@@ -773,7 +804,8 @@ impl<'a> Collector<'a> {
         while i < trees.len() {
             match &trees[i] {
                 TokenTree::Group(g) if g.delimiter() == Delimiter::Bracket => {
-                    if let Ok(meta) = syn::parse2::<Meta>(g.stream())
+                    if self.syn_may_parse(&g.stream())
+                        && let Ok(meta) = syn::parse2::<Meta>(g.stream())
                         && let Some(name) = meta_link_name(&meta)
                     {
                         link_name_attr = Some(name);
@@ -804,7 +836,9 @@ impl<'a> Collector<'a> {
     }
 
     fn token_attribute(&mut self, attr: &TokenStream, span: Span) {
-        if let Ok(meta) = syn::parse2::<Meta>(attr.clone()) {
+        if self.syn_may_parse(attr)
+            && let Ok(meta) = syn::parse2::<Meta>(attr.clone())
+        {
             self.attribute_meta(&meta, span);
         }
     }
@@ -905,7 +939,9 @@ impl<'a> Collector<'a> {
             }
             let condition = match (trees.get(i + 1), trees.get(i + 2)) {
                 (Some(TokenTree::Punct(p)), Some(TokenTree::Group(g)))
-                    if p.as_char() == '#' && g.delimiter() == Delimiter::Bracket =>
+                    if p.as_char() == '#'
+                        && g.delimiter() == Delimiter::Bracket
+                        && self.syn_may_parse(&g.stream()) =>
                 {
                     match syn::parse2::<Meta>(g.stream()) {
                         Ok(Meta::List(list)) if list.path.is_ident("cfg") => {
@@ -963,6 +999,7 @@ impl<'a> Collector<'a> {
             }
         }
         if !idents.is_empty() {
+            self.facts.uncounted_items += idents.len();
             self.facts.macro_calls_with_names.push(MacroArguments {
                 name: name.to_owned(),
                 idents,
@@ -972,6 +1009,9 @@ impl<'a> Collector<'a> {
     }
 
     fn try_items(&mut self, tokens: TokenStream) -> bool {
+        if !self.syn_may_parse(&tokens) {
+            return false;
+        }
         let parser = |input: syn::parse::ParseStream| {
             let mut items = Vec::new();
             while !input.is_empty() {
@@ -1341,7 +1381,16 @@ impl<'ast> Visit<'ast> for Collector<'_> {
     }
 
     fn visit_expr_method_call(&mut self, call: &'ast syn::ExprMethodCall) {
-        let root = receiver_root(&call.receiver);
+        // Every call of a chain has the same root: it is worked out for the
+        // outermost call and handed down, so a chain of n calls costs n
+        // steps, not n².
+        let root = match self.chain_root.take() {
+            Some((at, root)) if std::ptr::eq(at, call) => root,
+            _ => receiver_root(&call.receiver),
+        };
+        if let Some(inner) = next_method_call(&call.receiver) {
+            self.chain_root = Some((inner, root.clone()));
+        }
         self.add_ref(
             RefKind::Method {
                 name: ident_name(&call.method),
@@ -1396,6 +1445,22 @@ impl WrittenPath {
             segments.insert(0, String::new());
         }
         segments
+    }
+}
+
+/// The next method call down a receiver chain, through what
+/// `receiver_root` looks through.
+fn next_method_call(mut expr: &Expr) -> Option<&syn::ExprMethodCall> {
+    loop {
+        expr = match expr {
+            Expr::MethodCall(m) => return Some(m),
+            Expr::Try(t) => &t.expr,
+            Expr::Await(a) => &a.base,
+            Expr::Reference(r) => &r.expr,
+            Expr::Paren(p) => &p.expr,
+            Expr::Call(call) => &call.func,
+            _ => return None,
+        }
     }
 }
 
@@ -1467,10 +1532,15 @@ fn meta_excludes(meta: &Meta, cfg: &CfgContext) -> bool {
 }
 
 fn token_attr_excluded(attr: &TokenStream, cfg: &CfgContext) -> bool {
-    syn::parse2::<Meta>(attr.clone()).is_ok_and(|meta| meta_excludes(&meta, cfg))
+    // A token-mode attribute may come from a file past a shape limit.
+    shape_exceeds(attr, &LIMITS).is_none()
+        && syn::parse2::<Meta>(attr.clone()).is_ok_and(|meta| meta_excludes(&meta, cfg))
 }
 
 fn token_path_attrs(attr: &TokenStream, cfg: &CfgContext) -> Vec<PathAttr> {
+    if shape_exceeds(attr, &LIMITS).is_some() {
+        return Vec::new();
+    }
     syn::parse2::<Meta>(attr.clone())
         .map(|meta| meta_paths(&meta, false, cfg))
         .unwrap_or_default()

@@ -271,7 +271,7 @@ pub struct CrateFacts {
     /// Modules declared inside `macro_rules!` bodies, by macro name.
     pub macro_modules: HashMap<String, Vec<MacroModule>>,
     pub macro_calls: Vec<MacroCall>,
-    /// How many `include!`s were expanded, against `MAX_INCLUDES`.
+    /// How many `include!`s were expanded, against the include limit.
     pub includes: usize,
     /// `include!`s in `macro_rules!` bodies, by macro name.
     pub macro_includes: HashMap<String, Vec<MacroInclude>>,
@@ -281,6 +281,9 @@ pub struct CrateFacts {
     /// Paths macro bodies build from metavariables, by macro name.
     pub macro_templates: HashMap<String, Vec<MacroTemplate>>,
     pub macro_calls_with_names: Vec<MacroArguments>,
+    /// Imports and macro-call identifiers, which live inside other facts,
+    /// counted as they are added, for the item limit.
+    pub uncounted_items: usize,
 }
 
 impl CrateFacts {
@@ -294,12 +297,26 @@ impl CrateFacts {
         self.files.len() - 1
     }
 
+    /// How many facts have been collected, for the item limit.
+    pub fn item_count(&self) -> usize {
+        self.scopes.len()
+            + self.refs.len()
+            + self.sites.len()
+            + self.foreign_fns.len()
+            + self.items.len()
+            + self.trait_impls.len()
+            + self.macro_calls.len()
+            + self.macro_calls_with_names.len()
+            + self.uncounted_items
+    }
+
     /// Adds, for every call of a macro that builds paths from its arguments,
     /// the paths it would build with each plain identifier argument. A name
     /// that was not the metavariable gives a path no rule knows.
-    pub fn expand_macro_templates(&mut self) {
+    pub fn expand_macro_templates(&mut self, max_items: usize) {
         let mut added = Vec::new();
-        for call in &self.macro_calls_with_names {
+        let budget = max_items.saturating_sub(self.item_count());
+        'calls: for call in &self.macro_calls_with_names {
             let Some(templates) = self.macro_templates.get(&call.name) else {
                 continue;
             };
@@ -308,6 +325,19 @@ impl CrateFacts {
                 // template's metavariables (`call!(env, var, x)` fills
                 // `std::$m::$f` with `env`, `var`).
                 for run in call.idents.windows(template.metavars.max(1)) {
+                    if added.len() >= budget {
+                        // Many calls of a macro with many templates: each
+                        // pair adds paths.
+                        self.unanalyzed.push(Unanalyzed {
+                            rule: "scan-limit",
+                            file: self.files.get(run[0].1.file).cloned().unwrap_or_default(),
+                            line: Some(run[0].1.line),
+                            reason: format!(
+                                "macro calls build more than {max_items} items, the item limit"
+                            ),
+                        });
+                        break 'calls;
+                    }
                     let mut path = template.prefix.clone();
                     path.segments
                         .extend(run.iter().map(|(ident, _)| ident.clone()));

@@ -21,6 +21,8 @@ use std::io::Read;
 use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
+use super::limits::LIMITS;
+
 /// Why a file was not read: the structural rule and a reason for the
 /// `unanalyzed` finding.
 #[derive(Debug)]
@@ -59,6 +61,13 @@ impl PackageFiles {
 
     /// The bytes of `path`, or why they were not read.
     pub fn read(&self, path: &Path) -> Result<Vec<u8>, Refusal> {
+        self.read_at_most(path, LIMITS.max_file_bytes)
+    }
+
+    /// The bytes of `path` if it holds at most `max` of them (found
+    /// without reading more than `max + 1`, so a huge file costs no
+    /// memory), or why they were not read.
+    fn read_at_most(&self, path: &Path, max: u64) -> Result<Vec<u8>, Refusal> {
         let shown = self.show(path);
         let canonical = path.canonicalize().map_err(|e| Refusal {
             rule: if e.kind() == std::io::ErrorKind::NotFound {
@@ -91,7 +100,7 @@ impl PackageFiles {
                 reason: format!("{shown} is {kind}, not a regular file; not read"),
             });
         }
-        let mut file = std::fs::File::options()
+        let file = std::fs::File::options()
             .read(true)
             .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
             .open(&canonical)
@@ -105,9 +114,23 @@ impl PackageFiles {
                 reason: format!("{shown} changed while it was being opened; not read"),
             });
         }
-        let mut bytes = Vec::with_capacity(after.len().min(1 << 26) as usize);
-        file.read_to_end(&mut bytes)
+        let too_big = || Refusal {
+            rule: "scan-limit",
+            reason: format!(
+                "{shown} is larger than {} MiB, the file-size limit; not read",
+                max >> 20
+            ),
+        };
+        if after.len() > max {
+            return Err(too_big());
+        }
+        let mut bytes = Vec::with_capacity(after.len() as usize);
+        file.take(max + 1)
+            .read_to_end(&mut bytes)
             .map_err(|e| unreadable(&shown, &e))?;
+        if bytes.len() as u64 > max {
+            return Err(too_big());
+        }
         Ok(bytes)
     }
 
@@ -173,5 +196,17 @@ mod tests {
         // A member may read its workspace's files.
         let workspace = PackageFiles::new(&pkg, Some(dir.path()));
         assert!(workspace.read(&pkg.join("../out.rs")).is_ok());
+    }
+
+    #[test]
+    fn files_just_within_and_just_past_the_size_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.rs");
+        std::fs::write(&path, "x".repeat(100)).unwrap();
+        let files = PackageFiles::new(dir.path(), None);
+        assert_eq!(files.read_at_most(&path, 100).unwrap().len(), 100);
+        let refusal = files.read_at_most(&path, 99).unwrap_err();
+        assert_eq!(refusal.rule, "scan-limit");
+        assert!(refusal.reason.contains("file-size limit"), "{}", refusal.reason);
     }
 }

@@ -16,6 +16,7 @@ mod cfg;
 mod collect;
 mod facts;
 mod files;
+mod limits;
 mod manifest;
 mod matcher;
 mod moddir;
@@ -369,6 +370,16 @@ fn scan_target(
     let reached = reach::analyze(&facts, &resolver, rules, &matched, reachable, &own_lib);
     let mut findings = matched.findings;
     findings.extend(reached.findings);
+    if let Some(limit) = resolver.exhausted().or(reached.limit) {
+        // Some names were left unresolved: what they name is unknown.
+        let file = collect::relative_path(&package.root, &target.root_file);
+        findings.push(unanalyzed(
+            rules,
+            "scan-limit",
+            Location::file(file),
+            format!("the {} target: {limit}", target.name),
+        ));
+    }
     (findings, reached.exports)
 }
 

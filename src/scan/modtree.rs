@@ -18,6 +18,7 @@ use super::collect::{ChildModule, Collector, CrateInputs, ident_name, relative_p
 use super::facts::{
     CrateFacts, Def, FileId, MacroCall, MacroModule, Pos, Scope, ScopeId, ScopeKind, Unanalyzed,
 };
+use super::limits::{LIMITS, Limits};
 use super::moddir::ModDir;
 use super::source::{ParsedSource, read_source};
 
@@ -50,7 +51,8 @@ pub fn collect_crate(root_file: &Path, inputs: CrateInputs<'_>, facts: &mut Crat
     // never end, and a file reached from two directories declares
     // different children in each.
     let mut seen: HashSet<(PathBuf, PathBuf, Option<String>)> = HashSet::new();
-    loop {
+    let started = std::time::Instant::now();
+    'files: loop {
         while let Some(next) = queue.pop() {
             let canonical = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
             let key = (
@@ -60,6 +62,17 @@ pub fn collect_crate(root_file: &Path, inputs: CrateInputs<'_>, facts: &mut Crat
             );
             if !seen.insert(key) {
                 continue;
+            }
+            if let Some(limit) = budget_spent(facts, &LIMITS, started) {
+                // The rest of the crate is not read: it is unanalysed.
+                let file = relative_path(inputs.package_root, &next.path);
+                facts.unanalyzed.push(Unanalyzed {
+                    rule: "scan-limit",
+                    file,
+                    line: None,
+                    reason: format!("{limit}; this file and the rest of the crate were not read"),
+                });
+                break 'files;
             }
             let children = collect_file(&next, inputs, facts);
             for child in children {
@@ -98,7 +111,34 @@ pub fn collect_crate(root_file: &Path, inputs: CrateInputs<'_>, facts: &mut Crat
             break;
         }
     }
-    facts.expand_macro_templates();
+    facts.expand_macro_templates(LIMITS.max_items);
+}
+
+/// The crate-wide limit spent before the next file is read, if any.
+fn budget_spent(
+    facts: &CrateFacts,
+    limits: &Limits,
+    started: std::time::Instant,
+) -> Option<String> {
+    if facts.files.len() >= limits.max_files {
+        return Some(format!("more than {} files", limits.max_files));
+    }
+    if facts.bytes_read > limits.max_crate_bytes {
+        return Some(format!(
+            "more than {} MiB of source",
+            limits.max_crate_bytes >> 20
+        ));
+    }
+    if facts.item_count() > limits.max_items {
+        return Some(format!("more than {} items", limits.max_items));
+    }
+    if started.elapsed().as_secs() >= limits.max_seconds {
+        return Some(format!(
+            "scanning took longer than {} seconds",
+            limits.max_seconds
+        ));
+    }
+    None
 }
 
 /// `name` and every macro its body invokes, transitively, in a stable
@@ -363,6 +403,16 @@ fn collect_file(
         } => {
             collector.collect_tokens(tokens, tokens_only);
             let children = std::mem::take(&mut collector.children);
+            if tokens_only {
+                // Read as tokens, so capabilities are still found, but past
+                // a shape limit nothing is read precisely.
+                facts.unanalyzed.push(Unanalyzed {
+                    rule: "scan-limit",
+                    file: relative.clone(),
+                    line: None,
+                    reason: format!("{relative}: {parse_error}"),
+                });
+            }
             facts
                 .token_fallback_files
                 .push(format!("{relative}: {parse_error}"));

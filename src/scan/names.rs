@@ -9,7 +9,7 @@
 //! glob imports, the extern prelude, then the std prelude (which holds no
 //! capability, so it resolves to nothing).
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 
 use super::facts::{CrateFacts, Def, ScopeId, ScopeKind, WrittenPath};
@@ -73,6 +73,16 @@ pub struct Resolver<'a> {
     /// scope -> other crates' paths its globs bring in (see
     /// `external_glob_bases`).
     glob_bases_memo: RefCell<HashMap<ScopeId, Vec<String>>>,
+    /// Per scope: its named imports by name (indices into `imports`), and
+    /// whether it has glob imports. Lookups stay constant-time however many
+    /// imports a scope has.
+    named_imports: Vec<HashMap<&'a str, Vec<usize>>>,
+    has_globs: Vec<bool>,
+    /// Lookups computed so far, against the resolution-work limit; past it
+    /// every further lookup finds nothing and `exhausted` is set.
+    steps: Cell<u64>,
+    max_steps: u64,
+    exhausted: Cell<bool>,
 }
 
 impl<'a> Resolver<'a> {
@@ -86,6 +96,24 @@ impl<'a> Resolver<'a> {
                 ScopeKind::Block { .. } => None,
             })
             .collect();
+        let named_imports = facts
+            .scopes
+            .iter()
+            .map(|scope| {
+                let mut by_name: HashMap<&str, Vec<usize>> = HashMap::new();
+                for (i, import) in scope.imports.iter().enumerate() {
+                    if let Some(name) = &import.name {
+                        by_name.entry(name.as_str()).or_default().push(i);
+                    }
+                }
+                by_name
+            })
+            .collect();
+        let has_globs = facts
+            .scopes
+            .iter()
+            .map(|scope| scope.imports.iter().any(|i| i.name.is_none()))
+            .collect();
         Resolver {
             facts,
             prelude,
@@ -94,7 +122,42 @@ impl<'a> Resolver<'a> {
             modules,
             bindings: RefCell::new(HashMap::new()),
             glob_bases_memo: RefCell::new(HashMap::new()),
+            named_imports,
+            has_globs,
+            steps: Cell::new(0),
+            max_steps: super::limits::LIMITS.max_resolution_steps,
+            exhausted: Cell::new(false),
         }
+    }
+
+    /// The resolution-work limit, as evidence, when it was passed: some
+    /// names were then left unresolved.
+    pub fn exhausted(&self) -> Option<String> {
+        self.exhausted.get().then(|| {
+            format!(
+                "name resolution took more than {} steps (glob imports and re-exports)",
+                self.max_steps
+            )
+        })
+    }
+
+    /// Counts one step of work; false once the limit is passed.
+    fn step(&self) -> bool {
+        let steps = self.steps.get() + 1;
+        self.steps.set(steps);
+        if steps > self.max_steps {
+            self.exhausted.set(true);
+            return false;
+        }
+        true
+    }
+
+    /// Whether `scope` may bind `name` at all: a definition, an import of
+    /// that name, or a glob that may bring it.
+    fn may_bind(&self, scope: ScopeId, name: &str) -> bool {
+        self.has_globs[scope]
+            || self.facts.scopes[scope].defs.contains_key(name)
+            || self.named_imports[scope].contains_key(name)
     }
 
     /// Every canonical path `path` may stand for, as written in `scope`.
@@ -281,6 +344,9 @@ impl<'a> Resolver<'a> {
         if let Some(known) = self.glob_bases_memo.borrow().get(&scope) {
             return known.clone();
         }
+        if !self.step() {
+            return Vec::new();
+        }
         self.glob_bases_memo.borrow_mut().insert(scope, Vec::new());
         let mut out = Vec::new();
         for import in self.facts.scopes[scope]
@@ -318,6 +384,9 @@ impl<'a> Resolver<'a> {
         if let Some(known) = self.bindings.borrow().get(&key) {
             return known.clone();
         }
+        if !self.step() {
+            return Vec::new();
+        }
         self.bindings.borrow_mut().insert(key.clone(), Vec::new());
         let found = self.compute_bound_in(scope, name, hops);
         self.bindings.borrow_mut().insert(key, found.clone());
@@ -348,11 +417,8 @@ impl<'a> Resolver<'a> {
             };
         }
         let mut found = Vec::new();
-        for import in data
-            .imports
-            .iter()
-            .filter(|i| i.name.as_deref() == Some(name))
-        {
+        let named = self.named_imports[scope].get(name).into_iter().flatten();
+        for import in named.map(|&i| &data.imports[i]) {
             found.extend(self.resolve_path(
                 scope,
                 &import.path,
@@ -366,9 +432,15 @@ impl<'a> Resolver<'a> {
             return found;
         }
         for import in data.imports.iter().filter(|i| i.name.is_none()) {
+            // Each glob followed is work: modules re-exporting each other's
+            // globs multiply it.
+            if !self.step() {
+                return found;
+            }
             for base in self.glob_bases(scope, import, hops) {
                 if let Binding::Module(m) = base
                     && m != scope
+                    && self.may_bind(m, name)
                 {
                     found.extend(self.bound_in(m, name, hops + 1));
                 }

@@ -21,6 +21,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::facts::{CrateFacts, Def, Owner, RefKind, ScopeId, ScopeKind, WrittenPath};
+use super::limits::LIMITS;
 use super::matcher::{Matched, Origin};
 use super::names::Resolver;
 use crate::capability::{Capability, Finding, Location};
@@ -34,6 +35,9 @@ pub struct CrateReach {
     pub findings: Vec<Finding>,
     /// What this crate's nameable items reach, for its dependents.
     pub exports: Exports,
+    /// The limit passed while computing exports, as evidence: they are
+    /// then incomplete.
+    pub limit: Option<String>,
 }
 
 type Reach = BTreeMap<Capability, Witness>;
@@ -339,8 +343,19 @@ pub fn analyze(
         }
     }
 
-    let exports = exports(facts, resolver, deps, &def_paths, &reach);
-    CrateReach { findings, exports }
+    let mut budget = LIMITS.max_export_entries;
+    let exports = exports(facts, resolver, deps, &def_paths, &reach, &mut budget);
+    let limit = (budget == 0).then(|| {
+        format!(
+            "re-exports copy more than {} entries (modules re-exporting each other through globs)",
+            LIMITS.max_export_entries
+        )
+    });
+    CrateReach {
+        findings,
+        exports,
+        limit,
+    }
 }
 
 /// Each node's canonical definition path (`crate::client::Client::send`),
@@ -386,6 +401,7 @@ fn exports(
     deps: &DependencyExports<'_>,
     def_paths: &[Option<String>],
     reach: &[Reach],
+    budget: &mut usize,
 ) -> Exports {
     let mut out = Exports::default();
     for (node, path) in def_paths.iter().enumerate() {
@@ -406,9 +422,12 @@ fn exports(
 
     // Re-exports may chain through each other (a glob of a module that
     // re-exports); a few rounds reach every real chain.
-    for _ in 0..3 {
+    'rounds: for _ in 0..3 {
         let before = (out.items.len(), out.aliases.len());
         for (scope_id, scope) in facts.scopes.iter().enumerate() {
+            if *budget == 0 {
+                break 'rounds;
+            }
             let ScopeKind::Module { path, .. } = &scope.kind else {
                 continue;
             };
@@ -444,7 +463,7 @@ fn exports(
                 };
                 for target in resolver.resolve(scope_id, &written) {
                     if target != format!("crate::{key}") {
-                        re_export(&mut out, deps, &target, &key, false);
+                        re_export(&mut out, deps, &target, &key, false, budget);
                     }
                 }
             }
@@ -458,7 +477,7 @@ fn exports(
                     leading_colon: import.leading_colon,
                 };
                 for target in resolver.resolve(scope_id, &written) {
-                    re_export(&mut out, deps, &target, &prefix, true);
+                    re_export(&mut out, deps, &target, &prefix, true, budget);
                 }
             }
         }
@@ -471,8 +490,26 @@ fn exports(
 
 /// Makes `key` (or, for a glob, everything below `key`) stand for `target`:
 /// copies what `target` reaches in this crate or a dependency, or records an
-/// alias when `target` is outside every scanned crate.
-fn re_export(out: &mut Exports, deps: &DependencyExports<'_>, target: &str, key: &str, glob: bool) {
+/// alias when `target` is outside every scanned crate. Every entry copied
+/// is taken from `budget`; at zero nothing more is copied.
+fn re_export(
+    out: &mut Exports,
+    deps: &DependencyExports<'_>,
+    target: &str,
+    key: &str,
+    glob: bool,
+    budget: &mut usize,
+) {
+    if *budget == 0 {
+        return;
+    }
+    // Modules re-exporting each other through globs copy each other's
+    // entries: without a bound the cost grows with the cube of their number.
+    let mut spend = |n: usize| {
+        let ok = n <= *budget;
+        *budget = budget.saturating_sub(n.max(1));
+        ok
+    };
     let join = |base: &str, rest: &str| match (base.is_empty(), rest.is_empty()) {
         (true, _) => rest.to_owned(),
         (_, true) => base.to_owned(),
@@ -483,10 +520,13 @@ fn re_export(out: &mut Exports, deps: &DependencyExports<'_>, target: &str, key:
         .or((target == "crate").then_some(""))
     {
         let copies = entries_below(&out.items, local, glob);
+        let aliases = entries_below(&out.aliases, local, glob);
+        if !spend(copies.len() + aliases.len()) {
+            return;
+        }
         for (rest, witnesses) in copies {
             out.items.entry(join(key, &rest)).or_insert(witnesses);
         }
-        let aliases = entries_below(&out.aliases, local, glob);
         for (rest, alias) in aliases {
             out.aliases.entry(join(key, &rest)).or_insert(alias);
         }
@@ -494,7 +534,12 @@ fn re_export(out: &mut Exports, deps: &DependencyExports<'_>, target: &str, key:
     }
     let (lib, inside) = target.split_once("::").unwrap_or((target, ""));
     if let Some(exports) = deps.get(lib) {
-        for (rest, witnesses) in entries_below(&exports.items, inside, glob) {
+        let items = entries_below(&exports.items, inside, glob);
+        let aliases = entries_below(&exports.aliases, inside, glob);
+        if !spend(items.len() + aliases.len()) {
+            return;
+        }
+        for (rest, witnesses) in items {
             let named = join(target, &rest);
             let witnesses = witnesses
                 .into_iter()
@@ -506,9 +551,12 @@ fn re_export(out: &mut Exports, deps: &DependencyExports<'_>, target: &str, key:
                 .collect();
             out.items.entry(join(key, &rest)).or_insert(witnesses);
         }
-        for (rest, alias) in entries_below(&exports.aliases, inside, glob) {
+        for (rest, alias) in aliases {
             out.aliases.entry(join(key, &rest)).or_insert(alias);
         }
+        return;
+    }
+    if !spend(1) {
         return;
     }
     // std, core, alloc, or a crate that is not scanned: rules match the

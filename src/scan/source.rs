@@ -2,31 +2,27 @@
 //!
 //! A file is read as bytes, checked to be UTF-8, lexed, and parsed by syn.
 //! Where syn rejects valid-but-old code (edition-2015 bare trait objects) or
-//! the file nests too deeply to parse safely, the tokens are kept for the
-//! token-level fallback instead: a capability is still found. Only a file
-//! that cannot be read, is not UTF-8 or does not even lex is unanalysed;
-//! one the package's file guard refuses is not opened at all.
+//! the file passes a shape limit (nesting, chains syn would recurse
+//! through), the tokens are kept for the token-level fallback instead: a
+//! capability is still found. A file past a shape limit is also
+//! unanalysed, as is one that cannot be read, is larger than the file-size
+//! limit, is not UTF-8 or does not even lex; one the package's file guard
+//! refuses is not opened at all.
 
 use std::path::Path;
 
-use proc_macro2::{TokenStream, TokenTree};
+use proc_macro2::TokenStream;
 
 use super::files::{PackageFiles, Refusal};
-
-/// Deepest bracket nesting syn is asked to parse. Deeper files are read
-/// as tokens: syn's recursive descent could otherwise exhaust the stack.
-const MAX_PARSE_DEPTH: usize = 256;
-
-/// Longest run of prefix operators (`!!!!x`, `&&&&x`) syn is asked to
-/// parse, for the same reason: each one is a level of recursion.
-const MAX_PREFIX_RUN: usize = 512;
+use super::limits::{LIMITS, shape_exceeds};
 
 /// What reading a file produced.
 pub enum ParsedSource {
     /// syn parsed the whole file.
     Syntax(syn::File),
     /// Only tokens: syn failed (`parse_error`) or was not tried because the
-    /// file nests too deeply (`tokens_only`).
+    /// file passes a shape limit (`tokens_only`, and `parse_error` names the
+    /// limit).
     Tokens {
         tokens: TokenStream,
         tokens_only: bool,
@@ -83,13 +79,11 @@ pub fn parse_text(text: &str) -> ParsedSource {
             };
         }
     };
-    if too_deep(&tokens) {
+    if let Some(limit) = shape_exceeds(&tokens, &LIMITS) {
         return ParsedSource::Tokens {
             tokens,
             tokens_only: true,
-            parse_error: format!(
-                "nests deeper than {MAX_PARSE_DEPTH} levels or {MAX_PREFIX_RUN} prefix operators"
-            ),
+            parse_error: limit,
         };
     }
     // The stream is moved into syn, not cloned (a clone copies every token):
@@ -122,36 +116,6 @@ fn strip_preamble(text: &str) -> std::borrow::Cow<'_, str> {
     text.into()
 }
 
-/// Iteratively measures bracket depth and prefix-operator runs.
-fn too_deep(tokens: &TokenStream) -> bool {
-    let mut stack: Vec<(proc_macro2::token_stream::IntoIter, usize)> =
-        vec![(tokens.clone().into_iter(), 0)];
-    let mut run = 0usize;
-    while let Some((iter, depth)) = stack.last_mut() {
-        let depth = *depth;
-        match iter.next() {
-            None => {
-                stack.pop();
-            }
-            Some(TokenTree::Group(g)) => {
-                run = 0;
-                if depth + 1 > MAX_PARSE_DEPTH {
-                    return true;
-                }
-                stack.push((g.stream().into_iter(), depth + 1));
-            }
-            Some(TokenTree::Punct(p)) if matches!(p.as_char(), '!' | '-' | '*' | '&') => {
-                run += 1;
-                if run > MAX_PREFIX_RUN {
-                    return true;
-                }
-            }
-            Some(_) => run = 0,
-        }
-    }
-    false
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -182,7 +146,7 @@ mod tests {
     }
 
     #[test]
-    fn deep_nesting_is_read_as_tokens_only() {
+    fn deep_nesting_and_long_chains_are_read_as_tokens_only() {
         let deep = format!(
             "fn f() {{ let x = {}1{}; }}",
             "(".repeat(5000),
@@ -190,6 +154,14 @@ mod tests {
         );
         assert!(matches!(
             parse_text(&deep),
+            ParsedSource::Tokens {
+                tokens_only: true,
+                ..
+            }
+        ));
+        let chain = format!("fn f() {{ x{}; }}", ".a()".repeat(100_000));
+        assert!(matches!(
+            parse_text(&chain),
             ParsedSource::Tokens {
                 tokens_only: true,
                 ..

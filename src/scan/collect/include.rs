@@ -16,16 +16,9 @@ use proc_macro2::{TokenStream, TokenTree};
 
 use super::{Collector, relative_path};
 use crate::scan::facts::{MacroCall, MacroInclude, Pos, Unanalyzed, WrittenPath};
+use crate::scan::limits::{LIMITS, shape_exceeds};
 use crate::scan::moddir::ModDir;
 use crate::scan::strexpr::{Uncomputable, evaluate};
-
-/// Bound on nested `include!`s, which stops a file including itself.
-const MAX_INCLUDE_DEPTH: usize = 16;
-
-/// Bound on the `include!`s one crate expands: files that include each
-/// other several times, or a macro whose included file invokes it again,
-/// would otherwise grow without end (rustc stops them with an error).
-const MAX_INCLUDES: usize = 1024;
 
 /// Longest macro argument kept for a later `include!` check.
 const MAX_KEPT_ARGS: usize = 4096;
@@ -158,24 +151,42 @@ impl Collector<'_> {
                 return;
             }
         };
+        // Files that include each other several times each, or a macro
+        // whose included file invokes it again, would otherwise grow
+        // without end (rustc stops them with an error).
         self.facts.includes += 1;
-        if self.facts.includes > MAX_INCLUDES {
-            if self.facts.includes == MAX_INCLUDES + 1 {
+        if self.facts.includes > LIMITS.max_includes {
+            if self.facts.includes == LIMITS.max_includes + 1 {
                 self.unanalyzed_at(
-                    "include-unresolved",
+                    "scan-limit",
                     pos,
                     format!(
-                        "the crate expands more than {MAX_INCLUDES} `include!`s (files or macros that include each other?); the rest are not read"
+                        "the crate expands more than {} `include!`s (files or macros that include each other?); the rest are not read",
+                        LIMITS.max_includes
                     ),
                 );
             }
             return;
         }
-        if self.include_depth >= MAX_INCLUDE_DEPTH {
+        if self.include_depth >= LIMITS.max_include_depth {
             self.unanalyzed_at(
-                "include-unresolved",
+                "scan-limit",
                 pos,
-                format!("`include!` nests deeper than {MAX_INCLUDE_DEPTH} files (a cycle?)"),
+                format!(
+                    "`include!` nests deeper than {} files (a cycle?)",
+                    LIMITS.max_include_depth
+                ),
+            );
+            return;
+        }
+        if self.facts.bytes_read > LIMITS.max_crate_bytes {
+            self.unanalyzed_at(
+                "scan-limit",
+                pos,
+                format!(
+                    "more than {} MiB of source (`include!(\"{requested}\")` not read)",
+                    LIMITS.max_crate_bytes >> 20
+                ),
             );
             return;
         }
@@ -216,13 +227,29 @@ impl Collector<'_> {
             );
             return;
         };
+        // Past a shape limit the text is read as tokens only, as a file is.
+        let past_limit = match shape_exceeds(&tokens, &LIMITS) {
+            Some(limit) => {
+                self.unanalyzed_at(
+                    "scan-limit",
+                    pos,
+                    format!("`include!(\"{requested}\")`: {limit}"),
+                );
+                true
+            }
+            None => false,
+        };
         let relative = relative_path(self.package_root, &target);
         let file = self.facts.add_file(relative);
         let outer_file = std::mem::replace(&mut self.file, file);
         let outer_dir = std::mem::replace(&mut self.mod_dir, ModDir::owning(&target));
         let outer_path = std::mem::replace(&mut self.file_path, target);
         self.include_depth += 1;
-        if let Ok(file) = syn::parse2::<syn::File>(tokens.clone()) {
+        if past_limit {
+            let outer_tokens = std::mem::replace(&mut self.tokens_only, true);
+            self.walk_tokens(tokens);
+            self.tokens_only = outer_tokens;
+        } else if let Ok(file) = syn::parse2::<syn::File>(tokens.clone()) {
             for item in &file.items {
                 syn::visit::Visit::visit_item(self, item);
             }
