@@ -45,7 +45,9 @@ fn main() {
                     .max_by(|a, b| a.version.cmp(&b.version))
                 {
                     Some(v) => format!("{name}\t{}\t{}", v.version, v.checksum),
-                    None => format!("{name}\t-\tno version that is neither yanked nor a pre-release"),
+                    None => {
+                        format!("{name}\t-\tno version that is neither yanked nor a pre-release")
+                    }
                 },
                 Ok(None) => format!("{name}\t-\tnot in the registry"),
                 Err(e) => format!("{name}\t-\t{}", e.to_string().replace(['\t', '\n'], " ")),
