@@ -25,9 +25,9 @@ use super::facts::{
     WrittenPath,
 };
 use super::files::PackageFiles;
+use super::limits::{LIMITS, shape_exceeds};
 use super::moddir::ModDir;
 use super::strexpr::CompileEnv;
-use super::limits::{LIMITS, shape_exceeds};
 
 /// A `mod name;` whose file the module walker must find and read.
 #[derive(Clone, Debug)]

@@ -207,6 +207,10 @@ mod tests {
         assert_eq!(files.read_at_most(&path, 100).unwrap().len(), 100);
         let refusal = files.read_at_most(&path, 99).unwrap_err();
         assert_eq!(refusal.rule, "scan-limit");
-        assert!(refusal.reason.contains("file-size limit"), "{}", refusal.reason);
+        assert!(
+            refusal.reason.contains("file-size limit"),
+            "{}",
+            refusal.reason
+        );
     }
 }

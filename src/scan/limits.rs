@@ -70,7 +70,7 @@ pub const LIMITS: Limits = Limits {
 
 /// A limit a token stream passes, as evidence text.
 pub fn shape_exceeds(tokens: &TokenStream, limits: &Limits) -> Option<String> {
-    Shape::default().measure(tokens, limits)
+    Shape.measure(tokens, limits)
 }
 
 /// One open bracket while measuring: its tokens, and the chain cost it was
@@ -101,7 +101,6 @@ impl Frame {
     }
 }
 
-#[derive(Default)]
 struct Shape;
 
 impl Shape {
