@@ -1617,13 +1617,21 @@ pub fn relative_path(root: &Path, path: &Path) -> String {
     parts.join("/")
 }
 
-/// An identifier's name without the `r#` of a raw identifier (`r#ref` and
-/// `ref` name the same module file).
+/// An identifier's name as rustc compares it: without the `r#` of a raw
+/// identifier (`r#ref` and `ref` name the same module file) and in Unicode
+/// NFC, which rustc applies to every identifier and proc-macro2 does not
+/// (`Comman\u{64}` written with a combining sequence is `Command`).
 pub fn ident_name(ident: &proc_macro2::Ident) -> String {
+    use unicode_normalization::UnicodeNormalization;
     let name = ident.to_string();
-    match name.strip_prefix("r#") {
+    let name = match name.strip_prefix("r#") {
         Some(raw) => raw.to_owned(),
         None => name,
+    };
+    if name.is_ascii() {
+        name
+    } else {
+        name.nfc().collect()
     }
 }
 
