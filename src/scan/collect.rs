@@ -18,9 +18,9 @@ use syn::{Attribute, Expr, Item, Meta, Token, UseTree};
 
 use super::cfg::CfgContext;
 use super::facts::{
-    CrateFacts, Def, FileId, ForeignFn, Import, ItemDef, MacroArguments, MacroCall, MacroModule,
-    MacroTemplate, Owner, Pos, Ref, RefKind, Scope, ScopeId, Site, TraitImpl, Unanalyzed,
-    WrittenPath,
+    CrateFacts, Def, FileId, ForeignFn, Import, Invocation, ItemDef, MacroArguments, MacroCall,
+    MacroDef, MacroModule, MacroTemplate, Owner, Pos, Ref, RefKind, Scope, ScopeId, Site,
+    TraitImpl, Unanalyzed, WrittenPath,
 };
 
 /// A `mod name;` whose file the module walker must find and read.
@@ -70,6 +70,10 @@ pub struct Collector<'a> {
     include_depth: usize,
     /// Token walking only: the file nests too deeply for syn.
     tokens_only: bool,
+    /// Collecting a macro expansion: everything is at the invocation.
+    pos_override: Option<Pos>,
+    /// How many expansions produced the code being collected.
+    expansion_depth: usize,
     pub children: Vec<ChildModule>,
 }
 
@@ -163,8 +167,60 @@ impl<'a> Collector<'a> {
             public_use: false,
             include_depth: 0,
             tokens_only: false,
+            pos_override: None,
+            expansion_depth: 0,
             children: Vec::new(),
         }
+    }
+
+    /// A collector for what a macro invocation expands to: in the
+    /// invocation's scope and item, every fact at the invocation's place.
+    pub fn for_expansion(
+        facts: &'a mut CrateFacts,
+        cfg: &'a CfgContext,
+        file_path: PathBuf,
+        package_root: &'a Path,
+        invocation: &Invocation,
+    ) -> Self {
+        let mut collector = Collector::new(
+            facts,
+            cfg,
+            invocation.pos.file,
+            file_path,
+            package_root,
+            invocation.scope,
+        );
+        collector.function = invocation.function;
+        collector.inline_path = invocation.inline_path.clone();
+        collector.pos_override = Some(invocation.pos);
+        collector.expansion_depth = invocation.depth + 1;
+        collector
+    }
+
+    /// Collects a macro's expansion: items where it produced items, else
+    /// expressions or statements, else tokens.
+    pub fn collect_expansion(&mut self, tokens: TokenStream) {
+        if !self.try_items(tokens.clone()) {
+            self.macro_arguments(tokens);
+        }
+    }
+
+    /// Remembers an invocation for the expander (`macros.rs`); not inside a
+    /// `macro_rules!` body, where its arguments still hold metavariables.
+    fn record_invocation(&mut self, path: &WrittenPath, args: &TokenStream, span: Span) {
+        if self.in_macro_body {
+            return;
+        }
+        let pos = self.pos(span);
+        self.facts.invocations.push(Invocation {
+            path: path.clone(),
+            args: args.to_string(),
+            scope: self.scope,
+            function: self.function,
+            inline_path: self.inline_path.clone(),
+            pos,
+            depth: self.expansion_depth,
+        });
     }
 
     /// Collects a file syn parsed.
@@ -212,6 +268,9 @@ impl<'a> Collector<'a> {
     }
 
     fn pos(&self, span: Span) -> Pos {
+        if let Some(pos) = self.pos_override {
+            return pos;
+        }
         let start = span.start();
         Pos {
             file: self.file,
@@ -259,7 +318,7 @@ impl<'a> Collector<'a> {
     }
 
     fn unanalyzed(&mut self, rule: &'static str, span: Span, reason: String) {
-        let line = span.start().line as u32;
+        let line = self.pos(span).line;
         let file = self.facts.files[self.file].clone();
         self.facts.unanalyzed.push(Unanalyzed {
             rule,
@@ -791,6 +850,12 @@ impl<'a> Collector<'a> {
                 {
                     let name = ident_name(name);
                     self.define(name.clone(), Def::Item);
+                    let exported = attrs.iter().any(|a| a.to_string() == "macro_export");
+                    self.facts.macro_defs.push(MacroDef {
+                        name: name.clone(),
+                        body: body.stream().to_string(),
+                        exported,
+                    });
                     // Whether a macro written in tokens is exported is not
                     // known here; its reach stays inside the crate.
                     self.in_function(name.clone(), Owner::Macro { exported: false }, |c| {
@@ -910,6 +975,9 @@ impl<'a> Collector<'a> {
         }
         if is_macro {
             let name = written.segments.last().cloned().unwrap_or_default();
+            if let Some(TokenTree::Group(args)) = trees.get(i + 1) {
+                self.record_invocation(&written, &args.stream(), span);
+            }
             self.add_ref(RefKind::Macro(written), span);
             if COMPILE_TIME_MACROS.contains(&name.as_str()) {
                 // Skip the `!` and the arguments.
@@ -1131,6 +1199,9 @@ impl<'ast> Visit<'ast> for Collector<'_> {
             .as_ref()
             .map(|(_, r)| ident_name(r))
             .unwrap_or_else(|| name.clone());
+        if item.attrs.iter().any(|a| a.path().is_ident("macro_use")) {
+            self.facts.macro_use_crates.push(name.clone());
+        }
         if alias != "_" {
             self.define(alias, Def::ExternCrate(name));
         }
@@ -1312,6 +1383,11 @@ impl<'ast> Visit<'ast> for Collector<'_> {
             let name = item.ident.as_ref().map(ident_name).unwrap_or_default();
             self.define(name.clone(), Def::Item);
             let exported = item.attrs.iter().any(|a| a.path().is_ident("macro_export"));
+            self.facts.macro_defs.push(MacroDef {
+                name: name.clone(),
+                body: item.mac.tokens.to_string(),
+                exported,
+            });
             self.in_function(name.clone(), Owner::Macro { exported }, |c| {
                 c.macro_body(name, item.mac.tokens.clone())
             });
@@ -1335,10 +1411,10 @@ impl<'ast> Visit<'ast> for Collector<'_> {
             return;
         };
         let name = ident_name(&last.ident);
-        self.add_ref(
-            RefKind::Macro(WrittenPath::from_syn(&mac.path)),
-            mac.path.segments[0].ident.span(),
-        );
+        let written = WrittenPath::from_syn(&mac.path);
+        let span = mac.path.segments[0].ident.span();
+        self.record_invocation(&written, &mac.tokens, span);
+        self.add_ref(RefKind::Macro(written), span);
         if name == "include" && mac.path.segments.len() <= 2 {
             self.include(mac);
             return;

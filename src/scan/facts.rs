@@ -231,6 +231,30 @@ pub struct MacroArguments {
     pub function: u32,
 }
 
+/// A `macro_rules!` definition, its body as source text (syntax trees and
+/// spans do not outlive their file), for expanding its invocations.
+#[derive(Clone, Debug)]
+pub struct MacroDef {
+    pub name: String,
+    pub body: String,
+    /// `#[macro_export]`: other crates can invoke it.
+    pub exported: bool,
+}
+
+/// A macro invocation, with its arguments as source text, where the
+/// expander may splice in what a `macro_rules!` of that name produces.
+#[derive(Clone, Debug)]
+pub struct Invocation {
+    pub path: WrittenPath,
+    pub args: String,
+    pub scope: ScopeId,
+    pub function: u32,
+    pub inline_path: Vec<String>,
+    pub pos: Pos,
+    /// How many expansions produced this invocation (0: written in a file).
+    pub depth: usize,
+}
+
 /// Everything the scanner learnt about one crate (one target).
 #[derive(Debug, Default)]
 pub struct CrateFacts {
@@ -257,6 +281,11 @@ pub struct CrateFacts {
     /// Paths macro bodies build from metavariables, by macro name.
     pub macro_templates: HashMap<String, Vec<MacroTemplate>>,
     pub macro_calls_with_names: Vec<MacroArguments>,
+    pub macro_defs: Vec<MacroDef>,
+    pub invocations: Vec<Invocation>,
+    /// Crates named by `#[macro_use] extern crate`: all their exported
+    /// macros are in scope by their bare names.
+    pub macro_use_crates: Vec<String>,
 }
 
 impl CrateFacts {

@@ -14,7 +14,9 @@
 
 mod cfg;
 mod collect;
+mod expand;
 mod facts;
+mod macros;
 mod manifest;
 mod matcher;
 mod modtree;
@@ -332,7 +334,23 @@ fn scan_target(
         );
     }
     let mut facts = CrateFacts::default();
-    modtree::collect_crate(&target.root_file, &package.root, cfg, &mut facts);
+    let mut dependency_macros = macros::DependencyMacros::default();
+    for (name_in_code, lib) in &deps {
+        if let Some(exports) = reachable.get(lib)
+            && !exports.macros.is_empty()
+        {
+            dependency_macros
+                .by_crate
+                .insert(name_in_code.clone(), &exports.macros);
+        }
+    }
+    modtree::collect_crate(
+        &target.root_file,
+        &package.root,
+        cfg,
+        &dependency_macros,
+        &mut facts,
+    );
     stats.files += facts.files.len();
     stats
         .paths

@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use super::cfg::CfgContext;
 use super::collect::{ChildModule, Collector, relative_path};
 use super::facts::{CrateFacts, Def, FileId, MacroCall, Scope, ScopeId, ScopeKind, Unanalyzed};
+use super::macros::{DependencyMacros, ExpansionState, expand_invocations};
 use super::source::{ParsedSource, read_source};
 
 /// A file to read and the module scope its items belong to.
@@ -29,8 +30,10 @@ pub fn collect_crate(
     root_file: &Path,
     package_root: &Path,
     cfg: &CfgContext,
+    dependency_macros: &DependencyMacros<'_>,
     facts: &mut CrateFacts,
 ) {
+    let mut expansion = ExpansionState::default();
     let root_scope = facts.add_scope(Scope::module(Vec::new(), None));
     let mut queue = vec![Pending {
         path: root_file.to_path_buf(),
@@ -101,6 +104,21 @@ pub fn collect_crate(
                 queue_child(&parent, child, package_root, facts, &mut queue);
             }
         }
+        // Macro invocations expanded where they are; modules the expansions
+        // declare are read next.
+        for child in expand_invocations(facts, cfg, package_root, dependency_macros, &mut expansion)
+        {
+            let Some(parent) = read.get(&child.pos.file) else {
+                continue;
+            };
+            let parent = Pending {
+                path: parent.path.clone(),
+                scope: parent.scope,
+                mod_rs: parent.mod_rs,
+            };
+            queue_child(&parent, child, package_root, facts, &mut queue);
+        }
+        proc_macro2::extra::invalidate_current_thread_spans();
         if queue.is_empty() {
             break;
         }
