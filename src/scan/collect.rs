@@ -192,7 +192,10 @@ impl<'a> Collector<'a> {
         );
         collector.function = invocation.function;
         collector.inline_path = invocation.inline_path.clone();
-        collector.pos_override = Some(invocation.pos);
+        collector.pos_override = Some(Pos {
+            expanded: true,
+            ..invocation.pos
+        });
         collector.expansion_depth = invocation.depth + 1;
         collector
     }
@@ -276,6 +279,7 @@ impl<'a> Collector<'a> {
             file: self.file,
             line: start.line as u32,
             column: start.column as u32 + 1,
+            expanded: false,
         }
     }
 

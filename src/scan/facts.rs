@@ -20,6 +20,10 @@ pub struct Pos {
     pub file: FileId,
     pub line: u32,
     pub column: u32,
+    /// The fact comes from a macro expansion (and is placed at the
+    /// invocation): a finding it gives that the written code gives too is
+    /// not reported twice.
+    pub expanded: bool,
 }
 
 /// What a name defined in a scope stands for.

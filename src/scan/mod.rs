@@ -364,9 +364,28 @@ fn scan_target(
     let matched = matcher::match_rules(&facts, &resolver, rules);
     let own_lib = target.name.replace('-', "_");
     let reached = reach::analyze(&facts, &resolver, rules, &matched, reachable, &own_lib);
-    let mut findings = matched.findings;
+    let mut findings = without_repeated_expansions(matched.findings, &matched.expanded);
     findings.extend(reached.findings);
     (findings, reached.exports)
+}
+
+/// Findings without those a macro expansion gave that the written code
+/// gives too (same rule, same evidence): a macro's body or arguments are
+/// already reported where they are written, the expansion only adds what
+/// they did not show.
+fn without_repeated_expansions(findings: Vec<Finding>, expanded: &[bool]) -> Vec<Finding> {
+    let written: std::collections::HashSet<(String, String)> = findings
+        .iter()
+        .zip(expanded)
+        .filter(|(_, e)| !**e)
+        .map(|(f, _)| (f.rule.clone(), f.evidence.clone()))
+        .collect();
+    findings
+        .into_iter()
+        .zip(expanded)
+        .filter(|(f, e)| !**e || !written.contains(&(f.rule.clone(), f.evidence.clone())))
+        .map(|(f, _)| f)
+        .collect()
 }
 
 fn unanalyzed(rules: &RuleSet, rule: &str, location: Location, reason: String) -> Finding {
