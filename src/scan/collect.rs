@@ -79,7 +79,7 @@ pub struct Collector<'a> {
 
 /// Built-in macros that run at compile time and never give the crate a
 /// capability, so their arguments are not the crate's code.
-const COMPILE_TIME_MACROS: &[&str] = &[
+pub(super) const COMPILE_TIME_MACROS: &[&str] = &[
     "env",
     "option_env",
     "include_str",

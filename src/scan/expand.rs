@@ -27,6 +27,13 @@ pub struct Arm {
     transcriber: Vec<TokenTree>,
 }
 
+impl Arm {
+    /// What the arm expands to, metavariables unsubstituted.
+    pub fn transcriber(&self) -> &[TokenTree] {
+        &self.transcriber
+    }
+}
+
 enum Pattern {
     /// An identifier, punctuation or literal that must be there.
     Token(TokenTree),

@@ -24,7 +24,7 @@ use std::rc::Rc;
 use proc_macro2::{TokenStream, TokenTree};
 
 use super::cfg::CfgContext;
-use super::collect::{ChildModule, Collector};
+use super::collect::{COMPILE_TIME_MACROS, ChildModule, Collector};
 use super::expand::{self, Arm, Failure};
 use super::facts::{CrateFacts, Invocation, Unanalyzed};
 
@@ -50,11 +50,18 @@ pub struct ExpansionState {
     expansions: usize,
     /// The crate's budget ran out (reported once).
     exhausted: bool,
+    /// Whether the macros of a name (in the crate, or in a dependency) do
+    /// more than pass their input on, by `namespace:name`.
+    relevant: HashMap<String, bool>,
 }
 
 /// A definition an invocation may refer to.
 struct Candidate {
     key: String,
+    /// `crate` for the crate's own macros, else the dependency's name.
+    namespace: String,
+    /// The macro's name there.
+    name: String,
     body: String,
     /// What `$crate` becomes.
     dollar_crate: String,
@@ -82,6 +89,7 @@ pub fn expand_invocations(
             expand_one(
                 facts,
                 cfg,
+                deps,
                 package_root,
                 state,
                 &mut arms_cache,
@@ -100,6 +108,7 @@ pub fn expand_invocations(
 fn expand_one(
     facts: &mut CrateFacts,
     cfg: &CfgContext,
+    deps: &DependencyMacros<'_>,
     package_root: &Path,
     state: &mut ExpansionState,
     arms_cache: &mut HashMap<String, Option<Rc<Vec<Arm>>>>,
@@ -109,24 +118,35 @@ fn expand_one(
     children: &mut Vec<ChildModule>,
 ) {
     let name = invocation.path.segments.join("::");
+    let last = invocation.path.segments.last().map_or("", String::as_str);
+    // The built-ins whose arguments the collector did not read as code.
+    let shadows_builtin =
+        COMPILE_TIME_MACROS.contains(&last) || last == "cfg_if" || last == "include";
     let mut expanded = false;
+    let mut attempted = false;
     let mut problem: Option<String> = None;
     let mut builds_from_arguments = false;
     let args: Option<TokenStream> = invocation.args.parse().ok();
     for candidate in candidates {
         state.done.insert((index, candidate.key.clone()));
-        let arms = arms_cache
-            .entry(candidate.body.clone())
-            .or_insert_with(|| {
-                candidate
-                    .body
-                    .parse()
-                    .ok()
-                    .and_then(expand::parse_rules)
-                    .map(Rc::new)
-            })
-            .clone();
-        builds_from_arguments |= builds_from_metavariables(&candidate.body);
+        let arms = arms_of(arms_cache, &candidate.body);
+        let own = arms.as_deref().map(|a| shape(a));
+        builds_from_arguments |= own.as_ref().is_none_or(|s| s.builds_names || s.emits_code);
+        // A macro that only passes its input on (to macros that do the
+        // same) adds nothing the written code did not show.
+        if !shadows_builtin
+            && !relevant(
+                facts,
+                deps,
+                arms_cache,
+                state,
+                &candidate.namespace,
+                &candidate.name,
+            )
+        {
+            continue;
+        }
+        attempted = true;
         let (Some(arms), Some(args)) = (arms, args.clone()) else {
             continue;
         };
@@ -162,7 +182,7 @@ fn expand_one(
             Err(Failure::NoMatch) => {}
         }
     }
-    if expanded && problem.is_none() {
+    if !attempted || (expanded && problem.is_none()) {
         return;
     }
     // Not expanded (or not completely): the arguments may still be code,
@@ -185,6 +205,66 @@ fn expand_one(
             reason,
         });
     }
+}
+
+fn arms_of(cache: &mut HashMap<String, Option<Rc<Vec<Arm>>>>, body: &str) -> Option<Rc<Vec<Arm>>> {
+    cache
+        .entry(body.to_owned())
+        .or_insert_with(|| body.parse().ok().and_then(expand::parse_rules).map(Rc::new))
+        .clone()
+}
+
+/// Whether the macros named `name` in `namespace` (the crate's own, or a
+/// dependency's) do more than pass their input on: build names from it,
+/// emit `unsafe`, `extern`, modules or imports, or invoke a macro that does.
+fn relevant(
+    facts: &CrateFacts,
+    deps: &DependencyMacros<'_>,
+    arms_cache: &mut HashMap<String, Option<Rc<Vec<Arm>>>>,
+    state: &mut ExpansionState,
+    namespace: &str,
+    name: &str,
+) -> bool {
+    let key = format!("{namespace}:{name}");
+    if let Some(known) = state.relevant.get(&key) {
+        return *known;
+    }
+    // A cycle of macros invoking each other: decided by the other members.
+    state.relevant.insert(key.clone(), false);
+    let bodies: Vec<String> = if namespace == "crate" {
+        facts
+            .macro_defs
+            .iter()
+            .filter(|d| d.name == name)
+            .map(|d| d.body.clone())
+            .collect()
+    } else {
+        deps.by_crate
+            .get(namespace)
+            .and_then(|m| m.get(name))
+            .cloned()
+            .unwrap_or_default()
+    };
+    let mut result = false;
+    for body in bodies {
+        let Some(arms) = arms_of(arms_cache, &body) else {
+            result = true;
+            break;
+        };
+        let shape = shape(&arms);
+        if shape.builds_names
+            || shape.emits_code
+            || shape
+                .invokes
+                .iter()
+                .any(|n| relevant(facts, deps, arms_cache, state, namespace, n))
+        {
+            result = true;
+            break;
+        }
+    }
+    state.relevant.insert(key, result);
+    result
 }
 
 fn collector_at<'a>(
@@ -214,6 +294,8 @@ fn candidates(facts: &CrateFacts, deps: &DependencyMacros<'_>, inv: &Invocation)
             if &def.name == name {
                 out.push(Candidate {
                     key: format!("local:{k}"),
+                    namespace: "crate".into(),
+                    name: name.clone(),
                     body: def.body.clone(),
                     dollar_crate: "crate".into(),
                 });
@@ -229,6 +311,8 @@ fn candidates(facts: &CrateFacts, deps: &DependencyMacros<'_>, inv: &Invocation)
             if out.iter().all(|c| c.key != key) {
                 out.push(Candidate {
                     key,
+                    namespace: krate.to_owned(),
+                    name: macro_name.to_owned(),
                     body: body.clone(),
                     dollar_crate: krate.to_owned(),
                 });
@@ -264,22 +348,66 @@ fn candidates(facts: &CrateFacts, deps: &DependencyMacros<'_>, inv: &Invocation)
     out
 }
 
-/// Whether a `macro_rules!` body puts a metavariable where it names
-/// something: beside `::` (`$m::Command`, `std::$m`), after `use` or
-/// `mod`, or anywhere in a body that writes an `extern` block.
-fn builds_from_metavariables(body: &str) -> bool {
-    let Ok(tokens) = body.parse::<TokenStream>() else {
-        return true;
-    };
-    let mut pending: Vec<Vec<TokenTree>> = vec![tokens.into_iter().collect()];
+/// What a `macro_rules!`'s transcribers do beyond passing their input on.
+#[derive(Default)]
+struct Shape {
+    /// A metavariable where a name is: beside `::` (`$m::Command`,
+    /// `std::$m`), after `use` or `mod`, in a body with an `extern` block, or
+    /// as the macro invoked (`$m!()`).
+    builds_names: bool,
+    /// Code the invoking crate's scan must see at the invocation: `unsafe`,
+    /// `extern`, items that name files or modules, attributes with effects.
+    emits_code: bool,
+    /// Macros the transcribers invoke, by name.
+    invokes: Vec<String>,
+}
+
+fn shape(arms: &[Arm]) -> Shape {
+    let mut out = Shape::default();
     let mut has_extern = false;
     let mut has_metavariable = false;
+    let mut pending: Vec<Vec<TokenTree>> = arms.iter().map(|a| a.transcriber().to_vec()).collect();
+    let colon =
+        |t: Option<&TokenTree>| matches!(t, Some(TokenTree::Punct(p)) if p.as_char() == ':');
     while let Some(trees) = pending.pop() {
         for (i, tree) in trees.iter().enumerate() {
             match tree {
                 TokenTree::Group(g) => pending.push(g.stream().into_iter().collect()),
-                TokenTree::Ident(id) if id == "extern" => has_extern = true,
+                TokenTree::Ident(id) => {
+                    let word = id.to_string();
+                    if word == "extern" {
+                        has_extern = true;
+                    }
+                    let is_macro = matches!(trees.get(i + 1), Some(TokenTree::Punct(p)) if p.as_char() == '!')
+                        && matches!(trees.get(i + 2), Some(TokenTree::Group(_)));
+                    if matches!(
+                        word.as_str(),
+                        "unsafe"
+                            | "extern"
+                            | "mod"
+                            | "use"
+                            | "macro_rules"
+                            | "no_mangle"
+                            | "export_name"
+                            | "link_section"
+                            | "link"
+                            | "path"
+                    ) || (is_macro && word == "include")
+                    {
+                        out.emits_code = true;
+                    }
+                    if is_macro {
+                        out.invokes.push(word);
+                    }
+                }
                 TokenTree::Punct(p) if p.as_char() == '$' => {
+                    // `$($p)::*`: a repetition joined into a path.
+                    if matches!(trees.get(i + 1), Some(TokenTree::Group(_)))
+                        && colon(trees.get(i + 2))
+                        && colon(trees.get(i + 3))
+                    {
+                        out.builds_names = true;
+                    }
                     let Some(TokenTree::Ident(name)) = trees.get(i + 1) else {
                         continue;
                     };
@@ -287,44 +415,44 @@ fn builds_from_metavariables(body: &str) -> bool {
                         continue;
                     }
                     has_metavariable = true;
-                    let colon = |t: Option<&TokenTree>| matches!(t, Some(TokenTree::Punct(p)) if p.as_char() == ':');
                     let after_colons = i >= 2 && colon(trees.get(i - 1)) && colon(trees.get(i - 2));
                     let before_colons = colon(trees.get(i + 2)) && colon(trees.get(i + 3));
                     let after_keyword = i >= 1
                         && matches!(&trees[i - 1], TokenTree::Ident(k) if k == "use" || k == "mod");
-                    if after_colons || before_colons || after_keyword {
-                        return true;
+                    let invoked =
+                        matches!(trees.get(i + 2), Some(TokenTree::Punct(p)) if p.as_char() == '!');
+                    if after_colons || before_colons || after_keyword || invoked {
+                        out.builds_names = true;
                     }
                 }
                 _ => {}
             }
         }
     }
-    has_extern && has_metavariable
+    out.builds_names |= has_extern && has_metavariable;
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn builds(body: &str) -> bool {
+        shape(&expand::parse_rules(body.parse().unwrap()).unwrap()).builds_names
+    }
+
     #[test]
     fn bodies_that_build_names_from_arguments() {
-        assert!(builds_from_metavariables(
-            "($m:path) => { $m::Command::new() }"
-        ));
-        assert!(builds_from_metavariables(
-            "($m:ident) => { std::$m::read() }"
-        ));
-        assert!(builds_from_metavariables("($m:ident) => { use $m; }"));
-        assert!(builds_from_metavariables(
-            "($f:ident) => { extern \"C\" { fn $f(); } }"
-        ));
-        assert!(!builds_from_metavariables(
-            "($e:expr) => { println!(\"{}\", $e) }"
-        ));
-        assert!(!builds_from_metavariables(
-            "($e:expr) => { $crate::run($e) }"
-        ));
-        assert!(!builds_from_metavariables("($t:ty) => { let x: $t = 1; }"));
+        assert!(builds("($m:path) => { $m::Command::new() }"));
+        assert!(builds("($m:ident) => { std::$m::read() }"));
+        assert!(builds("($m:ident) => { use $m; }"));
+        assert!(builds("($f:ident) => { extern \"C\" { fn $f(); } }"));
+        assert!(builds("($m:ident) => { $m!() }"));
+        assert!(builds("($($p:ident)*) => { $($p)::*() }"));
+        assert!(!builds("($e:expr) => { println!(\"{}\", $e) }"));
+        assert!(!builds("($e:expr) => { $crate::run($e) }"));
+        assert!(!builds("($t:ty) => { let x: $t = 1; }"));
+        // A matcher's `$t:ident ::` is not a path.
+        assert!(!builds("($t:ident ::) => { push(&mut $t) }"));
     }
 }
