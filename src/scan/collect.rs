@@ -74,6 +74,8 @@ pub struct Collector<'a> {
     pos_override: Option<Pos>,
     /// How many expansions produced the code being collected.
     expansion_depth: usize,
+    /// The macro whose arguments are being read.
+    enclosing_macro: Option<String>,
     pub children: Vec<ChildModule>,
 }
 
@@ -169,6 +171,7 @@ impl<'a> Collector<'a> {
             tokens_only: false,
             pos_override: None,
             expansion_depth: 0,
+            enclosing_macro: None,
             children: Vec::new(),
         }
     }
@@ -200,6 +203,14 @@ impl<'a> Collector<'a> {
         collector
     }
 
+    /// Reads the arguments of a macro that could not be expanded as code;
+    /// macro invocations among them are only maybe invocations.
+    pub fn collect_unexpanded_arguments(&mut self, macro_name: &str, tokens: TokenStream) {
+        let outer = self.enclosing_macro.replace(macro_name.to_owned());
+        self.walk_tokens(tokens);
+        self.enclosing_macro = outer;
+    }
+
     /// Collects a macro's expansion: items where it produced items, else
     /// expressions or statements, else tokens.
     pub fn collect_expansion(&mut self, tokens: TokenStream) {
@@ -223,6 +234,7 @@ impl<'a> Collector<'a> {
             inline_path: self.inline_path.clone(),
             pos,
             depth: self.expansion_depth,
+            enclosing: self.enclosing_macro.clone(),
         });
     }
 
@@ -1430,11 +1442,12 @@ impl<'ast> Visit<'ast> for Collector<'_> {
             return;
         }
         self.record_macro_arguments(&name, &mac.tokens);
+        let outer = self.enclosing_macro.replace(name);
         // Item-position macros (`thread_local!`, `lazy_static!`) carry items.
-        if self.try_items(mac.tokens.clone()) {
-            return;
+        if !self.try_items(mac.tokens.clone()) {
+            self.macro_arguments(mac.tokens.clone());
         }
-        self.macro_arguments(mac.tokens.clone());
+        self.enclosing_macro = outer;
     }
 
     fn visit_block(&mut self, block: &'ast syn::Block) {

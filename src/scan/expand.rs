@@ -315,9 +315,7 @@ fn fragment(input: ParseStream, kind: &str) -> syn::Result<Vec<TokenTree>> {
                 return Err(input.error("`_` is not an identifier"));
             }
         }
-        "tt" => {
-            input.parse::<TokenTree>()?;
-        }
+        "tt" => single_token_tree(input)?,
         "lifetime" => {
             input.parse::<syn::Lifetime>()?;
         }
@@ -368,6 +366,48 @@ fn fragment(input: ParseStream, kind: &str) -> syn::Result<Vec<TokenTree>> {
         cursor = next;
     }
     Ok(tokens)
+}
+
+/// Operators rustc lexes as one token, which a `tt` takes whole;
+/// proc-macro2 gives them as separate punctuation.
+const COMPOUND_PUNCT: &[&str] = &[
+    "<<=", ">>=", "...", "..=", "::", "->", "=>", "<-", "==", "!=", "<=", ">=", "&&", "||", "+=",
+    "-=", "*=", "/=", "%=", "^=", "&=", "|=", "<<", ">>", "..",
+];
+
+/// One token tree as rustc counts them: a lifetime (`'a`) and a compound
+/// operator (`::`, `=>`) are one.
+fn single_token_tree(input: ParseStream) -> syn::Result<()> {
+    if input.peek(syn::Lifetime) {
+        input.parse::<syn::Lifetime>()?;
+        return Ok(());
+    }
+    let first = input.parse::<TokenTree>()?;
+    let TokenTree::Punct(first) = first else {
+        return Ok(());
+    };
+    // The joint run of punctuation that follows, longest operator first.
+    let mut run = first.as_char().to_string();
+    let mut spacing = first.spacing();
+    let fork = input.fork();
+    let mut extra = Vec::new();
+    while spacing == proc_macro2::Spacing::Joint && run.len() < 3 {
+        let Ok(TokenTree::Punct(next)) = fork.parse::<TokenTree>() else {
+            break;
+        };
+        run.push(next.as_char());
+        spacing = next.spacing();
+        extra.push(run.clone());
+    }
+    if let Some(taken) = extra
+        .iter()
+        .rposition(|op| COMPOUND_PUNCT.contains(&op.as_str()))
+    {
+        for _ in 0..=taken {
+            input.parse::<TokenTree>()?;
+        }
+    }
+    Ok(())
 }
 
 fn transcribe(
@@ -528,6 +568,14 @@ mod tests {
         let rules = "({ $($i:item)* } $(else { $($e:item)* })?) => { $($i)* $($($e)*)? };";
         let out = run(rules, "{ fn a() {} } else { fn b() {} }").unwrap();
         assert_eq!(out, "fn a () { } fn b () { }");
+    }
+
+    #[test]
+    fn lifetimes_and_compound_operators_are_one_token_tree() {
+        let rules = "($($i:tt),*) => { [$($i)|*] };";
+        let out = run(rules, "'a, T, ::, =>, ..=").unwrap();
+        assert_eq!(out.replace(' ', ""), "['a|T|::|=>|..=]");
+        assert_eq!(run("($a:tt $b:tt) => { $b };", ":: x").unwrap(), "x");
     }
 
     #[test]

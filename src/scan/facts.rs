@@ -257,6 +257,9 @@ pub struct Invocation {
     pub pos: Pos,
     /// How many expansions produced this invocation (0: written in a file).
     pub depth: usize,
+    /// Written inside the arguments of this macro (its last segment): the
+    /// tokens are an invocation only if that macro emits them.
+    pub enclosing: Option<String>,
 }
 
 /// Everything the scanner learnt about one crate (one target).

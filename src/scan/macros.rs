@@ -189,10 +189,21 @@ fn expand_one(
     // whatever the built-in of that name would have done with them.
     if let Some(args) = args {
         let mut collector = collector_at(facts, cfg, package_root, invocation);
-        collector.walk_tokens(args);
+        collector.collect_unexpanded_arguments(last, args);
         children.append(&mut collector.children);
     }
-    if problem.is_none() && !expanded && builds_from_arguments {
+    // Tokens inside another user macro's arguments are an invocation only if
+    // that macro emits them, and then its expansion holds them again. An
+    // invocation an expansion produced may pair definitions that never meet
+    // in one build (each platform's `new!` with another platform's
+    // `check!`): its arguments are read, but only a written invocation that
+    // no definition accepts is reported.
+    let inside_user_macro = invocation.depth > 0
+        || invocation.enclosing.as_ref().is_some_and(|outer| {
+            facts.macro_defs.iter().any(|d| &d.name == outer)
+                || deps.by_crate.values().any(|m| m.contains_key(outer))
+        });
+    if problem.is_none() && !expanded && builds_from_arguments && !inside_user_macro {
         problem = Some(format!(
             "cannot expand macro `{name}!` (no rule matches its arguments), and it builds paths or items from them"
         ));
