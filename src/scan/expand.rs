@@ -149,9 +149,7 @@ fn repetition_tail(trees: &[TokenTree], start: usize) -> Option<(Vec<TokenTree>,
     let is_op =
         |t: &TokenTree| matches!(t, TokenTree::Punct(p) if matches!(p.as_char(), '*' | '+' | '?'));
     for len in 0..=3 {
-        let Some(op) = trees.get(start + len) else {
-            return None;
-        };
+        let op = trees.get(start + len)?;
         if is_op(op) && (len > 0 || !is_op_followed_by_op(trees, start)) {
             let TokenTree::Punct(p) = op else { return None };
             return Some((
@@ -242,10 +240,10 @@ fn match_seq(input: ParseStream, patterns: &[Pattern], bindings: &mut Bindings) 
                         break;
                     }
                     let fork = input.fork();
-                    if !runs.is_empty() {
-                        if separator.iter().try_for_each(|s| token(&fork, s)).is_err() {
-                            break;
-                        }
+                    if !runs.is_empty()
+                        && separator.iter().try_for_each(|s| token(&fork, s)).is_err()
+                    {
+                        break;
                     }
                     let mut run = Bindings::new();
                     if match_seq(&fork, inner, &mut run).is_err() {
