@@ -18,10 +18,12 @@ use syn::{Attribute, Expr, Item, Meta, Token, UseTree};
 
 use super::cfg::CfgContext;
 use super::facts::{
-    CrateFacts, Def, FileId, ForeignFn, Import, Invocation, ItemDef, MacroArguments, MacroCall,
-    MacroDef, MacroModule, MacroTemplate, Owner, Pos, Ref, RefKind, Scope, ScopeId, Site,
-    TraitImpl, Unanalyzed, WrittenPath,
+    CrateFacts, Def, FileId, ForeignFn, Import, ItemDef, MacroArguments, MacroCall, MacroDef,
+    MacroModule, MacroTemplate, Owner, Pos, Ref, RefKind, Scope, ScopeId, Site, TraitImpl,
+    Unanalyzed, WrittenPath,
 };
+
+mod expansion;
 
 /// A `mod name;` whose file the module walker must find and read.
 #[derive(Clone, Debug)]
@@ -174,68 +176,6 @@ impl<'a> Collector<'a> {
             enclosing_macro: None,
             children: Vec::new(),
         }
-    }
-
-    /// A collector for what a macro invocation expands to: in the
-    /// invocation's scope and item, every fact at the invocation's place.
-    pub fn for_expansion(
-        facts: &'a mut CrateFacts,
-        cfg: &'a CfgContext,
-        file_path: PathBuf,
-        package_root: &'a Path,
-        invocation: &Invocation,
-    ) -> Self {
-        let mut collector = Collector::new(
-            facts,
-            cfg,
-            invocation.pos.file,
-            file_path,
-            package_root,
-            invocation.scope,
-        );
-        collector.function = invocation.function;
-        collector.inline_path = invocation.inline_path.clone();
-        collector.pos_override = Some(Pos {
-            expanded: true,
-            ..invocation.pos
-        });
-        collector.expansion_depth = invocation.depth + 1;
-        collector
-    }
-
-    /// Reads the arguments of a macro that could not be expanded as code;
-    /// macro invocations among them are only maybe invocations.
-    pub fn collect_unexpanded_arguments(&mut self, macro_name: &str, tokens: TokenStream) {
-        let outer = self.enclosing_macro.replace(macro_name.to_owned());
-        self.walk_tokens(tokens);
-        self.enclosing_macro = outer;
-    }
-
-    /// Collects a macro's expansion: items where it produced items, else
-    /// expressions or statements, else tokens.
-    pub fn collect_expansion(&mut self, tokens: TokenStream) {
-        if !self.try_items(tokens.clone()) {
-            self.macro_arguments(tokens);
-        }
-    }
-
-    /// Remembers an invocation for the expander (`macros.rs`); not inside a
-    /// `macro_rules!` body, where its arguments still hold metavariables.
-    fn record_invocation(&mut self, path: &WrittenPath, args: &TokenStream, span: Span) {
-        if self.in_macro_body {
-            return;
-        }
-        let pos = self.pos(span);
-        self.facts.invocations.push(Invocation {
-            path: path.clone(),
-            args: args.to_string(),
-            scope: self.scope,
-            function: self.function,
-            inline_path: self.inline_path.clone(),
-            pos,
-            depth: self.expansion_depth,
-            enclosing: self.enclosing_macro.clone(),
-        });
     }
 
     /// Collects a file syn parsed.
