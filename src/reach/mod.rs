@@ -48,6 +48,11 @@ pub struct Exports {
     /// scanned code (`process::Command` → `std::process::Command`). A key
     /// ending in `*` is a glob: `sys::*` → `std::os::unix`.
     pub aliases: BTreeMap<String, String>,
+    /// The `#[macro_export]` `macro_rules!` bodies by macro name, as source
+    /// text: what they expand to is the invoking crate's code (its paths,
+    /// `unsafe` and `extern` blocks), so dependents expand them.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub macros: BTreeMap<String, Vec<String>>,
 }
 
 /// How an item reaches a capability: the chain of items from the named one
@@ -69,7 +74,7 @@ pub fn flows(capability: Capability) -> bool {
 
 impl Exports {
     pub fn is_empty(&self) -> bool {
-        self.items.is_empty() && self.aliases.is_empty()
+        self.items.is_empty() && self.aliases.is_empty() && self.macros.is_empty()
     }
 
     /// A stable hash of the exports, for dependents' cache keys.

@@ -20,7 +20,7 @@ mod include;
 
 use super::cfg::CfgContext;
 use super::facts::{
-    CrateFacts, Def, FileId, ForeignFn, Import, ItemDef, MacroArguments, MacroModule,
+    CrateFacts, Def, FileId, ForeignFn, Import, ItemDef, MacroArguments, MacroDef, MacroModule,
     MacroTemplate, Owner, Pos, Ref, RefKind, Scope, ScopeId, Site, TraitImpl, Unanalyzed,
     WrittenPath,
 };
@@ -28,6 +28,8 @@ use super::files::PackageFiles;
 use super::limits::{LIMITS, shape_exceeds};
 use super::moddir::ModDir;
 use super::strexpr::CompileEnv;
+
+mod expansion;
 
 /// A `mod name;` whose file the module walker must find and read.
 #[derive(Clone, Debug)]
@@ -84,12 +86,18 @@ pub struct Collector<'a> {
     /// The receiver-chain root of the method call about to be visited (by
     /// address), found while visiting the call whose receiver it is.
     chain_root: Option<(*const syn::ExprMethodCall, Option<WrittenPath>)>,
+    /// Collecting a macro expansion: everything is at the invocation.
+    pos_override: Option<Pos>,
+    /// How many expansions produced the code being collected.
+    expansion_depth: usize,
+    /// The macro whose arguments are being read.
+    enclosing_macro: Option<String>,
     pub children: Vec<ChildModule>,
 }
 
 /// Built-in macros that run at compile time and never give the crate a
 /// capability, so their arguments are not the crate's code.
-const COMPILE_TIME_MACROS: &[&str] = &[
+pub(super) const COMPILE_TIME_MACROS: &[&str] = &[
     "env",
     "option_env",
     "include_str",
@@ -188,6 +196,9 @@ impl<'a> Collector<'a> {
             include_depth: 0,
             tokens_only: false,
             chain_root: None,
+            pos_override: None,
+            expansion_depth: 0,
+            enclosing_macro: None,
             children: Vec::new(),
         }
     }
@@ -244,11 +255,15 @@ impl<'a> Collector<'a> {
     }
 
     fn pos(&self, span: Span) -> Pos {
+        if let Some(pos) = self.pos_override {
+            return pos;
+        }
         let start = span.start();
         Pos {
             file: self.file,
             line: start.line as u32,
             column: start.column as u32 + 1,
+            expanded: false,
         }
     }
 
@@ -291,7 +306,7 @@ impl<'a> Collector<'a> {
     }
 
     fn unanalyzed(&mut self, rule: &'static str, span: Span, reason: String) {
-        let line = span.start().line as u32;
+        let line = self.pos(span).line;
         let file = self.facts.files[self.file].clone();
         self.facts.unanalyzed.push(Unanalyzed {
             rule,
@@ -783,6 +798,12 @@ impl<'a> Collector<'a> {
                 {
                     let name = ident_name(name);
                     self.define(name.clone(), Def::Item);
+                    let exported = attrs.iter().any(|a| a.to_string() == "macro_export");
+                    self.facts.macro_defs.push(MacroDef {
+                        name: name.clone(),
+                        body: body.stream().to_string(),
+                        exported,
+                    });
                     // Whether a macro written in tokens is exported is not
                     // known here; its reach stays inside the crate.
                     self.in_function(name.clone(), Owner::Macro { exported: false }, |c| {
@@ -906,6 +927,7 @@ impl<'a> Collector<'a> {
         if is_macro {
             let name = written.segments.last().cloned().unwrap_or_default();
             if let Some(TokenTree::Group(args)) = trees.get(i + 1) {
+                self.record_invocation(&written, &args.stream(), span);
                 let include = include::is_include(&written);
                 self.token_macro_call(&name, include, args.stream(), span);
                 if include {
@@ -1140,6 +1162,9 @@ impl<'ast> Visit<'ast> for Collector<'_> {
             .as_ref()
             .map(|(_, r)| ident_name(r))
             .unwrap_or_else(|| name.clone());
+        if item.attrs.iter().any(|a| a.path().is_ident("macro_use")) {
+            self.facts.macro_use_crates.push(name.clone());
+        }
         if alias != "_" {
             self.define(alias, Def::ExternCrate(name));
         }
@@ -1321,6 +1346,11 @@ impl<'ast> Visit<'ast> for Collector<'_> {
             let name = item.ident.as_ref().map(ident_name).unwrap_or_default();
             self.define(name.clone(), Def::Item);
             let exported = item.attrs.iter().any(|a| a.path().is_ident("macro_export"));
+            self.facts.macro_defs.push(MacroDef {
+                name: name.clone(),
+                body: item.mac.tokens.to_string(),
+                exported,
+            });
             self.in_function(name.clone(), Owner::Macro { exported }, |c| {
                 c.macro_body(name, item.mac.tokens.clone())
             });
@@ -1334,13 +1364,13 @@ impl<'ast> Visit<'ast> for Collector<'_> {
             return;
         };
         let name = ident_name(&last.ident);
-        self.add_ref(
-            RefKind::Macro(WrittenPath::from_syn(&mac.path)),
-            mac.path.segments[0].ident.span(),
-        );
+        let written = WrittenPath::from_syn(&mac.path);
+        let span = mac.path.segments[0].ident.span();
+        self.record_invocation(&written, &mac.tokens, span);
+        self.add_ref(RefKind::Macro(written.clone()), span);
         let pos = self.pos(last.ident.span());
         self.record_call(&name, &mac.tokens, pos);
-        if include::is_include(&WrittenPath::from_syn(&mac.path)) {
+        if include::is_include(&written) {
             self.include(&mac.tokens, pos);
             return;
         }
@@ -1351,11 +1381,12 @@ impl<'ast> Visit<'ast> for Collector<'_> {
             return;
         }
         self.record_macro_arguments(&name, &mac.tokens);
+        let outer = self.enclosing_macro.replace(name);
         // Item-position macros (`thread_local!`, `lazy_static!`) carry items.
-        if self.try_items(mac.tokens.clone()) {
-            return;
+        if !self.try_items(mac.tokens.clone()) {
+            self.macro_arguments(mac.tokens.clone());
         }
-        self.macro_arguments(mac.tokens.clone());
+        self.enclosing_macro = outer;
     }
 
     fn visit_block(&mut self, block: &'ast syn::Block) {
@@ -1628,13 +1659,21 @@ pub fn relative_path(root: &Path, path: &Path) -> String {
     parts.join("/")
 }
 
-/// An identifier's name without the `r#` of a raw identifier (`r#ref` and
-/// `ref` name the same module file).
+/// An identifier's name as rustc compares it: without the `r#` of a raw
+/// identifier (`r#ref` and `ref` name the same module file) and in Unicode
+/// NFC, which rustc applies to every identifier and proc-macro2 does not
+/// (`Comman\u{64}` written with a combining sequence is `Command`).
 pub fn ident_name(ident: &proc_macro2::Ident) -> String {
+    use unicode_normalization::UnicodeNormalization;
     let name = ident.to_string();
-    match name.strip_prefix("r#") {
+    let name = match name.strip_prefix("r#") {
         Some(raw) => raw.to_owned(),
         None => name,
+    };
+    if name.is_ascii() {
+        name
+    } else {
+        name.nfc().collect()
     }
 }
 

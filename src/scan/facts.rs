@@ -8,6 +8,8 @@
 
 use std::collections::HashMap;
 
+use super::moddir::ModDir;
+
 /// Index into [`CrateFacts::scopes`].
 pub type ScopeId = usize;
 
@@ -20,6 +22,10 @@ pub struct Pos {
     pub file: FileId,
     pub line: u32,
     pub column: u32,
+    /// The fact comes from a macro expansion (and is placed at the
+    /// invocation): a finding it gives that the written code gives too is
+    /// not reported twice.
+    pub expanded: bool,
 }
 
 /// What a name defined in a scope stands for.
@@ -248,6 +254,34 @@ pub struct MacroArguments {
     pub function: u32,
 }
 
+/// A `macro_rules!` definition, its body as source text (syntax trees and
+/// spans do not outlive their file), for expanding its invocations.
+#[derive(Clone, Debug)]
+pub struct MacroDef {
+    pub name: String,
+    pub body: String,
+    /// `#[macro_export]`: other crates can invoke it.
+    pub exported: bool,
+}
+
+/// A macro invocation, with its arguments as source text, where the
+/// expander may splice in what a `macro_rules!` of that name produces.
+#[derive(Clone, Debug)]
+pub struct Invocation {
+    pub path: WrittenPath,
+    pub args: String,
+    pub scope: ScopeId,
+    pub function: u32,
+    /// Where a `mod x;` the expansion declares looks for its file.
+    pub mod_dir: ModDir,
+    pub pos: Pos,
+    /// How many expansions produced this invocation (0: written in a file).
+    pub depth: usize,
+    /// Written inside the arguments of this macro (its last segment): the
+    /// tokens are an invocation only if that macro emits them.
+    pub enclosing: Option<String>,
+}
+
 /// Everything the scanner learnt about one crate (one target).
 #[derive(Debug, Default)]
 pub struct CrateFacts {
@@ -284,6 +318,11 @@ pub struct CrateFacts {
     /// Imports and macro-call identifiers, which live inside other facts,
     /// counted as they are added, for the item limit.
     pub uncounted_items: usize,
+    pub macro_defs: Vec<MacroDef>,
+    pub invocations: Vec<Invocation>,
+    /// Crates named by `#[macro_use] extern crate`: all their exported
+    /// macros are in scope by their bare names.
+    pub macro_use_crates: Vec<String>,
 }
 
 impl CrateFacts {

@@ -34,6 +34,8 @@ enum NamedIn {
 /// reference's resolved paths (in `facts.refs` order), which reach reuses.
 pub struct Matched {
     pub findings: Vec<Finding>,
+    /// Whether each finding comes from a macro expansion.
+    pub expanded: Vec<bool>,
     pub origins: Vec<Origin>,
     pub resolved: Vec<Vec<String>>,
 }
@@ -42,6 +44,7 @@ pub struct Matched {
 pub fn match_rules(facts: &CrateFacts, resolver: &Resolver<'_>, rules: &RuleSet) -> Matched {
     let mut findings = Vec::new();
     let mut origins = Vec::new();
+    let mut expanded: Vec<bool> = Vec::new();
     let location = |pos: Pos| Location::at(facts.files[pos.file].clone(), pos.line, pos.column);
     let push = |findings: &mut Vec<Finding>, rule: usize, pos: Pos, evidence: String| {
         let rule = rules.rule(rule);
@@ -123,6 +126,7 @@ pub fn match_rules(facts: &CrateFacts, resolver: &Resolver<'_>, rules: &RuleSet)
             f => Origin::Item(f),
         };
         origins.resize(findings.len(), origin);
+        expanded.resize(findings.len(), r.pos.expanded);
     }
 
     for (index, foreign) in facts.foreign_fns.iter().enumerate() {
@@ -135,6 +139,7 @@ pub fn match_rules(facts: &CrateFacts, resolver: &Resolver<'_>, rules: &RuleSet)
             );
         }
         origins.resize(findings.len(), Origin::Foreign(index));
+        expanded.resize(findings.len(), foreign.pos.expanded);
     }
 
     for site in &facts.sites {
@@ -146,6 +151,7 @@ pub fn match_rules(facts: &CrateFacts, resolver: &Resolver<'_>, rules: &RuleSet)
             rule: site.rule.to_owned(),
             via: Vec::new(),
         });
+        expanded.push(site.pos.expanded);
     }
 
     for u in &facts.unanalyzed {
@@ -163,8 +169,10 @@ pub fn match_rules(facts: &CrateFacts, resolver: &Resolver<'_>, rules: &RuleSet)
         });
     }
     origins.resize(findings.len(), Origin::Outside);
+    expanded.resize(findings.len(), false);
     Matched {
         findings,
+        expanded,
         origins,
         resolved,
     }

@@ -14,9 +14,11 @@
 
 mod cfg;
 mod collect;
+mod expand;
 mod facts;
 mod files;
 mod limits;
+mod macros;
 mod manifest;
 mod matcher;
 mod moddir;
@@ -354,7 +356,17 @@ fn scan_target(
         files,
         package_root: &package.root,
     };
-    modtree::collect_crate(&target.root_file, inputs, &mut facts);
+    let mut dependency_macros = macros::DependencyMacros::default();
+    for (name_in_code, lib) in &deps {
+        if let Some(exports) = reachable.get(lib)
+            && !exports.macros.is_empty()
+        {
+            dependency_macros
+                .by_crate
+                .insert(name_in_code.clone(), &exports.macros);
+        }
+    }
+    modtree::collect_crate(&target.root_file, inputs, &dependency_macros, &mut facts);
     stats.files += facts.files.len();
     stats
         .paths
@@ -368,7 +380,7 @@ fn scan_target(
     let matched = matcher::match_rules(&facts, &resolver, rules);
     let own_lib = target.name.replace('-', "_");
     let reached = reach::analyze(&facts, &resolver, rules, &matched, reachable, &own_lib);
-    let mut findings = matched.findings;
+    let mut findings = without_repeated_expansions(matched.findings, &matched.expanded);
     findings.extend(reached.findings);
     if let Some(limit) = resolver.exhausted().or(reached.limit) {
         // Some names were left unresolved: what they name is unknown.
@@ -381,6 +393,25 @@ fn scan_target(
         ));
     }
     (findings, reached.exports)
+}
+
+/// Findings without those a macro expansion gave that the written code
+/// gives too (same rule, same evidence): a macro's body or arguments are
+/// already reported where they are written, the expansion only adds what
+/// they did not show.
+fn without_repeated_expansions(findings: Vec<Finding>, expanded: &[bool]) -> Vec<Finding> {
+    let written: std::collections::HashSet<(String, String)> = findings
+        .iter()
+        .zip(expanded)
+        .filter(|(_, e)| !**e)
+        .map(|(f, _)| (f.rule.clone(), f.evidence.clone()))
+        .collect();
+    findings
+        .into_iter()
+        .zip(expanded)
+        .filter(|(f, e)| !**e || !written.contains(&(f.rule.clone(), f.evidence.clone())))
+        .map(|(f, _)| f)
+        .collect()
 }
 
 fn unanalyzed(rules: &RuleSet, rule: &str, location: Location, reason: String) -> Finding {

@@ -19,6 +19,7 @@ use super::facts::{
     CrateFacts, Def, FileId, MacroCall, MacroModule, Pos, Scope, ScopeId, ScopeKind, Unanalyzed,
 };
 use super::limits::{LIMITS, Limits};
+use super::macros::{DependencyMacros, ExpansionState, expand_invocations};
 use super::moddir::ModDir;
 use super::source::{ParsedSource, read_source};
 
@@ -37,7 +38,13 @@ struct Pending {
 const MAX_MACRO_CHAIN: usize = 64;
 
 /// Reads every file of the crate rooted at `root_file` into `facts`.
-pub fn collect_crate(root_file: &Path, inputs: CrateInputs<'_>, facts: &mut CrateFacts) {
+pub fn collect_crate(
+    root_file: &Path,
+    inputs: CrateInputs<'_>,
+    dependency_macros: &DependencyMacros<'_>,
+    facts: &mut CrateFacts,
+) {
+    let mut expansion = ExpansionState::default();
     let root_scope = facts.add_scope(Scope::module(Vec::new(), None));
     let mut queue = vec![Pending {
         path: root_file.to_path_buf(),
@@ -105,6 +112,12 @@ pub fn collect_crate(root_file: &Path, inputs: CrateInputs<'_>, facts: &mut Crat
             }
             proc_macro2::extra::invalidate_current_thread_spans();
         }
+        // Macro invocations expanded where they are; modules the expansions
+        // declare are read next.
+        for child in expand_invocations(facts, inputs, dependency_macros, &mut expansion) {
+            queue_child(child, inputs.package_root, facts, &mut queue);
+        }
+        proc_macro2::extra::invalidate_current_thread_spans();
         // Files included by macros may invoke more macros without adding
         // module files.
         if queue.is_empty() && calls_done == facts.macro_calls.len() {

@@ -404,6 +404,12 @@ fn exports(
     budget: &mut usize,
 ) -> Exports {
     let mut out = Exports::default();
+    for def in facts.macro_defs.iter().filter(|d| d.exported) {
+        out.macros
+            .entry(def.name.clone())
+            .or_default()
+            .push(def.body.clone());
+    }
     for (node, path) in def_paths.iter().enumerate() {
         let (Some(path), false) = (path, reach[node].is_empty()) else {
             continue;

@@ -103,17 +103,97 @@ pub fn parse_text(text: &str) -> ParsedSource {
 }
 
 /// Removes a byte-order mark and a `#!` line that is not an inner attribute,
-/// as rustc does, keeping line numbers intact.
+/// as rustc does, keeping line numbers intact. Like rustc's lexer, `#!` is
+/// an inner attribute when the next token after whitespace and (non-doc)
+/// comments, newlines included, is `[`: `#!/*x*/[allow(x)] fn f() {}` is
+/// code on line 1, not a shebang to skip.
 fn strip_preamble(text: &str) -> std::borrow::Cow<'_, str> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    if text.starts_with("#!") && !text[2..].trim_start().starts_with('[') {
-        let end = text.find('\n').unwrap_or(text.len());
-        let mut owned = String::with_capacity(text.len());
-        owned.push_str(&" ".repeat(end));
-        owned.push_str(&text[end..]);
-        return owned.into();
+    let Some(rest) = text.strip_prefix("#!") else {
+        return text.into();
+    };
+    if skip_trivia(rest).starts_with('[') {
+        return text.into();
     }
-    text.into()
+    let end = text.find('\n').unwrap_or(text.len());
+    let mut owned = String::with_capacity(text.len());
+    owned.push_str(&" ".repeat(end));
+    owned.push_str(&text[end..]);
+    owned.into()
+}
+
+/// `text` after leading whitespace and non-doc comments, as rustc's lexer
+/// skips them when it decides whether `#!` starts a shebang. An unclosed
+/// block comment leaves the rest (it is not a `[`).
+fn skip_trivia(mut text: &str) -> &str {
+    loop {
+        let trimmed = text.trim_start_matches(is_rust_whitespace);
+        if let Some(comment) = trimmed.strip_prefix("//") {
+            // `///` and `//!` are doc comments (tokens), `////` is not.
+            if (comment.starts_with('/') && !comment.starts_with("//")) || comment.starts_with('!')
+            {
+                return trimmed;
+            }
+            text = comment.find('\n').map_or("", |end| &comment[end..]);
+        } else if let Some(comment) = trimmed.strip_prefix("/*") {
+            // `/**` and `/*!` are doc comments, `/**/` and `/***` are not.
+            let doc = (comment.starts_with('*')
+                && !comment.starts_with("*/")
+                && !comment.starts_with("**"))
+                || comment.starts_with('!');
+            if doc {
+                return trimmed;
+            }
+            match block_comment_end(comment) {
+                Some(end) => text = &comment[end..],
+                None => return trimmed,
+            }
+        } else {
+            return trimmed;
+        }
+    }
+}
+
+/// The offset just past the `*/` closing a block comment whose `/*` has
+/// been read; block comments nest.
+fn block_comment_end(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut depth = 1usize;
+    let mut i = 0;
+    while i + 1 < bytes.len() {
+        match (bytes[i], bytes[i + 1]) {
+            (b'/', b'*') => {
+                depth += 1;
+                i += 2;
+            }
+            (b'*', b'/') => {
+                depth -= 1;
+                i += 2;
+                if depth == 0 {
+                    return Some(i);
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    None
+}
+
+/// rustc's whitespace: Unicode `Pattern_White_Space`.
+fn is_rust_whitespace(c: char) -> bool {
+    matches!(
+        c,
+        '\t' | '\n'
+            | '\u{b}'
+            | '\u{c}'
+            | '\r'
+            | ' '
+            | '\u{85}'
+            | '\u{200e}'
+            | '\u{200f}'
+            | '\u{2028}'
+            | '\u{2029}'
+    )
 }
 
 #[cfg(test)]
@@ -179,5 +259,23 @@ mod tests {
             parse_text("#![allow(dead_code)]\nfn main() {}\n"),
             ParsedSource::Syntax(_)
         ));
+    }
+
+    #[test]
+    fn hash_bang_before_comments_and_a_bracket_is_an_inner_attribute() {
+        for text in [
+            "#!/*x*/[allow(unused)] fn f() {}",
+            "#! // note\n[allow(unused)] fn f() {}",
+            "#!/* /* nested */ */\n\n  [allow(unused)] fn f() {}",
+            "\u{feff}#!\t[allow(unused)] fn f() {}",
+        ] {
+            assert_eq!(
+                strip_preamble(text).trim_start_matches('\u{feff}'),
+                text.trim_start_matches('\u{feff}'),
+                "{text:?}"
+            );
+        }
+        assert!(strip_preamble("#!/usr/bin/env x\nfn f() {}").starts_with("   "));
+        assert!(strip_preamble("#!/*unclosed [\nfn f() {}").starts_with("   "));
     }
 }

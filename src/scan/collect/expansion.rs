@@ -1,0 +1,73 @@
+//! The collector's side of macro expansion (`scan/macros.rs`): it records
+//! every invocation with its arguments as text, and collects what an
+//! expansion produced in the invocation's scope and item, every fact placed
+//! at the invocation.
+
+use std::path::PathBuf;
+
+use proc_macro2::{Span, TokenStream};
+
+use super::{Collector, CrateInputs};
+use crate::scan::facts::{CrateFacts, Invocation, Pos, WrittenPath};
+
+impl<'a> Collector<'a> {
+    /// A collector for what a macro invocation expands to: in the
+    /// invocation's scope and item, every fact at the invocation's place.
+    pub fn for_expansion(
+        facts: &'a mut CrateFacts,
+        inputs: CrateInputs<'a>,
+        file_path: PathBuf,
+        invocation: &Invocation,
+    ) -> Self {
+        let mut collector = Collector::new(
+            facts,
+            inputs,
+            invocation.pos.file,
+            file_path,
+            invocation.mod_dir.clone(),
+            invocation.scope,
+        );
+        collector.function = invocation.function;
+        collector.pos_override = Some(Pos {
+            expanded: true,
+            ..invocation.pos
+        });
+        collector.expansion_depth = invocation.depth + 1;
+        collector
+    }
+
+    /// Reads the arguments of a macro that could not be expanded as code;
+    /// macro invocations among them are only maybe invocations.
+    pub fn collect_unexpanded_arguments(&mut self, macro_name: &str, tokens: TokenStream) {
+        let outer = self.enclosing_macro.replace(macro_name.to_owned());
+        self.walk_tokens(tokens);
+        self.enclosing_macro = outer;
+    }
+
+    /// Collects a macro's expansion: items where it produced items, else
+    /// expressions or statements, else tokens.
+    pub fn collect_expansion(&mut self, tokens: TokenStream) {
+        if !self.try_items(tokens.clone()) {
+            self.macro_arguments(tokens);
+        }
+    }
+
+    /// Remembers an invocation for the expander (`macros.rs`); not inside a
+    /// `macro_rules!` body, where its arguments still hold metavariables.
+    pub(super) fn record_invocation(&mut self, path: &WrittenPath, args: &TokenStream, span: Span) {
+        if self.in_macro_body {
+            return;
+        }
+        let pos = self.pos(span);
+        self.facts.invocations.push(Invocation {
+            path: path.clone(),
+            args: args.to_string(),
+            scope: self.scope,
+            function: self.function,
+            mod_dir: self.mod_dir.clone(),
+            pos,
+            depth: self.expansion_depth,
+            enclosing: self.enclosing_macro.clone(),
+        });
+    }
+}

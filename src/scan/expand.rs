@@ -1,0 +1,585 @@
+//! A bounded `macro_rules!` expander: what an invocation puts into the
+//! code, so that paths, `use`s, `mod`s, `extern` blocks and `unsafe` that a
+//! macro assembles from its arguments are scanned as rustc would compile
+//! them (`$m::Command::new` with `$m = std::process`).
+//!
+//! Matching follows rustc's: the first arm whose matcher accepts the whole
+//! input, fragments (`$e:expr`, `$p:path`, ...) parsed by syn, repetitions
+//! taken greedily (the inputs where that differs from rustc are the ones
+//! rustc rejects as ambiguous). Transcription substitutes the bindings;
+//! `$crate` becomes the defining crate's name. Every step is bounded: the
+//! caller learns when an expansion was too big, and never gets a partial
+//! one.
+
+use std::collections::HashMap;
+
+use proc_macro2::{Delimiter, Group, Ident, Span, TokenStream, TokenTree};
+use syn::ext::IdentExt;
+use syn::parse::discouraged::Speculative;
+use syn::parse::{ParseStream, Parser};
+
+/// Tokens one expansion may produce; a larger one is not attempted.
+pub const MAX_EXPANSION_TOKENS: usize = 200_000;
+
+/// One `(matcher) => { transcriber }` arm.
+pub struct Arm {
+    matcher: Vec<Pattern>,
+    transcriber: Vec<TokenTree>,
+}
+
+impl Arm {
+    /// What the arm expands to, metavariables unsubstituted.
+    pub fn transcriber(&self) -> &[TokenTree] {
+        &self.transcriber
+    }
+}
+
+enum Pattern {
+    /// An identifier, punctuation or literal that must be there.
+    Token(TokenTree),
+    Group(Delimiter, Vec<Pattern>),
+    /// `$name:kind`.
+    Fragment(String, String),
+    /// `$( ... ) sep op`.
+    Repeat {
+        inner: Vec<Pattern>,
+        separator: Vec<TokenTree>,
+        op: char,
+    },
+}
+
+#[derive(Clone, Debug)]
+enum Binding {
+    One(Vec<TokenTree>),
+    Many(Vec<Binding>),
+}
+
+type Bindings = HashMap<String, Binding>;
+
+/// Why an invocation could not be expanded.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Failure {
+    /// No arm accepts the input.
+    NoMatch,
+    /// The expansion would pass [`MAX_EXPANSION_TOKENS`].
+    TooBig,
+}
+
+/// The arms of a `macro_rules!` body, or `None` when it has another shape.
+pub fn parse_rules(body: TokenStream) -> Option<Vec<Arm>> {
+    let trees: Vec<TokenTree> = body.into_iter().collect();
+    let mut arms = Vec::new();
+    let mut i = 0;
+    while i < trees.len() {
+        let (
+            Some(TokenTree::Group(matcher)),
+            Some(TokenTree::Punct(eq)),
+            Some(TokenTree::Punct(gt)),
+        ) = (trees.get(i), trees.get(i + 1), trees.get(i + 2))
+        else {
+            return None;
+        };
+        let Some(TokenTree::Group(transcriber)) = trees.get(i + 3) else {
+            return None;
+        };
+        if eq.as_char() != '=' || gt.as_char() != '>' {
+            return None;
+        }
+        let matcher: Vec<TokenTree> = matcher.stream().into_iter().collect();
+        arms.push(Arm {
+            matcher: parse_pattern(&matcher)?,
+            transcriber: transcriber.stream().into_iter().collect(),
+        });
+        i += 4;
+        if matches!(trees.get(i), Some(TokenTree::Punct(p)) if p.as_char() == ';') {
+            i += 1;
+        }
+    }
+    Some(arms)
+}
+
+fn parse_pattern(trees: &[TokenTree]) -> Option<Vec<Pattern>> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < trees.len() {
+        match (&trees[i], trees.get(i + 1)) {
+            (TokenTree::Punct(p), Some(TokenTree::Ident(name)))
+                if p.as_char() == '$' && name != "crate" =>
+            {
+                let (Some(TokenTree::Punct(colon)), Some(TokenTree::Ident(kind))) =
+                    (trees.get(i + 2), trees.get(i + 3))
+                else {
+                    return None;
+                };
+                if colon.as_char() != ':' {
+                    return None;
+                }
+                out.push(Pattern::Fragment(name.to_string(), kind.to_string()));
+                i += 4;
+            }
+            (TokenTree::Punct(p), Some(TokenTree::Group(g)))
+                if p.as_char() == '$' && g.delimiter() == Delimiter::Parenthesis =>
+            {
+                let inner: Vec<TokenTree> = g.stream().into_iter().collect();
+                let (separator, op, next) = repetition_tail(trees, i + 2)?;
+                out.push(Pattern::Repeat {
+                    inner: parse_pattern(&inner)?,
+                    separator,
+                    op,
+                });
+                i = next;
+            }
+            (TokenTree::Group(g), _) => {
+                let inner: Vec<TokenTree> = g.stream().into_iter().collect();
+                out.push(Pattern::Group(g.delimiter(), parse_pattern(&inner)?));
+                i += 1;
+            }
+            (tree, _) => {
+                out.push(Pattern::Token(tree.clone()));
+                i += 1;
+            }
+        }
+    }
+    Some(out)
+}
+
+/// After `$( ... )`: the separator (up to three tokens, for `::` or `=>`)
+/// and the operator; returns them and the index after the operator.
+fn repetition_tail(trees: &[TokenTree], start: usize) -> Option<(Vec<TokenTree>, char, usize)> {
+    let is_op =
+        |t: &TokenTree| matches!(t, TokenTree::Punct(p) if matches!(p.as_char(), '*' | '+' | '?'));
+    for len in 0..=3 {
+        let op = trees.get(start + len)?;
+        if is_op(op) && (len > 0 || !is_op_followed_by_op(trees, start)) {
+            let TokenTree::Punct(p) = op else { return None };
+            return Some((
+                trees[start..start + len].to_vec(),
+                p.as_char(),
+                start + len + 1,
+            ));
+        }
+        if matches!(op, TokenTree::Group(_)) {
+            return None;
+        }
+    }
+    None
+}
+
+/// `$(x)**`: the first `*` is the separator.
+fn is_op_followed_by_op(trees: &[TokenTree], start: usize) -> bool {
+    matches!(
+        (trees.get(start), trees.get(start + 1)),
+        (Some(TokenTree::Punct(a)), Some(TokenTree::Punct(b)))
+            if matches!(a.as_char(), '*' | '+') && matches!(b.as_char(), '*' | '+' | '?')
+    )
+}
+
+/// Expands an invocation with `args` against `arms`; `dollar_crate` is
+/// what `$crate` becomes.
+pub fn expand(arms: &[Arm], args: TokenStream, dollar_crate: &str) -> Result<TokenStream, Failure> {
+    for arm in arms {
+        let parser = |input: ParseStream| {
+            let mut bindings = Bindings::new();
+            match_seq(input, &arm.matcher, &mut bindings)?;
+            Ok(bindings)
+        };
+        let Ok(bindings) = parser.parse2(args.clone()) else {
+            continue;
+        };
+        let mut out = Vec::new();
+        let mut budget = MAX_EXPANSION_TOKENS;
+        let crate_ident = Ident::new(dollar_crate, Span::call_site());
+        transcribe(
+            &arm.transcriber,
+            &bindings,
+            &mut Vec::new(),
+            &crate_ident,
+            &mut out,
+            &mut budget,
+        )?;
+        return Ok(out.into_iter().collect());
+    }
+    Err(Failure::NoMatch)
+}
+
+fn match_seq(input: ParseStream, patterns: &[Pattern], bindings: &mut Bindings) -> syn::Result<()> {
+    for pattern in patterns {
+        match pattern {
+            Pattern::Token(expected) => token(input, expected)?,
+            Pattern::Group(delimiter, inner) => {
+                let content;
+                match delimiter {
+                    Delimiter::Parenthesis => {
+                        syn::parenthesized!(content in input);
+                    }
+                    Delimiter::Bracket => {
+                        syn::bracketed!(content in input);
+                    }
+                    Delimiter::Brace => {
+                        syn::braced!(content in input);
+                    }
+                    Delimiter::None => return Err(input.error("invisible group")),
+                }
+                match_seq(&content, inner, bindings)?;
+                if !content.is_empty() {
+                    return Err(content.error("unexpected tokens"));
+                }
+            }
+            Pattern::Fragment(name, kind) => {
+                let tokens = fragment(input, kind)?;
+                bindings.insert(name.clone(), Binding::One(tokens));
+            }
+            Pattern::Repeat {
+                inner,
+                separator,
+                op,
+            } => {
+                let mut runs: Vec<Bindings> = Vec::new();
+                loop {
+                    if *op == '?' && runs.len() == 1 {
+                        break;
+                    }
+                    let fork = input.fork();
+                    if !runs.is_empty()
+                        && separator.iter().try_for_each(|s| token(&fork, s)).is_err()
+                    {
+                        break;
+                    }
+                    let mut run = Bindings::new();
+                    if match_seq(&fork, inner, &mut run).is_err() {
+                        break;
+                    }
+                    // A run that consumes nothing would repeat for ever.
+                    let advanced = fork.cursor() != input.cursor();
+                    input.advance_to(&fork);
+                    runs.push(run);
+                    if !advanced {
+                        break;
+                    }
+                }
+                if *op == '+' && runs.is_empty() {
+                    return Err(input.error("expected at least one repetition"));
+                }
+                let mut names = Vec::new();
+                pattern_names(inner, &mut names);
+                for name in names {
+                    let each = runs
+                        .iter()
+                        .map(|r| r.get(&name).cloned().unwrap_or(Binding::Many(Vec::new())))
+                        .collect();
+                    bindings.insert(name, Binding::Many(each));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn pattern_names(patterns: &[Pattern], out: &mut Vec<String>) {
+    for pattern in patterns {
+        match pattern {
+            Pattern::Fragment(name, _) => out.push(name.clone()),
+            Pattern::Group(_, inner) | Pattern::Repeat { inner, .. } => pattern_names(inner, out),
+            Pattern::Token(_) => {}
+        }
+    }
+}
+
+/// Consumes one token equal to `expected` (spacing aside).
+fn token(input: ParseStream, expected: &TokenTree) -> syn::Result<()> {
+    input.step(|cursor| {
+        if let Some((found, next)) = cursor.token_tree() {
+            let same = match (&found, expected) {
+                (TokenTree::Ident(a), TokenTree::Ident(b)) => a == b,
+                (TokenTree::Punct(a), TokenTree::Punct(b)) => a.as_char() == b.as_char(),
+                (TokenTree::Literal(a), TokenTree::Literal(b)) => a.to_string() == b.to_string(),
+                _ => false,
+            };
+            if same {
+                return Ok(((), next));
+            }
+        }
+        Err(cursor.error("unexpected token"))
+    })
+}
+
+/// Parses one fragment of `kind` and returns exactly the tokens it spans.
+fn fragment(input: ParseStream, kind: &str) -> syn::Result<Vec<TokenTree>> {
+    let start = input.cursor();
+    match kind {
+        "ident" => {
+            let ident = Ident::parse_any(input)?;
+            if ident == "_" {
+                return Err(input.error("`_` is not an identifier"));
+            }
+        }
+        "tt" => single_token_tree(input)?,
+        "lifetime" => {
+            input.parse::<syn::Lifetime>()?;
+        }
+        "literal" => {
+            input.parse::<Option<syn::Token![-]>>()?;
+            input.parse::<syn::Lit>()?;
+        }
+        "block" => {
+            input.parse::<syn::Block>()?;
+        }
+        "expr" | "expr_2021" => {
+            input.parse::<syn::Expr>()?;
+        }
+        "ty" => {
+            input.parse::<syn::Type>()?;
+        }
+        "path" => {
+            input.parse::<syn::Path>()?;
+        }
+        "pat" => {
+            syn::Pat::parse_multi_with_leading_vert(input)?;
+        }
+        "pat_param" => {
+            syn::Pat::parse_single(input)?;
+        }
+        "stmt" => {
+            input.parse::<syn::Stmt>()?;
+        }
+        "item" => {
+            input.parse::<syn::Item>()?;
+        }
+        "vis" => {
+            input.parse::<syn::Visibility>()?;
+        }
+        "meta" => {
+            input.parse::<syn::Meta>()?;
+        }
+        _ => return Err(input.error("unknown fragment")),
+    }
+    let end = input.cursor();
+    let mut tokens = Vec::new();
+    let mut cursor = start;
+    while cursor != end {
+        let Some((tree, next)) = cursor.token_tree() else {
+            break;
+        };
+        tokens.push(tree);
+        cursor = next;
+    }
+    Ok(tokens)
+}
+
+/// Operators rustc lexes as one token, which a `tt` takes whole;
+/// proc-macro2 gives them as separate punctuation.
+const COMPOUND_PUNCT: &[&str] = &[
+    "<<=", ">>=", "...", "..=", "::", "->", "=>", "<-", "==", "!=", "<=", ">=", "&&", "||", "+=",
+    "-=", "*=", "/=", "%=", "^=", "&=", "|=", "<<", ">>", "..",
+];
+
+/// One token tree as rustc counts them: a lifetime (`'a`) and a compound
+/// operator (`::`, `=>`) are one.
+fn single_token_tree(input: ParseStream) -> syn::Result<()> {
+    if input.peek(syn::Lifetime) {
+        input.parse::<syn::Lifetime>()?;
+        return Ok(());
+    }
+    let first = input.parse::<TokenTree>()?;
+    let TokenTree::Punct(first) = first else {
+        return Ok(());
+    };
+    // The joint run of punctuation that follows, longest operator first.
+    let mut run = first.as_char().to_string();
+    let mut spacing = first.spacing();
+    let fork = input.fork();
+    let mut extra = Vec::new();
+    while spacing == proc_macro2::Spacing::Joint && run.len() < 3 {
+        let Ok(TokenTree::Punct(next)) = fork.parse::<TokenTree>() else {
+            break;
+        };
+        run.push(next.as_char());
+        spacing = next.spacing();
+        extra.push(run.clone());
+    }
+    if let Some(taken) = extra
+        .iter()
+        .rposition(|op| COMPOUND_PUNCT.contains(&op.as_str()))
+    {
+        for _ in 0..=taken {
+            input.parse::<TokenTree>()?;
+        }
+    }
+    Ok(())
+}
+
+fn transcribe(
+    trees: &[TokenTree],
+    bindings: &Bindings,
+    at: &mut Vec<usize>,
+    dollar_crate: &Ident,
+    out: &mut Vec<TokenTree>,
+    budget: &mut usize,
+) -> Result<(), Failure> {
+    let mut i = 0;
+    while i < trees.len() {
+        if *budget == 0 {
+            return Err(Failure::TooBig);
+        }
+        match (&trees[i], trees.get(i + 1)) {
+            (TokenTree::Punct(p), Some(TokenTree::Ident(name))) if p.as_char() == '$' => {
+                if name == "crate" {
+                    out.push(TokenTree::Ident(dollar_crate.clone()));
+                    *budget -= 1;
+                } else if let Some(Binding::One(tokens)) =
+                    binding_at(bindings, &name.to_string(), at)
+                {
+                    if tokens.len() > *budget {
+                        return Err(Failure::TooBig);
+                    }
+                    *budget -= tokens.len();
+                    out.extend(tokens.iter().cloned());
+                } else {
+                    // Not bound here: a metavariable of a macro this macro
+                    // defines, kept for that one.
+                    out.extend([trees[i].clone(), trees[i + 1].clone()]);
+                    *budget = budget.saturating_sub(2);
+                }
+                i += 2;
+            }
+            (TokenTree::Punct(p), Some(TokenTree::Group(g)))
+                if p.as_char() == '$' && g.delimiter() == Delimiter::Parenthesis =>
+            {
+                let inner: Vec<TokenTree> = g.stream().into_iter().collect();
+                let Some((separator, _, next)) = repetition_tail(trees, i + 2) else {
+                    out.push(trees[i].clone());
+                    i += 1;
+                    continue;
+                };
+                let mut names = Vec::new();
+                transcriber_names(&inner, &mut names);
+                let count = names
+                    .iter()
+                    .find_map(|n| match binding_at(bindings, n, at) {
+                        Some(Binding::Many(runs)) => Some(runs.len()),
+                        _ => None,
+                    });
+                match count {
+                    Some(count) => {
+                        for k in 0..count {
+                            if k > 0 {
+                                out.extend(separator.iter().cloned());
+                            }
+                            at.push(k);
+                            let result =
+                                transcribe(&inner, bindings, at, dollar_crate, out, budget);
+                            at.pop();
+                            result?;
+                        }
+                    }
+                    // A repetition of a macro this macro defines.
+                    None => out.extend(trees[i..next].iter().cloned()),
+                }
+                i = next;
+            }
+            (TokenTree::Group(g), _) => {
+                let inner: Vec<TokenTree> = g.stream().into_iter().collect();
+                let mut group_out = Vec::new();
+                transcribe(&inner, bindings, at, dollar_crate, &mut group_out, budget)?;
+                let mut group = Group::new(g.delimiter(), group_out.into_iter().collect());
+                group.set_span(g.span());
+                out.push(TokenTree::Group(group));
+                *budget -= 1;
+                i += 1;
+            }
+            (tree, _) => {
+                out.push(tree.clone());
+                *budget -= 1;
+                i += 1;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The metavariable names a transcriber part uses.
+fn transcriber_names(trees: &[TokenTree], out: &mut Vec<String>) {
+    for (i, tree) in trees.iter().enumerate() {
+        match (tree, trees.get(i + 1)) {
+            (TokenTree::Punct(p), Some(TokenTree::Ident(name))) if p.as_char() == '$' => {
+                out.push(name.to_string());
+            }
+            (TokenTree::Group(g), _) => {
+                let inner: Vec<TokenTree> = g.stream().into_iter().collect();
+                transcriber_names(&inner, out);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The binding of `name` at the repetition indices `at`: inside `$( )`
+/// a repeated metavariable stands for its run, a plain one for itself.
+fn binding_at<'a>(bindings: &'a Bindings, name: &str, at: &[usize]) -> Option<&'a Binding> {
+    let mut binding = bindings.get(name)?;
+    for &k in at {
+        match binding {
+            Binding::Many(runs) => binding = runs.get(k)?,
+            Binding::One(_) => return Some(binding),
+        }
+    }
+    Some(binding)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(rules: &str, args: &str) -> Result<String, Failure> {
+        let arms = parse_rules(rules.parse().unwrap()).expect("rules parse");
+        expand(&arms, args.parse().unwrap(), "krate").map(|t| t.to_string())
+    }
+
+    #[test]
+    fn fragments_are_substituted() {
+        let out = run("($m:path) => { $m::Command::new(\"x\") };", "std::process").unwrap();
+        assert_eq!(out, "std :: process :: Command :: new (\"x\")");
+    }
+
+    #[test]
+    fn repetitions_with_separators() {
+        let out = run("($($p:ident)*) => { $($p)::* };", "std fs read").unwrap();
+        assert_eq!(out.replace(' ', ""), "std::fs::read");
+        let out = run(
+            "($($k:ident = $v:expr),* $(,)?) => { $(let $k = $v;)* };",
+            "a = 1, b = 2,",
+        )
+        .unwrap();
+        assert_eq!(out, "let a = 1 ; let b = 2 ;");
+    }
+
+    #[test]
+    fn first_matching_arm_and_dollar_crate() {
+        let rules = "(@inner $e:expr) => { $crate::run($e) }; ($e:expr) => { $crate::other($e) };";
+        assert_eq!(run(rules, "@inner 1").unwrap(), "krate :: run (1)");
+        assert_eq!(run(rules, "1 + 2").unwrap(), "krate :: other (1 + 2)");
+        assert_eq!(run(rules, "fn"), Err(Failure::NoMatch));
+    }
+
+    #[test]
+    fn nested_groups_and_optional() {
+        let rules = "({ $($i:item)* } $(else { $($e:item)* })?) => { $($i)* $($($e)*)? };";
+        let out = run(rules, "{ fn a() {} } else { fn b() {} }").unwrap();
+        assert_eq!(out, "fn a () { } fn b () { }");
+    }
+
+    #[test]
+    fn lifetimes_and_compound_operators_are_one_token_tree() {
+        let rules = "($($i:tt),*) => { [$($i)|*] };";
+        let out = run(rules, "'a, T, ::, =>, ..=").unwrap();
+        assert_eq!(out.replace(' ', ""), "['a|T|::|=>|..=]");
+        assert_eq!(run("($a:tt $b:tt) => { $b };", ":: x").unwrap(), "x");
+    }
+
+    #[test]
+    fn huge_expansions_are_refused() {
+        let rules = "($($t:tt)*) => { $($t $t $t $t)* };";
+        let args = "x ".repeat(MAX_EXPANSION_TOKENS / 2);
+        assert_eq!(run(rules, &args), Err(Failure::TooBig));
+    }
+}

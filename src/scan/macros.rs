@@ -1,0 +1,463 @@
+//! Invocations of `macro_rules!` macros, expanded where they are invoked.
+//!
+//! rustc resolves a macro name to a `macro_rules!` in scope before the
+//! built-ins and the standard prelude, so a crate's own `line!`, `env!`,
+//! `stringify!` or `cfg_if!` (defined locally, in a `#[macro_use]` module,
+//! or imported from a dependency's `#[macro_export]`) is that macro, and
+//! whatever it produces is the crate's code. Likewise a macro that builds
+//! paths, `use`s, `mod`s or `extern` blocks from its arguments
+//! (`$m::Command::new`) only shows them once expanded.
+//!
+//! So after a crate's files are read, every invocation whose name a
+//! `macro_rules!` of the crate, or a visible one of a dependency, may be is
+//! expanded (`expand.rs`) and the result collected at the invocation, in its
+//! scope and item, with its position. Which definition is in scope is
+//! approximated upwards: every definition of that name in the crate counts.
+//! Where an expansion cannot be made, the arguments are read as code, and a
+//! macro that builds paths or items from its arguments makes the crate
+//! `unanalyzed` with the reason; nesting and total work are bounded.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::rc::Rc;
+
+use proc_macro2::{TokenStream, TokenTree};
+
+use super::collect::{COMPILE_TIME_MACROS, ChildModule, Collector, CrateInputs};
+use super::expand::{self, Arm, Failure};
+use super::facts::{CrateFacts, Invocation, Unanalyzed};
+
+/// Expansions nested inside each other, as rustc's default
+/// `recursion_limit`.
+pub const MAX_EXPANSION_DEPTH: usize = 128;
+
+/// Expansions per crate.
+pub const MAX_EXPANSIONS: usize = 50_000;
+
+/// The `#[macro_export]` macros of a crate's dependencies: by the
+/// dependency's name in code, each macro's bodies by its name.
+#[derive(Default)]
+pub struct DependencyMacros<'a> {
+    pub by_crate: BTreeMap<String, &'a BTreeMap<String, Vec<String>>>,
+}
+
+/// What has been expanded so far, across the module walker's rounds.
+#[derive(Default)]
+pub struct ExpansionState {
+    /// (invocation, candidate) pairs already expanded.
+    done: HashSet<(usize, String)>,
+    expansions: usize,
+    /// The crate's budget ran out (reported once).
+    exhausted: bool,
+    /// Whether the macros of a name (in the crate, or in a dependency) do
+    /// more than pass their input on, by `namespace:name`.
+    relevant: HashMap<String, bool>,
+}
+
+/// A definition an invocation may refer to.
+struct Candidate {
+    key: String,
+    /// `crate` for the crate's own macros, else the dependency's name.
+    namespace: String,
+    /// The macro's name there.
+    name: String,
+    body: String,
+    /// What `$crate` becomes.
+    dollar_crate: String,
+}
+
+/// Expands every invocation not yet expanded against every definition it
+/// may refer to; returns the modules the expansions declare.
+pub fn expand_invocations(
+    facts: &mut CrateFacts,
+    inputs: CrateInputs<'_>,
+    deps: &DependencyMacros<'_>,
+    state: &mut ExpansionState,
+) -> Vec<ChildModule> {
+    let mut children = Vec::new();
+    let mut arms_cache: HashMap<String, Option<Rc<Vec<Arm>>>> = HashMap::new();
+    let mut i = 0;
+    while i < facts.invocations.len() {
+        let invocation = facts.invocations[i].clone();
+        let candidates: Vec<Candidate> = candidates(facts, deps, &invocation)
+            .into_iter()
+            .filter(|c| !state.done.contains(&(i, c.key.clone())))
+            .collect();
+        if !candidates.is_empty() {
+            expand_one(
+                facts,
+                inputs,
+                deps,
+                state,
+                &mut arms_cache,
+                &invocation,
+                i,
+                candidates,
+                &mut children,
+            );
+        }
+        i += 1;
+    }
+    children
+}
+
+#[allow(clippy::too_many_arguments)]
+fn expand_one(
+    facts: &mut CrateFacts,
+    inputs: CrateInputs<'_>,
+    deps: &DependencyMacros<'_>,
+    state: &mut ExpansionState,
+    arms_cache: &mut HashMap<String, Option<Rc<Vec<Arm>>>>,
+    invocation: &Invocation,
+    index: usize,
+    candidates: Vec<Candidate>,
+    children: &mut Vec<ChildModule>,
+) {
+    let name = invocation.path.segments.join("::");
+    let last = invocation.path.segments.last().map_or("", String::as_str);
+    // The built-ins whose arguments the collector did not read as code.
+    let shadows_builtin =
+        COMPILE_TIME_MACROS.contains(&last) || last == "cfg_if" || last == "include";
+    let mut expanded = false;
+    let mut attempted = false;
+    let mut problem: Option<String> = None;
+    let mut builds_from_arguments = false;
+    let args: Option<TokenStream> = invocation.args.parse().ok();
+    for candidate in candidates {
+        state.done.insert((index, candidate.key.clone()));
+        let arms = arms_of(arms_cache, &candidate.body);
+        let own = arms.as_deref().map(|a| shape(a));
+        builds_from_arguments |= own.as_ref().is_none_or(|s| s.builds_names || s.emits_code);
+        // A macro that only passes its input on (to macros that do the
+        // same) adds nothing the written code did not show.
+        if !shadows_builtin
+            && !relevant(
+                facts,
+                deps,
+                arms_cache,
+                state,
+                &candidate.namespace,
+                &candidate.name,
+            )
+        {
+            continue;
+        }
+        attempted = true;
+        let (Some(arms), Some(args)) = (arms, args.clone()) else {
+            continue;
+        };
+        if invocation.depth >= MAX_EXPANSION_DEPTH {
+            problem = Some(format!(
+                "cannot expand macro `{name}!`: expansions nest deeper than {MAX_EXPANSION_DEPTH}"
+            ));
+            continue;
+        }
+        if state.expansions >= MAX_EXPANSIONS {
+            if !state.exhausted {
+                problem = Some(format!(
+                    "cannot expand macro `{name}!`: the crate needs more than {MAX_EXPANSIONS} macro expansions"
+                ));
+            }
+            state.exhausted = true;
+            continue;
+        }
+        state.expansions += 1;
+        match expand::expand(&arms, args, &candidate.dollar_crate) {
+            Ok(tokens) => {
+                expanded = true;
+                let mut collector = collector_at(facts, inputs, invocation);
+                collector.collect_expansion(tokens);
+                children.append(&mut collector.children);
+            }
+            Err(Failure::TooBig) => {
+                problem = Some(format!(
+                    "cannot expand macro `{name}!`: its expansion passes {} tokens",
+                    expand::MAX_EXPANSION_TOKENS
+                ));
+            }
+            Err(Failure::NoMatch) => {}
+        }
+    }
+    if !attempted || (expanded && problem.is_none()) {
+        return;
+    }
+    // Not expanded (or not completely): the arguments may still be code,
+    // whatever the built-in of that name would have done with them.
+    if let Some(args) = args {
+        let mut collector = collector_at(facts, inputs, invocation);
+        collector.collect_unexpanded_arguments(last, args);
+        children.append(&mut collector.children);
+    }
+    // Tokens inside another user macro's arguments are an invocation only if
+    // that macro emits them, and then its expansion holds them again. An
+    // invocation an expansion produced may pair definitions that never meet
+    // in one build (each platform's `new!` with another platform's
+    // `check!`): its arguments are read, but only a written invocation that
+    // no definition accepts is reported.
+    let inside_user_macro = invocation.depth > 0
+        || invocation.enclosing.as_ref().is_some_and(|outer| {
+            facts.macro_defs.iter().any(|d| &d.name == outer)
+                || deps.by_crate.values().any(|m| m.contains_key(outer))
+        });
+    if problem.is_none() && !expanded && builds_from_arguments && !inside_user_macro {
+        problem = Some(format!(
+            "cannot expand macro `{name}!` (no rule matches its arguments), and it builds paths or items from them"
+        ));
+    }
+    if let Some(reason) = problem {
+        facts.unanalyzed.push(Unanalyzed {
+            rule: "macro-unexpanded",
+            file: facts.files[invocation.pos.file].clone(),
+            line: Some(invocation.pos.line),
+            reason,
+        });
+    }
+}
+
+fn arms_of(cache: &mut HashMap<String, Option<Rc<Vec<Arm>>>>, body: &str) -> Option<Rc<Vec<Arm>>> {
+    cache
+        .entry(body.to_owned())
+        .or_insert_with(|| body.parse().ok().and_then(expand::parse_rules).map(Rc::new))
+        .clone()
+}
+
+/// Whether the macros named `name` in `namespace` (the crate's own, or a
+/// dependency's) do more than pass their input on: build names from it,
+/// emit `unsafe`, `extern`, modules or imports, or invoke a macro that does.
+fn relevant(
+    facts: &CrateFacts,
+    deps: &DependencyMacros<'_>,
+    arms_cache: &mut HashMap<String, Option<Rc<Vec<Arm>>>>,
+    state: &mut ExpansionState,
+    namespace: &str,
+    name: &str,
+) -> bool {
+    let key = format!("{namespace}:{name}");
+    if let Some(known) = state.relevant.get(&key) {
+        return *known;
+    }
+    // A cycle of macros invoking each other: decided by the other members.
+    state.relevant.insert(key.clone(), false);
+    let bodies: Vec<String> = if namespace == "crate" {
+        facts
+            .macro_defs
+            .iter()
+            .filter(|d| d.name == name)
+            .map(|d| d.body.clone())
+            .collect()
+    } else {
+        deps.by_crate
+            .get(namespace)
+            .and_then(|m| m.get(name))
+            .cloned()
+            .unwrap_or_default()
+    };
+    let mut result = false;
+    for body in bodies {
+        let Some(arms) = arms_of(arms_cache, &body) else {
+            result = true;
+            break;
+        };
+        let shape = shape(&arms);
+        if shape.builds_names
+            || shape.emits_code
+            || shape
+                .invokes
+                .iter()
+                .any(|n| relevant(facts, deps, arms_cache, state, namespace, n))
+        {
+            result = true;
+            break;
+        }
+    }
+    state.relevant.insert(key, result);
+    result
+}
+
+fn collector_at<'a>(
+    facts: &'a mut CrateFacts,
+    inputs: CrateInputs<'a>,
+    invocation: &Invocation,
+) -> Collector<'a> {
+    let file_path = inputs.package_root.join(&facts.files[invocation.pos.file]);
+    Collector::for_expansion(facts, inputs, file_path, invocation)
+}
+
+/// The definitions an invocation may name: the crate's own of that name
+/// (for a bare name or one under `crate`/`self`/`super`), and a
+/// dependency's when the path starts with it, when a `use` brings it in
+/// (by name or glob) or when `#[macro_use] extern crate` does.
+fn candidates(facts: &CrateFacts, deps: &DependencyMacros<'_>, inv: &Invocation) -> Vec<Candidate> {
+    let segments = &inv.path.segments;
+    let Some(name) = segments.last() else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let local = segments.len() == 1
+        || (!inv.path.leading_colon && matches!(segments[0].as_str(), "crate" | "self" | "super"));
+    if local {
+        for (k, def) in facts.macro_defs.iter().enumerate() {
+            if &def.name == name {
+                out.push(Candidate {
+                    key: format!("local:{k}"),
+                    namespace: "crate".into(),
+                    name: name.clone(),
+                    body: def.body.clone(),
+                    dollar_crate: "crate".into(),
+                });
+            }
+        }
+    }
+    let add_dep = |krate: &str, macro_name: &str, out: &mut Vec<Candidate>| {
+        let Some(bodies) = deps.by_crate.get(krate).and_then(|m| m.get(macro_name)) else {
+            return;
+        };
+        for (k, body) in bodies.iter().enumerate() {
+            let key = format!("dep:{krate}:{macro_name}:{k}");
+            if out.iter().all(|c| c.key != key) {
+                out.push(Candidate {
+                    key,
+                    namespace: krate.to_owned(),
+                    name: macro_name.to_owned(),
+                    body: body.clone(),
+                    dollar_crate: krate.to_owned(),
+                });
+            }
+        }
+    };
+    if segments.len() >= 2 {
+        add_dep(&segments[0], name, &mut out);
+        return out;
+    }
+    for krate in &facts.macro_use_crates {
+        add_dep(krate, name, &mut out);
+    }
+    for scope in &facts.scopes {
+        for import in &scope.imports {
+            let Some(krate) = import.path.iter().find(|s| !s.is_empty()) else {
+                continue;
+            };
+            if !deps.by_crate.contains_key(krate) {
+                continue;
+            }
+            match &import.name {
+                Some(bound) if bound == name => {
+                    if let Some(real) = import.path.last() {
+                        add_dep(krate, real, &mut out);
+                    }
+                }
+                None => add_dep(krate, name, &mut out),
+                Some(_) => {}
+            }
+        }
+    }
+    out
+}
+
+/// What a `macro_rules!`'s transcribers do beyond passing their input on.
+#[derive(Default)]
+struct Shape {
+    /// A metavariable where a name is: beside `::` (`$m::Command`,
+    /// `std::$m`), after `use` or `mod`, in a body with an `extern` block, or
+    /// as the macro invoked (`$m!()`).
+    builds_names: bool,
+    /// Code the invoking crate's scan must see at the invocation: `unsafe`,
+    /// `extern`, items that name files or modules, attributes with effects.
+    emits_code: bool,
+    /// Macros the transcribers invoke, by name.
+    invokes: Vec<String>,
+}
+
+fn shape(arms: &[Arm]) -> Shape {
+    let mut out = Shape::default();
+    let mut has_extern = false;
+    let mut has_metavariable = false;
+    let mut pending: Vec<Vec<TokenTree>> = arms.iter().map(|a| a.transcriber().to_vec()).collect();
+    let colon =
+        |t: Option<&TokenTree>| matches!(t, Some(TokenTree::Punct(p)) if p.as_char() == ':');
+    while let Some(trees) = pending.pop() {
+        for (i, tree) in trees.iter().enumerate() {
+            match tree {
+                TokenTree::Group(g) => pending.push(g.stream().into_iter().collect()),
+                TokenTree::Ident(id) => {
+                    let word = id.to_string();
+                    if word == "extern" {
+                        has_extern = true;
+                    }
+                    let is_macro = matches!(trees.get(i + 1), Some(TokenTree::Punct(p)) if p.as_char() == '!')
+                        && matches!(trees.get(i + 2), Some(TokenTree::Group(_)));
+                    if matches!(
+                        word.as_str(),
+                        "unsafe"
+                            | "extern"
+                            | "mod"
+                            | "use"
+                            | "macro_rules"
+                            | "no_mangle"
+                            | "export_name"
+                            | "link_section"
+                            | "link"
+                            | "path"
+                    ) || (is_macro && word == "include")
+                    {
+                        out.emits_code = true;
+                    }
+                    if is_macro {
+                        out.invokes.push(word);
+                    }
+                }
+                TokenTree::Punct(p) if p.as_char() == '$' => {
+                    // `$($p)::*`: a repetition joined into a path.
+                    if matches!(trees.get(i + 1), Some(TokenTree::Group(_)))
+                        && colon(trees.get(i + 2))
+                        && colon(trees.get(i + 3))
+                    {
+                        out.builds_names = true;
+                    }
+                    let Some(TokenTree::Ident(name)) = trees.get(i + 1) else {
+                        continue;
+                    };
+                    if name == "crate" {
+                        continue;
+                    }
+                    has_metavariable = true;
+                    let after_colons = i >= 2 && colon(trees.get(i - 1)) && colon(trees.get(i - 2));
+                    let before_colons = colon(trees.get(i + 2)) && colon(trees.get(i + 3));
+                    let after_keyword = i >= 1
+                        && matches!(&trees[i - 1], TokenTree::Ident(k) if k == "use" || k == "mod");
+                    let invoked =
+                        matches!(trees.get(i + 2), Some(TokenTree::Punct(p)) if p.as_char() == '!');
+                    if after_colons || before_colons || after_keyword || invoked {
+                        out.builds_names = true;
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    out.builds_names |= has_extern && has_metavariable;
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn builds(body: &str) -> bool {
+        shape(&expand::parse_rules(body.parse().unwrap()).unwrap()).builds_names
+    }
+
+    #[test]
+    fn bodies_that_build_names_from_arguments() {
+        assert!(builds("($m:path) => { $m::Command::new() }"));
+        assert!(builds("($m:ident) => { std::$m::read() }"));
+        assert!(builds("($m:ident) => { use $m; }"));
+        assert!(builds("($f:ident) => { extern \"C\" { fn $f(); } }"));
+        assert!(builds("($m:ident) => { $m!() }"));
+        assert!(builds("($($p:ident)*) => { $($p)::*() }"));
+        assert!(!builds("($e:expr) => { println!(\"{}\", $e) }"));
+        assert!(!builds("($e:expr) => { $crate::run($e) }"));
+        assert!(!builds("($t:ty) => { let x: $t = 1; }"));
+        // A matcher's `$t:ident ::` is not a path.
+        assert!(!builds("($t:ident ::) => { push(&mut $t) }"));
+    }
+}
