@@ -27,8 +27,12 @@ status=0
 for target in "${targets[@]}"; do
     mkdir -p "corpus/$target" "artifacts/$target"
     echo "== $target: ${seconds}s"
+    # The full log is kept beside the target's artifacts; shown here are
+    # the final coverage, executions and anything that went wrong.
+    log="artifacts/$target/last-run.log"
     nice -n 19 cargo fuzz run -s none "$target" "corpus/$target" -- \
         -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
-        -print_final_stats=1 2>&1 | tail -n 25 || status=1
+        -print_final_stats=1 >"$log" 2>&1 || status=1
+    grep -E "DONE|^stat::(number_of_executed_units|average_exec_per_sec|new_units_added|peak_rss_mb)|ERROR|panicked|Test unit written|SUMMARY" "$log" || true
 done
 exit $status

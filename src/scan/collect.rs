@@ -17,6 +17,7 @@ use syn::visit::{self, Visit};
 use syn::{Attribute, Expr, Item, Meta, Token, UseTree};
 
 use super::cfg::CfgContext;
+use super::chain::ChainRoots;
 use super::facts::{
     CrateFacts, Def, FileId, ForeignFn, Import, ItemDef, MacroArguments, MacroCall, MacroModule,
     MacroTemplate, Owner, Pos, Ref, RefKind, Scope, ScopeId, Site, TraitImpl, Unanalyzed,
@@ -70,6 +71,7 @@ pub struct Collector<'a> {
     include_depth: usize,
     /// Token walking only: the file nests too deeply for syn.
     tokens_only: bool,
+    chain_roots: ChainRoots,
     pub children: Vec<ChildModule>,
 }
 
@@ -163,6 +165,7 @@ impl<'a> Collector<'a> {
             public_use: false,
             include_depth: 0,
             tokens_only: false,
+            chain_roots: ChainRoots::default(),
             children: Vec::new(),
         }
     }
@@ -1376,7 +1379,7 @@ impl<'ast> Visit<'ast> for Collector<'_> {
     }
 
     fn visit_expr_method_call(&mut self, call: &'ast syn::ExprMethodCall) {
-        let root = receiver_root(&call.receiver);
+        let (root, recorded) = self.chain_roots.root(call);
         self.add_ref(
             RefKind::Method {
                 name: ident_name(&call.method),
@@ -1385,6 +1388,7 @@ impl<'ast> Visit<'ast> for Collector<'_> {
             call.method.span(),
         );
         visit::visit_expr_method_call(self, call);
+        self.chain_roots.forget(recorded);
     }
 
     fn visit_expr_path(&mut self, expr: &'ast syn::ExprPath) {
@@ -1431,23 +1435,6 @@ impl WrittenPath {
             segments.insert(0, String::new());
         }
         segments
-    }
-}
-
-/// The path a method-call receiver chain starts at, looking through further
-/// method calls, `?`, `.await`, references and parentheses.
-fn receiver_root(mut expr: &Expr) -> Option<WrittenPath> {
-    loop {
-        expr = match expr {
-            Expr::MethodCall(m) => &m.receiver,
-            Expr::Try(t) => &t.expr,
-            Expr::Await(a) => &a.base,
-            Expr::Reference(r) => &r.expr,
-            Expr::Paren(p) => &p.expr,
-            Expr::Call(call) => &call.func,
-            Expr::Path(p) if p.qself.is_none() => return Some(WrittenPath::from_syn(&p.path)),
-            _ => return None,
-        }
     }
 }
 
