@@ -10,6 +10,7 @@ mod cfg;
 mod corpus;
 mod diff;
 mod errors;
+mod fuzz_regressions;
 mod graph;
 mod hostile;
 mod policy;

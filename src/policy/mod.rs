@@ -16,6 +16,9 @@ use std::path::{Path, PathBuf};
 
 pub use edit::{AllowError, add_grants};
 pub use init::render_initial_policy;
+// Parsing a text already in memory, for callers that do not read files
+// (the fuzz targets).
+pub use parse::{parse_cargo_metadata, parse_policy_file};
 
 use crate::capability::Capability;
 use crate::diagnostic::{Diagnostic, SourceSpan};

@@ -19,6 +19,7 @@ use syn::{Attribute, Expr, Item, Meta, Token, UseTree};
 mod include;
 
 use super::cfg::CfgContext;
+use super::chain::ChainRoots;
 use super::facts::{
     CrateFacts, Def, FileId, ForeignFn, Import, ItemDef, MacroArguments, MacroDef, MacroModule,
     MacroTemplate, Owner, Pos, Ref, RefKind, Scope, ScopeId, Site, TraitImpl, Unanalyzed,
@@ -83,15 +84,14 @@ pub struct Collector<'a> {
     include_depth: usize,
     /// Token walking only: the file nests too deeply for syn.
     tokens_only: bool,
-    /// The receiver-chain root of the method call about to be visited (by
-    /// address), found while visiting the call whose receiver it is.
-    chain_root: Option<(*const syn::ExprMethodCall, Option<WrittenPath>)>,
     /// Collecting a macro expansion: everything is at the invocation.
     pos_override: Option<Pos>,
     /// How many expansions produced the code being collected.
     expansion_depth: usize,
     /// The macro whose arguments are being read.
     enclosing_macro: Option<String>,
+    /// Receiver-chain roots, found once per chain.
+    chain_roots: ChainRoots,
     pub children: Vec<ChildModule>,
 }
 
@@ -195,10 +195,10 @@ impl<'a> Collector<'a> {
             public_use: false,
             include_depth: 0,
             tokens_only: false,
-            chain_root: None,
             pos_override: None,
             expansion_depth: 0,
             enclosing_macro: None,
+            chain_roots: ChainRoots::default(),
             children: Vec::new(),
         }
     }
@@ -1412,16 +1412,7 @@ impl<'ast> Visit<'ast> for Collector<'_> {
     }
 
     fn visit_expr_method_call(&mut self, call: &'ast syn::ExprMethodCall) {
-        // Every call of a chain has the same root: it is worked out for the
-        // outermost call and handed down, so a chain of n calls costs n
-        // steps, not n².
-        let root = match self.chain_root.take() {
-            Some((at, root)) if std::ptr::eq(at, call) => root,
-            _ => receiver_root(&call.receiver),
-        };
-        if let Some(inner) = next_method_call(&call.receiver) {
-            self.chain_root = Some((inner, root.clone()));
-        }
+        let (root, recorded) = self.chain_roots.root(call);
         self.add_ref(
             RefKind::Method {
                 name: ident_name(&call.method),
@@ -1430,6 +1421,7 @@ impl<'ast> Visit<'ast> for Collector<'_> {
             call.method.span(),
         );
         visit::visit_expr_method_call(self, call);
+        self.chain_roots.forget(recorded);
     }
 
     fn visit_expr_path(&mut self, expr: &'ast syn::ExprPath) {
@@ -1476,39 +1468,6 @@ impl WrittenPath {
             segments.insert(0, String::new());
         }
         segments
-    }
-}
-
-/// The next method call down a receiver chain, through what
-/// `receiver_root` looks through.
-fn next_method_call(mut expr: &Expr) -> Option<&syn::ExprMethodCall> {
-    loop {
-        expr = match expr {
-            Expr::MethodCall(m) => return Some(m),
-            Expr::Try(t) => &t.expr,
-            Expr::Await(a) => &a.base,
-            Expr::Reference(r) => &r.expr,
-            Expr::Paren(p) => &p.expr,
-            Expr::Call(call) => &call.func,
-            _ => return None,
-        }
-    }
-}
-
-/// The path a method-call receiver chain starts at, looking through further
-/// method calls, `?`, `.await`, references and parentheses.
-fn receiver_root(mut expr: &Expr) -> Option<WrittenPath> {
-    loop {
-        expr = match expr {
-            Expr::MethodCall(m) => &m.receiver,
-            Expr::Try(t) => &t.expr,
-            Expr::Await(a) => &a.base,
-            Expr::Reference(r) => &r.expr,
-            Expr::Paren(p) => &p.expr,
-            Expr::Call(call) => &call.func,
-            Expr::Path(p) if p.qself.is_none() => return Some(WrittenPath::from_syn(&p.path)),
-            _ => return None,
-        }
     }
 }
 

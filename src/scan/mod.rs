@@ -13,6 +13,7 @@
 //! syn stays inside this module.
 
 mod cfg;
+mod chain;
 mod collect;
 mod expand;
 mod facts;
