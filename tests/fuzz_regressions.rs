@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use cargo_capgate::resolve::Edition;
 
 #[path = "../fuzz/src/harness.rs"]
-mod harness;
+pub(crate) mod harness;
 
 fn inputs(target: &str) -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))

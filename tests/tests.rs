@@ -8,6 +8,7 @@ mod bom;
 mod cache;
 mod cfg;
 mod corpus;
+mod deepest_accepted;
 mod diff;
 mod errors;
 mod fuzz_regressions;

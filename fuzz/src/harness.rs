@@ -22,8 +22,7 @@ use cargo_capgate::resolve::{
 };
 use cargo_capgate::rules::RuleSet;
 
-/// The stack `scan::scan_graph` gives its threads.
-const SCAN_STACK_BYTES: usize = 256 << 20;
+use cargo_capgate::scan::SCAN_STACK_BYTES;
 
 /// A package on disk (a private temporary directory) whose library root is
 /// rewritten for every input, scanned as a registry crate would be.

@@ -37,7 +37,11 @@ pub struct Limits {
     /// bracket (`a = a = …`, `Vec<Vec<…>>`, `|| || …`, `x.a().a()…`,
     /// `if … else if …`, `*const *const …`, `use a::{b::{…}}`). Separators
     /// (`,`, `;`, `=>`) and the end of a braced item or statement start a
-    /// new chain; attributes do not count.
+    /// new chain; attributes do not count. Generated tables reach a few
+    /// thousand (unicode-normalization's `match` on one or-pattern of 730
+    /// character ranges is about 4,400), so the bound sits well above them;
+    /// the scanner's stack is sized for the worst form at the bound
+    /// (`scan::SCAN_STACK_BYTES`, proven by `tests/deepest_accepted.rs`).
     pub max_chain: usize,
     /// Facts collected for one target: scopes, names used, sites, imports.
     pub max_items: usize,
@@ -61,7 +65,7 @@ pub const LIMITS: Limits = Limits {
     max_includes: 1024,
     max_include_depth: 16,
     max_nesting: 256,
-    max_chain: 4096,
+    max_chain: 16_384,
     max_items: 4_000_000,
     max_resolution_steps: 5_000_000,
     max_export_entries: 1_000_000,

@@ -18,7 +18,7 @@ mod collect;
 mod expand;
 mod facts;
 mod files;
-mod limits;
+pub mod limits;
 mod macros;
 mod manifest;
 mod matcher;
@@ -43,11 +43,14 @@ use files::PackageFiles;
 use names::{ExternPrelude, Resolver};
 use strexpr::CompileEnv;
 
-/// Stack for scanning threads. syn and the syntax-tree visitor recurse as
-/// deep as the code nests; the depth guard in `source` bounds what syn is
-/// given, and this leaves ample room under that bound. It is reserved, not
-/// committed, memory.
-const SCAN_STACK_BYTES: usize = 256 << 20;
+/// Stack for scanning threads. syn, the syntax-tree visitor and the tree's
+/// drop recurse as deep as the code nests; the shape guard in `source`
+/// (`limits::LIMITS`) bounds what syn is given, and this leaves room for
+/// the worst form at that bound: `tests/deepest_accepted.rs` scans every
+/// form at the bound on this stack, and passes on a quarter of it even
+/// unoptimised (a sixteenth overflows). It is reserved, not committed,
+/// memory: a thread touches only what it uses.
+pub const SCAN_STACK_BYTES: usize = 256 << 20;
 
 /// What scanning one package found.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
