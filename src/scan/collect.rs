@@ -30,6 +30,7 @@ use super::limits::{LIMITS, shape_exceeds};
 use super::moddir::ModDir;
 use super::strexpr::CompileEnv;
 
+mod attrs;
 mod expansion;
 
 /// A `mod name;` whose file the module walker must find and read.
@@ -1060,33 +1061,6 @@ impl<'a> Collector<'a> {
         self.macro_name = outer_name;
         self.tokens_only = outer_tokens;
         self.in_macro_body = outer;
-    }
-
-    fn attribute_meta(&mut self, meta: &Meta, span: Span) {
-        let path = meta.path();
-        let Some(name) = path.get_ident().map(|i| i.to_string()) else {
-            return;
-        };
-        match name.as_str() {
-            "no_mangle" | "export_name" | "link_section" => {
-                self.add_site("unsafe-attribute", format!("#[{name}]"), span);
-            }
-            "unsafe" => {
-                let inner = match meta {
-                    Meta::List(list) => list.tokens.to_string(),
-                    _ => String::new(),
-                };
-                self.add_site("unsafe-attribute", format!("#[unsafe({inner})]"), span);
-            }
-            "link" => {
-                let args = match meta {
-                    Meta::List(list) => list.tokens.to_string(),
-                    _ => String::new(),
-                };
-                self.add_site("link-attribute", format!("#[link({args})]"), span);
-            }
-            _ => {}
-        }
     }
 
     fn record_path(&mut self, path: &syn::Path, qself: Option<&syn::QSelf>) {
