@@ -32,6 +32,7 @@ use super::strexpr::CompileEnv;
 
 mod attrs;
 mod expansion;
+mod verbatim;
 
 /// A `mod name;` whose file the module walker must find and read.
 #[derive(Clone, Debug)]
@@ -1104,10 +1105,34 @@ impl<'a> Collector<'a> {
 
 impl<'ast> Visit<'ast> for Collector<'_> {
     fn visit_item(&mut self, item: &'ast Item) {
+        if let Item::Verbatim(tokens) = item {
+            return self.verbatim_item(tokens);
+        }
         if excluded(item_attrs(item), self.cfg) {
             return;
         }
         visit::visit_item(self, item);
+    }
+
+    fn visit_expr(&mut self, expr: &'ast Expr) {
+        match expr {
+            Expr::Verbatim(tokens) => self.verbatim(tokens),
+            _ => visit::visit_expr(self, expr),
+        }
+    }
+
+    fn visit_type(&mut self, ty: &'ast syn::Type) {
+        match ty {
+            syn::Type::Verbatim(tokens) => self.verbatim(tokens),
+            _ => visit::visit_type(self, ty),
+        }
+    }
+
+    fn visit_pat(&mut self, pat: &'ast syn::Pat) {
+        match pat {
+            syn::Pat::Verbatim(tokens) => self.verbatim(tokens),
+            _ => visit::visit_pat(self, pat),
+        }
     }
 
     fn visit_item_mod(&mut self, item: &'ast syn::ItemMod) {
@@ -1177,6 +1202,7 @@ impl<'ast> Visit<'ast> for Collector<'_> {
             syn::ImplItem::Fn(i) => &i.attrs,
             syn::ImplItem::Type(i) => &i.attrs,
             syn::ImplItem::Macro(i) => &i.attrs,
+            syn::ImplItem::Verbatim(tokens) => return self.verbatim(tokens),
             _ => return visit::visit_impl_item(self, item),
         };
         if !excluded(attrs, self.cfg) {
@@ -1203,6 +1229,7 @@ impl<'ast> Visit<'ast> for Collector<'_> {
             syn::TraitItem::Fn(i) => &i.attrs,
             syn::TraitItem::Type(i) => &i.attrs,
             syn::TraitItem::Macro(i) => &i.attrs,
+            syn::TraitItem::Verbatim(tokens) => return self.verbatim(tokens),
             _ => return visit::visit_trait_item(self, item),
         };
         if !excluded(attrs, self.cfg) {
