@@ -22,8 +22,8 @@ use super::cfg::CfgContext;
 use super::chain::ChainRoots;
 use super::facts::{
     CrateFacts, Def, FileId, ForeignFn, Import, ItemDef, MacroArguments, MacroDef, MacroModule,
-    MacroTemplate, Owner, Pos, Ref, RefKind, Scope, ScopeId, Site, TraitImpl, Unanalyzed,
-    WrittenPath,
+    MacroTemplate, NS_ANY, NS_MACRO, NS_TYPE, NS_VALUE, Ns, Owner, Pos, Ref, RefKind, Scope,
+    ScopeId, Site, TraitImpl, Unanalyzed, WrittenPath,
 };
 use super::files::PackageFiles;
 use super::limits::{LIMITS, shape_exceeds};
@@ -94,6 +94,9 @@ pub struct Collector<'a> {
     enclosing_macro: Option<String>,
     /// Receiver-chain roots, found once per chain.
     chain_roots: ChainRoots,
+    /// The namespaces a one-segment path being recorded is in: values in
+    /// expressions, types in types, unknown elsewhere.
+    path_ns: Ns,
     pub children: Vec<ChildModule>,
 }
 
@@ -201,6 +204,7 @@ impl<'a> Collector<'a> {
             expansion_depth: 0,
             enclosing_macro: None,
             chain_roots: ChainRoots::default(),
+            path_ns: NS_ANY,
             children: Vec::new(),
         }
     }
@@ -273,8 +277,17 @@ impl<'a> Collector<'a> {
     /// it twice (alternatives under `cfg`s we do not evaluate) gives the
     /// same scope, so both alternatives' items are seen.
     fn module_scope(&mut self, name: &str) -> ScopeId {
-        if let Some(Def::Module(existing)) = self.facts.scopes[self.scope].defs.get(name) {
-            return *existing;
+        let existing = self.facts.scopes[self.scope]
+            .defs
+            .get(name)
+            .and_then(|defs| {
+                defs.iter().find_map(|d| match d {
+                    Def::Module(m) => Some(*m),
+                    _ => None,
+                })
+            });
+        if let Some(existing) = existing {
+            return existing;
         }
         let mut path = self.module_path();
         path.push(name.to_owned());
@@ -285,14 +298,25 @@ impl<'a> Collector<'a> {
     }
 
     fn define(&mut self, name: String, def: Def) {
-        self.facts.scopes[self.scope].defs.insert(name, def);
+        self.facts.scopes[self.scope]
+            .defs
+            .entry(name)
+            .or_default()
+            .push(def);
     }
 
     fn add_ref(&mut self, kind: RefKind, span: Span) {
         let pos = self.pos(span);
+        let ns = match &kind {
+            RefKind::Path(_) => self.path_ns,
+            RefKind::Macro(_) => NS_MACRO,
+            // A receiver chain starts at a value (`read(p).len()`).
+            RefKind::Method { .. } => NS_VALUE,
+        };
         self.facts.refs.push(Ref {
             kind,
             scope: self.scope,
+            ns,
             function: self.function,
             pos,
         });
@@ -799,7 +823,7 @@ impl<'a> Collector<'a> {
                     (trees.get(i + 2), trees.get(i + 3))
                 {
                     let name = ident_name(name);
-                    self.define(name.clone(), Def::Item);
+                    self.define(name.clone(), Def::Item(NS_MACRO));
                     let exported = attrs.iter().any(|a| a.to_string() == "macro_export");
                     self.facts.macro_defs.push(MacroDef {
                         name: name.clone(),
@@ -1174,14 +1198,14 @@ impl<'ast> Visit<'ast> for Collector<'_> {
             syn::Type::Path(tp) if tp.qself.is_none() => {
                 Def::Alias(WrittenPath::from_syn(&tp.path).segments_with_colon())
             }
-            _ => Def::Item,
+            _ => Def::Item(NS_TYPE),
         };
         self.define(ident_name(&item.ident), def);
         visit::visit_item_type(self, item);
     }
 
     fn visit_item_fn(&mut self, item: &'ast syn::ItemFn) {
-        self.define(ident_name(&item.sig.ident), Def::Item);
+        self.define(ident_name(&item.sig.ident), Def::Item(NS_VALUE));
         if let Some(unsafety) = &item.sig.unsafety {
             self.add_site(
                 "unsafe-fn",
@@ -1251,34 +1275,34 @@ impl<'ast> Visit<'ast> for Collector<'_> {
     }
 
     fn visit_item_struct(&mut self, item: &'ast syn::ItemStruct) {
-        self.define(ident_name(&item.ident), Def::Item);
+        self.define(ident_name(&item.ident), Def::Item(struct_ns(&item.fields)));
         visit::visit_item_struct(self, item);
     }
 
     fn visit_item_enum(&mut self, item: &'ast syn::ItemEnum) {
-        self.define(ident_name(&item.ident), Def::Item);
+        self.define(ident_name(&item.ident), Def::Item(NS_TYPE));
         visit::visit_item_enum(self, item);
     }
 
     fn visit_item_union(&mut self, item: &'ast syn::ItemUnion) {
-        self.define(ident_name(&item.ident), Def::Item);
+        self.define(ident_name(&item.ident), Def::Item(NS_TYPE));
         visit::visit_item_union(self, item);
     }
 
     fn visit_item_const(&mut self, item: &'ast syn::ItemConst) {
         let name = ident_name(&item.ident);
-        self.define(name.clone(), Def::Item);
+        self.define(name.clone(), Def::Item(NS_VALUE));
         self.in_function(name, Owner::Module, |c| visit::visit_item_const(c, item));
     }
 
     fn visit_item_static(&mut self, item: &'ast syn::ItemStatic) {
         let name = ident_name(&item.ident);
-        self.define(name.clone(), Def::Item);
+        self.define(name.clone(), Def::Item(NS_VALUE));
         self.in_function(name, Owner::Module, |c| visit::visit_item_static(c, item));
     }
 
     fn visit_item_trait(&mut self, item: &'ast syn::ItemTrait) {
-        self.define(ident_name(&item.ident), Def::Item);
+        self.define(ident_name(&item.ident), Def::Item(NS_TYPE));
         if let Some(unsafety) = &item.unsafety {
             self.add_site(
                 "unsafe-trait",
@@ -1345,7 +1369,7 @@ impl<'ast> Visit<'ast> for Collector<'_> {
         }
         if item.mac.path.is_ident("macro_rules") {
             let name = item.ident.as_ref().map(ident_name).unwrap_or_default();
-            self.define(name.clone(), Def::Item);
+            self.define(name.clone(), Def::Item(NS_MACRO));
             let exported = item.attrs.iter().any(|a| a.path().is_ident("macro_export"));
             self.facts.macro_defs.push(MacroDef {
                 name: name.clone(),
@@ -1426,7 +1450,9 @@ impl<'ast> Visit<'ast> for Collector<'_> {
     }
 
     fn visit_expr_path(&mut self, expr: &'ast syn::ExprPath) {
+        self.path_ns = NS_VALUE;
         self.record_path(&expr.path, expr.qself.as_ref());
+        self.path_ns = NS_ANY;
         if let Some(q) = &expr.qself {
             self.visit_type(&q.ty);
         }
@@ -1434,7 +1460,9 @@ impl<'ast> Visit<'ast> for Collector<'_> {
     }
 
     fn visit_type_path(&mut self, ty: &'ast syn::TypePath) {
+        self.path_ns = NS_TYPE;
         self.record_path(&ty.path, ty.qself.as_ref());
+        self.path_ns = NS_ANY;
         if let Some(q) = &ty.qself {
             self.visit_type(&q.ty);
         }
@@ -1452,6 +1480,15 @@ impl<'ast> Visit<'ast> for Collector<'_> {
     }
 
     fn visit_visibility(&mut self, _: &'ast syn::Visibility) {}
+}
+
+/// A struct's namespaces: a braced one is only a type, a tuple or unit
+/// struct is also a value (its constructor).
+fn struct_ns(fields: &syn::Fields) -> Ns {
+    match fields {
+        syn::Fields::Named(_) => NS_TYPE,
+        syn::Fields::Unnamed(_) | syn::Fields::Unit => NS_TYPE | NS_VALUE,
+    }
 }
 
 fn visit_generic_args(c: &mut Collector<'_>, path: &syn::Path) {

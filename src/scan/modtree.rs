@@ -258,7 +258,9 @@ fn attach_macro_modules(
         let scope = facts.add_scope(Scope::module(path, Some(call.module)));
         facts.scopes[call.module]
             .defs
-            .insert(module.name.clone(), Def::Module(scope));
+            .entry(module.name.clone())
+            .or_default()
+            .push(Def::Module(scope));
         children.push(ChildModule {
             scope,
             name: module.name,
@@ -316,7 +318,9 @@ fn named_by_arguments(
         let scope = facts.add_scope(Scope::module(path, Some(call.module)));
         facts.scopes[call.module]
             .defs
-            .insert(name.clone(), Def::Module(scope));
+            .entry(name.clone())
+            .or_default()
+            .push(Def::Module(scope));
         children.push(ChildModule {
             scope,
             name,

@@ -9,7 +9,7 @@
 use proc_macro2::{TokenStream, TokenTree};
 
 use super::Collector;
-use crate::scan::facts::{Def, Owner};
+use crate::scan::facts::{Def, NS_MACRO, Owner};
 
 impl Collector<'_> {
     /// Reads verbatim tokens in place (an expression, a type, an impl or
@@ -44,7 +44,7 @@ impl Collector<'_> {
             let head: TokenStream = trees[..k].iter().cloned().collect();
             self.walk_tokens(head);
             let name = super::ident_name(name);
-            self.define(name.clone(), Def::Item);
+            self.define(name.clone(), Def::Item(NS_MACRO));
             let body: TokenStream = trees[k + 2..].iter().cloned().collect();
             self.in_function(name.clone(), Owner::Macro { exported: false }, |c| {
                 c.macro_body(name, body)
