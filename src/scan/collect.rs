@@ -32,6 +32,7 @@ use super::strexpr::CompileEnv;
 
 mod attrs;
 mod expansion;
+mod testgate;
 mod verbatim;
 
 /// A `mod name;` whose file the module walker must find and read.
@@ -97,6 +98,8 @@ pub struct Collector<'a> {
     /// The namespaces a one-segment path being recorded is in: values in
     /// expressions, types in types, unknown elsewhere.
     path_ns: Ns,
+    /// The `#[test]`/`#[bench]` item being read (`Pos::gate`), 0 if none.
+    gate: u32,
     pub children: Vec<ChildModule>,
 }
 
@@ -205,6 +208,7 @@ impl<'a> Collector<'a> {
             enclosing_macro: None,
             chain_roots: ChainRoots::default(),
             path_ns: NS_ANY,
+            gate: 0,
             children: Vec::new(),
         }
     }
@@ -261,8 +265,9 @@ impl<'a> Collector<'a> {
     }
 
     fn pos(&self, span: Span) -> Pos {
+        let gate = self.current_gate();
         if let Some(pos) = self.pos_override {
-            return pos;
+            return Pos { gate, ..pos };
         }
         let start = span.start();
         Pos {
@@ -270,6 +275,7 @@ impl<'a> Collector<'a> {
             line: start.line as u32,
             column: start.column as u32 + 1,
             expanded: false,
+            gate,
         }
     }
 
@@ -1135,7 +1141,11 @@ impl<'ast> Visit<'ast> for Collector<'_> {
         if excluded(item_attrs(item), self.cfg) {
             return;
         }
-        visit::visit_item(self, item);
+        let name = match item {
+            Item::Fn(f) => Some(ident_name(&f.sig.ident)),
+            _ => None,
+        };
+        self.gated(item_attrs(item), name, |c| visit::visit_item(c, item));
     }
 
     fn visit_expr(&mut self, expr: &'ast Expr) {
@@ -1230,7 +1240,7 @@ impl<'ast> Visit<'ast> for Collector<'_> {
             _ => return visit::visit_impl_item(self, item),
         };
         if !excluded(attrs, self.cfg) {
-            visit::visit_impl_item(self, item);
+            self.gated(attrs, None, |c| visit::visit_impl_item(c, item));
         }
     }
 
@@ -1257,7 +1267,7 @@ impl<'ast> Visit<'ast> for Collector<'_> {
             _ => return visit::visit_trait_item(self, item),
         };
         if !excluded(attrs, self.cfg) {
-            visit::visit_trait_item(self, item);
+            self.gated(attrs, None, |c| visit::visit_trait_item(c, item));
         }
     }
 
@@ -1543,16 +1553,14 @@ pub fn item_attrs(item: &Item) -> &[Attribute] {
     }
 }
 
-/// Whether attributes remove an item from this build: `#[test]`, or a
-/// `cfg` that cannot hold for this target and these features.
+/// Whether attributes remove an item from this build: a `cfg` that cannot
+/// hold for this target and these features. (`#[test]` is the built-in
+/// only when nothing else is named `test` in scope: see `testgate.rs`.)
 pub fn excluded(attrs: &[Attribute], cfg: &CfgContext) -> bool {
     attrs.iter().any(|attr| meta_excludes(&attr.meta, cfg))
 }
 
 fn meta_excludes(meta: &Meta, cfg: &CfgContext) -> bool {
-    if meta.path().is_ident("test") {
-        return true;
-    }
     match meta {
         Meta::List(list) if list.path.is_ident("cfg") => !cfg.may_compile(&list.tokens.to_string()),
         _ => false,
@@ -1688,7 +1696,8 @@ mod tests {
         let cx = CfgContext::new(Some("x86_64-unknown-linux-gnu"), &[], false);
         let excluded = |src| excluded(&attrs(src), &cx);
         assert!(excluded("#[cfg(test)]"));
-        assert!(excluded("#[test]"));
+        // Which `test` it is is decided once the crate is read.
+        assert!(!excluded("#[test]"));
         assert!(excluded("#[cfg(all(unix, test))]"));
         assert!(!excluded("#[cfg(any(unix, test))]"));
         assert!(!excluded("#[cfg(not(test))]"));

@@ -26,6 +26,27 @@ pub struct Pos {
     /// invocation): a finding it gives that the written code gives too is
     /// not reported twice.
     pub expanded: bool,
+    /// The `#[test]`/`#[bench]` item the fact is in (an index + 1 into
+    /// [`CrateFacts::test_gates`]), 0 outside any.
+    pub gate: u32,
+}
+
+/// An item under `#[test]` or `#[bench]`. That is the built-in attribute,
+/// which drops the item from normal builds, only if nothing in scope binds
+/// the name otherwise (a proc-macro attribute imported as `test` keeps the
+/// item); which one it is is known once every file has been read
+/// (`scan/testgate.rs`), so its facts are kept until then, marked.
+#[derive(Clone, Debug)]
+pub struct TestGate {
+    /// `test` or `bench`.
+    pub attr: String,
+    /// The scope the attribute is looked up in.
+    pub scope: ScopeId,
+    /// The gate the item is itself inside (0: none).
+    pub parent: u32,
+    /// The definition the item adds to `scope` (its name, and its index
+    /// among that name's definitions), removed with the item.
+    pub def: Option<(String, usize)>,
 }
 
 /// Rust's namespaces, as a set: a definition occupies some, a path
@@ -350,6 +371,8 @@ pub struct CrateFacts {
     /// Crates named by `#[macro_use] extern crate`: all their exported
     /// macros are in scope by their bare names.
     pub macro_use_crates: Vec<String>,
+    /// Items under `#[test]`/`#[bench]`, for `Pos::gate`.
+    pub test_gates: Vec<TestGate>,
 }
 
 impl CrateFacts {
