@@ -488,6 +488,11 @@ impl<'a> Resolver<'a> {
         }
         // A named import may bind any namespace; rustc rejects one that
         // binds what a definition here binds, so it fills the rest.
+        // Which namespaces another crate's item occupies is not known here
+        // (`use std::process::exit as fs;` binds a value only, and `fs::`
+        // is then still a glob's or the extern prelude's module), so such
+        // an import hides nothing: the lookup goes on, and every candidate
+        // counts. An import of this crate's items hides what it names.
         let mut imported = Vec::new();
         let named = self.named_imports[scope].get(name).into_iter().flatten();
         for import in named.map(|&i| &data.imports[i]) {
@@ -502,8 +507,14 @@ impl<'a> Resolver<'a> {
             ));
         }
         if !imported.is_empty() {
+            let in_crate = imported.iter().all(|b| match b {
+                Binding::Module(_) => true,
+                Binding::Path(p) => p == "crate" || p.starts_with("crate::"),
+            });
             found.extend(imported);
-            return Bound { found, covered: ns };
+            if in_crate {
+                return Bound { found, covered: ns };
+            }
         }
         // Globs are hidden only in the namespaces something here binds.
         for import in data.imports.iter().filter(|i| i.name.is_none()) {

@@ -180,3 +180,33 @@ fn glob_of_external_module() {
         ["std::fs::read_to_string"]
     );
 }
+
+#[test]
+fn an_import_of_another_crates_item_hides_no_other_namespace() {
+    // `exit` is a value: `fs::` is still the glob's module.
+    let all = resolved(
+        "use std::*; use std::process::exit as fs; fn a() { fs::read(1); }",
+        &[],
+        Edition::E2021,
+    );
+    assert!(
+        all.iter().any(|r| r.contains(&"std::fs::read".to_owned())),
+        "{all:?}"
+    );
+    let all = resolved(
+        "use core::mem::drop as std; fn a() { std::env::var(1); }",
+        &[],
+        Edition::E2021,
+    );
+    assert!(
+        all.iter().any(|r| r.contains(&"std::env::var".to_owned())),
+        "{all:?}"
+    );
+    // An import of the crate's own module hides the rest.
+    let all = resolved(
+        "mod fs { pub fn read() {} } use std::*; use self::fs as x; fn a() { x::read(); }",
+        &[],
+        Edition::E2021,
+    );
+    assert!(all.iter().any(|r| r == &["crate::fs::read"]), "{all:?}");
+}
