@@ -2,9 +2,12 @@
 //! and imports, the paths the code names, and structural sites (`unsafe`,
 //! `extern` blocks, unsafe attributes).
 //!
-//! Test-only code (`#[cfg(test)]` items, `#[test]` functions) is skipped, as
-//! are attributes, string literals and comments (the lexer drops the last
-//! two). Macro arguments are read as expressions or statements where they
+//! Test-only code is skipped: `#[cfg(test)]` items here, `#[test]`
+//! functions once the crate is read and the attribute is known to be the
+//! built-in (`collect/testgate.rs`, `scan/testgate.rs`). So are attributes
+//! other than the structural ones (`collect/attrs.rs`), string literals and
+//! comments (the lexer drops the last two). Syntax syn does not model is
+//! read as tokens (`collect/verbatim.rs`). Macro arguments are read as expressions or statements where they
 //! parse and as tokens otherwise; `macro_rules!` bodies as tokens.
 
 use std::path::{Path, PathBuf};
