@@ -46,7 +46,9 @@ use serde_json::Value;
 use crate::util;
 
 /// Attack classes, the prefix of each case's directory name.
-const CLASSES: &[&str] = &["cfg", "files", "macros", "lexing", "exec", "bounds"];
+const CLASSES: &[&str] = &[
+    "cfg", "files", "macros", "lexing", "exec", "bounds", "names",
+];
 
 /// Families a case may expect.
 const FAMILIES: &[&str] = &[

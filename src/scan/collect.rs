@@ -2,9 +2,12 @@
 //! and imports, the paths the code names, and structural sites (`unsafe`,
 //! `extern` blocks, unsafe attributes).
 //!
-//! Test-only code (`#[cfg(test)]` items, `#[test]` functions) is skipped, as
-//! are attributes, string literals and comments (the lexer drops the last
-//! two). Macro arguments are read as expressions or statements where they
+//! Test-only code is skipped: `#[cfg(test)]` items here, `#[test]`
+//! functions once the crate is read and the attribute is known to be the
+//! built-in (`collect/testgate.rs`, `scan/testgate.rs`). So are attributes
+//! other than the structural ones (`collect/attrs.rs`), string literals and
+//! comments (the lexer drops the last two). Syntax syn does not model is
+//! read as tokens (`collect/verbatim.rs`). Macro arguments are read as expressions or statements where they
 //! parse and as tokens otherwise; `macro_rules!` bodies as tokens.
 
 use std::path::{Path, PathBuf};
@@ -22,15 +25,18 @@ use super::cfg::CfgContext;
 use super::chain::ChainRoots;
 use super::facts::{
     CrateFacts, Def, FileId, ForeignFn, Import, ItemDef, MacroArguments, MacroDef, MacroModule,
-    MacroTemplate, Owner, Pos, Ref, RefKind, Scope, ScopeId, Site, TraitImpl, Unanalyzed,
-    WrittenPath,
+    MacroTemplate, NS_ANY, NS_MACRO, NS_TYPE, NS_VALUE, Ns, Owner, Pos, Ref, RefKind, Scope,
+    ScopeId, Site, TraitImpl, Unanalyzed, WrittenPath,
 };
 use super::files::PackageFiles;
 use super::limits::{LIMITS, shape_exceeds};
 use super::moddir::ModDir;
 use super::strexpr::CompileEnv;
 
+mod attrs;
 mod expansion;
+mod testgate;
+mod verbatim;
 
 /// A `mod name;` whose file the module walker must find and read.
 #[derive(Clone, Debug)]
@@ -92,6 +98,11 @@ pub struct Collector<'a> {
     enclosing_macro: Option<String>,
     /// Receiver-chain roots, found once per chain.
     chain_roots: ChainRoots,
+    /// The namespaces a one-segment path being recorded is in: values in
+    /// expressions, types in types, unknown elsewhere.
+    path_ns: Ns,
+    /// The `#[test]`/`#[bench]` item being read (`Pos::gate`), 0 if none.
+    gate: u32,
     pub children: Vec<ChildModule>,
 }
 
@@ -199,6 +210,8 @@ impl<'a> Collector<'a> {
             expansion_depth: 0,
             enclosing_macro: None,
             chain_roots: ChainRoots::default(),
+            path_ns: NS_ANY,
+            gate: 0,
             children: Vec::new(),
         }
     }
@@ -255,8 +268,9 @@ impl<'a> Collector<'a> {
     }
 
     fn pos(&self, span: Span) -> Pos {
+        let gate = self.current_gate();
         if let Some(pos) = self.pos_override {
-            return pos;
+            return Pos { gate, ..pos };
         }
         let start = span.start();
         Pos {
@@ -264,6 +278,7 @@ impl<'a> Collector<'a> {
             line: start.line as u32,
             column: start.column as u32 + 1,
             expanded: false,
+            gate,
         }
     }
 
@@ -271,8 +286,17 @@ impl<'a> Collector<'a> {
     /// it twice (alternatives under `cfg`s we do not evaluate) gives the
     /// same scope, so both alternatives' items are seen.
     fn module_scope(&mut self, name: &str) -> ScopeId {
-        if let Some(Def::Module(existing)) = self.facts.scopes[self.scope].defs.get(name) {
-            return *existing;
+        let existing = self.facts.scopes[self.scope]
+            .defs
+            .get(name)
+            .and_then(|defs| {
+                defs.iter().find_map(|d| match d {
+                    Def::Module(m) => Some(*m),
+                    _ => None,
+                })
+            });
+        if let Some(existing) = existing {
+            return existing;
         }
         let mut path = self.module_path();
         path.push(name.to_owned());
@@ -283,14 +307,25 @@ impl<'a> Collector<'a> {
     }
 
     fn define(&mut self, name: String, def: Def) {
-        self.facts.scopes[self.scope].defs.insert(name, def);
+        self.facts.scopes[self.scope]
+            .defs
+            .entry(name)
+            .or_default()
+            .push(def);
     }
 
     fn add_ref(&mut self, kind: RefKind, span: Span) {
         let pos = self.pos(span);
+        let ns = match &kind {
+            RefKind::Path(_) => self.path_ns,
+            RefKind::Macro(_) => NS_MACRO,
+            // A receiver chain starts at a value (`read(p).len()`).
+            RefKind::Method { .. } => NS_VALUE,
+        };
         self.facts.refs.push(Ref {
             kind,
             scope: self.scope,
+            ns,
             function: self.function,
             pos,
         });
@@ -797,7 +832,7 @@ impl<'a> Collector<'a> {
                     (trees.get(i + 2), trees.get(i + 3))
                 {
                     let name = ident_name(name);
-                    self.define(name.clone(), Def::Item);
+                    self.define(name.clone(), Def::Item(NS_MACRO));
                     let exported = attrs.iter().any(|a| a.to_string() == "macro_export");
                     self.facts.macro_defs.push(MacroDef {
                         name: name.clone(),
@@ -1062,33 +1097,6 @@ impl<'a> Collector<'a> {
         self.in_macro_body = outer;
     }
 
-    fn attribute_meta(&mut self, meta: &Meta, span: Span) {
-        let path = meta.path();
-        let Some(name) = path.get_ident().map(|i| i.to_string()) else {
-            return;
-        };
-        match name.as_str() {
-            "no_mangle" | "export_name" | "link_section" => {
-                self.add_site("unsafe-attribute", format!("#[{name}]"), span);
-            }
-            "unsafe" => {
-                let inner = match meta {
-                    Meta::List(list) => list.tokens.to_string(),
-                    _ => String::new(),
-                };
-                self.add_site("unsafe-attribute", format!("#[unsafe({inner})]"), span);
-            }
-            "link" => {
-                let args = match meta {
-                    Meta::List(list) => list.tokens.to_string(),
-                    _ => String::new(),
-                };
-                self.add_site("link-attribute", format!("#[link({args})]"), span);
-            }
-            _ => {}
-        }
-    }
-
     fn record_path(&mut self, path: &syn::Path, qself: Option<&syn::QSelf>) {
         let Some(first) = path.segments.first() else {
             return;
@@ -1130,10 +1138,38 @@ impl<'a> Collector<'a> {
 
 impl<'ast> Visit<'ast> for Collector<'_> {
     fn visit_item(&mut self, item: &'ast Item) {
+        if let Item::Verbatim(tokens) = item {
+            return self.verbatim_item(tokens);
+        }
         if excluded(item_attrs(item), self.cfg) {
             return;
         }
-        visit::visit_item(self, item);
+        let name = match item {
+            Item::Fn(f) => Some(ident_name(&f.sig.ident)),
+            _ => None,
+        };
+        self.gated(item_attrs(item), name, |c| visit::visit_item(c, item));
+    }
+
+    fn visit_expr(&mut self, expr: &'ast Expr) {
+        match expr {
+            Expr::Verbatim(tokens) => self.verbatim(tokens),
+            _ => visit::visit_expr(self, expr),
+        }
+    }
+
+    fn visit_type(&mut self, ty: &'ast syn::Type) {
+        match ty {
+            syn::Type::Verbatim(tokens) => self.verbatim(tokens),
+            _ => visit::visit_type(self, ty),
+        }
+    }
+
+    fn visit_pat(&mut self, pat: &'ast syn::Pat) {
+        match pat {
+            syn::Pat::Verbatim(tokens) => self.verbatim(tokens),
+            _ => visit::visit_pat(self, pat),
+        }
     }
 
     fn visit_item_mod(&mut self, item: &'ast syn::ItemMod) {
@@ -1175,14 +1211,14 @@ impl<'ast> Visit<'ast> for Collector<'_> {
             syn::Type::Path(tp) if tp.qself.is_none() => {
                 Def::Alias(WrittenPath::from_syn(&tp.path).segments_with_colon())
             }
-            _ => Def::Item,
+            _ => Def::Item(NS_TYPE),
         };
         self.define(ident_name(&item.ident), def);
         visit::visit_item_type(self, item);
     }
 
     fn visit_item_fn(&mut self, item: &'ast syn::ItemFn) {
-        self.define(ident_name(&item.sig.ident), Def::Item);
+        self.define(ident_name(&item.sig.ident), Def::Item(NS_VALUE));
         if let Some(unsafety) = &item.sig.unsafety {
             self.add_site(
                 "unsafe-fn",
@@ -1203,10 +1239,11 @@ impl<'ast> Visit<'ast> for Collector<'_> {
             syn::ImplItem::Fn(i) => &i.attrs,
             syn::ImplItem::Type(i) => &i.attrs,
             syn::ImplItem::Macro(i) => &i.attrs,
+            syn::ImplItem::Verbatim(tokens) => return self.verbatim(tokens),
             _ => return visit::visit_impl_item(self, item),
         };
         if !excluded(attrs, self.cfg) {
-            visit::visit_impl_item(self, item);
+            self.gated(attrs, None, |c| visit::visit_impl_item(c, item));
         }
     }
 
@@ -1229,10 +1266,11 @@ impl<'ast> Visit<'ast> for Collector<'_> {
             syn::TraitItem::Fn(i) => &i.attrs,
             syn::TraitItem::Type(i) => &i.attrs,
             syn::TraitItem::Macro(i) => &i.attrs,
+            syn::TraitItem::Verbatim(tokens) => return self.verbatim(tokens),
             _ => return visit::visit_trait_item(self, item),
         };
         if !excluded(attrs, self.cfg) {
-            visit::visit_trait_item(self, item);
+            self.gated(attrs, None, |c| visit::visit_trait_item(c, item));
         }
     }
 
@@ -1250,34 +1288,34 @@ impl<'ast> Visit<'ast> for Collector<'_> {
     }
 
     fn visit_item_struct(&mut self, item: &'ast syn::ItemStruct) {
-        self.define(ident_name(&item.ident), Def::Item);
+        self.define(ident_name(&item.ident), Def::Item(struct_ns(&item.fields)));
         visit::visit_item_struct(self, item);
     }
 
     fn visit_item_enum(&mut self, item: &'ast syn::ItemEnum) {
-        self.define(ident_name(&item.ident), Def::Item);
+        self.define(ident_name(&item.ident), Def::Item(NS_TYPE));
         visit::visit_item_enum(self, item);
     }
 
     fn visit_item_union(&mut self, item: &'ast syn::ItemUnion) {
-        self.define(ident_name(&item.ident), Def::Item);
+        self.define(ident_name(&item.ident), Def::Item(NS_TYPE));
         visit::visit_item_union(self, item);
     }
 
     fn visit_item_const(&mut self, item: &'ast syn::ItemConst) {
         let name = ident_name(&item.ident);
-        self.define(name.clone(), Def::Item);
+        self.define(name.clone(), Def::Item(NS_VALUE));
         self.in_function(name, Owner::Module, |c| visit::visit_item_const(c, item));
     }
 
     fn visit_item_static(&mut self, item: &'ast syn::ItemStatic) {
         let name = ident_name(&item.ident);
-        self.define(name.clone(), Def::Item);
+        self.define(name.clone(), Def::Item(NS_VALUE));
         self.in_function(name, Owner::Module, |c| visit::visit_item_static(c, item));
     }
 
     fn visit_item_trait(&mut self, item: &'ast syn::ItemTrait) {
-        self.define(ident_name(&item.ident), Def::Item);
+        self.define(ident_name(&item.ident), Def::Item(NS_TYPE));
         if let Some(unsafety) = &item.unsafety {
             self.add_site(
                 "unsafe-trait",
@@ -1344,7 +1382,7 @@ impl<'ast> Visit<'ast> for Collector<'_> {
         }
         if item.mac.path.is_ident("macro_rules") {
             let name = item.ident.as_ref().map(ident_name).unwrap_or_default();
-            self.define(name.clone(), Def::Item);
+            self.define(name.clone(), Def::Item(NS_MACRO));
             let exported = item.attrs.iter().any(|a| a.path().is_ident("macro_export"));
             self.facts.macro_defs.push(MacroDef {
                 name: name.clone(),
@@ -1425,7 +1463,9 @@ impl<'ast> Visit<'ast> for Collector<'_> {
     }
 
     fn visit_expr_path(&mut self, expr: &'ast syn::ExprPath) {
+        self.path_ns = NS_VALUE;
         self.record_path(&expr.path, expr.qself.as_ref());
+        self.path_ns = NS_ANY;
         if let Some(q) = &expr.qself {
             self.visit_type(&q.ty);
         }
@@ -1433,7 +1473,9 @@ impl<'ast> Visit<'ast> for Collector<'_> {
     }
 
     fn visit_type_path(&mut self, ty: &'ast syn::TypePath) {
+        self.path_ns = NS_TYPE;
         self.record_path(&ty.path, ty.qself.as_ref());
+        self.path_ns = NS_ANY;
         if let Some(q) = &ty.qself {
             self.visit_type(&q.ty);
         }
@@ -1451,6 +1493,15 @@ impl<'ast> Visit<'ast> for Collector<'_> {
     }
 
     fn visit_visibility(&mut self, _: &'ast syn::Visibility) {}
+}
+
+/// A struct's namespaces: a braced one is only a type, a tuple or unit
+/// struct is also a value (its constructor).
+fn struct_ns(fields: &syn::Fields) -> Ns {
+    match fields {
+        syn::Fields::Named(_) => NS_TYPE,
+        syn::Fields::Unnamed(_) | syn::Fields::Unit => NS_TYPE | NS_VALUE,
+    }
 }
 
 fn visit_generic_args(c: &mut Collector<'_>, path: &syn::Path) {
@@ -1505,16 +1556,14 @@ pub fn item_attrs(item: &Item) -> &[Attribute] {
     }
 }
 
-/// Whether attributes remove an item from this build: `#[test]`, or a
-/// `cfg` that cannot hold for this target and these features.
+/// Whether attributes remove an item from this build: a `cfg` that cannot
+/// hold for this target and these features. (`#[test]` is the built-in
+/// only when nothing else is named `test` in scope: see `testgate.rs`.)
 pub fn excluded(attrs: &[Attribute], cfg: &CfgContext) -> bool {
     attrs.iter().any(|attr| meta_excludes(&attr.meta, cfg))
 }
 
 fn meta_excludes(meta: &Meta, cfg: &CfgContext) -> bool {
-    if meta.path().is_ident("test") {
-        return true;
-    }
     match meta {
         Meta::List(list) if list.path.is_ident("cfg") => !cfg.may_compile(&list.tokens.to_string()),
         _ => false,
@@ -1650,7 +1699,8 @@ mod tests {
         let cx = CfgContext::new(Some("x86_64-unknown-linux-gnu"), &[], false);
         let excluded = |src| excluded(&attrs(src), &cx);
         assert!(excluded("#[cfg(test)]"));
-        assert!(excluded("#[test]"));
+        // Which `test` it is is decided once the crate is read.
+        assert!(!excluded("#[test]"));
         assert!(excluded("#[cfg(all(unix, test))]"));
         assert!(!excluded("#[cfg(any(unix, test))]"));
         assert!(!excluded("#[cfg(not(test))]"));

@@ -26,20 +26,63 @@ pub struct Pos {
     /// invocation): a finding it gives that the written code gives too is
     /// not reported twice.
     pub expanded: bool,
+    /// The `#[test]`/`#[bench]` item the fact is in (an index + 1 into
+    /// [`CrateFacts::test_gates`]), 0 outside any.
+    pub gate: u32,
 }
+
+/// An item under `#[test]` or `#[bench]`. That is the built-in attribute,
+/// which drops the item from normal builds, only if nothing in scope binds
+/// the name otherwise (a proc-macro attribute imported as `test` keeps the
+/// item); which one it is is known once every file has been read
+/// (`scan/testgate.rs`), so its facts are kept until then, marked.
+#[derive(Clone, Debug)]
+pub struct TestGate {
+    /// `test` or `bench`.
+    pub attr: String,
+    /// The scope the attribute is looked up in.
+    pub scope: ScopeId,
+    /// The gate the item is itself inside (0: none).
+    pub parent: u32,
+    /// The definition the item adds to `scope` (its name, and its index
+    /// among that name's definitions), removed with the item.
+    pub def: Option<(String, usize)>,
+}
+
+/// Rust's namespaces, as a set: a definition occupies some, a path
+/// segment is looked up in some. A name can be bound once per namespace,
+/// so `fn Command()` beside `use std::process::Command` (a type) is legal,
+/// and a value never hides a module or type of the same name.
+pub type Ns = u8;
+pub const NS_TYPE: Ns = 1;
+pub const NS_VALUE: Ns = 2;
+pub const NS_MACRO: Ns = 4;
+/// Where the namespace is not known (token mode, patterns): every one.
+pub const NS_ANY: Ns = NS_TYPE | NS_VALUE | NS_MACRO;
 
 /// What a name defined in a scope stands for.
 #[derive(Clone, Debug)]
 pub enum Def {
     /// A module of this crate.
     Module(ScopeId),
-    /// Any other item (fn, struct, trait, const, local macro...): it
-    /// shadows outer and prelude names and resolves inside the crate.
-    Item,
+    /// Any other item (fn, struct, trait, const, local macro...), in the
+    /// namespaces it occupies: it shadows outer and prelude names there
+    /// and resolves inside the crate.
+    Item(Ns),
     /// `type Name = some::Path;` resolves to its target.
     Alias(Vec<String>),
     /// `extern crate lib as name;` with the library's name.
     ExternCrate(String),
+}
+
+impl Def {
+    /// The namespaces the definition occupies.
+    pub fn ns(&self) -> Ns {
+        match self {
+            Def::Item(ns) => *ns,
+            Def::Module(_) | Def::Alias(_) | Def::ExternCrate(_) => NS_TYPE,
+        }
+    }
 }
 
 /// A `use` of one name (`use a::b as c;` binds `c` to `a::b`), or a glob.
@@ -67,7 +110,9 @@ pub enum ScopeKind {
 #[derive(Clone, Debug)]
 pub struct Scope {
     pub kind: ScopeKind,
-    pub defs: HashMap<String, Def>,
+    /// Definitions by name: several when they are in different namespaces
+    /// (or alternatives under `cfg`s).
+    pub defs: HashMap<String, Vec<Def>>,
     pub imports: Vec<Import>,
 }
 
@@ -129,6 +174,9 @@ pub enum RefKind {
 pub struct Ref {
     pub kind: RefKind,
     pub scope: ScopeId,
+    /// The namespaces a one-segment path is looked up in (a longer path's
+    /// prefix is always in the type namespace).
+    pub ns: Ns,
     /// The function the reference is in (0 when outside any function), for
     /// method rules that ask what types the function names.
     pub function: u32,
@@ -323,6 +371,8 @@ pub struct CrateFacts {
     /// Crates named by `#[macro_use] extern crate`: all their exported
     /// macros are in scope by their bare names.
     pub macro_use_crates: Vec<String>,
+    /// Items under `#[test]`/`#[bench]`, for `Pos::gate`.
+    pub test_gates: Vec<TestGate>,
 }
 
 impl CrateFacts {
@@ -383,6 +433,7 @@ impl CrateFacts {
                     added.push(Ref {
                         kind: RefKind::Path(path),
                         scope: template.scope,
+                        ns: NS_ANY,
                         function: call.function,
                         pos: run[0].1,
                     });

@@ -63,8 +63,8 @@ pub fn match_rules(facts: &CrateFacts, resolver: &Resolver<'_>, rules: &RuleSet)
     let mut resolved = Vec::with_capacity(facts.refs.len());
     for r in &facts.refs {
         let paths = match &r.kind {
-            RefKind::Path(p) | RefKind::Macro(p) => resolver.resolve(r.scope, p),
-            RefKind::Method { root: Some(p), .. } => resolver.resolve(r.scope, p),
+            RefKind::Path(p) | RefKind::Macro(p) => resolver.resolve_ns(r.scope, p, r.ns),
+            RefKind::Method { root: Some(p), .. } => resolver.resolve_ns(r.scope, p, r.ns),
             RefKind::Method { root: None, .. } => Vec::new(),
         };
         for path in &paths {

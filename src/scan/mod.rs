@@ -28,6 +28,7 @@ mod names;
 mod reach;
 mod source;
 mod strexpr;
+mod testgate;
 
 use crate::cache::ScanCache;
 use crate::capability::{CapabilityReport, Finding, Location};
@@ -380,6 +381,7 @@ fn scan_target(
         .token_fallback_files
         .append(&mut facts.token_fallback_files);
     let prelude = ExternPrelude::new(deps, target.kind == TargetRole::ProcMacro);
+    testgate::drop_builtin_test_items(&mut facts, &prelude, target.edition);
     let resolver = Resolver::new(&facts, &prelude, target.edition);
     let matched = matcher::match_rules(&facts, &resolver, rules);
     let own_lib = target.name.replace('-', "_");

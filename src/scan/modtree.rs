@@ -247,7 +247,7 @@ fn attach_macro_modules(
             named_by_arguments(&module, call, facts, children);
             continue;
         }
-        if facts.scopes[call.module].defs.contains_key(&module.name) {
+        if declares_module(facts, call.module, &module.name) {
             continue;
         }
         let mut path = match &facts.scopes[call.module].kind {
@@ -258,7 +258,9 @@ fn attach_macro_modules(
         let scope = facts.add_scope(Scope::module(path, Some(call.module)));
         facts.scopes[call.module]
             .defs
-            .insert(module.name.clone(), Def::Module(scope));
+            .entry(module.name.clone())
+            .or_default()
+            .push(Def::Module(scope));
         children.push(ChildModule {
             scope,
             name: module.name,
@@ -302,7 +304,7 @@ fn named_by_arguments(
     }
     let mut found = false;
     for name in candidates {
-        if facts.scopes[call.module].defs.contains_key(&name)
+        if declares_module(facts, call.module, &name)
             || call.dir.child_files(&name, &module.path_attrs).is_err()
         {
             continue;
@@ -316,7 +318,9 @@ fn named_by_arguments(
         let scope = facts.add_scope(Scope::module(path, Some(call.module)));
         facts.scopes[call.module]
             .defs
-            .insert(name.clone(), Def::Module(scope));
+            .entry(name.clone())
+            .or_default()
+            .push(Def::Module(scope));
         children.push(ChildModule {
             scope,
             name,
@@ -337,6 +341,15 @@ fn named_by_arguments(
             ),
         });
     }
+}
+
+/// Whether `scope` already has a module `name`. Only a module counts: a
+/// fn of that name is a value, and beside it the module is still declared.
+fn declares_module(facts: &CrateFacts, scope: ScopeId, name: &str) -> bool {
+    facts.scopes[scope]
+        .defs
+        .get(name)
+        .is_some_and(|defs| defs.iter().any(|d| matches!(d, Def::Module(_))))
 }
 
 fn queue_child(

@@ -12,7 +12,7 @@
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 
-use super::facts::{CrateFacts, Def, ScopeId, ScopeKind, WrittenPath};
+use super::facts::{CrateFacts, Def, NS_ANY, NS_TYPE, Ns, ScopeId, ScopeKind, WrittenPath};
 use crate::resolve::Edition;
 
 /// Bound on alias and re-export chains; real code stays far below it, and
@@ -54,7 +54,21 @@ enum Binding {
     Path(String),
 }
 
+/// What a scope binds a name to, and in which of the namespaces asked for:
+/// the lookup goes on outwards for the others.
+#[derive(Clone, Debug, Default)]
+struct Bound {
+    found: Vec<Binding>,
+    covered: Ns,
+}
+
 /// Resolves paths within one crate.
+///
+/// Each namespace is resolved on its own, as rustc does: the prefix of a
+/// path (`fs` in `fs::read`) is looked up among modules and types, a
+/// one-segment path among values, types or macros by where it is written
+/// (all of them where that is not known). A definition hides outer names,
+/// imports and globs only in the namespaces it occupies.
 ///
 /// What a name is bound to in a module is memoised per crate: real crates
 /// (libc) re-export through hundreds of glob imports, and every reference
@@ -69,7 +83,7 @@ pub struct Resolver<'a> {
     /// (scope, name) -> what the scope's own definitions, imports and
     /// in-crate globs bind the name to. An entry is inserted empty before it
     /// is computed, so import cycles end instead of recursing forever.
-    bindings: RefCell<HashMap<(ScopeId, String), Vec<Binding>>>,
+    bindings: RefCell<HashMap<(ScopeId, String, Ns), Bound>>,
     /// scope -> other crates' paths its globs bring in (see
     /// `external_glob_bases`).
     glob_bases_memo: RefCell<HashMap<ScopeId, Vec<String>>>,
@@ -160,12 +174,28 @@ impl<'a> Resolver<'a> {
             || self.named_imports[scope].contains_key(name)
     }
 
-    /// Every canonical path `path` may stand for, as written in `scope`.
-    /// Usually one; several when only glob imports of other crates could
-    /// provide the name (we cannot see their contents).
+    /// Every canonical path `path` may stand for, as written in `scope`,
+    /// in any namespace.
     pub fn resolve(&self, scope: ScopeId, path: &WrittenPath) -> Vec<String> {
+        self.resolve_ns(scope, path, NS_ANY)
+    }
+
+    /// Every canonical path `path` may stand for, as written in `scope`,
+    /// its last segment looked up in `ns`. Usually one; several when only
+    /// glob imports of other crates could provide the name (we cannot see
+    /// their contents), or when definitions in several namespaces may be
+    /// meant.
+    pub fn resolve_ns(&self, scope: ScopeId, path: &WrittenPath, ns: Ns) -> Vec<String> {
         let mut out: Vec<String> = self
-            .resolve_path(scope, &path.segments, path.leading_colon, false, 0, true)
+            .resolve_path(
+                scope,
+                &path.segments,
+                path.leading_colon,
+                false,
+                0,
+                true,
+                ns,
+            )
             .into_iter()
             .map(|b| self.canonical(b))
             .collect();
@@ -192,7 +222,10 @@ impl<'a> Resolver<'a> {
 
     /// `external_globs`: whether a name nothing else binds may come from a
     /// glob import of another crate. Off while resolving a glob's own path,
-    /// or globs would be searched through globs, exponentially.
+    /// or globs would be searched through globs, exponentially. `last_ns`:
+    /// the namespaces the last segment is looked up in; the others are in
+    /// the type namespace (modules, types, traits, crates).
+    #[allow(clippy::too_many_arguments)]
     fn resolve_path(
         &self,
         scope: ScopeId,
@@ -201,6 +234,7 @@ impl<'a> Resolver<'a> {
         is_use: bool,
         hops: usize,
         external_globs: bool,
+        last_ns: Ns,
     ) -> Vec<Binding> {
         let Some((first, rest)) = segments.split_first() else {
             return Vec::new();
@@ -208,17 +242,36 @@ impl<'a> Resolver<'a> {
         if hops > MAX_HOPS {
             return Vec::new();
         }
-        let starts = self.first_segment(scope, first, leading_colon, is_use, hops, external_globs);
-        self.follow(starts, rest, hops)
+        let first_ns = if rest.is_empty() { last_ns } else { NS_TYPE };
+        let starts = self.first_segment(
+            scope,
+            first,
+            (leading_colon, is_use),
+            hops,
+            external_globs,
+            first_ns,
+        );
+        self.follow(starts, rest, hops, last_ns)
     }
 
     /// Looks the remaining segments up from each starting binding.
-    fn follow(&self, mut current: Vec<Binding>, rest: &[String], hops: usize) -> Vec<Binding> {
-        for segment in rest {
+    fn follow(
+        &self,
+        mut current: Vec<Binding>,
+        rest: &[String],
+        hops: usize,
+        last_ns: Ns,
+    ) -> Vec<Binding> {
+        for (i, segment) in rest.iter().enumerate() {
+            let ns = if i + 1 == rest.len() {
+                last_ns
+            } else {
+                NS_TYPE
+            };
             let mut next = Vec::new();
             for binding in current {
                 match binding {
-                    Binding::Module(m) => next.extend(self.in_module(m, segment, hops)),
+                    Binding::Module(m) => next.extend(self.in_module(m, segment, hops, ns)),
                     Binding::Path(p) => next.push(self.binding_of(format!("{p}::{segment}"))),
                 }
             }
@@ -227,30 +280,34 @@ impl<'a> Resolver<'a> {
         current
     }
 
-    /// What one segment names inside module `m` (no lexical fallback).
-    fn in_module(&self, m: ScopeId, segment: &str, hops: usize) -> Vec<Binding> {
+    /// What one segment names inside module `m` (no lexical fallback), in
+    /// namespaces `ns`.
+    fn in_module(&self, m: ScopeId, segment: &str, hops: usize, ns: Ns) -> Vec<Binding> {
         match segment {
             "super" => return vec![Binding::Module(self.parent_module(m))],
             "self" => return vec![Binding::Module(m)],
             _ => {}
         }
-        let bound = self.bound_in(m, segment, hops);
-        if !bound.is_empty() {
-            return bound;
+        let Bound { mut found, covered } = self.bound_in(m, segment, hops, ns);
+        let rest = ns & !covered;
+        if rest == 0 {
+            return found;
         }
         if m == self.root
+            && rest & NS_TYPE != 0
             && let Some(lib) = self.prelude.lib(segment)
             && (self.edition == Edition::E2015 || lib == "std" || lib == "core")
         {
             // Extern crates are reachable through the crate root in 2015,
             // and `crate::std` still works today.
-            return vec![Binding::Path(lib.to_owned())];
+            found.push(Binding::Path(lib.to_owned()));
+            return found;
         }
         // A glob re-export of another crate (`pub use std::fs::*;`) may
         // supply it; we cannot see that crate's contents, so take each.
-        let external: Vec<Binding> = self.external_glob_candidates(m, segment, hops);
-        if !external.is_empty() {
-            return external;
+        found.extend(self.external_glob_candidates(m, segment, hops));
+        if !found.is_empty() {
+            return found;
         }
         // Unknown inside a module (from a macro): keep the in-crate path so
         // reach can still see it.
@@ -263,10 +320,10 @@ impl<'a> Resolver<'a> {
         &self,
         scope: ScopeId,
         first: &str,
-        leading_colon: bool,
-        is_use: bool,
+        (leading_colon, is_use): (bool, bool),
         hops: usize,
         external_globs: bool,
+        ns: Ns,
     ) -> Vec<Binding> {
         let crate_relative = leading_colon && self.edition == Edition::E2015
             || is_use
@@ -278,11 +335,11 @@ impl<'a> Resolver<'a> {
         if crate_relative {
             // 2015: `::a` and `use a` start at the crate root, where extern
             // crates are injected.
-            let bound = self.bound_in(self.root, first, hops);
-            if !bound.is_empty() {
-                return bound;
+            let Bound { mut found, covered } = self.bound_in(self.root, first, hops, ns);
+            if ns & !covered & NS_TYPE != 0 {
+                found.extend(self.extern_crate(first));
             }
-            return self.extern_crate(first).into_iter().collect();
+            return found;
         }
         match first {
             "crate" | "$crate" => return vec![Binding::Module(self.root)],
@@ -295,29 +352,46 @@ impl<'a> Resolver<'a> {
             "Self" => return Vec::new(),
             _ => {}
         }
-        // Lexical scopes: blocks out to their module, then the preludes.
+        // Lexical scopes: blocks out to their module, then the preludes;
+        // each namespace ends where something binds it.
+        let mut ns = ns;
+        let mut out = Vec::new();
         let mut current = Some(scope);
         while let Some(s) = current {
-            let bound = self.bound_in(s, first, hops);
-            if !bound.is_empty() {
-                return bound;
+            let Bound { found, covered } = self.bound_in(s, first, hops, ns);
+            out.extend(found);
+            ns &= !covered;
+            if ns == 0 {
+                return out;
             }
             current = self.lexical_parent(s);
         }
-        // `extern crate` at the root joins the extern prelude.
-        if let Some(Def::ExternCrate(lib)) = self.facts.scopes[self.root].defs.get(first) {
-            let lib = self.prelude.lib(lib).unwrap_or(lib);
-            return vec![Binding::Path(lib.to_owned())];
-        }
-        if let Some(binding) = self.extern_crate(first) {
-            return vec![binding];
+        if ns & NS_TYPE != 0 {
+            // `extern crate` at the root joins the extern prelude.
+            let extern_crate = self.facts.scopes[self.root]
+                .defs
+                .get(first)
+                .into_iter()
+                .flatten()
+                .find_map(|d| match d {
+                    Def::ExternCrate(lib) => Some(lib),
+                    _ => None,
+                });
+            if let Some(lib) = extern_crate {
+                let lib = self.prelude.lib(lib).unwrap_or(lib);
+                out.push(Binding::Path(lib.to_owned()));
+                return out;
+            }
+            if let Some(binding) = self.extern_crate(first) {
+                out.push(binding);
+                return out;
+            }
         }
         if !external_globs {
-            return Vec::new();
+            return out;
         }
         // Glob imports of other crates, whose contents we cannot see: the
         // name may come from any of them.
-        let mut out = Vec::new();
         let mut current = Some(scope);
         while let Some(s) = current {
             out.extend(self.external_glob_candidates(s, first, hops));
@@ -377,79 +451,119 @@ impl<'a> Resolver<'a> {
         }
     }
 
-    /// What `name` is bound to by a scope's own definitions, imports and
-    /// globs of this crate's modules (whose contents we know). Memoised.
-    fn bound_in(&self, scope: ScopeId, name: &str, hops: usize) -> Vec<Binding> {
-        let key = (scope, name.to_owned());
+    /// What `name` is bound to in namespaces `ns` by a scope's own
+    /// definitions, imports and globs of this crate's modules (whose
+    /// contents we know). Memoised.
+    fn bound_in(&self, scope: ScopeId, name: &str, hops: usize, ns: Ns) -> Bound {
+        let key = (scope, name.to_owned(), ns);
         if let Some(known) = self.bindings.borrow().get(&key) {
             return known.clone();
         }
         if !self.step() {
-            return Vec::new();
+            return Bound::default();
         }
-        self.bindings.borrow_mut().insert(key.clone(), Vec::new());
-        let found = self.compute_bound_in(scope, name, hops);
+        self.bindings
+            .borrow_mut()
+            .insert(key.clone(), Bound::default());
+        let found = self.compute_bound_in(scope, name, hops, ns);
         self.bindings.borrow_mut().insert(key, found.clone());
         found
     }
 
-    fn compute_bound_in(&self, scope: ScopeId, name: &str, hops: usize) -> Vec<Binding> {
+    fn compute_bound_in(&self, scope: ScopeId, name: &str, hops: usize, ns: Ns) -> Bound {
         let data = &self.facts.scopes[scope];
-        if let Some(def) = data.defs.get(name) {
-            return match def {
-                Def::Module(m) => vec![Binding::Module(*m)],
-                Def::Item => {
-                    let mut path = self.module_path(self.facts.module_of(scope));
-                    path.push(name.to_owned());
-                    vec![Binding::Path(canonical_module(&path))]
-                }
-                Def::Alias(target) => {
-                    let (leading_colon, target) = match target.split_first() {
-                        Some((s, rest)) if s.is_empty() => (true, rest),
-                        _ => (false, &target[..]),
-                    };
-                    self.resolve_path(scope, target, leading_colon, false, hops + 1, true)
-                }
-                Def::ExternCrate(lib) => {
-                    let lib = self.prelude.lib(lib).unwrap_or(lib);
-                    vec![Binding::Path(lib.to_owned())]
-                }
-            };
-        }
         let mut found = Vec::new();
+        let mut covered = 0;
+        for def in data.defs.get(name).into_iter().flatten() {
+            if def.ns() & ns == 0 {
+                // `fn fs()` does not hide the module `fs` a glob brings.
+                continue;
+            }
+            covered |= def.ns() & ns;
+            found.extend(self.def_bindings(scope, name, def, hops));
+        }
+        let rest = ns & !covered;
+        if rest == 0 {
+            return Bound { found, covered };
+        }
+        // A named import may bind any namespace; rustc rejects one that
+        // binds what a definition here binds, so it fills the rest.
+        // Which namespaces another crate's item occupies is not known here
+        // (`use std::process::exit as fs;` binds a value only, and `fs::`
+        // is then still a glob's or the extern prelude's module), so such
+        // an import hides nothing: the lookup goes on, and every candidate
+        // counts. An import of this crate's items hides what it names.
+        let mut imported = Vec::new();
         let named = self.named_imports[scope].get(name).into_iter().flatten();
         for import in named.map(|&i| &data.imports[i]) {
-            found.extend(self.resolve_path(
+            imported.extend(self.resolve_path(
                 scope,
                 &import.path,
                 import.leading_colon,
                 true,
                 hops + 1,
                 true,
+                rest,
             ));
         }
-        if !found.is_empty() {
-            return found;
+        if !imported.is_empty() {
+            let in_crate = imported.iter().all(|b| match b {
+                Binding::Module(_) => true,
+                Binding::Path(p) => p == "crate" || p.starts_with("crate::"),
+            });
+            found.extend(imported);
+            if in_crate {
+                return Bound { found, covered: ns };
+            }
         }
+        // Globs are hidden only in the namespaces something here binds.
         for import in data.imports.iter().filter(|i| i.name.is_none()) {
             // Each glob followed is work: modules re-exporting each other's
             // globs multiply it.
             if !self.step() {
-                return found;
+                return Bound { found, covered };
             }
+            let mut from_glob = Bound::default();
             for base in self.glob_bases(scope, import, hops) {
                 if let Binding::Module(m) = base
                     && m != scope
                     && self.may_bind(m, name)
                 {
-                    found.extend(self.bound_in(m, name, hops + 1));
+                    let bound = self.bound_in(m, name, hops + 1, rest);
+                    from_glob.found.extend(bound.found);
+                    from_glob.covered |= bound.covered;
                 }
             }
-            if !found.is_empty() {
-                return found;
+            if !from_glob.found.is_empty() {
+                found.extend(from_glob.found);
+                covered |= from_glob.covered;
+                return Bound { found, covered };
             }
         }
-        found
+        Bound { found, covered }
+    }
+
+    /// What one definition binds its name to.
+    fn def_bindings(&self, scope: ScopeId, name: &str, def: &Def, hops: usize) -> Vec<Binding> {
+        match def {
+            Def::Module(m) => vec![Binding::Module(*m)],
+            Def::Item(_) => {
+                let mut path = self.module_path(self.facts.module_of(scope));
+                path.push(name.to_owned());
+                vec![Binding::Path(canonical_module(&path))]
+            }
+            Def::Alias(target) => {
+                let (leading_colon, target) = match target.split_first() {
+                    Some((s, rest)) if s.is_empty() => (true, rest),
+                    _ => (false, &target[..]),
+                };
+                self.resolve_path(scope, target, leading_colon, false, hops + 1, true, NS_TYPE)
+            }
+            Def::ExternCrate(lib) => {
+                let lib = self.prelude.lib(lib).unwrap_or(lib);
+                vec![Binding::Path(lib.to_owned())]
+            }
+        }
     }
 
     /// What a glob import's path names. Resolved without the external-glob
@@ -467,6 +581,7 @@ impl<'a> Resolver<'a> {
             true,
             hops + 1,
             false,
+            NS_TYPE,
         )
     }
 
@@ -507,145 +622,4 @@ fn join(first: &str, rest: &[String]) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::scan::collect::Collector;
-    use crate::scan::facts::{RefKind, Scope};
-    use std::path::Path;
-
-    /// Collects `src` as a crate root and resolves the path of the first
-    /// call to `target!()`-free code: every path ref, resolved, in order.
-    fn resolved(src: &str, deps: &[(&str, &str)], edition: Edition) -> Vec<Vec<String>> {
-        let mut facts = CrateFacts::default();
-        let root = facts.add_scope(Scope::module(Vec::new(), None));
-        let file = facts.add_file("src/lib.rs".into());
-        let syntax: syn::File = syn::parse_str(src).unwrap();
-        let cfg = crate::scan::CfgContext::new(None, &[], false);
-        let env = crate::scan::strexpr::CompileEnv::default();
-        let files = crate::scan::files::PackageFiles::new(Path::new("."), None);
-        let inputs = crate::scan::collect::CrateInputs {
-            cfg: &cfg,
-            env: &env,
-            files: &files,
-            package_root: Path::new("."),
-        };
-        Collector::new(
-            &mut facts,
-            inputs,
-            file,
-            "src/lib.rs".into(),
-            crate::scan::moddir::ModDir::owning(Path::new("src/lib.rs")),
-            root,
-        )
-        .collect_file(&syntax);
-        let prelude = ExternPrelude::new(
-            deps.iter().map(|(a, b)| (a.to_string(), b.to_string())),
-            false,
-        );
-        let resolver = Resolver::new(&facts, &prelude, edition);
-        facts
-            .refs
-            .iter()
-            .filter_map(|r| match &r.kind {
-                RefKind::Path(p) | RefKind::Macro(p) => Some(resolver.resolve(r.scope, p)),
-                RefKind::Method { .. } => None,
-            })
-            .filter(|v| !v.is_empty())
-            .collect()
-    }
-
-    fn first(src: &str) -> Vec<String> {
-        resolved(src, &[], Edition::E2021)
-            .into_iter()
-            .next()
-            .unwrap_or_default()
-    }
-
-    #[test]
-    fn use_groups_aliases_and_self() {
-        assert_eq!(
-            first("use std::{fs::{self as f}, io}; fn a() { f::read(1); }"),
-            ["std::fs::read"]
-        );
-        assert_eq!(
-            first("use std::fs::read as r; fn a() { r(1); }"),
-            ["std::fs::read"]
-        );
-    }
-
-    #[test]
-    fn local_items_shadow_std() {
-        assert_eq!(
-            first("mod fs { pub fn read() {} } fn a() { fs::read(); }"),
-            ["crate::fs::read"]
-        );
-        assert_eq!(
-            first("use std::process; struct Command; fn a() { Command::new(); }"),
-            ["crate::Command::new"]
-        );
-    }
-
-    #[test]
-    fn super_crate_and_reexports() {
-        let src =
-            "pub mod a { pub use std::fs as sys; } mod b { fn f() { super::a::sys::write(1); } }";
-        assert_eq!(first(src), ["std::fs::write"]);
-        let src = "mod a { pub use std::fs::*; } fn f() { crate::a::read(1); }";
-        assert_eq!(first(src), ["std::fs::read"]);
-    }
-
-    #[test]
-    fn block_scoped_imports() {
-        assert_eq!(
-            first("fn a() { use std::env; env::var(1); }"),
-            ["std::env::var"]
-        );
-    }
-
-    #[test]
-    fn type_aliases_resolve_to_their_target() {
-        assert_eq!(
-            first("type F = std::fs::File; fn a() { F::open(1); }"),
-            ["std::fs::File"]
-        );
-        let all = resolved(
-            "type F = std::fs::File; fn a() { F::open(1); }",
-            &[],
-            Edition::E2021,
-        );
-        assert!(all.iter().any(|r| r == &["std::fs::File::open"]));
-    }
-
-    #[test]
-    fn renamed_dependencies_use_the_library_name() {
-        let all = resolved(
-            "fn a() { sys::getenv(); }",
-            &[("sys", "libc")],
-            Edition::E2021,
-        );
-        assert_eq!(all, [["libc::getenv"]]);
-    }
-
-    #[test]
-    fn extern_crate_alias_in_2015() {
-        let src = "extern crate libc as c; mod m { use c::getpid; fn f() { getpid(); } }";
-        let all = resolved(src, &[("libc", "libc")], Edition::E2015);
-        assert!(all.iter().any(|r| r == &["libc::getpid"]), "{all:?}");
-    }
-
-    #[test]
-    fn absolute_paths_skip_local_names() {
-        assert_eq!(
-            first("mod std {} fn a() { ::std::fs::read(1); }"),
-            ["std::fs::read"]
-        );
-    }
-
-    #[test]
-    fn glob_of_external_module() {
-        assert_eq!(
-            first("use std::fs::*; fn a() { read_to_string(1); }"),
-            ["std::fs::read_to_string"]
-        );
-    }
-}
+mod tests;

@@ -448,7 +448,10 @@ fn exports(
             let mut names: Vec<&str> = scope
                 .defs
                 .iter()
-                .filter(|(_, def)| matches!(def, Def::Alias(_) | Def::ExternCrate(_)))
+                .filter(|(_, defs)| {
+                    defs.iter()
+                        .any(|def| matches!(def, Def::Alias(_) | Def::ExternCrate(_)))
+                })
                 .map(|(name, _)| name.as_str())
                 .collect();
             names.extend(

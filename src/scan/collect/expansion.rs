@@ -32,6 +32,9 @@ impl<'a> Collector<'a> {
             expanded: true,
             ..invocation.pos
         });
+        // Inside an invocation written in a `#[test]` item, the expansion
+        // goes with it.
+        collector.gate = invocation.pos.gate;
         collector.expansion_depth = invocation.depth + 1;
         collector
     }
