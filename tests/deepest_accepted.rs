@@ -123,10 +123,7 @@ fn the_longest_chain_accepted_of_every_form_scans_without_overflowing() {
 fn one_repetition_past_the_bound_is_unanalyzed_with_the_limit_named() {
     let harness = harness::ScanHarness::new();
     for form in FORMS {
-        let findings = harness.scan(
-            form.source(form.most() + 1).as_bytes(),
-            Edition::E2021,
-        );
+        let findings = harness.scan(form.source(form.most() + 1).as_bytes(), Edition::E2021);
         assert!(
             chain_limit_findings(&findings)
                 .iter()
