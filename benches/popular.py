@@ -169,7 +169,7 @@ def vet(crates: list[tuple[str, str, str]], work: Path, tag: str, limit: float, 
     time_out = work / f"time-{tag}.txt"
     command = ["/usr/bin/time", "-v", "-o", str(time_out), str(BIN), "capgate", "vet-bom", str(bom), "--format", "json", "--min-age", "0", "-v"]
     if timeout_flag:
-        command += ["--timeout", str(int(limit * 0.9))]
+        command += ["--timeout", f"{int(limit * 0.9)}s"]
     env = dict(os.environ, CAPGATE_CACHE_DIR=str(work / "cache"), CAPGATE_SCANNED_FILES=str(work / f"files-{tag}.txt"))
     env.pop("RUST_BACKTRACE", None)
     start = time.monotonic()
