@@ -53,6 +53,8 @@ fn windows_with_a_feature_sees_windows_code_and_the_feature() {
             ("src/lib.rs", 58, "fs.write"),
             // The cfg_attr path holds on Windows, so only that file is the module.
             ("src/platform_windows.rs", 2, "fs.read"),
+            // `cfg_net!` compiles its module with the feature on.
+            ("src/net_client.rs", 4, "net.connect"),
         ])
     );
 }

@@ -50,6 +50,12 @@ pub struct ChildModule {
     /// Where its file is looked for.
     pub dir: ModDir,
     pub pos: Pos,
+    /// Declared in the arguments of this macro invocation (its index in
+    /// `CrateFacts::invocations`), read as code before the macro is known.
+    /// If the expander expands that invocation, the expansion says what
+    /// is declared (under the `cfg`s the macro adds); the module is read
+    /// only if it does not.
+    pub deferred_by: Option<usize>,
 }
 
 /// A `#[path = "…"]` on a module, possibly inside `cfg_attr`.
@@ -103,6 +109,8 @@ pub struct Collector<'a> {
     path_ns: Ns,
     /// The `#[test]`/`#[bench]` item being read (`Pos::gate`), 0 if none.
     gate: u32,
+    /// The recorded invocation whose arguments are being read as code.
+    deferring: Option<usize>,
     pub children: Vec<ChildModule>,
 }
 
@@ -212,6 +220,7 @@ impl<'a> Collector<'a> {
             chain_roots: ChainRoots::default(),
             path_ns: NS_ANY,
             gate: 0,
+            deferring: None,
             children: Vec::new(),
         }
     }
@@ -417,6 +426,7 @@ impl<'a> Collector<'a> {
                     path_attrs,
                     dir: self.mod_dir.clone(),
                     pos,
+                    deferred_by: self.deferring,
                 });
             }
         }
@@ -807,6 +817,7 @@ impl<'a> Collector<'a> {
                             path_attrs,
                             dir: self.mod_dir.clone(),
                             pos,
+                            deferred_by: self.deferring,
                         });
                     }
                     3
@@ -1404,7 +1415,7 @@ impl<'ast> Visit<'ast> for Collector<'_> {
         let name = ident_name(&last.ident);
         let written = WrittenPath::from_syn(&mac.path);
         let span = mac.path.segments[0].ident.span();
-        self.record_invocation(&written, &mac.tokens, span);
+        let recorded = self.record_invocation(&written, &mac.tokens, span);
         self.add_ref(RefKind::Macro(written.clone()), span);
         let pos = self.pos(last.ident.span());
         self.record_call(&name, &mac.tokens, pos);
@@ -1420,10 +1431,13 @@ impl<'ast> Visit<'ast> for Collector<'_> {
         }
         self.record_macro_arguments(&name, &mac.tokens);
         let outer = self.enclosing_macro.replace(name);
+        let outer_deferring = self.deferring;
+        self.deferring = recorded.or(outer_deferring);
         // Item-position macros (`thread_local!`, `lazy_static!`) carry items.
         if !self.try_items(mac.tokens.clone()) {
             self.macro_arguments(mac.tokens.clone());
         }
+        self.deferring = outer_deferring;
         self.enclosing_macro = outer;
     }
 

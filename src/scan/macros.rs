@@ -51,6 +51,27 @@ pub struct ExpansionState {
     /// Whether the macros of a name (in the crate, or in a dependency) do
     /// more than pass their input on, by `namespace:name`.
     relevant: HashMap<String, bool>,
+    /// Invocations some definition expanded, in any round.
+    expanded: HashSet<usize>,
+    /// Invocations expanded completely: what they compile to was collected.
+    settled: HashSet<usize>,
+    /// Written invocations no definition known so far accepts, reported
+    /// once the whole crate is read unless a definition found later does.
+    unmatched: BTreeMap<usize, Unanalyzed>,
+}
+
+impl ExpansionState {
+    /// Whether invocation `index` was expanded completely, so that its
+    /// expansion, not its arguments read as code, says what it declares.
+    pub fn settled(&self, index: usize) -> bool {
+        self.settled.contains(&index)
+    }
+
+    /// The written invocations that no definition accepted, once every
+    /// file of the crate has been read.
+    pub fn into_unmatched(self) -> impl Iterator<Item = Unanalyzed> {
+        self.unmatched.into_values()
+    }
 }
 
 /// A definition an invocation may refer to.
@@ -177,7 +198,18 @@ fn expand_one(
             Err(Failure::NoMatch) => {}
         }
     }
-    if !attempted || (expanded && problem.is_none()) {
+    // A definition that matched in an earlier round (before this round's
+    // candidates were read) is one rustc may use; one that does not match
+    // is one it cannot, so its failure adds nothing to read.
+    let matched_before = state.expanded.contains(&index);
+    if expanded {
+        state.expanded.insert(index);
+        state.unmatched.remove(&index);
+    }
+    if attempted && expanded && problem.is_none() {
+        state.settled.insert(index);
+    }
+    if !attempted || ((expanded || matched_before) && problem.is_none()) {
         return;
     }
     // Not expanded (or not completely): the arguments may still be code,
@@ -198,10 +230,22 @@ fn expand_one(
             facts.macro_defs.iter().any(|d| &d.name == outer)
                 || deps.by_crate.values().any(|m| m.contains_key(outer))
         });
-    if problem.is_none() && !expanded && builds_from_arguments && !inside_user_macro {
-        problem = Some(format!(
-            "cannot expand macro `{name}!` (no rule matches its arguments), and it builds paths or items from them"
-        ));
+    // Definitions found in later rounds (files read later) are tried on
+    // their own: one that fails does not undo one that matched before.
+    if problem.is_none()
+        && !state.expanded.contains(&index)
+        && builds_from_arguments
+        && !inside_user_macro
+    {
+        // A definition in a file read later may still accept it.
+        state.unmatched.entry(index).or_insert_with(|| Unanalyzed {
+            rule: "macro-unexpanded",
+            file: facts.files[invocation.pos.file].clone(),
+            line: Some(invocation.pos.line),
+            reason: format!(
+                "cannot expand macro `{name}!` (no rule matches its arguments), and it builds paths or items from them"
+            ),
+        });
     }
     if let Some(reason) = problem {
         facts.unanalyzed.push(Unanalyzed {
@@ -260,6 +304,7 @@ fn relevant(
         let shape = shape(&arms);
         if shape.builds_names
             || shape.emits_code
+            || shape.adds_cfg
             || shape
                 .invokes
                 .iter()
@@ -363,6 +408,11 @@ struct Shape {
     /// Code the invoking crate's scan must see at the invocation: `unsafe`,
     /// `extern`, items that name files or modules, attributes with effects.
     emits_code: bool,
+    /// A `cfg` or `cfg_attr`: `cfg_feature! { mod x; }` compiles `x` only
+    /// under the condition the macro adds, so expanding it is more precise
+    /// than reading its arguments; when it cannot be expanded, reading them
+    /// keeps more code, never less, so that is not a gap.
+    adds_cfg: bool,
     /// Macros the transcribers invoke, by name.
     invokes: Vec<String>,
 }
@@ -400,6 +450,9 @@ fn shape(arms: &[Arm]) -> Shape {
                     ) || (is_macro && word == "include")
                     {
                         out.emits_code = true;
+                    }
+                    if word == "cfg" || word == "cfg_attr" {
+                        out.adds_cfg = true;
                     }
                     if is_macro {
                         out.invokes.push(word);

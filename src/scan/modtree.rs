@@ -53,6 +53,9 @@ pub fn collect_crate(
         declared_at: None,
     }];
     let mut calls_done = 0;
+    // Modules declared in macro arguments, until the expander has said
+    // whether the macro declares them.
+    let mut deferred: Vec<ChildModule> = Vec::new();
     // A file is read once per directory it is reached from: `#[path]`
     // cycles (a file declaring a module that is itself) would otherwise
     // never end, and a file reached from two directories declares
@@ -83,7 +86,7 @@ pub fn collect_crate(
             }
             let children = collect_file(&next, inputs, facts);
             for child in children {
-                queue_child(child, inputs.package_root, facts, &mut queue);
+                queue_or_defer(child, inputs.package_root, facts, &mut queue, &mut deferred);
             }
             // Spans of the file just read are no longer needed; this frees
             // proc-macro2's per-thread copy of its text.
@@ -108,22 +111,36 @@ pub fn collect_crate(
                 }
             }
             for child in children {
-                queue_child(child, inputs.package_root, facts, &mut queue);
+                queue_or_defer(child, inputs.package_root, facts, &mut queue, &mut deferred);
             }
             proc_macro2::extra::invalidate_current_thread_spans();
         }
         // Macro invocations expanded where they are; modules the expansions
         // declare are read next.
         for child in expand_invocations(facts, inputs, dependency_macros, &mut expansion) {
-            queue_child(child, inputs.package_root, facts, &mut queue);
+            queue_or_defer(child, inputs.package_root, facts, &mut queue, &mut deferred);
         }
         proc_macro2::extra::invalidate_current_thread_spans();
         // Files included by macros may invoke more macros without adding
         // module files.
         if queue.is_empty() && calls_done == facts.macro_calls.len() {
-            break;
+            // Everything that can be expanded has been: a module declared
+            // in arguments no expansion accounted for (the macro is not
+            // known, or could not be expanded) is read as declared there.
+            let released: Vec<ChildModule> = std::mem::take(&mut deferred)
+                .into_iter()
+                .filter(|c| !c.deferred_by.is_some_and(|i| expansion.settled(i)))
+                .collect();
+            if released.is_empty() {
+                break;
+            }
+            for mut child in released {
+                child.deferred_by = None;
+                queue_child(child, inputs.package_root, facts, &mut queue);
+            }
         }
     }
+    facts.unanalyzed.extend(expansion.into_unmatched());
     facts.expand_macro_templates(LIMITS.max_items);
 }
 
@@ -267,6 +284,7 @@ fn attach_macro_modules(
             path_attrs: module.path_attrs,
             dir: call.dir.clone(),
             pos: call.pos,
+            deferred_by: None,
         });
     }
 }
@@ -327,6 +345,7 @@ fn named_by_arguments(
             path_attrs: module.path_attrs.clone(),
             dir: call.dir.clone(),
             pos: call.pos,
+            deferred_by: None,
         });
     }
     if !found {
@@ -350,6 +369,22 @@ fn declares_module(facts: &CrateFacts, scope: ScopeId, name: &str) -> bool {
         .defs
         .get(name)
         .is_some_and(|defs| defs.iter().any(|d| matches!(d, Def::Module(_))))
+}
+
+/// Queues a module's files, or holds it back while it waits on the
+/// expansion of the macro in whose arguments it is declared.
+fn queue_or_defer(
+    child: ChildModule,
+    package_root: &Path,
+    facts: &mut CrateFacts,
+    queue: &mut Vec<Pending>,
+    deferred: &mut Vec<ChildModule>,
+) {
+    if child.deferred_by.is_some() {
+        deferred.push(child);
+    } else {
+        queue_child(child, package_root, facts, queue);
+    }
 }
 
 fn queue_child(

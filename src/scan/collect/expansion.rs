@@ -55,11 +55,17 @@ impl<'a> Collector<'a> {
         }
     }
 
-    /// Remembers an invocation for the expander (`macros.rs`); not inside a
-    /// `macro_rules!` body, where its arguments still hold metavariables.
-    pub(super) fn record_invocation(&mut self, path: &WrittenPath, args: &TokenStream, span: Span) {
+    /// Remembers an invocation for the expander (`macros.rs`), and returns
+    /// its index; not inside a `macro_rules!` body, where its arguments
+    /// still hold metavariables.
+    pub(super) fn record_invocation(
+        &mut self,
+        path: &WrittenPath,
+        args: &TokenStream,
+        span: Span,
+    ) -> Option<usize> {
         if self.in_macro_body {
-            return;
+            return None;
         }
         let pos = self.pos(span);
         self.facts.invocations.push(Invocation {
@@ -72,5 +78,6 @@ impl<'a> Collector<'a> {
             depth: self.expansion_depth,
             enclosing: self.enclosing_macro.clone(),
         });
+        Some(self.facts.invocations.len() - 1)
     }
 }
