@@ -9,6 +9,7 @@ mod cache;
 mod cfg;
 mod corpus;
 mod deepest_accepted;
+mod determinism;
 mod diff;
 mod errors;
 mod fuzz_regressions;

@@ -5,7 +5,7 @@
 //! names one; foreign functions by link name; structural sites by their
 //! fixed rule id.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap};
 
 use super::facts::{CrateFacts, Pos, RefKind};
 use super::names::Resolver;
@@ -59,7 +59,7 @@ pub fn match_rules(facts: &CrateFacts, resolver: &Resolver<'_>, rules: &RuleSet)
 
     // Receiver types each function (or module, outside functions) names,
     // for method rules.
-    let mut named_types: HashMap<NamedIn, HashSet<String>> = HashMap::new();
+    let mut named_types: HashMap<NamedIn, BTreeSet<String>> = HashMap::new();
     let mut resolved = Vec::with_capacity(facts.refs.len());
     for r in &facts.refs {
         let paths = match &r.kind {

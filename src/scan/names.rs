@@ -10,7 +10,7 @@
 //! capability, so it resolves to nothing).
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::facts::{CrateFacts, Def, NS_ANY, NS_TYPE, Ns, ScopeId, ScopeKind, WrittenPath};
 use crate::resolve::Edition;
@@ -46,7 +46,7 @@ impl ExternPrelude {
 }
 
 /// What a single name is bound to in some scope.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 enum Binding {
     /// A module of this crate: later segments are looked up inside it.
     Module(ScopeId),
@@ -465,7 +465,12 @@ impl<'a> Resolver<'a> {
         self.bindings
             .borrow_mut()
             .insert(key.clone(), Bound::default());
-        let found = self.compute_bound_in(scope, name, hops, ns);
+        let mut found = self.compute_bound_in(scope, name, hops, ns);
+        // Modules that glob each other (libc's do, by the hundred) reach
+        // one item by many routes: kept once, a binding list stays as long
+        // as the distinct items it names, not the routes to them.
+        let mut seen = HashSet::new();
+        found.found.retain(|b| seen.insert(b.clone()));
         self.bindings.borrow_mut().insert(key, found.clone());
         found
     }
