@@ -430,10 +430,17 @@ fn candidates(facts: &CrateFacts, deps: &DependencyMacros<'_>, inv: &Invocation)
     let local = segments.len() == 1
         || (!inv.path.leading_colon && matches!(segments[0].as_str(), "crate" | "self" | "super"));
     if local {
-        for (k, def) in facts.macro_defs.iter().enumerate() {
-            if &def.name == name {
+        for def in facts.macro_defs.iter() {
+            // A definition read many times (a file `include!`d from many
+            // places) expands the same way each time: one candidate per
+            // body, keyed by its digest so that later rounds skip it too.
+            if &def.name != name {
+                continue;
+            }
+            let key = format!("local:{}", crate::digest::sha256_hex(def.body.as_bytes()));
+            if out.iter().all(|c: &Candidate| c.key != key) {
                 out.push(Candidate {
-                    key: format!("local:{k}"),
+                    key,
                     namespace: "crate".into(),
                     name: name.clone(),
                     body: def.body.clone(),
