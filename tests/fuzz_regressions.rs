@@ -34,8 +34,21 @@ fn text(path: &Path) -> String {
 
 #[test]
 fn fuzz_regressions_scan_the_same_each_time_without_crashing() {
+    scan_each_twice("scan");
+}
+
+/// Inputs that run into a crate-wide scan limit, which takes a minute or
+/// more in a debug build: `cargo nextest run --run-ignored only -E
+/// 'test(slow_fuzz)'` (or in release, `--release`).
+#[test]
+#[ignore = "a minute or more in a debug build: inputs that reach the crate-wide scan limits"]
+fn slow_fuzz_regressions_scan_the_same_each_time_without_crashing() {
+    scan_each_twice("scan-slow");
+}
+
+fn scan_each_twice(directory: &str) {
     let harness = harness::ScanHarness::new();
-    for path in inputs("scan") {
+    for path in inputs(directory) {
         let source = std::fs::read(&path).expect("read a regression");
         let first = harness.scan(&source, Edition::E2021);
         let again = harness.scan(&source, Edition::E2021);

@@ -24,7 +24,7 @@ mod include;
 use super::cfg::CfgContext;
 use super::chain::ChainRoots;
 use super::facts::{
-    CrateFacts, Def, FileId, ForeignFn, Import, ItemDef, MacroArguments, MacroDef, MacroModule,
+    CrateFacts, Def, FileId, ForeignFn, Import, ItemDef, MacroArguments, MacroModule,
     MacroTemplate, NS_ANY, NS_MACRO, NS_TYPE, NS_VALUE, Ns, Owner, Pos, Ref, RefKind, Scope,
     ScopeId, Site, TraitImpl, Unanalyzed, WrittenPath,
 };
@@ -845,16 +845,19 @@ impl<'a> Collector<'a> {
                     let name = ident_name(name);
                     self.define(name.clone(), Def::Item(NS_MACRO));
                     let exported = attrs.iter().any(|a| a.to_string() == "macro_export");
-                    self.facts.macro_defs.push(MacroDef {
-                        name: name.clone(),
-                        body: body.stream().to_string(),
+                    let new = self.facts.define_macro(
+                        name.clone(),
+                        body.stream().to_string(),
                         exported,
-                    });
+                        self.scope,
+                    );
                     // Whether a macro written in tokens is exported is not
                     // known here; its reach stays inside the crate.
-                    self.in_function(name.clone(), Owner::Macro { exported: false }, |c| {
-                        c.macro_body(name, body.stream())
-                    });
+                    if new {
+                        self.in_function(name.clone(), Owner::Macro { exported: false }, |c| {
+                            c.macro_body(name, body.stream())
+                        });
+                    }
                     4
                 } else {
                     1
@@ -1395,14 +1398,17 @@ impl<'ast> Visit<'ast> for Collector<'_> {
             let name = item.ident.as_ref().map(ident_name).unwrap_or_default();
             self.define(name.clone(), Def::Item(NS_MACRO));
             let exported = item.attrs.iter().any(|a| a.path().is_ident("macro_export"));
-            self.facts.macro_defs.push(MacroDef {
-                name: name.clone(),
-                body: item.mac.tokens.to_string(),
+            let new = self.facts.define_macro(
+                name.clone(),
+                item.mac.tokens.to_string(),
                 exported,
-            });
-            self.in_function(name.clone(), Owner::Macro { exported }, |c| {
-                c.macro_body(name, item.mac.tokens.clone())
-            });
+                self.scope,
+            );
+            if new {
+                self.in_function(name.clone(), Owner::Macro { exported }, |c| {
+                    c.macro_body(name, item.mac.tokens.clone())
+                });
+            }
             return;
         }
         self.visit_macro(&item.mac);

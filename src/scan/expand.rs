@@ -19,7 +19,16 @@ use syn::parse::discouraged::Speculative;
 use syn::parse::{ParseStream, Parser};
 
 /// Tokens one expansion may produce; a larger one is not attempted.
-pub const MAX_EXPANSION_TOKENS: usize = 200_000;
+pub const MAX_EXPANSION_TOKENS: usize = 1_000_000;
+
+/// Tokens all of a crate's expansions may take in and produce together:
+/// each arm tried reads the invocation's arguments once, and each expansion
+/// writes its output, which the collector then reads. The number of
+/// expansions alone does not bound that work, as one expansion may be a
+/// thousand times larger than another. Tokens are counted inside brackets
+/// too: a `$g:tt` bound to a bracketed group is every token in it, or
+/// `m!({$g $g})` would double its input at every step for the cost of one.
+pub const MAX_CRATE_EXPANSION_TOKENS: usize = 32_000_000;
 
 /// One `(matcher) => { transcriber }` arm.
 pub struct Arm {
@@ -50,7 +59,8 @@ enum Pattern {
 
 #[derive(Clone, Debug)]
 enum Binding {
-    One(Vec<TokenTree>),
+    /// The trees bound, and how many tokens they hold (see [`weight`]).
+    One(Vec<TokenTree>, usize),
     Many(Vec<Binding>),
 }
 
@@ -63,6 +73,55 @@ pub enum Failure {
     NoMatch,
     /// The expansion would pass [`MAX_EXPANSION_TOKENS`].
     TooBig,
+    /// The crate's expansions together would pass
+    /// [`MAX_CRATE_EXPANSION_TOKENS`].
+    CrateBudget,
+}
+
+/// The tokens in `trees`, counting those inside brackets and each pair of
+/// brackets as two. Iterative, so that counting a deeply nested input
+/// cannot overflow the stack.
+pub fn weight<'a>(trees: impl IntoIterator<Item = &'a TokenTree>) -> usize {
+    let mut count = 0;
+    let mut pending: Vec<TokenStream> = Vec::new();
+    let visit = |tree: &TokenTree, pending: &mut Vec<TokenStream>| match tree {
+        TokenTree::Group(g) => {
+            pending.push(g.stream());
+            2
+        }
+        leaf => leaf_weight(leaf),
+    };
+    for tree in trees {
+        count += visit(tree, &mut pending);
+    }
+    while let Some(stream) = pending.pop() {
+        for tree in stream {
+            count += visit(&tree, &mut pending);
+        }
+    }
+    count
+}
+
+/// Bytes of a literal's or identifier's text that count as one token.
+const BYTES_PER_TOKEN: usize = 16;
+
+/// A token other than a group: one, plus one per [`BYTES_PER_TOKEN`] of
+/// its text. Copying a literal copies its text, so a megabyte string in a
+/// macro body expanded a hundred thousand times would otherwise cost a
+/// hundred thousand tokens and a hundred gigabytes.
+fn leaf_weight(tree: &TokenTree) -> usize {
+    use std::fmt::Write;
+    thread_local! {
+        static TEXT: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+    }
+    match tree {
+        TokenTree::Punct(_) => 1,
+        _ => TEXT.with_borrow_mut(|text| {
+            text.clear();
+            let _ = write!(text, "{tree}");
+            1 + text.len() / BYTES_PER_TOKEN
+        }),
+    }
 }
 
 /// The arms of a `macro_rules!` body, or `None` when it has another shape.
@@ -175,9 +234,20 @@ fn is_op_followed_by_op(trees: &[TokenTree], start: usize) -> bool {
 }
 
 /// Expands an invocation with `args` against `arms`; `dollar_crate` is
-/// what `$crate` becomes.
-pub fn expand(arms: &[Arm], args: TokenStream, dollar_crate: &str) -> Result<TokenStream, Failure> {
+/// what `$crate` becomes. `spent` is what the crate's expansions have cost
+/// so far, in tokens: this one's cost is added to it.
+pub fn expand(
+    arms: &[Arm],
+    args: TokenStream,
+    dollar_crate: &str,
+    spent: &mut usize,
+) -> Result<TokenStream, Failure> {
+    let args_weight = weight(&args.clone().into_iter().collect::<Vec<_>>());
     for arm in arms {
+        *spent = spent.saturating_add(args_weight);
+        if *spent > MAX_CRATE_EXPANSION_TOKENS {
+            return Err(Failure::CrateBudget);
+        }
         let parser = |input: ParseStream| {
             let mut bindings = Bindings::new();
             match_seq(input, &arm.matcher, &mut bindings)?;
@@ -187,17 +257,24 @@ pub fn expand(arms: &[Arm], args: TokenStream, dollar_crate: &str) -> Result<Tok
             continue;
         };
         let mut out = Vec::new();
-        let mut budget = MAX_EXPANSION_TOKENS;
+        let crate_left = MAX_CRATE_EXPANSION_TOKENS - *spent;
+        let allowed = MAX_EXPANSION_TOKENS.min(crate_left);
+        let mut budget = allowed;
         let crate_ident = Ident::new(dollar_crate, Span::call_site());
-        transcribe(
+        let result = transcribe(
             &arm.transcriber,
             &bindings,
             &mut Vec::new(),
             &crate_ident,
             &mut out,
             &mut budget,
-        )?;
-        return Ok(out.into_iter().collect());
+        );
+        *spent += allowed - budget;
+        return match result {
+            Ok(()) => Ok(out.into_iter().collect()),
+            Err(_) if crate_left < MAX_EXPANSION_TOKENS => Err(Failure::CrateBudget),
+            Err(failure) => Err(failure),
+        };
     }
     Err(Failure::NoMatch)
 }
@@ -227,7 +304,8 @@ fn match_seq(input: ParseStream, patterns: &[Pattern], bindings: &mut Bindings) 
             }
             Pattern::Fragment(name, kind) => {
                 let tokens = fragment(input, kind)?;
-                bindings.insert(name.clone(), Binding::One(tokens));
+                let weight = weight(&tokens);
+                bindings.insert(name.clone(), Binding::One(tokens, weight));
             }
             Pattern::Repeat {
                 inner,
@@ -426,13 +504,13 @@ fn transcribe(
                 if name == "crate" {
                     out.push(TokenTree::Ident(dollar_crate.clone()));
                     *budget -= 1;
-                } else if let Some(Binding::One(tokens)) =
+                } else if let Some(Binding::One(tokens, weight)) =
                     binding_at(bindings, &name.to_string(), at)
                 {
-                    if tokens.len() > *budget {
+                    if *weight > *budget {
                         return Err(Failure::TooBig);
                     }
-                    *budget -= tokens.len();
+                    *budget -= weight;
                     out.extend(tokens.iter().cloned());
                 } else {
                     // Not bound here: a metavariable of a macro this macro
@@ -448,6 +526,7 @@ fn transcribe(
                 let inner: Vec<TokenTree> = g.stream().into_iter().collect();
                 let Some((separator, _, next)) = repetition_tail(trees, i + 2) else {
                     out.push(trees[i].clone());
+                    *budget -= 1;
                     i += 1;
                     continue;
                 };
@@ -473,7 +552,11 @@ fn transcribe(
                         }
                     }
                     // A repetition of a macro this macro defines.
-                    None => out.extend(trees[i..next].iter().cloned()),
+                    None => {
+                        let copied = &trees[i..next];
+                        *budget = budget.checked_sub(weight(copied)).ok_or(Failure::TooBig)?;
+                        out.extend(copied.iter().cloned());
+                    }
                 }
                 i = next;
             }
@@ -484,12 +567,14 @@ fn transcribe(
                 let mut group = Group::new(g.delimiter(), group_out.into_iter().collect());
                 group.set_span(g.span());
                 out.push(TokenTree::Group(group));
-                *budget -= 1;
+                *budget = budget.checked_sub(2).ok_or(Failure::TooBig)?;
                 i += 1;
             }
             (tree, _) => {
+                *budget = budget
+                    .checked_sub(leaf_weight(tree))
+                    .ok_or(Failure::TooBig)?;
                 out.push(tree.clone());
-                *budget -= 1;
                 i += 1;
             }
         }
@@ -520,7 +605,7 @@ fn binding_at<'a>(bindings: &'a Bindings, name: &str, at: &[usize]) -> Option<&'
     for &k in at {
         match binding {
             Binding::Many(runs) => binding = runs.get(k)?,
-            Binding::One(_) => return Some(binding),
+            Binding::One(..) => return Some(binding),
         }
     }
     Some(binding)
@@ -532,7 +617,7 @@ mod tests {
 
     fn run(rules: &str, args: &str) -> Result<String, Failure> {
         let arms = parse_rules(rules.parse().unwrap()).expect("rules parse");
-        expand(&arms, args.parse().unwrap(), "krate").map(|t| t.to_string())
+        expand(&arms, args.parse().unwrap(), "krate", &mut 0).map(|t| t.to_string())
     }
 
     #[test]
@@ -581,5 +666,36 @@ mod tests {
         let rules = "($($t:tt)*) => { $($t $t $t $t)* };";
         let args = "x ".repeat(MAX_EXPANSION_TOKENS / 2);
         assert_eq!(run(rules, &args), Err(Failure::TooBig));
+    }
+
+    #[test]
+    fn a_bracketed_token_tree_counts_every_token_inside() {
+        // Counted as one tree each, two copies of a group would pass.
+        let rules = "($g:tt) => { $g $g };";
+        let args = format!("{{ {} }}", "x ".repeat(MAX_EXPANSION_TOKENS / 2));
+        assert_eq!(run(rules, &args), Err(Failure::TooBig));
+        let small = format!("{{ {} }}", "x ".repeat(MAX_EXPANSION_TOKENS / 4));
+        assert!(run(rules, &small).is_ok());
+    }
+
+    #[test]
+    fn the_crate_budget_covers_every_arm_tried_and_every_output() {
+        let arms =
+            parse_rules("(a) => { 1 }; ($($t:tt)*) => { $($t)* };".parse().unwrap()).unwrap();
+        let args = || "x y z".parse().unwrap();
+        // Two arms read three tokens each; the output is three tokens.
+        let mut spent = 0;
+        assert!(expand(&arms, args(), "krate", &mut spent).is_ok());
+        assert_eq!(spent, 9);
+        let mut spent = MAX_CRATE_EXPANSION_TOKENS - 7;
+        assert_eq!(
+            expand(&arms, args(), "krate", &mut spent).err(),
+            Some(Failure::CrateBudget)
+        );
+        let mut spent = MAX_CRATE_EXPANSION_TOKENS;
+        assert_eq!(
+            expand(&arms, args(), "krate", &mut spent).err(),
+            Some(Failure::CrateBudget)
+        );
     }
 }

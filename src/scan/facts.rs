@@ -308,6 +308,9 @@ pub struct MacroArguments {
 pub struct MacroDef {
     pub name: String,
     pub body: String,
+    /// SHA-256 of the body: definitions with the same name and body expand
+    /// alike, so the crate keeps one of them (see [`CrateFacts::define_macro`]).
+    pub digest: String,
     /// `#[macro_export]`: other crates can invoke it.
     pub exported: bool,
 }
@@ -366,7 +369,9 @@ pub struct CrateFacts {
     /// Imports and macro-call identifiers, which live inside other facts,
     /// counted as they are added, for the item limit.
     pub uncounted_items: usize,
+    /// One per distinct (name, body): see [`CrateFacts::define_macro`].
     pub macro_defs: Vec<MacroDef>,
+    macro_def_index: HashMap<(String, String, ScopeId), usize>,
     pub invocations: Vec<Invocation>,
     /// Crates named by `#[macro_use] extern crate`: all their exported
     /// macros are in scope by their bare names.
@@ -376,6 +381,36 @@ pub struct CrateFacts {
 }
 
 impl CrateFacts {
+    /// Records a `macro_rules!` definition made in `scope`; false when the
+    /// same definition (name and body) was already made there. That happens
+    /// when a file is `include!`d from many places, or a macro whose
+    /// expansion defines a macro is expanded thousands of times. Every
+    /// invocation tries every definition of its name, and each definition's
+    /// body adds facts, so duplicates would multiply the work without
+    /// adding anything: the crate keeps one.
+    pub fn define_macro(
+        &mut self,
+        name: String,
+        body: String,
+        exported: bool,
+        scope: ScopeId,
+    ) -> bool {
+        let digest = crate::digest::sha256_hex(body.as_bytes());
+        let key = (name.clone(), digest.clone(), scope);
+        if let Some(&index) = self.macro_def_index.get(&key) {
+            self.macro_defs[index].exported |= exported;
+            return false;
+        }
+        self.macro_def_index.insert(key, self.macro_defs.len());
+        self.macro_defs.push(MacroDef {
+            name,
+            body,
+            digest,
+            exported,
+        });
+        true
+    }
+
     pub fn add_scope(&mut self, scope: Scope) -> ScopeId {
         self.scopes.push(scope);
         self.scopes.len() - 1

@@ -12,7 +12,11 @@
 //! Every limit except the wall-clock one counts work, not time, so a scan
 //! stays a pure function of its input.
 
+use std::time::Instant;
+
 use proc_macro2::{Delimiter, Spacing, TokenStream, TokenTree};
+
+use super::facts::CrateFacts;
 
 /// The bounds of one crate target's scan.
 #[derive(Clone, Copy, Debug)]
@@ -55,6 +59,34 @@ pub struct Limits {
     /// should a work bound above ever miss a case. Real crates take well
     /// under a second.
     pub max_seconds: u64,
+}
+
+impl Limits {
+    /// The crate-wide limit `facts` have passed, if any, for a scan that
+    /// began at `started`: checked before each file is read and before each
+    /// macro invocation is expanded, since one round of expansions can add
+    /// as much as many files.
+    pub fn crate_budget_spent(&self, facts: &CrateFacts, started: Instant) -> Option<String> {
+        if facts.files.len() >= self.max_files {
+            return Some(format!("more than {} files", self.max_files));
+        }
+        if facts.bytes_read > self.max_crate_bytes {
+            return Some(format!(
+                "more than {} MiB of source",
+                self.max_crate_bytes >> 20
+            ));
+        }
+        if facts.item_count() > self.max_items {
+            return Some(format!("more than {} items", self.max_items));
+        }
+        if started.elapsed().as_secs() >= self.max_seconds {
+            return Some(format!(
+                "scanning took longer than {} seconds",
+                self.max_seconds
+            ));
+        }
+        None
+    }
 }
 
 /// The limits every scan uses.

@@ -19,19 +19,22 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::rc::Rc;
+use std::time::Instant;
 
 use proc_macro2::{TokenStream, TokenTree};
 
 use super::collect::{COMPILE_TIME_MACROS, ChildModule, Collector, CrateInputs};
 use super::expand::{self, Arm, Failure};
 use super::facts::{CrateFacts, Invocation, Unanalyzed};
+use super::limits::LIMITS;
 
 /// Expansions nested inside each other, as rustc's default
 /// `recursion_limit`.
 pub const MAX_EXPANSION_DEPTH: usize = 128;
 
-/// Expansions per crate.
-pub const MAX_EXPANSIONS: usize = 50_000;
+/// Expansions per crate (the most-downloaded crates need up to about
+/// 32,000 with every feature on: rustix, wasm-bindgen-macro-support).
+pub const MAX_EXPANSIONS: usize = 100_000;
 
 /// The `#[macro_export]` macros of a crate's dependencies: by the
 /// dependency's name in code, each macro's bodies by its name.
@@ -46,6 +49,11 @@ pub struct ExpansionState {
     /// (invocation, candidate) pairs already expanded.
     done: HashSet<(usize, String)>,
     expansions: usize,
+    /// Tokens the expansions have read and written, against
+    /// [`expand::MAX_CRATE_EXPANSION_TOKENS`].
+    tokens: usize,
+    /// A crate-wide limit was passed: nothing more is expanded.
+    stopped: bool,
     /// The crate's budget ran out (reported once).
     exhausted: bool,
     /// Whether the macros of a name (in the crate, or in a dependency) do
@@ -93,12 +101,25 @@ pub fn expand_invocations(
     inputs: CrateInputs<'_>,
     deps: &DependencyMacros<'_>,
     state: &mut ExpansionState,
+    started: Instant,
 ) -> Vec<ChildModule> {
     let mut children = Vec::new();
     let mut arms_cache: HashMap<String, Option<Rc<Vec<Arm>>>> = HashMap::new();
     let mut i = 0;
-    while i < facts.invocations.len() {
+    while i < facts.invocations.len() && !state.stopped {
         let invocation = facts.invocations[i].clone();
+        // One round of expansions can add as much as many files: the
+        // crate's limits are checked between invocations as well.
+        if let Some(limit) = LIMITS.crate_budget_spent(facts, started) {
+            facts.unanalyzed.push(Unanalyzed {
+                rule: "scan-limit",
+                file: facts.files[invocation.pos.file].clone(),
+                line: Some(invocation.pos.line),
+                reason: format!("{limit}; this macro invocation and the rest were not expanded"),
+            });
+            state.stopped = true;
+            break;
+        }
         let candidates: Vec<Candidate> = candidates(facts, deps, &invocation)
             .into_iter()
             .filter(|c| !state.done.contains(&(i, c.key.clone())))
@@ -179,7 +200,7 @@ fn expand_one(
             ));
             continue;
         }
-        if state.expansions >= MAX_EXPANSIONS {
+        if state.exhausted || state.expansions >= MAX_EXPANSIONS {
             if !state.exhausted {
                 problem = Some(format!(
                     "cannot expand macro `{name}!`: the crate needs more than {MAX_EXPANSIONS} macro expansions"
@@ -189,7 +210,7 @@ fn expand_one(
             continue;
         }
         state.expansions += 1;
-        match expand::expand(&arms, args, &candidate.dollar_crate) {
+        match expand::expand(&arms, args, &candidate.dollar_crate, &mut state.tokens) {
             Ok(tokens) => {
                 expanded = true;
                 let mut collector = collector_at(facts, inputs, invocation);
@@ -201,6 +222,15 @@ fn expand_one(
                     "cannot expand macro `{name}!`: its expansion passes {} tokens",
                     expand::MAX_EXPANSION_TOKENS
                 ));
+            }
+            Err(Failure::CrateBudget) => {
+                if !state.exhausted {
+                    problem = Some(format!(
+                        "cannot expand macro `{name}!`: the crate's macro expansions pass {} tokens in all",
+                        expand::MAX_CRATE_EXPANSION_TOKENS
+                    ));
+                }
+                state.exhausted = true;
             }
             Err(Failure::NoMatch) => {}
         }
@@ -240,6 +270,7 @@ fn expand_one(
     // Definitions found in later rounds (files read later) are tried on
     // their own: one that fails does not undo one that matched before.
     if problem.is_none()
+        && !state.exhausted
         && !state.expanded.contains(&index)
         && builds_from_arguments
         && !inside_user_macro
@@ -431,16 +462,11 @@ fn candidates(facts: &CrateFacts, deps: &DependencyMacros<'_>, inv: &Invocation)
         || (!inv.path.leading_colon && matches!(segments[0].as_str(), "crate" | "self" | "super"));
     if local {
         for def in facts.macro_defs.iter() {
-            // A definition read many times (a file `include!`d from many
-            // places) expands the same way each time: one candidate per
-            // body, keyed by its digest so that later rounds skip it too.
-            if &def.name != name {
-                continue;
-            }
-            let key = format!("local:{}", crate::digest::sha256_hex(def.body.as_bytes()));
-            if out.iter().all(|c: &Candidate| c.key != key) {
+            // Keyed by the body's digest, so that later rounds skip a
+            // definition already tried whatever its place in the list.
+            if &def.name == name {
                 out.push(Candidate {
-                    key,
+                    key: format!("local:{}", def.digest),
                     namespace: "crate".into(),
                     name: name.clone(),
                     body: def.body.clone(),

@@ -18,7 +18,7 @@ use super::collect::{ChildModule, Collector, CrateInputs, ident_name, relative_p
 use super::facts::{
     CrateFacts, Def, FileId, MacroCall, MacroModule, Pos, Scope, ScopeId, ScopeKind, Unanalyzed,
 };
-use super::limits::{LIMITS, Limits};
+use super::limits::LIMITS;
 use super::macros::{DependencyMacros, ExpansionState, expand_invocations};
 use super::moddir::ModDir;
 use super::source::{ParsedSource, read_source};
@@ -73,7 +73,7 @@ pub fn collect_crate(
             if !seen.insert(key) {
                 continue;
             }
-            if let Some(limit) = budget_spent(facts, &LIMITS, started) {
+            if let Some(limit) = LIMITS.crate_budget_spent(facts, started) {
                 // The rest of the crate is not read: it is unanalysed.
                 let file = relative_path(inputs.package_root, &next.path);
                 facts.unanalyzed.push(Unanalyzed {
@@ -117,7 +117,7 @@ pub fn collect_crate(
         }
         // Macro invocations expanded where they are; modules the expansions
         // declare are read next.
-        for child in expand_invocations(facts, inputs, dependency_macros, &mut expansion) {
+        for child in expand_invocations(facts, inputs, dependency_macros, &mut expansion, started) {
             queue_or_defer(child, inputs.package_root, facts, &mut queue, &mut deferred);
         }
         proc_macro2::extra::invalidate_current_thread_spans();
@@ -142,33 +142,6 @@ pub fn collect_crate(
     }
     facts.unanalyzed.extend(expansion.into_unmatched());
     facts.expand_macro_templates(LIMITS.max_items);
-}
-
-/// The crate-wide limit spent before the next file is read, if any.
-fn budget_spent(
-    facts: &CrateFacts,
-    limits: &Limits,
-    started: std::time::Instant,
-) -> Option<String> {
-    if facts.files.len() >= limits.max_files {
-        return Some(format!("more than {} files", limits.max_files));
-    }
-    if facts.bytes_read > limits.max_crate_bytes {
-        return Some(format!(
-            "more than {} MiB of source",
-            limits.max_crate_bytes >> 20
-        ));
-    }
-    if facts.item_count() > limits.max_items {
-        return Some(format!("more than {} items", limits.max_items));
-    }
-    if started.elapsed().as_secs() >= limits.max_seconds {
-        return Some(format!(
-            "scanning took longer than {} seconds",
-            limits.max_seconds
-        ));
-    }
-    None
 }
 
 /// `name` and every macro its body invokes, transitively, in a stable

@@ -96,11 +96,10 @@ impl Collector<'_> {
                         args: args.to_string(),
                     });
             } else {
-                self.facts
-                    .macro_invokes
-                    .entry(macro_name)
-                    .or_default()
-                    .push(name.to_owned());
+                let invokes = self.facts.macro_invokes.entry(macro_name).or_default();
+                if !invokes.iter().any(|n| n == name) {
+                    invokes.push(name.to_owned());
+                }
             }
             return;
         }
