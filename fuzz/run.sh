@@ -7,7 +7,7 @@
 #   fuzz/run.sh [SECONDS] [TARGET...]
 #
 # Corpora grow in fuzz/corpus/<target> (seeded by seed.py when missing);
-# crashes, hangs (over 10 s) and out-of-memory inputs (over 2 GB) land in
+# crashes, hangs (over 30 s) and out-of-memory inputs (over 2 GB) land in
 # fuzz/artifacts/<target>/. A found one stops that target's run; keep it
 # as a regression under fixtures/fuzz-regressions/ once fixed.
 set -euo pipefail

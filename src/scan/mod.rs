@@ -25,6 +25,7 @@ mod matcher;
 mod moddir;
 mod modtree;
 mod names;
+mod oldsyntax;
 mod reach;
 mod source;
 mod strexpr;

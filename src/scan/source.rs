@@ -1,10 +1,11 @@
 //! Reading one source file into syntax, failing closed.
 //!
 //! A file is read as bytes, checked to be UTF-8, lexed, and parsed by syn.
-//! Where syn rejects valid-but-old code (edition-2015 bare trait objects) or
-//! the file passes a shape limit (nesting, chains syn would recurse
-//! through), the tokens are kept for the token-level fallback instead: a
-//! capability is still found. A file past a shape limit is also
+//! Where syn rejects valid-but-old code (bare `Fn` trait objects, anonymous
+//! trait parameters), the file is parsed again in today's syntax
+//! (`oldsyntax`). Where syn still rejects it, or the file passes a shape
+//! limit (nesting, chains syn would recurse through), the tokens are kept
+//! for the token-level fallback instead: a capability is still found. A file past a shape limit is also
 //! unanalysed, as is one that cannot be read, is larger than the file-size
 //! limit, is not UTF-8 or does not even lex; one the package's file guard
 //! refuses is not opened at all.
@@ -15,6 +16,7 @@ use proc_macro2::TokenStream;
 
 use super::files::{PackageFiles, Refusal};
 use super::limits::{LIMITS, shape_exceeds};
+use super::oldsyntax::modernize;
 
 /// What reading a file produced.
 pub enum ParsedSource {
@@ -92,7 +94,13 @@ pub fn parse_text(text: &str) -> ParsedSource {
         Ok(file) => ParsedSource::Syntax(file),
         Err(e) => {
             let start = e.span().start();
-            let tokens = body.parse().unwrap_or_default();
+            let tokens: TokenStream = body.parse().unwrap_or_default();
+            // Old editions' syntax syn 2 lacks, written the new way.
+            if let Some(modern) = modernize(tokens.clone())
+                && let Ok(file) = syn::parse2::<syn::File>(modern)
+            {
+                return ParsedSource::Syntax(file);
+            }
             ParsedSource::Tokens {
                 tokens,
                 tokens_only: false,
@@ -201,9 +209,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn edition_2015_bare_trait_object_falls_back_to_tokens() {
-        let parsed =
-            parse_text("type Action = Fn(&u8) + Send + Sync;\nfn f() { std::fs::read(\"x\"); }\n");
+    fn edition_2015_syntax_is_parsed_in_todays_form() {
+        let parsed = parse_text(
+            "type Action = Fn(&u8) + Send + Sync;\ntrait T { fn h(&self, u8); }\nfn f() { std::fs::read(\"x\"); }\n",
+        );
+        assert!(matches!(parsed, ParsedSource::Syntax(_)));
+    }
+
+    #[test]
+    fn what_syn_rejects_even_rewritten_falls_back_to_tokens() {
+        let parsed = parse_text("fn f() { let x = ; std::fs::read(\"x\"); }\n");
         assert!(matches!(
             parsed,
             ParsedSource::Tokens {
