@@ -10,8 +10,8 @@
 //!
 //! | exit | verdict | when |
 //! | --- | --- | --- |
-//! | 0 | pass | every cargo component vetted within policy (other ecosystems allowed unless `--strict`) |
-//! | 1 | fail | a violation, not-found, yanked, typosquat-suspect or too-new component |
+//! | 0 | pass | at least one component vetted, every cargo component vetted within policy, and every other component accepted unvetted by the policy (`[vet-bom] accept-unvetted`; not with `--strict`) |
+//! | 1 | fail | a violation, not-found, yanked, typosquat-suspect or too-new component, one of another ecosystem the policy does not accept, or no component vetted at all |
 //! | 2 | error | a checksum mismatch, a crate that could not be fetched or unpacked (the JSON report is still printed), or a bad BoM (no report) |
 
 use std::collections::BTreeSet;
@@ -1208,19 +1208,29 @@ fn an_archive_with_too_many_files_is_refused() {
 // ---------------------------------------------------------------------------
 // Other ecosystems
 
-#[test]
-fn another_ecosystem_is_unsupported_and_fails_only_when_strict() {
-    let env = Env::new();
-    let server = Registry::new().fixtures(&[CALM]).start();
-    let npm = json!({
+fn npm_left_pad() -> Value {
+    json!({
         "type": "library",
         "bom-ref": "ref:left-pad",
         "name": "left-pad",
         "version": "1.3.0",
         "purl": "pkg:npm/left-pad@1.3.0",
-    });
-    let b = bom(vec![fixture_component(CALM), npm]);
-    let v = vetted(env.vet(&server, &b, &[]), 0);
+    })
+}
+
+#[test]
+fn another_ecosystem_fails_unless_the_policy_accepts_it_by_purl() {
+    let env = Env::new();
+    let server = Registry::new().fixtures(&[CALM]).start();
+    let b = bom(vec![fixture_component(CALM), npm_left_pad()]);
+    let r = env.vet(&server, &b, &[]);
+    assert!(
+        r.stdout
+            .contains(r#"accept-unvetted = [\"pkg:npm/left-pad@1.3.0\"]"#),
+        "the fix is named: {}",
+        r.stdout
+    );
+    let v = vetted(r, 1);
     v.expect_status("left-pad", "unsupported-ecosystem")
         .expect_status("capfix-calm", "vetted")
         .expect_packages(&["capfix-calm"]);
@@ -1230,9 +1240,47 @@ fn another_ecosystem_is_unsupported_and_fails_only_when_strict() {
         server.requests()
     );
 
-    let v = vetted(env.vet(&server, &b, &["--strict"]), 1);
+    let accepted = env.policy(
+        "[vet-bom]\naccept-unvetted = [{ component = \"pkg:npm/left-pad@1.3.0\", reason = \"vetted by the npm audit\" }]\n",
+    );
+    let v = vetted(env.vet(&server, &b, &["--policy", &accepted]), 0);
     v.expect_status("left-pad", "unsupported-ecosystem")
         .expect_status("capfix-calm", "vetted");
+    assert!(
+        v.report.to_string().contains("vetted by the npm audit"),
+        "{}",
+        v.report
+    );
+
+    // Another version is another component: not accepted.
+    let other = env.policy("[vet-bom]\naccept-unvetted = [\"pkg:npm/left-pad@1.2.0\"]\n");
+    vetted(env.vet(&server, &b, &["--policy", &other]), 1);
+
+    // --strict fails even what the policy accepts.
+    let v = vetted(
+        env.vet(&server, &b, &["--policy", &accepted, "--strict"]),
+        1,
+    );
+    v.expect_status("left-pad", "unsupported-ecosystem");
+}
+
+#[test]
+fn nothing_vetted_is_never_a_pass() {
+    let env = Env::new();
+    let server = Registry::new().fixtures(&[CALM]).start();
+    let accepted = env.policy("[vet-bom]\naccept-unvetted = [\"pkg:npm/left-pad@1.3.0\"]\n");
+    // Every component accepted, none vetted.
+    let b = bom(vec![npm_left_pad()]);
+    let r = env.vet(&server, &b, &["--policy", &accepted]);
+    assert!(
+        r.stderr
+            .contains("none of the BoM's 1 components could be vetted"),
+        "{}",
+        r.stderr
+    );
+    vetted(r, 1);
+    // An empty BoM.
+    vetted(env.vet(&server, &bom(Vec::new()), &[]), 1);
 }
 
 // ---------------------------------------------------------------------------

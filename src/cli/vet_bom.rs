@@ -22,6 +22,7 @@ use crate::evaluate::{self, Evaluation, Scope};
 use crate::fetch::http::Deadline;
 use crate::fetch::registry::{FetchError, Registry, RegistryOptions};
 use crate::fetch::unpack::{UnpackLimits, Unpacked, unpack_crate};
+use crate::policy::Policy;
 use crate::report::{ScanResults, diagnostics, human, json};
 use crate::resolve::bom::{self, ComponentKind, RequestedComponent, RequestedCrate};
 use crate::resolve::crates::{UnpackedCrate, graph_of_crates};
@@ -45,8 +46,9 @@ pub struct VetBomArgs {
     #[arg(long, value_name = "DAYS", default_value_t = 3.0)]
     pub min_age: f64,
 
-    /// Fail on components that are not crates (npm, PyPI, ...), which
-    /// vet-bom cannot vet.
+    /// Fail on every component that is not a crate (npm, PyPI, no purl),
+    /// even one the policy accepts unvetted (`[vet-bom] accept-unvetted`).
+    /// Without it, such a component fails the verdict unless accepted.
     #[arg(long)]
     pub strict: bool,
 
@@ -68,6 +70,8 @@ fn parse_timeout(text: &str) -> Result<Duration, String> {
 /// Where one component stands.
 struct ComponentOutcome {
     flags: Vec<Flag>,
+    /// Not a crate, and the policy lets it pass unvetted.
+    accepted_unvetted: bool,
     /// Index of its crate among the fetched ones.
     fetched: Option<usize>,
 }
@@ -148,23 +152,7 @@ pub fn run(common: &CommonArgs, args: &VetBomArgs) -> anyhow::Result<Outcome> {
     let mut outcomes: Vec<ComponentOutcome> = request
         .components
         .iter()
-        .map(|c| ComponentOutcome {
-            flags: match &c.kind {
-                ComponentKind::Crate(_) => Vec::new(),
-                ComponentKind::Other { ecosystem } => vec![Flag::new(
-                    Status::UnsupportedEcosystem,
-                    format!(
-                        "{} is {}; vet-bom vets crates only, so it was not checked",
-                        c.display_name(),
-                        match ecosystem {
-                            Some(e) => format!("a `{e}` package"),
-                            None => "not a package with a purl".into(),
-                        }
-                    ),
-                )],
-            },
-            fetched: None,
-        })
+        .map(|c| other_component_outcome(c, &policy))
         .collect();
     let mut unpacked = Vec::new();
     for ((component, _), (flags, krate)) in crates.iter().zip(fetched) {
@@ -226,12 +214,26 @@ pub fn run(common: &CommonArgs, args: &VetBomArgs) -> anyhow::Result<Outcome> {
         }
     }
 
-    let statuses: Vec<Status> = outcomes.iter().map(|o| status_of(o, args.strict)).collect();
+    let statuses: Vec<Status> = outcomes.iter().map(status_of).collect();
     let unvetted = statuses.iter().any(|s| s.is_error());
-    let failed = statuses
-        .iter()
-        .any(|s| !matches!(s, Status::Vetted | Status::UnsupportedEcosystem))
-        || (args.strict && statuses.contains(&Status::UnsupportedEcosystem));
+    let vetted = statuses.iter().filter(|s| **s == Status::Vetted).count();
+    // Nothing checked is nothing passed: an empty BoM, or one whose every
+    // component is of another ecosystem, fails.
+    let failed = vetted == 0
+        || statuses
+            .iter()
+            .zip(&outcomes)
+            .any(|(status, outcome)| match status {
+                Status::Vetted => false,
+                Status::UnsupportedEcosystem => args.strict || !outcome.accepted_unvetted,
+                _ => true,
+            });
+    if vetted == 0 && !common.quiet {
+        eprintln!(
+            "error: none of the BoM's {} components could be vetted: nothing was checked, so nothing passes",
+            statuses.len()
+        );
+    }
     let verdict = if unvetted {
         "error"
     } else if failed {
@@ -565,17 +567,51 @@ fn policy_flags(
     flags
 }
 
-fn status_of(outcome: &ComponentOutcome, strict: bool) -> Status {
-    let worst = outcome
+fn status_of(outcome: &ComponentOutcome) -> Status {
+    outcome
         .flags
         .iter()
         .map(|f| f.status)
         .min()
-        .unwrap_or(Status::Vetted);
-    if worst == Status::UnsupportedEcosystem && !strict {
-        return Status::UnsupportedEcosystem;
+        .unwrap_or(Status::Vetted)
+}
+
+/// A crate's outcome starts empty (the fetch fills it in); any other
+/// component is `unsupported-ecosystem`, accepted or not by the policy.
+fn other_component_outcome(component: &RequestedComponent, policy: &Policy) -> ComponentOutcome {
+    let ComponentKind::Other { ecosystem } = &component.kind else {
+        return ComponentOutcome {
+            flags: Vec::new(),
+            accepted_unvetted: false,
+            fetched: None,
+        };
+    };
+    let what = match ecosystem {
+        Some(e) => format!("a `{e}` package"),
+        None => "not a package with a purl".into(),
+    };
+    let acceptance = policy.accepts_unvetted(component.purl.as_deref(), &component.name);
+    let message = match acceptance {
+        Some(accepted) => format!(
+            "{} is {what}; vet-bom vets crates only, so it was not checked; the policy accepts it unvetted ([vet-bom] accept-unvetted{})",
+            component.display_name(),
+            accepted
+                .reason
+                .as_deref()
+                .map(|r| format!(": {r}"))
+                .unwrap_or_default()
+        ),
+        None => format!(
+            "{} is {what}; vet-bom vets crates only, so it was not checked. Remove it, or accept it unvetted in the policy: [vet-bom] accept-unvetted = [\"{}\"]",
+            component.display_name(),
+            component.purl.as_deref().unwrap_or(&component.name)
+        ),
+    };
+    ComponentOutcome {
+        flags: vec![Flag::new(Status::UnsupportedEcosystem, message)],
+        accepted_unvetted: acceptance.is_some(),
+        fetched: None,
     }
-    worst
 }
 
 fn component_row(

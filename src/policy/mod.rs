@@ -78,6 +78,14 @@ pub struct IgnoredAdvisory {
     pub reason: Option<String>,
 }
 
+/// A component `vet-bom` cannot vet (another ecosystem, no purl) that the
+/// policy lets pass, by its purl or, without one, its name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AcceptedComponent {
+    pub component: String,
+    pub reason: Option<String>,
+}
+
 /// A validated policy.
 #[derive(Clone, Debug)]
 pub struct Policy {
@@ -86,6 +94,8 @@ pub struct Policy {
     pub packages: Vec<PackageEntry>,
     /// `[advisories] ignore`.
     pub ignored_advisories: Vec<IgnoredAdvisory>,
+    /// `[vet-bom] accept-unvetted`.
+    pub accepted_unvetted: Vec<AcceptedComponent>,
 }
 
 impl Policy {
@@ -95,7 +105,17 @@ impl Policy {
             defaults: Grants::default(),
             packages: Vec::new(),
             ignored_advisories: Vec::new(),
+            accepted_unvetted: Vec::new(),
         }
+    }
+
+    /// The policy's acceptance of a component vet-bom cannot vet: one
+    /// naming its purl, or its name when it has no purl.
+    pub fn accepts_unvetted(&self, purl: Option<&str>, name: &str) -> Option<&AcceptedComponent> {
+        self.accepted_unvetted.iter().find(|a| match purl {
+            Some(purl) => a.component == purl,
+            None => a.component == name,
+        })
     }
 
     /// The entries that apply to a package; empty means `[defaults]`.

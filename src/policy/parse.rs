@@ -7,8 +7,8 @@ use std::sync::Arc;
 use toml_edit::{Document, Item, TableLike};
 
 use super::{
-    Grants, IgnoredAdvisory, PackageEntry, Policy, PolicyError, PolicySource, parse_capability,
-    span,
+    AcceptedComponent, Grants, IgnoredAdvisory, PackageEntry, Policy, PolicyError, PolicySource,
+    parse_capability, span,
 };
 use crate::capability::Capability;
 use crate::diagnostic::Diagnostic;
@@ -101,6 +101,7 @@ impl<'a> Validator<'a> {
             defaults: Grants::default(),
             packages: Vec::new(),
             ignored_advisories: Vec::new(),
+            accepted_unvetted: Vec::new(),
         };
         for (key, item) in root.iter() {
             match key {
@@ -125,13 +126,18 @@ impl<'a> Validator<'a> {
                         policy.ignored_advisories = self.advisories(table);
                     }
                 }
+                "vet-bom" => {
+                    if let Some(table) = self.table(root, key, item) {
+                        policy.accepted_unvetted = self.vet_bom(table);
+                    }
+                }
                 other => {
                     let range = root.get_key_value(other).and_then(|(k, _)| k.span());
                     self.error(
                         "unknown-key",
                         range,
                         format!(
-                            "unknown key `{other}` in the policy; expected `defaults`, `pkg` or `advisories`"
+                            "unknown key `{other}` in the policy; expected `defaults`, `pkg`, `advisories` or `vet-bom`"
                         ),
                         "unknown key",
                     );
@@ -299,14 +305,54 @@ impl<'a> Validator<'a> {
 
     /// `ignore = ["RUSTSEC-…", { id = "RUSTSEC-…", reason = "…" }]`.
     fn advisories(&mut self, table: &dyn TableLike) -> Vec<IgnoredAdvisory> {
-        let mut ignored = Vec::new();
+        self.named_list(
+            table,
+            "advisories",
+            "ignore",
+            "id",
+            "RUSTSEC-2020-0071",
+            "bad-advisory-ignore",
+        )
+        .into_iter()
+        .map(|(id, reason)| IgnoredAdvisory { id, reason })
+        .collect()
+    }
+
+    /// `[vet-bom] accept-unvetted = ["pkg:npm/left-pad@1.3.0", { component
+    /// = "…", reason = "…" }]`: components vet-bom cannot vet that may pass.
+    fn vet_bom(&mut self, table: &dyn TableLike) -> Vec<AcceptedComponent> {
+        self.named_list(
+            table,
+            "vet-bom",
+            "accept-unvetted",
+            "component",
+            "pkg:npm/left-pad@1.3.0",
+            "bad-accept-unvetted",
+        )
+        .into_iter()
+        .map(|(component, reason)| AcceptedComponent { component, reason })
+        .collect()
+    }
+
+    /// The one key `[section] list = ["name", { field = "name", reason =
+    /// "…" }]` allows: each entry's name and reason.
+    fn named_list(
+        &mut self,
+        table: &dyn TableLike,
+        section: &str,
+        list: &str,
+        field: &str,
+        example: &str,
+        code: &'static str,
+    ) -> Vec<(String, Option<String>)> {
+        let mut out = Vec::new();
         for (key, item) in table.iter() {
             let key_range = table.get_key_value(key).and_then(|(k, _)| k.span());
-            if key != "ignore" {
+            if key != list {
                 self.error(
                     "unknown-key",
                     key_range,
-                    format!("unknown key `advisories.{key}`; expected `advisories.ignore`"),
+                    format!("unknown key `{section}.{key}`; expected `{section}.{list}`"),
                     "unknown key",
                 );
                 continue;
@@ -315,44 +361,43 @@ impl<'a> Validator<'a> {
                 self.error(
                     "expected-array",
                     item.span().or(key_range),
-                    "`advisories.ignore` must be an array of advisory ids".into(),
+                    format!("`{section}.{list}` must be an array"),
                     "not an array",
                 );
                 continue;
             };
             for value in array.iter() {
                 let entry = match value {
-                    toml_edit::Value::String(s) => Some(IgnoredAdvisory {
-                        id: s.value().clone(),
-                        reason: None,
-                    }),
+                    toml_edit::Value::String(s) => Some((s.value().clone(), None)),
                     toml_edit::Value::InlineTable(t) => {
                         let unknown = t
                             .iter()
                             .map(|(k, _)| k)
-                            .find(|k| *k != "id" && *k != "reason");
-                        match (t.get("id").and_then(|v| v.as_str()), unknown) {
-                            (Some(id), None) => Some(IgnoredAdvisory {
-                                id: id.to_owned(),
-                                reason: t.get("reason").and_then(|v| v.as_str()).map(str::to_owned),
-                            }),
+                            .find(|k| *k != field && *k != "reason");
+                        match (t.get(field).and_then(|v| v.as_str()), unknown) {
+                            (Some(name), None) => Some((
+                                name.to_owned(),
+                                t.get("reason").and_then(|v| v.as_str()).map(str::to_owned),
+                            )),
                             _ => None,
                         }
                     }
                     _ => None,
                 };
                 match entry {
-                    Some(e) => ignored.push(e),
+                    Some(e) => out.push(e),
                     None => self.error(
-                        "bad-advisory-ignore",
+                        code,
                         value.span(),
-                        "each ignored advisory is an id (\"RUSTSEC-2020-0071\") or { id = \"…\", reason = \"…\" }".into(),
-                        "expected an advisory id",
+                        format!(
+                            "each entry of `{section}.{list}` is a string (\"{example}\") or {{ {field} = \"…\", reason = \"…\" }}"
+                        ),
+                        "expected a string or an inline table",
                     ),
                 }
             }
         }
-        ignored
+        out
     }
 
     fn capabilities(
@@ -486,5 +531,39 @@ pkg2 = 1
             [("bad-version-requirement".to_owned(), (1, 6))]
         );
         assert_eq!(errors("[pkg.a]\nallow = [\"fs\"\n")[0].0, "policy-syntax");
+    }
+
+    #[test]
+    fn components_accepted_unvetted_by_purl_or_name() {
+        let text = "[vet-bom]\naccept-unvetted = [\"pkg:npm/left-pad@1.3.0\", { component = \"tool\", reason = \"in-house\" }]\n";
+        let (policy, _) = parse_policy_file(Path::new("capgate.toml"), text).expect("valid");
+        assert!(
+            policy
+                .accepts_unvetted(Some("pkg:npm/left-pad@1.3.0"), "left-pad")
+                .is_some()
+        );
+        assert!(
+            policy
+                .accepts_unvetted(Some("pkg:npm/left-pad@1.2.0"), "left-pad")
+                .is_none()
+        );
+        // A name stands for a component without a purl only.
+        let tool = policy
+            .accepts_unvetted(None, "tool")
+            .expect("accepted by name");
+        assert_eq!(tool.reason.as_deref(), Some("in-house"));
+        assert!(
+            policy
+                .accepts_unvetted(Some("pkg:pypi/tool@1"), "tool")
+                .is_none()
+        );
+        assert_eq!(
+            errors("[vet-bom]\naccept-unvetted = [1]\n"),
+            [("bad-accept-unvetted".to_owned(), (2, 20))]
+        );
+        assert_eq!(
+            errors("[vet-bom]\naccept = []\n"),
+            [("unknown-key".to_owned(), (2, 1))]
+        );
     }
 }

@@ -367,8 +367,9 @@ pub fn write_components(
     for c in components {
         let ansi = match c.status {
             "vetted" => Some(anstyle::AnsiColor::Green),
-            "unsupported-ecosystem" => None,
-            "violation" | "too-new" | "typosquat-suspect" => Some(anstyle::AnsiColor::Yellow),
+            "violation" | "too-new" | "typosquat-suspect" | "unsupported-ecosystem" => {
+                Some(anstyle::AnsiColor::Yellow)
+            }
             _ => Some(anstyle::AnsiColor::Red),
         };
         let name = match &c.version {
