@@ -952,6 +952,7 @@ fn a_version_missing_from_the_index_is_not_found() {
     let v = vetted(env.vet(&server, &b, &[]), 1);
     v.expect_status("capfix-calm", "not-found")
         .expect_message("capfix-calm", &["9.9.9"]);
+    assert_eq!(v.component("capfix-calm")["nearest_release"], "1.0.0");
     assert!(server.downloads().is_empty(), "{:?}", server.downloads());
 }
 
@@ -964,6 +965,11 @@ fn a_missing_crate_close_to_a_popular_one_gets_a_suggestion() {
     let v = vetted(env.vet(&server, &b, &[]), 1);
     v.expect_flag("serde_jsno", "not-found")
         .expect_message("serde_jsno", &["serde_json"]);
+    assert_eq!(
+        v.component("serde_jsno")["did_you_mean"],
+        json!(["serde_json"])
+    );
+    assert_eq!(v.component("serde_jsno")["nearest_release"], Value::Null);
 }
 
 #[test]
@@ -980,6 +986,7 @@ fn a_yanked_version_names_the_nearest_release() {
     let v = vetted(env.vet(&server, &b, &["--policy", &grant]), 1);
     v.expect_status("capfix-oldie", "yanked")
         .expect_message("capfix-oldie", &["yanked", "1.0.1", "1.0.2"]);
+    assert_eq!(v.component("capfix-oldie")["nearest_release"], "1.0.2");
 
     // The release itself passes.
     let b = bom(vec![fixture_component(OLDIE)]);
@@ -1015,6 +1022,11 @@ fn a_name_close_to_a_popular_crate_is_a_typosquat_suspect() {
     v.expect_status("serde_jsom", "typosquat-suspect")
         .expect_message("serde_jsom", &["serde_json"])
         .expect_status("capfix-calm", "vetted");
+    assert_eq!(
+        v.component("serde_jsom")["did_you_mean"],
+        json!(["serde_json"])
+    );
+    assert_eq!(v.component("capfix-calm")["did_you_mean"], json!([]));
 }
 
 #[test]

@@ -350,12 +350,15 @@ fn fetch_one(
         return (flags, None);
     }
     if let Some(popular) = vet::typosquat_of(name) {
-        flags.push(Flag::new(
-            Status::TyposquatSuspect,
-            format!(
-                "`{name}` is one or two letters from the popular crate `{popular}`: if you meant `{popular}`, use it; otherwise check who publishes `{name}` before using it"
-            ),
-        ));
+        flags.push(
+            Flag::new(
+                Status::TyposquatSuspect,
+                format!(
+                    "`{name}` is one or two letters from the popular crate `{popular}`: if you meant `{popular}`, use it; otherwise check who publishes `{name}` before using it"
+                ),
+            )
+            .did_you_mean(popular),
+        );
     }
     if krate.repository_url.is_some() {
         flags.push(Flag::new(
@@ -367,16 +370,21 @@ fn fetch_one(
     let versions = match registry.versions(name) {
         Ok(Some(versions)) => versions,
         Ok(None) => {
-            let hint = vet::closest_popular(name)
-                .filter(|p| p != name)
+            let meant = vet::closest_popular(name).filter(|p| p != name);
+            let hint = meant
+                .as_ref()
                 .map(|p| format!("; did you mean `{p}`"))
                 .unwrap_or_default();
-            flags.push(Flag::new(
+            let mut flag = Flag::new(
                 Status::NotFound,
                 format!(
                     "no crate named `{name}` exists in the registry{hint}. Remove it from the dependencies"
                 ),
-            ));
+            );
+            if let Some(meant) = meant {
+                flag = flag.did_you_mean(meant);
+            }
+            flags.push(flag);
             return (flags, None);
         }
         Err(FetchError::Deadline(e)) => {
@@ -397,22 +405,39 @@ fn fetch_one(
             .iter()
             .rev()
             .find(|v| !v.yanked && v.version.pre.is_empty())
-            .map(|v| format!("; the latest release is {}", v.version))
-            .unwrap_or_default();
-        flags.push(Flag::new(
+            .map(|v| v.version.to_string());
+        let mut flag = Flag::new(
             Status::NotFound,
-            format!("`{name}` has no version {version} in the registry{latest}"),
-        ));
+            format!(
+                "`{name}` has no version {version} in the registry{}",
+                latest
+                    .as_ref()
+                    .map(|v| format!("; the latest release is {v}"))
+                    .unwrap_or_default()
+            ),
+        );
+        if let Some(latest) = latest {
+            flag = flag.nearest_release(latest);
+        }
+        flags.push(flag);
         return (flags, None);
     };
     if published.yanked {
-        let nearest = vet::nearest_release(&krate.version, &versions)
-            .map(|v| format!("; {v} is the nearest release"))
-            .unwrap_or_else(|| "; no release of it is left unyanked".into());
-        flags.push(Flag::new(
+        let nearest = vet::nearest_release(&krate.version, &versions);
+        let mut flag = Flag::new(
             Status::Yanked,
-            format!("{name}@{version} is yanked{nearest}"),
-        ));
+            format!(
+                "{name}@{version} is yanked{}",
+                nearest
+                    .as_ref()
+                    .map(|v| format!("; {v} is the nearest release"))
+                    .unwrap_or_else(|| "; no release of it is left unyanked".into())
+            ),
+        );
+        if let Some(nearest) = nearest {
+            flag = flag.nearest_release(nearest.to_string());
+        }
+        flags.push(flag);
     }
     // Old index entries carry no publication time; such releases predate
     // the field, so they are not new.
@@ -635,6 +660,13 @@ fn component_row(
             .collect::<Vec<_>>()
             .join(". ")
     };
+    let mut did_you_mean: Vec<String> = outcome
+        .flags
+        .iter()
+        .filter_map(|f| f.did_you_mean.clone())
+        .collect();
+    did_you_mean.sort();
+    did_you_mean.dedup();
     json::JsonComponent {
         bom_ref: component.bom_ref.clone(),
         name: component.name.clone(),
@@ -643,5 +675,7 @@ fn component_row(
         status: status.as_str(),
         flags,
         message,
+        did_you_mean,
+        nearest_release: outcome.flags.iter().find_map(|f| f.nearest_release.clone()),
     }
 }

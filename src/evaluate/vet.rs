@@ -53,6 +53,10 @@ impl Status {
 pub struct Flag {
     pub status: Status,
     pub message: String,
+    /// Crate names the component was probably meant to be.
+    pub did_you_mean: Option<String>,
+    /// The release to use instead (of a yanked or missing version).
+    pub nearest_release: Option<String>,
 }
 
 impl Flag {
@@ -60,7 +64,21 @@ impl Flag {
         Flag {
             status,
             message: message.into(),
+            did_you_mean: None,
+            nearest_release: None,
         }
+    }
+
+    /// The same flag, naming the crate probably meant.
+    pub fn did_you_mean(mut self, name: impl Into<String>) -> Flag {
+        self.did_you_mean = Some(name.into());
+        self
+    }
+
+    /// The same flag, naming the release to use instead.
+    pub fn nearest_release(mut self, version: impl Into<String>) -> Flag {
+        self.nearest_release = Some(version.into());
+        self
     }
 }
 

@@ -231,6 +231,11 @@ pub struct JsonComponent {
     pub flags: Vec<&'static str>,
     /// What to do about it, as a sentence.
     pub message: String,
+    /// Crates the component was probably meant to be (a `not-found` or
+    /// `typosquat-suspect` name close to a popular crate), sorted.
+    pub did_you_mean: Vec<String>,
+    /// The release to use instead of a yanked or missing version.
+    pub nearest_release: Option<String>,
 }
 
 /// `diff`'s report.
