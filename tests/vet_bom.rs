@@ -1268,6 +1268,12 @@ fn another_ecosystem_fails_unless_the_policy_accepts_it_by_purl() {
     let other = env.policy("[vet-bom]\naccept-unvetted = [\"pkg:npm/left-pad@1.2.0\"]\n");
     vetted(env.vet(&server, &b, &["--policy", &other]), 1);
 
+    // A component without a purl that takes the accepted purl as its name
+    // is not that package.
+    let impostor = json!({"type": "library", "name": "pkg:npm/left-pad@1.3.0", "version": "1.3.0"});
+    let b2 = bom(vec![fixture_component(CALM), impostor]);
+    vetted(env.vet(&server, &b2, &["--policy", &accepted]), 1);
+
     // --strict fails even what the policy accepts.
     let v = vetted(
         env.vet(&server, &b, &["--policy", &accepted, "--strict"]),

@@ -110,11 +110,16 @@ impl Policy {
     }
 
     /// The policy's acceptance of a component vet-bom cannot vet: one
-    /// naming its purl, or its name when it has no purl.
+    /// naming its purl, or its name when it has no purl. An entry written
+    /// as a purl (`pkg:…`) matches purls only, so a purl-less component
+    /// cannot pass by taking an accepted purl as its name.
     pub fn accepts_unvetted(&self, purl: Option<&str>, name: &str) -> Option<&AcceptedComponent> {
-        self.accepted_unvetted.iter().find(|a| match purl {
-            Some(purl) => a.component == purl,
-            None => a.component == name,
+        self.accepted_unvetted.iter().find(|a| {
+            let entry_is_purl = a.component.starts_with("pkg:");
+            match purl {
+                Some(purl) => entry_is_purl && a.component == purl,
+                None => !entry_is_purl && a.component == name,
+            }
         })
     }
 

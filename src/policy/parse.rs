@@ -557,6 +557,13 @@ pkg2 = 1
                 .accepts_unvetted(Some("pkg:pypi/tool@1"), "tool")
                 .is_none()
         );
+        // A component without a purl that takes an accepted purl as its
+        // name is not that package.
+        assert!(
+            policy
+                .accepts_unvetted(None, "pkg:npm/left-pad@1.3.0")
+                .is_none()
+        );
         assert_eq!(
             errors("[vet-bom]\naccept-unvetted = [1]\n"),
             [("bad-accept-unvetted".to_owned(), (2, 20))]
