@@ -157,11 +157,20 @@ const TWO_EDITS_TOP: usize = 1_000;
 
 /// The popular crate `name` is a near miss of, if any: not itself popular,
 /// and one edit from a popular name, or two from one of the most popular
-/// for names of more than five characters. `-` and `_` count as the same
+/// for names of more than five characters, or a popular name dressed up as
+/// a port (`lasso-rs`, `rust-serde`). `-` and `_` count as the same
 /// character, as cargo treats them.
+///
+/// A numbered sibling names a family member, not a slip of the keyboard:
+/// a later number of a numbered popular crate (`wasip3` after `wasip2`), or
+/// two characters ending in a digit appended to a popular name (`wasip3`
+/// after `wasi`). An earlier number stays suspect (`proc-macro1`, removed
+/// for malicious code, after `proc-macro2`): successors are what families
+/// publish next, so an impostor there is left to the scan to judge.
 pub fn typosquat_of(name: &str) -> Option<&'static str> {
     let wanted = normalize(name);
-    if popular().1.contains(&wanted) {
+    let (_, set) = popular();
+    if set.contains(&wanted) {
         return None;
     }
     let long = wanted.chars().count() > 5;
@@ -169,8 +178,49 @@ pub fn typosquat_of(name: &str) -> Option<&'static str> {
         &wanted,
         |rank| if long && rank < TWO_EDITS_TOP { 2 } else { 1 },
     )
-    .next()
+    .find(|(popular, _)| !is_numbered_sibling(&wanted, &normalize(popular)))
     .map(|(name, _)| name)
+    .or_else(|| dressed_as_port(&wanted))
+}
+
+/// Whether `wanted` is a later-numbered member of `popular`'s family (both
+/// normalised).
+fn is_numbered_sibling(wanted: &str, popular: &str) -> bool {
+    if wanted
+        .strip_prefix(popular)
+        .is_some_and(|suffix| suffix.ends_with(|c: char| c.is_ascii_digit()))
+    {
+        return true;
+    }
+    let split = |name: &str| -> Option<(String, u64)> {
+        let stem = name.trim_end_matches(|c: char| c.is_ascii_digit());
+        let number = name[stem.len()..].parse().ok()?;
+        Some((stem.to_owned(), number))
+    };
+    match (split(wanted), split(popular)) {
+        (Some((stem, number)), Some((popular_stem, popular_number))) => {
+            stem == popular_stem && number > popular_number
+        }
+        _ => false,
+    }
+}
+
+/// Affixes that make a popular name look like its Rust port, the disguise
+/// of several crates removed for malicious code (`lasso-rs`, `winx-rs`,
+/// `windows-service-rs`).
+const PORT_SUFFIXES: &[&str] = &["_rs", "_rust"];
+const PORT_PREFIXES: &[&str] = &["rust_", "rs_"];
+
+/// The popular crate `wanted` (normalised, not popular) is, once a port
+/// affix is taken off.
+fn dressed_as_port(wanted: &str) -> Option<&'static str> {
+    let (names, set) = popular();
+    let bare = PORT_SUFFIXES
+        .iter()
+        .find_map(|s| wanted.strip_suffix(s))
+        .or_else(|| PORT_PREFIXES.iter().find_map(|p| wanted.strip_prefix(p)))
+        .filter(|bare| set.contains(*bare))?;
+    names.iter().find(|p| p.normalized == bare).map(|p| p.name)
 }
 
 /// The popular crate closest to a name that does not exist, to suggest.
@@ -243,6 +293,65 @@ mod tests {
         assert_eq!(typosquat_of("serde"), None);
         assert_eq!(typosquat_of("serde-json"), None, "same name to cargo");
         assert_eq!(typosquat_of("zzqxw-unrelated-crate"), None);
+    }
+
+    fn names(list: &str) -> impl Iterator<Item = &str> {
+        list.lines()
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+    }
+
+    #[test]
+    fn siblings_and_ports() {
+        assert_eq!(typosquat_of("wasip3"), None, "a numbered sibling of wasi");
+        assert_eq!(typosquat_of("proc-macro1"), Some("proc-macro2"));
+        assert_eq!(typosquat_of("lasso-rs"), Some("lasso"));
+        assert_eq!(typosquat_of("rust-serde"), Some("serde"));
+        assert_eq!(typosquat_of("encoding_rs"), None, "popular itself");
+    }
+
+    /// No popular crate is a typosquat of another, nor is any crate of a
+    /// few real dependency graphs.
+    #[test]
+    fn no_false_alarms_on_popular_or_real_names() {
+        let real = include_str!("../../fixtures/typosquat/real-dependencies.txt");
+        let flagged: Vec<(&str, &str)> = names(POPULAR_CRATES)
+            .chain(names(real))
+            .filter_map(|n| Some((n, typosquat_of(n)?)))
+            .collect();
+        assert_eq!(flagged, []);
+    }
+
+    /// The crates removed from the registry for malicious code whose name
+    /// imitates a popular one are all caught (18 of the 72; the others
+    /// imitate nothing popular, which only the scan can judge).
+    #[test]
+    fn catches_past_malicious_crates_named_like_popular_ones() {
+        let list = include_str!("../../fixtures/typosquat/malicious.txt");
+        let caught: Vec<&str> = names(list).filter(|n| typosquat_of(n).is_some()).collect();
+        assert_eq!(
+            caught,
+            [
+                "bit-flags",
+                "envlogger",
+                "lasso-rs",
+                "lazystatic",
+                "oncecell",
+                "openvpn-plugin-rs",
+                "postgresderive",
+                "postgress",
+                "proc-macro1",
+                "rands",
+                "rustdecimal",
+                "serd",
+                "tauri-win-rt-notification",
+                "tauri-winrt-notifications",
+                "tracings",
+                "windows-service-rs",
+                "windowsservice",
+                "winx-rs",
+            ]
+        );
+        assert_eq!(names(list).count(), 72);
     }
 
     #[test]
