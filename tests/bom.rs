@@ -630,11 +630,24 @@ fn bom_has_one_component_per_package_like_scan() {
             let what = format!("{version} {name}");
             assert_eq!(c["version"], pkg["version"], "{what}: version");
             assert_eq!(c["purl"], pkg["purl"], "{what}: purl equals scan's");
-            assert_eq!(
-                c["purl"],
-                format!("pkg:cargo/{name}@{}", version_of(name)),
-                "{what}: default-registry purl has no qualifier"
-            );
+            let plain = format!("pkg:cargo/{name}@{}", version_of(name));
+            if pkg["source"] == "registry" {
+                assert_eq!(
+                    c["purl"], plain,
+                    "{what}: default-registry purl has no qualifier"
+                );
+            } else {
+                // Local crates are never read back as registry crates.
+                let dir = pkg["source"].as_str().unwrap();
+                assert!(
+                    c["purl"]
+                        .as_str()
+                        .unwrap()
+                        .starts_with(&format!("{plain}?download_url=file:")),
+                    "{what}: a {dir} crate's purl names its directory: {}",
+                    c["purl"]
+                );
+            }
             let kind = if name == "vendored-app" {
                 "application"
             } else {
@@ -945,8 +958,8 @@ fn bom_of_a_virtual_workspace_names_it_after_its_directory() {
         let plus = find("plus");
         assert_eq!(plus["version"], "0.1.0+local.1");
         assert_eq!(
-            plus["purl"], "pkg:cargo/plus@0.1.0%2Blocal.1",
-            "{version}: `+` in a version is percent-encoded in the purl"
+            plus["purl"], "pkg:cargo/plus@0.1.0%2Blocal.1?download_url=file:%2F%2Fcrates%2Fplus",
+            "{version}: `+` in a version is percent-encoded in the purl, a member names its directory"
         );
         assert_eq!(plus["type"], "library");
         assert_eq!(plus["licenses"], serde_json::json!([{"expression": "MIT"}]));
@@ -956,7 +969,10 @@ fn bom_of_a_virtual_workspace_names_it_after_its_directory() {
             tool.get("licenses").is_none(),
             "{version}: tool has no licence"
         );
-        assert_eq!(tool["purl"], "pkg:cargo/tool@0.2.0");
+        assert_eq!(
+            tool["purl"],
+            "pkg:cargo/tool@0.2.0?download_url=file:%2F%2Fcrates%2Ftool"
+        );
 
         let mut refs = Vec::new();
         collect_bom_refs(&bom, &mut refs);
@@ -984,7 +1000,10 @@ fn bom_of_a_virtual_workspace_names_it_after_its_directory() {
         .iter()
         .find(|p| p["name"] == "plus")
         .expect("plus in scan");
-    assert_eq!(plus["purl"], "pkg:cargo/plus@0.1.0%2Blocal.1");
+    assert_eq!(
+        plus["purl"],
+        "pkg:cargo/plus@0.1.0%2Blocal.1?download_url=file:%2F%2Fcrates%2Fplus"
+    );
 }
 
 // ---------------------------------------------------------------------------

@@ -70,7 +70,10 @@ fn packages_carry_kind_source_version_and_purl() {
     }
     let libc = package(&report, "libc");
     assert_eq!(libc["version"], "0.2.0");
-    assert_eq!(libc["purl"], "pkg:cargo/libc@0.2.0");
+    assert_eq!(
+        libc["purl"], "pkg:cargo/libc@0.2.0?download_url=file:%2F%2Fcrates%2Flibc",
+        "a path crate is local: its purl names its directory, never the registry"
+    );
 }
 
 #[test]

@@ -18,6 +18,7 @@ mod hostile;
 mod policy;
 mod reach;
 mod registry_server;
+mod round_trip;
 mod scan;
 mod schema;
 mod vet_bom;

@@ -304,16 +304,28 @@ pub fn assert_report_shape(report: &Value) {
             seen.insert((name.to_string(), version.to_string())),
             "package `{name} {version}` reported twice"
         );
-        assert_eq!(
-            p["purl"],
-            format!("pkg:cargo/{name}@{version}"),
-            "purl of {name}"
-        );
         let source = p["source"].as_str().expect("source is a string");
         assert!(
             ["workspace", "path", "registry", "git"].contains(&source),
             "source of {name}: {source}"
         );
+        let purl = p["purl"].as_str().expect("purl is a string");
+        let plain = format!("pkg:cargo/{name}@{version}");
+        match source {
+            // Local crates must never read back as registry crates.
+            "workspace" | "path" => assert!(
+                purl.starts_with(&format!("{plain}?download_url=file:")),
+                "purl of local {name}: {purl}"
+            ),
+            "git" => assert!(
+                purl.starts_with(&format!("{plain}?vcs_url=")),
+                "purl of git {name}: {purl}"
+            ),
+            _ => assert!(
+                purl == plain || purl.starts_with(&format!("{plain}?repository_url=")),
+                "purl of {name}: {purl}"
+            ),
+        }
         let kind = p["kind"].as_str().expect("kind is a string");
         assert!(
             ["lib", "proc-macro", "bin"].contains(&kind),

@@ -38,14 +38,14 @@ const OLDIE: &str = "capfix-oldie-1.0.2";
 
 /// Every `status` (and `flags` entry) of a component.
 const STATUSES: &[&str] = &[
-    "vetted",
+    "ok",
     "violation",
     "not-found",
     "yanked",
     "checksum-mismatch",
     "typosquat-suspect",
     "too-new",
-    "unsupported-ecosystem",
+    "unvetted",
     "error",
 ];
 
@@ -311,7 +311,7 @@ impl Vetted {
                     ctx()
                 );
             }
-            if status != "vetted" {
+            if status != "ok" {
                 assert!(
                     flags.iter().any(|f| f == status),
                     "flags must include the status: {}",
@@ -319,7 +319,7 @@ impl Vetted {
                 );
             } else {
                 assert!(
-                    flags.iter().all(|f| f == "vetted"),
+                    flags.iter().all(|f| f == "ok"),
                     "a vetted component has no other flag: {}",
                     ctx()
                 );
@@ -661,7 +661,7 @@ fn a_crate_without_capabilities_is_vetted_and_passes() {
         env.vet(&server, &bom(vec![fixture_component(CALM)]), &[]),
         0,
     );
-    v.expect_status("capfix-calm", "vetted")
+    v.expect_status("capfix-calm", "ok")
         .expect_packages(&["capfix-calm"])
         .expect_markers();
     let c = v.component("capfix-calm");
@@ -700,7 +700,7 @@ fn a_component_without_a_bom_ref_is_reported_with_a_null_one() {
     let mut c = fixture_component(CALM);
     c.as_object_mut().unwrap().remove("bom-ref");
     let v = vetted(env.vet(&server, &bom(vec![c]), &[]), 0);
-    v.expect_status("capfix-calm", "vetted");
+    v.expect_status("capfix-calm", "ok");
     assert!(
         v.component("capfix-calm")["bom_ref"].is_null(),
         "{}",
@@ -717,7 +717,7 @@ fn spec_versions_1_4_to_1_6_are_read() {
             env.vet(&server, &bom_spec(spec, vec![fixture_component(CALM)]), &[]),
             0,
         );
-        v.expect_status("capfix-calm", "vetted");
+        v.expect_status("capfix-calm", "ok");
     }
 }
 
@@ -751,7 +751,7 @@ fn a_policy_that_grants_the_capability_passes() {
 
     let granted = env.policy("[defaults]\nallow = []\n\n[pkg.capfix-netty]\nallow = [\"net\"]\n");
     let v = vetted(env.vet(&server, &b, &["--policy", &granted]), 0);
-    v.expect_status("capfix-netty", "vetted").expect_markers();
+    v.expect_status("capfix-netty", "ok").expect_markers();
 
     let other = env.policy("[defaults]\nallow = []\n\n[pkg.capfix-netty]\nallow = [\"fs\"]\n");
     let v = vetted(env.vet(&server, &b, &["--policy", &other]), 1);
@@ -760,7 +760,7 @@ fn a_policy_that_grants_the_capability_passes() {
 
     let defaults = env.policy("[defaults]\nallow = [\"net.connect\"]\n");
     let v = vetted(env.vet(&server, &b, &["--policy", &defaults]), 0);
-    v.expect_status("capfix-netty", "vetted");
+    v.expect_status("capfix-netty", "ok");
 }
 
 #[test]
@@ -774,7 +774,7 @@ fn a_build_script_is_the_build_capability() {
         .expect_markers();
     let granted = env.policy("[pkg.capfix-buildy]\nallow = [\"build\"]\n");
     let v = vetted(env.vet(&server, &b, &["--policy", &granted]), 0);
-    v.expect_status("capfix-buildy", "vetted");
+    v.expect_status("capfix-buildy", "ok");
 }
 
 #[test]
@@ -805,7 +805,7 @@ fn filer_and_calm() -> Value {
 
 fn check_filer_and_calm(env: &Env, server: &Server, b: &Value) {
     let v = vetted(env.vet(server, b, &[]), 1);
-    v.expect_status("capfix-calm", "vetted")
+    v.expect_status("capfix-calm", "ok")
         .expect_status("capfix-filer", "violation")
         .expect_message("capfix-filer", &["capgate.toml", "fs"])
         .expect_packages(&["capfix-calm", "capfix-filer"])
@@ -818,8 +818,8 @@ fn check_filer_and_calm(env: &Env, server: &Server, b: &Value) {
 
     let granted = env.policy("[pkg.capfix-filer]\nallow = [\"fs\"]\n");
     let v = vetted(env.vet(server, b, &["--policy", &granted]), 0);
-    v.expect_status("capfix-calm", "vetted")
-        .expect_status("capfix-filer", "vetted")
+    v.expect_status("capfix-calm", "ok")
+        .expect_status("capfix-filer", "ok")
         .expect_packages(&["capfix-calm", "capfix-filer"]);
 }
 
@@ -852,7 +852,7 @@ fn nested_components_are_vetted() {
     let mut netty = fixture_component(NETTY);
     netty["components"] = json!([]);
     let v = vetted(env.vet(&server, &bom(vec![filer, netty]), &[]), 1);
-    v.expect_status("capfix-calm", "vetted")
+    v.expect_status("capfix-calm", "ok")
         .expect_status("capfix-filer", "violation")
         .expect_status("capfix-netty", "violation")
         .expect_packages(&["capfix-calm", "capfix-filer", "capfix-netty"])
@@ -878,7 +878,7 @@ fn an_archive_that_differs_from_the_index_checksum_is_never_scanned() {
     let b = bom(vec![fixture_component(CALM), fixture_component(NETTY)]);
     let v = vetted(env.vet(&server, &b, &[]), 2);
     v.expect_status("capfix-netty", "checksum-mismatch")
-        .expect_status("capfix-calm", "vetted")
+        .expect_status("capfix-calm", "ok")
         .expect_stderr_names("capfix-netty")
         .expect_message_any("capfix-netty", &["checksum", "sha-256", "sha256"])
         .expect_not_scanned("capfix-netty");
@@ -914,7 +914,7 @@ fn a_bom_hash_that_matches_the_archive_is_accepted() {
     let server = Registry::new().publish(calm).start();
     let b = bom(vec![with_sha256(fixture_component(CALM), &right)]);
     let v = vetted(env.vet(&server, &b, &[]), 0);
-    v.expect_status("capfix-calm", "vetted");
+    v.expect_status("capfix-calm", "ok");
 }
 
 // ---------------------------------------------------------------------------
@@ -930,7 +930,7 @@ fn a_crate_missing_from_the_index_is_not_found() {
     ]);
     let v = vetted(env.vet(&server, &b, &[]), 1);
     v.expect_status("capfix-ghost", "not-found")
-        .expect_status("capfix-calm", "vetted")
+        .expect_status("capfix-calm", "ok")
         .expect_message("capfix-ghost", &["capfix-ghost"])
         .expect_message_any(
             "capfix-ghost",
@@ -991,7 +991,7 @@ fn a_yanked_version_names_the_nearest_release() {
     // The release itself passes.
     let b = bom(vec![fixture_component(OLDIE)]);
     let v = vetted(env.vet(&server, &b, &["--policy", &grant]), 0);
-    v.expect_status("capfix-oldie", "vetted");
+    v.expect_status("capfix-oldie", "ok");
 }
 
 #[test]
@@ -1021,7 +1021,7 @@ fn a_name_close_to_a_popular_crate_is_a_typosquat_suspect() {
     let v = vetted(env.vet(&server, &b, &[]), 1);
     v.expect_status("serde_jsom", "typosquat-suspect")
         .expect_message("serde_jsom", &["serde_json"])
-        .expect_status("capfix-calm", "vetted");
+        .expect_status("capfix-calm", "ok");
     assert_eq!(
         v.component("serde_jsom")["did_you_mean"],
         json!(["serde_json"])
@@ -1047,7 +1047,7 @@ fn a_popular_name_itself_is_not_a_typosquat() {
         env.vet(&server, &bom(vec![cargo("serde_json", "1.0.0")]), &[]),
         0,
     );
-    v.expect_status("serde_json", "vetted");
+    v.expect_status("serde_json", "ok");
 }
 
 #[test]
@@ -1067,7 +1067,7 @@ fn a_version_newer_than_min_age_is_too_new() {
     v.expect_status("capfix-calm", "too-new");
 
     let v = vetted(env.vet(&server, &b, &["--min-age", "0"]), 0);
-    v.expect_status("capfix-calm", "vetted");
+    v.expect_status("capfix-calm", "ok");
 }
 
 // ---------------------------------------------------------------------------
@@ -1087,7 +1087,7 @@ fn vet_evil(env: &Env, archive: Vec<u8>, problem: &[&str]) -> Vetted {
         .expect_message_any("capfix-evil", problem)
         .expect_stderr_names("capfix-evil")
         .expect_not_scanned("capfix-evil")
-        .expect_status("capfix-calm", "vetted");
+        .expect_status("capfix-calm", "ok");
     v
 }
 
@@ -1243,8 +1243,8 @@ fn another_ecosystem_fails_unless_the_policy_accepts_it_by_purl() {
         r.stdout
     );
     let v = vetted(r, 1);
-    v.expect_status("left-pad", "unsupported-ecosystem")
-        .expect_status("capfix-calm", "vetted")
+    v.expect_status("left-pad", "unvetted")
+        .expect_status("capfix-calm", "ok")
         .expect_packages(&["capfix-calm"]);
     assert!(
         !server.requests().iter().any(|r| r.contains("left-pad")),
@@ -1256,8 +1256,8 @@ fn another_ecosystem_fails_unless_the_policy_accepts_it_by_purl() {
         "[vet-bom]\naccept-unvetted = [{ component = \"pkg:npm/left-pad@1.3.0\", reason = \"vetted by the npm audit\" }]\n",
     );
     let v = vetted(env.vet(&server, &b, &["--policy", &accepted]), 0);
-    v.expect_status("left-pad", "unsupported-ecosystem")
-        .expect_status("capfix-calm", "vetted");
+    v.expect_status("left-pad", "unvetted")
+        .expect_status("capfix-calm", "ok");
     assert!(
         v.report.to_string().contains("vetted by the npm audit"),
         "{}",
@@ -1279,7 +1279,7 @@ fn another_ecosystem_fails_unless_the_policy_accepts_it_by_purl() {
         env.vet(&server, &b, &["--policy", &accepted, "--strict"]),
         1,
     );
-    v.expect_status("left-pad", "unsupported-ecosystem");
+    v.expect_status("left-pad", "unvetted");
 }
 
 #[test]
@@ -1513,7 +1513,7 @@ fn the_bom_is_read_from_stdin() {
         &["vet-bom", "-", "--registry", &url, "--format", "json"],
     );
     let v = vetted(run, 1);
-    v.expect_status("capfix-calm", "vetted")
+    v.expect_status("capfix-calm", "ok")
         .expect_status("capfix-netty", "violation");
 }
 
@@ -1533,7 +1533,7 @@ fn a_registry_url_without_the_sparse_prefix() {
         &mut env.cmd(),
         &["vet-bom", &path, "--registry", &url, "--format", "json"],
     );
-    vetted(run, 0).expect_status("capfix-calm", "vetted");
+    vetted(run, 0).expect_status("capfix-calm", "ok");
 }
 
 #[test]
@@ -1547,7 +1547,7 @@ fn a_download_template_with_every_marker() {
         .start();
     let b = bom(vec![fixture_component(CALM), fixture_component(NETTY)]);
     let v = vetted(env.vet(&server, &b, &[]), 1);
-    v.expect_status("capfix-calm", "vetted")
+    v.expect_status("capfix-calm", "ok")
         .expect_status("capfix-netty", "violation");
     let cksum = sha256_hex(&Published::fixture(CALM).archive);
     let expected = format!("/files/ca/pf/ca/pf/capfix-calm/1.0.0/{cksum}.crate");
@@ -1569,7 +1569,7 @@ fn a_plain_download_base_url() {
         env.vet(&server, &bom(vec![fixture_component(CALM)]), &[]),
         0,
     );
-    v.expect_status("capfix-calm", "vetted");
+    v.expect_status("capfix-calm", "ok");
     assert!(
         server.was_asked("/api/v1/crates/capfix-calm/1.0.0/download"),
         "{:?}",
@@ -1599,7 +1599,7 @@ fn short_names_use_the_one_two_and_three_letter_index_layout() {
     for name in ["q", "qz", "qzx"] {
         let status = v.status(name);
         assert!(
-            status == "vetted" || status == "typosquat-suspect",
+            status == "ok" || status == "typosquat-suspect",
             "{name}: {status}\n{}",
             v.run.describe()
         );

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 
 use cargo_capgate::capability::{Capability, Finding};
 use cargo_capgate::fetch::unpack::{UnpackLimits, unpack_crate};
-use cargo_capgate::resolve::bom::ComponentKind;
+use cargo_capgate::resolve::bom::{ComponentKind, CrateSource};
 use cargo_capgate::resolve::{
     BuildGraph, Edition, Package, PackageKind, SourceKind, Target, TargetRole,
 };
@@ -225,25 +225,40 @@ pub fn purl(input: &str) {
     if let Some(url) = registry {
         p.source_id = Some(source_id.to_owned());
         p.default_registry = false;
-        let written = cargo_capgate::report::bom::package_purl(&p);
-        let request = cargo_capgate::resolve::bom::parse("fuzz.json", &bom_with_purl(&written))
-            .unwrap_or_else(|e| panic!("capgate's own purl {written} does not read back: {e}"));
-        let ComponentKind::Crate(c) = &request.components[0].kind else {
-            panic!("{written} does not read back as a crate");
-        };
-        assert_eq!(c.repository_url.as_deref(), Some(url), "{written}");
+        let written = cargo_capgate::report::package_purl(&p, Path::new("/"));
+        let c = read_back(&written);
+        assert_eq!(
+            c.source,
+            CrateSource::Registry {
+                repository_url: Some(url.to_owned())
+            },
+            "{written}"
+        );
     }
     p.source_id = None;
     p.default_registry = true;
-    let written = cargo_capgate::report::bom::package_purl(&p);
-    let request = cargo_capgate::resolve::bom::parse("fuzz.json", &bom_with_purl(&written))
-        .unwrap_or_else(|e| panic!("capgate's own purl {written} does not read back: {e}"));
-    let ComponentKind::Crate(c) = &request.components[0].kind else {
-        panic!("{written} does not read back as a crate");
-    };
+    let written = cargo_capgate::report::package_purl(&p, Path::new("/"));
+    let c = read_back(&written);
     assert_eq!(c.name, name, "{written}");
     assert_eq!(c.version, semver, "{written}");
-    assert_eq!(c.repository_url, None, "{written}");
+    assert_eq!(
+        c.source,
+        CrateSource::Registry {
+            repository_url: None
+        },
+        "{written}"
+    );
+    // A local crate reads back as local, never as the registry's.
+    p.source = cargo_capgate::resolve::SourceKind::Path;
+    let written = cargo_capgate::report::package_purl(&p, Path::new("/"));
+    let c = read_back(&written);
+    assert_eq!(
+        c.source,
+        CrateSource::Local {
+            path: "nonexistent".into()
+        },
+        "{written}"
+    );
 }
 
 fn bom_with_purl(purl: &str) -> String {
@@ -311,5 +326,15 @@ fn check_tree(dir: &Path, dest: &Path) {
         } else {
             assert!(kind.is_file(), "{} is not a plain file", path.display());
         }
+    }
+}
+
+/// The crate a purl capgate wrote reads back as, through the BoM reader.
+fn read_back(written: &str) -> cargo_capgate::resolve::bom::RequestedCrate {
+    let request = cargo_capgate::resolve::bom::parse("fuzz.json", &bom_with_purl(written))
+        .unwrap_or_else(|e| panic!("capgate's own purl {written} does not read back: {e}"));
+    match request.components.into_iter().next().map(|c| c.kind) {
+        Some(ComponentKind::Crate(c)) => c,
+        _ => panic!("{written} does not read back as a crate"),
     }
 }

@@ -7,7 +7,6 @@
 //! `check` does. Each component ends with one status and a message that
 //! says what to do.
 
-use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
@@ -16,17 +15,22 @@ use anyhow::Context;
 use clap::Args;
 use rayon::prelude::*;
 
+mod acquire;
+
 use super::{CommonArgs, Format, Outcome, load_advisories, load_policy, progress};
-use crate::evaluate::vet::{self, Flag, Status};
+use crate::evaluate::vet::{Flag, Status};
 use crate::evaluate::{self, Evaluation, Scope};
 use crate::fetch::http::Deadline;
-use crate::fetch::registry::{FetchError, Registry, RegistryOptions};
-use crate::fetch::unpack::{UnpackLimits, Unpacked, unpack_crate};
+use crate::fetch::registry::{Registry, RegistryOptions};
 use crate::policy::Policy;
 use crate::report::{ScanResults, diagnostics, human, json};
-use crate::resolve::bom::{self, ComponentKind, RequestedComponent, RequestedCrate};
+use crate::resolve::bom::{
+    self, BomTarget, ComponentKind, CrateSource, RequestedComponent, RequestedCrate,
+};
 use crate::resolve::crates::{UnpackedCrate, graph_of_crates};
+use crate::resolve::local::LocalCrates;
 use crate::rules::RuleSet;
+use acquire::Fetching;
 
 /// Downloads at once: enough to hide latency, few enough to be polite.
 const PARALLEL_DOWNLOADS: usize = 8;
@@ -87,10 +91,6 @@ pub fn run(common: &CommonArgs, args: &VetBomArgs) -> anyhow::Result<Outcome> {
     let deadline = Deadline::after(args.timeout);
     let rules = RuleSet::load(&common.rule_files)?;
     let here = std::env::current_dir().context("no current directory")?;
-    let policy = match &common.policy {
-        Some(_) => load_policy(common, &here)?,
-        None => crate::policy::Policy::empty(),
-    };
     let registry = Registry::open(&RegistryOptions {
         index_url: args.registry.clone(),
         offline: common.offline,
@@ -113,17 +113,49 @@ pub fn run(common: &CommonArgs, args: &VetBomArgs) -> anyhow::Result<Outcome> {
         }
     };
 
+    // Local crates (workspace members, path dependencies) are read where
+    // the BoM says they are, relative to the workspace vet-bom runs in.
+    let workspace_root = match &common.manifest_path {
+        Some(manifest) => here
+            .join(manifest)
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| here.clone()),
+        None => here.clone(),
+    };
+    // The same policy `check` would use there: `--policy`, or the
+    // workspace's own, so that `bom` then `vet-bom` judges as `check` does.
+    let policy = load_policy(common, &workspace_root)?;
+    let mut locals = LocalCrates::new(workspace_root.clone(), common.offline);
+
     let progress = progress::Progress::new(common.quiet);
-    let crates: Vec<(usize, &RequestedCrate)> = request
+    let mut outcomes: Vec<ComponentOutcome> = request
         .components
         .iter()
-        .enumerate()
-        .filter_map(|(i, c)| match &c.kind {
-            ComponentKind::Crate(k) => Some((i, k)),
-            ComponentKind::Other { .. } => None,
-        })
+        .map(|c| other_component_outcome(c, &policy))
         .collect();
-    progress.fetching(crates.len());
+    let mut unpacked: Vec<(usize, UnpackedCrate)> = Vec::new();
+    let mut remote: Vec<(usize, &RequestedCrate)> = Vec::new();
+    for (i, component) in request.components.iter().enumerate() {
+        let ComponentKind::Crate(krate) = &component.kind else {
+            continue;
+        };
+        if let Some(why) = acquire::unfollowed_source(krate) {
+            outcomes[i] = unvetted_outcome(component, &why, &policy);
+            continue;
+        }
+        match &krate.source {
+            CrateSource::Local { path } => {
+                let (flags, found) = acquire::local_one(&mut locals, krate, path, component);
+                outcomes[i].flags = flags;
+                if let Some(found) = found {
+                    unpacked.push((i, found));
+                }
+            }
+            _ => remote.push((i, krate)),
+        }
+    }
+    progress.fetching(remote.len());
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(PARALLEL_DOWNLOADS)
         .build()
@@ -137,10 +169,10 @@ pub fn run(common: &CommonArgs, args: &VetBomArgs) -> anyhow::Result<Outcome> {
         quiet: common.quiet,
     };
     let fetched: Vec<(Vec<Flag>, Option<UnpackedCrate>)> = pool.install(|| {
-        crates
+        remote
             .par_iter()
             .map(|(i, krate)| {
-                let result = fetch_one(&fetching, krate, &request.components[*i]);
+                let result = acquire::fetch_one(&fetching, krate, &request.components[*i]);
                 progress.scanned(&krate.name);
                 result
             })
@@ -149,54 +181,46 @@ pub fn run(common: &CommonArgs, args: &VetBomArgs) -> anyhow::Result<Outcome> {
     progress.finish();
 
     // Every component's outcome, and the crates to scan in graph order.
-    let mut outcomes: Vec<ComponentOutcome> = request
-        .components
-        .iter()
-        .map(|c| other_component_outcome(c, &policy))
-        .collect();
-    let mut unpacked = Vec::new();
-    for ((component, _), (flags, krate)) in crates.iter().zip(fetched) {
+    for ((component, _), (flags, krate)) in remote.iter().zip(fetched) {
         outcomes[*component].flags = flags;
         if let Some(krate) = krate {
-            outcomes[*component].fetched = Some(unpacked.len());
             unpacked.push((*component, krate));
         }
     }
-    // The same crate listed twice is scanned once.
-    unpacked.sort_by(|a, b| {
-        (a.1.name.as_str(), version_key(&a.1.version))
-            .cmp(&(b.1.name.as_str(), version_key(&b.1.version)))
-    });
-    let mut package_of_fetched: BTreeMap<usize, usize> = BTreeMap::new();
+    // The same crate listed twice is scanned once; a local crate is never
+    // the same as a published one of the same name and version.
+    let key = |c: &UnpackedCrate| (c.name.clone(), version_key(&c.version), c.is_local());
+    unpacked.sort_by_key(|(component, krate)| (key(krate), *component));
     let mut graph_crates: Vec<UnpackedCrate> = Vec::new();
     for (component, krate) in unpacked {
-        let fetched_index = outcomes[component].fetched.expect("fetched");
         // Sorted, so a repeat follows its first listing.
-        let same = graph_crates
-            .last()
-            .filter(|c| c.name == krate.name && c.version == krate.version)
-            .map(|_| graph_crates.len() - 1);
-        let package = same.unwrap_or_else(|| {
+        let same = graph_crates.last().is_some_and(|c| key(c) == key(&krate));
+        if !same {
             graph_crates.push(krate);
-            graph_crates.len() - 1
-        });
-        package_of_fetched.insert(fetched_index, package);
-    }
-    for outcome in &mut outcomes {
-        outcome.fetched = outcome.fetched.map(|f| package_of_fetched[&f]);
+        }
+        outcomes[component].fetched = Some(graph_crates.len() - 1);
     }
 
-    let platform = match &common.target {
-        Some(triple) => triple.clone(),
+    // The platform: --target, else the one the BoM was made for, else the
+    // host.
+    let (bom_triple, bom_all_targets) = match &request.target {
+        Some(BomTarget::Triple(triple)) => (Some(triple.clone()), false),
+        Some(BomTarget::AllTargets) => (None, true),
+        None => (None, false),
+    };
+    let platform = match common.target.clone().or(bom_triple) {
+        Some(triple) => triple,
         None => crate::resolve::host_triple()
             .ok_or_else(|| anyhow::anyhow!("the host platform is not known; pass --target"))?,
     };
+    let assumed_all_features: Vec<bool> =
+        graph_crates.iter().map(|c| c.features.is_none()).collect();
     let graph = graph_of_crates(
         graph_crates,
         request.dependencies.as_ref(),
-        here,
+        workspace_root,
         platform,
-        common.all_targets_cfg,
+        common.all_targets_cfg || (bom_all_targets && common.target.is_none()),
     )?;
     let analysis = common.scan_resolved_with(graph, &rules, cache)?;
     let advisories = load_advisories(common, &analysis.graph)?;
@@ -216,7 +240,7 @@ pub fn run(common: &CommonArgs, args: &VetBomArgs) -> anyhow::Result<Outcome> {
 
     let statuses: Vec<Status> = outcomes.iter().map(status_of).collect();
     let unvetted = statuses.iter().any(|s| s.is_error());
-    let vetted = statuses.iter().filter(|s| **s == Status::Vetted).count();
+    let vetted = outcomes.iter().filter(|o| o.fetched.is_some()).count();
     // Nothing checked is nothing passed: an empty BoM, or one whose every
     // component is of another ecosystem, fails.
     let failed = vetted == 0
@@ -224,8 +248,8 @@ pub fn run(common: &CommonArgs, args: &VetBomArgs) -> anyhow::Result<Outcome> {
             .iter()
             .zip(&outcomes)
             .any(|(status, outcome)| match status {
-                Status::Vetted => false,
-                Status::UnsupportedEcosystem => args.strict || !outcome.accepted_unvetted,
+                Status::Ok => false,
+                Status::Unvetted => args.strict || !outcome.accepted_unvetted,
                 _ => true,
             });
     if vetted == 0 && !common.quiet {
@@ -255,6 +279,21 @@ pub fn run(common: &CommonArgs, args: &VetBomArgs) -> anyhow::Result<Outcome> {
                 }
             }
         }
+        let assumed: std::collections::BTreeSet<String> = outcomes
+            .iter()
+            .filter_map(|o| o.fetched)
+            .filter(|&package| assumed_all_features[package])
+            .map(|package| {
+                let p = &analysis.graph.packages[package];
+                format!("{} {}", p.name, p.version)
+            })
+            .collect();
+        if !assumed.is_empty() {
+            eprintln!(
+                "note: the BoM records no features for {}: scanned with every feature on, which is everything that could be built",
+                assumed.into_iter().collect::<Vec<_>>().join(", ")
+            );
+        }
     }
 
     let stdout = std::io::stdout();
@@ -264,7 +303,13 @@ pub fn run(common: &CommonArgs, args: &VetBomArgs) -> anyhow::Result<Outcome> {
         .iter()
         .zip(&outcomes)
         .zip(&statuses)
-        .map(|((component, outcome), status)| component_row(component, outcome, *status))
+        .map(|((component, outcome), status)| {
+            let scanned = outcome.fetched.map(|package| ScannedWith {
+                features: &analysis.graph.packages[package].features,
+                all_assumed: assumed_all_features[package],
+            });
+            component_row(component, outcome, *status, scanned)
+        })
         .collect();
     match common.format {
         Format::Json => {
@@ -304,226 +349,6 @@ pub fn run(common: &CommonArgs, args: &VetBomArgs) -> anyhow::Result<Outcome> {
 
 fn version_key(version: &str) -> Option<semver::Version> {
     semver::Version::parse(version).ok()
-}
-
-/// What every component's fetch shares.
-struct Fetching<'a> {
-    registry: &'a Registry,
-    /// Where downloads (`crates/`) and unpacked crates (`src/`) are kept.
-    store: &'a Path,
-    min_age: Duration,
-    now: SystemTime,
-    deadline: Deadline,
-    quiet: bool,
-}
-
-/// Looks a crate up, flags what is wrong with the request, and fetches,
-/// verifies and unpacks it unless it cannot or must not be.
-fn fetch_one(
-    fetching: &Fetching,
-    krate: &RequestedCrate,
-    component: &RequestedComponent,
-) -> (Vec<Flag>, Option<UnpackedCrate>) {
-    let Fetching {
-        registry,
-        store,
-        min_age,
-        now,
-        deadline,
-        quiet,
-    } = fetching;
-    let (min_age, now) = (*min_age, *now);
-    let name = &krate.name;
-    let version = krate.version.to_string();
-    let mut flags = Vec::new();
-    let out_of_time = |stage: &str| {
-        Flag::new(
-            Status::Error,
-            format!(
-                "{name}@{version} was not vetted: the --timeout of {} passed before it was {stage}. Run again (what was fetched is kept), or give it more time",
-                deadline.describe()
-            ),
-        )
-    };
-    if deadline.passed() {
-        flags.push(out_of_time("looked up"));
-        return (flags, None);
-    }
-    if let Some(popular) = vet::typosquat_of(name) {
-        flags.push(
-            Flag::new(
-                Status::TyposquatSuspect,
-                format!(
-                    "`{name}` is one or two letters from the popular crate `{popular}`: if you meant `{popular}`, use it; otherwise check who publishes `{name}` before using it"
-                ),
-            )
-            .did_you_mean(popular),
-        );
-    }
-    if krate.repository_url.is_some() {
-        flags.push(Flag::new(
-            Status::Error,
-            "the purl names another registry (repository_url); pass its sparse index with --registry",
-        ));
-        return (flags, None);
-    }
-    let versions = match registry.versions(name) {
-        Ok(Some(versions)) => versions,
-        Ok(None) => {
-            let meant = vet::closest_popular(name).filter(|p| p != name);
-            let hint = meant
-                .as_ref()
-                .map(|p| format!("; did you mean `{p}`"))
-                .unwrap_or_default();
-            let mut flag = Flag::new(
-                Status::NotFound,
-                format!(
-                    "no crate named `{name}` exists in the registry{hint}. Remove it from the dependencies"
-                ),
-            );
-            if let Some(meant) = meant {
-                flag = flag.did_you_mean(meant);
-            }
-            flags.push(flag);
-            return (flags, None);
-        }
-        Err(FetchError::Deadline(e)) => {
-            flags.push(out_of_time("looked up"));
-            flags.push(Flag::new(Status::Error, e));
-            return (flags, None);
-        }
-        Err(e) => {
-            flags.push(Flag::new(
-                Status::Error,
-                format!("could not look `{name}` up: {e}"),
-            ));
-            return (flags, None);
-        }
-    };
-    let Some(published) = versions.iter().find(|v| v.version == krate.version) else {
-        let latest = versions
-            .iter()
-            .rev()
-            .find(|v| !v.yanked && v.version.pre.is_empty())
-            .map(|v| v.version.to_string());
-        let mut flag = Flag::new(
-            Status::NotFound,
-            format!(
-                "`{name}` has no version {version} in the registry{}",
-                latest
-                    .as_ref()
-                    .map(|v| format!("; the latest release is {v}"))
-                    .unwrap_or_default()
-            ),
-        );
-        if let Some(latest) = latest {
-            flag = flag.nearest_release(latest);
-        }
-        flags.push(flag);
-        return (flags, None);
-    };
-    if published.yanked {
-        let nearest = vet::nearest_release(&krate.version, &versions);
-        let mut flag = Flag::new(
-            Status::Yanked,
-            format!(
-                "{name}@{version} is yanked{}",
-                nearest
-                    .as_ref()
-                    .map(|v| format!("; {v} is the nearest release"))
-                    .unwrap_or_else(|| "; no release of it is left unyanked".into())
-            ),
-        );
-        if let Some(nearest) = nearest {
-            flag = flag.nearest_release(nearest.to_string());
-        }
-        flags.push(flag);
-    }
-    // Old index entries carry no publication time; such releases predate
-    // the field, so they are not new.
-    if let (false, Some(pubtime)) = (min_age.is_zero(), &published.pubtime) {
-        match vet::too_new(pubtime, min_age, now) {
-            Ok(Some(age)) => flags.push(Flag::new(
-                Status::TooNew,
-                format!(
-                    "{name}@{version} was published {} ago, less than the minimum age of {} days: wait, or pin an older release",
-                    vet::describe_age(age),
-                    min_age.as_secs_f64() / 86_400.0
-                ),
-            )),
-            Ok(None) => {}
-            Err(e) => flags.push(Flag::new(Status::Error, e)),
-        }
-    }
-    if let Some(expected) = &krate.sha256
-        && *expected != published.checksum
-    {
-        flags.push(Flag::new(
-            Status::ChecksumMismatch,
-            format!(
-                "the BoM's SHA-256 {expected} differs from the registry's {}; the crate was not fetched or scanned. Regenerate the BoM or find out who changed it",
-                published.checksum
-            ),
-        ));
-        return (flags, None);
-    }
-    let archive =
-        match registry.crate_file(name, &version, &published.checksum, &store.join("crates")) {
-            Ok(path) => path,
-            Err(e @ FetchError::ChecksumMismatch { .. }) => {
-                flags.push(Flag::new(
-                    Status::ChecksumMismatch,
-                    format!("{e}; the crate was not scanned. Do not use this download"),
-                ));
-                return (flags, None);
-            }
-            Err(FetchError::Deadline(e)) => {
-                flags.push(out_of_time("downloaded"));
-                flags.push(Flag::new(Status::Error, e));
-                return (flags, None);
-            }
-            Err(e) => {
-                flags.push(Flag::new(
-                    Status::Error,
-                    format!("could not fetch {name}@{version}: {e}"),
-                ));
-                return (flags, None);
-            }
-        };
-    if deadline.passed() {
-        flags.push(out_of_time("unpacked"));
-        return (flags, None);
-    }
-    let prefix = format!("{name}-{version}");
-    let dest = store
-        .join("src")
-        .join(format!("{prefix}-{}", &published.checksum[..16]));
-    match unpack_crate(&archive, &prefix, &dest, UnpackLimits::default()) {
-        Ok(Unpacked { root, replaced }) => {
-            if let Some(why) = replaced.filter(|_| !quiet) {
-                // Not the component's fault: the store was changed.
-                eprintln!(
-                    "warning: the unpacked copy of {name}@{version} in the cache did not match its verified .crate ({why}); unpacked it again"
-                );
-            }
-            (
-                flags,
-                Some(UnpackedCrate {
-                    name: name.clone(),
-                    version,
-                    root,
-                    checksum: published.checksum.clone(),
-                    source_id: registry.source_id.clone(),
-                    default_registry: registry.is_default,
-                    bom_ref: component.bom_ref.clone(),
-                }),
-            )
-        }
-        Err(e) => {
-            flags.push(Flag::new(Status::Error, e.to_string()));
-            (flags, None)
-        }
-    }
 }
 
 /// A flag for each capability or advisory the policy does not grant.
@@ -598,11 +423,11 @@ fn status_of(outcome: &ComponentOutcome) -> Status {
         .iter()
         .map(|f| f.status)
         .min()
-        .unwrap_or(Status::Vetted)
+        .unwrap_or(Status::Ok)
 }
 
 /// A crate's outcome starts empty (the fetch fills it in); any other
-/// component is `unsupported-ecosystem`, accepted or not by the policy.
+/// component is `unvetted`, accepted or not by the policy.
 fn other_component_outcome(component: &RequestedComponent, policy: &Policy) -> ComponentOutcome {
     let ComponentKind::Other { ecosystem } = &component.kind else {
         return ComponentOutcome {
@@ -611,14 +436,24 @@ fn other_component_outcome(component: &RequestedComponent, policy: &Policy) -> C
             fetched: None,
         };
     };
-    let what = match ecosystem {
-        Some(e) => format!("a `{e}` package"),
-        None => "not a package with a purl".into(),
+    let why = match ecosystem {
+        Some(e) => format!("it is a `{e}` package and vet-bom vets crates only"),
+        None => "it is not a package with a purl, and vet-bom vets crates only".into(),
     };
+    unvetted_outcome(component, &why, policy)
+}
+
+/// A component vet-bom cannot vet, for `why`: it fails the verdict unless
+/// the policy accepts it unvetted.
+fn unvetted_outcome(
+    component: &RequestedComponent,
+    why: &str,
+    policy: &Policy,
+) -> ComponentOutcome {
     let acceptance = policy.accepts_unvetted(component.purl.as_deref(), &component.name);
     let message = match acceptance {
         Some(accepted) => format!(
-            "{} is {what}; vet-bom vets crates only, so it was not checked; the policy accepts it unvetted ([vet-bom] accept-unvetted{})",
+            "{} was not checked: {why}; the policy accepts it unvetted ([vet-bom] accept-unvetted{})",
             component.display_name(),
             accepted
                 .reason
@@ -627,28 +462,43 @@ fn other_component_outcome(component: &RequestedComponent, policy: &Policy) -> C
                 .unwrap_or_default()
         ),
         None => format!(
-            "{} is {what}; vet-bom vets crates only, so it was not checked. Remove it, or accept it unvetted in the policy: [vet-bom] accept-unvetted = [\"{}\"]",
+            "{} was not checked: {why}. Remove it, or accept it unvetted in the policy: [vet-bom] accept-unvetted = [\"{}\"]",
             component.display_name(),
             component.purl.as_deref().unwrap_or(&component.name)
         ),
     };
     ComponentOutcome {
-        flags: vec![Flag::new(Status::UnsupportedEcosystem, message)],
+        flags: vec![Flag::new(Status::Unvetted, message)],
         accepted_unvetted: acceptance.is_some(),
         fetched: None,
     }
+}
+
+/// The features a component's crate was scanned with.
+struct ScannedWith<'a> {
+    features: &'a [String],
+    /// The BoM records none, so every feature was on.
+    all_assumed: bool,
 }
 
 fn component_row(
     component: &RequestedComponent,
     outcome: &ComponentOutcome,
     status: Status,
+    scanned: Option<ScannedWith<'_>>,
 ) -> json::JsonComponent {
     let mut flags: Vec<&'static str> = outcome.flags.iter().map(|f| f.status.as_str()).collect();
     flags.dedup();
     let message = if outcome.flags.is_empty() {
+        let how = match &component.kind {
+            ComponentKind::Crate(RequestedCrate {
+                source: CrateSource::Local { path },
+                ..
+            }) => format!("was read from its directory `{path}` and scanned"),
+            _ => "was fetched, verified and scanned".to_owned(),
+        };
         format!(
-            "{} was fetched, verified and scanned; it is within the policy",
+            "{} {how}; it is within the policy",
             component.display_name()
         )
     } else {
@@ -677,5 +527,7 @@ fn component_row(
         message,
         did_you_mean,
         nearest_release: outcome.flags.iter().find_map(|f| f.nearest_release.clone()),
+        features: scanned.as_ref().map(|s| s.features.to_vec()),
+        all_features_assumed: scanned.is_some_and(|s| s.all_assumed),
     }
 }

@@ -23,21 +23,21 @@ pub enum Status {
     TyposquatSuspect,
     TooNew,
     Violation,
-    UnsupportedEcosystem,
-    Vetted,
+    Unvetted,
+    Ok,
 }
 
 impl Status {
     pub fn as_str(self) -> &'static str {
         match self {
-            Status::Vetted => "vetted",
+            Status::Ok => "ok",
             Status::Violation => "violation",
             Status::NotFound => "not-found",
             Status::Yanked => "yanked",
             Status::ChecksumMismatch => "checksum-mismatch",
             Status::TyposquatSuspect => "typosquat-suspect",
             Status::TooNew => "too-new",
-            Status::UnsupportedEcosystem => "unsupported-ecosystem",
+            Status::Unvetted => "unvetted",
             Status::Error => "error",
         }
     }

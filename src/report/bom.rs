@@ -31,8 +31,10 @@ use cyclonedx_bom::models::vulnerability_source::VulnerabilitySource;
 use cyclonedx_bom::models::vulnerability_target::{VulnerabilityTarget, VulnerabilityTargets};
 use serde_json::{Value, json};
 
+use super::package_purl;
 use crate::advisories::AdvisoryMatch;
 use crate::capability::{Capability, CapabilityReport};
+use crate::resolve::bom::{ALL_TARGETS_PROPERTY, FEATURES_PROPERTY, TARGET_TRIPLE_PROPERTY};
 use crate::resolve::{BuildGraph, Package, PackageKind};
 use crate::scan::PackageScan;
 
@@ -99,56 +101,12 @@ fn bom_refs(graph: &BuildGraph) -> Vec<String> {
         .packages
         .iter()
         .map(|p| {
-            let purl = package_purl(p);
+            let purl = package_purl(p, &graph.workspace_root);
             let n = seen.entry(purl.clone()).or_default();
             *n += 1;
             if *n == 1 { purl } else { format!("{purl}#{n}") }
         })
         .collect()
-}
-
-/// The purl of a package, following the purl specification's `cargo` type:
-/// the default registry needs no qualifier, another registry is named by
-/// `repository_url`, a git source by `vcs_url`.
-pub fn package_purl(p: &Package) -> String {
-    let base = super::purl(&p.name, &p.version);
-    let Some(source) = &p.source_id else {
-        return base;
-    };
-    if p.default_registry {
-        return base;
-    }
-    if let Some(git) = source.strip_prefix("git+") {
-        // `git+URL?rev=x#COMMIT`: the commit pins what was built.
-        let (url, commit) = git.split_once('#').unwrap_or((git, ""));
-        let url = url.split('?').next().unwrap_or(url);
-        let vcs = if commit.is_empty() {
-            format!("git+{url}")
-        } else {
-            format!("git+{url}@{commit}")
-        };
-        return format!("{base}?vcs_url={}", encode_qualifier(&vcs));
-    }
-    let url = source
-        .strip_prefix("registry+")
-        .or_else(|| source.strip_prefix("sparse+"))
-        .unwrap_or(source);
-    format!("{base}?repository_url={}", encode_qualifier(url))
-}
-
-/// Percent-encodes a purl qualifier value as the specification's test data
-/// does: `:` stays, `/`, `+`, `@` and the rest are encoded.
-fn encode_qualifier(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for byte in value.bytes() {
-        match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'.' | b'-' | b'_' | b'~' | b':' => {
-                out.push(byte as char)
-            }
-            other => out.push_str(&format!("%{other:02X}")),
-        }
-    }
-    out
 }
 
 fn build_bom(input: &BomInput<'_>, refs: &[String]) -> Bom {
@@ -160,7 +118,7 @@ fn build_bom(input: &BomInput<'_>, refs: &[String]) -> Bom {
         .iter()
         .enumerate()
         .filter(|(i, _)| Some(*i) != graph.root)
-        .map(|(i, p)| component(p, &refs[i], &input.scans[i]))
+        .map(|(i, p)| component(graph, p, &refs[i], &input.scans[i]))
         .collect();
     let dependencies: Vec<Dependency> = graph
         .packages
@@ -188,8 +146,18 @@ fn build_bom(input: &BomInput<'_>, refs: &[String]) -> Bom {
         env!("CARGO_PKG_NAME"),
         env!("CARGO_PKG_VERSION"),
     )]));
+    // cargo-cyclonedx's names for the platform the graph was resolved for.
+    metadata.properties = Some(Properties(vec![match &graph.cfg_target {
+        Some(triple) => Property::new(TARGET_TRIPLE_PROPERTY, triple),
+        None => Property::new(ALL_TARGETS_PROPERTY, "true"),
+    }]));
     metadata.component = Some(match graph.root {
-        Some(root) => component(&graph.packages[root], &refs[root], &input.scans[root]),
+        Some(root) => component(
+            graph,
+            &graph.packages[root],
+            &refs[root],
+            &input.scans[root],
+        ),
         None => {
             // A virtual workspace has no root package; name it after its
             // directory so the BoM still says what it describes.
@@ -229,7 +197,7 @@ fn build_bom(input: &BomInput<'_>, refs: &[String]) -> Bom {
     }
 }
 
-fn component(p: &Package, bom_ref: &str, scan: &PackageScan) -> Component {
+fn component(graph: &BuildGraph, p: &Package, bom_ref: &str, scan: &PackageScan) -> Component {
     let classification = if p.kind == PackageKind::Bin {
         Classification::Application
     } else {
@@ -241,7 +209,7 @@ fn component(p: &Package, bom_ref: &str, scan: &PackageScan) -> Component {
         &p.version,
         Some(bom_ref.to_owned()),
     );
-    c.purl = package_purl(p).parse::<Purl>().ok();
+    c.purl = package_purl(p, &graph.workspace_root).parse::<Purl>().ok();
     c.description = p.description.as_deref().map(NormalizedString::new);
     if let Some(checksum) = &p.checksum {
         c.hashes = Some(Hashes(vec![Hash {
@@ -270,10 +238,12 @@ fn component(p: &Package, bom_ref: &str, scan: &PackageScan) -> Component {
     if !refs.is_empty() {
         c.external_references = Some(ExternalReferences(refs));
     }
-    let properties = capability_properties(scan);
-    if !properties.is_empty() {
-        c.properties = Some(Properties(properties));
-    }
+    // The features it was built and scanned with, always written (an
+    // empty list too): `vet-bom` scans a crate whose BoM records none with
+    // every feature on.
+    let mut properties = vec![Property::new(FEATURES_PROPERTY, &p.features.join(","))];
+    properties.extend(capability_properties(scan));
+    c.properties = Some(Properties(properties));
     c
 }
 
@@ -414,60 +384,6 @@ fn upgrade_to_1_6(value: &mut Value, input: &BomInput<'_>, refs: &[String]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::resolve::{PackageKind, SourceKind};
-
-    fn package(source_id: Option<&str>, default_registry: bool) -> Package {
-        Package {
-            id: "x".into(),
-            name: "demo".into(),
-            version: "1.2.3".into(),
-            source: SourceKind::Registry,
-            source_id: source_id.map(str::to_owned),
-            default_registry,
-            manifest_path: "/x/Cargo.toml".into(),
-            root: "/x".into(),
-            kind: PackageKind::Lib,
-            targets: Vec::new(),
-            build_script: None,
-            links: None,
-            dependencies: Vec::new(),
-            build_dependencies: Vec::new(),
-            features: Vec::new(),
-            checksum: None,
-            license: None,
-            license_file: None,
-            description: None,
-            repository: None,
-            homepage: None,
-            documentation: None,
-        }
-    }
-
-    #[test]
-    fn purl_qualifiers_name_non_default_sources() {
-        assert_eq!(package_purl(&package(None, false)), "pkg:cargo/demo@1.2.3");
-        assert_eq!(
-            package_purl(&package(
-                Some("registry+https://example.invalid/index"),
-                true
-            )),
-            "pkg:cargo/demo@1.2.3"
-        );
-        assert_eq!(
-            package_purl(&package(
-                Some("sparse+https://example.invalid/index/"),
-                false
-            )),
-            "pkg:cargo/demo@1.2.3?repository_url=https:%2F%2Fexample.invalid%2Findex%2F"
-        );
-        assert_eq!(
-            package_purl(&package(
-                Some("git+https://example.invalid/demo.git?rev=v1#0123abcd"),
-                false
-            )),
-            "pkg:cargo/demo@1.2.3?vcs_url=git%2Bhttps:%2F%2Fexample.invalid%2Fdemo.git%400123abcd"
-        );
-    }
 
     #[test]
     fn legacy_licence_syntax_becomes_spdx() {

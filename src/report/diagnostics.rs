@@ -176,10 +176,10 @@ pub fn write_violations(
 pub fn summary(graph: &BuildGraph, evaluation: &Evaluation) -> String {
     let failing = evaluation.failing_packages();
     if failing.is_empty() {
-        return format!(
-            "all {} packages are within their permissions",
-            graph.packages.len()
-        );
+        return match graph.packages.len() {
+            1 => "the 1 package is within its permissions".to_owned(),
+            n => format!("all {n} packages are within their permissions"),
+        };
     }
     let names: Vec<String> = failing
         .iter()

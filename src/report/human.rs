@@ -366,8 +366,8 @@ pub fn write_components(
     };
     for c in components {
         let ansi = match c.status {
-            "vetted" => Some(anstyle::AnsiColor::Green),
-            "violation" | "too-new" | "typosquat-suspect" | "unsupported-ecosystem" => {
+            "ok" => Some(anstyle::AnsiColor::Green),
+            "violation" | "too-new" | "typosquat-suspect" | "unvetted" => {
                 Some(anstyle::AnsiColor::Yellow)
             }
             _ => Some(anstyle::AnsiColor::Red),
@@ -377,14 +377,15 @@ pub fn write_components(
             None => c.name.clone(),
         };
         writeln!(out, "{} {name}", paint(c.status, ansi))?;
-        if c.status != "vetted" {
+        if c.status != "ok" {
             writeln!(out, "{:22} {}", "", c.message)?;
         }
     }
-    let vetted = components.iter().filter(|c| c.status == "vetted").count();
+    let ok = components.iter().filter(|c| c.status == "ok").count();
+    let scanned = components.iter().filter(|c| c.features.is_some()).count();
     writeln!(
         out,
-        "\n{vetted} of {} components vetted; verdict: {verdict}\n",
+        "\n{ok} of {} components ok, {scanned} scanned; verdict: {verdict}\n",
         components.len()
     )
 }

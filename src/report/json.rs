@@ -124,7 +124,7 @@ pub fn report(results: &ScanResults<'_>) -> Report {
             .map(|r| Package {
                 name: r.package.name.clone(),
                 version: r.package.version.clone(),
-                purl: super::purl(&r.package.name, &r.package.version),
+                purl: super::package_purl(r.package, &results.graph.workspace_root),
                 source: r.package.source.as_str(),
                 kind: r.package.kind.as_str(),
                 capabilities: capability_names(&r.scan.code),
@@ -226,7 +226,7 @@ pub struct JsonComponent {
     pub name: String,
     pub version: Option<String>,
     pub purl: Option<String>,
-    /// The most severe of `flags`, or `vetted`.
+    /// The most severe of `flags`, or `ok`.
     pub status: &'static str,
     pub flags: Vec<&'static str>,
     /// What to do about it, as a sentence.
@@ -236,6 +236,11 @@ pub struct JsonComponent {
     pub did_you_mean: Vec<String>,
     /// The release to use instead of a yanked or missing version.
     pub nearest_release: Option<String>,
+    /// The features its crate was scanned with; null when it was not.
+    pub features: Option<Vec<String>>,
+    /// The BoM records no features for it (no `capgate:features`), so it
+    /// was scanned with every feature on: what could be built.
+    pub all_features_assumed: bool,
 }
 
 /// `diff`'s report.

@@ -7,7 +7,10 @@ pub mod diagnostics;
 pub mod human;
 pub mod json;
 pub mod markdown;
+pub mod purl;
 pub mod sarif;
+
+pub use purl::{package_purl, purl};
 
 use crate::advisories::AdvisoryMatch;
 use crate::resolve::{BuildGraph, Package};
@@ -91,31 +94,4 @@ pub fn evidence_label(f: &crate::capability::Finding) -> String {
         label.push_str(&f.via.join(" -> "));
     }
     label
-}
-
-/// The package URL of a crate: `pkg:cargo/NAME@VERSION`, with the version
-/// percent-encoded as the purl specification requires (`+` in build
-/// metadata becomes `%2B`).
-pub fn purl(name: &str, version: &str) -> String {
-    let mut encoded = String::with_capacity(version.len());
-    for byte in version.bytes() {
-        match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'.' | b'-' | b'_' | b'~' => {
-                encoded.push(byte as char)
-            }
-            other => encoded.push_str(&format!("%{other:02X}")),
-        }
-    }
-    format!("pkg:cargo/{name}@{encoded}")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::purl;
-
-    #[test]
-    fn purls_encode_build_metadata() {
-        assert_eq!(purl("serde", "1.0.0"), "pkg:cargo/serde@1.0.0");
-        assert_eq!(purl("x", "1.0.0+build.1"), "pkg:cargo/x@1.0.0%2Bbuild.1");
-    }
 }

@@ -17,6 +17,13 @@ use std::path::Path;
 
 use serde_json::Value;
 
+/// A component's enabled features, comma-separated (what `bom` writes).
+pub const FEATURES_PROPERTY: &str = "capgate:features";
+/// The BoM's target platform (metadata), as cargo-cyclonedx names it.
+pub const TARGET_TRIPLE_PROPERTY: &str = "cdx:rustc:sbom:target:triple";
+/// Every platform's code, as cargo-cyclonedx names it.
+pub const ALL_TARGETS_PROPERTY: &str = "cdx:rustc:sbom:target:all_targets";
+
 /// The spec versions whose JSON this reader understands.
 const SPEC_VERSIONS: &[&str] = &["1.4", "1.5", "1.6", "1.7"];
 
@@ -28,6 +35,17 @@ pub struct BomRequest {
     /// `bom-ref` to the `bom-ref`s it depends on, when the BoM has a
     /// `dependencies` section.
     pub dependencies: Option<BTreeMap<String, Vec<String>>>,
+    /// The platform the BoM was made for, when its metadata says.
+    pub target: Option<BomTarget>,
+}
+
+/// The platform a BoM records, in cargo-cyclonedx's metadata properties.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BomTarget {
+    /// `cdx:rustc:sbom:target:triple`.
+    Triple(String),
+    /// `cdx:rustc:sbom:target:all_targets`: every platform's code.
+    AllTargets,
 }
 
 /// One component of the BoM.
@@ -53,10 +71,28 @@ pub enum ComponentKind {
 pub struct RequestedCrate {
     pub name: String,
     pub version: semver::Version,
-    /// The `repository_url` qualifier: a registry other than the default.
-    pub repository_url: Option<String>,
+    /// Where the purl says the crate comes from.
+    pub source: CrateSource,
     /// SHA-256 of the `.crate` from the component's `hashes`, lower-case hex.
     pub sha256: Option<String>,
+    /// The features the BoM says the crate is built with (the
+    /// `capgate:features` property), when it says.
+    pub features: Option<Vec<String>>,
+}
+
+/// Where a crate comes from, by its purl's qualifiers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CrateSource {
+    /// No qualifier: the default registry; `repository_url`: another one.
+    Registry { repository_url: Option<String> },
+    /// `download_url=file://PATH`: a workspace member or path dependency,
+    /// at PATH relative to the workspace root (cargo-cyclonedx's form).
+    Local { path: String },
+    /// `vcs_url`: a git dependency.
+    Git { vcs_url: String },
+    /// A qualifier vet-bom does not know how to honour: vetting the
+    /// registry's crate of that name would vet something else.
+    Unsupported { why: String },
 }
 
 impl RequestedComponent {
@@ -167,6 +203,23 @@ pub fn parse(file: &str, text: &str) -> Result<BomRequest, BomReadError> {
     };
 
     let mut components = Vec::new();
+    let metadata = doc.get("metadata");
+    // The BoM's subject is vetted too when it is a local crate (the
+    // workspace being built, as `bom` and cargo-cyclonedx write it); any
+    // other subject describes the document, not a dependency.
+    if let Some(subject) = metadata.and_then(|m| m.get("component")) {
+        let mut found = Vec::new();
+        collect_components(
+            file,
+            "metadata.component",
+            std::slice::from_ref(subject),
+            &mut found,
+        )?;
+        components.extend(found.into_iter().filter(|c| {
+            matches!(&c.kind, ComponentKind::Crate(k) if matches!(k.source, CrateSource::Local { .. }))
+        }));
+    }
+    let target = read_target(metadata.and_then(|m| m.get("properties"))).map_err(document_error)?;
     match doc.get("components") {
         None | Some(Value::Null) => {}
         Some(Value::Array(list)) => {
@@ -215,6 +268,7 @@ pub fn parse(file: &str, text: &str) -> Result<BomRequest, BomReadError> {
         spec_version,
         components,
         dependencies,
+        target,
     })
 }
 
@@ -315,15 +369,12 @@ fn read_component(value: &Value) -> Result<RequestedComponent, (String, String)>
                         format!("`version` \"{field}\" disagrees with the purl `{text}`"),
                     ));
                 }
-                let repository_url = parsed
-                    .qualifiers()
-                    .get("repository_url")
-                    .map(|v| v.to_string());
                 ComponentKind::Crate(RequestedCrate {
                     name: parsed.name().to_owned(),
                     version: crate_version,
-                    repository_url,
+                    source: crate_source(&parsed),
                     sha256,
+                    features: read_features(obj.get("properties")).map_err(|m| (label(), m))?,
                 })
             } else {
                 ComponentKind::Other {
@@ -350,6 +401,113 @@ fn read_component(value: &Value) -> Result<RequestedComponent, (String, String)>
         purl,
         kind,
     })
+}
+
+/// The platform in the metadata's properties, if any.
+fn read_target(properties: Option<&Value>) -> Result<Option<BomTarget>, String> {
+    let Some(list) = properties.and_then(Value::as_array) else {
+        return Ok(None);
+    };
+    let mut found = Vec::new();
+    for property in list {
+        let name = property.get("name").and_then(Value::as_str);
+        let value = property.get("value").and_then(Value::as_str);
+        match (name, value) {
+            (Some(TARGET_TRIPLE_PROPERTY), Some(triple)) => {
+                found.push(BomTarget::Triple(triple.to_owned()))
+            }
+            (Some(ALL_TARGETS_PROPERTY), Some("true")) => found.push(BomTarget::AllTargets),
+            _ => {}
+        }
+    }
+    found.dedup();
+    match found.len() {
+        0 | 1 => Ok(found.pop()),
+        _ => Err(format!(
+            "the metadata names more than one target platform ({TARGET_TRIPLE_PROPERTY}, {ALL_TARGETS_PROPERTY}); a BoM describes one build"
+        )),
+    }
+}
+
+/// Where a cargo purl's qualifiers say the crate comes from. Every
+/// qualifier is accounted for: one vet-bom does not understand makes the
+/// crate unvetted rather than silently vetting the registry's crate of the
+/// same name.
+fn crate_source(purl: &packageurl::PackageUrl<'_>) -> CrateSource {
+    let qualifiers = purl.qualifiers();
+    let get = |key: &str| qualifiers.get(key).map(|v| v.to_string());
+    let mut unknown: Vec<&str> = qualifiers
+        .keys()
+        .map(|k| k.as_ref())
+        .filter(|k| !["repository_url", "download_url", "vcs_url"].contains(k))
+        .collect();
+    unknown.sort_unstable();
+    if let Some(key) = unknown.first() {
+        return CrateSource::Unsupported {
+            why: format!("its purl's qualifier `{key}` is not one vet-bom can honour"),
+        };
+    }
+    let sources = ["repository_url", "download_url", "vcs_url"]
+        .iter()
+        .filter(|k| qualifiers.contains_key(**k))
+        .count();
+    if sources > 1 {
+        return CrateSource::Unsupported {
+            why: "its purl names more than one source (repository_url, download_url, vcs_url)"
+                .into(),
+        };
+    }
+    if let Some(url) = get("download_url") {
+        return match url.strip_prefix("file://") {
+            Some(path) if !path.is_empty() && !path.starts_with('/') => CrateSource::Local {
+                path: path.to_owned(),
+            },
+            Some(_) => CrateSource::Unsupported {
+                why: format!(
+                    "its download_url `{url}` is not a path relative to the workspace (file://DIR)"
+                ),
+            },
+            None => CrateSource::Unsupported {
+                why: format!("its download_url `{url}` is not a local directory"),
+            },
+        };
+    }
+    if let Some(vcs_url) = get("vcs_url") {
+        return CrateSource::Git { vcs_url };
+    }
+    CrateSource::Registry {
+        repository_url: get("repository_url"),
+    }
+}
+
+/// The `capgate:features` property: comma-separated feature names, an
+/// empty value for none.
+fn read_features(properties: Option<&Value>) -> Result<Option<Vec<String>>, String> {
+    let Some(list) = properties.and_then(Value::as_array) else {
+        return Ok(None);
+    };
+    let mut found = None;
+    for property in list {
+        if property.get("name").and_then(Value::as_str) != Some(FEATURES_PROPERTY) {
+            continue;
+        }
+        let Some(value) = property.get("value").and_then(Value::as_str) else {
+            return Err("the `capgate:features` property needs a string value".into());
+        };
+        if found.is_some() {
+            return Err("the `capgate:features` property is given twice".into());
+        }
+        let mut features: Vec<String> = value
+            .split(',')
+            .map(str::trim)
+            .filter(|f| !f.is_empty())
+            .map(str::to_owned)
+            .collect();
+        features.sort();
+        features.dedup();
+        found = Some(features);
+    }
+    Ok(found)
 }
 
 /// The SHA-256 among `hashes`, if any.

@@ -17,21 +17,42 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use super::local::LocalCrate;
 use super::{
     BuildGraph, Dependency, Edition, Package, PackageKind, SourceKind, Target, TargetRole,
 };
 use crate::scan::CfgContext;
 
-/// A crate on disk, as fetched for one BoM component.
+/// A crate on disk for one BoM component: fetched, or local.
 #[derive(Clone, Debug)]
 pub struct UnpackedCrate {
     pub name: String,
     pub version: String,
     pub root: PathBuf,
-    pub checksum: String,
-    pub source_id: String,
-    pub default_registry: bool,
+    pub origin: Origin,
     pub bom_ref: Option<String>,
+    /// The features the BoM records for it; `None` scans it with every
+    /// feature on, since the BoM does not say which are built.
+    pub features: Option<Vec<String>>,
+}
+
+/// Where a crate of the graph was found.
+#[derive(Clone, Debug)]
+pub enum Origin {
+    /// Downloaded from a registry and verified against its checksum.
+    Registry {
+        checksum: String,
+        source_id: String,
+        default_registry: bool,
+    },
+    /// A workspace member or path dependency, read in place.
+    Local(LocalCrate),
+}
+
+impl UnpackedCrate {
+    pub fn is_local(&self) -> bool {
+        matches!(self.origin, Origin::Local(_))
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -54,7 +75,10 @@ pub fn graph_of_crates(
 ) -> Result<BuildGraph, ManifestError> {
     let manifests: Vec<Manifest> = crates
         .iter()
-        .map(|c| read_manifest(&c.root.join("Cargo.toml")))
+        .map(|c| match &c.origin {
+            Origin::Registry { .. } => read_manifest(&c.root.join("Cargo.toml")),
+            Origin::Local(local) => local_manifest(local, &c.root),
+        })
         .collect::<Result<_, _>>()?;
     let cfg_target = (!all_targets_cfg).then(|| platform.clone());
     let cfg = CfgContext::new(cfg_target.as_deref(), &[], false);
@@ -121,7 +145,8 @@ pub fn graph_of_crates(
         edges.push(out);
     }
 
-    let features = resolve_features(&manifests, &edges);
+    let recorded: Vec<Option<&[String]>> = crates.iter().map(|c| c.features.as_deref()).collect();
+    let features = resolve_features(&manifests, &edges, &recorded);
     let lib_names: Vec<String> = manifests.iter().map(Manifest::lib_name).collect();
     let mut packages = Vec::with_capacity(crates.len());
     for (i, (krate, manifest)) in crates.iter().zip(&manifests).enumerate() {
@@ -174,19 +199,25 @@ struct EnabledFeatures {
     active_deps: BTreeSet<String>,
 }
 
-/// cargo's feature unification over `edges`, to a fixpoint.
-fn resolve_features(manifests: &[Manifest], edges: &[Vec<Edge>]) -> Vec<EnabledFeatures> {
+/// Each crate's features: those the BoM records, or, where it records
+/// none, every feature (what could be built is what is scanned); then
+/// cargo's unification over `edges` to a fixpoint, so a BoM that records
+/// fewer features than its own crates ask of each other still has the
+/// asked-for code scanned.
+fn resolve_features(
+    manifests: &[Manifest],
+    edges: &[Vec<Edge>],
+    recorded: &[Option<&[String]>],
+) -> Vec<EnabledFeatures> {
     let mut enabled: Vec<EnabledFeatures> = manifests.iter().map(|_| Default::default()).collect();
-    let mut depended_on = vec![false; manifests.len()];
-    for edge in edges.iter().flatten() {
-        depended_on[edge.target] |= !edge.dep.optional;
-    }
-    let mut requests: Vec<BTreeSet<String>> = manifests.iter().map(|_| BTreeSet::new()).collect();
-    for (i, wanted) in requests.iter_mut().enumerate() {
-        if !depended_on[i] {
-            wanted.insert("default".into());
-        }
-    }
+    let mut requests: Vec<BTreeSet<String>> = manifests
+        .iter()
+        .zip(recorded)
+        .map(|(manifest, recorded)| match recorded {
+            Some(features) => features.iter().cloned().collect(),
+            None => manifest.every_feature(),
+        })
+        .collect();
     loop {
         let mut changed = false;
         for i in 0..manifests.len() {
@@ -296,6 +327,9 @@ struct Manifest {
     features: BTreeMap<String, Vec<String>>,
     #[serde(skip)]
     root: PathBuf,
+    /// A member of the workspace vet-bom runs in (its binaries count).
+    #[serde(skip)]
+    member: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -395,6 +429,19 @@ impl ManifestDep {
     }
 }
 
+/// A local crate's manifest, normalised from what cargo said about it.
+fn local_manifest(local: &LocalCrate, root: &Path) -> Result<Manifest, ManifestError> {
+    let mut manifest: Manifest = toml::Value::Table(local.manifest.clone())
+        .try_into()
+        .map_err(|e: toml::de::Error| ManifestError {
+            manifest: root.join("Cargo.toml").display().to_string(),
+            message: e.to_string(),
+        })?;
+    manifest.root = root.to_path_buf();
+    manifest.member = local.member;
+    Ok(manifest)
+}
+
 fn read_manifest(path: &Path) -> Result<Manifest, ManifestError> {
     let error = |message: String| ManifestError {
         manifest: path.display().to_string(),
@@ -407,6 +454,20 @@ fn read_manifest(path: &Path) -> Result<Manifest, ManifestError> {
 }
 
 impl Manifest {
+    /// Every feature of the table and every optional dependency's implicit
+    /// one: all features on.
+    fn every_feature(&self) -> BTreeSet<String> {
+        let mut all: BTreeSet<String> = self.features.keys().cloned().collect();
+        for (key, spec, _, _) in self.all_deps() {
+            if matches!(spec, DepSpec::Detailed(d) if d.optional) && !self.uses_dep_syntax(key) {
+                all.insert(key.clone());
+            }
+        }
+        // `dep:x` items turn on x through the features that name them,
+        // which are all on.
+        all
+    }
+
     fn lib_name(&self) -> String {
         self.lib
             .as_ref()
@@ -524,8 +585,10 @@ impl Manifest {
                 edition: self.edition(self.lib.as_ref().and_then(|l| l.edition.as_ref())),
             });
         }
-        if targets.is_empty() {
-            // A binary-only crate: what would be installed is its bins,
+        let has_lib = !targets.is_empty();
+        if !has_lib || self.member {
+            // A workspace member's binaries are built, as `check` scans
+            // them; so are those of a binary-only crate: what would be installed is its bins,
             // the listed ones and, unless `autobins = false`, those cargo
             // finds by itself (src/main.rs, src/bin/*.rs, src/bin/*/main.rs).
             let mut bins: Vec<(String, PathBuf, Option<&String>)> = self
@@ -548,8 +611,8 @@ impl Manifest {
                     }
                 }
             }
-            if bins.is_empty() {
-                // Reported as a missing root file.
+            if bins.is_empty() && !has_lib {
+                // A crate with no target at all: reported as a missing root file.
                 bins.push((self.package.name.clone(), root.join("src/main.rs"), None));
             }
             for (name, path, edition) in bins {
@@ -577,13 +640,38 @@ impl Manifest {
             Some(TargetRole::Bin) => PackageKind::Bin,
             _ => PackageKind::Lib,
         };
+        let (source, source_id, default_registry, checksum) = match &krate.origin {
+            Origin::Registry {
+                checksum,
+                source_id,
+                default_registry,
+            } => (
+                SourceKind::Registry,
+                Some(source_id.clone()),
+                *default_registry,
+                Some(checksum.clone()),
+            ),
+            Origin::Local(local) => (
+                if local.member {
+                    SourceKind::Workspace
+                } else {
+                    SourceKind::Path
+                },
+                None,
+                false,
+                None,
+            ),
+        };
+        let id_source = source_id
+            .clone()
+            .unwrap_or_else(|| format!("path+file://{}", root.display()));
         Package {
-            id: format!("{} {} ({})", krate.name, krate.version, krate.source_id),
+            id: format!("{} {} ({id_source})", krate.name, krate.version),
             name: krate.name.clone(),
             version: krate.version.clone(),
-            source: SourceKind::Registry,
-            source_id: Some(krate.source_id.clone()),
-            default_registry: krate.default_registry,
+            source,
+            source_id,
+            default_registry,
             manifest_path: root.join("Cargo.toml"),
             root: root.clone(),
             kind,
@@ -593,7 +681,7 @@ impl Manifest {
             dependencies,
             build_dependencies,
             features: enabled.features.iter().cloned().collect(),
-            checksum: Some(krate.checksum.clone()),
+            checksum,
             license: self.package.license.clone(),
             license_file: self.package.license_file.clone(),
             description: self.package.description.clone(),

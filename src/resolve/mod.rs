@@ -14,6 +14,7 @@
 pub mod bom;
 pub mod crates;
 mod isolate;
+pub mod local;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};

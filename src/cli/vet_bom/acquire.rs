@@ -1,0 +1,287 @@
+//! Getting one component's crate onto disk for `vet-bom`: looked up,
+//! flagged, downloaded, verified and unpacked from a registry, or found in
+//! place when it is local.
+
+use std::path::Path;
+use std::time::{Duration, SystemTime};
+
+use crate::evaluate::vet::{self, Flag, Status};
+use crate::fetch::http::Deadline;
+use crate::fetch::registry::{FetchError, Registry};
+use crate::fetch::unpack::{UnpackLimits, Unpacked, unpack_crate};
+use crate::resolve::bom::{CrateSource, RequestedComponent, RequestedCrate};
+use crate::resolve::crates::{Origin, UnpackedCrate};
+use crate::resolve::local::LocalCrates;
+
+/// What every component's fetch shares.
+pub(super) struct Fetching<'a> {
+    pub(super) registry: &'a Registry,
+    /// Where downloads (`crates/`) and unpacked crates (`src/`) are kept.
+    pub(super) store: &'a Path,
+    pub(super) min_age: Duration,
+    pub(super) now: SystemTime,
+    pub(super) deadline: Deadline,
+    pub(super) quiet: bool,
+}
+
+/// Looks a crate up, flags what is wrong with the request, and fetches,
+/// verifies and unpacks it unless it cannot or must not be.
+pub(super) fn fetch_one(
+    fetching: &Fetching,
+    krate: &RequestedCrate,
+    component: &RequestedComponent,
+) -> (Vec<Flag>, Option<UnpackedCrate>) {
+    let Fetching {
+        registry,
+        store,
+        min_age,
+        now,
+        deadline,
+        quiet,
+    } = fetching;
+    let (min_age, now) = (*min_age, *now);
+    let name = &krate.name;
+    let version = krate.version.to_string();
+    let mut flags = Vec::new();
+    let out_of_time = |stage: &str| {
+        Flag::new(
+            Status::Error,
+            format!(
+                "{name}@{version} was not vetted: the --timeout of {} passed before it was {stage}. Run again (what was fetched is kept), or give it more time",
+                deadline.describe()
+            ),
+        )
+    };
+    if deadline.passed() {
+        flags.push(out_of_time("looked up"));
+        return (flags, None);
+    }
+    if let Some(popular) = vet::typosquat_of(name) {
+        flags.push(
+            Flag::new(
+                Status::TyposquatSuspect,
+                format!(
+                    "`{name}` is one or two letters from the popular crate `{popular}`: if you meant `{popular}`, use it; otherwise check who publishes `{name}` before using it"
+                ),
+            )
+            .did_you_mean(popular),
+        );
+    }
+    if let CrateSource::Registry {
+        repository_url: Some(url),
+    } = &krate.source
+    {
+        flags.push(Flag::new(
+            Status::Error,
+            format!(
+                "the purl names another registry ({url}); pass its sparse index with --registry"
+            ),
+        ));
+        return (flags, None);
+    }
+    let versions = match registry.versions(name) {
+        Ok(Some(versions)) => versions,
+        Ok(None) => {
+            let meant = vet::closest_popular(name).filter(|p| p != name);
+            let hint = meant
+                .as_ref()
+                .map(|p| format!("; did you mean `{p}`"))
+                .unwrap_or_default();
+            let mut flag = Flag::new(
+                Status::NotFound,
+                format!(
+                    "no crate named `{name}` exists in the registry{hint}. Remove it from the dependencies"
+                ),
+            );
+            if let Some(meant) = meant {
+                flag = flag.did_you_mean(meant);
+            }
+            flags.push(flag);
+            return (flags, None);
+        }
+        Err(FetchError::Deadline(e)) => {
+            flags.push(out_of_time("looked up"));
+            flags.push(Flag::new(Status::Error, e));
+            return (flags, None);
+        }
+        Err(e) => {
+            flags.push(Flag::new(
+                Status::Error,
+                format!("could not look `{name}` up: {e}"),
+            ));
+            return (flags, None);
+        }
+    };
+    let Some(published) = versions.iter().find(|v| v.version == krate.version) else {
+        let latest = versions
+            .iter()
+            .rev()
+            .find(|v| !v.yanked && v.version.pre.is_empty())
+            .map(|v| v.version.to_string());
+        let mut flag = Flag::new(
+            Status::NotFound,
+            format!(
+                "`{name}` has no version {version} in the registry{}",
+                latest
+                    .as_ref()
+                    .map(|v| format!("; the latest release is {v}"))
+                    .unwrap_or_default()
+            ),
+        );
+        if let Some(latest) = latest {
+            flag = flag.nearest_release(latest);
+        }
+        flags.push(flag);
+        return (flags, None);
+    };
+    if published.yanked {
+        let nearest = vet::nearest_release(&krate.version, &versions);
+        let mut flag = Flag::new(
+            Status::Yanked,
+            format!(
+                "{name}@{version} is yanked{}",
+                nearest
+                    .as_ref()
+                    .map(|v| format!("; {v} is the nearest release"))
+                    .unwrap_or_else(|| "; no release of it is left unyanked".into())
+            ),
+        );
+        if let Some(nearest) = nearest {
+            flag = flag.nearest_release(nearest.to_string());
+        }
+        flags.push(flag);
+    }
+    // Old index entries carry no publication time; such releases predate
+    // the field, so they are not new.
+    if let (false, Some(pubtime)) = (min_age.is_zero(), &published.pubtime) {
+        match vet::too_new(pubtime, min_age, now) {
+            Ok(Some(age)) => flags.push(Flag::new(
+                Status::TooNew,
+                format!(
+                    "{name}@{version} was published {} ago, less than the minimum age of {} days: wait, or pin an older release",
+                    vet::describe_age(age),
+                    min_age.as_secs_f64() / 86_400.0
+                ),
+            )),
+            Ok(None) => {}
+            Err(e) => flags.push(Flag::new(Status::Error, e)),
+        }
+    }
+    if let Some(expected) = &krate.sha256
+        && *expected != published.checksum
+    {
+        flags.push(Flag::new(
+            Status::ChecksumMismatch,
+            format!(
+                "the BoM's SHA-256 {expected} differs from the registry's {}; the crate was not fetched or scanned. Regenerate the BoM or find out who changed it",
+                published.checksum
+            ),
+        ));
+        return (flags, None);
+    }
+    let archive =
+        match registry.crate_file(name, &version, &published.checksum, &store.join("crates")) {
+            Ok(path) => path,
+            Err(e @ FetchError::ChecksumMismatch { .. }) => {
+                flags.push(Flag::new(
+                    Status::ChecksumMismatch,
+                    format!("{e}; the crate was not scanned. Do not use this download"),
+                ));
+                return (flags, None);
+            }
+            Err(FetchError::Deadline(e)) => {
+                flags.push(out_of_time("downloaded"));
+                flags.push(Flag::new(Status::Error, e));
+                return (flags, None);
+            }
+            Err(e) => {
+                flags.push(Flag::new(
+                    Status::Error,
+                    format!("could not fetch {name}@{version}: {e}"),
+                ));
+                return (flags, None);
+            }
+        };
+    if deadline.passed() {
+        flags.push(out_of_time("unpacked"));
+        return (flags, None);
+    }
+    let prefix = format!("{name}-{version}");
+    let dest = store
+        .join("src")
+        .join(format!("{prefix}-{}", &published.checksum[..16]));
+    match unpack_crate(&archive, &prefix, &dest, UnpackLimits::default()) {
+        Ok(Unpacked { root, replaced }) => {
+            if let Some(why) = replaced.filter(|_| !quiet) {
+                // Not the component's fault: the store was changed.
+                eprintln!(
+                    "warning: the unpacked copy of {name}@{version} in the cache did not match its verified .crate ({why}); unpacked it again"
+                );
+            }
+            (
+                flags,
+                Some(UnpackedCrate {
+                    name: name.clone(),
+                    version,
+                    root,
+                    origin: Origin::Registry {
+                        checksum: published.checksum.clone(),
+                        source_id: registry.source_id.clone(),
+                        default_registry: registry.is_default,
+                    },
+                    bom_ref: component.bom_ref.clone(),
+                    features: krate.features.clone(),
+                }),
+            )
+        }
+        Err(e) => {
+            flags.push(Flag::new(Status::Error, e.to_string()));
+            (flags, None)
+        }
+    }
+}
+
+/// A local crate (a workspace member or path dependency), read where the
+/// BoM says it is, relative to the workspace root: never looked up in a
+/// registry.
+pub(super) fn local_one(
+    locals: &mut LocalCrates,
+    krate: &RequestedCrate,
+    path: &str,
+    component: &RequestedComponent,
+) -> (Vec<Flag>, Option<UnpackedCrate>) {
+    match locals.find(path, &krate.name, &krate.version) {
+        Ok((root, local)) => (
+            Vec::new(),
+            Some(UnpackedCrate {
+                name: krate.name.clone(),
+                version: krate.version.to_string(),
+                root,
+                origin: Origin::Local(local),
+                bom_ref: component.bom_ref.clone(),
+                features: krate.features.clone(),
+            }),
+        ),
+        Err(why) => (
+            vec![Flag::new(
+                Status::NotFound,
+                format!(
+                    "{} is a local crate (download_url=file://{path}) that vet-bom could not read: {why}. Run vet-bom in the workspace the BoM was made for (or pass its --manifest-path)",
+                    component.display_name()
+                ),
+            )],
+            None,
+        ),
+    }
+}
+
+/// Why a crate whose purl vet-bom cannot follow is not vetted, if so.
+pub(super) fn unfollowed_source(krate: &RequestedCrate) -> Option<String> {
+    match &krate.source {
+        CrateSource::Git { vcs_url } => Some(format!(
+            "it is built from git ({vcs_url}), which vet-bom does not fetch; the registry's crate of that name is not what would be built"
+        )),
+        CrateSource::Unsupported { why } => Some(why.clone()),
+        CrateSource::Registry { .. } | CrateSource::Local { .. } => None,
+    }
+}
