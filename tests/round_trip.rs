@@ -459,3 +459,31 @@ fn git_and_unknown_sources_are_unvetted_and_fail_unless_accepted() {
         }
     }
 }
+
+#[test]
+fn a_recorded_feature_the_crate_does_not_have_means_every_feature() {
+    // Attack: a BoM that records a feature name the crate does not define
+    // (so no real feature) would hide the default-feature module from the
+    // scan. Such a record does not describe this crate: every feature on.
+    let rt = RoundTrip::of("round-trip");
+    let mut bom = rt.bom(&[]);
+    bom["components"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|c| c["name"] == "rt-featured");
+    bom.as_object_mut().unwrap().remove("dependencies");
+    for bogus in ["bogus", "loader,bogus", "dep:bogus", "bogus/x"] {
+        set_property(&mut bom, "rt-featured", "capgate:features", bogus);
+        rt.write_bom(&bom);
+        let vet = rt.vet(&[]);
+        vet.assert_code(1);
+        let report = vet.report();
+        let c = component(&report, "rt-featured");
+        assert_eq!(c["all_features_assumed"], true, "{bogus}: {c}");
+        assert_eq!(
+            c["features"],
+            serde_json::json!(["default", "loader", "remote"]),
+            "{bogus}"
+        );
+    }
+}

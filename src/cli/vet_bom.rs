@@ -213,16 +213,15 @@ pub fn run(common: &CommonArgs, args: &VetBomArgs) -> anyhow::Result<Outcome> {
         None => crate::resolve::host_triple()
             .ok_or_else(|| anyhow::anyhow!("the host platform is not known; pass --target"))?,
     };
-    let assumed_all_features: Vec<bool> =
-        graph_crates.iter().map(|c| c.features.is_none()).collect();
-    let graph = graph_of_crates(
+    let crate_graph = graph_of_crates(
         graph_crates,
         request.dependencies.as_ref(),
         workspace_root,
         platform,
         common.all_targets_cfg || (bom_all_targets && common.target.is_none()),
     )?;
-    let analysis = common.scan_resolved_with(graph, &rules, cache)?;
+    let assumed_all_features = crate_graph.all_features_assumed;
+    let analysis = common.scan_resolved_with(crate_graph.graph, &rules, cache)?;
     let advisories = load_advisories(common, &analysis.graph)?;
     let evaluation = evaluate::evaluate(
         &analysis.graph,
@@ -290,7 +289,7 @@ pub fn run(common: &CommonArgs, args: &VetBomArgs) -> anyhow::Result<Outcome> {
             .collect();
         if !assumed.is_empty() {
             eprintln!(
-                "note: the BoM records no features for {}: scanned with every feature on, which is everything that could be built",
+                "note: the BoM records no features (or features they do not have) for {}: scanned with every feature on, which is everything that could be built",
                 assumed.into_iter().collect::<Vec<_>>().join(", ")
             );
         }

@@ -72,7 +72,7 @@ pub fn graph_of_crates(
     workspace_root: PathBuf,
     platform: String,
     all_targets_cfg: bool,
-) -> Result<BuildGraph, ManifestError> {
+) -> Result<CrateGraph, ManifestError> {
     let manifests: Vec<Manifest> = crates
         .iter()
         .map(|c| match &c.origin {
@@ -145,7 +145,19 @@ pub fn graph_of_crates(
         edges.push(out);
     }
 
-    let recorded: Vec<Option<&[String]>> = crates.iter().map(|c| c.features.as_deref()).collect();
+    // A record naming a feature the crate does not define does not describe
+    // this crate, and could hide code behind its real features: such a
+    // crate, like one with no record, is scanned with every feature on.
+    let recorded: Vec<Option<&[String]>> = crates
+        .iter()
+        .zip(&manifests)
+        .map(|(c, manifest)| {
+            c.features
+                .as_deref()
+                .filter(|names| names.iter().all(|n| manifest.defines_feature(n)))
+        })
+        .collect();
+    let all_features_assumed = recorded.iter().map(Option::is_none).collect();
     let features = resolve_features(&manifests, &edges, &recorded);
     let lib_names: Vec<String> = manifests.iter().map(Manifest::lib_name).collect();
     let mut packages = Vec::with_capacity(crates.len());
@@ -177,14 +189,25 @@ pub fn graph_of_crates(
         packages.push(manifest.to_package(krate, dependencies, build_dependencies, enabled));
     }
     let host = super::host_triple();
-    Ok(BuildGraph {
-        workspace_root,
-        packages,
-        root: None,
-        platform,
-        cfg_host: if all_targets_cfg { None } else { host },
-        cfg_target,
+    Ok(CrateGraph {
+        graph: BuildGraph {
+            workspace_root,
+            packages,
+            root: None,
+            platform,
+            cfg_host: if all_targets_cfg { None } else { host },
+            cfg_target,
+        },
+        all_features_assumed,
     })
+}
+
+/// The graph of a BoM's crates, and which of them were given every feature
+/// because the BoM's record of their features was missing or not theirs.
+pub struct CrateGraph {
+    pub graph: BuildGraph,
+    /// Indexed like `graph.packages`.
+    pub all_features_assumed: Vec<bool>,
 }
 
 struct Edge {
@@ -456,6 +479,14 @@ fn read_manifest(path: &Path) -> Result<Manifest, ManifestError> {
 impl Manifest {
     /// Every feature of the table and every optional dependency's implicit
     /// one: all features on.
+    /// Whether `name` is one of this crate's features, as cargo reports an
+    /// enabled one: a `[features]` key or an optional dependency's implicit
+    /// feature.
+    fn defines_feature(&self, name: &str) -> bool {
+        self.features.contains_key(name)
+            || (self.is_optional_dep(name) && !self.uses_dep_syntax(name))
+    }
+
     fn every_feature(&self) -> BTreeSet<String> {
         let mut all: BTreeSet<String> = self.features.keys().cloned().collect();
         for (key, spec, _, _) in self.all_deps() {
