@@ -12,6 +12,7 @@ mod deepest_accepted;
 mod determinism;
 mod diff;
 mod errors;
+mod explain;
 mod fuzz_regressions;
 mod graph;
 mod hostile;

@@ -7,6 +7,7 @@ mod bom;
 mod cache;
 mod check;
 mod diff;
+mod explain;
 mod init;
 mod progress;
 mod scan;
@@ -56,6 +57,9 @@ pub enum Command {
     /// Fetch, verify and scan every crate of a CycloneDX bill of materials,
     /// then check it against the policy, before anything is built.
     VetBom(vet_bom::VetBomArgs),
+    /// Why a package has a capability: every place behind it, the packages
+    /// the reach went through, and whether the policy grants it.
+    Explain(explain::ExplainArgs),
     /// The scan cache: `info` (size, entries) or `clean`.
     Cache(cache::CacheArgs),
 }
@@ -377,6 +381,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<Outcome> {
         Some(Command::Bom(args)) => bom::run(&cli.common, args),
         Some(Command::Diff(args)) => diff::run(&cli.common, args),
         Some(Command::VetBom(args)) => vet_bom::run(&cli.common, args),
+        Some(Command::Explain(args)) => explain::run(&cli.common, args),
         Some(Command::Cache(args)) => cache::run(&cli.common, args),
         None => scan::run(&cli.common, &scan::ScanArgs::default()),
     }

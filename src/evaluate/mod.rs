@@ -8,6 +8,7 @@
 //! capability like any other and fails unless granted.
 
 pub mod diff;
+pub mod explain;
 pub mod vet;
 
 use crate::advisories::AdvisoryMatch;

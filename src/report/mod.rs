@@ -4,6 +4,7 @@
 
 pub mod bom;
 pub mod diagnostics;
+pub mod explain;
 pub mod human;
 pub mod json;
 pub mod markdown;
