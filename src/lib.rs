@@ -18,6 +18,7 @@ pub mod diagnostic;
 pub mod digest;
 pub mod evaluate;
 pub mod fetch;
+pub mod mcp;
 pub mod pipeline;
 pub mod policy;
 pub mod reach;

@@ -9,6 +9,7 @@ mod check;
 mod diff;
 mod explain;
 mod init;
+mod mcp;
 mod progress;
 mod scan;
 mod vet_bom;
@@ -60,6 +61,10 @@ pub enum Command {
     /// Why a package has a capability: every place behind it, the packages
     /// the reach went through, and whether the policy grants it.
     Explain(explain::ExplainArgs),
+    /// A Model Context Protocol server on stdio, for agents: vet a bill of
+    /// materials, check a workspace, explain a capability, propose a
+    /// policy.
+    Mcp(mcp::McpArgs),
     /// The scan cache: `info` (size, entries) or `clean`.
     Cache(cache::CacheArgs),
 }
@@ -382,6 +387,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<Outcome> {
         Some(Command::Diff(args)) => diff::run(&cli.common, args),
         Some(Command::VetBom(args)) => vet_bom::run(&cli.common, args),
         Some(Command::Explain(args)) => explain::run(&cli.common, args),
+        Some(Command::Mcp(args)) => mcp::run(&cli.common, args),
         Some(Command::Cache(args)) => cache::run(&cli.common, args),
         None => scan::run(&cli.common, &scan::ScanArgs::default()),
     }
