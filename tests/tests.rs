@@ -15,6 +15,8 @@ mod errors;
 mod fuzz_regressions;
 mod graph;
 mod hostile;
+mod json_actions;
+mod json_advisories;
 mod policy;
 mod reach;
 mod registry_server;
