@@ -215,7 +215,7 @@ const GIT_REPO_VARS: &[&str] = &[
 
 /// Isolates a command from the user's git configuration and from any
 /// repository around the temporary directory.
-fn isolate_git(cmd: &mut Command, tmp: &Path) {
+pub(crate) fn isolate_git(cmd: &mut Command, tmp: &Path) {
     for var in GIT_REPO_VARS {
         cmd.env_remove(var);
     }
@@ -385,13 +385,16 @@ impl Repo {
         self.run("diff", args)
     }
 
-    /// `diff ARGS --format json`, which must exit `code`; the parsed JSON.
+    /// `diff ARGS --format json`, which must exit `code`; the parsed JSON,
+    /// checked against `schemas/diff-v1.schema.json`.
     fn diff_json(&self, args: &[&str], code: i32) -> Value {
         let mut all = args.to_vec();
         all.extend(["--format", "json"]);
         let r = self.diff(&all);
         r.assert_code(code);
-        parse_json(&r)
+        let report = parse_json(&r);
+        crate::schema::assert_valid(&crate::schema::validator("diff"), "diff", &report);
+        report
     }
 
     /// The head's scan report (working tree).
@@ -499,8 +502,10 @@ impl Scenario {
             (
                 json!({"grants_added": [], "grants_removed": []}),
                 json!([
-                    {"package": "net-thing", "version": "0.1.0", "capability": "net.connect", "scope": "code"},
-                    {"package": "upgrade-me", "version": "0.2.0", "capability": "fs.read", "scope": "code"}
+                    {"package": "net-thing", "version": "0.1.0", "capability": "net.connect", "scope": "code",
+                     "grant": grant("net-thing", "allow", "net.connect")},
+                    {"package": "upgrade-me", "version": "0.2.0", "capability": "fs.read", "scope": "code",
+                     "grant": grant("upgrade-me", "allow", "fs.read")}
                 ]),
                 "fail",
             )
@@ -534,6 +539,16 @@ impl Scenario {
             "verdict": verdict
         })
     }
+}
+
+/// The grant of one capability to a package that has an entry of its own
+/// (or an empty `[defaults]`), as `new_violations` carries it.
+fn grant(package: &str, key: &str, capability: &str) -> Value {
+    json!({
+        "table": format!("pkg.{package}"),
+        "lines": [{"key": key, "add": [capability]}],
+        "toml": format!("[pkg.{package}]\n{key} = [\"{capability}\"]\n"),
+    })
 }
 
 fn working_tree() -> Value {
@@ -704,8 +719,10 @@ fn diff_against_a_base_without_a_policy_grants_nothing_there() {
     assert_eq!(
         v["new_violations"],
         json!([
-            {"package": "net-thing", "version": "0.1.0", "capability": "net.connect", "scope": "code"},
-            {"package": "upgrade-me", "version": "0.2.0", "capability": "fs.read", "scope": "code"}
+            {"package": "net-thing", "version": "0.1.0", "capability": "net.connect", "scope": "code",
+             "grant": grant("net-thing", "allow", "net.connect")},
+            {"package": "upgrade-me", "version": "0.2.0", "capability": "fs.read", "scope": "code",
+             "grant": grant("upgrade-me", "allow", "fs.read")}
         ])
     );
     assert_eq!(v["verdict"], "fail");
@@ -759,8 +776,10 @@ fn diff_reports_lost_capabilities_and_build_script_changes_per_scope() {
     assert_eq!(
         Value::Array(new),
         json!([
-            {"package": "keep-me", "version": "0.1.0", "capability": "env.read", "scope": "build-script"},
-            {"package": "keep-me", "version": "0.1.0", "capability": "build", "scope": "code"}
+            {"package": "keep-me", "version": "0.1.0", "capability": "env.read", "scope": "build-script",
+             "grant": grant("keep-me", "build-script.allow", "env.read")},
+            {"package": "keep-me", "version": "0.1.0", "capability": "build", "scope": "code",
+             "grant": grant("keep-me", "allow", "build")}
         ]),
         "the base policy grants keep-me env.read in its code, not in a build script"
     );

@@ -5,6 +5,7 @@
 
 use serde_json::{Value, json};
 
+use crate::schema;
 use crate::util::{self, Run};
 
 fn explain(fixture_dir: &std::path::Path, args: &[&str]) -> Run {
@@ -19,7 +20,10 @@ fn explain_json(fixture: &str, args: &[&str]) -> Value {
     all.extend_from_slice(&["--format", "json"]);
     let run = explain(&util::fixture_dir(fixture), &all);
     run.assert_code(0);
-    serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}\n{}", run.describe()))
+    let report: Value =
+        serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}\n{}", run.describe()));
+    schema::assert_valid(&schema::validator("explain"), fixture, &report);
+    report
 }
 
 #[test]
@@ -47,6 +51,11 @@ fn a_reach_through_two_crates_names_every_place_and_package() {
     assert_eq!(
         cap["allow_command"],
         "cargo capgate allow subject process.spawn"
+    );
+    assert_eq!(cap["grant"]["table"], "pkg.subject");
+    assert_eq!(
+        cap["grant"]["lines"],
+        json!([{"key": "allow", "add": ["process.spawn"]}])
     );
     let finding = &cap["findings"][0];
     assert_eq!(finding["file"], "src/lib.rs");
@@ -119,9 +128,89 @@ fn a_granted_capability_says_so_and_offers_no_grant() {
     );
     run.assert_code(0);
     let report: Value = serde_json::from_str(&run.stdout).unwrap();
+    schema::assert_valid(&schema::validator("explain"), "granted", &report);
     let cap = &report["packages"][0]["capabilities"][0];
     assert_eq!(cap["granted"], true);
+    assert_eq!(cap["grant"], Value::Null);
     assert_eq!(cap["allow_command"], Value::Null);
+}
+
+/// A package under `[defaults]` that gets an entry of its own loses the
+/// defaults, so the grant explain proposes keeps them.
+#[test]
+fn the_proposed_grant_keeps_the_defaults_a_new_entry_would_replace() {
+    let dir = util::copy_fixture("corpus/transitive-two-levels");
+    std::fs::write(
+        dir.path().join("capgate.toml"),
+        "[defaults]\nallow = [\"fs.read\", \"env\"]\n",
+    )
+    .unwrap();
+    let run = explain(dir.path(), &["subject", "process", "--format", "json"]);
+    run.assert_code(0);
+    let report: Value = serde_json::from_str(&run.stdout).unwrap();
+    let cap = &report["packages"][0]["capabilities"][0];
+    assert_eq!(cap["granted"], false);
+    assert_eq!(
+        cap["grant"]["lines"],
+        json!([{"key": "allow", "add": ["env", "fs.read", "process.spawn"]}])
+    );
+    assert_eq!(
+        cap["allow_command"],
+        "cargo capgate allow subject env fs.read process.spawn"
+    );
+    // Running it makes the capability granted.
+    let manifest = dir.path().join("Cargo.toml").display().to_string();
+    util::run(&[
+        "allow",
+        "--manifest-path",
+        &manifest,
+        "subject",
+        "env",
+        "fs.read",
+        "process.spawn",
+    ])
+    .assert_code(0);
+    let run = explain(dir.path(), &["subject", "process", "--format", "json"]);
+    let report: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(report["packages"][0]["capabilities"][0]["granted"], true);
+}
+
+#[test]
+fn init_dry_run_prints_the_policy_and_writes_nothing() {
+    let dir = util::copy_fixture("corpus/transitive-two-levels");
+    let manifest = dir.path().join("Cargo.toml").display().to_string();
+    let run = util::run(&[
+        "init",
+        "--dry-run",
+        "--manifest-path",
+        &manifest,
+        "--offline",
+        "--format",
+        "json",
+    ]);
+    run.assert_code(0);
+    let proposal: Value = serde_json::from_str(&run.stdout).unwrap();
+    schema::assert_valid(&schema::validator("init"), "init --dry-run", &proposal);
+    assert_eq!(proposal["exists"], false);
+    assert_eq!(proposal["packages"], 3);
+    assert!(
+        proposal["path"]
+            .as_str()
+            .unwrap()
+            .ends_with("capgate.toml")
+    );
+    let policy = proposal["policy"].as_str().unwrap();
+    assert!(policy.contains("[pkg.subject]"), "{policy}");
+    assert!(!dir.path().join("capgate.toml").exists(), "nothing written");
+    // The text is what `init` writes.
+    util::run(&["init", "--manifest-path", &manifest, "--offline"]).assert_code(0);
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("capgate.toml")).unwrap(),
+        policy
+    );
+    // JSON without --dry-run would have to print something `init` does not.
+    let run = util::run(&["init", "--manifest-path", &manifest, "--format", "json"]);
+    run.assert_code(2);
 }
 
 #[test]
@@ -169,23 +258,9 @@ fn names_the_build_does_not_have_are_errors_that_help() {
         let mut all = args.to_vec();
         all.extend_from_slice(&["--format", "json"]);
         let run = explain(&dir, &all);
-        run.assert_code(2);
-        assert!(
-            run.stderr.contains(message),
-            "{message}\n{}",
-            run.describe()
-        );
+        assert!(run.stderr.contains(message), "{message}\n{}", run.describe());
         // The JSON error object, never a partial explanation.
-        let error: Value = serde_json::from_str(&run.stdout).unwrap();
-        assert_eq!(error["schema_version"], 1);
-        assert!(
-            error["error"]["message"]
-                .as_str()
-                .unwrap()
-                .contains(message),
-            "{}",
-            run.describe()
-        );
+        schema::assert_error_object(&run, message);
     }
 }
 

@@ -107,11 +107,7 @@ fn violation(package: &str, version: &str, scope: &str, capability: &str) -> Vio
 }
 
 fn schema_validator() -> jsonschema::Validator {
-    let path = util::repo_root().join("schemas/report-v1.schema.json");
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let schema: Value =
-        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    jsonschema::validator_for(&schema).expect("the report schema compiles")
+    crate::schema::validator("check")
 }
 
 fn package_version<'a>(report: &'a Value, name: &str, version: &str) -> &'a Value {

@@ -16,6 +16,8 @@ mod explain;
 mod fuzz_regressions;
 mod graph;
 mod hostile;
+mod json_actions;
+mod json_advisories;
 mod policy;
 mod reach;
 mod registry_server;

@@ -11,7 +11,7 @@
 //! | exit | verdict | when |
 //! | --- | --- | --- |
 //! | 0 | pass | at least one component vetted, every cargo component vetted within policy, and every other component accepted unvetted by the policy (`[vet-bom] accept-unvetted`; not with `--strict`) |
-//! | 1 | fail | a violation, not-found, yanked, typosquat-suspect or too-new component, one of another ecosystem the policy does not accept, or no component vetted at all |
+//! | 1 | fail | a violation (`unanalyzed` source included), not-found, yanked, typosquat-suspect or too-new component, one of another ecosystem the policy does not accept, or no component vetted at all |
 //! | 2 | error | a checksum mismatch, a crate that could not be fetched or unpacked (the JSON report is still printed), or a bad BoM (no report) |
 
 use std::collections::BTreeSet;
@@ -30,16 +30,17 @@ use crate::util::{self, Run};
 
 pub(crate) const CALM: &str = "capfix-calm-1.0.0";
 pub(crate) const NETTY: &str = "capfix-netty-0.3.0";
-const FILER: &str = "capfix-filer-2.1.0";
+pub(crate) const FILER: &str = "capfix-filer-2.1.0";
 const BUILDY: &str = "capfix-buildy-0.1.0";
-const JSOM: &str = "serde_jsom-1.0.0";
-const OLDIE_YANKED: &str = "capfix-oldie-1.0.1";
-const OLDIE: &str = "capfix-oldie-1.0.2";
+pub(crate) const JSOM: &str = "serde_jsom-1.0.0";
+pub(crate) const OLDIE_YANKED: &str = "capfix-oldie-1.0.1";
+pub(crate) const OLDIE: &str = "capfix-oldie-1.0.2";
 
 /// Every `status` (and `flags` entry) of a component.
-const STATUSES: &[&str] = &[
+pub(crate) const STATUSES: &[&str] = &[
     "ok",
     "violation",
+    "unanalyzed",
     "not-found",
     "yanked",
     "checksum-mismatch",
@@ -71,7 +72,7 @@ fn bom_ref(name: &str, vers: &str) -> String {
 }
 
 /// A library component with a `pkg:cargo` purl.
-fn cargo(name: &str, vers: &str) -> Value {
+pub(crate) fn cargo(name: &str, vers: &str) -> Value {
     json!({
         "type": "library",
         "bom-ref": bom_ref(name, vers),
@@ -148,7 +149,7 @@ impl Env {
         path
     }
 
-    fn policy(&self, toml: &str) -> String {
+    pub(crate) fn policy(&self, toml: &str) -> String {
         self.write("policy.toml", toml).display().to_string()
     }
 
@@ -332,7 +333,7 @@ impl Vetted {
         }
     }
 
-    fn component(&self, name: &str) -> &Value {
+    pub(crate) fn component(&self, name: &str) -> &Value {
         let matches: Vec<&Value> = self
             .components()
             .iter()
@@ -1220,7 +1221,7 @@ fn an_archive_with_too_many_files_is_refused() {
 // ---------------------------------------------------------------------------
 // Other ecosystems
 
-fn npm_left_pad() -> Value {
+pub(crate) fn npm_left_pad() -> Value {
     json!({
         "type": "library",
         "bom-ref": "ref:left-pad",
@@ -1633,7 +1634,7 @@ fn vet_bom_reports_match_the_schema() {
         .fixtures(&[CALM, NETTY])
         .publish(Published::fixture(FILER).serve(b"not a crate".to_vec()))
         .start();
-    let validator = crate::schema::validator();
+    let validator = crate::schema::validator("vet-bom");
     for (components, code) in [
         (vec![fixture_component(CALM)], 0),
         (vec![fixture_component(CALM), fixture_component(NETTY)], 1),

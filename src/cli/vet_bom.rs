@@ -16,21 +16,23 @@ use clap::Args;
 use rayon::prelude::*;
 
 mod acquire;
+mod component;
 
 use super::{CommonArgs, Format, Outcome, load_advisories, load_policy, progress};
+use crate::evaluate;
 use crate::evaluate::vet::{Flag, Status};
-use crate::evaluate::{self, Evaluation, Scope};
 use crate::fetch::http::Deadline;
 use crate::fetch::registry::{Registry, RegistryOptions};
-use crate::policy::Policy;
 use crate::report::{ScanResults, diagnostics, human, json};
-use crate::resolve::bom::{
-    self, BomTarget, ComponentKind, CrateSource, RequestedComponent, RequestedCrate,
-};
+use crate::resolve::bom::{self, BomTarget, ComponentKind, CrateSource, RequestedCrate};
 use crate::resolve::crates::{UnpackedCrate, graph_of_crates};
 use crate::resolve::local::LocalCrates;
 use crate::rules::RuleSet;
 use acquire::Fetching;
+use component::{
+    ComponentOutcome, Scanned, component_row, other_component_outcome, policy_flags, status_of,
+    unvetted_outcome,
+};
 
 /// Downloads at once: enough to hide latency, few enough to be polite.
 const PARALLEL_DOWNLOADS: usize = 8;
@@ -69,15 +71,6 @@ fn parse_timeout(text: &str) -> Result<Duration, String> {
         Ok(_) => Err("the timeout must be longer than zero".into()),
         Err(e) => Err(format!("{e} (write it like `90s`, `5m` or `1h`)")),
     }
-}
-
-/// Where one component stands.
-struct ComponentOutcome {
-    flags: Vec<Flag>,
-    /// Not a crate, and the policy lets it pass unvetted.
-    accepted_unvetted: bool,
-    /// Index of its crate among the fetched ones.
-    fetched: Option<usize>,
 }
 
 pub fn run(common: &CommonArgs, args: &VetBomArgs) -> anyhow::Result<Outcome> {
@@ -303,8 +296,10 @@ pub fn run(common: &CommonArgs, args: &VetBomArgs) -> anyhow::Result<Outcome> {
         .zip(&outcomes)
         .zip(&statuses)
         .map(|((component, outcome), status)| {
-            let scanned = outcome.fetched.map(|package| ScannedWith {
-                features: &analysis.graph.packages[package].features,
+            let scanned = outcome.fetched.map(|package| Scanned {
+                graph: &analysis.graph,
+                evaluation: &evaluation,
+                package,
                 all_assumed: assumed_all_features[package],
             });
             component_row(component, outcome, *status, scanned)
@@ -348,185 +343,4 @@ pub fn run(common: &CommonArgs, args: &VetBomArgs) -> anyhow::Result<Outcome> {
 
 fn version_key(version: &str) -> Option<semver::Version> {
     semver::Version::parse(version).ok()
-}
-
-/// A flag for each capability or advisory the policy does not grant.
-fn policy_flags(
-    graph: &crate::resolve::BuildGraph,
-    evaluation: &Evaluation,
-    package: usize,
-) -> Vec<Flag> {
-    let p = &graph.packages[package];
-    let mut code = Vec::new();
-    let mut build = Vec::new();
-    for v in evaluation
-        .violations
-        .iter()
-        .filter(|v| v.package == package)
-    {
-        match v.scope {
-            Scope::Code => code.push(v.capability.name()),
-            Scope::BuildScript => build.push(v.capability.name()),
-        }
-    }
-    let mut flags = Vec::new();
-    let quoted = |caps: &[&str]| {
-        caps.iter()
-            .map(|c| format!("\"{c}\""))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    if !code.is_empty() || !build.is_empty() {
-        let mut grants = Vec::new();
-        if !code.is_empty() {
-            grants.push(format!("allow = [{}]", quoted(&code)));
-        }
-        if !build.is_empty() {
-            grants.push(format!("build-script.allow = [{}]", quoted(&build)));
-        }
-        let all: Vec<&str> = code.iter().chain(&build).copied().collect();
-        flags.push(Flag::new(
-            Status::Violation,
-            format!(
-                "{}@{} uses {} beyond the policy: grant it in capgate.toml ([pkg.{}] {}) if that is expected, or remove {}",
-                p.name,
-                p.version,
-                all.join(", "),
-                p.name,
-                grants.join(", "),
-                p.name
-            ),
-        ));
-    }
-    for v in evaluation
-        .advisory_violations
-        .iter()
-        .filter(|v| v.package == package)
-    {
-        let fix = if v.advisory.patched.is_empty() {
-            "no patched release exists; replace it".to_owned()
-        } else {
-            format!("upgrade to {}", v.advisory.patched.join(" or "))
-        };
-        flags.push(Flag::new(
-            Status::Violation,
-            format!("{}: {fix}", crate::report::advisory_headline(p, v)),
-        ));
-    }
-    flags
-}
-
-fn status_of(outcome: &ComponentOutcome) -> Status {
-    outcome
-        .flags
-        .iter()
-        .map(|f| f.status)
-        .min()
-        .unwrap_or(Status::Ok)
-}
-
-/// A crate's outcome starts empty (the fetch fills it in); any other
-/// component is `unvetted`, accepted or not by the policy.
-fn other_component_outcome(component: &RequestedComponent, policy: &Policy) -> ComponentOutcome {
-    let ComponentKind::Other { ecosystem } = &component.kind else {
-        return ComponentOutcome {
-            flags: Vec::new(),
-            accepted_unvetted: false,
-            fetched: None,
-        };
-    };
-    let why = match ecosystem {
-        Some(e) => format!("it is a `{e}` package and vet-bom vets crates only"),
-        None => "it is not a package with a purl, and vet-bom vets crates only".into(),
-    };
-    unvetted_outcome(component, &why, policy)
-}
-
-/// A component vet-bom cannot vet, for `why`: it fails the verdict unless
-/// the policy accepts it unvetted.
-fn unvetted_outcome(
-    component: &RequestedComponent,
-    why: &str,
-    policy: &Policy,
-) -> ComponentOutcome {
-    let acceptance = policy.accepts_unvetted(component.purl.as_deref(), &component.name);
-    let message = match acceptance {
-        Some(accepted) => format!(
-            "{} was not checked: {why}; the policy accepts it unvetted ([vet-bom] accept-unvetted{})",
-            component.display_name(),
-            accepted
-                .reason
-                .as_deref()
-                .map(|r| format!(": {r}"))
-                .unwrap_or_default()
-        ),
-        None => format!(
-            "{} was not checked: {why}. Remove it, or accept it unvetted in the policy: [vet-bom] accept-unvetted = [\"{}\"]",
-            component.display_name(),
-            component.purl.as_deref().unwrap_or(&component.name)
-        ),
-    };
-    ComponentOutcome {
-        flags: vec![Flag::new(Status::Unvetted, message)],
-        accepted_unvetted: acceptance.is_some(),
-        fetched: None,
-    }
-}
-
-/// The features a component's crate was scanned with.
-struct ScannedWith<'a> {
-    features: &'a [String],
-    /// The BoM records none, so every feature was on.
-    all_assumed: bool,
-}
-
-fn component_row(
-    component: &RequestedComponent,
-    outcome: &ComponentOutcome,
-    status: Status,
-    scanned: Option<ScannedWith<'_>>,
-) -> json::JsonComponent {
-    let mut flags: Vec<&'static str> = outcome.flags.iter().map(|f| f.status.as_str()).collect();
-    flags.dedup();
-    let message = if outcome.flags.is_empty() {
-        let how = match &component.kind {
-            ComponentKind::Crate(RequestedCrate {
-                source: CrateSource::Local { path },
-                ..
-            }) => format!("was read from its directory `{path}` and scanned"),
-            _ => "was fetched, verified and scanned".to_owned(),
-        };
-        format!(
-            "{} {how}; it is within the policy",
-            component.display_name()
-        )
-    } else {
-        let mut sorted: Vec<&Flag> = outcome.flags.iter().collect();
-        sorted.sort_by_key(|f| f.status);
-        sorted
-            .iter()
-            .map(|f| f.message.as_str())
-            .collect::<Vec<_>>()
-            .join(". ")
-    };
-    let mut did_you_mean: Vec<String> = outcome
-        .flags
-        .iter()
-        .filter_map(|f| f.did_you_mean.clone())
-        .collect();
-    did_you_mean.sort();
-    did_you_mean.dedup();
-    json::JsonComponent {
-        bom_ref: component.bom_ref.clone(),
-        name: component.name.clone(),
-        version: component.version.clone(),
-        purl: component.purl.clone(),
-        status: status.as_str(),
-        flags,
-        message,
-        did_you_mean,
-        nearest_release: outcome.flags.iter().find_map(|f| f.nearest_release.clone()),
-        features: scanned.as_ref().map(|s| s.features.to_vec()),
-        all_features_assumed: scanned.is_some_and(|s| s.all_assumed),
-    }
 }

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::{Evaluation, Scope};
 use crate::advisories::{AdvisoryKind, AdvisoryMatch};
 use crate::capability::{Capability, CapabilityReport, Finding};
-use crate::policy::Policy;
+use crate::policy::{Policy, ProposedGrant};
 use crate::resolve::BuildGraph;
 use crate::scan::PackageScan;
 
@@ -62,6 +62,8 @@ pub struct NewViolation {
     pub version: String,
     pub scope: Scope,
     pub capability: Capability,
+    /// What head's policy would need to allow it.
+    pub grant: ProposedGrant,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -70,6 +72,24 @@ pub struct NewAdvisory {
     pub version: String,
     pub id: String,
     pub kind: AdvisoryKind,
+    pub title: String,
+    pub url: Option<String>,
+    /// Version requirements that fix it.
+    pub patched: Vec<String>,
+}
+
+impl NewAdvisory {
+    fn new(package: &crate::resolve::Package, m: &AdvisoryMatch) -> Self {
+        NewAdvisory {
+            package: package.name.clone(),
+            version: package.version.clone(),
+            id: m.id.clone(),
+            kind: m.kind,
+            title: m.title.clone(),
+            url: m.url.clone(),
+            patched: m.patched.clone(),
+        }
+    }
 }
 
 #[derive(Clone, Debug, Default)]
@@ -287,6 +307,7 @@ fn violation_list(side: &Side<'_>) -> Vec<NewViolation> {
                 version: p.version.clone(),
                 scope: v.scope,
                 capability: v.capability,
+                grant: v.grant.clone(),
             }
         })
         .collect()
@@ -296,15 +317,7 @@ fn failing_advisories(side: &Side<'_>) -> Vec<NewAdvisory> {
     side.evaluation
         .advisory_violations
         .iter()
-        .map(|v| {
-            let p = &side.graph.packages[v.package];
-            NewAdvisory {
-                package: p.name.clone(),
-                version: p.version.clone(),
-                id: v.advisory.id.clone(),
-                kind: v.advisory.kind,
-            }
-        })
+        .map(|v| NewAdvisory::new(&side.graph.packages[v.package], &v.advisory))
         .collect()
 }
 
@@ -316,12 +329,7 @@ fn advisory_list(side: &Side<'_>) -> Vec<NewAdvisory> {
     for (i, matches) in advisories.iter().enumerate() {
         let p = &side.graph.packages[i];
         for m in matches {
-            out.push(NewAdvisory {
-                package: p.name.clone(),
-                version: p.version.clone(),
-                id: m.id.clone(),
-                kind: m.kind,
-            });
+            out.push(NewAdvisory::new(p, m));
         }
     }
     out

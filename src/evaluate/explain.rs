@@ -10,6 +10,7 @@ use std::collections::VecDeque;
 
 use super::{Evaluation, Scope};
 use crate::capability::{Capability, Finding};
+use crate::policy::ProposedGrant;
 use crate::resolve::{BuildGraph, SourceKind};
 use crate::scan::PackageScan;
 
@@ -105,6 +106,8 @@ pub struct CapabilityExplanation {
     pub capability: Capability,
     /// Whether the policy grants it (no violation for it).
     pub granted: bool,
+    /// When it is not granted, the policy lines that would grant it.
+    pub grant: Option<ProposedGrant>,
     /// Every finding behind it, in report order.
     pub findings: Vec<Finding>,
 }
@@ -142,14 +145,15 @@ pub fn explain(
             if asked.is_some_and(|a| !a.covers(capability)) {
                 continue;
             }
-            let granted = !evaluation
+            let violation = evaluation
                 .violations
                 .iter()
-                .any(|v| v.package == package && v.scope == scope && v.capability == capability);
+                .find(|v| v.package == package && v.scope == scope && v.capability == capability);
             capabilities.push(CapabilityExplanation {
                 scope,
                 capability,
-                granted,
+                granted: violation.is_none(),
+                grant: violation.map(|v| v.grant.clone()),
                 findings: report
                     .findings
                     .iter()

@@ -14,7 +14,7 @@ pub mod vet;
 use crate::advisories::AdvisoryMatch;
 use crate::capability::{Capability, CapabilityReport, Finding};
 use crate::diagnostic::Diagnostic;
-use crate::policy::{Grants, Policy};
+use crate::policy::{Grants, Policy, ProposedGrant};
 use crate::resolve::BuildGraph;
 use crate::scan::PackageScan;
 
@@ -47,6 +47,8 @@ pub struct Violation {
     /// The reason of the policy entry that applied, if any, so the message
     /// can say what was intended.
     pub reason: Option<String>,
+    /// The policy lines that would allow it.
+    pub grant: ProposedGrant,
 }
 
 /// An advisory affecting a package that the policy does not ignore.
@@ -118,6 +120,13 @@ pub fn evaluate(
                     capability,
                     findings,
                     reason: reason.clone(),
+                    grant: proposed_grant(
+                        &package.name,
+                        scope,
+                        capability,
+                        entries.is_empty(),
+                        policy,
+                    ),
                 });
             }
         }
@@ -144,6 +153,38 @@ pub fn evaluate(
         }
     }
     evaluation
+}
+
+/// The grant that allows `capability` to a package without changing
+/// anything else it is allowed. A package with no entry of its own gets
+/// `[defaults]`, and an entry for it replaces them: so the entry proposed
+/// then also carries the defaults, for both scopes.
+fn proposed_grant(
+    name: &str,
+    scope: Scope,
+    capability: Capability,
+    uses_defaults: bool,
+    policy: &Policy,
+) -> ProposedGrant {
+    let mut grants = if uses_defaults {
+        policy.defaults.clone()
+    } else {
+        Grants::default()
+    };
+    match scope {
+        Scope::Code => grants.allow.push(capability),
+        Scope::BuildScript => grants.build_script.push(capability),
+    }
+    let mut grant = ProposedGrant {
+        package: name.to_owned(),
+        grants: Grants::default(),
+    };
+    // Merging normalises: sorted, unique, nothing a broader grant covers.
+    grant.merge(&ProposedGrant {
+        package: name.to_owned(),
+        grants,
+    });
+    grant
 }
 
 fn evaluate_advisories(

@@ -22,6 +22,10 @@ pub enum Status {
     Yanked,
     TyposquatSuspect,
     TooNew,
+    /// Some of its source could not be analysed and that is not granted: a
+    /// violation of `unanalyzed`, named on its own because no grant should
+    /// be written for code nobody has read.
+    Unanalyzed,
     Violation,
     Unvetted,
     Ok,
@@ -32,6 +36,7 @@ impl Status {
         match self {
             Status::Ok => "ok",
             Status::Violation => "violation",
+            Status::Unanalyzed => "unanalyzed",
             Status::NotFound => "not-found",
             Status::Yanked => "yanked",
             Status::ChecksumMismatch => "checksum-mismatch",

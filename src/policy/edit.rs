@@ -5,6 +5,7 @@ use std::path::Path;
 
 use toml_edit::{Array, DocumentMut, Item, Table, Value};
 
+use super::Grants;
 use crate::capability::Capability;
 
 #[derive(Debug, thiserror::Error)]
@@ -56,7 +57,39 @@ pub fn add_grants(
     let mut doc: DocumentMut = text
         .parse()
         .map_err(|e: toml_edit::TomlError| invalid(e.to_string()))?;
+    let change =
+        add_to_document(&mut doc, krate, capabilities, build_script, reason).map_err(invalid)?;
+    if change.changed() {
+        std::fs::write(path, doc.to_string()).map_err(|source| AllowError::Write {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    }
+    Ok(change.added)
+}
 
+/// What [`add_to_document`] changed.
+struct Change {
+    added: Vec<Capability>,
+    reason_changed: bool,
+}
+
+impl Change {
+    fn changed(&self) -> bool {
+        !self.added.is_empty() || self.reason_changed
+    }
+}
+
+/// The one writer of grants: `allow` edits a policy file with it, and
+/// [`ProposedGrant::toml`] renders the text it would add to an empty one,
+/// so the snippet a report proposes is what `allow` writes.
+fn add_to_document(
+    doc: &mut DocumentMut,
+    krate: &str,
+    capabilities: &[Capability],
+    build_script: bool,
+    reason: Option<&str>,
+) -> Result<Change, String> {
     let pkg = doc
         .entry("pkg")
         .or_insert_with(|| {
@@ -65,12 +98,12 @@ pub fn add_grants(
             Item::Table(t)
         })
         .as_table_like_mut()
-        .ok_or_else(|| invalid("`pkg` is not a table".into()))?;
+        .ok_or_else(|| "`pkg` is not a table".to_owned())?;
     let entry = pkg
         .entry(krate)
         .or_insert_with(|| Item::Table(Table::new()))
         .as_table_like_mut()
-        .ok_or_else(|| invalid(format!("`pkg.{krate}` is not a table")))?;
+        .ok_or_else(|| format!("`pkg.{krate}` is not a table"))?;
     let reason_changed = match reason {
         Some(reason) if entry.get("reason").and_then(|r| r.as_str()) != Some(reason) => {
             entry.insert("reason", toml_edit::value(reason));
@@ -87,7 +120,7 @@ pub fn add_grants(
                 Item::Table(t)
             })
             .as_table_like_mut()
-            .ok_or_else(|| invalid(format!("`pkg.{krate}.build-script` is not a table")))?
+            .ok_or_else(|| format!("`pkg.{krate}.build-script` is not a table"))?
     } else {
         entry
     };
@@ -95,7 +128,7 @@ pub fn add_grants(
         .entry("allow")
         .or_insert_with(|| Item::Value(Value::Array(Array::new())))
         .as_array_mut()
-        .ok_or_else(|| invalid(format!("`allow` of `{krate}` is not an array")))?;
+        .ok_or_else(|| format!("`allow` of `{krate}` is not an array"))?;
 
     let present: Vec<String> = array
         .iter()
@@ -112,13 +145,99 @@ pub fn add_grants(
         }
     }
     push_grants(array, &added);
-    if !added.is_empty() || reason_changed {
-        std::fs::write(path, doc.to_string()).map_err(|source| AllowError::Write {
-            path: path.to_path_buf(),
-            source,
-        })?;
+    Ok(Change {
+        added,
+        reason_changed,
+    })
+}
+
+/// The policy lines that would allow what a package does beyond its
+/// grants: capabilities to add to `[pkg.NAME] allow` and
+/// `build-script.allow`. Built by `evaluate`, which knows which grants
+/// applied; rendered here, by the writer `allow` uses.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ProposedGrant {
+    /// The `[pkg.NAME]` entry to add to (or create).
+    pub package: String,
+    /// What to add, to the package's code and to its build script.
+    pub grants: Grants,
+}
+
+impl ProposedGrant {
+    /// The table's path from the policy's root, `pkg.NAME` (quoted as TOML
+    /// needs).
+    pub fn table(&self) -> String {
+        format!("pkg.{}", toml_edit::Key::new(self.package.as_str()))
     }
-    Ok(added)
+
+    /// Each key with the capabilities to add to it, `allow` first; keys
+    /// with nothing to add are left out.
+    pub fn lines(&self) -> Vec<(&'static str, &[Capability])> {
+        [
+            ("allow", self.grants.allow.as_slice()),
+            ("build-script.allow", self.grants.build_script.as_slice()),
+        ]
+        .into_iter()
+        .filter(|(_, caps)| !caps.is_empty())
+        .collect()
+    }
+
+    /// The entry as `allow` would write it into a policy without one.
+    pub fn toml(&self) -> String {
+        let mut doc = DocumentMut::new();
+        for (build_script, caps) in [
+            (false, &self.grants.allow),
+            (true, &self.grants.build_script),
+        ] {
+            if !caps.is_empty() {
+                add_to_document(&mut doc, &self.package, caps, build_script, None)
+                    .expect("a fresh document has room for any entry");
+            }
+        }
+        doc.to_string()
+    }
+
+    /// The `cargo capgate allow` command line(s) that add this grant, joined
+    /// with `&&` when both scopes gain something.
+    pub fn allow_command(&self) -> String {
+        let commands: Vec<String> = self
+            .lines()
+            .into_iter()
+            .map(|(key, caps)| {
+                let flag = if key == "allow" {
+                    ""
+                } else {
+                    " --build-script"
+                };
+                let names: Vec<&str> = caps.iter().map(|c| c.name()).collect();
+                format!(
+                    "cargo capgate allow {}{flag} {}",
+                    self.package,
+                    names.join(" ")
+                )
+            })
+            .collect();
+        commands.join(" && ")
+    }
+
+    /// This grant and `other` (for the same package) together.
+    pub fn merge(&mut self, other: &ProposedGrant) {
+        for (mine, theirs) in [
+            (&mut self.grants.allow, &other.grants.allow),
+            (&mut self.grants.build_script, &other.grants.build_script),
+        ] {
+            mine.extend(theirs);
+            normalize(mine);
+        }
+    }
+}
+
+/// Sorted, unique, and without what another capability of the list covers.
+pub(crate) fn normalize(caps: &mut Vec<Capability>) {
+    caps.sort();
+    caps.dedup();
+    let all = caps.clone();
+    caps.retain(|c| !all.iter().any(|o| o != c && o.covers(*c)));
 }
 
 /// Appends to an array in its own layout: inline arrays stay inline; in a
@@ -221,6 +340,51 @@ mod tests {
                 "[pkg.cc]\nreason = \"runs the C compiler\"\nbuild-script.allow = [\"process.spawn\"]"
             ),
             "{text}"
+        );
+    }
+
+    #[test]
+    fn a_proposed_grant_renders_as_allow_writes_it() {
+        let mut grant = ProposedGrant {
+            package: "cap-ffi".into(),
+            grants: Grants {
+                allow: vec![Capability::Ffi],
+                build_script: Vec::new(),
+            },
+        };
+        assert_eq!(grant.table(), "pkg.cap-ffi");
+        assert_eq!(grant.toml(), "[pkg.cap-ffi]\nallow = [\"ffi\"]\n");
+        grant.merge(&ProposedGrant {
+            package: "cap-ffi".into(),
+            grants: Grants {
+                allow: vec![Capability::Unsafe, Capability::Ffi],
+                build_script: vec![Capability::EnvRead, Capability::Env],
+            },
+        });
+        assert_eq!(
+            grant.lines(),
+            [
+                ("allow", &[Capability::Ffi, Capability::Unsafe][..]),
+                ("build-script.allow", &[Capability::Env][..]),
+            ],
+            "sorted, unique, nothing a broader grant covers"
+        );
+        assert_eq!(
+            grant.toml(),
+            "[pkg.cap-ffi]\nallow = [\"ffi\", \"unsafe\"]\nbuild-script.allow = [\"env\"]\n"
+        );
+        let odd = ProposedGrant {
+            package: "not a name".into(),
+            grants: Grants {
+                allow: vec![Capability::Build],
+                build_script: Vec::new(),
+            },
+        };
+        assert_eq!(odd.table(), "pkg.\"not a name\"");
+        assert!(
+            odd.toml().starts_with("[pkg.\"not a name\"]\n"),
+            "{}",
+            odd.toml()
         );
     }
 }

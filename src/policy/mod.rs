@@ -14,7 +14,7 @@ mod parse;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-pub use edit::{AllowError, add_grants};
+pub use edit::{AllowError, ProposedGrant, add_grants};
 pub use init::render_initial_policy;
 // Parsing a text already in memory, for callers that do not read files
 // (the fuzz targets).
@@ -27,7 +27,7 @@ use crate::diagnostic::{Diagnostic, SourceSpan};
 pub const POLICY_FILE: &str = "capgate.toml";
 
 /// Capabilities granted, to a package's own code and to its build script.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Grants {
     pub allow: Vec<Capability>,
     pub build_script: Vec<Capability>,

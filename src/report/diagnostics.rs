@@ -9,7 +9,7 @@ use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
 
 use crate::capability::Finding;
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::evaluate::{Evaluation, Scope, Violation};
+use crate::evaluate::{Evaluation, Violation};
 use crate::resolve::BuildGraph;
 
 /// How many findings of one violation are shown as snippets.
@@ -122,15 +122,9 @@ pub fn write_violations(
                     package.name
                 ));
             }
-            let flag = if v.scope == Scope::BuildScript {
-                " --build-script"
-            } else {
-                ""
-            };
-            let help = format!(
-                "if this is intended: cargo capgate allow {}{flag} {}",
-                package.name, v.capability
-            );
+            // The proposed grant, not just the capability: a package that
+            // had only `[defaults]` keeps them once it has an entry.
+            let help = format!("if this is intended: {}", v.grant.allow_command());
             for note in &notes {
                 group = group.element(Level::NOTE.message(note.as_str()));
             }

@@ -6,7 +6,7 @@ use std::io::Write;
 
 use serde::Serialize;
 
-use super::json::{JsonFinding, SCHEMA_VERSION, Tool};
+use super::json::{JsonFinding, JsonProposedGrant, SCHEMA_VERSION, Tool};
 use crate::capability::Capability;
 use crate::evaluate::Scope;
 use crate::evaluate::explain::{Explanation, via_packages};
@@ -41,7 +41,10 @@ pub struct JsonCapabilityExplained {
     pub capability: String,
     pub scope: &'static str,
     pub granted: bool,
-    /// The command that grants it, when the policy does not.
+    /// The policy lines that would grant it, when the policy does not
+    /// (as on `check`'s violations).
+    pub grant: Option<JsonProposedGrant>,
+    /// The command that adds `grant`.
     pub allow_command: Option<String>,
     pub findings: Vec<JsonExplainedFinding>,
 }
@@ -58,18 +61,6 @@ pub struct JsonExplainedFinding {
 fn name_version(graph: &BuildGraph, index: usize) -> String {
     let p = &graph.packages[index];
     format!("{} {}", p.name, p.version)
-}
-
-fn allow_command(graph: &BuildGraph, package: usize, scope: Scope, cap: Capability) -> String {
-    let flag = if scope == Scope::BuildScript {
-        " --build-script"
-    } else {
-        ""
-    };
-    format!(
-        "cargo capgate allow {}{flag} {cap}",
-        graph.packages[package].name
-    )
 }
 
 pub fn explain_report(
@@ -106,8 +97,8 @@ pub fn explain_report(
                             capability: c.capability.name().to_owned(),
                             scope: c.scope.as_str(),
                             granted: c.granted,
-                            allow_command: (!c.granted)
-                                .then(|| allow_command(graph, e.package, c.scope, c.capability)),
+                            grant: c.grant.as_ref().map(JsonProposedGrant::from),
+                            allow_command: c.grant.as_ref().map(|g| g.allow_command()),
                             findings: c
                                 .findings
                                 .iter()
@@ -216,11 +207,11 @@ pub fn write_explanations(
                     c.capability
                 )?;
             }
-            if !c.granted {
+            if let Some(grant) = &c.grant {
                 writeln!(
                     out,
                     "    help: if this is intended: {}",
-                    allow_command(graph, e.package, c.scope, c.capability)
+                    grant.allow_command()
                 )?;
             }
         }

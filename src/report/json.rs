@@ -1,5 +1,6 @@
-//! The JSON report, schema version 1 (DESIGN.md; the JSON Schema is
-//! `schemas/report-v1.schema.json`).
+//! The JSON outputs, schema version 1 (DESIGN.md; one JSON Schema per
+//! output under `schemas/`: `scan-v1`, `check-v1`, `vet-bom-v1`, `diff-v1`
+//! and `error-v1`, sharing `defs-v1`).
 //!
 //! The wire structs here are separate from the internal types and built
 //! from them, so an internal refactor cannot change the schema by accident.
@@ -156,12 +157,35 @@ pub struct CheckReport {
     pub verdict: &'static str,
 }
 
+/// An advisory a package is affected by, with what fixes it.
 #[derive(Serialize)]
 pub struct JsonAdvisoryViolation {
     pub package: String,
     pub version: String,
     pub id: String,
     pub kind: &'static str,
+    pub title: String,
+    pub url: Option<String>,
+    /// The advisory's patched version requirements (`>=1.2.3`); empty when
+    /// no release fixes it.
+    pub fixed_in: Vec<String>,
+}
+
+impl JsonAdvisoryViolation {
+    pub fn new(
+        package: &crate::resolve::Package,
+        advisory: &crate::advisories::AdvisoryMatch,
+    ) -> Self {
+        JsonAdvisoryViolation {
+            package: package.name.clone(),
+            version: package.version.clone(),
+            id: advisory.id.clone(),
+            kind: advisory.kind.as_str(),
+            title: advisory.title.clone(),
+            url: advisory.url.clone(),
+            fixed_in: advisory.patched.clone(),
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -171,6 +195,54 @@ pub struct JsonViolation {
     pub capability: String,
     pub scope: &'static str,
     pub findings: Vec<JsonFinding>,
+    pub grant: JsonProposedGrant,
+}
+
+impl JsonViolation {
+    pub fn new(package: &crate::resolve::Package, v: &crate::evaluate::Violation) -> Self {
+        JsonViolation {
+            package: package.name.clone(),
+            version: package.version.clone(),
+            capability: v.capability.name().to_owned(),
+            scope: v.scope.as_str(),
+            findings: v.findings.iter().map(JsonFinding::from).collect(),
+            grant: JsonProposedGrant::from(&v.grant),
+        }
+    }
+}
+
+/// The policy lines that would allow a violation: in the table `table`
+/// (`pkg.NAME`), each `lines[].key` (`allow`, `build-script.allow`) gains
+/// `lines[].add`; `toml` is that entry as `cargo capgate allow` writes it
+/// into a policy that has no such table yet.
+#[derive(Serialize)]
+pub struct JsonProposedGrant {
+    pub table: String,
+    pub lines: Vec<JsonGrantLine>,
+    pub toml: String,
+}
+
+#[derive(Serialize)]
+pub struct JsonGrantLine {
+    pub key: &'static str,
+    pub add: Vec<String>,
+}
+
+impl From<&crate::policy::ProposedGrant> for JsonProposedGrant {
+    fn from(g: &crate::policy::ProposedGrant) -> Self {
+        JsonProposedGrant {
+            table: g.table(),
+            lines: g
+                .lines()
+                .into_iter()
+                .map(|(key, caps)| JsonGrantLine {
+                    key,
+                    add: names(caps),
+                })
+                .collect(),
+            toml: g.toml(),
+        }
+    }
 }
 
 pub fn check_report(
@@ -182,29 +254,12 @@ pub fn check_report(
         violations: evaluation
             .violations
             .iter()
-            .map(|v| {
-                let package = &results.graph.packages[v.package];
-                JsonViolation {
-                    package: package.name.clone(),
-                    version: package.version.clone(),
-                    capability: v.capability.name().to_owned(),
-                    scope: v.scope.as_str(),
-                    findings: v.findings.iter().map(JsonFinding::from).collect(),
-                }
-            })
+            .map(|v| JsonViolation::new(&results.graph.packages[v.package], v))
             .collect(),
         advisory_violations: evaluation
             .advisory_violations
             .iter()
-            .map(|v| {
-                let package = &results.graph.packages[v.package];
-                JsonAdvisoryViolation {
-                    package: package.name.clone(),
-                    version: package.version.clone(),
-                    id: v.advisory.id.clone(),
-                    kind: v.advisory.kind.as_str(),
-                }
-            })
+            .map(|v| JsonAdvisoryViolation::new(&results.graph.packages[v.package], &v.advisory))
             .collect(),
         verdict: if evaluation.passed() { "pass" } else { "fail" },
     }
@@ -241,6 +296,15 @@ pub struct JsonComponent {
     /// The BoM records no features for it (no `capgate:features`), so it
     /// was scanned with every feature on: what could be built.
     pub all_features_assumed: bool,
+    /// What its crate does beyond the policy, each with its evidence and
+    /// the grant that would allow it (`unanalyzed` ones included, whose
+    /// findings' evidence says what could not be read).
+    pub violations: Vec<JsonViolation>,
+    /// One grant allowing all of `violations` at once; null when there are
+    /// none.
+    pub grant: Option<JsonProposedGrant>,
+    /// Advisories affecting its crate that the policy does not ignore.
+    pub advisories: Vec<JsonAdvisoryViolation>,
 }
 
 /// `diff`'s report.
@@ -310,6 +374,8 @@ pub struct JsonNewViolation {
     pub version: String,
     pub capability: String,
     pub scope: &'static str,
+    /// What head's policy would need to allow it.
+    pub grant: JsonProposedGrant,
 }
 
 fn names(caps: &[crate::capability::Capability]) -> Vec<String> {
@@ -336,6 +402,9 @@ pub fn diff_report(
         version: a.version.clone(),
         id: a.id.clone(),
         kind: a.kind.as_str(),
+        title: a.title.clone(),
+        url: a.url.clone(),
+        fixed_in: a.patched.clone(),
     };
     DiffReport {
         schema_version: SCHEMA_VERSION,
@@ -381,6 +450,7 @@ pub fn diff_report(
                 version: v.version.clone(),
                 capability: v.capability.name().to_owned(),
                 scope: v.scope.as_str(),
+                grant: JsonProposedGrant::from(&v.grant),
             })
             .collect(),
         new_advisory_violations: diff.new_advisory_violations.iter().map(advisory).collect(),
