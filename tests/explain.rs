@@ -193,12 +193,7 @@ fn init_dry_run_prints_the_policy_and_writes_nothing() {
     schema::assert_valid(&schema::validator("init"), "init --dry-run", &proposal);
     assert_eq!(proposal["exists"], false);
     assert_eq!(proposal["packages"], 3);
-    assert!(
-        proposal["path"]
-            .as_str()
-            .unwrap()
-            .ends_with("capgate.toml")
-    );
+    assert!(proposal["path"].as_str().unwrap().ends_with("capgate.toml"));
     let policy = proposal["policy"].as_str().unwrap();
     assert!(policy.contains("[pkg.subject]"), "{policy}");
     assert!(!dir.path().join("capgate.toml").exists(), "nothing written");
@@ -258,7 +253,11 @@ fn names_the_build_does_not_have_are_errors_that_help() {
         let mut all = args.to_vec();
         all.extend_from_slice(&["--format", "json"]);
         let run = explain(&dir, &all);
-        assert!(run.stderr.contains(message), "{message}\n{}", run.describe());
+        assert!(
+            run.stderr.contains(message),
+            "{message}\n{}",
+            run.describe()
+        );
         // The JSON error object, never a partial explanation.
         schema::assert_error_object(&run, message);
     }

@@ -120,7 +120,9 @@ fn every_schema_is_a_valid_json_schema_that_compiles_offline() {
 /// reach those through `defs-v1`.
 #[test]
 fn output_schemas_share_their_definitions() {
-    for name in ["scan", "check", "vet-bom", "diff", "error", "explain", "init"] {
+    for name in [
+        "scan", "check", "vet-bom", "diff", "error", "explain", "init",
+    ] {
         let own = schema(name);
         let defs: Vec<&String> = own["$defs"]
             .as_object()
@@ -140,7 +142,9 @@ fn output_schemas_share_their_definitions() {
             );
         }
     }
-    for name in ["scan", "check", "vet-bom", "diff", "error", "explain", "init"] {
+    for name in [
+        "scan", "check", "vet-bom", "diff", "error", "explain", "init",
+    ] {
         let text = std::fs::read_to_string(schema_path(name)).unwrap();
         assert!(text.contains("\"defs-v1.schema.json#/$defs/"), "{name}");
     }

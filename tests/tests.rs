@@ -18,6 +18,7 @@ mod graph;
 mod hostile;
 mod json_actions;
 mod json_advisories;
+mod mcp;
 mod policy;
 mod reach;
 mod registry_server;

@@ -38,9 +38,13 @@ async fn spawn_and_wait(
     let exe = std::env::current_exe()
         .map_err(|e| format!("cannot find the cargo-capgate executable: {e}"))?;
     let mut command = tokio::process::Command::new(&exe);
+    // The options every call shares go right after the subcommand, ahead
+    // of the `--` that ends a tool's options.
+    let (subcommand, rest) = args.split_first().ok_or("no command to run")?;
     command
-        .args(&args)
+        .arg(subcommand)
         .args(["--format", "json", "--quiet", "--color", "never"])
+        .args(rest)
         .stdin(if stdin.is_some() {
             Stdio::piped()
         } else {

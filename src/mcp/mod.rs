@@ -19,6 +19,7 @@
 
 mod invoke;
 mod params;
+mod schemas;
 
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::wrapper::Parameters;
@@ -73,6 +74,7 @@ impl CapgateServer {
     /// `nearest_release`, a message, and the verdict.
     #[tool(
         name = "vet_bom",
+        output_schema = schemas::bundled(schemas::VET_BOM),
         annotations(
             read_only_hint = true,
             destructive_hint = false,
@@ -92,6 +94,7 @@ impl CapgateServer {
     /// findings) and the verdict.
     #[tool(
         name = "check_workspace",
+        output_schema = schemas::bundled(schemas::CHECK),
         annotations(
             read_only_hint = true,
             destructive_hint = false,
@@ -111,6 +114,7 @@ impl CapgateServer {
     /// brought the package in.
     #[tool(
         name = "explain",
+        output_schema = schemas::bundled(schemas::EXPLAIN),
         annotations(
             read_only_hint = true,
             destructive_hint = false,
@@ -130,6 +134,7 @@ impl CapgateServer {
     /// path it belongs at, for a person to review.
     #[tool(
         name = "propose_policy",
+        output_schema = schemas::bundled(schemas::INIT),
         annotations(
             read_only_hint = true,
             destructive_hint = false,
