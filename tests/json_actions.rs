@@ -355,8 +355,20 @@ fn every_component_status_matches_the_vet_bom_schema() {
             simple_crate("capfix-gone", "1.0.0", "pub fn f() {}\n"),
         ))
         .route("/dl/capfix-gone/1.0.0/download", 404, b"gone\n")
+        .publish(Published::archive(
+            "capfix-needy",
+            "1.0.0",
+            crate::registry_server::Archive::new()
+                .file(
+                    "capfix-needy-1.0.0/Cargo.toml",
+                    b"[package]\nname = \"capfix-needy\"\nversion = \"1.0.0\"\n\n[dependencies]\ncapfix-absent = \"1\"\n",
+                )
+                .file("capfix-needy-1.0.0/src/lib.rs", b"pub fn f() {}\n")
+                .gz(),
+        ))
         .start();
     let b = bom(vec![
+        cargo("capfix-needy", "1.0.0"),
         fixture_component(CALM),
         fixture_component(NETTY),
         cargo("capfix-murky", "1.0.0"),

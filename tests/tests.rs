@@ -26,5 +26,6 @@ mod round_trip;
 mod scan;
 mod schema;
 mod vet_bom;
+mod vet_bom_closure;
 mod vet_bom_limits;
 mod vet_bom_store;

@@ -42,6 +42,7 @@ pub(crate) const STATUSES: &[&str] = &[
     "violation",
     "unanalyzed",
     "not-found",
+    "missing-dependency",
     "yanked",
     "checksum-mismatch",
     "typosquat-suspect",

@@ -29,6 +29,7 @@ use crate::resolve::crates::{UnpackedCrate, graph_of_crates};
 use crate::resolve::local::LocalCrates;
 use crate::rules::RuleSet;
 use acquire::Fetching;
+use component::missing_dependency_flag;
 use component::{
     ComponentOutcome, Scanned, component_row, other_component_outcome, policy_flags, status_of,
     unvetted_outcome,
@@ -206,14 +207,34 @@ pub fn run(common: &CommonArgs, args: &VetBomArgs) -> anyhow::Result<Outcome> {
         None => crate::resolve::host_triple()
             .ok_or_else(|| anyhow::anyhow!("the host platform is not known; pass --target"))?,
     };
+    let held_unscanned: Vec<(String, semver::Version)> = request
+        .components
+        .iter()
+        .zip(&outcomes)
+        .filter(|(_, outcome)| outcome.fetched.is_none())
+        .filter_map(|(component, _)| match &component.kind {
+            ComponentKind::Crate(krate) => Some((krate.name.clone(), krate.version.clone())),
+            _ => None,
+        })
+        .collect();
     let crate_graph = graph_of_crates(
         graph_crates,
+        &held_unscanned,
         request.dependencies.as_ref(),
         workspace_root,
         platform,
         common.all_targets_cfg || (bom_all_targets && common.target.is_none()),
     )?;
     let assumed_all_features = crate_graph.all_features_assumed;
+    let missing = crate_graph.missing;
+    for outcome in &mut outcomes {
+        if let Some(package) = outcome.fetched
+            && let Some(flag) =
+                missing_dependency_flag(&crate_graph.graph, package, &missing[package])
+        {
+            outcome.flags.push(flag);
+        }
+    }
     let analysis = common.scan_resolved_with(crate_graph.graph, &rules, cache)?;
     let advisories = load_advisories(common, &analysis.graph)?;
     let evaluation = evaluate::evaluate(
@@ -301,6 +322,7 @@ pub fn run(common: &CommonArgs, args: &VetBomArgs) -> anyhow::Result<Outcome> {
                 evaluation: &evaluation,
                 package,
                 all_assumed: assumed_all_features[package],
+                missing: &missing[package],
             });
             component_row(component, outcome, *status, scanned)
         })

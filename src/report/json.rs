@@ -305,6 +305,36 @@ pub struct JsonComponent {
     pub grant: Option<JsonProposedGrant>,
     /// Advisories affecting its crate that the policy does not ignore.
     pub advisories: Vec<JsonAdvisoryViolation>,
+    /// Dependencies its crate needs (for its features and the platform)
+    /// that the BoM does not give it.
+    pub missing_dependencies: Vec<JsonMissingDependency>,
+}
+
+#[derive(Serialize)]
+pub struct JsonMissingDependency {
+    pub name: String,
+    pub req: String,
+    /// `normal` or `build`.
+    pub kind: &'static str,
+    /// `not-in-bom`: no component has that name and a matching version;
+    /// `not-listed`: one does, but the BoM's `dependencies` entry for the
+    /// crate does not list it.
+    pub reason: &'static str,
+}
+
+impl From<&crate::resolve::crates::MissingDependency> for JsonMissingDependency {
+    fn from(m: &crate::resolve::crates::MissingDependency) -> Self {
+        use crate::resolve::crates::UnmetKind;
+        JsonMissingDependency {
+            name: m.name.clone(),
+            req: m.req.clone(),
+            kind: if m.build { "build" } else { "normal" },
+            reason: match m.kind {
+                UnmetKind::NotInBom => "not-in-bom",
+                UnmetKind::NotListed => "not-listed",
+            },
+        }
+    }
 }
 
 /// `diff`'s report.

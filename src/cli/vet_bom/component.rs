@@ -10,6 +10,7 @@ use crate::policy::{Policy, ProposedGrant};
 use crate::report::json;
 use crate::resolve::BuildGraph;
 use crate::resolve::bom::{ComponentKind, CrateSource, RequestedComponent, RequestedCrate};
+use crate::resolve::crates::{MissingDependency, UnmetKind};
 
 /// Where one component stands.
 pub(super) struct ComponentOutcome {
@@ -18,6 +19,52 @@ pub(super) struct ComponentOutcome {
     pub(super) accepted_unvetted: bool,
     /// Index of its crate among the fetched ones.
     pub(super) fetched: Option<usize>,
+}
+
+/// The `missing-dependency` flag of a crate that needs what the BoM does
+/// not give it: the BoM is not the closure of its crates, so what the
+/// missing crates do, and what this one reaches through them, is unknown.
+pub(super) fn missing_dependency_flag(
+    graph: &BuildGraph,
+    package: usize,
+    missing: &[MissingDependency],
+) -> Option<Flag> {
+    if missing.is_empty() {
+        return None;
+    }
+    let p = &graph.packages[package];
+    let describe = |m: &MissingDependency| {
+        let build = if m.build { " (build)" } else { "" };
+        format!("{} {}{build}", m.name, m.req)
+    };
+    let absent: Vec<String> = missing
+        .iter()
+        .filter(|m| m.kind == UnmetKind::NotInBom)
+        .map(describe)
+        .collect();
+    let unlisted: Vec<String> = missing
+        .iter()
+        .filter(|m| m.kind == UnmetKind::NotListed)
+        .map(describe)
+        .collect();
+    let mut parts = Vec::new();
+    if !absent.is_empty() {
+        parts.push(format!(
+            "needs {}, which the BoM does not hold: add {} (`cargo capgate bom` writes the whole closure), or vet the BoM of the real build",
+            absent.join(", "),
+            if absent.len() == 1 { "it" } else { "them" }
+        ));
+    }
+    if !unlisted.is_empty() {
+        parts.push(format!(
+            "depends on {}, which the BoM's `dependencies` entry for it does not list (vetted as an edge anyway): the BoM's dependency graph is incomplete",
+            unlisted.join(", ")
+        ));
+    }
+    Some(Flag::new(
+        Status::MissingDependency,
+        format!("{}@{} {}", p.name, p.version, parts.join("; it also ")),
+    ))
 }
 
 /// How many unanalysed places a message names before it says "and N more":
@@ -198,6 +245,8 @@ pub(super) struct Scanned<'a> {
     pub(super) package: usize,
     /// The BoM records no features for it, so every feature was on.
     pub(super) all_assumed: bool,
+    /// What it needs that the BoM does not give it.
+    pub(super) missing: &'a [MissingDependency],
 }
 
 pub(super) fn component_row(
@@ -277,7 +326,16 @@ pub(super) fn component_row(
         features: scanned
             .as_ref()
             .map(|s| s.graph.packages[s.package].features.clone()),
-        all_features_assumed: scanned.is_some_and(|s| s.all_assumed),
+        all_features_assumed: scanned.as_ref().is_some_and(|s| s.all_assumed),
+        missing_dependencies: scanned
+            .as_ref()
+            .map(|s| {
+                s.missing
+                    .iter()
+                    .map(json::JsonMissingDependency::from)
+                    .collect()
+            })
+            .unwrap_or_default(),
         violations,
         grant,
         advisories,

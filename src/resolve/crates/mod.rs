@@ -17,6 +17,10 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+mod edges;
+
+pub use edges::{MissingDependency, UnmetKind};
+
 use super::local::LocalCrate;
 use super::{
     BuildGraph, Dependency, Edition, Package, PackageKind, SourceKind, Target, TargetRole,
@@ -65,9 +69,12 @@ pub struct ManifestError {
 /// The graph of `crates` (sorted by name and version, which the graph's
 /// packages keep) for `platform`, keeping every platform's code with
 /// `all_targets_cfg`. `bom_edges` maps a bom-ref to the bom-refs it depends
-/// on.
+/// on. `held_unscanned` are the BoM's other crates (not fetched: unvetted,
+/// not found, …), which fail on their own: a dependency on one is held,
+/// not missing.
 pub fn graph_of_crates(
     crates: Vec<UnpackedCrate>,
+    held_unscanned: &[(String, semver::Version)],
     bom_edges: Option<&BTreeMap<String, Vec<String>>>,
     workspace_root: PathBuf,
     platform: String,
@@ -83,67 +90,14 @@ pub fn graph_of_crates(
     let cfg_target = (!all_targets_cfg).then(|| platform.clone());
     let cfg = CfgContext::new(cfg_target.as_deref(), &[], false);
 
-    // Every manifest dependency that names a crate of the BoM, as edges.
-    let by_name: BTreeMap<&str, Vec<usize>> =
-        crates
-            .iter()
-            .enumerate()
-            .fold(BTreeMap::new(), |mut map, (i, c)| {
-                map.entry(c.name.as_str()).or_default().push(i);
-                map
-            });
-    let by_ref: BTreeMap<&str, usize> = crates
-        .iter()
-        .enumerate()
-        .filter_map(|(i, c)| Some((c.bom_ref.as_deref()?, i)))
-        .collect();
-    let mut edges: Vec<Vec<Edge>> = Vec::with_capacity(crates.len());
-    for (i, manifest) in manifests.iter().enumerate() {
-        let mut out = Vec::new();
-        for dep in manifest.dependencies(&cfg, &platform) {
-            let Some(candidates) = by_name.get(dep.package.as_str()) else {
-                continue;
-            };
-            let req = semver::VersionReq::parse(dep.req.as_deref().unwrap_or("*"))
-                .unwrap_or(semver::VersionReq::STAR);
-            let Some(&target) = candidates
-                .iter()
-                .filter(|&&j| {
-                    semver::Version::parse(&crates[j].version).is_ok_and(|v| req.matches(&v))
-                })
-                .max_by_key(|&&j| semver::Version::parse(&crates[j].version).ok())
-            else {
-                continue;
-            };
-            out.push(Edge { dep, target });
-        }
-        if let Some(bom_edges) = bom_edges {
-            // The BoM decides which edges exist; the manifest still says
-            // how each is named and which features it asks for.
-            let listed: BTreeSet<usize> = crates[i]
-                .bom_ref
-                .as_deref()
-                .and_then(|r| bom_edges.get(r))
-                .into_iter()
-                .flatten()
-                .filter_map(|r| by_ref.get(r.as_str()).copied())
-                .collect();
-            out.retain(|e| listed.contains(&e.target));
-            for &target in &listed {
-                if !out.iter().any(|e| e.target == target) {
-                    out.push(Edge {
-                        dep: ManifestDep::implied(&crates[target].name),
-                        target,
-                    });
-                }
-            }
-            for edge in &mut out {
-                // Listed in the BoM means built, optional or not.
-                edge.dep.optional = false;
-            }
-        }
-        edges.push(out);
-    }
+    let edges::Edges { edges, unmet } = edges::edges_of(
+        &crates,
+        held_unscanned,
+        &manifests,
+        bom_edges,
+        &cfg,
+        &platform,
+    );
 
     // A record naming a feature the crate does not define does not describe
     // this crate, and could hide code behind its real features: such a
@@ -159,6 +113,7 @@ pub fn graph_of_crates(
         .collect();
     let all_features_assumed = recorded.iter().map(Option::is_none).collect();
     let features = resolve_features(&manifests, &edges, &recorded);
+    let missing = edges::missing(&unmet, |i, key| features[i].active_deps.contains(key));
     let lib_names: Vec<String> = manifests.iter().map(Manifest::lib_name).collect();
     let mut packages = Vec::with_capacity(crates.len());
     for (i, (krate, manifest)) in crates.iter().zip(&manifests).enumerate() {
@@ -199,6 +154,7 @@ pub fn graph_of_crates(
             cfg_target,
         },
         all_features_assumed,
+        missing,
     })
 }
 
@@ -208,6 +164,9 @@ pub struct CrateGraph {
     pub graph: BuildGraph,
     /// Indexed like `graph.packages`.
     pub all_features_assumed: Vec<bool>,
+    /// Indexed like `graph.packages`: dependencies each crate needs (for
+    /// its features and the platform) that the BoM does not give it.
+    pub missing: Vec<Vec<MissingDependency>>,
 }
 
 struct Edge {
