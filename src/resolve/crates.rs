@@ -98,19 +98,18 @@ pub fn graph_of_crates(
         .filter_map(|(i, c)| Some((c.bom_ref.as_deref()?, i)))
         .collect();
     let mut edges: Vec<Vec<Edge>> = Vec::with_capacity(crates.len());
+    let mut manifest_deps: Vec<Vec<ManifestDep>> = Vec::with_capacity(crates.len());
     for (i, manifest) in manifests.iter().enumerate() {
         let mut out = Vec::new();
-        for dep in manifest.dependencies(&cfg, &platform) {
+        let deps = manifest.dependencies(&cfg, &platform);
+        manifest_deps.push(deps.clone());
+        for dep in deps {
             let Some(candidates) = by_name.get(dep.package.as_str()) else {
                 continue;
             };
-            let req = semver::VersionReq::parse(dep.req.as_deref().unwrap_or("*"))
-                .unwrap_or(semver::VersionReq::STAR);
             let Some(&target) = candidates
                 .iter()
-                .filter(|&&j| {
-                    semver::Version::parse(&crates[j].version).is_ok_and(|v| req.matches(&v))
-                })
+                .filter(|&&j| dep.accepts(&crates[j]))
                 .max_by_key(|&&j| semver::Version::parse(&crates[j].version).ok())
             else {
                 continue;
@@ -128,8 +127,25 @@ pub fn graph_of_crates(
                 .flatten()
                 .filter_map(|r| by_ref.get(r.as_str()).copied())
                 .collect();
-            out.retain(|e| listed.contains(&e.target));
-            for &target in &listed {
+            // A manifest dependency the BoM lists no edge for (none to a
+            // crate of that name and a version it accepts) stays: a BoM
+            // cannot hide a dependency the crate's own manifest requires
+            // (and its code calls) by leaving it out, or by pointing it at
+            // another version.
+            out.retain(|e| {
+                listed.contains(&e.target)
+                    || !listed
+                        .iter()
+                        .any(|&t| crates[t].name == e.dep.package && e.dep.accepts(&crates[t]))
+            });
+            // An edge only the BoM states is kept for a workspace member
+            // (whose dev-dependencies its manifest here leaves out). Any
+            // other crate's manifest lists everything its code can name,
+            // and an edge it does not have can only reorder the scan: a
+            // cycle the BoM invents would have one of its crates scanned
+            // before the other's exports are known.
+            let member = matches!(&crates[i].origin, Origin::Local(local) if local.member);
+            for &target in listed.iter().filter(|_| member) {
                 if !out.iter().any(|e| e.target == target) {
                     out.push(Edge {
                         dep: ManifestDep::implied(&crates[target].name),
@@ -139,7 +155,9 @@ pub fn graph_of_crates(
             }
             for edge in &mut out {
                 // Listed in the BoM means built, optional or not.
-                edge.dep.optional = false;
+                if listed.contains(&edge.target) {
+                    edge.dep.optional = false;
+                }
             }
         }
         edges.push(out);
@@ -159,6 +177,33 @@ pub fn graph_of_crates(
         .collect();
     let all_features_assumed = recorded.iter().map(Option::is_none).collect();
     let features = resolve_features(&manifests, &edges, &recorded);
+    // What each crate needs built that no crate of the BoM provides: a
+    // dependency that is not optional (or that its recorded features turn
+    // on: every feature assumed is what the scan covers, not what the build
+    // has), surely for this platform, with no edge to a crate of that name
+    // and a version it accepts.
+    let missing_dependencies = manifest_deps
+        .iter()
+        .enumerate()
+        .map(|(i, deps)| {
+            deps.iter()
+                .filter(|d| d.certain)
+                .filter(|d| {
+                    !d.optional
+                        || (recorded[i].is_some() && features[i].active_deps.contains(&d.key))
+                })
+                .filter(|d| {
+                    !edges[i]
+                        .iter()
+                        .any(|e| crates[e.target].name == d.package && d.accepts(&crates[e.target]))
+                })
+                .map(|d| MissingDependency {
+                    package: d.package.clone(),
+                    req: d.req.clone().unwrap_or_else(|| "*".into()),
+                })
+                .collect()
+        })
+        .collect();
     let lib_names: Vec<String> = manifests.iter().map(Manifest::lib_name).collect();
     let mut packages = Vec::with_capacity(crates.len());
     for (i, (krate, manifest)) in crates.iter().zip(&manifests).enumerate() {
@@ -199,6 +244,7 @@ pub fn graph_of_crates(
             cfg_target,
         },
         all_features_assumed,
+        missing_dependencies,
     })
 }
 
@@ -208,6 +254,19 @@ pub struct CrateGraph {
     pub graph: BuildGraph,
     /// Indexed like `graph.packages`.
     pub all_features_assumed: Vec<bool>,
+    /// Indexed like `graph.packages`: the dependencies each would be built
+    /// with that are not among the crates.
+    pub missing_dependencies: Vec<Vec<MissingDependency>>,
+}
+
+/// A dependency a crate's manifest requires (for the platform, with its
+/// features) that no crate of the graph provides.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MissingDependency {
+    /// The package's name.
+    pub package: String,
+    /// The version requirement, `*` when the manifest gives none.
+    pub req: String,
 }
 
 struct Edge {
@@ -435,9 +494,21 @@ struct ManifestDep {
     features: Vec<String>,
     default_features: bool,
     build: bool,
+    /// Its platform condition surely holds for the build (none, or one
+    /// known to be true); one that only may hold (`cfg(tokio_unstable)`,
+    /// every platform's code) is not required of a BoM.
+    certain: bool,
 }
 
 impl ManifestDep {
+    /// Whether `krate`'s version meets this dependency's requirement (any
+    /// version when it has none, or one that does not parse).
+    fn accepts(&self, krate: &UnpackedCrate) -> bool {
+        let req = semver::VersionReq::parse(self.req.as_deref().unwrap_or("*"))
+            .unwrap_or(semver::VersionReq::STAR);
+        semver::Version::parse(&krate.version).is_ok_and(|v| req.matches(&v))
+    }
+
     /// A dependency the BoM states but the manifest does not spell out.
     fn implied(package: &str) -> ManifestDep {
         ManifestDep {
@@ -448,6 +519,7 @@ impl ManifestDep {
             features: Vec::new(),
             default_features: true,
             build: false,
+            certain: true,
         }
     }
 }
@@ -541,15 +613,20 @@ impl Manifest {
 
     /// Normal and build dependencies whose platform condition may hold.
     fn dependencies(&self, cfg: &CfgContext, triple: &str) -> Vec<ManifestDep> {
+        // Whether the condition may hold, and whether it surely does.
+        let holds = |cond: Option<&str>| match cond {
+            None => (true, true),
+            Some(cond) => match cond.strip_prefix("cfg(").and_then(|c| c.strip_suffix(')')) {
+                Some(expression) => (
+                    cfg.may_compile(expression),
+                    cfg.evaluate(expression) == Some(true),
+                ),
+                None => (cond == triple, cond == triple),
+            },
+        };
         self.all_deps()
-            .filter(|(_, _, _, cond)| match cond {
-                None => true,
-                Some(cond) => match cond.strip_prefix("cfg(").and_then(|c| c.strip_suffix(')')) {
-                    Some(expression) => cfg.may_compile(expression),
-                    None => *cond == triple,
-                },
-            })
-            .map(|(key, spec, build, _)| {
+            .filter(|(_, _, _, cond)| holds(*cond).0)
+            .map(|(key, spec, build, cond)| {
                 let detailed = match spec {
                     DepSpec::Version(v) => DetailedDep {
                         version: Some(v.clone()),
@@ -571,6 +648,7 @@ impl Manifest {
                     features: detailed.features,
                     default_features: detailed.default_features.unwrap_or(true),
                     build,
+                    certain: holds(cond).1,
                 }
             })
             .collect()
