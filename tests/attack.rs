@@ -431,3 +431,21 @@ fn dependencies_a_build_may_not_have_are_not_required_of_a_bom() {
     let run = env.vet(&server, &bom(vec![c]), &[]);
     assert_not_pass(&run, "the recorded feature turns on an unlisted dependency");
 }
+
+#[test]
+#[ignore = "open: a BoM that names another target (wasm32) is vetted for that target, so code under cfg(unix) that the agent's host build compiles is never scanned; vet-bom honours the BoM's cdx:rustc:sbom:target:triple by design (README), a fix (vet for the host too, or for every platform when the BoM's target is not the host's) changes that contract"]
+fn a_bom_that_names_another_target_does_not_hide_the_hosts_code() {
+    let env = Env::new();
+    let unix_net = Published::archive(
+        "capatk-unixy",
+        "1.0.0",
+        crate_base("capatk-unixy", "1.0.0", &format!("#[cfg(unix)]\n{NET_FN}")).gz(),
+    );
+    let server = Registry::new().publish(unix_net).start();
+    let mut b = bom(vec![cargo("capatk-unixy", "1.0.0")]);
+    b["metadata"] = json!({ "properties": [
+        { "name": "cdx:rustc:sbom:target:triple", "value": "wasm32-unknown-unknown" },
+    ]});
+    let run = env.vet(&server, &b, &[]);
+    assert_not_pass(&run, "the host build has the cfg(unix) network code");
+}
