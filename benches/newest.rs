@@ -29,8 +29,13 @@ fn main() {
         .map(|l| l.split('\t').next().unwrap_or("").trim())
         .filter(|n| !n.is_empty() && !n.starts_with('#'))
         .collect();
-    let registry = Registry::open(&RegistryOptions::default())
-        .unwrap_or_else(|e| panic!("newest: cannot open cargo's default registry: {e}"));
+    let cargo_version = cargo_capgate::resolve::cargo_version()
+        .unwrap_or_else(|e| panic!("newest: cannot ask cargo its version: {e}"));
+    let registry = Registry::open(&RegistryOptions {
+        cargo_version,
+        ..RegistryOptions::default()
+    })
+    .unwrap_or_else(|e| panic!("newest: cannot open cargo's default registry: {e}"));
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(PARALLEL_REQUESTS)
         .build()

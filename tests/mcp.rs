@@ -283,3 +283,64 @@ fn build_options_given_to_the_server_are_refused() {
         run.describe()
     );
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn hostile_arguments_stay_values_end_in_errors_and_leave_the_session_working() {
+    let dir = util::copy_fixture("corpus/transitive-two-levels");
+    let cache = tempfile::tempdir().unwrap();
+    let client = connect(dir.path(), cache.path()).await;
+    let bom = json!({
+        "bomFormat": "CycloneDX", "specVersion": "1.5",
+        "components": [{"type": "library", "name": "x", "purl": "pkg:cargo/x@1.0.0"}],
+    })
+    .to_string();
+    let calls = [
+        // `-` as the path is stdin, which a call never shares with the
+        // server: an empty BoM at once, not a wait for the client's input.
+        ("vet_bom", json!({"bom_path": "-"})),
+        ("vet_bom", json!({"bom": bom, "timeout": "--offline"})),
+        (
+            "vet_bom",
+            json!({"bom": bom, "offline": true, "min_age_days": 1e300}),
+        ),
+        (
+            "vet_bom",
+            json!({"bom": bom, "offline": true, "timeout": "400000000000y"}),
+        ),
+        ("vet_bom", json!({"bom": bom, "registry": "--offline"})),
+        (
+            "check_workspace",
+            json!({"features": ["--all-features"], "target": "--help", "policy": "--version"}),
+        ),
+        ("propose_policy", json!({"manifest_path": "--help"})),
+        ("explain", json!({"package": "-", "capability": "--help"})),
+    ];
+    for (tool, arguments) in calls {
+        let result = tokio::time::timeout(
+            std::time::Duration::from_secs(120),
+            call(&client, tool, arguments.clone()),
+        )
+        .await
+        .unwrap_or_else(|_| panic!("{tool} {arguments}: no answer in 120 s"));
+        assert_eq!(
+            result.is_error,
+            Some(true),
+            "{tool} {arguments}: {result:#?}"
+        );
+        let text = format!("{}{:?}", text_of(&result), result.structured_content);
+        let version = format!("cargo-capgate {}", env!("CARGO_PKG_VERSION"));
+        for never in ["panicked", "\"pass\"", "Usage:", &version] {
+            assert!(
+                !text.contains(never),
+                "{tool} {arguments}: {never:?} in {text}"
+            );
+        }
+    }
+    // The protocol is intact: the server still answers.
+    let tools = client
+        .list_all_tools()
+        .await
+        .expect("tools/list still works");
+    assert_eq!(tools.len(), 4);
+    client.cancel().await.expect("the session closes");
+}

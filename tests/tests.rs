@@ -4,6 +4,7 @@
 
 mod util;
 
+mod attack;
 mod bom;
 mod cache;
 mod cfg;

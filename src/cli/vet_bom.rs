@@ -68,6 +68,10 @@ pub struct VetBomArgs {
 
 fn parse_timeout(text: &str) -> Result<Duration, String> {
     match humantime::parse_duration(text) {
+        // A deadline past what the clock can represent would overflow.
+        Ok(d) if std::time::Instant::now().checked_add(d).is_none() => {
+            Err("the timeout is too long to be a deadline".into())
+        }
         Ok(d) if !d.is_zero() => Ok(d),
         Ok(_) => Err("the timeout must be longer than zero".into()),
         Err(e) => Err(format!("{e} (write it like `90s`, `5m` or `1h`)")),
@@ -76,9 +80,10 @@ fn parse_timeout(text: &str) -> Result<Duration, String> {
 
 pub fn run(common: &CommonArgs, args: &VetBomArgs) -> anyhow::Result<Outcome> {
     common.expect_format("vet-bom", &[Format::Human, Format::Json])?;
-    if !(args.min_age >= 0.0 && args.min_age.is_finite()) {
-        anyhow::bail!("--min-age must be a number of days, 0 or more");
-    }
+    let min_age = Some(args.min_age)
+        .filter(|days| *days >= 0.0)
+        .and_then(|days| Duration::try_from_secs_f64(days * 86_400.0).ok())
+        .ok_or_else(|| anyhow::anyhow!("--min-age must be a number of days, 0 or more"))?;
     let request = bom::read(&args.bom)?;
     // Started after the BoM is read (stdin may be slow to arrive); it bounds
     // the network and unpacking, the parts someone else controls.
@@ -89,6 +94,7 @@ pub fn run(common: &CommonArgs, args: &VetBomArgs) -> anyhow::Result<Outcome> {
         index_url: args.registry.clone(),
         offline: common.offline,
         deadline: Some(deadline),
+        cargo_version: crate::resolve::cargo_version()?,
     })?;
     // Downloads and unpacked crates live in the scan cache's directory, so
     // one directory holds everything the tool keeps. A cache that cannot be
@@ -157,7 +163,7 @@ pub fn run(common: &CommonArgs, args: &VetBomArgs) -> anyhow::Result<Outcome> {
     let fetching = Fetching {
         registry: &registry,
         store: &store,
-        min_age: Duration::from_secs_f64(args.min_age * 86_400.0),
+        min_age,
         now: SystemTime::now(),
         deadline,
         quiet: common.quiet,
@@ -188,9 +194,38 @@ pub fn run(common: &CommonArgs, args: &VetBomArgs) -> anyhow::Result<Outcome> {
     let mut graph_crates: Vec<UnpackedCrate> = Vec::new();
     for (component, krate) in unpacked {
         // Sorted, so a repeat follows its first listing.
-        let same = graph_crates.last().is_some_and(|c| key(c) == key(&krate));
-        if !same {
-            graph_crates.push(krate);
+        match graph_crates.last_mut() {
+            Some(first) if key(first) == key(&krate) && first.root != krate.root => {
+                // Two local crates of one name and version in different
+                // directories: a build has one of them (cargo refuses
+                // both), and the second is not the first one's source.
+                outcomes[component].flags.push(Flag::new(
+                    Status::Error,
+                    format!(
+                        "{}@{} is listed as a local crate at {} and also at {}: a build has one crate of a name and version, so the BoM does not describe one build. Regenerate it from the build",
+                        krate.name,
+                        krate.version,
+                        first.root.display(),
+                        krate.root.display()
+                    ),
+                ));
+                continue;
+            }
+            Some(first) if key(first) == key(&krate) => {
+                // Listed again with other features: it is scanned with
+                // every listing's (and with all of them when one listing
+                // does not say), never with only the first's.
+                first.features = match (first.features.take(), krate.features) {
+                    (Some(mut a), Some(b)) => {
+                        a.extend(b);
+                        a.sort();
+                        a.dedup();
+                        Some(a)
+                    }
+                    _ => None,
+                };
+            }
+            _ => graph_crates.push(krate),
         }
         outcomes[component].fetched = Some(graph_crates.len() - 1);
     }
@@ -229,8 +264,12 @@ pub fn run(common: &CommonArgs, args: &VetBomArgs) -> anyhow::Result<Outcome> {
     let missing = crate_graph.missing;
     for outcome in &mut outcomes {
         if let Some(package) = outcome.fetched
-            && let Some(flag) =
-                missing_dependency_flag(&crate_graph.graph, package, &missing[package])
+            && let Some(flag) = missing_dependency_flag(
+                &crate_graph.graph,
+                package,
+                &missing[package],
+                assumed_all_features[package],
+            )
         {
             outcome.flags.push(flag);
         }

@@ -119,8 +119,9 @@ pub struct Explanation {
     pub package: usize,
     /// The capability asked about; `None` explains them all.
     pub asked: Option<Capability>,
-    /// The capabilities `asked` covers (or all), each with its findings;
-    /// empty when the package does not have it.
+    /// The capabilities `asked` covers (or all), each with its findings,
+    /// and `unanalyzed` whenever the package has it; empty when the package
+    /// does not have it.
     pub capabilities: Vec<CapabilityExplanation>,
     /// The shortest chain of packages from a workspace member to this one
     /// (indices, the member first, this package last); `None` for a member.
@@ -142,7 +143,11 @@ pub fn explain(
         (Scope::BuildScript, &scan.build_script),
     ] {
         for capability in report.capabilities() {
-            if asked.is_some_and(|a| !a.covers(capability)) {
+            // Source that could not be read could do what was asked: it is
+            // always shown, so that no answer says "does not use" of code
+            // nobody read.
+            if asked.is_some_and(|a| !a.covers(capability)) && capability != Capability::Unanalyzed
+            {
                 continue;
             }
             let violation = evaluation

@@ -42,6 +42,10 @@ pub struct RegistryOptions {
     pub offline: bool,
     /// When every request, retry and back-off must be over.
     pub deadline: Option<Deadline>,
+    /// The version of cargo whose cache layout to follow (`1.91.0`).
+    /// Always given: tame-index would otherwise run `cargo -V` in the
+    /// current directory, where a `rust-toolchain.toml` picks the program.
+    pub cargo_version: String,
 }
 
 /// One published version of a crate, from the index.
@@ -114,7 +118,8 @@ impl Registry {
                 (IndexUrl::NonCratesIo(url.into()), false)
             }
             None => (
-                IndexUrl::crates_io(None, None, None).map_err(registry_error)?,
+                IndexUrl::crates_io(None, None, Some(&options.cargo_version))
+                    .map_err(registry_error)?,
                 true,
             ),
         };
@@ -127,9 +132,15 @@ impl Registry {
         let source_id = url.as_str().to_owned();
         // Where cargo keeps this index's cache decides where it keeps the
         // registry's `.crate` files too.
-        let (index_dir, _) = IndexLocation::new(url)
-            .into_parts()
-            .map_err(registry_error)?;
+        let cargo_version = options.cargo_version.parse().map_err(|e| {
+            FetchError::Registry(format!("cargo version `{}`: {e}", options.cargo_version))
+        })?;
+        let (index_dir, _) = IndexLocation {
+            cargo_version: Some(cargo_version),
+            ..IndexLocation::new(url)
+        }
+        .into_parts()
+        .map_err(registry_error)?;
         let index = SparseIndex::new(IndexLocation {
             url: IndexUrl::NonCratesIo(source_id.clone().into()),
             root: IndexPath::Exact(index_dir.clone()),

@@ -204,9 +204,11 @@ pub fn parse(file: &str, text: &str) -> Result<BomRequest, BomReadError> {
 
     let mut components = Vec::new();
     let metadata = doc.get("metadata");
-    // The BoM's subject is vetted too when it is a local crate (the
-    // workspace being built, as `bom` and cargo-cyclonedx write it); any
-    // other subject describes the document, not a dependency.
+    // The BoM's subject is vetted too when it is a crate: a local one (the
+    // workspace being built, as `bom` and cargo-cyclonedx write it) or a
+    // published one (what `cargo install` builds); any other subject
+    // describes the document, not a dependency. Components nested in it
+    // are components like any other.
     if let Some(subject) = metadata.and_then(|m| m.get("component")) {
         let mut found = Vec::new();
         collect_components(
@@ -215,9 +217,13 @@ pub fn parse(file: &str, text: &str) -> Result<BomRequest, BomReadError> {
             std::slice::from_ref(subject),
             &mut found,
         )?;
-        components.extend(found.into_iter().filter(|c| {
-            matches!(&c.kind, ComponentKind::Crate(k) if matches!(k.source, CrateSource::Local { .. }))
-        }));
+        components.extend(
+            found
+                .into_iter()
+                .enumerate()
+                .filter(|(i, c)| *i > 0 || matches!(c.kind, ComponentKind::Crate(_)))
+                .map(|(_, c)| c),
+        );
     }
     let target = read_target(metadata.and_then(|m| m.get("properties"))).map_err(document_error)?;
     match doc.get("components") {
@@ -434,6 +440,16 @@ fn read_target(properties: Option<&Value>) -> Result<Option<BomTarget>, String> 
 /// crate unvetted rather than silently vetting the registry's crate of the
 /// same name.
 fn crate_source(purl: &packageurl::PackageUrl<'_>) -> CrateSource {
+    // A cargo purl has no subpath (nor a namespace, which packageurl
+    // refuses): it would name something other than the registry's crate of
+    // that name, which is what would be vetted.
+    if let Some(subpath) = purl.subpath() {
+        return CrateSource::Unsupported {
+            why: format!(
+                "its purl has a subpath (`{subpath}`), which a cargo purl does not; vet-bom cannot tell what it names"
+            ),
+        };
+    }
     let qualifiers = purl.qualifiers();
     let get = |key: &str| qualifiers.get(key).map(|v| v.to_string());
     let mut unknown: Vec<&str> = qualifiers

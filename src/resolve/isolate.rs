@@ -67,6 +67,29 @@ pub(super) fn cargo(config_from: &Path) -> Result<NeutralCargo, ResolveError> {
     Ok(NeutralCargo { _dir: dir, command })
 }
 
+/// The version of the real cargo (`1.91.0`), asked in a neutral directory:
+/// `cargo -V` run where the user stands would go through rustup's proxy,
+/// which runs whatever toolchain a `rust-toolchain.toml` there names.
+pub(super) fn cargo_version() -> Result<String, ResolveError> {
+    let mut neutral = cargo(&std::env::temp_dir())?;
+    let output = neutral
+        .command
+        .arg("-V")
+        .output()
+        .map_err(ResolveError::CargoSpawn)?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    text.split_whitespace()
+        .nth(1)
+        .filter(|v| output.status.success() && semver::Version::parse(v).is_ok())
+        .map(str::to_owned)
+        .ok_or_else(|| {
+            ResolveError::Toolchain(format!(
+                "`cargo -V` did not print a version: {}",
+                text.trim()
+            ))
+        })
+}
+
 fn config_error(path: &Path, reason: String) -> ResolveError {
     ResolveError::CargoConfig {
         path: path.to_path_buf(),

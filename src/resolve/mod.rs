@@ -306,6 +306,12 @@ fn run_cargo_metadata_with(
     })
 }
 
+/// The version of the cargo `cargo metadata` runs with, asked outside any
+/// tree (see `isolate`).
+pub fn cargo_version() -> Result<String, ResolveError> {
+    isolate::cargo_version()
+}
+
 /// The triple of the machine this runs on, when target-spec knows it.
 pub fn host_triple() -> Option<String> {
     Platform::build_target()

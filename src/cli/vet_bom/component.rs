@@ -28,6 +28,7 @@ pub(super) fn missing_dependency_flag(
     graph: &BuildGraph,
     package: usize,
     missing: &[MissingDependency],
+    all_features_assumed: bool,
 ) -> Option<Flag> {
     if missing.is_empty() {
         return None;
@@ -61,9 +62,19 @@ pub(super) fn missing_dependency_flag(
             unlisted.join(", ")
         ));
     }
+    let assumed = if all_features_assumed {
+        " (the BoM records no features for it, so every feature is assumed: record them as `capgate:features` if an optional dependency is not built)"
+    } else {
+        ""
+    };
     Some(Flag::new(
         Status::MissingDependency,
-        format!("{}@{} {}", p.name, p.version, parts.join("; it also ")),
+        format!(
+            "{}@{} {}{assumed}",
+            p.name,
+            p.version,
+            parts.join("; it also ")
+        ),
     ))
 }
 

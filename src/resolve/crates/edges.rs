@@ -11,7 +11,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::{Edge, Manifest, ManifestDep, UnpackedCrate};
+use super::{Edge, Manifest, ManifestDep, Origin, UnpackedCrate};
 use crate::scan::CfgContext;
 
 /// A dependency of a crate the BoM does not account for. Whether it is
@@ -136,9 +136,14 @@ pub(super) fn edges_of(
                 }),
             }
         }
-        // What the BoM lists that the manifest does not spell out is an
-        // edge too: the BoM says it is built.
-        for &target in listed.iter().flatten() {
+        // An edge only the BoM states is kept for a workspace member, whose
+        // dev-dependencies its manifest here leaves out. Any other crate's
+        // manifest lists everything its code can name, and an edge it does
+        // not have could only reorder the scan: a cycle the BoM invents
+        // would have one of its crates scanned before the other's exports
+        // are known.
+        let member = matches!(&crates[i].origin, Origin::Local(local) if local.member);
+        for &target in listed.iter().flatten().filter(|_| member) {
             if target != i && !edges.iter().any(|e: &Edge| e.target == target) {
                 edges.push(Edge {
                     dep: ManifestDep::implied(&crates[target].name),
@@ -167,7 +172,7 @@ pub(super) fn missing(
         .map(|(i, list)| {
             let mut missing: Vec<MissingDependency> = list
                 .iter()
-                .filter(|u| !u.dep.optional || active_deps(i, &u.dep.key))
+                .filter(|u| u.dep.certain && (!u.dep.optional || active_deps(i, &u.dep.key)))
                 .map(|u| MissingDependency {
                     name: u.dep.package.clone(),
                     req: u.dep.req.clone().unwrap_or_else(|| "*".to_owned()),

@@ -394,6 +394,10 @@ struct ManifestDep {
     features: Vec<String>,
     default_features: bool,
     build: bool,
+    /// Its platform condition surely holds for the build (none, or one
+    /// known to be true); one that only may hold (`cfg(tokio_unstable)`,
+    /// every platform's code) is not required of a BoM.
+    certain: bool,
 }
 
 impl ManifestDep {
@@ -407,6 +411,7 @@ impl ManifestDep {
             features: Vec::new(),
             default_features: true,
             build: false,
+            certain: true,
         }
     }
 }
@@ -500,15 +505,20 @@ impl Manifest {
 
     /// Normal and build dependencies whose platform condition may hold.
     fn dependencies(&self, cfg: &CfgContext, triple: &str) -> Vec<ManifestDep> {
+        // Whether the condition may hold, and whether it surely does.
+        let holds = |cond: Option<&str>| match cond {
+            None => (true, true),
+            Some(cond) => match cond.strip_prefix("cfg(").and_then(|c| c.strip_suffix(')')) {
+                Some(expression) => (
+                    cfg.may_compile(expression),
+                    cfg.evaluate(expression) == Some(true),
+                ),
+                None => (cond == triple, cond == triple),
+            },
+        };
         self.all_deps()
-            .filter(|(_, _, _, cond)| match cond {
-                None => true,
-                Some(cond) => match cond.strip_prefix("cfg(").and_then(|c| c.strip_suffix(')')) {
-                    Some(expression) => cfg.may_compile(expression),
-                    None => *cond == triple,
-                },
-            })
-            .map(|(key, spec, build, _)| {
+            .filter(|(_, _, _, cond)| holds(*cond).0)
+            .map(|(key, spec, build, cond)| {
                 let detailed = match spec {
                     DepSpec::Version(v) => DetailedDep {
                         version: Some(v.clone()),
@@ -530,6 +540,7 @@ impl Manifest {
                     features: detailed.features,
                     default_features: detailed.default_features.unwrap_or(true),
                     build,
+                    certain: holds(cond).1,
                 }
             })
             .collect()
