@@ -111,6 +111,18 @@ fn violations(run: &Run) -> BTreeSet<String> {
         .collect()
 }
 
+/// Each violation as (package, capability, scope), without its findings.
+fn capabilities(run: &Run) -> BTreeSet<String> {
+    let report: Value = serde_json::from_str(&run.stdout)
+        .unwrap_or_else(|e| panic!("stdout is not JSON: {e}\n{}", run.describe()));
+    report["violations"]
+        .as_array()
+        .expect("violations")
+        .iter()
+        .map(|v| format!("{} {} {}", v["package"], v["capability"], v["scope"]))
+        .collect()
+}
+
 fn component<'a>(report: &'a Value, name: &str) -> &'a Value {
     report["components"]
         .as_array()
@@ -127,7 +139,14 @@ fn assert_agree(rt: &RoundTrip, select: &[&str], policy: &[&str]) {
     let mut check_args = select.to_vec();
     check_args.extend_from_slice(policy);
     let check = rt.check(&check_args);
-    let vet = rt.vet(policy);
+    // A BoM made for another platform than this host is vetted for every
+    // platform unless vet-bom is told the target: a cross build's vetting
+    // names it, as its check does.
+    let mut vet_args = policy.to_vec();
+    if let Some(i) = select.iter().position(|a| *a == "--target") {
+        vet_args.extend_from_slice(&select[i..i + 2]);
+    }
+    let vet = rt.vet(&vet_args);
     util::assert_no_crash(&vet);
     assert_eq!(
         check.code,
@@ -355,7 +374,13 @@ fn the_bom_target_is_the_target_vetted_and_target_overrides_it() {
         bom["metadata"]["properties"],
         serde_json::json!([{"name": "cdx:rustc:sbom:target:triple", "value": "x86_64-pc-windows-msvc"}])
     );
-    let vet = rt.vet(&["--policy", "empty.toml"]);
+    // Vetted for that target, as check is for it.
+    let vet = rt.vet(&[
+        "--policy",
+        "empty.toml",
+        "--target",
+        "x86_64-pc-windows-msvc",
+    ]);
     let check = rt.check(&[
         "--policy",
         "empty.toml",
@@ -363,6 +388,25 @@ fn the_bom_target_is_the_target_vetted_and_target_overrides_it() {
         "x86_64-pc-windows-msvc",
     ]);
     assert_eq!(violations(&vet), violations(&check));
+    // Without --target, a BoM made for another platform than this host is
+    // vetted for every platform: all the windows violations and the host's.
+    let every = rt.vet(&["--policy", "empty.toml"]);
+    let host = rt.check(&["--policy", "empty.toml"]);
+    assert!(
+        capabilities(&every).is_superset(&capabilities(&check)),
+        "{}",
+        every.describe()
+    );
+    assert!(
+        capabilities(&every).is_superset(&capabilities(&host)),
+        "{}",
+        every.describe()
+    );
+    assert!(
+        every
+            .stderr
+            .contains("not this host: vetted for every platform")
+    );
     // An explicit --target wins over the BoM's.
     let linux = rt.vet(&[
         "--policy",

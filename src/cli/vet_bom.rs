@@ -230,17 +230,34 @@ pub fn run(common: &CommonArgs, args: &VetBomArgs) -> anyhow::Result<Outcome> {
         outcomes[component].fetched = Some(graph_crates.len() - 1);
     }
 
-    // The platform: --target, else the one the BoM was made for, else the
-    // host.
+    // The platform: --target; else the host, where `cargo build` would
+    // run. A BoM's own target is a claim of whoever wrote it: one naming
+    // another platform (wasm32, say) must not hide the host's `cfg(unix)`
+    // code, so such a BoM is vetted for every platform, its own and the
+    // host's among them.
     let (bom_triple, bom_all_targets) = match &request.target {
         Some(BomTarget::Triple(triple)) => (Some(triple.clone()), false),
         Some(BomTarget::AllTargets) => (None, true),
         None => (None, false),
     };
-    let platform = match common.target.clone().or(bom_triple) {
-        Some(triple) => triple,
-        None => crate::resolve::host_triple()
-            .ok_or_else(|| anyhow::anyhow!("the host platform is not known; pass --target"))?,
+    let host = crate::resolve::host_triple();
+    let (platform, every_platform) = match (common.target.clone(), bom_triple) {
+        (Some(triple), _) => (triple, common.all_targets_cfg),
+        (None, Some(triple)) if host.as_deref() == Some(triple.as_str()) => {
+            (triple, common.all_targets_cfg || bom_all_targets)
+        }
+        (None, Some(triple)) => {
+            if !common.quiet {
+                eprintln!(
+                    "note: the BoM was made for {triple}, not this host: vetted for every platform (pass --target {triple} to vet for that one only)"
+                );
+            }
+            (triple, true)
+        }
+        (None, None) => (
+            host.ok_or_else(|| anyhow::anyhow!("the host platform is not known; pass --target"))?,
+            common.all_targets_cfg || bom_all_targets,
+        ),
     };
     let held_unscanned: Vec<(String, semver::Version)> = request
         .components
@@ -258,7 +275,7 @@ pub fn run(common: &CommonArgs, args: &VetBomArgs) -> anyhow::Result<Outcome> {
         request.dependencies.as_ref(),
         workspace_root,
         platform,
-        common.all_targets_cfg || (bom_all_targets && common.target.is_none()),
+        every_platform,
     )?;
     let assumed_all_features = crate_graph.all_features_assumed;
     let missing = crate_graph.missing;
