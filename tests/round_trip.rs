@@ -88,39 +88,39 @@ impl RoundTrip {
     }
 }
 
-/// Each violation as (package, version, capability, scope, findings).
-fn violations(run: &Run) -> BTreeSet<String> {
+/// The violations of a JSON report, each as `describe` writes it.
+fn violations_as(run: &Run, describe: impl Fn(&Value) -> String) -> BTreeSet<String> {
     let report: Value = serde_json::from_str(&run.stdout)
         .unwrap_or_else(|e| panic!("stdout is not JSON: {e}\n{}", run.describe()));
     report["violations"]
         .as_array()
         .expect("violations")
         .iter()
-        .map(|v| {
-            let findings: BTreeSet<String> = v["findings"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|f| format!("{}:{} {}", f["file"], f["line"], f["evidence"]))
-                .collect();
-            format!(
-                "{} {} {} {} {findings:?}",
-                v["package"], v["version"], v["capability"], v["scope"]
-            )
-        })
+        .map(describe)
         .collect()
+}
+
+/// Each violation as (package, version, capability, scope, findings).
+fn violations(run: &Run) -> BTreeSet<String> {
+    violations_as(run, |v| {
+        let findings: BTreeSet<String> = v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| format!("{}:{} {}", f["file"], f["line"], f["evidence"]))
+            .collect();
+        format!(
+            "{} {} {} {} {findings:?}",
+            v["package"], v["version"], v["capability"], v["scope"]
+        )
+    })
 }
 
 /// Each violation as (package, capability, scope), without its findings.
 fn capabilities(run: &Run) -> BTreeSet<String> {
-    let report: Value = serde_json::from_str(&run.stdout)
-        .unwrap_or_else(|e| panic!("stdout is not JSON: {e}\n{}", run.describe()));
-    report["violations"]
-        .as_array()
-        .expect("violations")
-        .iter()
-        .map(|v| format!("{} {} {}", v["package"], v["capability"], v["scope"]))
-        .collect()
+    violations_as(run, |v| {
+        format!("{} {} {}", v["package"], v["capability"], v["scope"])
+    })
 }
 
 fn component<'a>(report: &'a Value, name: &str) -> &'a Value {

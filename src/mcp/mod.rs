@@ -21,6 +21,8 @@ mod invoke;
 mod params;
 mod schemas;
 
+use std::ffi::OsString;
+
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::model::{CallToolResult, ContentBlock, Implementation, ServerCapabilities, ServerConfig};
@@ -50,9 +52,13 @@ impl Default for CapgateServer {
     }
 }
 
-/// A tool whose arguments did not make a command line.
-fn bad_arguments(message: String) -> CallToolResult {
-    CallToolResult::error(vec![ContentBlock::text(message)])
+/// Runs the command line a tool's arguments made (with what to feed its
+/// stdin), or says why they made none.
+async fn run(command: Result<(Vec<OsString>, Option<Vec<u8>>), String>) -> CallToolResult {
+    match command {
+        Ok((args, stdin)) => invoke::run_capgate(args, stdin).await,
+        Err(message) => CallToolResult::error(vec![ContentBlock::text(message)]),
+    }
 }
 
 // Every tool only reads: the workspace, the bill of materials, cargo's
@@ -82,10 +88,7 @@ impl CapgateServer {
         )
     )]
     async fn vet_bom(&self, Parameters(params): Parameters<VetBomParams>) -> CallToolResult {
-        match params.to_args() {
-            Ok((args, stdin)) => invoke::run_capgate(args, stdin).await,
-            Err(message) => bad_arguments(message),
-        }
+        run(params.to_args()).await
     }
 
     /// Check a Rust workspace's whole dependency graph against its policy.
@@ -102,10 +105,7 @@ impl CapgateServer {
         )
     )]
     async fn check_workspace(&self, Parameters(params): Parameters<CheckParams>) -> CallToolResult {
-        match params.to_args() {
-            Ok(args) => invoke::run_capgate(args, None).await,
-            Err(message) => bad_arguments(message),
-        }
+        run(params.to_args().map(|args| (args, None))).await
     }
 
     /// Why a package of a workspace's build has a capability: every place
@@ -122,10 +122,7 @@ impl CapgateServer {
         )
     )]
     async fn explain(&self, Parameters(params): Parameters<ExplainParams>) -> CallToolResult {
-        match params.to_args() {
-            Ok(args) => invoke::run_capgate(args, None).await,
-            Err(message) => bad_arguments(message),
-        }
+        run(params.to_args().map(|args| (args, None))).await
     }
 
     /// Draft the policy (capgate.toml) that grants each package of the
@@ -145,10 +142,7 @@ impl CapgateServer {
         &self,
         Parameters(params): Parameters<ProposeParams>,
     ) -> CallToolResult {
-        match params.to_args() {
-            Ok(args) => invoke::run_capgate(args, None).await,
-            Err(message) => bad_arguments(message),
-        }
+        run(params.to_args().map(|args| (args, None))).await
     }
 }
 
