@@ -14,6 +14,8 @@ pub struct Analysis {
     pub graph: BuildGraph,
     pub sources: Vec<PackageSource>,
     pub scans: Vec<PackageScan>,
+    /// Each package's scan time, in graph order (`-v` names the slowest).
+    pub durations: Vec<Duration>,
     pub timings: Timings,
     /// How many scans came from the cache.
     pub cache_hits: usize,
@@ -67,6 +69,7 @@ pub fn scan_graph(
         graph,
         sources,
         scans: scanned.scans,
+        durations: scanned.durations,
         timings: Timings {
             resolve: Duration::ZERO,
             scan: started.elapsed(),

@@ -293,6 +293,20 @@ impl CommonArgs {
             analysis.timings.resolve.as_secs_f64(),
         );
         if self.verbose {
+            let mut slowest: Vec<(std::time::Duration, usize)> =
+                analysis.durations.iter().copied().zip(0..).collect();
+            slowest.sort_by(|a, b| b.cmp(a));
+            let named: Vec<String> = slowest
+                .iter()
+                .take(SLOWEST_SHOWN)
+                .map(|&(d, i)| {
+                    let p = &analysis.graph.packages[i];
+                    format!("{} {} {:.2} s", p.name, p.version, d.as_secs_f64())
+                })
+                .collect();
+            if !named.is_empty() {
+                eprintln!("slowest package scans: {}", named.join(", "));
+            }
             for (package, scan) in analysis.graph.packages.iter().zip(&analysis.scans) {
                 for file in &scan.stats.token_fallback_files {
                     eprintln!(
@@ -344,6 +358,9 @@ impl CommonArgs {
         !self.quiet && (self.verbose || std::io::stderr().is_terminal())
     }
 }
+
+/// How many of the slowest package scans `-v` names.
+const SLOWEST_SHOWN: usize = 10;
 
 /// How a command ended when it did not fail.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -91,6 +91,9 @@ pub enum ScanError {
 #[derive(Debug, Default)]
 pub struct GraphScan {
     pub scans: Vec<PackageScan>,
+    /// Wall time of each package's scan (or cache load), for `-v`; never
+    /// part of a report, which stays the same whatever the timing.
+    pub durations: Vec<std::time::Duration>,
     pub cache_hits: usize,
     /// Cache entries that could not be used or written, as messages.
     pub cache_warnings: Vec<String>,
@@ -129,8 +132,10 @@ pub fn scan_graph(
                     .map(|s: &Scanned| (&s.scan.exports, s.exports_fingerprint.as_str()))
             };
             let package = &graph.packages[index];
+            let started = std::time::Instant::now();
             let (scan, hit) =
                 cached_scan(package, graph, &sources[index], rules, cache, &exports_of);
+            let duration = started.elapsed();
             on_done(package);
             // Once here, not once per dependent's cache key.
             let exports_fingerprint = if scan.exports.is_empty() {
@@ -142,12 +147,20 @@ pub fn scan_graph(
                 scan,
                 hit,
                 exports_fingerprint,
+                duration,
             }
         })
     });
     let mut out = GraphScan::default();
-    for Scanned { scan, hit, .. } in results {
+    for Scanned {
+        scan,
+        hit,
+        duration,
+        ..
+    } in results
+    {
         out.scans.push(scan);
+        out.durations.push(duration);
         out.cache_hits += usize::from(hit);
     }
     if let Some(cache) = cache {
@@ -167,6 +180,7 @@ struct Scanned {
     hit: bool,
     /// `scan.exports.fingerprint()`, empty when there are none.
     exports_fingerprint: String,
+    duration: std::time::Duration,
 }
 
 /// The exports of each dependency of a package, with their fingerprint, by
