@@ -11,7 +11,7 @@ use std::collections::VecDeque;
 use super::{Evaluation, Scope};
 use crate::capability::{Capability, Finding};
 use crate::policy::ProposedGrant;
-use crate::resolve::{BuildGraph, SourceKind};
+use crate::resolve::{BuildGraph, Package, SourceKind, TargetRole};
 use crate::scan::PackageScan;
 
 /// What `explain` was asked about that the graph does not have.
@@ -81,14 +81,13 @@ pub fn find_packages(graph: &BuildGraph, spec: &str) -> Result<Vec<usize>, Expla
 /// Names in the graph within a small edit distance of `name` (or equal to
 /// it up to `-`/`_`), closest first.
 fn similar_names(graph: &BuildGraph, name: &str) -> Vec<String> {
-    let wanted = name.replace('_', "-").to_lowercase();
+    let wanted = super::vet::normalize(name);
     let mut scored: Vec<(usize, &str)> = graph
         .packages
         .iter()
         .map(|p| p.name.as_str())
         .filter_map(|candidate| {
-            let distance =
-                strsim::damerau_levenshtein(&wanted, &candidate.replace('_', "-").to_lowercase());
+            let distance = strsim::damerau_levenshtein(&wanted, &super::vet::normalize(candidate));
             (distance <= 2.max(wanted.len() / 5)).then_some((distance, candidate))
         })
         .collect();
@@ -187,9 +186,7 @@ pub fn via_packages(graph: &BuildGraph, package: usize, finding: &Finding) -> Ve
         let first = item.split("::").next().unwrap_or(item);
         // An item of the crate the chain is already in: the reach moved
         // within it.
-        if graph.packages[current].name.replace('-', "_") == first
-            || lib_name_of(graph, current).is_some_and(|lib| lib == first)
-        {
+        if lib_name(&graph.packages[current]) == first {
             continue;
         }
         let Some(next) = graph.packages[current]
@@ -208,15 +205,15 @@ pub fn via_packages(graph: &BuildGraph, package: usize, finding: &Finding) -> Ve
     chain
 }
 
-/// The library name other crates' paths use for `package`, as its
-/// dependents record it.
-fn lib_name_of(graph: &BuildGraph, package: usize) -> Option<&str> {
-    graph
-        .packages
+/// The name other crates' paths use for `package`: its library target's
+/// (a `[lib] name` may differ from the package's), else the package's.
+fn lib_name(package: &Package) -> String {
+    package
+        .targets
         .iter()
-        .flat_map(|p| p.dependencies.iter().chain(&p.build_dependencies))
-        .find(|d| d.package == package)
-        .map(|d| d.lib_name.as_str())
+        .find(|t| matches!(t.kind, TargetRole::Lib | TargetRole::ProcMacro))
+        .map_or(package.name.as_str(), |t| t.name.as_str())
+        .replace('-', "_")
 }
 
 /// Breadth-first from the workspace members (in graph order, dependencies

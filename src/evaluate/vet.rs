@@ -119,7 +119,7 @@ fn popular() -> &'static (Vec<PopularName>, HashSet<String>) {
 }
 
 /// Crate names as cargo compares them: case and `-`/`_` do not matter.
-fn normalize(name: &str) -> String {
+pub(crate) fn normalize(name: &str) -> String {
     name.to_ascii_lowercase().replace('-', "_")
 }
 

@@ -70,7 +70,12 @@ pub(super) fn edges_of(
         .enumerate()
         .filter_map(|(i, c)| Some((c.bom_ref.as_deref()?, i)))
         .collect();
-    let version = |j: usize| semver::Version::parse(&crates[j].version).ok();
+    // Parsed once: every dependency of every crate compares against them.
+    let versions: Vec<Option<semver::Version>> = crates
+        .iter()
+        .map(|c| semver::Version::parse(&c.version).ok())
+        .collect();
+    let version = |j: usize| versions[j].as_ref();
     let mut all_edges = Vec::with_capacity(crates.len());
     let mut all_unmet = Vec::with_capacity(crates.len());
     for (i, manifest) in manifests.iter().enumerate() {
@@ -95,7 +100,7 @@ pub(super) fn edges_of(
                 .into_iter()
                 .flatten()
                 .copied()
-                .filter(|&j| j != i && version(j).is_some_and(|v| req.matches(&v)))
+                .filter(|&j| j != i && version(j).is_some_and(|v| req.matches(v)))
                 .collect();
             let best = |among: &mut dyn Iterator<Item = usize>| among.max_by_key(|&j| version(j));
             let chosen = match &listed {
