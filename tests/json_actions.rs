@@ -30,15 +30,7 @@ allow = ["fs.read"]
 "#;
 
 fn check(dir: &Path) -> (Run, Value) {
-    let manifest = dir.join("Cargo.toml").display().to_string();
-    let run = util::run(&[
-        "check",
-        "--manifest-path",
-        &manifest,
-        "--offline",
-        "--format",
-        "json",
-    ]);
+    let run = util::check_dir(dir);
     let report = run.report();
     assert_valid(&validator("check"), "check", &report);
     (run, report)

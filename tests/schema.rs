@@ -199,17 +199,9 @@ fn check_reports_pass_and_fail_match_the_check_schema() {
     let any = validator("report");
     let scan_only = validator("scan");
     let tmp = util::copy_fixture("capabilities");
-    let manifest = tmp.path().join("Cargo.toml").display().to_string();
     let check = |policy: &str, code: i32| {
         std::fs::write(tmp.path().join("capgate.toml"), policy).unwrap();
-        let run = util::run(&[
-            "check",
-            "--manifest-path",
-            &manifest,
-            "--offline",
-            "--format",
-            "json",
-        ]);
+        let run = util::check_dir(tmp.path());
         run.assert_code(code);
         run.report()
     };
@@ -484,14 +476,6 @@ fn scan_and_check_errors_are_the_error_object() {
         "[pkg.x]\nallow = [\"nett\"]\n",
     )
     .unwrap();
-    let manifest = tmp.path().join("Cargo.toml").display().to_string();
-    let run = util::run(&[
-        "check",
-        "--manifest-path",
-        &manifest,
-        "--offline",
-        "--format",
-        "json",
-    ]);
+    let run = util::check_dir(tmp.path());
     assert_error_object(&run, "capgate.toml");
 }

@@ -188,6 +188,19 @@ pub fn scan_dir(dir: &Path, extra: &[&str]) -> Value {
     run(&args).assert_code(0).report()
 }
 
+/// `cargo-capgate check --manifest-path DIR/Cargo.toml --offline --format json`.
+pub fn check_dir(dir: &Path) -> Run {
+    let manifest = dir.join("Cargo.toml").display().to_string();
+    run(&[
+        "check",
+        "--manifest-path",
+        &manifest,
+        "--offline",
+        "--format",
+        "json",
+    ])
+}
+
 /// [`scan_dir`] on `fixtures/NAME`.
 pub fn scan(fixture: &str, extra: &[&str]) -> Value {
     scan_dir(&fixture_dir(fixture), extra)

@@ -231,3 +231,71 @@ fn a_dependency_held_but_not_scanned_is_not_missing() {
     assert_eq!(component(&v.report, "capfix-calm")["status"], "not-found");
     assert_eq!(component(&v.report, "capfix-needy")["status"], "ok");
 }
+
+/// Variants: a renamed dependency is still the package it names, and a
+/// dependency under a literal target triple is required on that triple.
+#[test]
+fn renamed_and_triple_dependencies_are_required_too() {
+    let env = Env::new();
+    let server = Registry::new()
+        .publish(needy(
+            "[dependencies]\nquiet = { package = \"capfix-calm\", version = \"1\" }\n\n[target.x86_64-unknown-linux-gnu.dependencies]\ncapfix-netty = \"0.3\"\n",
+            "pub fn f() {}\n",
+        ))
+        .start();
+    let b = bom(vec![with_features(cargo("capfix-needy", "1.0.0"), "")]);
+    let v = vetted(
+        env.vet(&server, &b, &["--target", "x86_64-unknown-linux-gnu"]),
+        1,
+    );
+    let names: Vec<&str> = component(&v.report, "capfix-needy")["missing_dependencies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["capfix-calm", "capfix-netty"]);
+    let v = vetted(
+        env.vet(&server, &b, &["--target", "aarch64-apple-darwin"]),
+        1,
+    );
+    assert_eq!(
+        component(&v.report, "capfix-needy")["missing_dependencies"][0]["name"],
+        "capfix-calm"
+    );
+    assert_eq!(
+        component(&v.report, "capfix-needy")["missing_dependencies"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+/// Variant of the target attack: a BoM naming a triple that is not one
+/// (or the host's with stray spaces) is not the host's, so it is vetted
+/// for every platform, never for none.
+#[test]
+fn a_bom_target_that_is_no_platform_hides_nothing() {
+    let env = Env::new();
+    let server = Registry::new()
+        .publish(needy(
+            "",
+            "#[cfg(unix)]\npub fn send() { let _ = std::net::TcpStream::connect(\"127.0.0.1:9\"); }\n",
+        ))
+        .start();
+    for triple in ["not-a-triple", " x86_64-unknown-linux-gnu"] {
+        let mut b = bom(vec![with_features(cargo("capfix-needy", "1.0.0"), "")]);
+        b["metadata"] = json!({ "properties": [
+            { "name": "cdx:rustc:sbom:target:triple", "value": triple },
+        ]});
+        let run = env.vet(&server, &b, &[]);
+        crate::util::assert_no_crash(&run);
+        assert_ne!(run.code, Some(0), "{triple:?}: {}", run.describe());
+        assert!(
+            run.stdout.contains("net.connect"),
+            "{triple:?}: {}",
+            run.describe()
+        );
+    }
+}
