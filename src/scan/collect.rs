@@ -451,6 +451,7 @@ impl<'a> Collector<'a> {
             UseTree::Glob(_) => {
                 let path = prefix.clone();
                 self.facts.uncounted_items += 1;
+                self.facts.imports_added += 1;
                 self.facts.scopes[self.scope].imports.push(Import {
                     name: None,
                     path,
@@ -486,6 +487,7 @@ impl<'a> Collector<'a> {
             return;
         }
         self.facts.uncounted_items += 1;
+        self.facts.imports_added += 1;
         self.facts.scopes[self.scope].imports.push(Import {
             name: Some(name),
             path,
@@ -976,7 +978,7 @@ impl<'a> Collector<'a> {
         if is_macro {
             let name = written.segments.last().cloned().unwrap_or_default();
             if let Some(TokenTree::Group(args)) = trees.get(i + 1) {
-                self.record_invocation(&written, &args.stream(), span);
+                self.record_invocation(&written, &args.stream(), span, false);
                 let include = include::is_include(&written);
                 self.token_macro_call(&name, include, args.stream(), span);
                 if include {
@@ -1076,6 +1078,14 @@ impl<'a> Collector<'a> {
                 idents,
                 function: self.function,
             });
+        }
+    }
+
+    /// A macro's arguments read as code: items (`thread_local!`,
+    /// `lazy_static!`), else expressions or statements, else tokens.
+    fn read_macro_arguments(&mut self, tokens: TokenStream) {
+        if !self.try_items(tokens.clone()) {
+            self.macro_arguments(tokens);
         }
     }
 
@@ -1421,7 +1431,13 @@ impl<'ast> Visit<'ast> for Collector<'_> {
         let name = ident_name(&last.ident);
         let written = WrittenPath::from_syn(&mac.path);
         let span = mac.path.segments[0].ident.span();
-        let recorded = self.record_invocation(&written, &mac.tokens, span);
+        // Inside an expansion, a macro that is not a built-in is expanded
+        // in turn: its arguments are read only if that fails.
+        let deferred = self.expansion_depth > 0
+            && !include::is_include(&written)
+            && !COMPILE_TIME_MACROS.contains(&name.as_str())
+            && name != "cfg_if";
+        let recorded = self.record_invocation(&written, &mac.tokens, span, deferred);
         self.add_ref(RefKind::Macro(written.clone()), span);
         let pos = self.pos(last.ident.span());
         self.record_call(&name, &mac.tokens, pos);
@@ -1436,13 +1452,13 @@ impl<'ast> Visit<'ast> for Collector<'_> {
             return;
         }
         self.record_macro_arguments(&name, &mac.tokens);
+        if deferred && recorded.is_some() {
+            return;
+        }
         let outer = self.enclosing_macro.replace(name);
         let outer_deferring = self.deferring;
         self.deferring = recorded.or(outer_deferring);
-        // Item-position macros (`thread_local!`, `lazy_static!`) carry items.
-        if !self.try_items(mac.tokens.clone()) {
-            self.macro_arguments(mac.tokens.clone());
-        }
+        self.read_macro_arguments(mac.tokens.clone());
         self.deferring = outer_deferring;
         self.enclosing_macro = outer;
     }

@@ -243,19 +243,32 @@ pub fn expand(
     spent: &mut usize,
 ) -> Result<TokenStream, Failure> {
     let args_weight = weight(&args.clone().into_iter().collect::<Vec<_>>());
-    for arm in arms {
-        *spent = spent.saturating_add(args_weight);
-        if *spent > MAX_CRATE_EXPANSION_TOKENS {
-            return Err(Failure::CrateBudget);
-        }
-        let parser = |input: ParseStream| {
+    // The arguments are buffered once and each arm matched on a fork, as
+    // rustc tries them in order: the first that matches all of them wins.
+    let mut over_budget = false;
+    let matcher = |input: ParseStream| {
+        for arm in arms {
+            *spent = spent.saturating_add(args_weight);
+            if *spent > MAX_CRATE_EXPANSION_TOKENS {
+                over_budget = true;
+                return Ok(None);
+            }
+            let fork = input.fork();
             let mut bindings = Bindings::new();
-            match_seq(input, &arm.matcher, &mut bindings)?;
-            Ok(bindings)
-        };
-        let Ok(bindings) = parser.parse2(args.clone()) else {
-            continue;
-        };
+            if match_seq(&fork, &arm.matcher, &mut bindings).is_ok() && fork.is_empty() {
+                input.advance_to(&fork);
+                return Ok(Some((arm, bindings)));
+            }
+        }
+        // No arm matched; parse2's complaint about the unread tokens is
+        // the same answer.
+        Ok(None)
+    };
+    let matched = matcher.parse2(args).ok().flatten();
+    if over_budget {
+        return Err(Failure::CrateBudget);
+    }
+    if let Some((arm, bindings)) = matched {
         let mut out = Vec::new();
         let crate_left = MAX_CRATE_EXPANSION_TOKENS - *spent;
         let allowed = MAX_EXPANSION_TOKENS.min(crate_left);

@@ -331,6 +331,11 @@ pub struct Invocation {
     /// Written inside the arguments of this macro (its last segment): the
     /// tokens are an invocation only if that macro emits them.
     pub enclosing: Option<String>,
+    /// Produced by an expansion, its arguments not yet read as code: the
+    /// expander reads them only if it cannot expand the invocation
+    /// completely (a tt-muncher's state is data, not code, and reading it
+    /// at every step costs more than the expansions).
+    pub arguments_unread: bool,
 }
 
 /// Everything the scanner learnt about one crate (one target).
@@ -376,6 +381,9 @@ pub struct CrateFacts {
     /// Crates named by `#[macro_use] extern crate`: all their exported
     /// macros are in scope by their bare names.
     pub macro_use_crates: Vec<String>,
+    /// `use` items recorded so far, in any scope: the expander re-reads the
+    /// imports only when this changes.
+    pub imports_added: usize,
     /// Items under `#[test]`/`#[bench]`, for `Pos::gate`.
     pub test_gates: Vec<TestGate>,
 }

@@ -46,8 +46,12 @@ pub struct DependencyMacros<'a> {
 /// What has been expanded so far, across the module walker's rounds.
 #[derive(Default)]
 pub struct ExpansionState {
-    /// (invocation, candidate) pairs already expanded.
-    done: HashSet<(usize, String)>,
+    /// The candidates already expanded, by invocation.
+    done: HashMap<usize, HashSet<String>>,
+    /// The imports that may name a dependency's macro.
+    macro_imports: MacroImports,
+    /// The crate's own definitions by name, as far as indexed.
+    local_defs: LocalDefs,
     expansions: usize,
     /// Tokens the expansions have read and written, against
     /// [`expand::MAX_CRATE_EXPANSION_TOKENS`].
@@ -59,6 +63,8 @@ pub struct ExpansionState {
     /// Whether the macros of a name (in the crate, or in a dependency) do
     /// more than pass their input on, by `namespace:name`.
     relevant: HashMap<String, bool>,
+    /// Each definition's rules, parsed once per crate, by candidate key.
+    rules: HashMap<String, Option<Rc<Rules>>>,
     /// Invocations some definition expanded, in any round.
     expanded: HashSet<usize>,
     /// Invocations expanded completely: what they compile to was collected.
@@ -83,15 +89,60 @@ impl ExpansionState {
 }
 
 /// A definition an invocation may refer to.
-struct Candidate {
+struct Candidate<'a> {
+    /// The same for the same definition in every round: `local:DIGEST` for
+    /// the crate's own, `dep:CRATE:NAME:N` for a dependency's.
     key: String,
     /// `crate` for the crate's own macros, else the dependency's name.
     namespace: String,
     /// The macro's name there.
     name: String,
-    body: String,
+    body: Body<'a>,
     /// What `$crate` becomes.
     dollar_crate: String,
+}
+
+/// Where a candidate's body is, so that it is copied only when first
+/// parsed: a tt-muncher such as bitflags' is tried tens of thousands of
+/// times in one crate.
+#[derive(Clone, Copy)]
+enum Body<'a> {
+    /// The crate's own definition, by index in `CrateFacts::macro_defs`
+    /// (which only grows).
+    Local(usize),
+    Dependency(&'a str),
+}
+
+impl<'a> Body<'a> {
+    fn text<'f>(self, facts: &'f CrateFacts) -> &'f str
+    where
+        'a: 'f,
+    {
+        match self {
+            Body::Local(index) => &facts.macro_defs[index].body,
+            Body::Dependency(body) => body,
+        }
+    }
+}
+
+/// A definition's rules and what its transcribers do.
+struct Rules {
+    arms: Vec<Arm>,
+    shape: Shape,
+}
+
+/// The rules of the definition `key`, parsed from `body` the first time;
+/// `None` when the body is not a `macro_rules!` capgate can read.
+fn rules_of(state: &mut ExpansionState, key: &str, body: &str) -> Option<Rc<Rules>> {
+    if let Some(known) = state.rules.get(key) {
+        return known.clone();
+    }
+    let rules = body.parse().ok().and_then(expand::parse_rules).map(|arms| {
+        let shape = shape(&arms);
+        Rc::new(Rules { arms, shape })
+    });
+    state.rules.insert(key.to_owned(), rules.clone());
+    rules
 }
 
 /// Expands every invocation not yet expanded against every definition it
@@ -104,7 +155,6 @@ pub fn expand_invocations(
     started: Instant,
 ) -> Vec<ChildModule> {
     let mut children = Vec::new();
-    let mut arms_cache: HashMap<String, Option<Rc<Vec<Arm>>>> = HashMap::new();
     let mut i = 0;
     while i < facts.invocations.len() && !state.stopped {
         let invocation = facts.invocations[i].clone();
@@ -120,22 +170,49 @@ pub fn expand_invocations(
             state.stopped = true;
             break;
         }
-        let candidates: Vec<Candidate> = candidates(facts, deps, &invocation)
-            .into_iter()
-            .filter(|c| !state.done.contains(&(i, c.key.clone())))
-            .collect();
+        state.macro_imports.refresh(facts, deps);
+        state.local_defs.refresh(facts);
+        let candidates: Vec<Candidate> = candidates(
+            facts,
+            deps,
+            &state.local_defs,
+            &state.macro_imports,
+            &invocation,
+        )
+        .into_iter()
+        .filter(|c| !state.done.get(&i).is_some_and(|done| done.contains(&c.key)))
+        .collect();
         if !candidates.is_empty() {
             expand_one(
                 facts,
                 inputs,
                 deps,
                 state,
-                &mut arms_cache,
                 &invocation,
                 i,
                 candidates,
                 &mut children,
             );
+        }
+        if facts.invocations[i].arguments_unread && !state.settled(i) {
+            // Produced by an expansion and not expanded completely itself:
+            // its arguments are read as code, as a written one's are.
+            let last = invocation.path.segments.last().cloned().unwrap_or_default();
+            match invocation.args.parse::<TokenStream>() {
+                Ok(args) => {
+                    let mut collector = collector_at(facts, inputs, &invocation);
+                    collector.collect_deferred_arguments(i, &last, args);
+                    children.append(&mut collector.children);
+                }
+                Err(_) => facts.unanalyzed.push(Unanalyzed {
+                    rule: "macro-unexpanded",
+                    file: facts.files[invocation.pos.file].clone(),
+                    line: Some(invocation.pos.line),
+                    reason: format!(
+                        "cannot read the arguments an expansion gave `{last}!` as tokens"
+                    ),
+                }),
+            }
         }
         i += 1;
     }
@@ -148,10 +225,9 @@ fn expand_one(
     inputs: CrateInputs<'_>,
     deps: &DependencyMacros<'_>,
     state: &mut ExpansionState,
-    arms_cache: &mut HashMap<String, Option<Rc<Vec<Arm>>>>,
     invocation: &Invocation,
     index: usize,
-    candidates: Vec<Candidate>,
+    candidates: Vec<Candidate<'_>>,
     children: &mut Vec<ChildModule>,
 ) {
     let name = invocation.path.segments.join("::");
@@ -171,27 +247,25 @@ fn expand_one(
     let carried = args.as_ref().map(carried_keywords).unwrap_or_default();
     builds_from_arguments |= carried.apart;
     for candidate in candidates {
-        state.done.insert((index, candidate.key.clone()));
-        let arms = arms_of(arms_cache, &candidate.body);
-        let own = arms.as_deref().map(|a| shape(a));
-        builds_from_arguments |= own.as_ref().is_none_or(|s| s.builds_names || s.emits_code);
+        state
+            .done
+            .entry(index)
+            .or_default()
+            .insert(candidate.key.clone());
+        let rules = rules_of(state, &candidate.key, candidate.body.text(facts));
+        builds_from_arguments |= rules
+            .as_ref()
+            .is_none_or(|r| r.shape.builds_names || r.shape.emits_code);
         // A macro that only passes its input on (to macros that do the
         // same) adds nothing the written code did not show.
         if !shadows_builtin
             && !carried.apart
-            && !relevant(
-                facts,
-                deps,
-                arms_cache,
-                state,
-                &candidate.namespace,
-                &candidate.name,
-            )
+            && !relevant(facts, deps, state, &candidate.namespace, &candidate.name)
         {
             continue;
         }
         attempted = true;
-        let (Some(arms), Some(args)) = (arms, args.clone()) else {
+        let (Some(rules), Some(args)) = (rules, args.clone()) else {
             continue;
         };
         if invocation.depth >= MAX_EXPANSION_DEPTH {
@@ -210,7 +284,12 @@ fn expand_one(
             continue;
         }
         state.expansions += 1;
-        match expand::expand(&arms, args, &candidate.dollar_crate, &mut state.tokens) {
+        match expand::expand(
+            &rules.arms,
+            args,
+            &candidate.dollar_crate,
+            &mut state.tokens,
+        ) {
             Ok(tokens) => {
                 expanded = true;
                 let mut collector = collector_at(facts, inputs, invocation);
@@ -378,20 +457,12 @@ fn carried_keywords(args: &TokenStream) -> Carried {
     out
 }
 
-fn arms_of(cache: &mut HashMap<String, Option<Rc<Vec<Arm>>>>, body: &str) -> Option<Rc<Vec<Arm>>> {
-    cache
-        .entry(body.to_owned())
-        .or_insert_with(|| body.parse().ok().and_then(expand::parse_rules).map(Rc::new))
-        .clone()
-}
-
 /// Whether the macros named `name` in `namespace` (the crate's own, or a
 /// dependency's) do more than pass their input on: build names from it,
 /// emit `unsafe`, `extern`, modules or imports, or invoke a macro that does.
 fn relevant(
     facts: &CrateFacts,
     deps: &DependencyMacros<'_>,
-    arms_cache: &mut HashMap<String, Option<Rc<Vec<Arm>>>>,
     state: &mut ExpansionState,
     namespace: &str,
     name: &str,
@@ -402,34 +473,37 @@ fn relevant(
     }
     // A cycle of macros invoking each other: decided by the other members.
     state.relevant.insert(key.clone(), false);
-    let bodies: Vec<String> = if namespace == "crate" {
+    let bodies: Vec<(String, &str)> = if namespace == "crate" {
         facts
             .macro_defs
             .iter()
             .filter(|d| d.name == name)
-            .map(|d| d.body.clone())
+            .map(|d| (format!("local:{}", d.digest), d.body.as_str()))
             .collect()
     } else {
         deps.by_crate
             .get(namespace)
             .and_then(|m| m.get(name))
-            .cloned()
-            .unwrap_or_default()
+            .into_iter()
+            .flatten()
+            .enumerate()
+            .map(|(k, body)| (format!("dep:{namespace}:{name}:{k}"), body.as_str()))
+            .collect()
     };
     let mut result = false;
-    for body in bodies {
-        let Some(arms) = arms_of(arms_cache, &body) else {
+    for (key, body) in bodies {
+        let Some(rules) = rules_of(state, &key, body) else {
             result = true;
             break;
         };
-        let shape = shape(&arms);
-        if shape.builds_names
-            || shape.emits_code
-            || shape.adds_cfg
-            || shape
+        if rules.shape.builds_names
+            || rules.shape.emits_code
+            || rules.shape.adds_cfg
+            || rules
+                .shape
                 .invokes
                 .iter()
-                .any(|n| relevant(facts, deps, arms_cache, state, namespace, n))
+                .any(|n| relevant(facts, deps, state, namespace, n))
         {
             result = true;
             break;
@@ -452,7 +526,13 @@ fn collector_at<'a>(
 /// (for a bare name or one under `crate`/`self`/`super`), and a
 /// dependency's when the path starts with it, when a `use` brings it in
 /// (by name or glob) or when `#[macro_use] extern crate` does.
-fn candidates(facts: &CrateFacts, deps: &DependencyMacros<'_>, inv: &Invocation) -> Vec<Candidate> {
+fn candidates<'a>(
+    facts: &CrateFacts,
+    deps: &DependencyMacros<'a>,
+    local_defs: &LocalDefs,
+    imports: &MacroImports,
+    inv: &Invocation,
+) -> Vec<Candidate<'a>> {
     let segments = &inv.path.segments;
     let Some(name) = segments.last() else {
         return Vec::new();
@@ -461,22 +541,26 @@ fn candidates(facts: &CrateFacts, deps: &DependencyMacros<'_>, inv: &Invocation)
     let local = segments.len() == 1
         || (!inv.path.leading_colon && matches!(segments[0].as_str(), "crate" | "self" | "super"));
     if local {
-        for def in facts.macro_defs.iter() {
+        for &index in local_defs.by_name.get(name).into_iter().flatten() {
+            let def = &facts.macro_defs[index];
             // Keyed by the body's digest, so that later rounds skip a
             // definition already tried whatever its place in the list.
-            if &def.name == name {
-                out.push(Candidate {
-                    key: format!("local:{}", def.digest),
-                    namespace: "crate".into(),
-                    name: name.clone(),
-                    body: def.body.clone(),
-                    dollar_crate: "crate".into(),
-                });
-            }
+            out.push(Candidate {
+                key: format!("local:{}", def.digest),
+                namespace: "crate".into(),
+                name: name.clone(),
+                body: Body::Local(index),
+                dollar_crate: "crate".into(),
+            });
         }
     }
-    let add_dep = |krate: &str, macro_name: &str, out: &mut Vec<Candidate>| {
-        let Some(bodies) = deps.by_crate.get(krate).and_then(|m| m.get(macro_name)) else {
+    let add_dep = |krate: &str, macro_name: &str, out: &mut Vec<Candidate<'a>>| {
+        let Some(bodies) = deps
+            .by_crate
+            .get(krate)
+            .copied()
+            .and_then(|m| m.get(macro_name))
+        else {
             return;
         };
         for (k, body) in bodies.iter().enumerate() {
@@ -486,7 +570,7 @@ fn candidates(facts: &CrateFacts, deps: &DependencyMacros<'_>, inv: &Invocation)
                     key,
                     namespace: krate.to_owned(),
                     name: macro_name.to_owned(),
-                    body: body.clone(),
+                    body: Body::Dependency(body),
                     dollar_crate: krate.to_owned(),
                 });
             }
@@ -499,26 +583,77 @@ fn candidates(facts: &CrateFacts, deps: &DependencyMacros<'_>, inv: &Invocation)
     for krate in &facts.macro_use_crates {
         add_dep(krate, name, &mut out);
     }
-    for scope in &facts.scopes {
-        for import in &scope.imports {
-            let Some(krate) = import.path.iter().find(|s| !s.is_empty()) else {
-                continue;
-            };
-            if !deps.by_crate.contains_key(krate) {
-                continue;
-            }
-            match &import.name {
-                Some(bound) if bound == name => {
-                    if let Some(real) = import.path.last() {
-                        add_dep(krate, real, &mut out);
-                    }
+    for import in &imports.list {
+        match &import.bound {
+            Some(bound) if bound == name => {
+                if let Some(real) = &import.last {
+                    add_dep(&import.krate, real, &mut out);
                 }
-                None => add_dep(krate, name, &mut out),
-                Some(_) => {}
             }
+            None => add_dep(&import.krate, name, &mut out),
+            Some(_) => {}
         }
     }
     out
+}
+
+/// The crate's own `macro_rules!` by name, in the order defined.
+#[derive(Default)]
+struct LocalDefs {
+    /// How many of `CrateFacts::macro_defs` (which only grows) are indexed.
+    indexed: usize,
+    by_name: HashMap<String, Vec<usize>>,
+}
+
+impl LocalDefs {
+    fn refresh(&mut self, facts: &CrateFacts) {
+        for (index, def) in facts.macro_defs.iter().enumerate().skip(self.indexed) {
+            self.by_name
+                .entry(def.name.clone())
+                .or_default()
+                .push(index);
+        }
+        self.indexed = facts.macro_defs.len();
+    }
+}
+
+/// The crate's imports from dependencies that export macros, in the
+/// crate's order: a crate of thousands of `use` items asks for them at
+/// every one of tens of thousands of invocations.
+#[derive(Default)]
+struct MacroImports {
+    /// `CrateFacts::imports_added` when the list was made.
+    made_at: Option<usize>,
+    list: Vec<MacroImport>,
+}
+
+struct MacroImport {
+    krate: String,
+    /// The name bound (`None` for a glob).
+    bound: Option<String>,
+    last: Option<String>,
+}
+
+impl MacroImports {
+    fn refresh(&mut self, facts: &CrateFacts, deps: &DependencyMacros<'_>) {
+        if self.made_at == Some(facts.imports_added) {
+            return;
+        }
+        self.made_at = Some(facts.imports_added);
+        self.list = facts
+            .scopes
+            .iter()
+            .flat_map(|scope| &scope.imports)
+            .filter_map(|import| {
+                let krate = import.path.iter().find(|s| !s.is_empty())?;
+                deps.by_crate.contains_key(krate).then(|| MacroImport {
+                    krate: krate.clone(),
+                    bound: import.name.clone(),
+                    last: import.path.last().cloned(),
+                })
+            })
+            .collect();
+    }
 }
 
 /// What a `macro_rules!`'s transcribers do beyond passing their input on.

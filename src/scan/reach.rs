@@ -254,6 +254,24 @@ pub fn analyze(
         }
     }
     let no_types = BTreeSet::new();
+    // The dependency crates whose types each holder names, computed once
+    // per holder: a module of a large crate names thousands of types, and
+    // every method call in it asks.
+    let mut libs_named: HashMap<Holder, BTreeSet<&str>> = HashMap::new();
+    let mut libs_of = |holder: Holder| -> BTreeSet<&str> {
+        libs_named
+            .entry(holder)
+            .or_insert_with(|| {
+                named_types
+                    .get(&holder)
+                    .into_iter()
+                    .flatten()
+                    .filter(|t| !t.starts_with("crate") && !implemented.contains(*t))
+                    .filter_map(|ty| ty.split_once("::").map(|(lib, _)| lib))
+                    .collect()
+            })
+            .clone()
+    };
     for r in &facts.refs {
         let (RefKind::Method { name, .. }, Some(node)) = (&r.kind, node_of(r.function)) else {
             continue;
@@ -262,11 +280,9 @@ pub fn analyze(
             let witnesses = deps.lookup(path, rules);
             reached_here(Some(node), r.pos, path, witnesses, &mut reach);
         }
+        let module = Holder::Module(facts.module_of(r.scope));
         let in_node = named_types.get(&Holder::Node(node)).unwrap_or(&no_types);
-        let in_module = named_types
-            .get(&Holder::Module(facts.module_of(r.scope)))
-            .unwrap_or(&no_types);
-        let types = || in_node.iter().chain(in_module);
+        let in_module = named_types.get(&module).unwrap_or(&no_types);
         // In this crate: the methods of that name of the types the code
         // names, or the only method of that name.
         if let Some(targets) = methods.get(name.as_str()) {
@@ -277,7 +293,9 @@ pub fn analyze(
                     .and_then(|p| p.rsplit_once("::"))
                     .map(|(ty, _)| ty);
                 if target != node
-                    && (distinctive || owner_type.is_some_and(|ty| types().any(|t| t == ty)))
+                    && (distinctive
+                        || owner_type
+                            .is_some_and(|ty| in_node.contains(ty) || in_module.contains(ty)))
                 {
                     callees[node].insert(target);
                 }
@@ -288,13 +306,12 @@ pub fn analyze(
         // value another of that crate's methods returned:
         // `client.get(url).send()`). A trait this crate implements is named
         // by its impl header; which of its methods run is decided above.
-        let mut libs: BTreeSet<&str> = BTreeSet::new();
-        for ty in types().filter(|t| !t.starts_with("crate") && !implemented.contains(*t)) {
-            if let Some((lib, _)) = ty.split_once("::") {
-                libs.insert(lib);
-            }
-        }
         let generic = GENERIC_METHODS.contains(&name.as_str());
+        let mut libs = BTreeSet::new();
+        if !generic {
+            libs = libs_of(Holder::Node(node));
+            libs.extend(libs_of(module));
+        }
         for lib in libs.into_iter().filter(|_| !generic) {
             for path in deps.methods_named(lib, name) {
                 let witnesses = deps.lookup(path, rules);
