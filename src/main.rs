@@ -5,6 +5,13 @@
 
 use std::process::ExitCode;
 
+/// A scan allocates and frees millions of small syntax nodes and strings;
+/// glibc's allocator spent about a third of a cold scan's CPU on them
+/// (measured side by side on the own graph: 28 CPU-s with glibc, 19 with
+/// mimalloc, and a lower peak).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = cargo_capgate::cli::parse();
     match cargo_capgate::cli::run(&cli) {
