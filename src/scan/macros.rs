@@ -69,6 +69,9 @@ pub struct ExpansionState {
     expanded: HashSet<usize>,
     /// Invocations expanded completely: what they compile to was collected.
     settled: HashSet<usize>,
+    /// Invocations an expansion produced whose expansion is surely what
+    /// rustc compiles, so their arguments were not read as code.
+    trusted: HashSet<usize>,
     /// Written invocations no definition known so far accepts, reported
     /// once the whole crate is read unless a definition found later does.
     unmatched: BTreeMap<usize, Unanalyzed>,
@@ -182,8 +185,10 @@ pub fn expand_invocations(
         .into_iter()
         .filter(|c| !state.done.get(&i).is_some_and(|done| done.contains(&c.key)))
         .collect();
-        if !candidates.is_empty() {
-            expand_one(
+        let judged = !candidates.is_empty();
+        let mut sure = false;
+        if judged {
+            sure = expand_one(
                 facts,
                 inputs,
                 deps,
@@ -194,29 +199,89 @@ pub fn expand_invocations(
                 &mut children,
             );
         }
-        if facts.invocations[i].arguments_unread && !state.settled(i) {
-            // Produced by an expansion and not expanded completely itself:
-            // its arguments are read as code, as a written one's are.
-            let last = invocation.path.segments.last().cloned().unwrap_or_default();
-            match invocation.args.parse::<TokenStream>() {
-                Ok(args) => {
-                    let mut collector = collector_at(facts, inputs, &invocation);
-                    collector.collect_deferred_arguments(i, &last, args);
-                    children.append(&mut collector.children);
-                }
-                Err(_) => facts.unanalyzed.push(Unanalyzed {
-                    rule: "macro-unexpanded",
-                    file: facts.files[invocation.pos.file].clone(),
-                    line: Some(invocation.pos.line),
-                    reason: format!(
-                        "cannot read the arguments an expansion gave `{last}!` as tokens"
-                    ),
-                }),
+        if facts.invocations[i].arguments_unread && (judged || !state.trusted.contains(&i)) {
+            // Produced by an expansion: rustc compiles only what it
+            // expands to. Its arguments are left unread only when that is
+            // surely known: a path into a dependency with macros (bare
+            // names may be a definition capgate cannot see, or std's),
+            // every definition there expanded, each by an arm rustc surely
+            // picks. A definition found in a later round is judged again.
+            let path = &invocation.path;
+            let into_dependency =
+                path.segments.len() >= 2 && deps.by_crate.contains_key(&path.segments[0]);
+            if sure && into_dependency {
+                state.trusted.insert(i);
+            } else {
+                state.trusted.remove(&i);
+                read_arguments(facts, inputs, i, &mut children);
             }
         }
         i += 1;
     }
+    // A trusted path's first segment must be the dependency: a module or
+    // import of that name in the crate (made by any expansion so far)
+    // would be what the path names instead.
+    let shadowed = shadowed_crates(facts, deps);
+    if !shadowed.is_empty() {
+        let mut doubtful: Vec<usize> = state
+            .trusted
+            .iter()
+            .copied()
+            .filter(|&i| {
+                let path = &facts.invocations[i].path;
+                !path.leading_colon && shadowed.contains(path.segments[0].as_str())
+            })
+            .collect();
+        doubtful.sort_unstable();
+        for i in doubtful {
+            state.trusted.remove(&i);
+            read_arguments(facts, inputs, i, &mut children);
+        }
+    }
     children
+}
+
+/// Reads the arguments of invocation `index`, which an expansion produced,
+/// as code.
+fn read_arguments(
+    facts: &mut CrateFacts,
+    inputs: CrateInputs<'_>,
+    index: usize,
+    children: &mut Vec<ChildModule>,
+) {
+    let invocation = facts.invocations[index].clone();
+    let last = invocation.path.segments.last().cloned().unwrap_or_default();
+    match invocation.args.parse::<TokenStream>() {
+        Ok(args) => {
+            let mut collector = collector_at(facts, inputs, &invocation);
+            collector.collect_deferred_arguments(index, &last, args);
+            children.append(&mut collector.children);
+        }
+        Err(_) => facts.unanalyzed.push(Unanalyzed {
+            rule: "macro-unexpanded",
+            file: facts.files[invocation.pos.file].clone(),
+            line: Some(invocation.pos.line),
+            reason: format!("cannot read the arguments an expansion gave `{last}!` as tokens"),
+        }),
+    }
+}
+
+/// The dependencies with macros whose names the crate also gives to one of
+/// its own items or imports.
+fn shadowed_crates<'d>(facts: &CrateFacts, deps: &'d DependencyMacros<'_>) -> HashSet<&'d str> {
+    deps.by_crate
+        .keys()
+        .map(String::as_str)
+        .filter(|krate| {
+            facts.scopes.iter().any(|scope| {
+                scope.defs.contains_key(*krate)
+                    || scope
+                        .imports
+                        .iter()
+                        .any(|i| i.name.as_deref() == Some(*krate))
+            })
+        })
+        .collect()
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -229,7 +294,7 @@ fn expand_one(
     index: usize,
     candidates: Vec<Candidate<'_>>,
     children: &mut Vec<ChildModule>,
-) {
+) -> bool {
     let name = invocation.path.segments.join("::");
     let last = invocation.path.segments.last().map_or("", String::as_str);
     // The built-ins whose arguments the collector did not read as code.
@@ -237,6 +302,9 @@ fn expand_one(
         COMPILE_TIME_MACROS.contains(&last) || last == "cfg_if" || last == "include";
     let mut expanded = false;
     let mut attempted = false;
+    // Candidates expanded by an arm rustc surely picks.
+    let mut sure = 0;
+    let tried = candidates.len();
     let mut problem: Option<String> = None;
     let mut builds_from_arguments = false;
     let args: Option<TokenStream> = invocation.args.parse().ok();
@@ -284,14 +352,16 @@ fn expand_one(
             continue;
         }
         state.expansions += 1;
-        match expand::expand(
+        let (result, certain) = expand::expand_judged(
             &rules.arms,
             args,
             &candidate.dollar_crate,
             &mut state.tokens,
-        ) {
+        );
+        match result {
             Ok(tokens) => {
                 expanded = true;
+                sure += usize::from(certain);
                 let mut collector = collector_at(facts, inputs, invocation);
                 collector.collect_expansion(tokens);
                 children.append(&mut collector.children);
@@ -325,8 +395,9 @@ fn expand_one(
     if attempted && expanded && problem.is_none() {
         state.settled.insert(index);
     }
+    let all_sure = sure == tried && problem.is_none();
     if !attempted || ((expanded || matched_before) && problem.is_none()) {
-        return;
+        return all_sure;
     }
     // Not expanded (or not completely): the arguments may still be code,
     // whatever the built-in of that name would have done with them.
@@ -372,6 +443,7 @@ fn expand_one(
             reason,
         });
     }
+    false
 }
 
 /// Words an expansion needs to be collected for when they come from the
