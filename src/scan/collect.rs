@@ -978,7 +978,7 @@ impl<'a> Collector<'a> {
         if is_macro {
             let name = written.segments.last().cloned().unwrap_or_default();
             if let Some(TokenTree::Group(args)) = trees.get(i + 1) {
-                self.record_invocation(&written, &args.stream(), span, false);
+                self.record_invocation(&written, &args.stream(), span);
                 let include = include::is_include(&written);
                 self.token_macro_call(&name, include, args.stream(), span);
                 if include {
@@ -1431,13 +1431,7 @@ impl<'ast> Visit<'ast> for Collector<'_> {
         let name = ident_name(&last.ident);
         let written = WrittenPath::from_syn(&mac.path);
         let span = mac.path.segments[0].ident.span();
-        // Inside an expansion, a macro that is not a built-in is expanded
-        // in turn: its arguments are read only if that fails.
-        let deferred = self.expansion_depth > 0
-            && !include::is_include(&written)
-            && !COMPILE_TIME_MACROS.contains(&name.as_str())
-            && name != "cfg_if";
-        let recorded = self.record_invocation(&written, &mac.tokens, span, deferred);
+        let recorded = self.record_invocation(&written, &mac.tokens, span);
         self.add_ref(RefKind::Macro(written.clone()), span);
         let pos = self.pos(last.ident.span());
         self.record_call(&name, &mac.tokens, pos);
@@ -1452,9 +1446,6 @@ impl<'ast> Visit<'ast> for Collector<'_> {
             return;
         }
         self.record_macro_arguments(&name, &mac.tokens);
-        if deferred && recorded.is_some() {
-            return;
-        }
         let outer = self.enclosing_macro.replace(name);
         let outer_deferring = self.deferring;
         self.deferring = recorded.or(outer_deferring);

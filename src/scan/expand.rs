@@ -11,7 +11,6 @@
 //! caller learns when an expansion was too big, and never gets a partial
 //! one.
 
-use std::cell::Cell;
 use std::collections::HashMap;
 
 use proc_macro2::{Delimiter, Group, Ident, Span, TokenStream, TokenTree};
@@ -237,38 +236,11 @@ fn is_op_followed_by_op(trees: &[TokenTree], start: usize) -> bool {
 /// Expands an invocation with `args` against `arms`; `dollar_crate` is
 /// what `$crate` becomes. `spent` is what the crate's expansions have cost
 /// so far, in tokens: this one's cost is added to it.
-#[cfg(test)]
 pub fn expand(
     arms: &[Arm],
     args: TokenStream,
     dollar_crate: &str,
     spent: &mut usize,
-) -> Result<TokenStream, Failure> {
-    expand_judged(arms, args, dollar_crate, spent).0
-}
-
-/// [`expand`], and whether the arm it chose is surely the one rustc
-/// chooses. Fragments other than `tt`, `ident` and `lifetime` are parsed
-/// with syn, whose extent can differ from rustc's (syn's statement takes
-/// its `;`): an arm that failed after such a fragment, or a winning arm
-/// with one that did not end its group, leaves the choice in doubt.
-pub fn expand_judged(
-    arms: &[Arm],
-    args: TokenStream,
-    dollar_crate: &str,
-    spent: &mut usize,
-) -> (Result<TokenStream, Failure>, bool) {
-    let doubt = Cell::new(false);
-    let result = expand_with(arms, args, dollar_crate, spent, &doubt);
-    (result, !doubt.get())
-}
-
-fn expand_with(
-    arms: &[Arm],
-    args: TokenStream,
-    dollar_crate: &str,
-    spent: &mut usize,
-    doubt: &Cell<bool>,
 ) -> Result<TokenStream, Failure> {
     let args_weight = weight(&args.clone().into_iter().collect::<Vec<_>>());
     // The arguments are buffered once and each arm matched on a fork, as
@@ -283,7 +255,7 @@ fn expand_with(
             }
             let fork = input.fork();
             let mut bindings = Bindings::new();
-            if match_seq(&fork, &arm.matcher, &mut bindings, doubt).is_ok() && fork.is_empty() {
+            if match_seq(&fork, &arm.matcher, &mut bindings).is_ok() && fork.is_empty() {
                 input.advance_to(&fork);
                 return Ok(Some((arm, bindings)));
             }
@@ -320,12 +292,7 @@ fn expand_with(
     Err(Failure::NoMatch)
 }
 
-fn match_seq(
-    input: ParseStream,
-    patterns: &[Pattern],
-    bindings: &mut Bindings,
-    doubt: &Cell<bool>,
-) -> syn::Result<()> {
+fn match_seq(input: ParseStream, patterns: &[Pattern], bindings: &mut Bindings) -> syn::Result<()> {
     for pattern in patterns {
         match pattern {
             Pattern::Token(expected) => token(input, expected)?,
@@ -343,21 +310,13 @@ fn match_seq(
                     }
                     Delimiter::None => return Err(input.error("invisible group")),
                 }
-                match_seq(&content, inner, bindings, doubt)?;
+                match_seq(&content, inner, bindings)?;
                 if !content.is_empty() {
                     return Err(content.error("unexpected tokens"));
                 }
             }
             Pattern::Fragment(name, kind) => {
-                let exact = matches!(kind.as_str(), "tt" | "ident" | "lifetime");
-                let tokens = fragment(input, kind).inspect_err(|_| {
-                    if !exact {
-                        doubt.set(true);
-                    }
-                })?;
-                if !exact && !input.is_empty() {
-                    doubt.set(true);
-                }
+                let tokens = fragment(input, kind)?;
                 let weight = weight(&tokens);
                 bindings.insert(name.clone(), Binding::One(tokens, weight));
             }
@@ -378,7 +337,7 @@ fn match_seq(
                         break;
                     }
                     let mut run = Bindings::new();
-                    if match_seq(&fork, inner, &mut run, doubt).is_err() {
+                    if match_seq(&fork, inner, &mut run).is_err() {
                         break;
                     }
                     // A run that consumes nothing would repeat for ever.

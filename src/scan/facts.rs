@@ -331,11 +331,6 @@ pub struct Invocation {
     /// Written inside the arguments of this macro (its last segment): the
     /// tokens are an invocation only if that macro emits them.
     pub enclosing: Option<String>,
-    /// Produced by an expansion, its arguments not yet read as code: the
-    /// expander reads them only if it cannot expand the invocation
-    /// completely (a tt-muncher's state is data, not code, and reading it
-    /// at every step costs more than the expansions).
-    pub arguments_unread: bool,
 }
 
 /// Everything the scanner learnt about one crate (one target).

@@ -69,9 +69,6 @@ pub struct ExpansionState {
     expanded: HashSet<usize>,
     /// Invocations expanded completely: what they compile to was collected.
     settled: HashSet<usize>,
-    /// Invocations an expansion produced whose expansion is surely what
-    /// rustc compiles, so their arguments were not read as code.
-    trusted: HashSet<usize>,
     /// Written invocations no definition known so far accepts, reported
     /// once the whole crate is read unless a definition found later does.
     unmatched: BTreeMap<usize, Unanalyzed>,
@@ -185,10 +182,8 @@ pub fn expand_invocations(
         .into_iter()
         .filter(|c| !state.done.get(&i).is_some_and(|done| done.contains(&c.key)))
         .collect();
-        let judged = !candidates.is_empty();
-        let mut sure = false;
-        if judged {
-            sure = expand_one(
+        if !candidates.is_empty() {
+            expand_one(
                 facts,
                 inputs,
                 deps,
@@ -199,89 +194,9 @@ pub fn expand_invocations(
                 &mut children,
             );
         }
-        if facts.invocations[i].arguments_unread && (judged || !state.trusted.contains(&i)) {
-            // Produced by an expansion: rustc compiles only what it
-            // expands to. Its arguments are left unread only when that is
-            // surely known: a path into a dependency with macros (bare
-            // names may be a definition capgate cannot see, or std's),
-            // every definition there expanded, each by an arm rustc surely
-            // picks. A definition found in a later round is judged again.
-            let path = &invocation.path;
-            let into_dependency =
-                path.segments.len() >= 2 && deps.by_crate.contains_key(&path.segments[0]);
-            if sure && into_dependency {
-                state.trusted.insert(i);
-            } else {
-                state.trusted.remove(&i);
-                read_arguments(facts, inputs, i, &mut children);
-            }
-        }
         i += 1;
     }
-    // A trusted path's first segment must be the dependency: a module or
-    // import of that name in the crate (made by any expansion so far)
-    // would be what the path names instead.
-    let shadowed = shadowed_crates(facts, deps);
-    if !shadowed.is_empty() {
-        let mut doubtful: Vec<usize> = state
-            .trusted
-            .iter()
-            .copied()
-            .filter(|&i| {
-                let path = &facts.invocations[i].path;
-                !path.leading_colon && shadowed.contains(path.segments[0].as_str())
-            })
-            .collect();
-        doubtful.sort_unstable();
-        for i in doubtful {
-            state.trusted.remove(&i);
-            read_arguments(facts, inputs, i, &mut children);
-        }
-    }
     children
-}
-
-/// Reads the arguments of invocation `index`, which an expansion produced,
-/// as code.
-fn read_arguments(
-    facts: &mut CrateFacts,
-    inputs: CrateInputs<'_>,
-    index: usize,
-    children: &mut Vec<ChildModule>,
-) {
-    let invocation = facts.invocations[index].clone();
-    let last = invocation.path.segments.last().cloned().unwrap_or_default();
-    match invocation.args.parse::<TokenStream>() {
-        Ok(args) => {
-            let mut collector = collector_at(facts, inputs, &invocation);
-            collector.collect_deferred_arguments(index, &last, args);
-            children.append(&mut collector.children);
-        }
-        Err(_) => facts.unanalyzed.push(Unanalyzed {
-            rule: "macro-unexpanded",
-            file: facts.files[invocation.pos.file].clone(),
-            line: Some(invocation.pos.line),
-            reason: format!("cannot read the arguments an expansion gave `{last}!` as tokens"),
-        }),
-    }
-}
-
-/// The dependencies with macros whose names the crate also gives to one of
-/// its own items or imports.
-fn shadowed_crates<'d>(facts: &CrateFacts, deps: &'d DependencyMacros<'_>) -> HashSet<&'d str> {
-    deps.by_crate
-        .keys()
-        .map(String::as_str)
-        .filter(|krate| {
-            facts.scopes.iter().any(|scope| {
-                scope.defs.contains_key(*krate)
-                    || scope
-                        .imports
-                        .iter()
-                        .any(|i| i.name.as_deref() == Some(*krate))
-            })
-        })
-        .collect()
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -294,7 +209,7 @@ fn expand_one(
     index: usize,
     candidates: Vec<Candidate<'_>>,
     children: &mut Vec<ChildModule>,
-) -> bool {
+) {
     let name = invocation.path.segments.join("::");
     let last = invocation.path.segments.last().map_or("", String::as_str);
     // The built-ins whose arguments the collector did not read as code.
@@ -302,9 +217,6 @@ fn expand_one(
         COMPILE_TIME_MACROS.contains(&last) || last == "cfg_if" || last == "include";
     let mut expanded = false;
     let mut attempted = false;
-    // Candidates expanded by an arm rustc surely picks.
-    let mut sure = 0;
-    let tried = candidates.len();
     let mut problem: Option<String> = None;
     let mut builds_from_arguments = false;
     let args: Option<TokenStream> = invocation.args.parse().ok();
@@ -352,16 +264,14 @@ fn expand_one(
             continue;
         }
         state.expansions += 1;
-        let (result, certain) = expand::expand_judged(
+        match expand::expand(
             &rules.arms,
             args,
             &candidate.dollar_crate,
             &mut state.tokens,
-        );
-        match result {
+        ) {
             Ok(tokens) => {
                 expanded = true;
-                sure += usize::from(certain);
                 let mut collector = collector_at(facts, inputs, invocation);
                 collector.collect_expansion(tokens);
                 children.append(&mut collector.children);
@@ -395,9 +305,8 @@ fn expand_one(
     if attempted && expanded && problem.is_none() {
         state.settled.insert(index);
     }
-    let all_sure = sure == tried && problem.is_none();
     if !attempted || ((expanded || matched_before) && problem.is_none()) {
-        return all_sure;
+        return;
     }
     // Not expanded (or not completely): the arguments may still be code,
     // whatever the built-in of that name would have done with them.
@@ -443,7 +352,6 @@ fn expand_one(
             reason,
         });
     }
-    false
 }
 
 /// Words an expansion needs to be collected for when they come from the

@@ -47,24 +47,6 @@ impl<'a> Collector<'a> {
         self.enclosing_macro = outer;
     }
 
-    /// Reads the arguments of invocation `index`, produced by an expansion,
-    /// as code, as the collector reads a written invocation's: the
-    /// expander could not expand it completely.
-    pub fn collect_deferred_arguments(
-        &mut self,
-        index: usize,
-        macro_name: &str,
-        tokens: TokenStream,
-    ) {
-        self.expansion_depth = self.facts.invocations[index].depth;
-        self.facts.invocations[index].arguments_unread = false;
-        let outer = self.enclosing_macro.replace(macro_name.to_owned());
-        let outer_deferring = self.deferring.replace(index);
-        self.read_macro_arguments(tokens);
-        self.deferring = outer_deferring;
-        self.enclosing_macro = outer;
-    }
-
     /// Collects a macro's expansion: items where it produced items, else
     /// expressions or statements, else tokens.
     pub fn collect_expansion(&mut self, tokens: TokenStream) {
@@ -81,7 +63,6 @@ impl<'a> Collector<'a> {
         path: &WrittenPath,
         args: &TokenStream,
         span: Span,
-        defer_arguments: bool,
     ) -> Option<usize> {
         if self.in_macro_body {
             return None;
@@ -96,7 +77,6 @@ impl<'a> Collector<'a> {
             pos,
             depth: self.expansion_depth,
             enclosing: self.enclosing_macro.clone(),
-            arguments_unread: defer_arguments,
         });
         Some(self.facts.invocations.len() - 1)
     }
