@@ -8,7 +8,8 @@ use std::process::ExitCode;
 /// A scan allocates and frees millions of small syntax nodes and strings;
 /// glibc's allocator spent about a third of a cold scan's CPU on them
 /// (measured side by side on the own graph: 28 CPU-s with glibc, 19 with
-/// mimalloc, and a lower peak).
+/// mimalloc). mimalloc keeps more memory: the peak is higher (README,
+/// Performance).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use crate::registry_server::{Archive, Published, Registry, Server, crate_base};
 use crate::util::Run;
-use crate::vet_bom::{CALM, Env, NETTY, bom, cargo, fixture_component};
+use crate::vet_bom::{CALM, Env, NETTY, bom, cargo, fixture_component, with_features};
 
 const NET_FN: &str =
     "pub fn connect() { let _ = std::net::TcpStream::connect(\"127.0.0.1:1\"); }\n";
@@ -30,11 +30,6 @@ fn assert_not_pass(run: &Run, why: &str) {
     if !run.stdout.trim().is_empty() {
         assert_ne!(verdict(run), "pass", "{why}\n{}", run.describe());
     }
-}
-
-fn with_features(mut component: Value, features: &str) -> Value {
-    component["properties"] = json!([{ "name": "capgate:features", "value": features }]);
-    component
 }
 
 fn with_ref(mut component: Value, r: &str) -> Value {
@@ -90,6 +85,18 @@ fn user_and_wire() -> (Published, Published) {
 
 #[test]
 fn a_bom_graph_that_leaves_out_a_required_dependency_does_not_hide_its_reach() {
+    // The user's manifest requires capatk-wire; the BoM says it has no
+    // dependencies at all.
+    let run = vet_user_and_wire_with_graph(json!([
+        { "ref": "ref:capatk-user@1.0.0", "dependsOn": [] },
+        { "ref": "ref:capatk-wire@1.0.0", "dependsOn": [] },
+    ]));
+    assert_not_pass(&run, "capatk-user reaches net through capatk-wire");
+}
+
+/// Vets a BoM of capatk-user and capatk-wire (whose `net` is granted) with
+/// the `dependencies` section given.
+fn vet_user_and_wire_with_graph(dependencies: Value) -> Run {
     let env = Env::new();
     let (user, wire) = user_and_wire();
     let server = Registry::new().publish(user).publish(wire).start();
@@ -98,14 +105,8 @@ fn a_bom_graph_that_leaves_out_a_required_dependency_does_not_hide_its_reach() {
         cargo("capatk-user", "1.0.0"),
         cargo("capatk-wire", "1.0.0"),
     ]);
-    // The user's manifest requires capatk-wire; the BoM says it has no
-    // dependencies at all.
-    b["dependencies"] = json!([
-        { "ref": "ref:capatk-user@1.0.0", "dependsOn": [] },
-        { "ref": "ref:capatk-wire@1.0.0", "dependsOn": [] },
-    ]);
-    let run = env.vet(&server, &b, &["--policy", &policy]);
-    assert_not_pass(&run, "capatk-user reaches net through capatk-wire");
+    b["dependencies"] = dependencies;
+    env.vet(&server, &b, &["--policy", &policy])
 }
 
 #[test]
@@ -369,22 +370,13 @@ fn a_registry_crate_as_the_boms_subject_is_vetted_too() {
 
 #[test]
 fn a_dependency_cycle_the_bom_invents_does_not_hide_a_reach() {
-    let env = Env::new();
-    let (user, wire) = user_and_wire();
-    let server = Registry::new().publish(user).publish(wire).start();
-    let policy = env.policy("[pkg.capatk-wire]\nallow = [\"net\"]\n");
-    let mut b = bom(vec![
-        cargo("capatk-user", "1.0.0"),
-        cargo("capatk-wire", "1.0.0"),
-    ]);
     // The real edge, and one back that no manifest has: a cycle, whose
     // members are scanned in some order, the first without the other's
     // exports.
-    b["dependencies"] = json!([
+    let run = vet_user_and_wire_with_graph(json!([
         { "ref": "ref:capatk-user@1.0.0", "dependsOn": ["ref:capatk-wire@1.0.0"] },
         { "ref": "ref:capatk-wire@1.0.0", "dependsOn": ["ref:capatk-user@1.0.0"] },
-    ]);
-    let run = env.vet(&server, &b, &["--policy", &policy]);
+    ]));
     assert_not_pass(&run, "capatk-user reaches net through capatk-wire");
 }
 

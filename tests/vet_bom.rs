@@ -72,6 +72,13 @@ fn bom_ref(name: &str, vers: &str) -> String {
     format!("ref:{name}@{vers}")
 }
 
+/// `component` with the features the BoM records for it
+/// (`capgate:features`, comma separated).
+pub(crate) fn with_features(mut component: Value, features: &str) -> Value {
+    component["properties"] = json!([{ "name": "capgate:features", "value": features }]);
+    component
+}
+
 /// A library component with a `pkg:cargo` purl.
 pub(crate) fn cargo(name: &str, vers: &str) -> Value {
     json!({

@@ -4,11 +4,11 @@
 //! `missing-dependency`, naming what it needs. And a BoM's `dependencies`
 //! section cannot hide an edge the crate's manifest has.
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::registry_server::{Archive, Published, Registry};
 use crate::schema::{assert_valid, validator};
-use crate::vet_bom::{CALM, Env, NETTY, bom, cargo, fixture_component, vetted};
+use crate::vet_bom::{CALM, Env, NETTY, bom, cargo, fixture_component, vetted, with_features};
 
 /// A published crate `capfix-needy 1.0.0` with this `[dependencies]`-and-
 /// more manifest tail and this lib.rs.
@@ -26,20 +26,6 @@ fn needy(manifest_tail: &str, lib_rs: &str) -> Published {
     )
 }
 
-fn with_features(mut component: Value, features: &str) -> Value {
-    component["properties"] = json!([{"name": "capgate:features", "value": features}]);
-    component
-}
-
-fn component<'a>(report: &'a Value, name: &str) -> &'a Value {
-    report["components"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"] == name)
-        .unwrap_or_else(|| panic!("no component {name}: {report:#}"))
-}
-
 #[test]
 fn a_dependency_the_bom_does_not_hold_fails_and_is_named() {
     let env = Env::new();
@@ -53,7 +39,7 @@ fn a_dependency_the_bom_does_not_hold_fails_and_is_named() {
     let alone = bom(vec![cargo("capfix-needy", "1.0.0")]);
     let v = vetted(env.vet(&server, &alone, &[]), 1);
     assert_valid(&validator("vet-bom"), "missing", &v.report);
-    let needy = component(&v.report, "capfix-needy");
+    let needy = v.component("capfix-needy");
     assert_eq!(needy["status"], "missing-dependency", "{needy:#}");
     assert_eq!(
         needy["missing_dependencies"],
@@ -71,9 +57,9 @@ fn a_dependency_the_bom_does_not_hold_fails_and_is_named() {
         fixture_component(CALM),
     ]);
     let v = vetted(env.vet(&server, &complete, &[]), 0);
-    assert_eq!(component(&v.report, "capfix-needy")["status"], "ok");
+    assert_eq!(v.component("capfix-needy")["status"], "ok");
     assert_eq!(
-        component(&v.report, "capfix-needy")["missing_dependencies"],
+        v.component("capfix-needy")["missing_dependencies"],
         json!([])
     );
 }
@@ -94,7 +80,7 @@ fn a_version_the_requirement_does_not_accept_is_not_the_dependency() {
     ]);
     let v = vetted(env.vet(&server, &b, &[]), 1);
     assert_eq!(
-        component(&v.report, "capfix-needy")["missing_dependencies"][0]["req"],
+        v.component("capfix-needy")["missing_dependencies"][0]["req"],
         "2"
     );
 }
@@ -111,18 +97,15 @@ fn optional_dependencies_count_when_their_feature_is_on_or_features_are_unknown(
     // Recorded: no features, so the optional dependency is not built.
     let none = bom(vec![with_features(cargo("capfix-needy", "1.0.0"), "")]);
     let v = vetted(env.vet(&server, &none, &[]), 0);
-    assert_eq!(component(&v.report, "capfix-needy")["status"], "ok");
+    assert_eq!(v.component("capfix-needy")["status"], "ok");
     // Recorded: `extra`, which turns it on.
     let extra = bom(vec![with_features(cargo("capfix-needy", "1.0.0"), "extra")]);
     let v = vetted(env.vet(&server, &extra, &[]), 1);
-    assert_eq!(
-        component(&v.report, "capfix-needy")["status"],
-        "missing-dependency"
-    );
+    assert_eq!(v.component("capfix-needy")["status"], "missing-dependency");
     // Not recorded: every feature could be built, so it is needed.
     let unknown = bom(vec![cargo("capfix-needy", "1.0.0")]);
     let v = vetted(env.vet(&server, &unknown, &[]), 1);
-    let needy = component(&v.report, "capfix-needy");
+    let needy = v.component("capfix-needy");
     assert_eq!(needy["status"], "missing-dependency");
     assert_eq!(needy["all_features_assumed"], true);
 }
@@ -142,14 +125,14 @@ fn platform_dependencies_count_on_their_platform_and_build_dependencies_say_so()
         1,
     );
     assert_eq!(
-        component(&v.report, "capfix-needy")["missing_dependencies"],
+        v.component("capfix-needy")["missing_dependencies"],
         json!([{"name": "capfix-netty", "req": "0.3", "kind": "build", "reason": "not-in-bom"}])
     );
     let v = vetted(
         env.vet(&server, &b, &["--target", "x86_64-pc-windows-msvc"]),
         1,
     );
-    let names: Vec<&str> = component(&v.report, "capfix-needy")["missing_dependencies"]
+    let names: Vec<&str> = v.component("capfix-needy")["missing_dependencies"]
         .as_array()
         .unwrap()
         .iter()
@@ -183,7 +166,7 @@ fn a_dependencies_section_that_leaves_out_an_edge_hides_nothing() {
     ]);
     let policy = env.policy("[pkg.capfix-netty]\nallow = [\"net\"]\n");
     let v = vetted(env.vet(&server, &b, &["--policy", &policy]), 1);
-    let needy = component(&v.report, "capfix-needy");
+    let needy = v.component("capfix-needy");
     let flags: Vec<&str> = needy["flags"]
         .as_array()
         .unwrap()
@@ -209,7 +192,7 @@ fn a_dependencies_section_that_leaves_out_an_edge_hides_nothing() {
     let policy = env
         .policy("[pkg.capfix-netty]\nallow = [\"net\"]\n\n[pkg.capfix-needy]\nallow = [\"net\"]\n");
     let v = vetted(env.vet(&server, &b, &["--policy", &policy]), 0);
-    assert_eq!(component(&v.report, "capfix-needy")["status"], "ok");
+    assert_eq!(v.component("capfix-needy")["status"], "ok");
 }
 
 /// A dependency the BoM holds but could not scan (here: not in the
@@ -228,8 +211,8 @@ fn a_dependency_held_but_not_scanned_is_not_missing() {
         cargo("capfix-calm", "1.0.0"),
     ]);
     let v = vetted(env.vet(&server, &b, &[]), 1);
-    assert_eq!(component(&v.report, "capfix-calm")["status"], "not-found");
-    assert_eq!(component(&v.report, "capfix-needy")["status"], "ok");
+    assert_eq!(v.component("capfix-calm")["status"], "not-found");
+    assert_eq!(v.component("capfix-needy")["status"], "ok");
 }
 
 /// Variants: a renamed dependency is still the package it names, and a
@@ -248,7 +231,7 @@ fn renamed_and_triple_dependencies_are_required_too() {
         env.vet(&server, &b, &["--target", "x86_64-unknown-linux-gnu"]),
         1,
     );
-    let names: Vec<&str> = component(&v.report, "capfix-needy")["missing_dependencies"]
+    let names: Vec<&str> = v.component("capfix-needy")["missing_dependencies"]
         .as_array()
         .unwrap()
         .iter()
@@ -260,11 +243,11 @@ fn renamed_and_triple_dependencies_are_required_too() {
         1,
     );
     assert_eq!(
-        component(&v.report, "capfix-needy")["missing_dependencies"][0]["name"],
+        v.component("capfix-needy")["missing_dependencies"][0]["name"],
         "capfix-calm"
     );
     assert_eq!(
-        component(&v.report, "capfix-needy")["missing_dependencies"]
+        v.component("capfix-needy")["missing_dependencies"]
             .as_array()
             .unwrap()
             .len(),

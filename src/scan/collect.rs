@@ -1081,14 +1081,6 @@ impl<'a> Collector<'a> {
         }
     }
 
-    /// A macro's arguments read as code: items (`thread_local!`,
-    /// `lazy_static!`), else expressions or statements, else tokens.
-    fn read_macro_arguments(&mut self, tokens: TokenStream) {
-        if !self.try_items(tokens.clone()) {
-            self.macro_arguments(tokens);
-        }
-    }
-
     fn try_items(&mut self, tokens: TokenStream) -> bool {
         if !self.syn_may_parse(&tokens) {
             return false;
@@ -1449,7 +1441,10 @@ impl<'ast> Visit<'ast> for Collector<'_> {
         let outer = self.enclosing_macro.replace(name);
         let outer_deferring = self.deferring;
         self.deferring = recorded.or(outer_deferring);
-        self.read_macro_arguments(mac.tokens.clone());
+        // Item-position macros (`thread_local!`, `lazy_static!`) carry items.
+        if !self.try_items(mac.tokens.clone()) {
+            self.macro_arguments(mac.tokens.clone());
+        }
         self.deferring = outer_deferring;
         self.enclosing_macro = outer;
     }

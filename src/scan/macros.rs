@@ -102,6 +102,16 @@ struct Candidate<'a> {
     dollar_crate: String,
 }
 
+/// A candidate key for the crate's own definition with this body digest.
+fn local_key(digest: &str) -> String {
+    format!("local:{digest}")
+}
+
+/// A candidate key for the `index`th definition of `name` in `krate`.
+fn dependency_key(krate: &str, name: &str, index: usize) -> String {
+    format!("dep:{krate}:{name}:{index}")
+}
+
 /// Where a candidate's body is, so that it is copied only when first
 /// parsed: a tt-muncher such as bitflags' is tried tens of thousands of
 /// times in one crate.
@@ -458,7 +468,7 @@ fn relevant(
             .macro_defs
             .iter()
             .filter(|d| d.name == name)
-            .map(|d| (format!("local:{}", d.digest), d.body.as_str()))
+            .map(|d| (local_key(&d.digest), d.body.as_str()))
             .collect()
     } else {
         deps.by_crate
@@ -467,7 +477,7 @@ fn relevant(
             .into_iter()
             .flatten()
             .enumerate()
-            .map(|(k, body)| (format!("dep:{namespace}:{name}:{k}"), body.as_str()))
+            .map(|(k, body)| (dependency_key(namespace, name, k), body.as_str()))
             .collect()
     };
     let mut result = false;
@@ -526,7 +536,7 @@ fn candidates<'a>(
             // Keyed by the body's digest, so that later rounds skip a
             // definition already tried whatever its place in the list.
             out.push(Candidate {
-                key: format!("local:{}", def.digest),
+                key: local_key(&def.digest),
                 namespace: "crate".into(),
                 name: name.clone(),
                 body: Body::Local(index),
@@ -544,7 +554,7 @@ fn candidates<'a>(
             return;
         };
         for (k, body) in bodies.iter().enumerate() {
-            let key = format!("dep:{krate}:{macro_name}:{k}");
+            let key = dependency_key(krate, macro_name, k);
             if out.iter().all(|c| c.key != key) {
                 out.push(Candidate {
                     key,
