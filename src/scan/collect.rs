@@ -849,7 +849,7 @@ impl<'a> Collector<'a> {
                     let exported = attrs.iter().any(|a| a.to_string() == "macro_export");
                     let new = self.facts.define_macro(
                         name.clone(),
-                        body.stream().to_string(),
+                        super::expand::encode(&body.stream(), self.pos_override.is_none()),
                         exported,
                         self.scope,
                     );
@@ -1402,7 +1402,7 @@ impl<'ast> Visit<'ast> for Collector<'_> {
             let exported = item.attrs.iter().any(|a| a.path().is_ident("macro_export"));
             let new = self.facts.define_macro(
                 name.clone(),
-                item.mac.tokens.to_string(),
+                super::expand::encode(&item.mac.tokens, self.pos_override.is_none()),
                 exported,
                 self.scope,
             );

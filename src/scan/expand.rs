@@ -3,20 +3,25 @@
 //! macro assembles from its arguments are scanned as rustc would compile
 //! them (`$m::Command::new` with `$m = std::process`).
 //!
-//! Matching follows rustc's: the first arm whose matcher accepts the whole
-//! input, fragments (`$e:expr`, `$p:path`, ...) parsed by syn, repetitions
-//! taken greedily (the inputs where that differs from rustc are the ones
-//! rustc rejects as ambiguous). Transcription substitutes the bindings;
+//! Matching is rustc's (`matcher.rs`): the first arm whose matcher accepts
+//! the whole input, fragments (`$e:expr`, `$p:path`, ...) parsed by syn;
+//! where rustc would stop with an error, so does the expander, and no
+//! later arm is tried. Transcription substitutes the bindings;
 //! `$crate` becomes the defining crate's name. Every step is bounded: the
 //! caller learns when an expansion was too big, and never gets a partial
 //! one.
 
 use std::collections::HashMap;
+use std::rc::Rc;
 
 use proc_macro2::{Delimiter, Group, Ident, Span, TokenStream, TokenTree};
-use syn::ext::IdentExt;
-use syn::parse::discouraged::Speculative;
 use syn::parse::{ParseStream, Parser};
+
+use matcher::{Bound, Matcher, Outcome};
+pub use opaque::{decode, encode};
+
+mod matcher;
+mod opaque;
 
 /// Tokens one expansion may produce; a larger one is not attempted.
 pub const MAX_EXPANSION_TOKENS: usize = 1_000_000;
@@ -32,7 +37,7 @@ pub const MAX_CRATE_EXPANSION_TOKENS: usize = 32_000_000;
 
 /// One `(matcher) => { transcriber }` arm.
 pub struct Arm {
-    matcher: Vec<Pattern>,
+    matcher: Matcher,
     transcriber: Vec<TokenTree>,
 }
 
@@ -41,20 +46,6 @@ impl Arm {
     pub fn transcriber(&self) -> &[TokenTree] {
         &self.transcriber
     }
-}
-
-enum Pattern {
-    /// An identifier, punctuation or literal that must be there.
-    Token(TokenTree),
-    Group(Delimiter, Vec<Pattern>),
-    /// `$name:kind`.
-    Fragment(String, String),
-    /// `$( ... ) sep op`.
-    Repeat {
-        inner: Vec<Pattern>,
-        separator: Vec<TokenTree>,
-        op: char,
-    },
 }
 
 #[derive(Clone, Debug)]
@@ -76,6 +67,11 @@ pub enum Failure {
     /// The crate's expansions together would pass
     /// [`MAX_CRATE_EXPANSION_TOKENS`].
     CrateBudget,
+    /// rustc stops at this invocation with an error instead of trying
+    /// later arms: why.
+    Rejected(&'static str),
+    /// rustc's answer is not known ([`Outcome::Undecided`]).
+    Undecided(&'static str),
 }
 
 /// The tokens in `trees`, counting those inside brackets and each pair of
@@ -146,7 +142,7 @@ pub fn parse_rules(body: TokenStream) -> Option<Vec<Arm>> {
         }
         let matcher: Vec<TokenTree> = matcher.stream().into_iter().collect();
         arms.push(Arm {
-            matcher: parse_pattern(&matcher)?,
+            matcher: Matcher::compile(&matcher)?,
             transcriber: transcriber.stream().into_iter().collect(),
         });
         i += 4;
@@ -157,59 +153,16 @@ pub fn parse_rules(body: TokenStream) -> Option<Vec<Arm>> {
     Some(arms)
 }
 
-fn parse_pattern(trees: &[TokenTree]) -> Option<Vec<Pattern>> {
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < trees.len() {
-        match (&trees[i], trees.get(i + 1)) {
-            (TokenTree::Punct(p), Some(TokenTree::Ident(name)))
-                if p.as_char() == '$' && name != "crate" =>
-            {
-                let (Some(TokenTree::Punct(colon)), Some(TokenTree::Ident(kind))) =
-                    (trees.get(i + 2), trees.get(i + 3))
-                else {
-                    return None;
-                };
-                if colon.as_char() != ':' {
-                    return None;
-                }
-                out.push(Pattern::Fragment(name.to_string(), kind.to_string()));
-                i += 4;
-            }
-            (TokenTree::Punct(p), Some(TokenTree::Group(g)))
-                if p.as_char() == '$' && g.delimiter() == Delimiter::Parenthesis =>
-            {
-                let inner: Vec<TokenTree> = g.stream().into_iter().collect();
-                let (separator, op, next) = repetition_tail(trees, i + 2)?;
-                out.push(Pattern::Repeat {
-                    inner: parse_pattern(&inner)?,
-                    separator,
-                    op,
-                });
-                i = next;
-            }
-            (TokenTree::Group(g), _) => {
-                let inner: Vec<TokenTree> = g.stream().into_iter().collect();
-                out.push(Pattern::Group(g.delimiter(), parse_pattern(&inner)?));
-                i += 1;
-            }
-            (tree, _) => {
-                out.push(Pattern::Token(tree.clone()));
-                i += 1;
-            }
-        }
-    }
-    Some(out)
-}
-
 /// After `$( ... )`: the separator (up to three tokens, for `::` or `=>`)
-/// and the operator; returns them and the index after the operator.
+/// and the operator; returns them and the index after the operator. As in
+/// rustc, an operator right after the `)` is the operator, whatever
+/// follows: in `$($t)*?` the `?` is a token of its own.
 fn repetition_tail(trees: &[TokenTree], start: usize) -> Option<(Vec<TokenTree>, char, usize)> {
     let is_op =
         |t: &TokenTree| matches!(t, TokenTree::Punct(p) if matches!(p.as_char(), '*' | '+' | '?'));
     for len in 0..=3 {
         let op = trees.get(start + len)?;
-        if is_op(op) && (len > 0 || !is_op_followed_by_op(trees, start)) {
+        if is_op(op) {
             let TokenTree::Punct(p) = op else { return None };
             return Some((
                 trees[start..start + len].to_vec(),
@@ -224,15 +177,6 @@ fn repetition_tail(trees: &[TokenTree], start: usize) -> Option<(Vec<TokenTree>,
     None
 }
 
-/// `$(x)**`: the first `*` is the separator.
-fn is_op_followed_by_op(trees: &[TokenTree], start: usize) -> bool {
-    matches!(
-        (trees.get(start), trees.get(start + 1)),
-        (Some(TokenTree::Punct(a)), Some(TokenTree::Punct(b)))
-            if matches!(a.as_char(), '*' | '+') && matches!(b.as_char(), '*' | '+' | '?')
-    )
-}
-
 /// Expands an invocation with `args` against `arms`; `dollar_crate` is
 /// what `$crate` becomes. `spent` is what the crate's expansions have cost
 /// so far, in tokens: this one's cost is added to it.
@@ -244,30 +188,42 @@ pub fn expand(
 ) -> Result<TokenStream, Failure> {
     let args_weight = weight(&args.clone().into_iter().collect::<Vec<_>>());
     // The arguments are buffered once and each arm matched on a fork, as
-    // rustc tries them in order: the first that matches all of them wins.
+    // rustc tries them in order: the first that matches all of them wins,
+    // and one where rustc stops with an error ends the search.
     let mut over_budget = false;
     let matcher = |input: ParseStream| {
+        let mut found: Result<_, Failure> = Ok(None);
         for arm in arms {
             *spent = spent.saturating_add(args_weight);
             if *spent > MAX_CRATE_EXPANSION_TOKENS {
                 over_budget = true;
-                return Ok(None);
+                break;
             }
-            let fork = input.fork();
-            let mut bindings = Bindings::new();
-            if match_seq(&fork, &arm.matcher, &mut bindings).is_ok() && fork.is_empty() {
-                input.advance_to(&fork);
-                return Ok(Some((arm, bindings)));
+            match arm.matcher.run(input) {
+                Outcome::Matched(bound) => {
+                    found = Ok(Some((arm, bindings(bound))));
+                    break;
+                }
+                Outcome::NoMatch => {}
+                Outcome::Rejected(why) => {
+                    found = Err(Failure::Rejected(why));
+                    break;
+                }
+                Outcome::Undecided(why) => {
+                    found = Err(Failure::Undecided(why));
+                    break;
+                }
             }
         }
-        // No arm matched; parse2's complaint about the unread tokens is
-        // the same answer.
-        Ok(None)
+        // The forks read the arguments; the stream itself is left whole.
+        input.parse::<TokenStream>()?;
+        Ok(found)
     };
-    let matched = matcher.parse2(args).ok().flatten();
+    let matched = matcher.parse2(args).unwrap_or(Ok(None));
     if over_budget {
         return Err(Failure::CrateBudget);
     }
+    let matched = matched?;
     if let Some((arm, bindings)) = matched {
         let mut out = Vec::new();
         let crate_left = MAX_CRATE_EXPANSION_TOKENS - *spent;
@@ -284,7 +240,9 @@ pub fn expand(
         );
         *spent += allowed - budget;
         return match result {
-            Ok(()) => Ok(out.into_iter().collect()),
+            Ok(()) => Ok(opaque::plain_beside_path_separators(out)
+                .into_iter()
+                .collect()),
             Err(_) if crate_left < MAX_EXPANSION_TOKENS => Err(Failure::CrateBudget),
             Err(failure) => Err(failure),
         };
@@ -292,211 +250,25 @@ pub fn expand(
     Err(Failure::NoMatch)
 }
 
-fn match_seq(input: ParseStream, patterns: &[Pattern], bindings: &mut Bindings) -> syn::Result<()> {
-    for pattern in patterns {
-        match pattern {
-            Pattern::Token(expected) => token(input, expected)?,
-            Pattern::Group(delimiter, inner) => {
-                let content;
-                match delimiter {
-                    Delimiter::Parenthesis => {
-                        syn::parenthesized!(content in input);
-                    }
-                    Delimiter::Bracket => {
-                        syn::bracketed!(content in input);
-                    }
-                    Delimiter::Brace => {
-                        syn::braced!(content in input);
-                    }
-                    Delimiter::None => return Err(input.error("invisible group")),
-                }
-                match_seq(&content, inner, bindings)?;
-                if !content.is_empty() {
-                    return Err(content.error("unexpected tokens"));
-                }
-            }
-            Pattern::Fragment(name, kind) => {
-                let tokens = fragment(input, kind)?;
+/// The matcher's bindings in the transcriber's form.
+fn bindings(bound: Vec<(String, Bound)>) -> Bindings {
+    fn convert(bound: Bound) -> Option<Binding> {
+        match bound {
+            Bound::One(tokens) => {
+                let tokens = Rc::try_unwrap(tokens).unwrap_or_else(|shared| (*shared).clone());
                 let weight = weight(&tokens);
-                bindings.insert(name.clone(), Binding::One(tokens, weight));
+                Some(Binding::One(tokens, weight))
             }
-            Pattern::Repeat {
-                inner,
-                separator,
-                op,
-            } => {
-                let mut runs: Vec<Bindings> = Vec::new();
-                loop {
-                    if *op == '?' && runs.len() == 1 {
-                        break;
-                    }
-                    let fork = input.fork();
-                    if !runs.is_empty()
-                        && separator.iter().try_for_each(|s| token(&fork, s)).is_err()
-                    {
-                        break;
-                    }
-                    let mut run = Bindings::new();
-                    if match_seq(&fork, inner, &mut run).is_err() {
-                        break;
-                    }
-                    // A run that consumes nothing would repeat for ever.
-                    let advanced = fork.cursor() != input.cursor();
-                    input.advance_to(&fork);
-                    runs.push(run);
-                    if !advanced {
-                        break;
-                    }
-                }
-                if *op == '+' && runs.is_empty() {
-                    return Err(input.error("expected at least one repetition"));
-                }
-                let mut names = Vec::new();
-                pattern_names(inner, &mut names);
-                for name in names {
-                    let each = runs
-                        .iter()
-                        .map(|r| r.get(&name).cloned().unwrap_or(Binding::Many(Vec::new())))
-                        .collect();
-                    bindings.insert(name, Binding::Many(each));
-                }
-            }
+            Bound::Many(runs) => Some(Binding::Many(
+                runs.into_iter().filter_map(convert).collect(),
+            )),
+            Bound::Unset => None,
         }
     }
-    Ok(())
-}
-
-fn pattern_names(patterns: &[Pattern], out: &mut Vec<String>) {
-    for pattern in patterns {
-        match pattern {
-            Pattern::Fragment(name, _) => out.push(name.clone()),
-            Pattern::Group(_, inner) | Pattern::Repeat { inner, .. } => pattern_names(inner, out),
-            Pattern::Token(_) => {}
-        }
-    }
-}
-
-/// Consumes one token equal to `expected` (spacing aside).
-fn token(input: ParseStream, expected: &TokenTree) -> syn::Result<()> {
-    input.step(|cursor| {
-        if let Some((found, next)) = cursor.token_tree() {
-            let same = match (&found, expected) {
-                (TokenTree::Ident(a), TokenTree::Ident(b)) => a == b,
-                (TokenTree::Punct(a), TokenTree::Punct(b)) => a.as_char() == b.as_char(),
-                (TokenTree::Literal(a), TokenTree::Literal(b)) => a.to_string() == b.to_string(),
-                _ => false,
-            };
-            if same {
-                return Ok(((), next));
-            }
-        }
-        Err(cursor.error("unexpected token"))
-    })
-}
-
-/// Parses one fragment of `kind` and returns exactly the tokens it spans.
-fn fragment(input: ParseStream, kind: &str) -> syn::Result<Vec<TokenTree>> {
-    let start = input.cursor();
-    match kind {
-        "ident" => {
-            let ident = Ident::parse_any(input)?;
-            if ident == "_" {
-                return Err(input.error("`_` is not an identifier"));
-            }
-        }
-        "tt" => single_token_tree(input)?,
-        "lifetime" => {
-            input.parse::<syn::Lifetime>()?;
-        }
-        "literal" => {
-            input.parse::<Option<syn::Token![-]>>()?;
-            input.parse::<syn::Lit>()?;
-        }
-        "block" => {
-            input.parse::<syn::Block>()?;
-        }
-        "expr" | "expr_2021" => {
-            input.parse::<syn::Expr>()?;
-        }
-        "ty" => {
-            input.parse::<syn::Type>()?;
-        }
-        "path" => {
-            input.parse::<syn::Path>()?;
-        }
-        "pat" => {
-            syn::Pat::parse_multi_with_leading_vert(input)?;
-        }
-        "pat_param" => {
-            syn::Pat::parse_single(input)?;
-        }
-        "stmt" => {
-            input.parse::<syn::Stmt>()?;
-        }
-        "item" => {
-            input.parse::<syn::Item>()?;
-        }
-        "vis" => {
-            input.parse::<syn::Visibility>()?;
-        }
-        "meta" => {
-            input.parse::<syn::Meta>()?;
-        }
-        _ => return Err(input.error("unknown fragment")),
-    }
-    let end = input.cursor();
-    let mut tokens = Vec::new();
-    let mut cursor = start;
-    while cursor != end {
-        let Some((tree, next)) = cursor.token_tree() else {
-            break;
-        };
-        tokens.push(tree);
-        cursor = next;
-    }
-    Ok(tokens)
-}
-
-/// Operators rustc lexes as one token, which a `tt` takes whole;
-/// proc-macro2 gives them as separate punctuation.
-const COMPOUND_PUNCT: &[&str] = &[
-    "<<=", ">>=", "...", "..=", "::", "->", "=>", "<-", "==", "!=", "<=", ">=", "&&", "||", "+=",
-    "-=", "*=", "/=", "%=", "^=", "&=", "|=", "<<", ">>", "..",
-];
-
-/// One token tree as rustc counts them: a lifetime (`'a`) and a compound
-/// operator (`::`, `=>`) are one.
-fn single_token_tree(input: ParseStream) -> syn::Result<()> {
-    if input.peek(syn::Lifetime) {
-        input.parse::<syn::Lifetime>()?;
-        return Ok(());
-    }
-    let first = input.parse::<TokenTree>()?;
-    let TokenTree::Punct(first) = first else {
-        return Ok(());
-    };
-    // The joint run of punctuation that follows, longest operator first.
-    let mut run = first.as_char().to_string();
-    let mut spacing = first.spacing();
-    let fork = input.fork();
-    let mut extra = Vec::new();
-    while spacing == proc_macro2::Spacing::Joint && run.len() < 3 {
-        let Ok(TokenTree::Punct(next)) = fork.parse::<TokenTree>() else {
-            break;
-        };
-        run.push(next.as_char());
-        spacing = next.spacing();
-        extra.push(run.clone());
-    }
-    if let Some(taken) = extra
-        .iter()
-        .rposition(|op| COMPOUND_PUNCT.contains(&op.as_str()))
-    {
-        for _ in 0..=taken {
-            input.parse::<TokenTree>()?;
-        }
-    }
-    Ok(())
+    bound
+        .into_iter()
+        .filter_map(|(name, bound)| Some((name, convert(bound)?)))
+        .collect()
 }
 
 fn transcribe(

@@ -303,7 +303,9 @@ pub struct MacroArguments {
 }
 
 /// A `macro_rules!` definition, its body as source text (syntax trees and
-/// spans do not outlive their file), for expanding its invocations.
+/// spans do not outlive their file; written by `expand::encode`, which
+/// keeps the fragments an expansion passed on opaque), for expanding its
+/// invocations.
 #[derive(Clone, Debug)]
 pub struct MacroDef {
     pub name: String,
@@ -315,8 +317,9 @@ pub struct MacroDef {
     pub exported: bool,
 }
 
-/// A macro invocation, with its arguments as source text, where the
-/// expander may splice in what a `macro_rules!` of that name produces.
+/// A macro invocation, with its arguments as source text (`expand::encode`),
+/// where the expander may splice in what a `macro_rules!` of that name
+/// produces.
 #[derive(Clone, Debug)]
 pub struct Invocation {
     pub path: WrittenPath,

@@ -147,10 +147,12 @@ fn rules_of(state: &mut ExpansionState, key: &str, body: &str) -> Option<Rc<Rule
     if let Some(known) = state.rules.get(key) {
         return known.clone();
     }
-    let rules = body.parse().ok().and_then(expand::parse_rules).map(|arms| {
-        let shape = shape(&arms);
-        Rc::new(Rules { arms, shape })
-    });
+    let rules = expand::decode(body)
+        .and_then(expand::parse_rules)
+        .map(|arms| {
+            let shape = shape(&arms);
+            Rc::new(Rules { arms, shape })
+        });
     state.rules.insert(key.to_owned(), rules.clone());
     rules
 }
@@ -229,7 +231,11 @@ fn expand_one(
     let mut attempted = false;
     let mut problem: Option<String> = None;
     let mut builds_from_arguments = false;
-    let args: Option<TokenStream> = invocation.args.parse().ok();
+    // Why rustc would stop at this invocation, if a definition says so.
+    let mut rejected: Option<&'static str> = None;
+    // Why capgate cannot tell what rustc does with a definition.
+    let mut undecided: Option<&'static str> = None;
+    let args: Option<TokenStream> = expand::decode(&invocation.args);
     // The expansion's tokens are the transcriber's and the arguments':
     // keywords the arguments carry can be put together with other pieces
     // (`m!(unsafe, { .. })` into `unsafe { .. }`), which the arguments as
@@ -243,9 +249,19 @@ fn expand_one(
             .or_default()
             .insert(candidate.key.clone());
         let rules = rules_of(state, &candidate.key, candidate.body.text(facts));
-        builds_from_arguments |= rules
-            .as_ref()
-            .is_none_or(|r| r.shape.builds_names || r.shape.emits_code);
+        // A macro that passes its arguments on to one that builds from
+        // them builds from them too.
+        builds_from_arguments |= match &rules {
+            None => true,
+            Some(r) => {
+                r.shape.builds_names
+                    || r.shape.emits_code
+                    || r.shape
+                        .invokes
+                        .iter()
+                        .any(|n| relevant(facts, deps, state, &candidate.namespace, n))
+            }
+        };
         // A macro that only passes its input on (to macros that do the
         // same) adds nothing the written code did not show.
         if !shadows_builtin
@@ -302,6 +318,8 @@ fn expand_one(
                 state.exhausted = true;
             }
             Err(Failure::NoMatch) => {}
+            Err(Failure::Rejected(why)) => rejected = Some(why),
+            Err(Failure::Undecided(why)) => undecided = Some(why),
         }
     }
     // A definition that matched in an earlier round (before this round's
@@ -311,6 +329,18 @@ fn expand_one(
     if expanded {
         state.expanded.insert(index);
         state.unmatched.remove(&index);
+    }
+    // A definition capgate cannot follow as rustc does may be the one in
+    // scope: whichever other definition matched, and however deep in
+    // expansions this is, it may hide code. (Tokens in another macro's
+    // arguments are only maybe an invocation.)
+    if let Some(why) = undecided
+        && attempted
+        && problem.is_none()
+        && builds_from_arguments
+        && invocation.enclosing.is_none()
+    {
+        problem = Some(format!("cannot expand macro `{name}!` ({why})"));
     }
     if attempted && expanded && problem.is_none() {
         state.settled.insert(index);
@@ -345,12 +375,13 @@ fn expand_one(
         && !inside_user_macro
     {
         // A definition in a file read later may still accept it.
+        let why = rejected.unwrap_or("no rule matches its arguments");
         state.unmatched.entry(index).or_insert_with(|| Unanalyzed {
             rule: "macro-unexpanded",
             file: facts.files[invocation.pos.file].clone(),
             line: Some(invocation.pos.line),
             reason: format!(
-                "cannot expand macro `{name}!` (no rule matches its arguments), and it builds paths or items from them"
+                "cannot expand macro `{name}!` ({why}), and it builds paths or items from them"
             ),
         });
     }
@@ -707,10 +738,11 @@ fn shape(arms: &[Arm]) -> Shape {
                     }
                 }
                 TokenTree::Punct(p) if p.as_char() == '$' => {
-                    // `$($p)::*`: a repetition joined into a path.
+                    // `$($p)::*`: a repetition joined into a path, and
+                    // `std::$($t)*`: one that goes on a path.
                     if matches!(trees.get(i + 1), Some(TokenTree::Group(_)))
-                        && colon(trees.get(i + 2))
-                        && colon(trees.get(i + 3))
+                        && ((colon(trees.get(i + 2)) && colon(trees.get(i + 3)))
+                            || (i >= 2 && colon(trees.get(i - 1)) && colon(trees.get(i - 2))))
                     {
                         out.builds_names = true;
                     }

@@ -70,7 +70,7 @@ impl<'a> Collector<'a> {
         let pos = self.pos(span);
         self.facts.invocations.push(Invocation {
             path: path.clone(),
-            args: args.to_string(),
+            args: crate::scan::expand::encode(args, self.pos_override.is_none()),
             scope: self.scope,
             function: self.function,
             mod_dir: self.mod_dir.clone(),

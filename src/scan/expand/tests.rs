@@ -84,3 +84,103 @@ fn the_crate_budget_covers_every_arm_tried_and_every_output() {
         Some(Failure::CrateBudget)
     );
 }
+
+/// rustc follows every way through a repetition: an arm a greedy matcher
+/// fails (and falls through to the next) is the one rustc picks.
+#[test]
+fn repetitions_are_left_where_rustc_leaves_them() {
+    let rules = "($(a)* a { $m:ident }) => { first $m }; ($($t:tt)*) => { second };";
+    assert_eq!(run(rules, "a { p }").unwrap(), "first p");
+    assert_eq!(run(rules, "a a a { p }").unwrap(), "first p");
+    let rules = "($(a)? a [$m:ident]) => { first $m }; ($($t:tt)*) => { second };";
+    assert_eq!(run(rules, "a [p]").unwrap(), "first p");
+    let rules = "($(a)+ a b $m:ident) => { first $m }; ($($t:tt)*) => { second };";
+    assert_eq!(run(rules, "a a b p").unwrap(), "first p");
+    assert_eq!(run(rules, "a b p").unwrap(), "second");
+}
+
+#[test]
+fn nested_repetitions_bind_per_run() {
+    let rules = "($($k:ident [$($v:ident),*]);*) => { $($k: $($v)-*;)* };";
+    let out = run(rules, "a [x, y]; b []; c [z]").unwrap();
+    assert_eq!(out.replace(' ', ""), "a:x-y;b:;c:z;");
+}
+
+/// An operator right after `$( )` is the operator, as in rustc: in
+/// `$($v)**` the second `*` is a token, not the first a separator.
+#[test]
+fn an_operator_after_the_repetition_is_the_operator() {
+    let rules = "($($v:ident)*) => { $($v)*? };";
+    assert_eq!(run(rules, "x y").unwrap().replace(' ', ""), "xy?");
+    let rules = "($(a)** ; $m:ident) => { first $m }; ($($t:tt)*) => { second };";
+    assert_eq!(run(rules, "a a * ; p").unwrap(), "first p");
+}
+
+/// Joint punctuation is one token to rustc: `->` is not `- >`.
+#[test]
+fn operators_are_rustcs_tokens() {
+    let rules = "(- > $m:ident) => { apart $m }; (-> $m:ident) => { joint $m };";
+    assert_eq!(run(rules, "-> p").unwrap(), "joint p");
+    assert_eq!(run(rules, "- > p").unwrap(), "apart p");
+    let rules =
+        "($($a:ident)=>* ; $m:ident) => { sep }; ($a:ident = > $b:ident ; $m:ident) => { two };";
+    assert_eq!(run(rules, "x => y ; p").unwrap(), "sep");
+    assert_eq!(run(rules, "x = > y ; p").unwrap(), "two");
+    let rules = "($($p:ident)::+) => { $($p)/+ };";
+    assert_eq!(run(rules, "a::b::c").unwrap().replace(' ', ""), "a/b/c");
+    assert_eq!(run(rules, "a: :b"), Err(Failure::NoMatch));
+}
+
+/// rustc's `stmt` fragment ends before the `;` syn's `Stmt` takes.
+#[test]
+fn a_statement_fragment_leaves_its_semicolon() {
+    let rules = "($s:stmt ; $m:ident) => { [$s] $m }; ($($t:tt)*) => { other };";
+    assert_eq!(
+        run(rules, "let a = 1; p").unwrap().replace(' ', ""),
+        "[leta=1]p"
+    );
+    assert_eq!(run(rules, "f(x); p").unwrap().replace(' ', ""), "[f(x)]p");
+    assert_eq!(run(rules, "m!(x); p").unwrap().replace(' ', ""), "[m!(x)]p");
+    assert_eq!(
+        run(rules, "let Some(a): Option<u8> = b else { return }; p")
+            .unwrap()
+            .replace(' ', ""),
+        "[letSome(a):Option<u8>=belse{return}]p"
+    );
+    assert_eq!(run(rules, "struct A; p"), Ok("other".into()));
+}
+
+/// Where rustc stops with an error, no later arm is tried.
+#[test]
+fn rustcs_errors_end_the_search() {
+    // Two fragments could start at `x`: a local ambiguity.
+    let rules = "($($a:ident)* $b:ident) => { one }; ($($t:tt)*) => { two };";
+    assert!(matches!(run(rules, "x y"), Err(Failure::Rejected(_))));
+    // The input matches the arm two ways.
+    let rules = "($(a)* $(a)*) => { one }; ($($t:tt)*) => { two };";
+    assert!(matches!(run(rules, "a"), Err(Failure::Rejected(_))));
+    // A fragment that begins and fails to parse.
+    let rules = "($e:expr) => { one }; ($($t:tt)*) => { two };";
+    assert!(matches!(run(rules, "1 +"), Err(Failure::Rejected(_))));
+    // A token no expression begins with: the next arm.
+    assert_eq!(run(rules, "struct").unwrap(), "two");
+}
+
+/// The answer depends on the defining crate's edition: not guessed.
+#[test]
+fn edition_dependent_starts_are_not_guessed() {
+    let rules = "($p:pat) => { one }; ($($t:tt)*) => { two };";
+    assert!(matches!(run(rules, "| a"), Err(Failure::Rejected(_))));
+    let rules = "($p:pat_param) => { one }; ($($t:tt)*) => { two };";
+    assert_eq!(run(rules, "| a").unwrap(), "two");
+    let rules = "($e:expr) => { one }; ($($t:tt)*) => { two };";
+    assert!(matches!(run(rules, "_"), Err(Failure::Rejected(_))));
+    let rules = "($e:expr_2021) => { one }; ($($t:tt)*) => { two };";
+    assert_eq!(run(rules, "_").unwrap(), "two");
+}
+
+#[test]
+fn an_arm_followed_too_many_ways_is_rejected() {
+    let rules = format!("({}) => {{ one }};", "$(a)* ".repeat(40));
+    assert!(matches!(run(&rules, "a a a"), Err(Failure::Undecided(_))));
+}

@@ -1,0 +1,978 @@
+//! Matching an invocation's arguments against one arm, as rustc's
+//! `macro_rules!` matcher does, so that the arm chosen is rustc's.
+//!
+//! An attacker who has read a simpler matcher writes a decoy arm that it
+//! picks and rustc does not (or the reverse) and hides code in the arm the
+//! scanner never expands. So this follows rustc's algorithm
+//! (`rustc_expand::mbe::macro_parser`) rather than an approximation of
+//! its results:
+//!
+//! - Every way through the repetitions is followed at once, one token at a
+//!   time: `$(a)* a` matches `a` with the repetition empty.
+//! - Tokens are rustc's: joint punctuation is glued into one operator
+//!   (`->`, `::`, `..=`), so `->` in the input matches `->` in the matcher
+//!   and not `- >`, and the reverse.
+//! - A fragment (`$e:expr`) is parsed only where it is the one way to go
+//!   and the next token may begin it. Where two ways meet a fragment, or a
+//!   fragment fails to parse, or the whole input can be read two ways,
+//!   rustc stops with an error without trying later arms: so does this
+//!   ([`Outcome::Rejected`]), and the caller fails closed.
+//! - A `$s:stmt` ends before its `;`, as rustc's does, not after it as
+//!   syn's `Stmt` does.
+//!
+//! Where rustc's answer depends on the defining crate's edition (a
+//! `$p:pat` facing `|`, a `$e:expr` facing `_`, `const`, `await` or
+//! `dyn`), the answer is [`Outcome::Rejected`] too: guessing either way
+//! could pick an arm rustc does not.
+
+use std::rc::Rc;
+
+use proc_macro2::{Delimiter, Ident, TokenTree};
+
+use super::opaque;
+use syn::buffer::Cursor;
+use syn::ext::IdentExt;
+use syn::parse::discouraged::Speculative;
+use syn::parse::{ParseBuffer, ParseStream};
+
+/// Matcher positions alive at once. rustc has no such bound; an arm that
+/// needs more (`$(a)* $(a)* $(a)* ...`) is rejected rather than followed
+/// for ever.
+const MAX_POSITIONS: usize = 256;
+
+/// An arm's matcher, flattened into rustc's program of locations.
+pub struct Matcher {
+    locs: Vec<Loc>,
+    /// Metavariable names, by slot.
+    names: Vec<String>,
+}
+
+/// The result of matching one arm.
+pub enum Outcome {
+    /// The arm matches: each slot's binding, by name.
+    Matched(Vec<(String, Bound)>),
+    /// The arm does not match; rustc tries the next one.
+    NoMatch,
+    /// rustc stops here with an error: no later arm is tried.
+    Rejected(&'static str),
+    /// rustc's answer is not known here (it depends on the edition, or on
+    /// something capgate does not compare as rustc does): no later arm is
+    /// tried, and whichever definition rustc uses is unknown.
+    Undecided(&'static str),
+}
+
+/// What a metavariable matched.
+#[derive(Clone)]
+pub enum Bound {
+    One(Rc<Vec<TokenTree>>),
+    Many(Vec<Bound>),
+    /// A metavariable the match never reached (in a group not entered).
+    Unset,
+}
+
+/// A token as rustc's matcher sees it.
+#[derive(Clone, PartialEq, Eq, Debug)]
+enum Tok {
+    Open(Delimiter),
+    Close,
+    Eof,
+    Ident(String),
+    Lifetime(String),
+    Literal(String),
+    /// Punctuation, joint operators glued.
+    Op(String),
+    /// A group without delimiters: a fragment passed on, opaque to rustc,
+    /// of this kind (`None`: not a nesting `opaque.rs` makes), and whether
+    /// it is one literal (`1`, `-1`), which rustc lets a `literal` take.
+    Opaque(Option<Kind>, bool),
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kleene {
+    ZeroOrMore,
+    OneOrMore,
+    ZeroOrOne,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(super) enum Kind {
+    Ident,
+    Tt,
+    Lifetime,
+    Literal,
+    Block,
+    Expr,
+    Expr2021,
+    Ty,
+    Path,
+    Pat,
+    PatParam,
+    Stmt,
+    Item,
+    Vis,
+    Meta,
+}
+
+enum Loc {
+    Token(Tok),
+    /// `$(`: `after` is the location past the whole repetition, `vars`
+    /// the slots declared inside it, `depth` the repetitions around it.
+    SeqStart {
+        op: Kleene,
+        after: usize,
+        vars: std::ops::Range<usize>,
+        depth: usize,
+    },
+    /// `)` of `$( )`: repeat from `first` (through the separator, which
+    /// follows as [`Loc::Sep`]) or leave.
+    SeqEnd {
+        op: Kleene,
+        first: usize,
+        separated: bool,
+    },
+    Sep {
+        token: Tok,
+        first: usize,
+    },
+    Var {
+        slot: usize,
+        kind: Kind,
+        depth: usize,
+    },
+    Eof,
+    /// A token capgate cannot compare as rustc does: a way through the
+    /// matcher that gets here stops the match, failing closed.
+    Undecided(&'static str),
+}
+
+/// Operators rustc lexes as one token; proc-macro2 gives them as joint
+/// punctuation. Every three-character one starts with a two-character one,
+/// so gluing greedily from the left finds rustc's token.
+const COMPOUND_PUNCT: &[&str] = &[
+    "<<=", ">>=", "...", "..=", "::", "->", "=>", "<-", "==", "!=", "<=", ">=", "&&", "||", "+=",
+    "-=", "*=", "/=", "%=", "^=", "&=", "|=", "<<", ">>", "..",
+];
+
+impl Matcher {
+    /// The matcher of an arm, or `None` when it is not one rustc accepts.
+    pub fn compile(trees: &[TokenTree]) -> Option<Matcher> {
+        let mut matcher = Matcher {
+            locs: Vec::new(),
+            names: Vec::new(),
+        };
+        matcher.compile_seq(trees, 0)?;
+        matcher.locs.push(Loc::Eof);
+        Some(matcher)
+    }
+
+    fn compile_seq(&mut self, trees: &[TokenTree], depth: usize) -> Option<()> {
+        let mut i = 0;
+        while i < trees.len() {
+            match (&trees[i], trees.get(i + 1)) {
+                // rustc's `$crate` is one token an invocation written in a
+                // file never holds, and capgate's expansions do not make.
+                (TokenTree::Punct(p), Some(TokenTree::Ident(name)))
+                    if p.as_char() == '$' && name == "crate" =>
+                {
+                    self.locs
+                        .push(Loc::Undecided("the arm matches rustc's `$crate` token"));
+                    i += 2;
+                }
+                // A doc comment in a matcher stays a comment token in rustc
+                // and never meets the `#[doc = r"..."]` an input's becomes;
+                // one written as an attribute does. Which one this was is
+                // lost in lexing, so the arm is not guessed at.
+                (TokenTree::Punct(p), _)
+                    if p.as_char() == '#' && is_doc_attribute(&trees[i + 1..]) =>
+                {
+                    self.locs
+                        .push(Loc::Undecided("the arm matches a doc comment"));
+                    i += 1;
+                }
+                (TokenTree::Punct(p), Some(TokenTree::Ident(name))) if p.as_char() == '$' => {
+                    let (Some(TokenTree::Punct(colon)), Some(TokenTree::Ident(kind))) =
+                        (trees.get(i + 2), trees.get(i + 3))
+                    else {
+                        return None;
+                    };
+                    if colon.as_char() != ':' {
+                        return None;
+                    }
+                    let kind = Kind::named(&kind.to_string())?;
+                    self.locs.push(Loc::Var {
+                        slot: self.names.len(),
+                        kind,
+                        depth,
+                    });
+                    self.names.push(name.to_string());
+                    i += 4;
+                }
+                (TokenTree::Punct(p), Some(TokenTree::Group(g)))
+                    if p.as_char() == '$' && g.delimiter() == Delimiter::Parenthesis =>
+                {
+                    let (separator, op, next) = repetition_tail(trees, i + 2)?;
+                    let start = self.locs.len();
+                    let first_var = self.names.len();
+                    self.locs.push(Loc::Eof); // replaced below
+                    let inner: Vec<TokenTree> = g.stream().into_iter().collect();
+                    self.compile_seq(&inner, depth + 1)?;
+                    self.locs.push(Loc::SeqEnd {
+                        op,
+                        first: start + 1,
+                        separated: separator.is_some(),
+                    });
+                    if let Some(token) = separator {
+                        self.locs.push(Loc::Sep {
+                            token,
+                            first: start + 1,
+                        });
+                    }
+                    self.locs[start] = Loc::SeqStart {
+                        op,
+                        after: self.locs.len(),
+                        vars: first_var..self.names.len(),
+                        depth,
+                    };
+                    i = next;
+                }
+                (TokenTree::Group(g), _) => {
+                    self.locs.push(Loc::Token(Tok::Open(g.delimiter())));
+                    let inner: Vec<TokenTree> = g.stream().into_iter().collect();
+                    self.compile_seq(&inner, depth)?;
+                    self.locs.push(Loc::Token(Tok::Close));
+                    i += 1;
+                }
+                _ => {
+                    let (token, len) = glued(&trees[i..]);
+                    self.locs.push(Loc::Token(token));
+                    i += len;
+                }
+            }
+        }
+        Some(())
+    }
+
+    /// Matches the whole of `input` (a fork the caller throws away).
+    pub fn run(&self, input: ParseStream) -> Outcome {
+        let mut stack: Vec<ParseBuffer> = vec![input.fork()];
+        let empty = Rc::new(vec![Bound::Unset; self.names.len()]);
+        let mut current = vec![Position {
+            loc: 0,
+            bound: empty,
+        }];
+        loop {
+            let Some(top) = stack.last() else {
+                return Outcome::NoMatch;
+            };
+            let (token, width) = peek(top.cursor(), stack.len() == 1);
+            let mut next = Vec::new();
+            let mut fragments = Vec::new();
+            let mut finished = 0;
+            let mut visited = 0;
+            while let Some(mut position) = current.pop() {
+                visited += 1;
+                if visited > MAX_POSITIONS * 4 || next.len() + current.len() > MAX_POSITIONS {
+                    return Outcome::Undecided("the arm can be followed in too many ways at once");
+                }
+                match &self.locs[position.loc] {
+                    Loc::Token(expected) => {
+                        if *expected == token {
+                            position.loc += 1;
+                            next.push(position);
+                        }
+                    }
+                    Loc::SeqStart {
+                        op,
+                        after,
+                        vars,
+                        depth,
+                    } => {
+                        for slot in vars.clone() {
+                            position.bind(slot, *depth, Bound::Many(Vec::new()));
+                        }
+                        if *op != Kleene::OneOrMore {
+                            current.push(Position {
+                                loc: *after,
+                                bound: Rc::clone(&position.bound),
+                            });
+                        }
+                        position.loc += 1;
+                        current.push(position);
+                    }
+                    Loc::SeqEnd {
+                        op,
+                        first,
+                        separated,
+                    } => {
+                        current.push(Position {
+                            loc: position.loc + 1 + usize::from(*separated),
+                            bound: Rc::clone(&position.bound),
+                        });
+                        if *op != Kleene::ZeroOrOne {
+                            position.loc = if *separated { position.loc + 1 } else { *first };
+                            current.push(position);
+                        }
+                    }
+                    Loc::Sep { token: sep, first } => {
+                        if *sep == token {
+                            position.loc = *first;
+                            next.push(position);
+                        }
+                    }
+                    Loc::Var { kind, .. } => match may_begin(*kind, &token) {
+                        Begins::Yes => fragments.push(position),
+                        Begins::No => {}
+                        Begins::Undecided(why) => return Outcome::Undecided(why),
+                        Begins::Rejected(why) => return Outcome::Rejected(why),
+                    },
+                    Loc::Undecided(why) => return Outcome::Undecided(why),
+                    Loc::Eof => {
+                        if token == Tok::Eof {
+                            finished += 1;
+                            next.push(position);
+                        }
+                    }
+                }
+            }
+            if token == Tok::Eof {
+                return match (finished, next.pop()) {
+                    (1, Some(position)) => Outcome::Matched(self.bindings(position)),
+                    (0, _) => Outcome::NoMatch,
+                    _ => Outcome::Rejected("the input matches the arm in more than one way"),
+                };
+            }
+            match (next.is_empty(), fragments.len()) {
+                (true, 0) => return Outcome::NoMatch,
+                (false, 0) => {
+                    if advance(&mut stack, &token, width).is_err() {
+                        return Outcome::NoMatch;
+                    }
+                    current = next;
+                }
+                (true, 1) => {
+                    let mut position = fragments.pop().expect("one fragment");
+                    let Loc::Var { slot, kind, depth } = self.locs[position.loc] else {
+                        unreachable!("fragments wait at a metavariable");
+                    };
+                    let top = stack.last().expect("the input");
+                    let tokens = match fragment(top, kind) {
+                        Ok(tokens) => tokens,
+                        Err(FragmentError::Undecided(why)) => return Outcome::Undecided(why),
+                        Err(FragmentError::Parse) => {
+                            return Outcome::Rejected("a fragment the arm needs does not parse");
+                        }
+                    };
+                    let passed_on = opaque::pass_on(kind, tokens);
+                    position.bind(slot, depth, Bound::One(Rc::new(passed_on)));
+                    position.loc += 1;
+                    current = vec![position];
+                }
+                _ => return Outcome::Rejected("local ambiguity: a fragment and another way meet"),
+            }
+        }
+    }
+
+    fn bindings(&self, position: Position) -> Vec<(String, Bound)> {
+        let bound = Rc::try_unwrap(position.bound).unwrap_or_else(|shared| (*shared).clone());
+        self.names.iter().cloned().zip(bound).collect()
+    }
+}
+
+impl Kind {
+    fn named(name: &str) -> Option<Kind> {
+        Some(match name {
+            "ident" => Kind::Ident,
+            "tt" => Kind::Tt,
+            "lifetime" => Kind::Lifetime,
+            "literal" => Kind::Literal,
+            "block" => Kind::Block,
+            "expr" => Kind::Expr,
+            "expr_2021" => Kind::Expr2021,
+            "ty" => Kind::Ty,
+            "path" => Kind::Path,
+            "pat" => Kind::Pat,
+            "pat_param" => Kind::PatParam,
+            "stmt" => Kind::Stmt,
+            "item" => Kind::Item,
+            "vis" => Kind::Vis,
+            "meta" => Kind::Meta,
+            _ => return None,
+        })
+    }
+}
+
+/// One way through the matcher: where it is, and what it bound so far
+/// (shared with the ways it split from until one of them binds more).
+struct Position {
+    loc: usize,
+    bound: Rc<Vec<Bound>>,
+}
+
+impl Position {
+    /// Adds `value` to `slot` inside `depth` repetitions: at depth 0 it is
+    /// the binding, deeper it joins the innermost run being matched.
+    fn bind(&mut self, slot: usize, depth: usize, value: Bound) {
+        let bound = Rc::make_mut(&mut self.bound);
+        let mut at = &mut bound[slot];
+        if depth == 0 {
+            *at = value;
+            return;
+        }
+        for _ in 1..depth {
+            match at {
+                Bound::Many(runs) if !runs.is_empty() => {
+                    at = runs.last_mut().expect("a run");
+                }
+                _ => return,
+            }
+        }
+        if let Bound::Many(runs) = at {
+            runs.push(value);
+        }
+    }
+}
+
+/// After `$( ... )` in a matcher: the separator (one of rustc's tokens) and
+/// the operator, and the index after the operator.
+fn repetition_tail(trees: &[TokenTree], start: usize) -> Option<(Option<Tok>, Kleene, usize)> {
+    let op_at = |i: usize| match trees.get(i) {
+        Some(TokenTree::Punct(p)) => match p.as_char() {
+            '*' => Some(Kleene::ZeroOrMore),
+            '+' => Some(Kleene::OneOrMore),
+            '?' => Some(Kleene::ZeroOrOne),
+            _ => None,
+        },
+        _ => None,
+    };
+    // An operator right after the `)` is the operator (rustc's
+    // `parse_sep_and_kleene_op`): in `$(x)**` the second `*` is a token.
+    if let Some(op) = op_at(start) {
+        return Some((None, op, start + 1));
+    }
+    let rest = trees.get(start..)?;
+    if matches!(rest.first()?, TokenTree::Group(_)) {
+        return None;
+    }
+    let (separator, len) = glued(rest);
+    let op = op_at(start + len)?;
+    if op == Kleene::ZeroOrOne {
+        // rustc: `?` takes no separator.
+        return None;
+    }
+    Some((Some(separator), op, start + len + 1))
+}
+
+/// `[doc = "..."]` or `![doc = "..."]`: what a doc comment lexes into.
+fn is_doc_attribute(trees: &[TokenTree]) -> bool {
+    let group = match trees {
+        [TokenTree::Punct(bang), TokenTree::Group(g), ..] if bang.as_char() == '!' => g,
+        [TokenTree::Group(g), ..] => g,
+        _ => return false,
+    };
+    let inner: Vec<TokenTree> = group.stream().into_iter().collect();
+    group.delimiter() == Delimiter::Bracket
+        && matches!(inner.as_slice(), [TokenTree::Ident(doc), TokenTree::Punct(eq), TokenTree::Literal(_)]
+            if doc == "doc" && eq.as_char() == '=')
+}
+
+/// rustc's token at the start of `trees` (not a group) and how many
+/// proc-macro2 trees it spans.
+fn glued(trees: &[TokenTree]) -> (Tok, usize) {
+    match trees {
+        [TokenTree::Punct(q), TokenTree::Ident(name), ..]
+            if q.as_char() == '\'' && q.spacing() == proc_macro2::Spacing::Joint =>
+        {
+            (Tok::Lifetime(name.to_string()), 2)
+        }
+        [TokenTree::Punct(first), ..] => {
+            let mut op = first.as_char().to_string();
+            let mut spacing = first.spacing();
+            let mut len = 1;
+            while spacing == proc_macro2::Spacing::Joint && op.len() < 3 {
+                let Some(TokenTree::Punct(next)) = trees.get(len) else {
+                    break;
+                };
+                let longer = format!("{op}{}", next.as_char());
+                if !COMPOUND_PUNCT.contains(&longer.as_str()) {
+                    break;
+                }
+                op = longer;
+                spacing = next.spacing();
+                len += 1;
+            }
+            (Tok::Op(op), len)
+        }
+        [TokenTree::Ident(ident), ..] => (Tok::Ident(identifier(ident)), 1),
+        [TokenTree::Literal(literal), ..] => {
+            // rustc reads `\r\n` as `\n` everywhere in a file, literals too.
+            let text = literal.to_string();
+            let text = if text.contains('\r') {
+                text.replace("\r\n", "\n")
+            } else {
+                text
+            };
+            (Tok::Literal(text), 1)
+        }
+        [TokenTree::Group(g), ..] => (Tok::Open(g.delimiter()), 1),
+        [] => (Tok::Eof, 0),
+    }
+}
+
+/// An identifier as rustc compares them: in NFC (`e\u{301}` is `é`).
+fn identifier(ident: &Ident) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    let text = ident.to_string();
+    if text.is_ascii() {
+        text
+    } else {
+        text.nfc().collect()
+    }
+}
+
+/// The token at `cursor` and how many trees it spans (an open bracket is
+/// entered, not spanned).
+fn peek(cursor: Cursor, root: bool) -> (Tok, usize) {
+    if cursor.eof() {
+        return (if root { Tok::Eof } else { Tok::Close }, 0);
+    }
+    if let Some((_, delimiter, _, _)) = cursor.any_group() {
+        return if delimiter == Delimiter::None {
+            (
+                Tok::Opaque(opaque::kind_at(cursor), opaque::is_literal(cursor)),
+                1,
+            )
+        } else {
+            (Tok::Open(delimiter), 0)
+        };
+    }
+    let mut trees = Vec::with_capacity(3);
+    let mut at = cursor;
+    while trees.len() < 3 {
+        let Some((tree, next)) = at.token_tree() else {
+            break;
+        };
+        let punct = matches!(tree, TokenTree::Punct(_));
+        trees.push(tree);
+        if !punct {
+            break;
+        }
+        at = next;
+    }
+    glued(&trees)
+}
+
+/// Moves the input past `token`: into a group, out of one, or over the
+/// `width` trees of a leaf.
+fn advance(stack: &mut Vec<ParseBuffer>, token: &Tok, width: usize) -> syn::Result<()> {
+    let top = stack.last().expect("the input");
+    match token {
+        Tok::Open(delimiter) => {
+            let inner = enter(top, *delimiter)?;
+            stack.push(inner);
+        }
+        Tok::Close => {
+            stack.pop();
+        }
+        _ => {
+            for _ in 0..width {
+                top.parse::<TokenTree>()?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn enter<'a>(input: &ParseBuffer<'a>, delimiter: Delimiter) -> syn::Result<ParseBuffer<'a>> {
+    let content;
+    match delimiter {
+        Delimiter::Parenthesis => {
+            syn::parenthesized!(content in input);
+        }
+        Delimiter::Bracket => {
+            syn::bracketed!(content in input);
+        }
+        Delimiter::Brace => {
+            syn::braced!(content in input);
+        }
+        Delimiter::None => return Err(input.error("no brackets")),
+    }
+    Ok(content)
+}
+
+enum Begins {
+    Yes,
+    No,
+    /// rustc's answer is not known here (how rustc parses one opaque
+    /// fragment as another kind): matching stops, failing closed.
+    Undecided(&'static str),
+    /// rustc's answer depends on what the matcher is not given.
+    Rejected(&'static str),
+}
+
+/// rustc's answer depends on the defining crate's edition, which the
+/// matcher is not given: the arm is rejected, as if rustc stopped there
+/// (see ARCHITECTURE.md, Known limits).
+const BY_EDITION: Begins =
+    Begins::Rejected("whether a fragment may begin here depends on the macro's edition");
+
+impl From<bool> for Begins {
+    fn from(yes: bool) -> Begins {
+        if yes { Begins::Yes } else { Begins::No }
+    }
+}
+
+/// Whether a fragment of `kind` may begin with `token`
+/// (`Parser::nonterminal_may_begin_with`): rustc parses one only there.
+fn may_begin(kind: Kind, token: &Tok) -> Begins {
+    if let Tok::Opaque(opaque, literal) = token {
+        return match facing_opaque(kind, *opaque, *literal) {
+            Take::Tree | Take::Parse | Take::Empty => Begins::Yes,
+            Take::No => Begins::No,
+            Take::Undecided(why) => Begins::Undecided(why),
+        };
+    }
+    let op = |ops: &[&str]| matches!(token, Tok::Op(o) if ops.contains(&o.as_str()));
+    match kind {
+        Kind::Tt | Kind::Item | Kind::Stmt => (!matches!(token, Tok::Close | Tok::Eof)).into(),
+        Kind::Ident => matches!(token, Tok::Ident(i) if i != "_").into(),
+        Kind::Lifetime => matches!(token, Tok::Lifetime(_)).into(),
+        Kind::Literal => (matches!(token, Tok::Literal(_))
+            || op(&["-"])
+            || matches!(token, Tok::Ident(i) if i == "true" || i == "false"))
+        .into(),
+        Kind::Block => (*token == Tok::Open(Delimiter::Brace)).into(),
+        Kind::Path | Kind::Meta => (matches!(token, Tok::Ident(_)) || op(&["::"])).into(),
+        Kind::Vis => match token {
+            Tok::Op(o) if o == "," => Begins::Yes,
+            Tok::Ident(_) => Begins::Yes,
+            _ => begins_type(token),
+        },
+        Kind::Ty => begins_type(token),
+        Kind::Pat | Kind::PatParam => match token {
+            Tok::Ident(_)
+            | Tok::Literal(_)
+            | Tok::Open(Delimiter::Parenthesis | Delimiter::Bracket) => Begins::Yes,
+            Tok::Op(o) if o == "|" => {
+                if kind == Kind::PatParam {
+                    Begins::No
+                } else {
+                    // `pat` takes a leading `|` from the 2021 edition on.
+                    BY_EDITION
+                }
+            }
+            _ => op(&["&", "-", "&&", "..", "...", "::", "<", "<<"]).into(),
+        },
+        Kind::Expr | Kind::Expr2021 => match token {
+            Tok::Ident(i) if i == "let" => Begins::No,
+            Tok::Ident(i) if i == "const" || i == "_" => {
+                if kind == Kind::Expr2021 {
+                    Begins::No
+                } else {
+                    // `expr` is `expr_2021` before the 2024 edition.
+                    BY_EDITION
+                }
+            }
+            Tok::Ident(i) => begins_expr_ident(i),
+            Tok::Open(_) | Tok::Literal(_) | Tok::Lifetime(_) => Begins::Yes,
+            _ => op(&[
+                "!", "-", "*", "|", "||", "&", "&&", "..", "...", "..=", "<", "<<", "::", "#",
+            ])
+            .into(),
+        },
+    }
+}
+
+/// Keywords that are not identifiers in any edition (and `_`).
+const RESERVED: &[&str] = &[
+    "_", "as", "break", "const", "continue", "crate", "else", "enum", "extern", "false", "fn",
+    "for", "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut", "pub", "ref",
+    "return", "self", "Self", "static", "struct", "super", "trait", "true", "type", "unsafe",
+    "use", "where", "while", "abstract", "become", "box", "do", "final", "macro", "override",
+    "priv", "typeof", "unsized", "virtual", "yield",
+];
+
+/// Keywords from a later edition on: identifiers before it.
+const EDITION_KEYWORDS: &[&str] = &["async", "await", "dyn", "try", "gen"];
+
+const PATH_KEYWORDS: &[&str] = &["self", "Self", "super", "crate"];
+
+fn begins_expr_ident(ident: &str) -> Begins {
+    const KEYWORD_EXPRS: &[&str] = &[
+        "async", "do", "box", "break", "const", "continue", "false", "for", "gen", "if", "let",
+        "loop", "match", "move", "return", "true", "try", "unsafe", "while", "yield", "static",
+    ];
+    if ident.starts_with("r#") || PATH_KEYWORDS.contains(&ident) || KEYWORD_EXPRS.contains(&ident) {
+        return Begins::Yes;
+    }
+    if EDITION_KEYWORDS.contains(&ident) {
+        return BY_EDITION;
+    }
+    (!RESERVED.contains(&ident)).into()
+}
+
+fn begins_type(token: &Tok) -> Begins {
+    const KEYWORD_TYPES: &[&str] = &[
+        "_", "for", "impl", "fn", "unsafe", "extern", "typeof", "dyn",
+    ];
+    match token {
+        Tok::Ident(i) => {
+            if i.starts_with("r#")
+                || PATH_KEYWORDS.contains(&i.as_str())
+                || KEYWORD_TYPES.contains(&i.as_str())
+            {
+                Begins::Yes
+            } else if EDITION_KEYWORDS.contains(&i.as_str()) {
+                BY_EDITION
+            } else {
+                (!RESERVED.contains(&i.as_str())).into()
+            }
+        }
+        Tok::Open(Delimiter::Parenthesis | Delimiter::Bracket) | Tok::Lifetime(_) => Begins::Yes,
+        Tok::Op(o) => ["!", "*", "&", "&&", "?", "<", "<<", "::"]
+            .contains(&o.as_str())
+            .into(),
+        _ => Begins::No,
+    }
+}
+
+/// How a fragment takes an opaque one in front of it.
+enum Take {
+    /// The opaque token, whole.
+    Tree,
+    /// As a start, parsing on (`$e + 1` is one `expr`).
+    Parse,
+    /// Nothing: an empty `vis`.
+    Empty,
+    /// It cannot begin here.
+    No,
+    Undecided(&'static str),
+}
+
+/// What a fragment of `kind` does with an opaque fragment of kind `opaque`,
+/// after rustc's `nonterminal_may_begin_with` and the parsers that take a
+/// whole nonterminal. Where rustc would parse one kind as another (a path
+/// as a type, an item as a statement), the answer is left undecided.
+fn facing_opaque(kind: Kind, opaque: Option<Kind>, literal: bool) -> Take {
+    const UNDECIDED: Take =
+        Take::Undecided("a fragment passed on meets a fragment of another kind");
+    if kind == Kind::Tt {
+        return Take::Tree;
+    }
+    let Some(opaque) = opaque else {
+        return Take::Undecided("a fragment passed on is of no kind capgate knows");
+    };
+    let same = opaque::opaque_kind(kind) == Some(opaque);
+    match kind {
+        Kind::Tt => Take::Tree,
+        Kind::Ident | Kind::Lifetime => Take::No,
+        Kind::Expr | Kind::Expr2021 => match opaque {
+            Kind::Expr | Kind::Literal | Kind::Path | Kind::Block => Take::Parse,
+            Kind::Stmt => UNDECIDED,
+            _ => Take::No,
+        },
+        Kind::Vis if same => Take::Tree,
+        Kind::Vis => Take::Empty,
+        _ if same => Take::Tree,
+        Kind::Ty => match opaque {
+            Kind::Path => UNDECIDED,
+            _ => Take::No,
+        },
+        Kind::Path | Kind::Meta | Kind::Pat | Kind::PatParam => match opaque {
+            Kind::Item | Kind::Block | Kind::Vis => Take::No,
+            _ => UNDECIDED,
+        },
+        Kind::Block => match opaque {
+            Kind::Item | Kind::Pat | Kind::Ty | Kind::Meta | Kind::Path | Kind::Vis => Take::No,
+            _ => UNDECIDED,
+        },
+        // `can_begin_literal_maybe_minus`: an expression that is a literal.
+        Kind::Literal if opaque == Kind::Expr && literal => Take::Tree,
+        Kind::Literal => Take::No,
+        Kind::Stmt | Kind::Item => UNDECIDED,
+    }
+}
+
+/// Why a fragment was not taken.
+enum FragmentError {
+    /// It does not parse (rustc stops with an error).
+    Parse,
+    /// syn and rustc are known to differ here.
+    Undecided(&'static str),
+}
+
+impl From<syn::Error> for FragmentError {
+    fn from(_: syn::Error) -> FragmentError {
+        FragmentError::Parse
+    }
+}
+
+/// Parses one fragment of `kind` and returns exactly the tokens it spans.
+fn fragment(input: ParseStream, kind: Kind) -> Result<Vec<TokenTree>, FragmentError> {
+    if let (Tok::Opaque(opaque, literal), _) = peek(input.cursor(), false) {
+        match facing_opaque(kind, opaque, literal) {
+            Take::Tree => {
+                let tree: TokenTree = input.parse()?;
+                // rustc's `pat` goes on to alternatives after a whole one;
+                // which ones it takes is not decided here.
+                if kind == Kind::Pat && input.peek(syn::Token![|]) {
+                    return Err(FragmentError::Undecided(
+                        "alternatives follow a pattern passed on",
+                    ));
+                }
+                return Ok(vec![tree]);
+            }
+            Take::Empty => return Ok(Vec::new()),
+            Take::Parse => {}
+            Take::No => return Err(input.error("an opaque fragment of another kind").into()),
+            Take::Undecided(why) => return Err(FragmentError::Undecided(why)),
+        }
+    }
+    let start = input.cursor();
+    match kind {
+        Kind::Ident => {
+            let ident = Ident::parse_any(input)?;
+            if ident == "_" {
+                return Err(input.error("`_` is not an identifier").into());
+            }
+        }
+        Kind::Tt => single_token_tree(input)?,
+        Kind::Lifetime => {
+            input.parse::<syn::Lifetime>()?;
+        }
+        Kind::Literal => {
+            input.parse::<Option<syn::Token![-]>>()?;
+            input.parse::<syn::Lit>()?;
+        }
+        Kind::Block => {
+            input.parse::<syn::Block>()?;
+        }
+        Kind::Expr | Kind::Expr2021 => {
+            input.parse::<syn::Expr>()?;
+        }
+        Kind::Ty => {
+            let ty = input.parse::<syn::Type>()?;
+            if matches!(ty, syn::Type::Path(_)) {
+                parenthesized_arguments(input)?;
+            }
+        }
+        Kind::Path => {
+            input.parse::<syn::Path>()?;
+            parenthesized_arguments(input)?;
+        }
+        Kind::Pat => {
+            syn::Pat::parse_multi_with_leading_vert(input)?;
+        }
+        Kind::PatParam => {
+            syn::Pat::parse_single(input)?;
+        }
+        Kind::Stmt => statement(input)?,
+        Kind::Item => {
+            input.parse::<syn::Item>()?;
+        }
+        Kind::Vis => {
+            input.parse::<syn::Visibility>()?;
+        }
+        Kind::Meta => {
+            input.parse::<syn::Meta>()?;
+        }
+    }
+    Ok(trees_between(start, input.cursor()))
+}
+
+/// rustc reads a path in a type or `path` fragment with parenthesized
+/// arguments on any segment (`Fn(u8) -> u8`, `a::B(u8)::C`) where syn's
+/// `Path` stops before the brackets: the rest is taken here as rustc does.
+fn parenthesized_arguments(input: ParseStream) -> syn::Result<()> {
+    while input.peek(syn::token::Paren) {
+        let content;
+        syn::parenthesized!(content in input);
+        content.parse_terminated(<syn::Type as syn::parse::Parse>::parse, syn::Token![,])?;
+        if input.peek(syn::Token![->]) {
+            input.parse::<syn::Token![->]>()?;
+            input.call(syn::Type::without_plus)?;
+        }
+        if !input.peek(syn::Token![::]) {
+            break;
+        }
+        input.parse::<syn::Token![::]>()?;
+        input.parse::<syn::Path>()?;
+    }
+    Ok(())
+}
+
+fn trees_between(start: Cursor, end: Cursor) -> Vec<TokenTree> {
+    let mut tokens = Vec::new();
+    let mut cursor = start;
+    while cursor != end {
+        let Some((tree, next)) = cursor.token_tree() else {
+            break;
+        };
+        tokens.push(tree);
+        cursor = next;
+    }
+    tokens
+}
+
+/// A statement as rustc's `stmt` fragment takes it: without the `;` that
+/// ends a `let`, an expression or a macro call (syn's `Stmt` takes it, and
+/// needs it after a `let`).
+fn statement(input: ParseStream) -> syn::Result<()> {
+    let ahead = input.fork();
+    ahead.call(syn::Attribute::parse_outer)?;
+    if ahead.peek(syn::Token![let]) {
+        input.call(syn::Attribute::parse_outer)?;
+        input.parse::<syn::Token![let]>()?;
+        syn::Pat::parse_multi_with_leading_vert(input)?;
+        if input.peek(syn::Token![:]) && !input.peek(syn::Token![::]) {
+            input.parse::<syn::Token![:]>()?;
+            input.parse::<syn::Type>()?;
+        }
+        if input.peek(syn::Token![=]) && !input.peek(syn::Token![==]) {
+            input.parse::<syn::Token![=]>()?;
+            input.parse::<syn::Expr>()?;
+            if input.peek(syn::Token![else]) {
+                input.parse::<syn::Token![else]>()?;
+                input.parse::<syn::Block>()?;
+            }
+        }
+        return Ok(());
+    }
+    let ahead = input.fork();
+    let Ok(stmt) = ahead.parse::<syn::Stmt>() else {
+        // An expression without its `;` (`1 + 1` before `=>`), which
+        // syn's `Stmt` does not take and rustc's `stmt` does.
+        input.parse::<syn::Expr>()?;
+        return Ok(());
+    };
+    let semi = match &stmt {
+        syn::Stmt::Expr(_, semi) => semi.is_some(),
+        syn::Stmt::Macro(m) => m.semi_token.is_some(),
+        syn::Stmt::Local(_) | syn::Stmt::Item(_) => false,
+    };
+    if !semi {
+        input.advance_to(&ahead);
+        return Ok(());
+    }
+    let taken = trees_between(input.cursor(), ahead.cursor()).len();
+    for _ in 1..taken {
+        input.parse::<TokenTree>()?;
+    }
+    Ok(())
+}
+
+/// One token tree as rustc counts them: a lifetime (`'a`) and a compound
+/// operator (`::`, `=>`) are one.
+fn single_token_tree(input: ParseStream) -> syn::Result<()> {
+    let (token, width) = peek(input.cursor(), false);
+    match token {
+        Tok::Open(_) | Tok::Close | Tok::Eof => {
+            input.parse::<TokenTree>()?;
+        }
+        _ => {
+            for _ in 0..width.max(1) {
+                input.parse::<TokenTree>()?;
+            }
+        }
+    }
+    Ok(())
+}
