@@ -53,6 +53,10 @@ pub struct Exports {
     /// `unsafe` and `extern` blocks), so dependents expand them.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub macros: BTreeMap<String, Vec<String>>,
+    /// The edition those macros are defined in: it decides what their
+    /// fragments take (`$p:pat` a leading `|` from 2021 on).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub macro_edition: Option<crate::resolve::Edition>,
 }
 
 /// How an item reaches a capability: the chain of items from the named one

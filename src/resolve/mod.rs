@@ -90,8 +90,11 @@ impl PackageKind {
     }
 }
 
-/// The Rust edition a target is compiled with; it changes how paths resolve.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+/// The Rust edition a target is compiled with; it changes how paths resolve
+/// and what a macro's fragments take.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum Edition {
     E2015,
     E2018,

@@ -180,6 +180,8 @@ const KEYWORDS: &[&str] = &[
 /// What a collector needs to know about the crate beyond its facts.
 #[derive(Clone, Copy)]
 pub struct CrateInputs<'a> {
+    /// The crate's edition: what its own macros' fragments take.
+    pub edition: crate::resolve::Edition,
     pub cfg: &'a CfgContext,
     pub env: &'a CompileEnv,
     pub files: &'a PackageFiles,

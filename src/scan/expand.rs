@@ -17,6 +17,7 @@ use std::rc::Rc;
 use proc_macro2::{Delimiter, Group, Ident, Span, TokenStream, TokenTree};
 use syn::parse::{ParseStream, Parser};
 
+pub use matcher::Editions;
 use matcher::{Bound, Matcher, Outcome};
 pub use opaque::{decode, encode};
 
@@ -42,6 +43,16 @@ pub struct Arm {
 }
 
 impl Arm {
+    /// See [`Matcher::may_carry_path_separator`].
+    pub fn may_carry_path_separator(&self, name: &str) -> bool {
+        self.matcher.may_carry_path_separator(name)
+    }
+
+    /// See [`Matcher::contiguous_runs`].
+    pub fn contiguous_runs(&self) -> Vec<&str> {
+        self.matcher.contiguous_runs()
+    }
+
     /// What the arm expands to, metavariables unsubstituted.
     pub fn transcriber(&self) -> &[TokenTree] {
         &self.transcriber
@@ -185,6 +196,7 @@ pub fn expand(
     args: TokenStream,
     dollar_crate: &str,
     spent: &mut usize,
+    editions: Editions,
 ) -> Result<TokenStream, Failure> {
     let args_weight = weight(&args.clone().into_iter().collect::<Vec<_>>());
     // The arguments are buffered once and each arm matched on a fork, as
@@ -199,7 +211,7 @@ pub fn expand(
                 over_budget = true;
                 break;
             }
-            match arm.matcher.run(input) {
+            match arm.matcher.run(input, editions) {
                 Outcome::Matched(bound) => {
                     found = Ok(Some((arm, bindings(bound))));
                     break;

@@ -24,9 +24,10 @@ use std::time::Instant;
 use proc_macro2::{TokenStream, TokenTree};
 
 use super::collect::{COMPILE_TIME_MACROS, ChildModule, Collector, CrateInputs};
-use super::expand::{self, Arm, Failure};
+use super::expand::{self, Arm, Editions, Failure};
 use super::facts::{CrateFacts, Invocation, Unanalyzed};
 use super::limits::LIMITS;
+use crate::resolve::Edition;
 
 /// Expansions nested inside each other, as rustc's default
 /// `recursion_limit`.
@@ -41,6 +42,8 @@ pub const MAX_EXPANSIONS: usize = 100_000;
 #[derive(Default)]
 pub struct DependencyMacros<'a> {
     pub by_crate: BTreeMap<String, &'a BTreeMap<String, Vec<String>>>,
+    /// The edition each dependency's macros are defined in.
+    pub editions: BTreeMap<String, Edition>,
 }
 
 /// What has been expanded so far, across the module walker's rounds.
@@ -251,17 +254,18 @@ fn expand_one(
         let rules = rules_of(state, &candidate.key, candidate.body.text(facts));
         // A macro that passes its arguments on to one that builds from
         // them builds from them too.
-        builds_from_arguments |= match &rules {
-            None => true,
-            Some(r) => {
-                r.shape.builds_names
-                    || r.shape.emits_code
-                    || r.shape
-                        .invokes
-                        .iter()
-                        .any(|n| relevant(facts, deps, state, &candidate.namespace, n))
-            }
-        };
+        builds_from_arguments = builds_from_arguments
+            || match &rules {
+                None => true,
+                Some(r) => {
+                    r.shape.builds_names
+                        || r.shape.emits_code
+                        || r.shape
+                            .invokes
+                            .iter()
+                            .any(|n| relevant(facts, deps, state, &candidate.namespace, n))
+                }
+            };
         // A macro that only passes its input on (to macros that do the
         // same) adds nothing the written code did not show.
         if !shadows_builtin
@@ -290,11 +294,24 @@ fn expand_one(
             continue;
         }
         state.expansions += 1;
+        let defined_in = if candidate.namespace == "crate" {
+            Some(inputs.edition)
+        } else {
+            deps.editions.get(&candidate.namespace).copied()
+        };
+        // Whether `await` or `dyn` in the input is a keyword depends on
+        // where the input was written: known only when that edition is the
+        // definition's too.
+        let editions = Editions {
+            definition: defined_in,
+            input: defined_in.filter(|e| *e == inputs.edition),
+        };
         match expand::expand(
             &rules.arms,
             args,
             &candidate.dollar_crate,
             &mut state.tokens,
+            editions,
         ) {
             Ok(tokens) => {
                 expanded = true;
@@ -700,19 +717,30 @@ fn shape(arms: &[Arm]) -> Shape {
     let mut out = Shape::default();
     let mut has_extern = false;
     let mut has_metavariable = false;
-    let mut pending: Vec<Vec<TokenTree>> = arms.iter().map(|a| a.transcriber().to_vec()).collect();
-    let colon =
-        |t: Option<&TokenTree>| matches!(t, Some(TokenTree::Punct(p)) if p.as_char() == ':');
-    while let Some(trees) = pending.pop() {
+    // Each group with whether it is the arguments of a macro the
+    // transcriber invokes: what is built there is that macro's to say.
+    let mut pending: Vec<(Vec<TokenTree>, bool, usize)> = arms
+        .iter()
+        .enumerate()
+        .map(|(k, a)| (a.transcriber().to_vec(), false, k))
+        .collect();
+    while let Some((trees, in_invocation, arm)) = pending.pop() {
         for (i, tree) in trees.iter().enumerate() {
             match tree {
-                TokenTree::Group(g) => pending.push(g.stream().into_iter().collect()),
+                TokenTree::Group(g) => {
+                    let invoked = i >= 1 && is_punct(trees.get(i - 1), '!');
+                    pending.push((
+                        g.stream().into_iter().collect(),
+                        in_invocation || invoked,
+                        arm,
+                    ));
+                }
                 TokenTree::Ident(id) => {
                     let word = id.to_string();
                     if word == "extern" {
                         has_extern = true;
                     }
-                    let is_macro = matches!(trees.get(i + 1), Some(TokenTree::Punct(p)) if p.as_char() == '!')
+                    let is_macro = is_punct(trees.get(i + 1), '!')
                         && matches!(trees.get(i + 2), Some(TokenTree::Group(_)));
                     if matches!(
                         word.as_str(),
@@ -738,28 +766,68 @@ fn shape(arms: &[Arm]) -> Shape {
                     }
                 }
                 TokenTree::Punct(p) if p.as_char() == '$' => {
-                    // `$($p)::*`: a repetition joined into a path, and
-                    // `std::$($t)*`: one that goes on a path.
-                    if matches!(trees.get(i + 1), Some(TokenTree::Group(_)))
-                        && ((colon(trees.get(i + 2)) && colon(trees.get(i + 3)))
-                            || (i >= 2 && colon(trees.get(i - 1)) && colon(trees.get(i - 2))))
-                    {
-                        out.builds_names = true;
-                    }
-                    let Some(TokenTree::Ident(name)) = trees.get(i + 1) else {
+                    let Some(next) = trees.get(i + 1) else {
                         continue;
                     };
-                    if name == "crate" {
+                    if matches!(next, TokenTree::Ident(name) if name == "crate") {
                         continue;
                     }
-                    has_metavariable = true;
-                    let after_colons = i >= 2 && colon(trees.get(i - 1)) && colon(trees.get(i - 2));
-                    let before_colons = colon(trees.get(i + 2)) && colon(trees.get(i + 3));
+                    has_metavariable |= matches!(next, TokenTree::Ident(_));
+                    let end = match next {
+                        TokenTree::Ident(_) => i + 2,
+                        TokenTree::Group(g) => {
+                            if joins_across_runs(g, &trees[i + 2..], &arms[arm].contiguous_runs()) {
+                                out.builds_names = !in_invocation || out.builds_names;
+                            }
+                            // `$($p)::*`: runs joined into a path, wherever.
+                            let tail = repetition_end(&trees, i + 2);
+                            if tail >= i + 4
+                                && is_punct(trees.get(i + 2), ':')
+                                && is_punct(trees.get(i + 3), ':')
+                            {
+                                out.builds_names = true;
+                            }
+                            repetition_end(&trees, i + 2)
+                        }
+                        _ => continue,
+                    };
+                    // Next to another metavariable only as `$a $b`: after a
+                    // repetition (`$(#[$m])* $vis fn`) is how items are
+                    // written, and the repetition's runs are judged above.
+                    let single = matches!(next, TokenTree::Ident(_));
+                    // An `ident` or `literal` beside a name or another
+                    // metavariable makes no path; the neighbour's own
+                    // metavariable is judged where it stands.
+                    let carries = match next {
+                        TokenTree::Ident(name) => {
+                            arms[arm].may_carry_path_separator(&name.to_string())
+                        }
+                        _ => true,
+                    };
+                    let joined = carries
+                        && ((i >= 1 && joins(&trees[i - 1], trees.get(i.wrapping_sub(2))))
+                            || trees.get(end).is_some_and(|t| {
+                                joins(t, trees.get(end + 1))
+                                    && (!is_punct(Some(t), '$')
+                                        || (single
+                                            && matches!(
+                                                trees.get(end + 1),
+                                                Some(TokenTree::Ident(_))
+                                            )))
+                            }));
                     let after_keyword = i >= 1
                         && matches!(&trees[i - 1], TokenTree::Ident(k) if k == "use" || k == "mod");
-                    let invoked =
-                        matches!(trees.get(i + 2), Some(TokenTree::Punct(p)) if p.as_char() == '!');
-                    if after_colons || before_colons || after_keyword || invoked {
+                    let invoked = is_punct(trees.get(end), '!');
+                    // Next to `::` a metavariable extends a path wherever it
+                    // is, in another macro's arguments too (what that macro
+                    // makes of them is not always known). The other joins
+                    // are judged only outside them, where they are common
+                    // and harmless (`asm!(.., options(nostack $x))`).
+                    let beside_colons = (i >= 2
+                        && is_punct(trees.get(i - 1), ':')
+                        && is_punct(trees.get(i - 2), ':'))
+                        || (is_punct(trees.get(end), ':') && is_punct(trees.get(end + 1), ':'));
+                    if (joined && !in_invocation) || beside_colons || after_keyword || invoked {
                         out.builds_names = true;
                     }
                 }
@@ -769,6 +837,77 @@ fn shape(arms: &[Arm]) -> Shape {
     }
     out.builds_names |= has_extern && has_metavariable;
     out
+}
+
+fn is_punct(tree: Option<&TokenTree>, c: char) -> bool {
+    matches!(tree, Some(TokenTree::Punct(p)) if p.as_char() == c)
+}
+
+/// Whether a token next to a metavariable (with the one beyond it) can
+/// make one name with what the metavariable is replaced by: an identifier
+/// (`std $m`), `::`, or another metavariable (`$a $b`).
+fn joins(tree: &TokenTree, beyond: Option<&TokenTree>) -> bool {
+    match tree {
+        // A keyword other than a path's own cannot be part of a name.
+        TokenTree::Ident(word) => {
+            let word = word.to_string();
+            !KEYWORDS.contains(&word.as_str())
+                || matches!(word.as_str(), "crate" | "self" | "super" | "Self")
+        }
+        TokenTree::Punct(p) => p.as_char() == '$' || (p.as_char() == ':' && is_punct(beyond, ':')),
+        _ => false,
+    }
+}
+
+/// Whether the runs of a repetition `$( .. )` can join into one name: its
+/// body starts or ends with a metavariable, the separator (none, or `::`)
+/// does not keep them apart, and they are not a stretch of the input as
+/// written (`$($t)*` from `$($t:tt),*` given `std, ::, process`, not from
+/// `$($t:tt)*`).
+fn joins_across_runs(body: &proc_macro2::Group, tail: &[TokenTree], contiguous: &[&str]) -> bool {
+    let inner: Vec<TokenTree> = body.stream().into_iter().collect();
+    let unseparated =
+        matches!(tail.first(), Some(TokenTree::Punct(p)) if matches!(p.as_char(), '*' | '+'));
+    if let [TokenTree::Punct(dollar), TokenTree::Ident(name)] = inner.as_slice()
+        && dollar.as_char() == '$'
+        && unseparated
+        && contiguous.contains(&name.to_string().as_str())
+    {
+        return false;
+    }
+    let at_edge = matches!(inner.first(), Some(TokenTree::Punct(p)) if p.as_char() == '$')
+        || (inner.len() >= 2 && is_punct(inner.get(inner.len() - 2), '$'));
+    let separated_apart = match tail.first() {
+        // `?`: one run at most.
+        Some(TokenTree::Punct(p)) if p.as_char() == '?' => true,
+        Some(TokenTree::Punct(p)) if matches!(p.as_char(), '*' | '+') => false,
+        Some(TokenTree::Punct(p)) => p.as_char() != ':',
+        _ => true,
+    };
+    at_edge && !separated_apart
+}
+
+/// Rust's keywords, in every edition.
+const KEYWORDS: &[&str] = &[
+    "as", "async", "await", "break", "const", "continue", "crate", "dyn", "else", "enum", "extern",
+    "false", "fn", "for", "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut", "pub",
+    "ref", "return", "self", "Self", "static", "struct", "super", "trait", "true", "type",
+    "unsafe", "use", "where", "while",
+];
+
+/// The index after a repetition's separator and operator.
+fn repetition_end(trees: &[TokenTree], start: usize) -> usize {
+    let mut at = start;
+    while at < trees.len() && at < start + 4 {
+        let op = is_punct(trees.get(at), '*')
+            || is_punct(trees.get(at), '+')
+            || is_punct(trees.get(at), '?');
+        at += 1;
+        if op {
+            break;
+        }
+    }
+    at
 }
 
 #[cfg(test)]
@@ -791,6 +930,27 @@ mod tests {
         assert!(apart("no_mangle"));
         assert!(!apart("#[no_mangle] fn f() {}"));
         assert!(!apart("(path)"));
+    }
+
+    #[test]
+    fn tokens_joined_from_separate_arguments_build_names() {
+        // `std $c process $c Command` with `$c = ::`.
+        assert!(builds(
+            "($c:tt) => { std $c process $c Command::new(\"sh\") }"
+        ));
+        // `std::$($t)*`: a repetition that goes on a path.
+        assert!(builds("($($t:tt)*) => { std::$($t)* }"));
+        // Runs of a repetition with separators dropped join pieces.
+        assert!(builds("($($t:tt),*) => { fn f() { $($t)* } }"));
+        // Runs that are a stretch of the input as written join nothing new.
+        assert!(!builds("($($t:tt)*) => { fn f() { $($t)* } }"));
+        // A keyword next to a metavariable is no part of a name.
+        assert!(!builds("($n:ident) => { fn $n() {} }"));
+        // Inside another macro's arguments that macro decides.
+        assert!(!builds("($n:ident) => { other!(std $n) }"));
+        assert!(!builds(
+            "($n:ident) => { asm!(\"x\", options(nostack $n)) }"
+        ));
     }
 
     #[test]

@@ -371,6 +371,7 @@ fn scan_target(
         package.build_script.is_some() && target.kind != TargetRole::BuildScript,
     );
     let inputs = CrateInputs {
+        edition: target.edition,
         cfg,
         env: &env,
         files,
@@ -384,6 +385,11 @@ fn scan_target(
             dependency_macros
                 .by_crate
                 .insert(name_in_code.clone(), &exports.macros);
+            if let Some(edition) = exports.macro_edition {
+                dependency_macros
+                    .editions
+                    .insert(name_in_code.clone(), edition);
+            }
         }
     }
     modtree::collect_crate(&target.root_file, inputs, &dependency_macros, &mut facts);

@@ -100,6 +100,11 @@ pub struct Resolver<'a> {
 }
 
 impl<'a> Resolver<'a> {
+    /// The edition of the crate whose names this resolves.
+    pub fn edition(&self) -> Edition {
+        self.edition
+    }
+
     pub fn new(facts: &'a CrateFacts, prelude: &'a ExternPrelude, edition: Edition) -> Self {
         let modules = facts
             .scopes

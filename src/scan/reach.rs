@@ -422,6 +422,7 @@ fn exports(
 ) -> Exports {
     let mut out = Exports::default();
     for def in facts.macro_defs.iter().filter(|d| d.exported) {
+        out.macro_edition = Some(resolver.edition());
         out.macros
             .entry(def.name.clone())
             .or_default()

@@ -20,16 +20,18 @@
 //! - A `$s:stmt` ends before its `;`, as rustc's does, not after it as
 //!   syn's `Stmt` does.
 //!
-//! Where rustc's answer depends on the defining crate's edition (a
-//! `$p:pat` facing `|`, a `$e:expr` facing `_`, `const`, `await` or
-//! `dyn`), the answer is [`Outcome::Rejected`] too: guessing either way
-//! could pick an arm rustc does not.
+//! Where rustc's answer depends on an edition (the macro's: a `$p:pat`
+//! facing `|`, a `$e:expr` facing `_` or `const`; the input's: `await`,
+//! `dyn`), the caller's [`Editions`] decide it, and where one is not known
+//! the answer is [`Outcome::Undecided`]: guessing either way could pick an
+//! arm rustc does not.
 
 use std::rc::Rc;
 
 use proc_macro2::{Delimiter, Ident, TokenTree};
 
 use super::opaque;
+use crate::resolve::Edition;
 use syn::buffer::Cursor;
 use syn::ext::IdentExt;
 use syn::parse::discouraged::Speculative;
@@ -45,6 +47,16 @@ pub struct Matcher {
     locs: Vec<Loc>,
     /// Metavariable names, by slot.
     names: Vec<String>,
+}
+
+/// The editions rustc's answers depend on; `None` where not known.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Editions {
+    /// The macro definition's: what `pat` and `expr` take.
+    pub definition: Option<Edition>,
+    /// The input's: whether `await`, `dyn`, `async`, `try`, `gen` are
+    /// keywords.
+    pub input: Option<Edition>,
 }
 
 /// The result of matching one arm.
@@ -252,8 +264,44 @@ impl Matcher {
         Some(())
     }
 
+    /// The metavariables matched by a repetition of nothing else and no
+    /// separator (`$($t:tt)*`): their runs are a stretch of the input as
+    /// written, so a transcriber that puts them side by side joins nothing
+    /// the input did not already show.
+    pub fn contiguous_runs(&self) -> Vec<&str> {
+        let mut out = Vec::new();
+        for window in self.locs.windows(3) {
+            if let [
+                Loc::SeqStart { vars, .. },
+                Loc::Var { slot, .. },
+                Loc::SeqEnd {
+                    separated: false, ..
+                },
+            ] = window
+                && vars.len() == 1
+            {
+                out.push(self.names[*slot].as_str());
+            }
+        }
+        out
+    }
+
+    /// Whether metavariable `name` may bind tokens that start or end with
+    /// `::` (a `tt`, `path`, `ty`, ...; not an `ident` or `literal`), and
+    /// so join a path with a name beside it. Unknown names may.
+    pub fn may_carry_path_separator(&self, name: &str) -> bool {
+        let kind = self.locs.iter().find_map(|loc| match loc {
+            Loc::Var { slot, kind, .. } if self.names[*slot] == name => Some(*kind),
+            _ => None,
+        });
+        !matches!(
+            kind,
+            Some(Kind::Ident | Kind::Lifetime | Kind::Literal | Kind::Block | Kind::Vis)
+        )
+    }
+
     /// Matches the whole of `input` (a fork the caller throws away).
-    pub fn run(&self, input: ParseStream) -> Outcome {
+    pub fn run(&self, input: ParseStream, editions: Editions) -> Outcome {
         let mut stack: Vec<ParseBuffer> = vec![input.fork()];
         let empty = Rc::new(vec![Bound::Unset; self.names.len()]);
         let mut current = vec![Position {
@@ -319,11 +367,10 @@ impl Matcher {
                             next.push(position);
                         }
                     }
-                    Loc::Var { kind, .. } => match may_begin(*kind, &token) {
+                    Loc::Var { kind, .. } => match may_begin(*kind, &token, editions) {
                         Begins::Yes => fragments.push(position),
                         Begins::No => {}
                         Begins::Undecided(why) => return Outcome::Undecided(why),
-                        Begins::Rejected(why) => return Outcome::Rejected(why),
                     },
                     Loc::Undecided(why) => return Outcome::Undecided(why),
                     Loc::Eof => {
@@ -602,18 +649,18 @@ fn enter<'a>(input: &ParseBuffer<'a>, delimiter: Delimiter) -> syn::Result<Parse
 enum Begins {
     Yes,
     No,
-    /// rustc's answer is not known here (how rustc parses one opaque
-    /// fragment as another kind): matching stops, failing closed.
+    /// rustc's answer is not known here (an edition capgate does not
+    /// know, how rustc parses one opaque fragment as another kind):
+    /// matching stops, failing closed.
     Undecided(&'static str),
-    /// rustc's answer depends on what the matcher is not given.
-    Rejected(&'static str),
 }
 
-/// rustc's answer depends on the defining crate's edition, which the
-/// matcher is not given: the arm is rejected, as if rustc stopped there
-/// (see ARCHITECTURE.md, Known limits).
-const BY_EDITION: Begins =
-    Begins::Rejected("whether a fragment may begin here depends on the macro's edition");
+/// rustc's answer depends on an edition capgate does not know (a
+/// dependency's macro whose edition was not recorded, or input written in
+/// another edition than the macro's).
+const BY_EDITION: Begins = Begins::Undecided(
+    "whether a fragment may begin here depends on an edition capgate does not know",
+);
 
 impl From<bool> for Begins {
     fn from(yes: bool) -> Begins {
@@ -623,7 +670,12 @@ impl From<bool> for Begins {
 
 /// Whether a fragment of `kind` may begin with `token`
 /// (`Parser::nonterminal_may_begin_with`): rustc parses one only there.
-fn may_begin(kind: Kind, token: &Tok) -> Begins {
+fn may_begin(kind: Kind, token: &Tok, editions: Editions) -> Begins {
+    // A yes or no that holds from `edition` on, or undecided.
+    let from = |known: Option<Edition>, edition: Edition| match known {
+        Some(known) => (known >= edition).into(),
+        None => BY_EDITION,
+    };
     if let Tok::Opaque(opaque, literal) = token {
         return match facing_opaque(kind, *opaque, *literal) {
             Take::Tree | Take::Parse | Take::Empty => Begins::Yes,
@@ -645,9 +697,9 @@ fn may_begin(kind: Kind, token: &Tok) -> Begins {
         Kind::Vis => match token {
             Tok::Op(o) if o == "," => Begins::Yes,
             Tok::Ident(_) => Begins::Yes,
-            _ => begins_type(token),
+            _ => begins_type(token, editions.input),
         },
-        Kind::Ty => begins_type(token),
+        Kind::Ty => begins_type(token, editions.input),
         Kind::Pat | Kind::PatParam => match token {
             Tok::Ident(_)
             | Tok::Literal(_)
@@ -657,7 +709,7 @@ fn may_begin(kind: Kind, token: &Tok) -> Begins {
                     Begins::No
                 } else {
                     // `pat` takes a leading `|` from the 2021 edition on.
-                    BY_EDITION
+                    from(editions.definition, Edition::E2021)
                 }
             }
             _ => op(&["&", "-", "&&", "..", "...", "::", "<", "<<"]).into(),
@@ -669,10 +721,10 @@ fn may_begin(kind: Kind, token: &Tok) -> Begins {
                     Begins::No
                 } else {
                     // `expr` is `expr_2021` before the 2024 edition.
-                    BY_EDITION
+                    from(editions.definition, Edition::E2024)
                 }
             }
-            Tok::Ident(i) => begins_expr_ident(i),
+            Tok::Ident(i) => begins_expr_ident(i, editions.input),
             Tok::Open(_) | Tok::Literal(_) | Tok::Lifetime(_) => Begins::Yes,
             _ => op(&[
                 "!", "-", "*", "|", "||", "&", "&&", "..", "...", "..=", "<", "<<", "::", "#",
@@ -691,12 +743,25 @@ const RESERVED: &[&str] = &[
     "priv", "typeof", "unsized", "virtual", "yield",
 ];
 
-/// Keywords from a later edition on: identifiers before it.
-const EDITION_KEYWORDS: &[&str] = &["async", "await", "dyn", "try", "gen"];
+/// Keywords from a later edition on (the edition): identifiers before it.
+const EDITION_KEYWORDS: &[(&str, Edition)] = &[
+    ("async", Edition::E2018),
+    ("await", Edition::E2018),
+    ("dyn", Edition::E2018),
+    ("try", Edition::E2018),
+    ("gen", Edition::E2024),
+];
+
+/// Whether `ident` is a keyword of the input's edition only: `Some(true)`
+/// a keyword, `Some(false)` an identifier, `None` when that is not known.
+fn edition_keyword(ident: &str, input: Option<Edition>) -> Option<Option<bool>> {
+    let (_, from) = EDITION_KEYWORDS.iter().find(|(word, _)| *word == ident)?;
+    Some(input.map(|input| input >= *from))
+}
 
 const PATH_KEYWORDS: &[&str] = &["self", "Self", "super", "crate"];
 
-fn begins_expr_ident(ident: &str) -> Begins {
+fn begins_expr_ident(ident: &str, input: Option<Edition>) -> Begins {
     const KEYWORD_EXPRS: &[&str] = &[
         "async", "do", "box", "break", "const", "continue", "false", "for", "gen", "if", "let",
         "loop", "match", "move", "return", "true", "try", "unsafe", "while", "yield", "static",
@@ -704,13 +769,15 @@ fn begins_expr_ident(ident: &str) -> Begins {
     if ident.starts_with("r#") || PATH_KEYWORDS.contains(&ident) || KEYWORD_EXPRS.contains(&ident) {
         return Begins::Yes;
     }
-    if EDITION_KEYWORDS.contains(&ident) {
-        return BY_EDITION;
+    match edition_keyword(ident, input) {
+        // A keyword that does not begin an expression (`await`, `dyn`).
+        Some(Some(keyword)) => (!keyword).into(),
+        Some(None) => BY_EDITION,
+        None => (!RESERVED.contains(&ident)).into(),
     }
-    (!RESERVED.contains(&ident)).into()
 }
 
-fn begins_type(token: &Tok) -> Begins {
+fn begins_type(token: &Tok, input: Option<Edition>) -> Begins {
     const KEYWORD_TYPES: &[&str] = &[
         "_", "for", "impl", "fn", "unsafe", "extern", "typeof", "dyn",
     ];
@@ -721,10 +788,12 @@ fn begins_type(token: &Tok) -> Begins {
                 || KEYWORD_TYPES.contains(&i.as_str())
             {
                 Begins::Yes
-            } else if EDITION_KEYWORDS.contains(&i.as_str()) {
-                BY_EDITION
             } else {
-                (!RESERVED.contains(&i.as_str())).into()
+                match edition_keyword(i, input) {
+                    Some(Some(keyword)) => (!keyword).into(),
+                    Some(None) => BY_EDITION,
+                    None => (!RESERVED.contains(&i.as_str())).into(),
+                }
             }
         }
         Tok::Open(Delimiter::Parenthesis | Delimiter::Bracket) | Tok::Lifetime(_) => Begins::Yes,

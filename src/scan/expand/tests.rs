@@ -1,10 +1,18 @@
 //! The expander on its own: matching, transcription and its bounds.
 
 use super::*;
+use crate::resolve::Edition;
 
 fn run(rules: &str, args: &str) -> Result<String, Failure> {
     let arms = parse_rules(rules.parse().unwrap()).expect("rules parse");
-    expand(&arms, args.parse().unwrap(), "krate", &mut 0).map(|t| t.to_string())
+    expand(
+        &arms,
+        args.parse().unwrap(),
+        "krate",
+        &mut 0,
+        Editions::default(),
+    )
+    .map(|t| t.to_string())
 }
 
 #[test]
@@ -71,16 +79,16 @@ fn the_crate_budget_covers_every_arm_tried_and_every_output() {
     let args = || "x y z".parse().unwrap();
     // Two arms read three tokens each; the output is three tokens.
     let mut spent = 0;
-    assert!(expand(&arms, args(), "krate", &mut spent).is_ok());
+    assert!(expand(&arms, args(), "krate", &mut spent, Editions::default()).is_ok());
     assert_eq!(spent, 9);
     let mut spent = MAX_CRATE_EXPANSION_TOKENS - 7;
     assert_eq!(
-        expand(&arms, args(), "krate", &mut spent).err(),
+        expand(&arms, args(), "krate", &mut spent, Editions::default()).err(),
         Some(Failure::CrateBudget)
     );
     let mut spent = MAX_CRATE_EXPANSION_TOKENS;
     assert_eq!(
-        expand(&arms, args(), "krate", &mut spent).err(),
+        expand(&arms, args(), "krate", &mut spent, Editions::default()).err(),
         Some(Failure::CrateBudget)
     );
 }
@@ -170,11 +178,11 @@ fn rustcs_errors_end_the_search() {
 #[test]
 fn edition_dependent_starts_are_not_guessed() {
     let rules = "($p:pat) => { one }; ($($t:tt)*) => { two };";
-    assert!(matches!(run(rules, "| a"), Err(Failure::Rejected(_))));
+    assert!(matches!(run(rules, "| a"), Err(Failure::Undecided(_))));
     let rules = "($p:pat_param) => { one }; ($($t:tt)*) => { two };";
     assert_eq!(run(rules, "| a").unwrap(), "two");
     let rules = "($e:expr) => { one }; ($($t:tt)*) => { two };";
-    assert!(matches!(run(rules, "_"), Err(Failure::Rejected(_))));
+    assert!(matches!(run(rules, "_"), Err(Failure::Undecided(_))));
     let rules = "($e:expr_2021) => { one }; ($($t:tt)*) => { two };";
     assert_eq!(run(rules, "_").unwrap(), "two");
 }
@@ -183,4 +191,63 @@ fn edition_dependent_starts_are_not_guessed() {
 fn an_arm_followed_too_many_ways_is_rejected() {
     let rules = format!("({}) => {{ one }};", "$(a)* ".repeat(40));
     assert!(matches!(run(&rules, "a a a"), Err(Failure::Undecided(_))));
+}
+
+fn run_in(rules: &str, args: &str, edition: Edition) -> Result<String, Failure> {
+    let arms = parse_rules(rules.parse().unwrap()).expect("rules parse");
+    let editions = Editions {
+        definition: Some(edition),
+        input: Some(edition),
+    };
+    expand(&arms, args.parse().unwrap(), "krate", &mut 0, editions).map(|t| t.to_string())
+}
+
+/// With the macro's edition known, rustc's answer is given.
+#[test]
+fn the_macros_edition_decides() {
+    let rules = "($p:pat) => { one }; ($($t:tt)*) => { two };";
+    assert_eq!(run_in(rules, "| a", Edition::E2021).unwrap(), "one");
+    assert_eq!(run_in(rules, "| a", Edition::E2018).unwrap(), "two");
+    let rules = "($e:expr) => { one }; ($($t:tt)*) => { two };";
+    assert_eq!(run_in(rules, "_", Edition::E2024).unwrap(), "one");
+    assert_eq!(run_in(rules, "_", Edition::E2021).unwrap(), "two");
+    // `await` is a keyword no expression begins with from 2018 (in 2015
+    // an identifier, which syn does not parse as one).
+    assert_eq!(run_in(rules, "await", Edition::E2018).unwrap(), "two");
+}
+
+/// A fragment passed on is one opaque token: a literal arm does not match
+/// it, `tt` and the same kind do.
+#[test]
+fn fragments_passed_on_stay_opaque() {
+    let inner = "(process) => { decoy }; ($x:expr) => { real };";
+    let arms = parse_rules(inner.parse().unwrap()).unwrap();
+    let outer = parse_rules("($e:expr) => { $e };".parse().unwrap()).unwrap();
+    let passed = expand(
+        &outer,
+        "process".parse().unwrap(),
+        "krate",
+        &mut 0,
+        Editions::default(),
+    )
+    .unwrap();
+    let out = expand(&arms, passed.clone(), "krate", &mut 0, Editions::default()).unwrap();
+    assert_eq!(out.to_string(), "real");
+    // Through text, as invocations are kept between rounds.
+    let text = encode(&passed, false);
+    let out = expand(
+        &arms,
+        decode(&text).unwrap(),
+        "krate",
+        &mut 0,
+        Editions::default(),
+    )
+    .unwrap();
+    assert_eq!(out.to_string(), "real");
+    // A real identifier that looks like capgate's reserved word stays one.
+    let forged: proc_macro2::TokenStream = "__capgate_none(process)".parse().unwrap();
+    let back = decode(&encode(&forged, false)).unwrap();
+    assert_eq!(back.to_string(), forged.to_string());
+    let out = expand(&arms, back, "krate", &mut 0, Editions::default());
+    assert!(matches!(out, Err(Failure::NoMatch) | Ok(_)));
 }

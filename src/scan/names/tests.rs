@@ -16,6 +16,7 @@ fn resolved(src: &str, deps: &[(&str, &str)], edition: Edition) -> Vec<Vec<Strin
     let env = crate::scan::strexpr::CompileEnv::default();
     let files = crate::scan::files::PackageFiles::new(Path::new("."), None);
     let inputs = crate::scan::collect::CrateInputs {
+        edition,
         cfg: &cfg,
         env: &env,
         files: &files,
