@@ -21,6 +21,7 @@ pub use matcher::Editions;
 use matcher::{Bound, Matcher, Outcome};
 pub use opaque::{decode, encode};
 
+mod fragment;
 mod matcher;
 mod opaque;
 
