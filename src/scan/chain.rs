@@ -45,6 +45,8 @@ impl ChainRoots {
                 Expr::Await(a) => &a.base,
                 Expr::Reference(r) => &r.expr,
                 Expr::Paren(p) => &p.expr,
+                // An `$e:expr` a macro put there.
+                Expr::Group(g) => &g.expr,
                 Expr::Call(call) => &call.func,
                 Expr::Path(p) if p.qself.is_none() => break Some(WrittenPath::from_syn(&p.path)),
                 _ => break None,

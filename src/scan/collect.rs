@@ -1122,7 +1122,7 @@ impl<'a> Collector<'a> {
         let span = first.ident.span();
         let written = match qself {
             // `<Type>::item`: the item is relative to the type.
-            Some(q) if q.position == 0 => match &*q.ty {
+            Some(q) if q.position == 0 => match ungrouped(&q.ty) {
                 syn::Type::Path(tp) if tp.qself.is_none() => {
                     let mut written = WrittenPath::from_syn(&tp.path);
                     written
@@ -1225,7 +1225,7 @@ impl<'ast> Visit<'ast> for Collector<'_> {
     }
 
     fn visit_item_type(&mut self, item: &'ast syn::ItemType) {
-        let def = match &*item.ty {
+        let def = match ungrouped(&item.ty) {
             syn::Type::Path(tp) if tp.qself.is_none() => {
                 Def::Alias(WrittenPath::from_syn(&tp.path).segments_with_colon())
             }
@@ -1373,7 +1373,7 @@ impl<'ast> Visit<'ast> for Collector<'_> {
                 methods,
             });
         }
-        let self_type = match &*item.self_ty {
+        let self_type = match ungrouped(&item.self_ty) {
             syn::Type::Path(tp) if tp.qself.is_none() => {
                 Some(Owner::Impl(WrittenPath::from_syn(&tp.path)))
             }
@@ -1707,6 +1707,15 @@ pub fn ident_name(ident: &proc_macro2::Ident) -> String {
     } else {
         name.nfc().collect()
     }
+}
+
+/// `ty` without the groups a macro's `$t:ty` puts around it (`<$t>::new`
+/// is `<std::process::Command>::new`).
+fn ungrouped(mut ty: &syn::Type) -> &syn::Type {
+    while let syn::Type::Group(group) = ty {
+        ty = &group.elem;
+    }
+    ty
 }
 
 #[cfg(test)]

@@ -146,7 +146,28 @@ pub(super) fn shape(arms: &[Arm]) -> Shape {
                         && is_punct(trees.get(i - 1), ':')
                         && is_punct(trees.get(i - 2), ':'))
                         || (is_punct(trees.get(end), ':') && is_punct(trees.get(end + 1), ':'));
-                    if (joined && !in_invocation) || beside_colons || after_keyword || invoked {
+                    // A type made a path by what is around it: `<$t>::new`,
+                    // `type X = $t;` (then `X::new`), `impl Tr for $t` (then
+                    // `Self::new`).
+                    let ident_is = |at: usize, word: &str| matches!(trees.get(at), Some(TokenTree::Ident(w)) if w == word);
+                    let as_type = carries
+                        && ((is_punct(trees.get(end), '>')
+                            && is_punct(trees.get(end + 1), ':')
+                            && is_punct(trees.get(end + 2), ':'))
+                            || (i >= 3
+                                && is_punct(trees.get(i - 1), '=')
+                                && ident_is(i - 3, "type"))
+                            || (i >= 1
+                                && ident_is(i - 1, "for")
+                                && trees[..i - 1]
+                                    .iter()
+                                    .any(|t| matches!(t, TokenTree::Ident(w) if w == "impl"))));
+                    if (joined && !in_invocation)
+                        || beside_colons
+                        || as_type
+                        || after_keyword
+                        || invoked
+                    {
                         out.builds_names = true;
                     }
                 }
