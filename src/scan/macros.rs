@@ -582,14 +582,28 @@ fn candidates<'a>(
     let local = segments.len() == 1
         || (!inv.path.leading_colon && matches!(segments[0].as_str(), "crate" | "self" | "super"));
     if local {
-        for &index in local_defs.by_name.get(name).into_iter().flatten() {
+        // The crate's own macro under a `use` rename (`use m as n; n!()`).
+        let renamed = imports
+            .local_renames
+            .iter()
+            .filter(|(bound, _)| bound == name)
+            .map(|(_, original)| original);
+        let indices = std::iter::once(name).chain(renamed).flat_map(|n| {
+            local_defs
+                .by_name
+                .get(n)
+                .into_iter()
+                .flatten()
+                .map(move |&index| (n, index))
+        });
+        for (defined_as, index) in indices {
             let def = &facts.macro_defs[index];
             // Keyed by the body's digest, so that later rounds skip a
             // definition already tried whatever its place in the list.
             out.push(Candidate {
                 key: local_key(&def.digest),
                 namespace: "crate".into(),
-                name: name.clone(),
+                name: defined_as.clone(),
                 body: Body::Local(index),
                 dollar_crate: "crate".into(),
             });
@@ -666,6 +680,9 @@ struct MacroImports {
     /// `CrateFacts::imports_added` when the list was made.
     made_at: Option<usize>,
     list: Vec<MacroImport>,
+    /// Renaming imports of the crate's own items (`use crate::m as n`,
+    /// `use m as n`): the name bound, and the name it stands for.
+    local_renames: Vec<(String, String)>,
 }
 
 struct MacroImport {
@@ -692,6 +709,19 @@ impl MacroImports {
                     bound: import.name.clone(),
                     last: import.path.last().cloned(),
                 })
+            })
+            .collect();
+        self.local_renames = facts
+            .scopes
+            .iter()
+            .flat_map(|scope| &scope.imports)
+            .filter_map(|import| {
+                let first = import.path.iter().find(|s| !s.is_empty())?;
+                let original = import.path.last()?;
+                let bound = import.name.as_ref()?;
+                let local =
+                    import.path.len() == 1 || matches!(first.as_str(), "crate" | "self" | "super");
+                (local && bound != original).then(|| (bound.clone(), original.clone()))
             })
             .collect();
     }
