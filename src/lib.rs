@@ -12,14 +12,15 @@
 
 pub mod advisories;
 pub mod cache;
-pub mod capability;
 pub mod cli;
 pub mod diagnostic;
 pub mod digest;
 pub mod evaluate;
 pub mod fetch;
 pub mod mcp;
+pub mod model;
 pub mod pipeline;
+pub mod platform;
 pub mod policy;
 pub mod reach;
 pub mod report;

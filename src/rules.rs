@@ -9,7 +9,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use crate::capability::Capability;
+use crate::model::Capability;
 
 /// The rule files shipped with the tool, embedded so the binary is
 /// self-contained.
@@ -187,7 +187,7 @@ impl RuleSet {
         let capability: Capability = raw
             .capability
             .parse()
-            .map_err(|e: crate::capability::UnknownCapability| invalid(e.to_string()))?;
+            .map_err(|e: crate::model::UnknownCapability| invalid(e.to_string()))?;
         let has_matcher =
             !raw.paths.is_empty() || !raw.methods.is_empty() || !raw.symbols.is_empty();
         if raw.structural == has_matcher {

@@ -5,8 +5,8 @@
 //! token or two with no bracket in between. Runs on the scanner's own
 //! stack size (through the fuzz harness), in the build profile under test.
 
-use cargo_capgate::capability::{Capability, Finding};
-use cargo_capgate::resolve::Edition;
+use cargo_capgate::model::Edition;
+use cargo_capgate::model::{Capability, Finding};
 use cargo_capgate::scan::limits::{LIMITS, shape_exceeds};
 
 use crate::fuzz_regressions::harness;

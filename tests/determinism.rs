@@ -3,7 +3,7 @@
 //! std `HashMap`/`HashSet` is seeded afresh, so repeating a scan in one
 //! process exposes one that does).
 
-use cargo_capgate::resolve::Edition;
+use cargo_capgate::model::Edition;
 
 use crate::fuzz_regressions::harness;
 

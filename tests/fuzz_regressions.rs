@@ -7,7 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
-use cargo_capgate::resolve::Edition;
+use cargo_capgate::model::Edition;
 
 #[path = "../fuzz/src/harness.rs"]
 pub(crate) mod harness;

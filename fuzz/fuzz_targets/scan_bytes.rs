@@ -1,7 +1,7 @@
 //! Any bytes as a crate's root source file, scanned.
 #![no_main]
 
-use cargo_capgate::resolve::Edition;
+use cargo_capgate::model::Edition;
 use cargo_capgate_fuzz::harness::ScanHarness;
 use libfuzzer_sys::fuzz_target;
 

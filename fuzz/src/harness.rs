@@ -14,10 +14,10 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use cargo_capgate::capability::{Capability, Finding};
+use cargo_capgate::model::{Capability, Finding};
 use cargo_capgate::fetch::unpack::{UnpackLimits, unpack_crate};
 use cargo_capgate::resolve::bom::{ComponentKind, CrateSource};
-use cargo_capgate::resolve::{
+use cargo_capgate::model::{
     BuildGraph, Edition, Package, PackageKind, SourceKind, Target, TargetRole,
 };
 use cargo_capgate::rules::RuleSet;
@@ -73,7 +73,7 @@ impl ScanHarness {
             std::thread::Builder::new()
                 .stack_size(SCAN_STACK_BYTES)
                 .spawn_scoped(scope, || {
-                    cargo_capgate::scan::scan_package(
+                    cargo_capgate::pipeline::scan_package(
                         &graph.packages[0],
                         &graph,
                         &source,
@@ -249,7 +249,7 @@ pub fn purl(input: &str) {
         "{written}"
     );
     // A local crate reads back as local, never as the registry's.
-    p.source = cargo_capgate::resolve::SourceKind::Path;
+    p.source = cargo_capgate::model::SourceKind::Path;
     let written = cargo_capgate::report::package_purl(&p, Path::new("/"));
     let c = read_back(&written);
     assert_eq!(

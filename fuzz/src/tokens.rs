@@ -10,7 +10,7 @@
 use std::fmt::Write;
 
 use arbitrary::{Arbitrary, Result, Unstructured};
-use cargo_capgate::resolve::Edition;
+use cargo_capgate::model::Edition;
 
 const WORDS: &[&str] = &[
     "std",

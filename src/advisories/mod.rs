@@ -9,7 +9,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::resolve::{BuildGraph, SourceKind};
+use crate::model::{BuildGraph, SourceKind};
 
 /// What kind of advisory, as RustSec classifies it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]

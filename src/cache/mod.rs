@@ -34,9 +34,9 @@ use sha2::{Digest, Sha256};
 
 use crate::digest::{file_sha256, hex};
 
-use crate::resolve::{BuildGraph, Package};
+use crate::model::PackageScan;
+use crate::model::{BuildGraph, Package};
 use crate::rules::RuleSet;
-use crate::scan::PackageScan;
 
 /// Entries beyond this many bytes are evicted, oldest first.
 const DEFAULT_MAX_BYTES: u64 = 1 << 30;

@@ -233,7 +233,7 @@ impl CommonArgs {
     /// Scans an already resolved graph, with progress on a terminal.
     pub fn scan_resolved(
         &self,
-        graph: crate::resolve::BuildGraph,
+        graph: crate::model::BuildGraph,
         rules: &crate::rules::RuleSet,
     ) -> anyhow::Result<crate::pipeline::Analysis> {
         self.scan_resolved_with(graph, rules, self.cache())
@@ -244,7 +244,7 @@ impl CommonArgs {
     /// warned about once.
     pub fn scan_resolved_with(
         &self,
-        graph: crate::resolve::BuildGraph,
+        graph: crate::model::BuildGraph,
         rules: &crate::rules::RuleSet,
         cache: Option<crate::cache::ScanCache>,
     ) -> anyhow::Result<crate::pipeline::Analysis> {
@@ -255,7 +255,7 @@ impl CommonArgs {
 
     fn scan_with(
         &self,
-        graph: crate::resolve::BuildGraph,
+        graph: crate::model::BuildGraph,
         rules: &crate::rules::RuleSet,
         cache: Option<crate::cache::ScanCache>,
         progress: progress::Progress,
@@ -492,7 +492,7 @@ pub(crate) fn open_advisories(
 /// The advisories of every package of `graph`, when a database is available.
 pub(crate) fn load_advisories(
     common: &CommonArgs,
-    graph: &crate::resolve::BuildGraph,
+    graph: &crate::model::BuildGraph,
 ) -> anyhow::Result<Option<Vec<Vec<crate::advisories::AdvisoryMatch>>>> {
     Ok(open_advisories(common)?.map(|db| db.matches(graph)))
 }

@@ -7,10 +7,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::{Evaluation, Scope};
 use crate::advisories::{AdvisoryKind, AdvisoryMatch};
-use crate::capability::{Capability, CapabilityReport, Finding};
+use crate::model::BuildGraph;
+use crate::model::PackageScan;
+use crate::model::{Capability, CapabilityReport, Finding};
 use crate::policy::{Policy, ProposedGrant};
-use crate::resolve::BuildGraph;
-use crate::scan::PackageScan;
 
 /// One side of a diff.
 pub struct Side<'a> {
@@ -79,7 +79,7 @@ pub struct NewAdvisory {
 }
 
 impl NewAdvisory {
-    fn new(package: &crate::resolve::Package, m: &AdvisoryMatch) -> Self {
+    fn new(package: &crate::model::Package, m: &AdvisoryMatch) -> Self {
         NewAdvisory {
             package: package.name.clone(),
             version: package.version.clone(),

@@ -9,10 +9,10 @@
 use std::collections::VecDeque;
 
 use super::{Evaluation, Scope};
-use crate::capability::{Capability, Finding};
+use crate::model::PackageScan;
+use crate::model::{BuildGraph, Package, SourceKind, TargetRole};
+use crate::model::{Capability, Finding};
 use crate::policy::ProposedGrant;
-use crate::resolve::{BuildGraph, Package, SourceKind, TargetRole};
-use crate::scan::PackageScan;
 
 /// What `explain` was asked about that the graph does not have.
 #[derive(Debug, thiserror::Error)]

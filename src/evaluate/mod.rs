@@ -12,11 +12,11 @@ pub mod explain;
 pub mod vet;
 
 use crate::advisories::AdvisoryMatch;
-use crate::capability::{Capability, CapabilityReport, Finding};
 use crate::diagnostic::Diagnostic;
+use crate::model::BuildGraph;
+use crate::model::PackageScan;
+use crate::model::{Capability, CapabilityReport, Finding};
 use crate::policy::{Grants, Policy, ProposedGrant};
-use crate::resolve::BuildGraph;
-use crate::scan::PackageScan;
 
 /// Which code a grant or violation is about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

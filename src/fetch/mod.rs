@@ -14,7 +14,7 @@ pub mod unpack;
 
 use std::path::PathBuf;
 
-use crate::resolve::BuildGraph;
+use crate::model::BuildGraph;
 
 /// Where one package's source is, or why it is not available.
 #[derive(Clone, Debug)]

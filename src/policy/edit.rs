@@ -6,7 +6,7 @@ use std::path::Path;
 use toml_edit::{Array, DocumentMut, Item, Table, Value};
 
 use super::Grants;
-use crate::capability::Capability;
+use crate::model::Capability;
 
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]

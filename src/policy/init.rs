@@ -4,9 +4,9 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use crate::capability::{CapabilityReport, Finding};
-use crate::resolve::BuildGraph;
-use crate::scan::PackageScan;
+use crate::model::BuildGraph;
+use crate::model::PackageScan;
+use crate::model::{CapabilityReport, Finding};
 
 /// The policy text granting what `scans` found.
 pub fn render_initial_policy(graph: &BuildGraph, scans: &[PackageScan]) -> String {

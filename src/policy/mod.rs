@@ -20,8 +20,8 @@ pub use init::render_initial_policy;
 // (the fuzz targets).
 pub use parse::{parse_cargo_metadata, parse_policy_file};
 
-use crate::capability::Capability;
 use crate::diagnostic::{Diagnostic, SourceSpan};
+use crate::model::Capability;
 
 /// The file name looked for beside the workspace root.
 pub const POLICY_FILE: &str = "capgate.toml";

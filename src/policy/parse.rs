@@ -10,8 +10,8 @@ use super::{
     AcceptedComponent, Grants, IgnoredAdvisory, PackageEntry, Policy, PolicyError, PolicySource,
     parse_capability, span,
 };
-use crate::capability::Capability;
 use crate::diagnostic::Diagnostic;
+use crate::model::Capability;
 
 /// Parses a `capgate.toml`.
 pub fn parse_policy_file(

@@ -18,55 +18,25 @@
 //! written or built, and stay with it: using a crate that uses `unsafe`
 //! does not make the user's code unsafe.
 //!
-//! This module holds the data crossing crate boundaries and the order crates
-//! are scanned in (a crate after its dependencies, independent crates in
-//! parallel). Computing a crate's own exports needs its syntax facts and
-//! lives in `scan::reach`.
+//! This module looks dependencies' items up in their exports (`mod.rs`)
+//! and computes a crate's own from its syntax facts (`analysis`); the
+//! exports themselves are plain data in `model`, and the order crates are
+//! scanned in (a crate after its dependencies) is the pipeline's.
 //!
 //! **Invariant:** a crate's scan depends on its dependencies only through
 //! their `Exports`, whose fingerprint is part of its cache key.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::OnceLock;
-use std::sync::atomic::{AtomicUsize, Ordering};
+mod analysis;
 
-use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 
-use crate::capability::Capability;
+use crate::model::{Capability, Exports, Witness};
 use crate::rules::RuleSet;
+
+pub use analysis::{CrateReach, analyze};
 
 /// The longest witness chain kept; longer ones keep their two ends.
 pub const MAX_VIA: usize = 12;
-
-/// What a crate's nameable items reach.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Exports {
-    /// Path inside the crate (`client::Client::send`, without the crate's
-    /// name) to one witness per capability it reaches.
-    pub items: BTreeMap<String, Vec<Witness>>,
-    /// Re-exports and type aliases of paths outside the crate's graph of
-    /// scanned code (`process::Command` → `std::process::Command`). A key
-    /// ending in `*` is a glob: `sys::*` → `std::os::unix`.
-    pub aliases: BTreeMap<String, String>,
-    /// The `#[macro_export]` `macro_rules!` bodies by macro name, as source
-    /// text: what they expand to is the invoking crate's code (its paths,
-    /// `unsafe` and `extern` blocks), so dependents expand them.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub macros: BTreeMap<String, Vec<String>>,
-    /// The edition those macros are defined in: it decides what their
-    /// fragments take (`$p:pat` a leading `|` from 2021 on).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub macro_edition: Option<crate::resolve::Edition>,
-}
-
-/// How an item reaches a capability: the chain of items from the named one
-/// down to the API a rule matched, and that rule.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Witness {
-    pub capability: Capability,
-    pub rule: String,
-    pub via: Vec<String>,
-}
 
 /// Whether `capability` flows through the APIs that reach it.
 pub fn flows(capability: Capability) -> bool {
@@ -74,17 +44,6 @@ pub fn flows(capability: Capability) -> bool {
         capability.family(),
         Capability::Fs | Capability::Net | Capability::Process | Capability::Env
     )
-}
-
-impl Exports {
-    pub fn is_empty(&self) -> bool {
-        self.items.is_empty() && self.aliases.is_empty() && self.macros.is_empty()
-    }
-
-    /// A stable hash of the exports, for dependents' cache keys.
-    pub fn fingerprint(&self) -> String {
-        crate::digest::sha256_hex(&serde_json::to_vec(self).unwrap_or_default())
-    }
 }
 
 /// The exports of a target's dependencies, by library name.
@@ -218,86 +177,9 @@ pub fn bounded(via: impl Iterator<Item = String>) -> Vec<String> {
     out
 }
 
-/// Runs `work` for every node after the nodes it depends on (`deps[i]`),
-/// nodes whose dependencies are done in parallel on the current rayon pool.
-/// `work` sees every finished result; nodes in a dependency cycle (possible
-/// only through dev-dependencies) run last, seeing what is finished.
-pub fn in_dependency_order<T: Send + Sync>(
-    deps: &[Vec<usize>],
-    work: &(dyn Fn(usize, &[OnceLock<T>]) -> T + Sync),
-) -> Vec<T> {
-    let n = deps.len();
-    let done: Vec<OnceLock<T>> = (0..n).map(|_| OnceLock::new()).collect();
-    let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); n];
-    let remaining: Vec<AtomicUsize> = deps
-        .iter()
-        .enumerate()
-        .map(|(i, ds)| {
-            let unique: BTreeSet<usize> = ds.iter().copied().filter(|&d| d != i && d < n).collect();
-            for &d in &unique {
-                dependents[d].push(i);
-            }
-            AtomicUsize::new(unique.len())
-        })
-        .collect();
-    struct Shared<'a, T> {
-        done: &'a [OnceLock<T>],
-        dependents: &'a [Vec<usize>],
-        remaining: &'a [AtomicUsize],
-        work: &'a (dyn Fn(usize, &[OnceLock<T>]) -> T + Sync),
-    }
-    fn run<'s, T: Send + Sync>(node: usize, scope: &rayon::Scope<'s>, shared: &'s Shared<'s, T>) {
-        let result = (shared.work)(node, shared.done);
-        let _ = shared.done[node].set(result);
-        for &dependent in &shared.dependents[node] {
-            if shared.remaining[dependent].fetch_sub(1, Ordering::AcqRel) == 1 {
-                scope.spawn(move |scope| run(dependent, scope, shared));
-            }
-        }
-    }
-    let shared = Shared {
-        done: &done,
-        dependents: &dependents,
-        remaining: &remaining,
-        work,
-    };
-    rayon::scope(|scope| {
-        for (node, count) in remaining.iter().enumerate() {
-            if count.load(Ordering::Acquire) == 0 {
-                let shared = &shared;
-                scope.spawn(move |scope| run(node, scope, shared));
-            }
-        }
-    });
-    for node in 0..n {
-        if done[node].get().is_none() {
-            let result = work(node, &done);
-            let _ = done[node].set(result);
-        }
-    }
-    done.into_iter()
-        .map(|cell| cell.into_inner().expect("every node ran"))
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn dependencies_finish_first() {
-        // 0 <- 1 <- 2, 3 independent, 4 and 5 in a cycle.
-        let deps = vec![vec![], vec![0], vec![1, 0], vec![], vec![5], vec![4]];
-        let order = in_dependency_order(&deps, &|node, done| {
-            for &d in &deps[node] {
-                if !(node == 4 || node == 5) {
-                    assert!(done[d].get().is_some(), "{d} before {node}");
-                }
-            }
-            node * 10
-        });
-        assert_eq!(order, vec![0, 10, 20, 30, 40, 50]);
-    }
 
     #[test]
     fn aliases_and_globs() {

@@ -33,10 +33,10 @@ use serde_json::{Value, json};
 
 use super::package_purl;
 use crate::advisories::AdvisoryMatch;
-use crate::capability::{Capability, CapabilityReport};
+use crate::model::PackageScan;
+use crate::model::{BuildGraph, Package, PackageKind};
+use crate::model::{Capability, CapabilityReport};
 use crate::resolve::bom::{ALL_TARGETS_PROPERTY, FEATURES_PROPERTY, TARGET_TRIPLE_PROPERTY};
-use crate::resolve::{BuildGraph, Package, PackageKind};
-use crate::scan::PackageScan;
 
 /// The CycloneDX versions `bom` writes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

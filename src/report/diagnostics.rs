@@ -7,10 +7,10 @@ use std::io::Write;
 use annotate_snippets::renderer::DecorStyle;
 use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
 
-use crate::capability::Finding;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::evaluate::{Evaluation, Violation};
-use crate::resolve::BuildGraph;
+use crate::model::BuildGraph;
+use crate::model::Finding;
 
 /// How many findings of one violation are shown as snippets.
 const SNIPPETS_PER_VIOLATION: usize = 3;

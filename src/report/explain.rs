@@ -7,10 +7,10 @@ use std::io::Write;
 use serde::Serialize;
 
 use super::json::{JsonFinding, JsonProposedGrant, SCHEMA_VERSION, Tool};
-use crate::capability::Capability;
 use crate::evaluate::Scope;
 use crate::evaluate::explain::{Explanation, via_packages};
-use crate::resolve::BuildGraph;
+use crate::model::BuildGraph;
+use crate::model::Capability;
 
 /// `explain --format json`.
 #[derive(Serialize)]

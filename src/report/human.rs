@@ -7,7 +7,7 @@ use comfy_table::presets::UTF8_BORDERS_ONLY;
 use comfy_table::{Attribute, Cell, CellAlignment, Color, ContentArrangement, Table};
 
 use super::{PackageResult, ScanResults};
-use crate::capability::{Capability, CapabilityReport};
+use crate::model::{Capability, CapabilityReport};
 
 /// How much to show.
 #[derive(Clone, Copy, Debug)]

@@ -8,7 +8,7 @@
 use serde::Serialize;
 
 use super::ScanResults;
-use crate::capability::{CapabilityReport, Finding};
+use crate::model::{CapabilityReport, Finding};
 
 pub const SCHEMA_VERSION: u32 = 1;
 
@@ -173,7 +173,7 @@ pub struct JsonAdvisoryViolation {
 
 impl JsonAdvisoryViolation {
     pub fn new(
-        package: &crate::resolve::Package,
+        package: &crate::model::Package,
         advisory: &crate::advisories::AdvisoryMatch,
     ) -> Self {
         JsonAdvisoryViolation {
@@ -199,7 +199,7 @@ pub struct JsonViolation {
 }
 
 impl JsonViolation {
-    pub fn new(package: &crate::resolve::Package, v: &crate::evaluate::Violation) -> Self {
+    pub fn new(package: &crate::model::Package, v: &crate::evaluate::Violation) -> Self {
         JsonViolation {
             package: package.name.clone(),
             version: package.version.clone(),
@@ -408,7 +408,7 @@ pub struct JsonNewViolation {
     pub grant: JsonProposedGrant,
 }
 
-fn names(caps: &[crate::capability::Capability]) -> Vec<String> {
+fn names(caps: &[crate::model::Capability]) -> Vec<String> {
     caps.iter().map(|c| c.name().to_owned()).collect()
 }
 

@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use crate::evaluate::diff::{GraphDiff, PackageSummary};
 
-fn caps(list: &[crate::capability::Capability]) -> String {
+fn caps(list: &[crate::model::Capability]) -> String {
     if list.is_empty() {
         "–".to_owned()
     } else {

@@ -14,8 +14,8 @@ pub mod sarif;
 pub use purl::{package_purl, purl};
 
 use crate::advisories::AdvisoryMatch;
-use crate::resolve::{BuildGraph, Package};
-use crate::scan::PackageScan;
+use crate::model::PackageScan;
+use crate::model::{BuildGraph, Package};
 
 /// One package with what was found in it.
 pub struct PackageResult<'a> {
@@ -88,7 +88,7 @@ pub fn advisory_headline(package: &Package, v: &crate::evaluate::AdvisoryViolati
 
 /// A finding's evidence and rule, with the chain it was reached through:
 /// `reqwest::get [std-net-connect] via reqwest::get -> … -> TcpStream::connect`.
-pub fn evidence_label(f: &crate::capability::Finding) -> String {
+pub fn evidence_label(f: &crate::model::Finding) -> String {
     let mut label = format!("{} [{}]", f.evidence, f.rule);
     if !f.via.is_empty() {
         label.push_str(" via ");

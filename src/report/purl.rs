@@ -13,7 +13,7 @@ use std::path::{Component, Path};
 
 use packageurl::PackageUrl;
 
-use crate::resolve::{Package, SourceKind};
+use crate::model::{Package, SourceKind};
 
 /// `pkg:cargo/NAME@VERSION`, for a crate of the default registry.
 pub fn purl(name: &str, version: &str) -> String {
@@ -99,7 +99,7 @@ fn local_url(root: &Path, workspace_root: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::resolve::PackageKind;
+    use crate::model::PackageKind;
 
     #[test]
     fn purls_encode_build_metadata() {

@@ -12,9 +12,9 @@ use std::path::{Path, PathBuf};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::capability::{Capability, Finding};
 use crate::evaluate::{AdvisoryViolation, Violation};
-use crate::resolve::{BuildGraph, Package, SourceKind};
+use crate::model::{BuildGraph, Package, SourceKind};
+use crate::model::{Capability, Finding};
 
 /// Most related locations one result carries (GitHub accepts up to 1,000;
 /// more than a few helps nobody).

@@ -21,7 +21,6 @@ use syn::{Attribute, Expr, Item, Meta, Token, UseTree};
 
 mod include;
 
-use super::cfg::CfgContext;
 use super::chain::ChainRoots;
 use super::facts::{
     CrateFacts, Def, FileId, ForeignFn, Import, ItemDef, MacroArguments, MacroModule,
@@ -32,6 +31,7 @@ use super::files::PackageFiles;
 use super::limits::{LIMITS, shape_exceeds};
 use super::moddir::ModDir;
 use super::strexpr::CompileEnv;
+use crate::platform::CfgContext;
 
 mod attrs;
 mod expansion;
@@ -181,7 +181,7 @@ const KEYWORDS: &[&str] = &[
 #[derive(Clone, Copy)]
 pub struct CrateInputs<'a> {
     /// The crate's edition: what its own macros' fragments take.
-    pub edition: crate::resolve::Edition,
+    pub edition: crate::model::Edition,
     pub cfg: &'a CfgContext,
     pub env: &'a CompileEnv,
     pub files: &'a PackageFiles,

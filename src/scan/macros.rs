@@ -27,7 +27,7 @@ use super::collect::{COMPILE_TIME_MACROS, ChildModule, Collector, CrateInputs};
 use super::expand::{self, Arm, Editions, Failure};
 use super::facts::{CrateFacts, Invocation, Unanalyzed};
 use super::limits::LIMITS;
-use crate::resolve::Edition;
+use crate::model::Edition;
 use shape::{Shape, shape};
 
 mod shape;

@@ -3,8 +3,8 @@
 //! `links = "…"` (`ffi`). Each points at the line of Cargo.toml (or the
 //! build script's first line) so a reader can see it.
 
-use crate::capability::{Finding, Location};
-use crate::resolve::{Package, TargetRole};
+use crate::model::{Finding, Location};
+use crate::model::{Package, TargetRole};
 use crate::rules::RuleSet;
 
 use super::collect::relative_path;

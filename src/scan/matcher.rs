@@ -9,7 +9,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use super::facts::{CrateFacts, Pos, RefKind};
 use super::names::Resolver;
-use crate::capability::{Finding, Location};
+use crate::model::{Finding, Location};
 use crate::rules::{RuleSet, receiver_of};
 
 /// Which code a finding is in, for reach to attribute it.

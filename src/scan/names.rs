@@ -13,7 +13,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet};
 
 use super::facts::{CrateFacts, Def, NS_ANY, NS_TYPE, Ns, ScopeId, ScopeKind, WrittenPath};
-use crate::resolve::Edition;
+use crate::model::Edition;
 
 /// Bound on alias and re-export chains; real code stays far below it, and
 /// it stops cycles (`use a::b as c; use c as b;` in broken code).

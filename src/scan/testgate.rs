@@ -14,7 +14,7 @@ use std::collections::HashMap;
 
 use super::facts::{CrateFacts, NS_MACRO, WrittenPath};
 use super::names::{ExternPrelude, Resolver};
-use crate::resolve::Edition;
+use crate::model::Edition;
 
 /// Removes the facts of items whose `#[test]`/`#[bench]` is the built-in.
 pub fn drop_builtin_test_items(facts: &mut CrateFacts, prelude: &ExternPrelude, edition: Edition) {

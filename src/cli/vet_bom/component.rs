@@ -3,12 +3,12 @@
 //! with what to do about it as fields (the grant, the evidence, the
 //! advisories' fixes) as well as a sentence.
 
-use crate::capability::{Capability, Finding};
 use crate::evaluate::vet::{Flag, Status};
 use crate::evaluate::{Evaluation, Violation};
+use crate::model::BuildGraph;
+use crate::model::{Capability, Finding};
 use crate::policy::{Policy, ProposedGrant};
 use crate::report::json;
-use crate::resolve::BuildGraph;
 use crate::resolve::bom::{ComponentKind, CrateSource, RequestedComponent, RequestedCrate};
 use crate::resolve::crates::{MissingDependency, UnmetKind};
 

@@ -12,7 +12,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::{Edge, Manifest, ManifestDep, Origin, UnpackedCrate};
-use crate::scan::CfgContext;
+use crate::platform::CfgContext;
 
 /// A dependency of a crate the BoM does not account for. Whether it is
 /// really needed depends on the crate's features (an optional dependency

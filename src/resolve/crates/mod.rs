@@ -22,10 +22,10 @@ mod edges;
 pub use edges::{MissingDependency, UnmetKind};
 
 use super::local::LocalCrate;
-use super::{
+use crate::model::{
     BuildGraph, Dependency, Edition, Package, PackageKind, SourceKind, Target, TargetRole,
 };
-use crate::scan::CfgContext;
+use crate::platform::CfgContext;
 
 /// A crate on disk for one BoM component: fetched, or local.
 #[derive(Clone, Debug)]

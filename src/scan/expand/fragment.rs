@@ -11,7 +11,7 @@ use syn::parse::discouraged::Speculative;
 
 use super::matcher::{Editions, Kind, Tok, peek};
 use super::opaque;
-use crate::resolve::Edition;
+use crate::model::Edition;
 
 pub(super) enum Begins {
     Yes,

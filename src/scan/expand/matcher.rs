@@ -35,7 +35,7 @@ use syn::parse::{ParseBuffer, ParseStream};
 
 use super::fragment::{Begins, FragmentError, fragment, may_begin};
 use super::opaque;
-use crate::resolve::Edition;
+use crate::model::Edition;
 
 /// Matcher positions alive at once. rustc has no such bound; an arm that
 /// needs more (`$(a)* $(a)* $(a)* ...`) is rejected rather than followed

@@ -1,7 +1,7 @@
 //! The expander on its own: matching, transcription and its bounds.
 
 use super::*;
-use crate::resolve::Edition;
+use crate::model::Edition;
 
 fn run(rules: &str, args: &str) -> Result<String, Failure> {
     let arms = parse_rules(rules.parse().unwrap()).expect("rules parse");

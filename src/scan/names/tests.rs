@@ -12,7 +12,7 @@ fn resolved(src: &str, deps: &[(&str, &str)], edition: Edition) -> Vec<Vec<Strin
     let root = facts.add_scope(Scope::module(Vec::new(), None));
     let file = facts.add_file("src/lib.rs".into());
     let syntax: syn::File = syn::parse_str(src).unwrap();
-    let cfg = crate::scan::CfgContext::new(None, &[], false);
+    let cfg = crate::platform::CfgContext::new(None, &[], false);
     let env = crate::scan::strexpr::CompileEnv::default();
     let files = crate::scan::files::PackageFiles::new(Path::new("."), None);
     let inputs = crate::scan::collect::CrateInputs {

@@ -20,13 +20,13 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use super::facts::{CrateFacts, Def, Owner, RefKind, ScopeId, ScopeKind, WrittenPath};
-use super::limits::LIMITS;
-use super::matcher::{Matched, Origin};
-use super::names::Resolver;
-use crate::capability::{Capability, Finding, Location};
-use crate::reach::{DependencyExports, Exports, Witness, bounded, flows, names_type};
+use super::{DependencyExports, bounded, flows, names_type};
+use crate::model::{Capability, Exports, Finding, Location, Witness};
 use crate::rules::RuleSet;
+use crate::scan::facts::{CrateFacts, Def, Owner, RefKind, ScopeId, ScopeKind, WrittenPath};
+use crate::scan::limits::LIMITS;
+use crate::scan::names::Resolver;
+use crate::scan::{Matched, Origin};
 
 /// What reach adds to a target's scan.
 pub struct CrateReach {
@@ -136,10 +136,11 @@ pub fn analyze(
     // Calls inside the crate, and dependency items named.
     let mut callees: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); nodes];
     let mut findings = Vec::new();
-    let location =
-        |pos: super::facts::Pos| Location::at(facts.files[pos.file].clone(), pos.line, pos.column);
+    let location = |pos: crate::scan::facts::Pos| {
+        Location::at(facts.files[pos.file].clone(), pos.line, pos.column)
+    };
     let mut reached_here = |node: Option<usize>,
-                            pos: super::facts::Pos,
+                            pos: crate::scan::facts::Pos,
                             evidence: &str,
                             witnesses: Vec<Witness>,
                             reach: &mut Vec<Reach>| {

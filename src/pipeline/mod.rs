@@ -1,13 +1,19 @@
 //! The pipeline from a manifest to scan results, shared by every command:
 //! resolve, fetch, scan. Each stage takes and returns plain data.
 
+mod graph;
+mod package;
+mod schedule;
+
+pub use package::scan_package;
+
 use std::time::{Duration, Instant};
 
 use crate::cache::ScanCache;
 use crate::fetch::{self, PackageSource};
-use crate::resolve::{self, BuildGraph, BuildSelection, Package};
+use crate::model::{BuildGraph, Package, PackageScan};
+use crate::resolve::{self, BuildSelection};
 use crate::rules::RuleSet;
-use crate::scan::{self, PackageScan};
 
 /// A resolved and scanned graph.
 pub struct Analysis {
@@ -36,7 +42,7 @@ pub enum AnalysisError {
     #[error(transparent)]
     Resolve(#[from] resolve::ResolveError),
     #[error(transparent)]
-    Scan(#[from] scan::ScanError),
+    Scan(#[from] graph::ScanError),
 }
 
 /// Resolves `selection` and scans every package; `on_scanned` is called as
@@ -64,7 +70,7 @@ pub fn scan_graph(
 ) -> Result<Analysis, AnalysisError> {
     let started = Instant::now();
     let sources = fetch::locate(&graph);
-    let scanned = scan::scan_graph(&graph, &sources, rules, cache, on_scanned)?;
+    let scanned = graph::scan_graph(&graph, &sources, rules, cache, on_scanned)?;
     Ok(Analysis {
         graph,
         sources,

@@ -1,0 +1,52 @@
+//! What a crate's nameable items reach: the data that crosses crate
+//! boundaries. Reach computes it for a crate; scan reads a dependency's
+//! exported macros from it; the cache keys a dependent's scan by its
+//! fingerprint.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::capability::Capability;
+use super::package::Edition;
+
+/// What a crate's nameable items reach.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Exports {
+    /// Path inside the crate (`client::Client::send`, without the crate's
+    /// name) to one witness per capability it reaches.
+    pub items: BTreeMap<String, Vec<Witness>>,
+    /// Re-exports and type aliases of paths outside the crate's graph of
+    /// scanned code (`process::Command` → `std::process::Command`). A key
+    /// ending in `*` is a glob: `sys::*` → `std::os::unix`.
+    pub aliases: BTreeMap<String, String>,
+    /// The `#[macro_export]` `macro_rules!` bodies by macro name, as source
+    /// text: what they expand to is the invoking crate's code (its paths,
+    /// `unsafe` and `extern` blocks), so dependents expand them.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub macros: BTreeMap<String, Vec<String>>,
+    /// The edition those macros are defined in: it decides what their
+    /// fragments take (`$p:pat` a leading `|` from 2021 on).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub macro_edition: Option<Edition>,
+}
+
+/// How an item reaches a capability: the chain of items from the named one
+/// down to the API a rule matched, and that rule.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Witness {
+    pub capability: Capability,
+    pub rule: String,
+    pub via: Vec<String>,
+}
+
+impl Exports {
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty() && self.aliases.is_empty() && self.macros.is_empty()
+    }
+
+    /// A stable hash of the exports, for dependents' cache keys.
+    pub fn fingerprint(&self) -> String {
+        crate::digest::sha256_hex(&serde_json::to_vec(self).unwrap_or_default())
+    }
+}
