@@ -19,6 +19,7 @@ mod graph;
 mod hostile;
 mod json_actions;
 mod json_advisories;
+mod layers;
 mod mcp;
 mod policy;
 mod reach;

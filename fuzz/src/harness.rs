@@ -14,12 +14,12 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use cargo_capgate::model::{Capability, Finding};
 use cargo_capgate::fetch::unpack::{UnpackLimits, unpack_crate};
-use cargo_capgate::resolve::bom::{ComponentKind, CrateSource};
 use cargo_capgate::model::{
     BuildGraph, Edition, Package, PackageKind, SourceKind, Target, TargetRole,
 };
+use cargo_capgate::model::{Capability, Finding};
+use cargo_capgate::resolve::bom::{ComponentKind, CrateSource};
 use cargo_capgate::rules::RuleSet;
 
 use cargo_capgate::scan::SCAN_STACK_BYTES;
