@@ -1,42 +1,25 @@
 //! `cargo capgate vet-bom FILE|-`: vets the crates of a CycloneDX bill of
 //! materials before anything is built.
 //!
-//! Reads the BoM, flags names and versions agents get wrong, fetches and
-//! verifies every crate (cargo's cache first, then the registry), unpacks it
-//! safely, resolves a graph, scans it and evaluates the policy exactly as
-//! `check` does. Each component ends with one status and a message that
-//! says what to do.
+//! Reads the arguments, the BoM and the policy, runs `pipeline::vet_bom`
+//! (fetch, verify, scan, evaluate) and prints each component's status with
+//! a message that says what to do, and the verdict.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use anyhow::Context;
 use clap::Args;
-use rayon::prelude::*;
-
-mod acquire;
-mod component;
 
 use super::{CommonArgs, Format, Outcome, load_advisories, load_policy, progress};
-use crate::evaluate;
-use crate::evaluate::vet::{Flag, Status};
 use crate::fetch::http::Deadline;
 use crate::fetch::registry::{Registry, RegistryOptions};
+use crate::pipeline::vet_bom::{self, Verdict, VetOptions, VetStages, Vetted};
+use crate::report::components::{Scanned, component_row};
 use crate::report::{ScanResults, diagnostics, human, json};
-use crate::resolve::bom::{self, BomTarget, ComponentKind, CrateSource, RequestedCrate};
-use crate::resolve::crates::{UnpackedCrate, graph_of_crates};
-use crate::resolve::local::LocalCrates;
+use crate::resolve::bom::{self, BomRequest};
 use crate::rules::RuleSet;
-use acquire::Fetching;
-use component::missing_dependency_flag;
-use component::{
-    ComponentOutcome, Scanned, component_row, other_component_outcome, policy_flags, status_of,
-    unvetted_outcome,
-};
-
-/// Downloads at once: enough to hide latency, few enough to be polite.
-const PARALLEL_DOWNLOADS: usize = 8;
 
 #[derive(Debug, Args)]
 pub struct VetBomArgs {
@@ -126,268 +109,119 @@ pub fn run(common: &CommonArgs, args: &VetBomArgs) -> anyhow::Result<Outcome> {
     // The same policy `check` would use there: `--policy`, or the
     // workspace's own, so that `bom` then `vet-bom` judges as `check` does.
     let policy = load_policy(common, &workspace_root)?;
-    let mut locals = LocalCrates::new(workspace_root.clone(), common.offline);
 
     let progress = progress::Progress::new(common.quiet);
-    let mut outcomes: Vec<ComponentOutcome> = request
-        .components
-        .iter()
-        .map(|c| other_component_outcome(c, &policy))
-        .collect();
-    let mut unpacked: Vec<(usize, UnpackedCrate)> = Vec::new();
-    let mut remote: Vec<(usize, &RequestedCrate)> = Vec::new();
-    for (i, component) in request.components.iter().enumerate() {
-        let ComponentKind::Crate(krate) = &component.kind else {
-            continue;
-        };
-        if let Some(why) = acquire::unfollowed_source(krate) {
-            outcomes[i] = unvetted_outcome(component, &why, &policy);
-            continue;
-        }
-        match &krate.source {
-            CrateSource::Local { path } => {
-                let (flags, found) = acquire::local_one(&mut locals, krate, path, component);
-                outcomes[i].flags = flags;
-                if let Some(found) = found {
-                    unpacked.push((i, found));
-                }
-            }
-            _ => remote.push((i, krate)),
-        }
-    }
-    progress.fetching(remote.len());
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(PARALLEL_DOWNLOADS)
-        .build()
-        .context("could not start download threads")?;
-    let fetching = Fetching {
-        registry: &registry,
-        store: &store,
-        min_age,
-        now: SystemTime::now(),
-        deadline,
-        quiet: common.quiet,
-    };
-    let fetched: Vec<(Vec<Flag>, Option<UnpackedCrate>)> = pool.install(|| {
-        remote
-            .par_iter()
-            .map(|(i, krate)| {
-                let result = acquire::fetch_one(&fetching, krate, &request.components[*i]);
-                progress.scanned(&krate.name);
-                result
-            })
-            .collect()
-    });
-    progress.finish();
-
-    // Every component's outcome, and the crates to scan in graph order.
-    for ((component, _), (flags, krate)) in remote.iter().zip(fetched) {
-        outcomes[*component].flags = flags;
-        if let Some(krate) = krate {
-            unpacked.push((*component, krate));
-        }
-    }
-    // The same crate listed twice is scanned once; a local crate is never
-    // the same as a published one of the same name and version.
-    let key = |c: &UnpackedCrate| (c.name.clone(), version_key(&c.version), c.is_local());
-    unpacked.sort_by_key(|(component, krate)| (key(krate), *component));
-    let mut graph_crates: Vec<UnpackedCrate> = Vec::new();
-    for (component, krate) in unpacked {
-        // Sorted, so a repeat follows its first listing.
-        match graph_crates.last_mut() {
-            Some(first) if key(first) == key(&krate) && first.root != krate.root => {
-                // Two local crates of one name and version in different
-                // directories: a build has one of them (cargo refuses
-                // both), and the second is not the first one's source.
-                outcomes[component].flags.push(Flag::new(
-                    Status::Error,
-                    format!(
-                        "{}@{} is listed as a local crate at {} and also at {}: a build has one crate of a name and version, so the BoM does not describe one build. Regenerate it from the build",
-                        krate.name,
-                        krate.version,
-                        first.root.display(),
-                        krate.root.display()
-                    ),
-                ));
-                continue;
-            }
-            Some(first) if key(first) == key(&krate) => {
-                // Listed again with other features: it is scanned with
-                // every listing's (and with all of them when one listing
-                // does not say), never with only the first's.
-                first.features = match (first.features.take(), krate.features) {
-                    (Some(mut a), Some(b)) => {
-                        a.extend(b);
-                        a.sort();
-                        a.dedup();
-                        Some(a)
-                    }
-                    _ => None,
-                };
-            }
-            _ => graph_crates.push(krate),
-        }
-        outcomes[component].fetched = Some(graph_crates.len() - 1);
-    }
-
-    // The platform: --target; else the host, where `cargo build` would
-    // run. A BoM's own target is a claim of whoever wrote it: one naming
-    // another platform (wasm32, say) must not hide the host's `cfg(unix)`
-    // code, so such a BoM is vetted for every platform, its own and the
-    // host's among them.
-    let (bom_triple, bom_all_targets) = match &request.target {
-        Some(BomTarget::Triple(triple)) => (Some(triple.clone()), false),
-        Some(BomTarget::AllTargets) => (None, true),
-        None => (None, false),
-    };
-    let host = crate::resolve::host_triple();
-    let (platform, every_platform) = match (common.target.clone(), bom_triple) {
-        (Some(triple), _) => (triple, common.all_targets_cfg),
-        (None, Some(triple)) if host.as_deref() == Some(triple.as_str()) => {
-            (triple, common.all_targets_cfg || bom_all_targets)
-        }
-        (None, Some(triple)) => {
-            if !common.quiet {
-                eprintln!(
-                    "note: the BoM was made for {triple}, not this host: vetted for every platform (pass --target {triple} to vet for that one only)"
-                );
-            }
-            (triple, true)
-        }
-        (None, None) => (
-            host.ok_or_else(|| anyhow::anyhow!("the host platform is not known; pass --target"))?,
-            common.all_targets_cfg || bom_all_targets,
-        ),
-    };
-    let held_unscanned: Vec<(String, semver::Version)> = request
-        .components
-        .iter()
-        .zip(&outcomes)
-        .filter(|(_, outcome)| outcome.fetched.is_none())
-        .filter_map(|(component, _)| match &component.kind {
-            ComponentKind::Crate(krate) => Some((krate.name.clone(), krate.version.clone())),
-            _ => None,
-        })
-        .collect();
-    let crate_graph = graph_of_crates(
-        graph_crates,
-        &held_unscanned,
-        request.dependencies.as_ref(),
-        workspace_root,
-        platform,
-        every_platform,
-    )?;
-    let assumed_all_features = crate_graph.all_features_assumed;
-    let missing = crate_graph.missing;
-    for outcome in &mut outcomes {
-        if let Some(package) = outcome.fetched
-            && let Some(flag) = missing_dependency_flag(
-                &crate_graph.graph,
-                package,
-                &missing[package],
-                assumed_all_features[package],
-            )
-        {
-            outcome.flags.push(flag);
-        }
-    }
-    let analysis = common.scan_resolved_with(crate_graph.graph, &rules, cache)?;
-    let advisories = load_advisories(common, &analysis.graph)?;
-    let evaluation = evaluate::evaluate(
-        &analysis.graph,
-        &analysis.scans,
-        advisories.as_deref(),
+    let cache = std::cell::RefCell::new(cache);
+    let vetted = vet_bom::vet(
+        &request,
         &policy,
-    );
-    for outcome in &mut outcomes {
-        if let Some(package) = outcome.fetched {
-            outcome
-                .flags
-                .extend(policy_flags(&analysis.graph, &evaluation, package));
-        }
+        args.strict,
+        VetOptions {
+            registry: &registry,
+            store: &store,
+            workspace_root: workspace_root.clone(),
+            offline: common.offline,
+            min_age,
+            deadline,
+            quiet: common.quiet,
+            target: common.target.clone(),
+            all_targets_cfg: common.all_targets_cfg,
+        },
+        &VetStages {
+            fetching: &|total| progress.fetching(total),
+            fetched: &|name| progress.scanned(name),
+            fetch_done: &|| progress.finish(),
+            note: &|note| {
+                if !common.quiet {
+                    eprintln!("note: {note}");
+                }
+            },
+            scan: &|graph| common.scan_resolved_with(graph, &rules, cache.borrow_mut().take()),
+            advisories: &|graph| load_advisories(common, graph),
+        },
+    )?;
+    if !common.quiet {
+        print_errors_and_notes(common, &request, &vetted);
     }
+    write_report(common, &request, &vetted).context("could not write the report")?;
+    Ok(match vetted.verdict {
+        Verdict::Error => Outcome::Unvetted,
+        Verdict::Fail => Outcome::Violations,
+        Verdict::Pass => Outcome::Pass,
+    })
+}
 
-    let statuses: Vec<Status> = outcomes.iter().map(status_of).collect();
-    let unvetted = statuses.iter().any(|s| s.is_error());
-    let vetted = outcomes.iter().filter(|o| o.fetched.is_some()).count();
-    // Nothing checked is nothing passed: an empty BoM, or one whose every
-    // component is of another ecosystem, fails.
-    let failed = vetted == 0
-        || statuses
-            .iter()
-            .zip(&outcomes)
-            .any(|(status, outcome)| match status {
-                Status::Ok => false,
-                Status::Unvetted => args.strict || !outcome.accepted_unvetted,
-                _ => true,
-            });
-    if vetted == 0 && !common.quiet {
+/// On stderr: nothing vetted, the policy's warnings, every component that
+/// could not be vetted and why, and the crates scanned with every feature.
+fn print_errors_and_notes(common: &CommonArgs, request: &BomRequest, vetted: &Vetted) {
+    if vetted.vetted == 0 {
         eprintln!(
             "error: none of the BoM's {} components could be vetted: nothing was checked, so nothing passes",
-            statuses.len()
+            vetted.statuses.len()
         );
     }
-    let verdict = if unvetted {
-        "error"
-    } else if failed {
-        "fail"
-    } else {
-        "pass"
-    };
-    if !common.quiet {
-        eprint!(
-            "{}",
-            diagnostics::render_diagnostics(&evaluation.warnings, common.stderr_color())
-        );
-        for ((component, outcome), status) in
-            request.components.iter().zip(&outcomes).zip(&statuses)
-        {
-            if status.is_error() {
-                for flag in outcome.flags.iter().filter(|f| f.status.is_error()) {
-                    eprintln!("error: {}: {}", component.display_name(), flag.message);
-                }
+    eprint!(
+        "{}",
+        diagnostics::render_diagnostics(&vetted.evaluation.warnings, common.stderr_color())
+    );
+    for ((component, outcome), status) in request
+        .components
+        .iter()
+        .zip(&vetted.outcomes)
+        .zip(&vetted.statuses)
+    {
+        if status.is_error() {
+            for flag in outcome.flags.iter().filter(|f| f.status.is_error()) {
+                eprintln!("error: {}: {}", component.display_name(), flag.message);
             }
         }
-        let assumed: std::collections::BTreeSet<String> = outcomes
-            .iter()
-            .filter_map(|o| o.fetched)
-            .filter(|&package| assumed_all_features[package])
-            .map(|package| {
-                let p = &analysis.graph.packages[package];
-                format!("{} {}", p.name, p.version)
-            })
-            .collect();
-        if !assumed.is_empty() {
-            eprintln!(
-                "note: the BoM records no features (or features they do not have) for {}: scanned with every feature on, which is everything that could be built",
-                assumed.into_iter().collect::<Vec<_>>().join(", ")
-            );
-        }
     }
+    let assumed: std::collections::BTreeSet<String> = vetted
+        .outcomes
+        .iter()
+        .filter_map(|o| o.fetched)
+        .filter(|&package| vetted.all_features_assumed[package])
+        .map(|package| {
+            let p = &vetted.analysis.graph.packages[package];
+            format!("{} {}", p.name, p.version)
+        })
+        .collect();
+    if !assumed.is_empty() {
+        eprintln!(
+            "note: the BoM records no features (or features they do not have) for {}: scanned with every feature on, which is everything that could be built",
+            assumed.into_iter().collect::<Vec<_>>().join(", ")
+        );
+    }
+}
 
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
+/// Every component's row and the verdict, as JSON or for a terminal with
+/// the violations' evidence.
+fn write_report(common: &CommonArgs, request: &BomRequest, vetted: &Vetted) -> std::io::Result<()> {
+    let graph = &vetted.analysis.graph;
     let rows: Vec<json::JsonComponent> = request
         .components
         .iter()
-        .zip(&outcomes)
-        .zip(&statuses)
+        .zip(&vetted.outcomes)
+        .zip(&vetted.statuses)
         .map(|((component, outcome), status)| {
             let scanned = outcome.fetched.map(|package| Scanned {
-                graph: &analysis.graph,
-                evaluation: &evaluation,
+                graph,
+                evaluation: &vetted.evaluation,
                 package,
-                all_assumed: assumed_all_features[package],
-                missing: &missing[package],
+                all_assumed: vetted.all_features_assumed[package],
+                missing: &vetted.missing[package],
             });
             component_row(component, outcome, *status, scanned)
         })
         .collect();
+    let verdict = vetted.verdict.as_str();
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
     match common.format {
         Format::Json => {
-            let results = ScanResults::new(&analysis.graph, &analysis.scans)
-                .with_advisories(advisories.as_deref());
-            let mut report = json::check_report(&results, &evaluation);
+            let results = ScanResults::new(graph, &vetted.analysis.scans)
+                .with_advisories(vetted.advisories.as_deref());
+            let mut report = json::check_report(&results, &vetted.evaluation);
             report.verdict = verdict;
             json::write(
                 &mut out,
@@ -401,24 +235,13 @@ pub fn run(common: &CommonArgs, args: &VetBomArgs) -> anyhow::Result<Outcome> {
             |()| {
                 diagnostics::write_violations(
                     &mut out,
-                    &analysis.graph,
-                    &evaluation,
+                    graph,
+                    &vetted.evaluation,
                     common.stdout_color(),
                 )
             },
         ),
-    }
-    .context("could not write the report")?;
+    }?;
     out.flush().ok();
-    Ok(if unvetted {
-        Outcome::Unvetted
-    } else if failed {
-        Outcome::Violations
-    } else {
-        Outcome::Pass
-    })
-}
-
-fn version_key(version: &str) -> Option<semver::Version> {
-    semver::Version::parse(version).ok()
+    Ok(())
 }

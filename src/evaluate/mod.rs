@@ -7,14 +7,15 @@
 //! **Invariant:** nothing that cannot be evaluated passes. `unanalyzed` is a
 //! capability like any other and fails unless granted.
 
+pub mod component;
 pub mod diff;
 pub mod explain;
 pub mod vet;
 
 use crate::advisories::AdvisoryMatch;
 use crate::diagnostic::Diagnostic;
-use crate::model::BuildGraph;
 use crate::model::PackageScan;
+use crate::model::{BuildGraph, Package};
 use crate::model::{Capability, CapabilityReport, Finding};
 use crate::policy::{Grants, Policy, ProposedGrant};
 
@@ -64,6 +65,33 @@ pub struct Evaluation {
     pub violations: Vec<Violation>,
     pub advisory_violations: Vec<AdvisoryViolation>,
     pub warnings: Vec<Diagnostic>,
+}
+
+/// `` `mio 1.0.2` uses `net.connect`, which the policy does not grant ``
+/// (or "the build script of …"): the one wording every output uses.
+pub fn violation_headline(package: &Package, v: &Violation) -> String {
+    let whose = match v.scope {
+        Scope::Code => format!("`{} {}`", package.name, package.version),
+        Scope::BuildScript => {
+            format!("the build script of `{} {}`", package.name, package.version)
+        }
+    };
+    format!(
+        "{whose} uses `{}`, which the policy does not grant",
+        v.capability
+    )
+}
+
+/// `` `smallvec 1.6.0` is affected by RUSTSEC-… (vulnerability): title ``.
+pub fn advisory_headline(package: &Package, v: &AdvisoryViolation) -> String {
+    format!(
+        "`{} {}` is affected by {} ({}): {}",
+        package.name,
+        package.version,
+        v.advisory.id,
+        v.advisory.kind.as_str(),
+        v.advisory.title
+    )
 }
 
 impl Evaluation {

@@ -4,6 +4,7 @@
 mod graph;
 mod package;
 mod schedule;
+pub mod vet_bom;
 
 pub use package::scan_package;
 

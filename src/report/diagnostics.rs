@@ -69,7 +69,7 @@ pub fn write_violations(
     for (&index, violations) in &by_package {
         let package = &graph.packages[index];
         for v in violations {
-            let title = super::violation_headline(package, v);
+            let title = crate::evaluate::violation_headline(package, v);
             let sources: Vec<(String, String, std::ops::Range<usize>, usize, &Finding)> = v
                 .findings
                 .iter()
@@ -135,7 +135,7 @@ pub fn write_violations(
     for v in &evaluation.advisory_violations {
         let package = &graph.packages[v.package];
         let a = &v.advisory;
-        let title = super::advisory_headline(package, v);
+        let title = crate::evaluate::advisory_headline(package, v);
         let mut notes = Vec::new();
         if !a.aliases.is_empty() {
             notes.push(format!("also known as {}", a.aliases.join(", ")));

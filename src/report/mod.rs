@@ -3,6 +3,7 @@
 //! same findings produced once by `scan`.
 
 pub mod bom;
+pub mod components;
 pub mod diagnostics;
 pub mod explain;
 pub mod human;
@@ -57,33 +58,6 @@ impl<'a> ScanResults<'a> {
         }
         self
     }
-}
-
-/// `` `mio 1.0.2` uses `net.connect`, which the policy does not grant ``
-/// (or "the build script of …"): the one wording every output uses.
-pub fn violation_headline(package: &Package, v: &crate::evaluate::Violation) -> String {
-    let whose = match v.scope {
-        crate::evaluate::Scope::Code => format!("`{} {}`", package.name, package.version),
-        crate::evaluate::Scope::BuildScript => {
-            format!("the build script of `{} {}`", package.name, package.version)
-        }
-    };
-    format!(
-        "{whose} uses `{}`, which the policy does not grant",
-        v.capability
-    )
-}
-
-/// `` `smallvec 1.6.0` is affected by RUSTSEC-… (vulnerability): title ``.
-pub fn advisory_headline(package: &Package, v: &crate::evaluate::AdvisoryViolation) -> String {
-    format!(
-        "`{} {}` is affected by {} ({}): {}",
-        package.name,
-        package.version,
-        v.advisory.id,
-        v.advisory.kind.as_str(),
-        v.advisory.title
-    )
 }
 
 /// A finding's evidence and rule, with the chain it was reached through:

@@ -128,7 +128,7 @@ fn fingerprint(parts: &[&str]) -> String {
 
 /// The message of a capability violation, with its first evidence.
 pub fn violation_message(package: &Package, v: &Violation) -> String {
-    let mut message = super::violation_headline(package, v);
+    let mut message = crate::evaluate::violation_headline(package, v);
     // A message stands alone here, so it starts with a capital.
     if let Some(rest) = message.strip_prefix("the build script") {
         message = format!("The build script{rest}");
@@ -224,7 +224,7 @@ pub fn sarif(
         results.push(json!({
             "ruleId": "advisory",
             "level": "error",
-            "message": {"text": super::advisory_headline(package, v)},
+            "message": {"text": crate::evaluate::advisory_headline(package, v)},
             "locations": [location(&entry)],
             "partialFingerprints": {
                 "capgate/v1": fingerprint(&[&package.name, &v.advisory.id])
@@ -286,7 +286,7 @@ pub fn github_annotations(
         line(
             locator.entry_point(package),
             format!("capgate: {}", v.advisory.id),
-            super::advisory_headline(package, v),
+            crate::evaluate::advisory_headline(package, v),
         );
     }
     out

@@ -1,30 +1,28 @@
 //! One BoM component's outcome in `vet-bom`: the flags the fetch and the
-//! policy raise, the status they add up to, and the row an agent reads,
-//! with what to do about it as fields (the grant, the evidence, the
-//! advisories' fixes) as well as a sentence.
+//! policy raise, and the status they add up to. The row an agent reads is
+//! `report::components`.
 
-use crate::evaluate::vet::{Flag, Status};
-use crate::evaluate::{Evaluation, Violation};
+use super::vet::{Flag, Status};
+use super::{Evaluation, Violation};
 use crate::model::BuildGraph;
 use crate::model::{Capability, Finding};
 use crate::policy::{Policy, ProposedGrant};
-use crate::report::json;
-use crate::resolve::bom::{ComponentKind, CrateSource, RequestedComponent, RequestedCrate};
+use crate::resolve::bom::{ComponentKind, RequestedComponent};
 use crate::resolve::crates::{MissingDependency, UnmetKind};
 
 /// Where one component stands.
-pub(super) struct ComponentOutcome {
-    pub(super) flags: Vec<Flag>,
+pub struct ComponentOutcome {
+    pub flags: Vec<Flag>,
     /// Not a crate, and the policy lets it pass unvetted.
-    pub(super) accepted_unvetted: bool,
+    pub accepted_unvetted: bool,
     /// Index of its crate among the fetched ones.
-    pub(super) fetched: Option<usize>,
+    pub fetched: Option<usize>,
 }
 
 /// The `missing-dependency` flag of a crate that needs what the BoM does
 /// not give it: the BoM is not the closure of its crates, so what the
 /// missing crates do, and what this one reaches through them, is unknown.
-pub(super) fn missing_dependency_flag(
+pub fn missing_dependency_flag(
     graph: &BuildGraph,
     package: usize,
     missing: &[MissingDependency],
@@ -86,11 +84,7 @@ const REASONS_IN_MESSAGE: usize = 3;
 /// of its source could not be analysed and that is not granted (more
 /// specific than `violation`: no grant should be written for it unread),
 /// `violation` for capabilities and advisories beyond the policy.
-pub(super) fn policy_flags(
-    graph: &BuildGraph,
-    evaluation: &Evaluation,
-    package: usize,
-) -> Vec<Flag> {
+pub fn policy_flags(graph: &BuildGraph, evaluation: &Evaluation, package: usize) -> Vec<Flag> {
     let p = &graph.packages[package];
     let violations: Vec<&Violation> = evaluation
         .violations
@@ -149,7 +143,7 @@ pub(super) fn policy_flags(
         };
         flags.push(Flag::new(
             Status::Violation,
-            format!("{}: {fix}", crate::report::advisory_headline(p, v)),
+            format!("{}: {fix}", super::advisory_headline(p, v)),
         ));
     }
     flags
@@ -165,7 +159,7 @@ fn describe_place(f: &Finding) -> String {
 }
 
 /// One grant allowing all of `violations` (of one package).
-fn combined_grant(violations: &[&Violation]) -> Option<ProposedGrant> {
+pub fn combined_grant(violations: &[&Violation]) -> Option<ProposedGrant> {
     let (first, rest) = violations.split_first()?;
     let mut grant = first.grant.clone();
     for v in rest {
@@ -188,7 +182,7 @@ fn inline(grant: &ProposedGrant) -> String {
     format!("[{}] {}", grant.table(), lines.join(", "))
 }
 
-pub(super) fn status_of(outcome: &ComponentOutcome) -> Status {
+pub fn status_of(outcome: &ComponentOutcome) -> Status {
     outcome
         .flags
         .iter()
@@ -199,7 +193,7 @@ pub(super) fn status_of(outcome: &ComponentOutcome) -> Status {
 
 /// A crate's outcome starts empty (the fetch fills it in); any other
 /// component is `unvetted`, accepted or not by the policy.
-pub(super) fn other_component_outcome(
+pub fn other_component_outcome(
     component: &RequestedComponent,
     policy: &Policy,
 ) -> ComponentOutcome {
@@ -219,7 +213,7 @@ pub(super) fn other_component_outcome(
 
 /// A component vet-bom cannot vet, for `why`: it fails the verdict unless
 /// the policy accepts it unvetted.
-pub(super) fn unvetted_outcome(
+pub fn unvetted_outcome(
     component: &RequestedComponent,
     why: &str,
     policy: &Policy,
@@ -245,110 +239,5 @@ pub(super) fn unvetted_outcome(
         flags: vec![Flag::new(Status::Unvetted, message)],
         accepted_unvetted: acceptance.is_some(),
         fetched: None,
-    }
-}
-
-/// The crate a component was scanned as, and how its policy came out.
-pub(super) struct Scanned<'a> {
-    pub(super) graph: &'a BuildGraph,
-    pub(super) evaluation: &'a Evaluation,
-    /// Index of its crate in `graph`.
-    pub(super) package: usize,
-    /// The BoM records no features for it, so every feature was on.
-    pub(super) all_assumed: bool,
-    /// What it needs that the BoM does not give it.
-    pub(super) missing: &'a [MissingDependency],
-}
-
-pub(super) fn component_row(
-    component: &RequestedComponent,
-    outcome: &ComponentOutcome,
-    status: Status,
-    scanned: Option<Scanned<'_>>,
-) -> json::JsonComponent {
-    let mut flags: Vec<&'static str> = outcome.flags.iter().map(|f| f.status.as_str()).collect();
-    flags.dedup();
-    let message = if outcome.flags.is_empty() {
-        let how = match &component.kind {
-            ComponentKind::Crate(RequestedCrate {
-                source: CrateSource::Local { path },
-                ..
-            }) => format!("was read from its directory `{path}` and scanned"),
-            _ => "was fetched, verified and scanned".to_owned(),
-        };
-        format!(
-            "{} {how}; it is within the policy",
-            component.display_name()
-        )
-    } else {
-        let mut sorted: Vec<&Flag> = outcome.flags.iter().collect();
-        sorted.sort_by_key(|f| f.status);
-        sorted
-            .iter()
-            .map(|f| f.message.as_str())
-            .collect::<Vec<_>>()
-            .join(". ")
-    };
-    let mut did_you_mean: Vec<String> = outcome
-        .flags
-        .iter()
-        .filter_map(|f| f.did_you_mean.clone())
-        .collect();
-    did_you_mean.sort();
-    did_you_mean.dedup();
-    let (violations, grant, advisories) = match &scanned {
-        Some(s) => {
-            let package = &s.graph.packages[s.package];
-            let own: Vec<&Violation> = s
-                .evaluation
-                .violations
-                .iter()
-                .filter(|v| v.package == s.package)
-                .collect();
-            let advisories = s
-                .evaluation
-                .advisory_violations
-                .iter()
-                .filter(|v| v.package == s.package)
-                .map(|v| json::JsonAdvisoryViolation::new(package, &v.advisory))
-                .collect();
-            (
-                own.iter()
-                    .map(|v| json::JsonViolation::new(package, v))
-                    .collect(),
-                combined_grant(&own)
-                    .as_ref()
-                    .map(json::JsonProposedGrant::from),
-                advisories,
-            )
-        }
-        None => (Vec::new(), None, Vec::new()),
-    };
-    json::JsonComponent {
-        bom_ref: component.bom_ref.clone(),
-        name: component.name.clone(),
-        version: component.version.clone(),
-        purl: component.purl.clone(),
-        status: status.as_str(),
-        flags,
-        message,
-        did_you_mean,
-        nearest_release: outcome.flags.iter().find_map(|f| f.nearest_release.clone()),
-        features: scanned
-            .as_ref()
-            .map(|s| s.graph.packages[s.package].features.clone()),
-        all_features_assumed: scanned.as_ref().is_some_and(|s| s.all_assumed),
-        missing_dependencies: scanned
-            .as_ref()
-            .map(|s| {
-                s.missing
-                    .iter()
-                    .map(json::JsonMissingDependency::from)
-                    .collect()
-            })
-            .unwrap_or_default(),
-        violations,
-        grant,
-        advisories,
     }
 }

@@ -1,0 +1,355 @@
+//! The `vet-bom` run: a bill of materials in, every component's status and
+//! the verdict out, before anything is built.
+//!
+//! Flags the names and versions agents get wrong, fetches and verifies
+//! every crate (cargo's cache first, then the registry) and unpacks it
+//! safely, or reads a local one where the BoM says it is; turns the crates
+//! into a graph without cargo, scans it and evaluates the policy exactly as
+//! `check` does. Each component ends with one status. The command line
+//! (`cli/vet_bom.rs`) only reads arguments and prints what this returns.
+
+mod acquire;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use anyhow::Context;
+use rayon::prelude::*;
+
+use super::Analysis;
+use crate::advisories::AdvisoryMatch;
+use crate::evaluate::component::{
+    ComponentOutcome, missing_dependency_flag, other_component_outcome, policy_flags, status_of,
+    unvetted_outcome,
+};
+use crate::evaluate::vet::{Flag, Status};
+use crate::evaluate::{self, Evaluation};
+use crate::fetch::http::Deadline;
+use crate::fetch::registry::Registry;
+use crate::model::BuildGraph;
+use crate::policy::Policy;
+use crate::resolve::bom::{BomRequest, BomTarget, ComponentKind, CrateSource, RequestedCrate};
+use crate::resolve::crates::{MissingDependency, UnpackedCrate, graph_of_crates};
+use crate::resolve::local::LocalCrates;
+use acquire::Fetching;
+
+/// Downloads at once: enough to hide latency, few enough to be polite.
+const PARALLEL_DOWNLOADS: usize = 8;
+
+/// How one `vet-bom` run fetches and for which platform it scans.
+pub struct VetOptions<'a> {
+    pub registry: &'a Registry,
+    /// Where downloads (`crates/`) and unpacked crates (`src/`) are kept.
+    pub store: &'a Path,
+    /// Local crates' directories are relative to it, and its policy is the
+    /// one `check` would use there.
+    pub workspace_root: PathBuf,
+    pub offline: bool,
+    /// Versions published more recently than this are flagged.
+    pub min_age: Duration,
+    /// Bounds every lookup, download, retry and unpacking.
+    pub deadline: Deadline,
+    pub quiet: bool,
+    /// `--target`: overrides the BoM's own.
+    pub target: Option<String>,
+    /// `--all-targets-cfg`.
+    pub all_targets_cfg: bool,
+}
+
+/// Each package's advisory matches, in graph order; `None` without a
+/// database.
+pub type AdvisoriesByPackage = Option<Vec<Vec<AdvisoryMatch>>>;
+
+/// What the caller supplies around the run: progress, and the scan and
+/// advisory stages with its cache and options.
+pub struct VetStages<'a> {
+    /// Told how many crates are to be fetched, then each one's name as it
+    /// is fetched.
+    pub fetching: &'a (dyn Fn(usize) + Sync),
+    pub fetched: &'a (dyn Fn(&str) + Sync),
+    pub fetch_done: &'a dyn Fn(),
+    /// A note for the user, as it happens (not in quiet runs).
+    pub note: &'a dyn Fn(&str),
+    pub scan: &'a dyn Fn(BuildGraph) -> anyhow::Result<Analysis>,
+    pub advisories: &'a dyn Fn(&BuildGraph) -> anyhow::Result<AdvisoriesByPackage>,
+}
+
+/// What the run concluded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    Pass,
+    /// Something is beyond the policy, or nothing at all was vetted.
+    Fail,
+    /// Some component could not be vetted at all.
+    Error,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Pass => "pass",
+            Verdict::Fail => "fail",
+            Verdict::Error => "error",
+        }
+    }
+}
+
+/// A vetted BoM: the scanned graph, its evaluation, and every component's
+/// outcome and status in the BoM's order.
+pub struct Vetted {
+    pub analysis: Analysis,
+    pub advisories: AdvisoriesByPackage,
+    pub evaluation: Evaluation,
+    pub outcomes: Vec<ComponentOutcome>,
+    pub statuses: Vec<Status>,
+    /// Per package of the graph: what it needs that the BoM lacks.
+    pub missing: Vec<Vec<MissingDependency>>,
+    /// Per package of the graph: the BoM records no features for it, so
+    /// every feature was on.
+    pub all_features_assumed: Vec<bool>,
+    /// How many components were scanned.
+    pub vetted: usize,
+    pub verdict: Verdict,
+}
+
+/// Vets every component of `request` against `policy`. `strict` fails
+/// components of other ecosystems even where the policy accepts them.
+pub fn vet(
+    request: &BomRequest,
+    policy: &Policy,
+    strict: bool,
+    options: VetOptions<'_>,
+    stages: &VetStages<'_>,
+) -> anyhow::Result<Vetted> {
+    let mut locals = LocalCrates::new(options.workspace_root.clone(), options.offline);
+    let mut outcomes: Vec<ComponentOutcome> = request
+        .components
+        .iter()
+        .map(|c| other_component_outcome(c, policy))
+        .collect();
+    let mut unpacked: Vec<(usize, UnpackedCrate)> = Vec::new();
+    let mut remote: Vec<(usize, &RequestedCrate)> = Vec::new();
+    for (i, component) in request.components.iter().enumerate() {
+        let ComponentKind::Crate(krate) = &component.kind else {
+            continue;
+        };
+        if let Some(why) = acquire::unfollowed_source(krate) {
+            outcomes[i] = unvetted_outcome(component, &why, policy);
+            continue;
+        }
+        match &krate.source {
+            CrateSource::Local { path } => {
+                let (flags, found) = acquire::local_one(&mut locals, krate, path, component);
+                outcomes[i].flags = flags;
+                if let Some(found) = found {
+                    unpacked.push((i, found));
+                }
+            }
+            _ => remote.push((i, krate)),
+        }
+    }
+    (stages.fetching)(remote.len());
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(PARALLEL_DOWNLOADS)
+        .build()
+        .context("could not start download threads")?;
+    let fetching = Fetching {
+        registry: options.registry,
+        store: options.store,
+        min_age: options.min_age,
+        now: SystemTime::now(),
+        deadline: options.deadline,
+        quiet: options.quiet,
+    };
+    let fetched: Vec<(Vec<Flag>, Option<UnpackedCrate>)> = pool.install(|| {
+        remote
+            .par_iter()
+            .map(|(i, krate)| {
+                let result = acquire::fetch_one(&fetching, krate, &request.components[*i]);
+                (stages.fetched)(&krate.name);
+                result
+            })
+            .collect()
+    });
+    (stages.fetch_done)();
+
+    // Every component's outcome, and the crates to scan in graph order.
+    for ((component, _), (flags, krate)) in remote.iter().zip(fetched) {
+        outcomes[*component].flags = flags;
+        if let Some(krate) = krate {
+            unpacked.push((*component, krate));
+        }
+    }
+    let graph_crates = one_crate_per_build(unpacked, &mut outcomes);
+
+    let (platform, every_platform) = platform(request, &options, stages.note)?;
+    let held_unscanned: Vec<(String, semver::Version)> = request
+        .components
+        .iter()
+        .zip(&outcomes)
+        .filter(|(_, outcome)| outcome.fetched.is_none())
+        .filter_map(|(component, _)| match &component.kind {
+            ComponentKind::Crate(krate) => Some((krate.name.clone(), krate.version.clone())),
+            _ => None,
+        })
+        .collect();
+    let crate_graph = graph_of_crates(
+        graph_crates,
+        &held_unscanned,
+        request.dependencies.as_ref(),
+        options.workspace_root,
+        platform,
+        every_platform,
+    )?;
+    let all_features_assumed = crate_graph.all_features_assumed;
+    let missing = crate_graph.missing;
+    for outcome in &mut outcomes {
+        if let Some(package) = outcome.fetched
+            && let Some(flag) = missing_dependency_flag(
+                &crate_graph.graph,
+                package,
+                &missing[package],
+                all_features_assumed[package],
+            )
+        {
+            outcome.flags.push(flag);
+        }
+    }
+    let analysis = (stages.scan)(crate_graph.graph)?;
+    let advisories = (stages.advisories)(&analysis.graph)?;
+    let evaluation = evaluate::evaluate(
+        &analysis.graph,
+        &analysis.scans,
+        advisories.as_deref(),
+        policy,
+    );
+    for outcome in &mut outcomes {
+        if let Some(package) = outcome.fetched {
+            outcome
+                .flags
+                .extend(policy_flags(&analysis.graph, &evaluation, package));
+        }
+    }
+
+    let statuses: Vec<Status> = outcomes.iter().map(status_of).collect();
+    let unvetted = statuses.iter().any(|s| s.is_error());
+    let vetted = outcomes.iter().filter(|o| o.fetched.is_some()).count();
+    // Nothing checked is nothing passed: an empty BoM, or one whose every
+    // component is of another ecosystem, fails.
+    let failed = vetted == 0
+        || statuses
+            .iter()
+            .zip(&outcomes)
+            .any(|(status, outcome)| match status {
+                Status::Ok => false,
+                Status::Unvetted => strict || !outcome.accepted_unvetted,
+                _ => true,
+            });
+    let verdict = if unvetted {
+        Verdict::Error
+    } else if failed {
+        Verdict::Fail
+    } else {
+        Verdict::Pass
+    };
+    Ok(Vetted {
+        analysis,
+        advisories,
+        evaluation,
+        outcomes,
+        statuses,
+        missing,
+        all_features_assumed,
+        vetted,
+        verdict,
+    })
+}
+
+/// The crates to scan, each once: the same crate listed twice is scanned
+/// once (with every listing's features), and each component's outcome
+/// learns which crate it is. A local crate is never the same as a
+/// published one of the same name and version.
+fn one_crate_per_build(
+    mut unpacked: Vec<(usize, UnpackedCrate)>,
+    outcomes: &mut [ComponentOutcome],
+) -> Vec<UnpackedCrate> {
+    let key = |c: &UnpackedCrate| (c.name.clone(), version_key(&c.version), c.is_local());
+    unpacked.sort_by_key(|(component, krate)| (key(krate), *component));
+    let mut graph_crates: Vec<UnpackedCrate> = Vec::new();
+    for (component, krate) in unpacked {
+        // Sorted, so a repeat follows its first listing.
+        match graph_crates.last_mut() {
+            Some(first) if key(first) == key(&krate) && first.root != krate.root => {
+                // Two local crates of one name and version in different
+                // directories: a build has one of them (cargo refuses
+                // both), and the second is not the first one's source.
+                outcomes[component].flags.push(Flag::new(
+                    Status::Error,
+                    format!(
+                        "{}@{} is listed as a local crate at {} and also at {}: a build has one crate of a name and version, so the BoM does not describe one build. Regenerate it from the build",
+                        krate.name,
+                        krate.version,
+                        first.root.display(),
+                        krate.root.display()
+                    ),
+                ));
+                continue;
+            }
+            Some(first) if key(first) == key(&krate) => {
+                // Listed again with other features: it is scanned with
+                // every listing's (and with all of them when one listing
+                // does not say), never with only the first's.
+                first.features = match (first.features.take(), krate.features) {
+                    (Some(mut a), Some(b)) => {
+                        a.extend(b);
+                        a.sort();
+                        a.dedup();
+                        Some(a)
+                    }
+                    _ => None,
+                };
+            }
+            _ => graph_crates.push(krate),
+        }
+        outcomes[component].fetched = Some(graph_crates.len() - 1);
+    }
+    graph_crates
+}
+
+/// The platform to scan for, and whether every platform's code is kept:
+/// `--target`; else the host, where `cargo build` would run. A BoM's own
+/// target is a claim of whoever wrote it: one naming another platform
+/// (wasm32, say) must not hide the host's `cfg(unix)` code, so such a BoM
+/// is vetted for every platform, its own and the host's among them.
+fn platform(
+    request: &BomRequest,
+    options: &VetOptions<'_>,
+    note: &dyn Fn(&str),
+) -> anyhow::Result<(String, bool)> {
+    let (bom_triple, bom_all_targets) = match &request.target {
+        Some(BomTarget::Triple(triple)) => (Some(triple.clone()), false),
+        Some(BomTarget::AllTargets) => (None, true),
+        None => (None, false),
+    };
+    let host = crate::resolve::host_triple();
+    Ok(match (options.target.clone(), bom_triple) {
+        (Some(triple), _) => (triple, options.all_targets_cfg),
+        (None, Some(triple)) if host.as_deref() == Some(triple.as_str()) => {
+            (triple, options.all_targets_cfg || bom_all_targets)
+        }
+        (None, Some(triple)) => {
+            note(&format!(
+                "the BoM was made for {triple}, not this host: vetted for every platform (pass --target {triple} to vet for that one only)"
+            ));
+            (triple, true)
+        }
+        (None, None) => (
+            host.ok_or_else(|| anyhow::anyhow!("the host platform is not known; pass --target"))?,
+            options.all_targets_cfg || bom_all_targets,
+        ),
+    })
+}
+
+fn version_key(version: &str) -> Option<semver::Version> {
+    semver::Version::parse(version).ok()
+}
