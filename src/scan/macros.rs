@@ -23,7 +23,8 @@ use std::time::Instant;
 
 use proc_macro2::{TokenStream, TokenTree};
 
-use super::collect::{COMPILE_TIME_MACROS, ChildModule, Collector, CrateInputs};
+use super::collect::macroargs::COMPILE_TIME_MACROS;
+use super::collect::{ChildModule, Collector, CrateInputs};
 use super::expand::{self, Arm, Editions, Failure};
 use super::facts::{CrateFacts, Invocation, Unanalyzed};
 use super::limits::LIMITS;

@@ -1,0 +1,141 @@
+//! What an item's attributes tell the reader, as opposed to what they are
+//! as findings (`attrs.rs`): a `cfg` that drops the item from this build,
+//! and the `#[path]`s of a module, bare or under `cfg_attr`.
+//!
+//! An item is dropped only when its `cfg` cannot hold for this target and
+//! these features, and a `#[path]` under a `cfg_attr` that may hold is one
+//! more candidate file, because skipping code that is built hides what it
+//! can do.
+
+use proc_macro2::TokenStream;
+use quote::ToTokens;
+use syn::punctuated::Punctuated;
+use syn::{Attribute, Expr, Item, Meta, Token};
+
+use super::PathAttr;
+use crate::scan::cfg::CfgContext;
+use crate::scan::limits::{LIMITS, shape_exceeds};
+
+pub(super) fn item_attrs(item: &Item) -> &[Attribute] {
+    match item {
+        Item::Const(i) => &i.attrs,
+        Item::Enum(i) => &i.attrs,
+        Item::ExternCrate(i) => &i.attrs,
+        Item::Fn(i) => &i.attrs,
+        Item::ForeignMod(i) => &i.attrs,
+        Item::Impl(i) => &i.attrs,
+        Item::Macro(i) => &i.attrs,
+        Item::Mod(i) => &i.attrs,
+        Item::Static(i) => &i.attrs,
+        Item::Struct(i) => &i.attrs,
+        Item::Trait(i) => &i.attrs,
+        Item::TraitAlias(i) => &i.attrs,
+        Item::Type(i) => &i.attrs,
+        Item::Union(i) => &i.attrs,
+        Item::Use(i) => &i.attrs,
+        _ => &[],
+    }
+}
+
+/// Whether attributes remove an item from this build: a `cfg` that cannot
+/// hold for this target and these features. (`#[test]` is the built-in
+/// only when nothing else is named `test` in scope: see `testgate.rs`.)
+pub(super) fn excluded(attrs: &[Attribute], cfg: &CfgContext) -> bool {
+    attrs.iter().any(|attr| meta_excludes(&attr.meta, cfg))
+}
+
+fn meta_excludes(meta: &Meta, cfg: &CfgContext) -> bool {
+    match meta {
+        Meta::List(list) if list.path.is_ident("cfg") => !cfg.may_compile(&list.tokens.to_string()),
+        _ => false,
+    }
+}
+
+pub(super) fn token_attr_excluded(attr: &TokenStream, cfg: &CfgContext) -> bool {
+    // A token-mode attribute may come from a file past a shape limit.
+    shape_exceeds(attr, &LIMITS).is_none()
+        && syn::parse2::<Meta>(attr.clone()).is_ok_and(|meta| meta_excludes(&meta, cfg))
+}
+
+pub(super) fn token_path_attrs(attr: &TokenStream, cfg: &CfgContext) -> Vec<PathAttr> {
+    if shape_exceeds(attr, &LIMITS).is_some() {
+        return Vec::new();
+    }
+    syn::parse2::<Meta>(attr.clone())
+        .map(|meta| meta_paths(&meta, false, cfg))
+        .unwrap_or_default()
+}
+
+pub(super) fn path_attributes(attrs: &[Attribute], cfg: &CfgContext) -> Vec<PathAttr> {
+    attrs
+        .iter()
+        .flat_map(|a| meta_paths(&a.meta, false, cfg))
+        .collect()
+}
+
+/// `path = "x"`, or the `path`s inside `cfg_attr(predicate, path = "x")`
+/// whose predicate may hold (conditional unless it certainly holds).
+fn meta_paths(meta: &Meta, conditional: bool, cfg: &CfgContext) -> Vec<PathAttr> {
+    if let Some(path) = name_value_str(meta, "path") {
+        return vec![PathAttr { path, conditional }];
+    }
+    match meta {
+        Meta::List(list) if list.path.is_ident("cfg_attr") => list
+            .parse_args_with(Punctuated::<Meta, Token![,]>::parse_terminated)
+            .map(|items| {
+                let mut items = items.iter();
+                let Some(predicate) = items.next() else {
+                    return Vec::new();
+                };
+                let holds = cfg.evaluate(&predicate.to_token_stream().to_string());
+                if holds == Some(false) {
+                    return Vec::new();
+                }
+                items
+                    .flat_map(|m| meta_paths(m, conditional || holds.is_none(), cfg))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    }
+}
+
+pub(super) fn name_value_str(meta: &Meta, key: &str) -> Option<String> {
+    match meta {
+        Meta::NameValue(nv) if nv.path.is_ident(key) => match &nv.value {
+            Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(s),
+                ..
+            }) => Some(s.value()),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn attrs(src: &str) -> Vec<Attribute> {
+        let item: syn::ItemFn = syn::parse_str(&format!("{src} fn f() {{}}")).unwrap();
+        item.attrs
+    }
+
+    #[test]
+    fn test_only_and_other_platforms_are_excluded() {
+        let cx = CfgContext::new(Some("x86_64-unknown-linux-gnu"), &[], false);
+        let excluded = |src| excluded(&attrs(src), &cx);
+        assert!(excluded("#[cfg(test)]"));
+        // Which `test` it is is decided once the crate is read.
+        assert!(!excluded("#[test]"));
+        assert!(excluded("#[cfg(all(unix, test))]"));
+        assert!(!excluded("#[cfg(any(unix, test))]"));
+        assert!(!excluded("#[cfg(not(test))]"));
+        assert!(!excluded("#[inline]"));
+        assert!(excluded("#[cfg(windows)]"));
+        assert!(excluded("#[cfg(target_os = \"macos\")]"));
+        assert!(!excluded("#[cfg(all(unix, not(target_os = \"macos\")))]"));
+        assert!(excluded("#[cfg(feature = \"off\")]"));
+    }
+}

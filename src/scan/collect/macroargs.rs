@@ -1,0 +1,153 @@
+//! Macro invocations read before, or without, expansion: their arguments,
+//! `cfg_if!` branches, the plain names passed to macros that build paths
+//! from them, and `macro_rules!` bodies.
+//!
+//! A macro's arguments are the caller's code until the expander
+//! (`scan/macros.rs`) says what the macro makes of them, and for a macro
+//! it cannot expand it never does, so they are read in place as
+//! expressions, statements or tokens. Only the built-in compile-time
+//! macros, whose arguments never run, are skipped.
+
+use proc_macro2::{Delimiter, TokenStream, TokenTree};
+use syn::parse::Parser;
+use syn::punctuated::Punctuated;
+use syn::visit::Visit;
+use syn::{Expr, Meta, Token};
+
+use super::tokens::KEYWORDS;
+use super::{Collector, ident_name};
+use crate::scan::facts::MacroArguments;
+
+/// Built-in macros that run at compile time and never give the crate a
+/// capability, so their arguments are not the crate's code.
+pub(in crate::scan) const COMPILE_TIME_MACROS: &[&str] = &[
+    "env",
+    "option_env",
+    "include_str",
+    "include_bytes",
+    "concat",
+    "stringify",
+    "line",
+    "column",
+    "file",
+    "module_path",
+    "cfg",
+    "compile_error",
+    "concat_idents",
+];
+
+impl Collector<'_> {
+    /// Macro arguments are the caller's code: read them as expressions, else
+    /// as statements (items, `let`s), else as tokens.
+    pub(super) fn macro_arguments(&mut self, tokens: TokenStream) {
+        if self.tokens_only {
+            self.walk_tokens(tokens);
+            return;
+        }
+        if let Ok(exprs) = Punctuated::<Expr, Token![,]>::parse_terminated.parse2(tokens.clone()) {
+            for expr in &exprs {
+                self.visit_expr(expr);
+            }
+            return;
+        }
+        if let Ok(stmts) = syn::Block::parse_within.parse2(tokens.clone()) {
+            self.statements(&stmts);
+            return;
+        }
+        self.walk_tokens(tokens);
+    }
+
+    /// `cfg_if! { if #[cfg(a)] { .. } else if #[cfg(b)] { .. } else { .. } }`:
+    /// the first branch whose condition holds is compiled. A branch is read
+    /// when it may be that one: its condition may hold and no earlier one
+    /// certainly does. Returns false when the tokens have another shape.
+    pub(super) fn cfg_if(&mut self, tokens: TokenStream) -> bool {
+        let trees: Vec<TokenTree> = tokens.into_iter().collect();
+        let mut branches: Vec<(Option<String>, TokenStream)> = Vec::new();
+        let mut i = 0;
+        loop {
+            let is_ident = |t: Option<&TokenTree>, word: &str| matches!(t, Some(TokenTree::Ident(id)) if id == word);
+            if !is_ident(trees.get(i), "if") {
+                return false;
+            }
+            let condition = match (trees.get(i + 1), trees.get(i + 2)) {
+                (Some(TokenTree::Punct(p)), Some(TokenTree::Group(g)))
+                    if p.as_char() == '#'
+                        && g.delimiter() == Delimiter::Bracket
+                        && self.syn_may_parse(&g.stream()) =>
+                {
+                    match syn::parse2::<Meta>(g.stream()) {
+                        Ok(Meta::List(list)) if list.path.is_ident("cfg") => {
+                            list.tokens.to_string()
+                        }
+                        _ => return false,
+                    }
+                }
+                _ => return false,
+            };
+            let Some(TokenTree::Group(body)) = trees.get(i + 3) else {
+                return false;
+            };
+            branches.push((Some(condition), body.stream()));
+            i += 4;
+            if !is_ident(trees.get(i), "else") {
+                break;
+            }
+            match trees.get(i + 1) {
+                Some(TokenTree::Group(body)) if body.delimiter() == Delimiter::Brace => {
+                    branches.push((None, body.stream()));
+                    i += 2;
+                    break;
+                }
+                _ => i += 1,
+            }
+        }
+        if i != trees.len() {
+            return false;
+        }
+        let mut earlier_certain = false;
+        for (condition, body) in branches {
+            let value = match &condition {
+                Some(c) => self.cfg.evaluate(c),
+                None => Some(true),
+            };
+            if value != Some(false) && !earlier_certain && !self.try_items(body.clone()) {
+                self.walk_tokens(body);
+            }
+            earlier_certain |= value == Some(true);
+        }
+        true
+    }
+
+    /// Remembers the plain identifiers among a macro call's top-level
+    /// arguments, for macros that build paths from them (`$prefix::$name`).
+    pub(super) fn record_macro_arguments(&mut self, name: &str, tokens: &TokenStream) {
+        let trees: Vec<TokenTree> = tokens.clone().into_iter().collect();
+        let mut idents = Vec::new();
+        for argument in trees.split(|t| matches!(t, TokenTree::Punct(p) if p.as_char() == ',')) {
+            if let [TokenTree::Ident(id)] = argument
+                && !KEYWORDS.contains(&id.to_string().as_str())
+            {
+                idents.push((ident_name(id), self.pos(id.span())));
+            }
+        }
+        if !idents.is_empty() {
+            self.facts.uncounted_items += idents.len();
+            self.facts.macro_calls_with_names.push(MacroArguments {
+                name: name.to_owned(),
+                idents,
+                function: self.function,
+            });
+        }
+    }
+
+    pub(super) fn macro_body(&mut self, name: String, body: TokenStream) {
+        let outer = std::mem::replace(&mut self.in_macro_body, true);
+        let outer_tokens = std::mem::replace(&mut self.tokens_only, true);
+        let outer_name = self.macro_name.replace(name);
+        self.walk_tokens(body);
+        self.macro_name = outer_name;
+        self.tokens_only = outer_tokens;
+        self.in_macro_body = outer;
+    }
+}

@@ -1,0 +1,214 @@
+//! Writing facts: the definitions, imports, references and sites a
+//! collector records, each with its scope, its item and its place.
+//!
+//! Both readers (the syn visitor, `visit.rs`, and the token fallback,
+//! `tokens.rs`) record through here, so that a fact means the same
+//! whichever of them read the code, and one rule says where a fact stands
+//! (an expansion's at its invocation, a `#[test]` item's with its gate)
+//! and which item it counts for.
+
+use proc_macro2::Span;
+use syn::UseTree;
+
+use super::{Collector, ident_name};
+use crate::scan::facts::{
+    Def, Import, ItemDef, NS_MACRO, NS_VALUE, Owner, Pos, Ref, RefKind, Scope, ScopeId, Site,
+    Unanalyzed,
+};
+
+impl Collector<'_> {
+    pub(super) fn pos(&self, span: Span) -> Pos {
+        let gate = self.current_gate();
+        if let Some(pos) = self.pos_override {
+            return Pos { gate, ..pos };
+        }
+        let start = span.start();
+        Pos {
+            file: self.file,
+            line: start.line as u32,
+            column: start.column as u32 + 1,
+            expanded: false,
+            gate,
+        }
+    }
+
+    /// The scope of module `name` declared in the current scope. Declaring
+    /// it twice (alternatives under `cfg`s we do not evaluate) gives the
+    /// same scope, so both alternatives' items are seen.
+    pub(super) fn module_scope(&mut self, name: &str) -> ScopeId {
+        let existing = self.facts.scopes[self.scope]
+            .defs
+            .get(name)
+            .and_then(|defs| {
+                defs.iter().find_map(|d| match d {
+                    Def::Module(m) => Some(*m),
+                    _ => None,
+                })
+            });
+        if let Some(existing) = existing {
+            return existing;
+        }
+        let mut path = self.module_path();
+        path.push(name.to_owned());
+        let parent = self.facts.module_of(self.scope);
+        let scope = self.facts.add_scope(Scope::module(path, Some(parent)));
+        self.define(name.to_owned(), Def::Module(scope));
+        scope
+    }
+
+    pub(super) fn define(&mut self, name: String, def: Def) {
+        self.facts.scopes[self.scope]
+            .defs
+            .entry(name)
+            .or_default()
+            .push(def);
+    }
+
+    pub(super) fn add_ref(&mut self, kind: RefKind, span: Span) {
+        let pos = self.pos(span);
+        let ns = match &kind {
+            RefKind::Path(_) => self.path_ns,
+            RefKind::Macro(_) => NS_MACRO,
+            // A receiver chain starts at a value (`read(p).len()`).
+            RefKind::Method { .. } => NS_VALUE,
+        };
+        self.facts.refs.push(Ref {
+            kind,
+            scope: self.scope,
+            ns,
+            function: self.function,
+            pos,
+        });
+    }
+
+    pub(super) fn add_site(&mut self, rule: &'static str, evidence: impl Into<String>, span: Span) {
+        let pos = self.pos(span);
+        self.facts.sites.push(Site {
+            rule,
+            evidence: evidence.into(),
+            pos,
+        });
+    }
+
+    pub(super) fn unanalyzed(&mut self, rule: &'static str, span: Span, reason: String) {
+        let line = self.pos(span).line;
+        let file = self.facts.files[self.file].clone();
+        self.facts.unanalyzed.push(Unanalyzed {
+            rule,
+            file,
+            line: Some(line),
+            reason,
+        });
+    }
+
+    pub(super) fn in_scope<T>(&mut self, scope: ScopeId, f: impl FnOnce(&mut Self) -> T) -> T {
+        let outer = std::mem::replace(&mut self.scope, scope);
+        let out = f(self);
+        self.scope = outer;
+        out
+    }
+
+    /// Runs `f` with references attributed to a new item `name`, owned by
+    /// the impl or trait being read (if any).
+    pub(super) fn in_item<T>(&mut self, name: String, f: impl FnOnce(&mut Self) -> T) -> T {
+        let owner = self.owner.clone().unwrap_or(Owner::Module);
+        self.in_function(name, owner, f)
+    }
+
+    pub(super) fn in_function<T>(
+        &mut self,
+        name: String,
+        owner: Owner,
+        f: impl FnOnce(&mut Self) -> T,
+    ) -> T {
+        self.facts.items.push(ItemDef {
+            name,
+            scope: self.scope,
+            owner,
+        });
+        self.facts.functions += 1;
+        let outer = std::mem::replace(&mut self.function, self.facts.functions);
+        let out = f(self);
+        self.function = outer;
+        out
+    }
+
+    fn module_path(&self) -> Vec<String> {
+        let module = self.facts.module_of(self.scope);
+        match &self.facts.scopes[module].kind {
+            crate::scan::facts::ScopeKind::Module { path, .. } => path.clone(),
+            crate::scan::facts::ScopeKind::Block { .. } => {
+                unreachable!("module_of returns a module")
+            }
+        }
+    }
+
+    pub(super) fn add_use_tree(
+        &mut self,
+        tree: &UseTree,
+        prefix: &mut Vec<String>,
+        leading_colon: bool,
+    ) {
+        match tree {
+            UseTree::Path(p) => {
+                prefix.push(ident_name(&p.ident));
+                self.add_use_tree(&p.tree, prefix, leading_colon);
+                prefix.pop();
+            }
+            UseTree::Name(n) => {
+                let ident = ident_name(&n.ident);
+                self.add_import(prefix, &ident, None, leading_colon);
+            }
+            UseTree::Rename(r) => {
+                let ident = ident_name(&r.ident);
+                let rename = ident_name(&r.rename);
+                self.add_import(prefix, &ident, Some(rename), leading_colon);
+            }
+            UseTree::Glob(_) => {
+                let path = prefix.clone();
+                self.facts.uncounted_items += 1;
+                self.facts.imports_added += 1;
+                self.facts.scopes[self.scope].imports.push(Import {
+                    name: None,
+                    path,
+                    leading_colon,
+                    public: self.public_use,
+                });
+            }
+            UseTree::Group(g) => {
+                for tree in &g.items {
+                    self.add_use_tree(tree, prefix, leading_colon);
+                }
+            }
+        }
+    }
+
+    fn add_import(
+        &mut self,
+        prefix: &[String],
+        ident: &str,
+        rename: Option<String>,
+        leading_colon: bool,
+    ) {
+        let mut path = prefix.to_vec();
+        if ident != "self" {
+            path.push(ident.to_owned());
+        }
+        let Some(last) = path.last().cloned() else {
+            return;
+        };
+        let name = rename.unwrap_or(last);
+        if name == "_" {
+            // `use Trait as _` brings a trait's methods, no name.
+            return;
+        }
+        self.facts.uncounted_items += 1;
+        self.facts.imports_added += 1;
+        self.facts.scopes[self.scope].imports.push(Import {
+            name: Some(name),
+            path,
+            leading_colon,
+            public: self.public_use,
+        });
+    }
+}

@@ -1,0 +1,514 @@
+//! The syn visitor: a parsed syntax tree read item by item and expression
+//! by expression into facts.
+//!
+//! Most code parses, and a syntax tree says what the token fallback can
+//! only guess: which namespace a path is in, where a scope starts, which
+//! impl or trait an item belongs to. So the visitor is the precise reader,
+//! and hands on only what syn leaves unparsed (`Verbatim` syntax, macro
+//! arguments).
+
+use proc_macro2::Span;
+use syn::visit::{self, Visit};
+use syn::{Attribute, Expr, Item};
+
+use super::include;
+use super::itemattrs::{excluded, item_attrs, path_attributes};
+use super::macroargs::COMPILE_TIME_MACROS;
+use super::{ChildModule, Collector, ident_name};
+use crate::scan::facts::{
+    Def, NS_ANY, NS_MACRO, NS_TYPE, NS_VALUE, Ns, Owner, RefKind, Scope, TraitImpl, WrittenPath,
+};
+
+impl Collector<'_> {
+    fn declare_module(
+        &mut self,
+        name: String,
+        attrs: &[Attribute],
+        content: Option<&[Item]>,
+        span: Span,
+    ) {
+        let scope = self.module_scope(&name);
+        let path_attrs = path_attributes(attrs, self.cfg);
+        match content {
+            Some(items) => {
+                // rustc takes the first `#[path]`, after `cfg_attr`s.
+                let inner = self
+                    .mod_dir
+                    .inline(&name, path_attrs.first().map(|p| p.path.as_str()));
+                let outer = std::mem::replace(&mut self.mod_dir, inner);
+                self.in_scope(scope, |c| {
+                    for item in items {
+                        c.visit_item(item);
+                    }
+                });
+                self.mod_dir = outer;
+            }
+            None => {
+                let pos = self.pos(span);
+                self.children.push(ChildModule {
+                    scope,
+                    name,
+                    path_attrs,
+                    dir: self.mod_dir.clone(),
+                    pos,
+                    deferred_by: self.deferring,
+                });
+            }
+        }
+    }
+
+    pub(super) fn statements(&mut self, stmts: &[syn::Stmt]) {
+        let needs_scope = stmts.iter().any(|s| matches!(s, syn::Stmt::Item(_)));
+        if needs_scope {
+            let scope = self.facts.add_scope(Scope::block(self.scope));
+            self.in_scope(scope, |c| {
+                for stmt in stmts {
+                    c.visit_stmt(stmt);
+                }
+            });
+        } else {
+            for stmt in stmts {
+                self.visit_stmt(stmt);
+            }
+        }
+    }
+
+    fn record_path(&mut self, path: &syn::Path, qself: Option<&syn::QSelf>) {
+        let Some(first) = path.segments.first() else {
+            return;
+        };
+        let span = first.ident.span();
+        let written = match qself {
+            // `<Type>::item`: the item is relative to the type.
+            Some(q) if q.position == 0 => match ungrouped(&q.ty) {
+                syn::Type::Path(tp) if tp.qself.is_none() => {
+                    let mut written = WrittenPath::from_syn(&tp.path);
+                    written
+                        .segments
+                        .extend(path.segments.iter().map(|s| ident_name(&s.ident)));
+                    written
+                }
+                _ => return,
+            },
+            _ => WrittenPath::from_syn(path),
+        };
+        let written = self.without_self_type(written);
+        self.add_ref(RefKind::Path(written), span);
+    }
+
+    /// `Self::x` inside `impl … for some::Type` is `some::Type::x`.
+    fn without_self_type(&self, written: WrittenPath) -> WrittenPath {
+        match (&self.owner, written.segments.first()) {
+            (Some(Owner::Impl(self_type)), Some(first)) if first == "Self" => {
+                let mut segments = self_type.segments.clone();
+                segments.extend(written.segments.into_iter().skip(1));
+                WrittenPath {
+                    segments,
+                    leading_colon: self_type.leading_colon,
+                }
+            }
+            _ => written,
+        }
+    }
+}
+
+impl<'ast> Visit<'ast> for Collector<'_> {
+    fn visit_item(&mut self, item: &'ast Item) {
+        if let Item::Verbatim(tokens) = item {
+            return self.verbatim_item(tokens);
+        }
+        if excluded(item_attrs(item), self.cfg) {
+            return;
+        }
+        let name = match item {
+            Item::Fn(f) => Some(ident_name(&f.sig.ident)),
+            _ => None,
+        };
+        self.gated(item_attrs(item), name, |c| visit::visit_item(c, item));
+    }
+
+    fn visit_expr(&mut self, expr: &'ast Expr) {
+        match expr {
+            Expr::Verbatim(tokens) => self.verbatim(tokens),
+            _ => visit::visit_expr(self, expr),
+        }
+    }
+
+    fn visit_type(&mut self, ty: &'ast syn::Type) {
+        match ty {
+            syn::Type::Verbatim(tokens) => self.verbatim(tokens),
+            _ => visit::visit_type(self, ty),
+        }
+    }
+
+    fn visit_pat(&mut self, pat: &'ast syn::Pat) {
+        match pat {
+            syn::Pat::Verbatim(tokens) => self.verbatim(tokens),
+            _ => visit::visit_pat(self, pat),
+        }
+    }
+
+    fn visit_item_mod(&mut self, item: &'ast syn::ItemMod) {
+        for attr in &item.attrs {
+            self.visit_attribute(attr);
+        }
+        let content = item.content.as_ref().map(|(_, items)| items.as_slice());
+        self.declare_module(
+            ident_name(&item.ident),
+            &item.attrs,
+            content,
+            item.ident.span(),
+        );
+    }
+
+    fn visit_item_use(&mut self, item: &'ast syn::ItemUse) {
+        self.public_use = matches!(item.vis, syn::Visibility::Public(_));
+        self.add_use_tree(&item.tree, &mut Vec::new(), item.leading_colon.is_some());
+        self.public_use = false;
+    }
+
+    fn visit_item_extern_crate(&mut self, item: &'ast syn::ItemExternCrate) {
+        let name = ident_name(&item.ident);
+        let alias = item
+            .rename
+            .as_ref()
+            .map(|(_, r)| ident_name(r))
+            .unwrap_or_else(|| name.clone());
+        if item.attrs.iter().any(|a| a.path().is_ident("macro_use")) {
+            self.facts.macro_use_crates.push(name.clone());
+        }
+        if alias != "_" {
+            self.define(alias, Def::ExternCrate(name));
+        }
+    }
+
+    fn visit_item_type(&mut self, item: &'ast syn::ItemType) {
+        let def = match ungrouped(&item.ty) {
+            syn::Type::Path(tp) if tp.qself.is_none() => {
+                Def::Alias(WrittenPath::from_syn(&tp.path).segments_with_colon())
+            }
+            _ => Def::Item(NS_TYPE),
+        };
+        self.define(ident_name(&item.ident), def);
+        visit::visit_item_type(self, item);
+    }
+
+    fn visit_item_fn(&mut self, item: &'ast syn::ItemFn) {
+        self.define(ident_name(&item.sig.ident), Def::Item(NS_VALUE));
+        if let Some(unsafety) = &item.sig.unsafety {
+            self.add_site(
+                "unsafe-fn",
+                format!("unsafe fn {}", item.sig.ident),
+                unsafety.span,
+            );
+        }
+        let outer = self.owner.take();
+        self.in_item(ident_name(&item.sig.ident), |c| {
+            visit::visit_item_fn(c, item)
+        });
+        self.owner = outer;
+    }
+
+    fn visit_impl_item(&mut self, item: &'ast syn::ImplItem) {
+        let attrs = match item {
+            syn::ImplItem::Const(i) => &i.attrs,
+            syn::ImplItem::Fn(i) => &i.attrs,
+            syn::ImplItem::Type(i) => &i.attrs,
+            syn::ImplItem::Macro(i) => &i.attrs,
+            syn::ImplItem::Verbatim(tokens) => return self.verbatim(tokens),
+            _ => return visit::visit_impl_item(self, item),
+        };
+        if !excluded(attrs, self.cfg) {
+            self.gated(attrs, None, |c| visit::visit_impl_item(c, item));
+        }
+    }
+
+    fn visit_impl_item_fn(&mut self, item: &'ast syn::ImplItemFn) {
+        if let Some(unsafety) = &item.sig.unsafety {
+            self.add_site(
+                "unsafe-fn",
+                format!("unsafe fn {}", item.sig.ident),
+                unsafety.span,
+            );
+        }
+        self.in_item(ident_name(&item.sig.ident), |c| {
+            visit::visit_impl_item_fn(c, item)
+        });
+    }
+
+    fn visit_trait_item(&mut self, item: &'ast syn::TraitItem) {
+        let attrs = match item {
+            syn::TraitItem::Const(i) => &i.attrs,
+            syn::TraitItem::Fn(i) => &i.attrs,
+            syn::TraitItem::Type(i) => &i.attrs,
+            syn::TraitItem::Macro(i) => &i.attrs,
+            syn::TraitItem::Verbatim(tokens) => return self.verbatim(tokens),
+            _ => return visit::visit_trait_item(self, item),
+        };
+        if !excluded(attrs, self.cfg) {
+            self.gated(attrs, None, |c| visit::visit_trait_item(c, item));
+        }
+    }
+
+    fn visit_trait_item_fn(&mut self, item: &'ast syn::TraitItemFn) {
+        if let Some(unsafety) = &item.sig.unsafety {
+            self.add_site(
+                "unsafe-fn",
+                format!("unsafe fn {}", item.sig.ident),
+                unsafety.span,
+            );
+        }
+        self.in_item(ident_name(&item.sig.ident), |c| {
+            visit::visit_trait_item_fn(c, item)
+        });
+    }
+
+    fn visit_item_struct(&mut self, item: &'ast syn::ItemStruct) {
+        self.define(ident_name(&item.ident), Def::Item(struct_ns(&item.fields)));
+        visit::visit_item_struct(self, item);
+    }
+
+    fn visit_item_enum(&mut self, item: &'ast syn::ItemEnum) {
+        self.define(ident_name(&item.ident), Def::Item(NS_TYPE));
+        visit::visit_item_enum(self, item);
+    }
+
+    fn visit_item_union(&mut self, item: &'ast syn::ItemUnion) {
+        self.define(ident_name(&item.ident), Def::Item(NS_TYPE));
+        visit::visit_item_union(self, item);
+    }
+
+    fn visit_item_const(&mut self, item: &'ast syn::ItemConst) {
+        let name = ident_name(&item.ident);
+        self.define(name.clone(), Def::Item(NS_VALUE));
+        self.in_function(name, Owner::Module, |c| visit::visit_item_const(c, item));
+    }
+
+    fn visit_item_static(&mut self, item: &'ast syn::ItemStatic) {
+        let name = ident_name(&item.ident);
+        self.define(name.clone(), Def::Item(NS_VALUE));
+        self.in_function(name, Owner::Module, |c| visit::visit_item_static(c, item));
+    }
+
+    fn visit_item_trait(&mut self, item: &'ast syn::ItemTrait) {
+        self.define(ident_name(&item.ident), Def::Item(NS_TYPE));
+        if let Some(unsafety) = &item.unsafety {
+            self.add_site(
+                "unsafe-trait",
+                format!("unsafe trait {}", item.ident),
+                unsafety.span,
+            );
+        }
+        let outer = self.owner.replace(Owner::Trait(ident_name(&item.ident)));
+        visit::visit_item_trait(self, item);
+        self.owner = outer;
+    }
+
+    fn visit_item_impl(&mut self, item: &'ast syn::ItemImpl) {
+        if let Some(unsafety) = &item.unsafety {
+            let what = match &item.trait_ {
+                Some((_, path, _)) => path
+                    .segments
+                    .last()
+                    .map(|s| format!("unsafe impl {}", s.ident))
+                    .unwrap_or_else(|| "unsafe impl".into()),
+                None => "unsafe impl".into(),
+            };
+            self.add_site("unsafe-impl", what, unsafety.span);
+        }
+        if let Some((_, trait_path, _)) = &item.trait_ {
+            let methods = item
+                .items
+                .iter()
+                .filter_map(|i| match i {
+                    syn::ImplItem::Fn(f) => Some(ident_name(&f.sig.ident)),
+                    _ => None,
+                })
+                .collect();
+            self.facts.trait_impls.push(TraitImpl {
+                trait_path: WrittenPath::from_syn(trait_path),
+                scope: self.scope,
+                methods,
+            });
+        }
+        let self_type = match ungrouped(&item.self_ty) {
+            syn::Type::Path(tp) if tp.qself.is_none() => {
+                Some(Owner::Impl(WrittenPath::from_syn(&tp.path)))
+            }
+            _ => None,
+        };
+        // Methods of an impl for a type without a path (`impl X for &T`)
+        // are read as free functions of the module.
+        let outer = std::mem::replace(&mut self.owner, self_type);
+        visit::visit_item_impl(self, item);
+        self.owner = outer;
+    }
+
+    fn visit_item_foreign_mod(&mut self, item: &'ast syn::ItemForeignMod) {
+        for attr in &item.attrs {
+            self.visit_attribute(attr);
+        }
+        self.foreign_mod(item);
+        // Foreign items' types name paths too, but declaring is the finding.
+    }
+
+    fn visit_item_macro(&mut self, item: &'ast syn::ItemMacro) {
+        for attr in &item.attrs {
+            self.visit_attribute(attr);
+        }
+        if item.mac.path.is_ident("macro_rules") {
+            let name = item.ident.as_ref().map(ident_name).unwrap_or_default();
+            self.define(name.clone(), Def::Item(NS_MACRO));
+            let exported = item.attrs.iter().any(|a| a.path().is_ident("macro_export"));
+            let new = self.facts.define_macro(
+                name.clone(),
+                crate::scan::expand::encode(&item.mac.tokens, self.pos_override.is_none()),
+                exported,
+                self.scope,
+            );
+            if new {
+                self.in_function(name.clone(), Owner::Macro { exported }, |c| {
+                    c.macro_body(name, item.mac.tokens.clone())
+                });
+            }
+            return;
+        }
+        self.visit_macro(&item.mac);
+    }
+
+    fn visit_macro(&mut self, mac: &'ast syn::Macro) {
+        let Some(last) = mac.path.segments.last() else {
+            return;
+        };
+        let name = ident_name(&last.ident);
+        let written = WrittenPath::from_syn(&mac.path);
+        let span = mac.path.segments[0].ident.span();
+        let recorded = self.record_invocation(&written, &mac.tokens, span);
+        self.add_ref(RefKind::Macro(written.clone()), span);
+        let pos = self.pos(last.ident.span());
+        self.record_call(&name, &mac.tokens, pos);
+        if include::is_include(&written) {
+            self.include(&mac.tokens, pos);
+            return;
+        }
+        if COMPILE_TIME_MACROS.contains(&name.as_str()) {
+            return;
+        }
+        if name == "cfg_if" && self.cfg_if(mac.tokens.clone()) {
+            return;
+        }
+        self.record_macro_arguments(&name, &mac.tokens);
+        let outer = self.enclosing_macro.replace(name);
+        let outer_deferring = self.deferring;
+        self.deferring = recorded.or(outer_deferring);
+        // Item-position macros (`thread_local!`, `lazy_static!`) carry items.
+        if !self.try_items(mac.tokens.clone()) {
+            self.macro_arguments(mac.tokens.clone());
+        }
+        self.deferring = outer_deferring;
+        self.enclosing_macro = outer;
+    }
+
+    fn visit_block(&mut self, block: &'ast syn::Block) {
+        // Modules declared in a block do not get a non-mod.rs file's stem.
+        let inner = self.mod_dir.block();
+        let outer = std::mem::replace(&mut self.mod_dir, inner);
+        self.statements(&block.stmts);
+        self.mod_dir = outer;
+    }
+
+    fn visit_stmt(&mut self, stmt: &'ast syn::Stmt) {
+        if let syn::Stmt::Local(local) = stmt
+            && excluded(&local.attrs, self.cfg)
+        {
+            return;
+        }
+        visit::visit_stmt(self, stmt);
+    }
+
+    fn visit_expr_unsafe(&mut self, expr: &'ast syn::ExprUnsafe) {
+        self.add_site("unsafe-block", "unsafe block", expr.unsafe_token.span);
+        visit::visit_expr_unsafe(self, expr);
+    }
+
+    fn visit_expr_method_call(&mut self, call: &'ast syn::ExprMethodCall) {
+        let (root, recorded) = self.chain_roots.root(call);
+        self.add_ref(
+            RefKind::Method {
+                name: ident_name(&call.method),
+                root,
+            },
+            call.method.span(),
+        );
+        visit::visit_expr_method_call(self, call);
+        self.chain_roots.forget(recorded);
+    }
+
+    fn visit_expr_path(&mut self, expr: &'ast syn::ExprPath) {
+        self.path_ns = NS_VALUE;
+        self.record_path(&expr.path, expr.qself.as_ref());
+        self.path_ns = NS_ANY;
+        if let Some(q) = &expr.qself {
+            self.visit_type(&q.ty);
+        }
+        visit_generic_args(self, &expr.path);
+    }
+
+    fn visit_type_path(&mut self, ty: &'ast syn::TypePath) {
+        self.path_ns = NS_TYPE;
+        self.record_path(&ty.path, ty.qself.as_ref());
+        self.path_ns = NS_ANY;
+        if let Some(q) = &ty.qself {
+            self.visit_type(&q.ty);
+        }
+        visit_generic_args(self, &ty.path);
+    }
+
+    fn visit_path(&mut self, path: &'ast syn::Path) {
+        // Paths in patterns, struct expressions and trait bounds.
+        self.record_path(path, None);
+        visit_generic_args(self, path);
+    }
+
+    fn visit_attribute(&mut self, attr: &'ast Attribute) {
+        self.attribute_meta(&attr.meta, attr.pound_token.span);
+    }
+
+    fn visit_visibility(&mut self, _: &'ast syn::Visibility) {}
+}
+
+/// A struct's namespaces: a braced one is only a type, a tuple or unit
+/// struct is also a value (its constructor).
+fn struct_ns(fields: &syn::Fields) -> Ns {
+    match fields {
+        syn::Fields::Named(_) => NS_TYPE,
+        syn::Fields::Unnamed(_) | syn::Fields::Unit => NS_TYPE | NS_VALUE,
+    }
+}
+
+fn visit_generic_args(c: &mut Collector<'_>, path: &syn::Path) {
+    for segment in &path.segments {
+        c.visit_path_arguments(&segment.arguments);
+    }
+}
+
+impl WrittenPath {
+    /// Segments of an alias target, with a leading `::` kept as an empty
+    /// first segment so the resolver can tell `::std` from `std`.
+    fn segments_with_colon(self) -> Vec<String> {
+        let mut segments = self.segments;
+        if self.leading_colon {
+            segments.insert(0, String::new());
+        }
+        segments
+    }
+}
+
+/// `ty` without the groups a macro's `$t:ty` puts around it (`<$t>::new`
+/// is `<std::process::Command>::new`).
+fn ungrouped(mut ty: &syn::Type) -> &syn::Type {
+    while let syn::Type::Group(group) = ty {
+        ty = &group.elem;
+    }
+    ty
+}
