@@ -13,7 +13,7 @@ use syn::punctuated::Punctuated;
 use syn::{Attribute, Expr, Item, Meta, Token};
 
 use super::PathAttr;
-use crate::scan::cfg::CfgContext;
+use crate::platform::CfgContext;
 use crate::scan::limits::{LIMITS, shape_exceeds};
 
 pub(super) fn item_attrs(item: &Item) -> &[Attribute] {
