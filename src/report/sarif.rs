@@ -7,6 +7,7 @@
 //! inside the repository. Fingerprints hash the package name, scope and
 //! capability, so a result keeps its identity across runs and versions.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
@@ -32,7 +33,8 @@ pub struct EntryPoint {
 pub struct Locator {
     repo_root: PathBuf,
     workspace_root: PathBuf,
-    lockfile: Option<String>,
+    /// (name, version) -> the line of its `[[package]]` entry's `name`.
+    lock_lines: HashMap<(String, String), usize>,
 }
 
 impl Locator {
@@ -42,11 +44,13 @@ impl Locator {
         let repo_root = root
             .map(Path::to_path_buf)
             .unwrap_or_else(|| find_repo_root(&graph.workspace_root));
-        let lockfile = std::fs::read_to_string(graph.workspace_root.join("Cargo.lock")).ok();
+        let lock_lines = std::fs::read_to_string(graph.workspace_root.join("Cargo.lock"))
+            .map(|text| lock_lines(&text))
+            .unwrap_or_default();
         Locator {
             repo_root,
             workspace_root: graph.workspace_root.clone(),
-            lockfile,
+            lock_lines,
         }
     }
 
@@ -64,14 +68,9 @@ impl Locator {
         if package.source == SourceKind::Workspace
             && let Some(uri) = self.relative(&package.manifest_path)
         {
-            let text = std::fs::read_to_string(&package.manifest_path).unwrap_or_default();
-            let line = text
-                .lines()
-                .position(|l| {
-                    let l = l.trim_start();
-                    l.starts_with("name") && l.contains(&format!("\"{}\"", package.name))
-                })
-                .map(|i| i + 1)
+            let line = std::fs::read_to_string(&package.manifest_path)
+                .ok()
+                .and_then(|text| package_name_line(&text))
                 .unwrap_or(1);
             return EntryPoint { uri, line };
         }
@@ -79,9 +78,9 @@ impl Locator {
             .relative(&self.workspace_root.join("Cargo.lock"))
             .unwrap_or_else(|| "Cargo.lock".into());
         let line = self
-            .lockfile
-            .as_deref()
-            .and_then(|text| lock_line(text, &package.name, &package.version))
+            .lock_lines
+            .get(&(package.name.clone(), package.version.clone()))
+            .copied()
             .unwrap_or(1);
         EntryPoint {
             uri: lock_uri,
@@ -98,15 +97,44 @@ impl Locator {
     }
 }
 
-/// The line `name = "NAME"` of the `[[package]]` entry with this version.
-fn lock_line(text: &str, name: &str, version: &str) -> Option<usize> {
-    let lines: Vec<&str> = text.lines().collect();
-    let name_line = format!("name = \"{name}\"");
-    let version_line = format!("version = \"{version}\"");
-    lines.iter().enumerate().find_map(|(i, l)| {
-        (l.trim() == name_line && lines.get(i + 1).is_some_and(|v| v.trim() == version_line))
-            .then_some(i + 1)
-    })
+/// The line of `name` in a manifest's `[package]` table, from the TOML
+/// parser's spans (a `name` of a `[[bin]]` above it is not the package's).
+fn package_name_line(text: &str) -> Option<usize> {
+    let doc = toml_edit::Document::parse(text).ok()?;
+    let (key, _) = doc.get("package")?.as_table_like()?.get_key_value("name")?;
+    Some(line_at(text, key.span()?.start))
+}
+
+/// The line of each `[[package]]` entry's `name` in a Cargo.lock, by name
+/// and version; the first entry wins.
+fn lock_lines(text: &str) -> HashMap<(String, String), usize> {
+    let mut out = HashMap::new();
+    let Ok(doc) = toml_edit::Document::parse(text) else {
+        return out;
+    };
+    let Some(packages) = doc.get("package").and_then(|p| p.as_array_of_tables()) else {
+        return out;
+    };
+    for entry in packages.iter() {
+        let field = |key: &str| entry.get(key).and_then(|v| v.as_str()).map(str::to_owned);
+        if let (Some(name), Some(version), Some((key, _))) =
+            (field("name"), field("version"), entry.get_key_value("name"))
+            && let Some(span) = key.span()
+        {
+            out.entry((name, version))
+                .or_insert_with(|| line_at(text, span.start));
+        }
+    }
+    out
+}
+
+/// The 1-based line holding byte `offset` of `text`.
+fn line_at(text: &str, offset: usize) -> usize {
+    text.as_bytes()[..offset.min(text.len())]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
 }
 
 fn find_repo_root(start: &Path) -> PathBuf {
@@ -310,8 +338,20 @@ mod tests {
     #[test]
     fn lockfile_entry_line() {
         let text = "version = 4\n\n[[package]]\nname = \"a\"\nversion = \"1.0.0\"\n\n[[package]]\nname = \"a\"\nversion = \"2.0.0\"\n";
-        assert_eq!(lock_line(text, "a", "2.0.0"), Some(8));
-        assert_eq!(lock_line(text, "a", "3.0.0"), None);
+        let lines = lock_lines(text);
+        assert_eq!(lines.get(&("a".into(), "2.0.0".into())), Some(&8));
+        assert_eq!(lines.get(&("a".into(), "3.0.0".into())), None);
+    }
+
+    #[test]
+    fn manifest_entry_is_the_package_name_not_a_target_name() {
+        // A `name` written before `[package]`, and one of a target, are not
+        // where the package enters; a multi-line table header is no help to
+        // a line search either.
+        let text = "[[bin]]\nname = \"tool\"\n\n[package]\nversion = \"0.1.0\"\nname = \"tool\"\n";
+        assert_eq!(package_name_line(text), Some(6));
+        assert_eq!(package_name_line("[package]\nname.workspace = true\n"), Some(2));
+        assert_eq!(package_name_line("not toml ["), None);
     }
 
     #[test]

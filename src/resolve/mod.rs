@@ -337,29 +337,17 @@ fn build_graph(
 /// not report checksums; a lockfile that cannot be read simply gives none
 /// (path and git packages never have one).
 fn lockfile_checksums(path: &Path) -> HashMap<(String, String, String), String> {
-    #[derive(serde::Deserialize)]
-    struct Lockfile {
-        #[serde(default)]
-        package: Vec<LockedPackage>,
-    }
-    #[derive(serde::Deserialize)]
-    struct LockedPackage {
-        name: String,
-        version: String,
-        source: Option<String>,
-        checksum: Option<String>,
-    }
-    let Ok(text) = std::fs::read_to_string(path) else {
+    // cargo-lock also reads a version 1 lock file, whose checksums sit in
+    // its `[metadata]` table rather than with each package.
+    let Ok(lock) = cargo_lock::Lockfile::load(path) else {
         return HashMap::new();
     };
-    let Ok(lock) = toml::from_str::<Lockfile>(&text) else {
-        return HashMap::new();
-    };
-    lock.package
+    lock.packages
         .into_iter()
         .filter_map(|p| {
-            let checksum = p.checksum?;
-            Some(((p.name, p.version, p.source.unwrap_or_default()), checksum))
+            let checksum = p.checksum?.to_string();
+            let source = p.source.map(|s| s.to_string()).unwrap_or_default();
+            Some(((p.name.to_string(), p.version.to_string(), source), checksum))
         })
         .collect()
 }
