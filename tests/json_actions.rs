@@ -136,11 +136,21 @@ fn check_grants_applied_with_allow_make_check_pass() {
     std::fs::write(&policy, POLICY).unwrap();
     let (_, report) = check(tmp.path());
     let policy_arg = policy.display().to_string();
+    let manifest = tmp.path().join("Cargo.toml").display().to_string();
     for v in violations(&report) {
         let table = v["grant"]["table"].as_str().unwrap();
         let package = table.strip_prefix("pkg.").unwrap();
         for (key, caps) in lines(&v["grant"]) {
-            let mut args = vec!["allow", "-q", "--policy", &policy_arg, package];
+            let mut args = vec![
+                "allow",
+                "-q",
+                "--offline",
+                "--manifest-path",
+                &manifest,
+                "--policy",
+                &policy_arg,
+                package,
+            ];
             if key == "build-script.allow" {
                 args.push("--build-script");
             }

@@ -930,15 +930,103 @@ fn workspace_metadata_policy_is_used_without_capgate_toml() {
 }
 
 #[test]
-fn capgate_toml_takes_precedence_over_metadata() {
+fn two_policies_for_one_workspace_stop_every_command() {
+    // capgate.toml beside [workspace.metadata.capgate]: whichever one a
+    // command picked, a reviewer could be reading or editing the other.
     let ws = Workspace::copy("policy-metadata");
     ws.write("capgate.toml", "[defaults]\nallow = []\n");
-    let r = ws.check_json(None);
+    let manifest_before = ws.read("Cargo.toml");
+    for (cmd, args) in [
+        ("check", &[][..]),
+        ("check", &["--format", "json"][..]),
+        ("scan", &[][..]),
+        ("allow", &["fetcher", "net"][..]),
+        ("init", &["--force"][..]),
+    ] {
+        let r = ws.run(cmd, args);
+        r.assert_code(2);
+        assert!(
+            r.stderr.contains("two policies for one workspace")
+                && r.stderr.contains("capgate.toml")
+                && r.stderr.contains("[workspace.metadata.capgate]"),
+            "{cmd} names both\n{}",
+            r.describe()
+        );
+    }
+    assert_eq!(ws.read("capgate.toml"), "[defaults]\nallow = []\n");
+    assert_eq!(ws.read("Cargo.toml"), manifest_before, "nothing written");
+    // --policy names one explicitly: no ambiguity.
+    let r = ws.check(Some("capgate.toml"), &["--format", "json"]);
     r.assert_code(1);
     assert_eq!(
         check_report(&r).1,
         BTreeSet::from([violation("fetcher", "0.1.0", "code", "net.connect")])
     );
+}
+
+#[test]
+fn allow_and_init_write_to_the_metadata_policy_where_it_is() {
+    let ws = Workspace::copy("policy-metadata");
+    let r = ws.run(
+        "allow",
+        &["quiet,fetcher", "env.read", "--reason", "reads its config"],
+    );
+    r.assert_code(0);
+    assert!(
+        r.stderr.contains("in [workspace.metadata.capgate] in "),
+        "{}",
+        r.describe()
+    );
+    assert!(!ws.path("capgate.toml").exists(), "no second policy");
+    let manifest = ws.read("Cargo.toml");
+    assert!(
+        manifest.starts_with("# The policy lives in the root manifest"),
+        "comments kept\n{manifest}"
+    );
+    let parsed = parse_toml(&manifest, "Cargo.toml");
+    let pkg = parsed["workspace"]["metadata"]["capgate"]["pkg"]
+        .as_table()
+        .expect("[workspace.metadata.capgate.pkg]");
+    assert_eq!(
+        toml_strings(pkg["fetcher"].as_table().unwrap(), &["allow"]),
+        ["net.connect", "env.read"]
+    );
+    assert_eq!(
+        toml_strings(pkg["quiet"].as_table().unwrap(), &["allow"]),
+        ["env.read"]
+    );
+
+    // init finds the policy there too: it will not replace it unasked...
+    let r = ws.run("init", &[]);
+    r.assert_code(2);
+    assert!(
+        r.stderr.contains("[workspace.metadata.capgate]") && r.stderr.contains("--force"),
+        "{}",
+        r.describe()
+    );
+    // ...and with --force rewrites the grants in place, keeping the reason.
+    ws.run("init", &["--force"]).assert_code(0);
+    assert!(!ws.path("capgate.toml").exists(), "no second policy");
+    let manifest = ws.read("Cargo.toml");
+    let parsed = parse_toml(&manifest, "Cargo.toml");
+    let fetcher = parsed["workspace"]["metadata"]["capgate"]["pkg"]["fetcher"]
+        .as_table()
+        .expect("fetcher's entry");
+    assert_eq!(
+        toml_strings(fetcher, &["allow"]),
+        ["net.connect"],
+        "{manifest}"
+    );
+    assert_eq!(
+        fetcher["reason"].as_str(),
+        Some("reads its config"),
+        "{manifest}"
+    );
+    assert!(
+        !manifest.contains("capgate.pkg.quiet]"),
+        "quiet does nothing today: its grant went\n{manifest}"
+    );
+    ws.check(None, &[]).assert_code(0);
 }
 
 #[test]
@@ -1143,11 +1231,18 @@ fn init_then_check_passes_on_every_fixture_workspace() {
     }
     for fixture in &fixtures {
         let ws = Workspace::copy(fixture);
-        // A fixture's own policy (round-trip has one) is what init replaces.
+        // A fixture's own policy (round-trip has one) is what init replaces;
+        // one in Cargo.toml's metadata is rewritten where it is.
         let _ = std::fs::remove_file(ws.path("capgate.toml"));
-        let r = ws.run("init", &[]);
+        let in_manifest = ws.read("Cargo.toml").contains(".metadata.capgate");
+        let (policy_file, args): (&str, &[&str]) = if in_manifest {
+            ("Cargo.toml", &["--force"])
+        } else {
+            ("capgate.toml", &[])
+        };
+        let r = ws.run("init", args);
         assert!(r.code == Some(0), "{fixture}: init\n{}", r.describe());
-        let first = ws.read("capgate.toml");
+        let first = ws.read(policy_file);
         parse_toml(&first, &format!("{fixture}: the policy init wrote"));
 
         let r = ws.check_json(None);
@@ -1171,7 +1266,7 @@ fn init_then_check_passes_on_every_fixture_workspace() {
 
         ws.run("init", &["--force"]).assert_code(0);
         assert_eq!(
-            ws.read("capgate.toml"),
+            ws.read(policy_file),
             first,
             "{fixture}: init is byte-stable"
         );
@@ -1248,6 +1343,94 @@ fn allow_creates_the_file_and_entries() {
     );
     ws.run("allow", &["dual", "net.connect"]).assert_code(0);
     ws.run("allow", &["holey", "unanalyzed"]).assert_code(0);
+    ws.check(None, &[]).assert_code(0);
+}
+
+#[test]
+fn allow_grants_to_several_packages_at_once() {
+    let ws = Workspace::copy(FIXTURE);
+    ws.run("allow", &["files,holey", "unsafe"]).assert_code(0);
+    let policy = parse_toml(&ws.read("capgate.toml"), "capgate.toml");
+    for name in ["files", "holey"] {
+        assert_eq!(
+            toml_strings(policy["pkg"][name].as_table().unwrap(), &["allow"]),
+            ["unsafe"],
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn allow_of_a_package_not_in_the_graph_is_an_error_with_a_suggestion() {
+    let ws = Workspace::copy(FIXTURE);
+    ws.write("capgate.toml", "[defaults]\nallow = []\n");
+    for spec in ["fles", "files,fles", "fles@1"] {
+        let r = ws.run("allow", &[spec, "fs"]);
+        r.assert_code(2);
+        assert!(
+            r.stderr.contains("no package `fles`") && r.stderr.contains("did you mean `files`?"),
+            "{spec}\n{}",
+            r.describe()
+        );
+        assert_eq!(
+            ws.read("capgate.toml"),
+            "[defaults]\nallow = []\n",
+            "{spec}: no entry written, not even for the known package"
+        );
+    }
+}
+
+#[test]
+fn init_force_rewrites_grants_and_keeps_what_people_wrote() {
+    let ws = Workspace::copy(FIXTURE);
+    ws.run("init", &[]).assert_code(0);
+    let fresh = ws.read("capgate.toml");
+    // A person explains one grant, comments another entry, keeps settings
+    // of their own, and a package that no longer needs anything remains.
+    let edited = fresh
+        .replace(
+            "[pkg.files]\n",
+            "# reviewed by the storage team\n[pkg.files]\nreason = \"stores uploads\"\n",
+        )
+        .replace(
+            "[defaults]\nallow = []\n",
+            "[defaults]\nallow = [\"env.read\"]\n",
+        )
+        + "\n[pkg.gone]\nallow = [\"net\"]\nreason = \"no longer in the graph\"\n\n[vet-bom]\naccept-unvetted = [\"left-pad\"]\n";
+    ws.write("capgate.toml", &edited);
+    let r = ws.run("init", &["--force"]);
+    r.assert_code(0);
+    let text = ws.read("capgate.toml");
+    assert!(
+        text.contains("# reviewed by the storage team\n[pkg.files]\nreason = \"stores uploads\"\n"),
+        "reason and comment kept\n{text}"
+    );
+    assert!(
+        text.contains("[defaults]\nallow = [\"env.read\"]\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("[vet-bom]\naccept-unvetted = [\"left-pad\"]"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("[pkg.gone]"),
+        "nothing to grant: entry removed\n{text}"
+    );
+    // The grants are today's, with their evidence comments.
+    let policy = parse_toml(&text, "capgate.toml");
+    let today = parse_toml(&fresh, "fresh");
+    for (name, entry) in today["pkg"].as_table().unwrap() {
+        assert_eq!(
+            toml_strings(policy["pkg"][name].as_table().unwrap(), &["allow"]),
+            toml_strings(entry.as_table().unwrap(), &["allow"]),
+            "{name}\n{text}"
+        );
+    }
+    assert!(
+        text.contains("\"fs.write\", # "),
+        "evidence comments\n{text}"
+    );
     ws.check(None, &[]).assert_code(0);
 }
 

@@ -4,13 +4,16 @@
 use clap::Args;
 
 use super::{CommonArgs, Outcome};
+use crate::evaluate::explain::find_packages;
 use crate::policy;
 use crate::resolve;
 
 #[derive(Debug, Args)]
 pub struct AllowArgs {
-    /// The package to grant to.
-    #[arg(value_name = "CRATE")]
+    /// The package to grant to; several, separated by commas
+    /// (`tokio,mio`). `NAME@REQ` grants to the versions REQ matches only.
+    /// Each must be in the build graph.
+    #[arg(value_name = "CRATE[,CRATE...]")]
     pub krate: String,
 
     /// Capabilities to grant (`net`, `fs.read`, ...).
@@ -32,32 +35,48 @@ pub fn run(common: &CommonArgs, args: &AllowArgs) -> anyhow::Result<Outcome> {
     for name in &args.capabilities {
         capabilities.push(policy::parse_capability(name).map_err(anyhow::Error::msg)?);
     }
-    let path = match &common.policy {
-        Some(path) => path.clone(),
-        None => policy::default_path(&resolve::workspace_root(&common.selection())?),
-    };
+    let packages: Vec<String> = args
+        .krate
+        .split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(str::to_owned)
+        .collect();
+    if packages.is_empty() {
+        anyhow::bail!("no package named: pass CRATE (or CRATE,CRATE...)");
+    }
+    // A grant to a name the build does not have is a typo more often than
+    // a plan, and would sit in the policy granting nothing.
+    let graph = resolve::resolve(&common.selection())?;
+    for spec in &packages {
+        let name = spec.split_once('@').map_or(spec.as_str(), |(name, _)| name);
+        find_packages(&graph, name)?;
+    }
+    let location = policy::locate(common.policy.as_deref(), &graph.workspace_root)?;
     let added = policy::add_grants(
-        &path,
-        &args.krate,
+        &location,
+        &packages,
         &capabilities,
         args.build_script,
         args.reason.as_deref(),
     )?;
     if !common.quiet {
-        let whose = if args.build_script {
-            format!("the build script of {}", args.krate)
-        } else {
-            args.krate.clone()
-        };
-        if added.is_empty() {
-            eprintln!("{} already grants that to {whose}", path.display());
-        } else {
-            let names: Vec<&str> = added.iter().map(|c| c.name()).collect();
-            eprintln!(
-                "granted {} to {whose} in {}",
-                names.join(", "),
-                path.display()
-            );
+        for (krate, added) in packages.iter().zip(added) {
+            let whose = if args.build_script {
+                format!("the build script of {krate}")
+            } else {
+                krate.clone()
+            };
+            if added.is_empty() {
+                eprintln!("{} already grants that to {whose}", location.describe());
+            } else {
+                let names: Vec<&str> = added.iter().map(|c| c.name()).collect();
+                eprintln!(
+                    "granted {} to {whose} in {}",
+                    names.join(", "),
+                    location.describe()
+                );
+            }
         }
     }
     Ok(Outcome::Pass)

@@ -9,13 +9,14 @@ use clap::Args;
 use serde::Serialize;
 
 use super::{CommonArgs, Format, Outcome};
-use crate::policy;
+use crate::policy::{self, PolicyLocation};
 use crate::report::json::{self, SCHEMA_VERSION, Tool};
 use crate::rules::RuleSet;
 
 #[derive(Debug, Default, Args)]
 pub struct InitArgs {
-    /// Overwrite an existing policy file.
+    /// Rewrite the grants of an existing policy to today's, keeping its
+    /// reasons, comments and other settings.
     #[arg(long)]
     pub force: bool,
 
@@ -46,10 +47,9 @@ pub fn run(common: &CommonArgs, args: &InitArgs) -> anyhow::Result<Outcome> {
     }
     let rules = RuleSet::load(&common.rule_files)?;
     let analysis = common.analyze(&rules)?;
-    let path = common
-        .policy
-        .clone()
-        .unwrap_or_else(|| policy::default_path(&analysis.graph.workspace_root));
+    let location = policy::locate(common.policy.as_deref(), &analysis.graph.workspace_root)?;
+    let path = location.path().to_path_buf();
+    let exists = path.exists() && !matches!(location, PolicyLocation::Absent(_));
     let text = policy::render_initial_policy(&analysis.graph, &analysis.scans);
     if args.dry_run {
         let stdout = std::io::stdout();
@@ -64,7 +64,7 @@ pub fn run(common: &CommonArgs, args: &InitArgs) -> anyhow::Result<Outcome> {
                         version: env!("CARGO_PKG_VERSION"),
                     },
                     path: path.display().to_string(),
-                    exists: path.exists(),
+                    exists,
                     packages: analysis.graph.packages.len(),
                     policy: text,
                 },
@@ -75,17 +75,25 @@ pub fn run(common: &CommonArgs, args: &InitArgs) -> anyhow::Result<Outcome> {
         out.flush().ok();
         return Ok(Outcome::Pass);
     }
-    if path.exists() && !args.force {
+    if exists && !args.force {
         anyhow::bail!(
-            "{} already exists; pass --force to overwrite it",
-            path.display()
+            "{} already exists; pass --force to rewrite its grants to today's (reasons, comments and other settings are kept)",
+            location.describe()
         );
     }
-    std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+    let written = if exists {
+        let existing = std::fs::read_to_string(&path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        policy::reinitialize(&existing, &location, &text)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?
+    } else {
+        text
+    };
+    std::fs::write(&path, written).with_context(|| format!("cannot write {}", path.display()))?;
     if !common.quiet {
         eprintln!(
             "wrote {} granting the capabilities of {} packages",
-            path.display(),
+            location.describe(),
             analysis.graph.packages.len()
         );
     }

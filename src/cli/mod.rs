@@ -217,11 +217,16 @@ impl CommonArgs {
         let started = std::time::Instant::now();
         let graph = crate::resolve::resolve(&self.selection());
         let resolve_time = started.elapsed();
-        let graph = match graph {
+        // Two policies are an error for every command, even one that reads
+        // none: the user must not be left editing the one not applied.
+        let graph = match graph.map_err(anyhow::Error::from).and_then(|graph| {
+            crate::policy::locate(self.policy.as_deref(), &graph.workspace_root)?;
+            Ok(graph)
+        }) {
             Ok(graph) => graph,
             Err(e) => {
                 progress.finish();
-                return Err(e.into());
+                return Err(e);
             }
         };
         let mut analysis = self.scan_with(graph, rules, self.cache(), progress)?;

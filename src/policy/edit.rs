@@ -1,11 +1,9 @@
 //! `allow`: adds grants to a policy file in place with toml_edit, so every
 //! comment and all formatting of the rest of the file are kept.
 
-use std::path::Path;
+use toml_edit::{Array, DocumentMut, Item, Table, TableLike, Value};
 
-use toml_edit::{Array, DocumentMut, Item, Table, Value};
-
-use super::Grants;
+use super::{Grants, PolicyLocation};
 use crate::model::Capability;
 
 #[derive(Debug, thiserror::Error)]
@@ -30,16 +28,19 @@ pub enum AllowError {
     },
 }
 
-/// Adds `capabilities` to `[pkg.CRATE] allow` (or `build-script.allow`),
-/// creating the file and entry as needed. Returns the capabilities that were
-/// not granted before.
+/// Adds `capabilities` to `[pkg.CRATE] allow` (or `build-script.allow`)
+/// of each of `packages`, in the policy where it is (a policy file, or the
+/// `metadata.capgate` table of Cargo.toml), creating the file and entries
+/// as needed. Returns, per package, the capabilities that were not granted
+/// before.
 pub fn add_grants(
-    path: &Path,
-    krate: &str,
+    location: &PolicyLocation,
+    packages: &[String],
     capabilities: &[Capability],
     build_script: bool,
     reason: Option<&str>,
-) -> Result<Vec<Capability>, AllowError> {
+) -> Result<Vec<Vec<Capability>>, AllowError> {
+    let path = location.path();
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => "[defaults]\nallow = []\n".to_owned(),
@@ -57,15 +58,41 @@ pub fn add_grants(
     let mut doc: DocumentMut = text
         .parse()
         .map_err(|e: toml_edit::TomlError| invalid(e.to_string()))?;
-    let change =
-        add_to_document(&mut doc, krate, capabilities, build_script, reason).map_err(invalid)?;
-    if change.changed() {
+    let root = policy_root(&mut doc, location).map_err(invalid)?;
+    let mut added = Vec::new();
+    let mut changed = false;
+    for krate in packages {
+        let change =
+            add_to_document(root, krate, capabilities, build_script, reason).map_err(invalid)?;
+        changed |= change.changed();
+        added.push(change.added);
+    }
+    if changed {
         std::fs::write(path, doc.to_string()).map_err(|source| AllowError::Write {
             path: path.to_path_buf(),
             source,
         })?;
     }
-    Ok(change.added)
+    Ok(added)
+}
+
+/// The table a policy's keys (`defaults`, `pkg`) live in: the document's
+/// root, or Cargo.toml's `[workspace.metadata.capgate]`.
+pub(super) fn policy_root<'d>(
+    doc: &'d mut DocumentMut,
+    location: &PolicyLocation,
+) -> Result<&'d mut dyn TableLike, String> {
+    let PolicyLocation::CargoMetadata { section, .. } = location else {
+        return Ok(doc.as_table_mut());
+    };
+    let mut table: &mut dyn TableLike = doc.as_table_mut();
+    for key in [*section, "metadata", "capgate"] {
+        table = table
+            .get_mut(key)
+            .and_then(Item::as_table_like_mut)
+            .ok_or_else(|| format!("`{section}.metadata.capgate` is not a table"))?;
+    }
+    Ok(table)
 }
 
 /// What [`add_to_document`] changed.
@@ -84,7 +111,7 @@ impl Change {
 /// [`ProposedGrant::toml`] renders the text it would add to an empty one,
 /// so the snippet a report proposes is what `allow` writes.
 fn add_to_document(
-    doc: &mut DocumentMut,
+    doc: &mut dyn TableLike,
     krate: &str,
     capabilities: &[Capability],
     build_script: bool,
@@ -190,7 +217,7 @@ impl ProposedGrant {
             (true, &self.grants.build_script),
         ] {
             if !caps.is_empty() {
-                add_to_document(&mut doc, &self.package, caps, build_script, None)
+                add_to_document(doc.as_table_mut(), &self.package, caps, build_script, None)
                     .expect("a fresh document has room for any entry");
             }
         }
@@ -291,15 +318,16 @@ mod tests {
             "# top\n[defaults]\nallow = [] # none\n\n[pkg.mio]\nallow = [\"net\"] # sockets\n",
         )
         .unwrap();
+        let file = PolicyLocation::File(path.clone());
         let added = add_grants(
-            &path,
-            "mio",
+            &file,
+            &["mio".to_owned()],
             &[Capability::NetConnect, Capability::Unsafe],
             false,
             None,
         )
         .unwrap();
-        assert_eq!(added, [Capability::Unsafe]);
+        assert_eq!(added, [vec![Capability::Unsafe]]);
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(
             text.starts_with("# top\n[defaults]\nallow = [] # none\n"),
@@ -315,8 +343,8 @@ mod tests {
         )
         .unwrap();
         add_grants(
-            &path,
-            "rustix",
+            &file,
+            &["rustix".to_owned()],
             &[Capability::FsRead, Capability::FsWrite],
             false,
             None,
@@ -327,8 +355,8 @@ mod tests {
             "[pkg.rustix]\nallow = [\n    \"ffi\", # extern block\n    \"unsafe\", # unsafe fn\n    \"fs.read\",\n    \"fs.write\",\n]\n"
         );
         add_grants(
-            &path,
-            "cc",
+            &file,
+            &["cc".to_owned()],
             &[Capability::ProcessSpawn],
             true,
             Some("runs the C compiler"),
@@ -341,6 +369,42 @@ mod tests {
             ),
             "{text}"
         );
+    }
+
+    #[test]
+    fn grants_go_into_the_metadata_table_of_cargo_toml() {
+        let dir = tempfile::tempdir().unwrap();
+        let manifest = dir.path().join("Cargo.toml");
+        std::fs::write(
+            &manifest,
+            "[workspace]\nmembers = []\n\n# ours\n[workspace.metadata.capgate.pkg.mio]\nallow = [\"net\"]\n",
+        )
+        .unwrap();
+        let location = PolicyLocation::CargoMetadata {
+            manifest: manifest.clone(),
+            section: "workspace",
+        };
+        let added = add_grants(
+            &location,
+            &["mio".to_owned(), "libc".to_owned()],
+            &[Capability::Ffi],
+            false,
+            None,
+        )
+        .unwrap();
+        assert_eq!(added, [vec![Capability::Ffi], vec![Capability::Ffi]]);
+        let text = std::fs::read_to_string(&manifest).unwrap();
+        assert!(
+            text.contains(
+                "# ours\n[workspace.metadata.capgate.pkg.mio]\nallow = [\"net\", \"ffi\"]\n"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("[workspace.metadata.capgate.pkg.libc]\nallow = [\"ffi\"]\n"),
+            "{text}"
+        );
+        assert!(text.starts_with("[workspace]\nmembers = []\n"), "{text}");
     }
 
     #[test]

@@ -4,6 +4,10 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
+use toml_edit::{DocumentMut, Item, Table, TomlError};
+
+use super::PolicyLocation;
+use super::edit::policy_root;
 use crate::model::BuildGraph;
 use crate::model::PackageScan;
 use crate::model::{CapabilityReport, Finding};
@@ -94,4 +98,71 @@ fn toml_key(key: &str) -> String {
     } else {
         format!("\"{}\"", key.replace('\\', "\\\\").replace('"', "\\\""))
     }
+}
+
+/// `init --force` over a policy that exists: grants exactly `fresh`'s (the
+/// text [`render_initial_policy`] wrote), in the policy as it is written.
+/// An entry still needed keeps its `reason`, its other keys and the
+/// comments around it, with its lists replaced by today's; entries for
+/// packages with nothing to grant go; `[defaults]` and every other table
+/// (`[vet-bom]`, `[advisories]`) stay as they are.
+pub fn reinitialize(
+    existing: &str,
+    location: &PolicyLocation,
+    fresh: &str,
+) -> Result<String, String> {
+    let mut doc: DocumentMut = existing.parse().map_err(|e: TomlError| e.to_string())?;
+    let today: DocumentMut = fresh.parse().map_err(|e: TomlError| e.to_string())?;
+    let root = policy_root(&mut doc, location)?;
+    if !root.contains_key("defaults")
+        && let Some(defaults) = today.get("defaults")
+    {
+        root.insert("defaults", appended(defaults.clone()));
+    }
+    let empty = Table::new();
+    let wanted = today.get("pkg").and_then(Item::as_table).unwrap_or(&empty);
+    let pkg = root
+        .entry("pkg")
+        .or_insert_with(|| {
+            let mut t = Table::new();
+            t.set_implicit(true);
+            Item::Table(t)
+        })
+        .as_table_like_mut()
+        .ok_or_else(|| "`pkg` is not a table".to_owned())?;
+    let gone: Vec<String> = pkg
+        .iter()
+        .map(|(key, _)| key.to_owned())
+        .filter(|key| !wanted.contains_key(key))
+        .collect();
+    for key in gone {
+        pkg.remove(&key);
+    }
+    for (key, entry) in wanted.iter() {
+        let Some(kept) = pkg.get_mut(key).and_then(Item::as_table_like_mut) else {
+            pkg.insert(key, appended(entry.clone()));
+            continue;
+        };
+        let lists = entry.as_table_like().expect("init writes tables");
+        for list in ["allow", "build-script"] {
+            match lists.get(list) {
+                Some(today) => {
+                    kept.insert(list, today.clone());
+                }
+                None => {
+                    kept.remove(list);
+                }
+            }
+        }
+    }
+    Ok(doc.to_string())
+}
+
+/// A table from another document, placed after the existing ones rather
+/// than where it stood in its own document.
+fn appended(mut item: Item) -> Item {
+    if let Item::Table(table) = &mut item {
+        table.set_position(None);
+    }
+    item
 }

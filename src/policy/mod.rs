@@ -15,7 +15,7 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 pub use edit::{AllowError, ProposedGrant, add_grants};
-pub use init::render_initial_policy;
+pub use init::{reinitialize, render_initial_policy};
 // Parsing a text already in memory, for callers that do not read files
 // (the fuzz targets).
 pub use parse::{parse_cargo_metadata, parse_policy_file};
@@ -147,6 +147,83 @@ pub enum PolicyError {
         path: PathBuf,
         diagnostics: Vec<Diagnostic>,
     },
+    #[error(
+        "two policies for one workspace: {} and [{section}.metadata.capgate] in {}; keep one of them (capgate would judge by one while you edit the other)",
+        .file.display(),
+        .manifest.display()
+    )]
+    TwoPolicies {
+        file: PathBuf,
+        manifest: PathBuf,
+        section: &'static str,
+    },
+}
+
+/// Where a workspace's policy is, or would be written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PolicyLocation {
+    /// A policy file: `--policy`, or `capgate.toml` beside the workspace
+    /// root.
+    File(PathBuf),
+    /// `[workspace.metadata.capgate]` (or `[package.metadata.capgate]`,
+    /// `section` says which) in the root Cargo.toml.
+    CargoMetadata {
+        manifest: PathBuf,
+        section: &'static str,
+    },
+    /// No policy yet: the file `init` and `allow` would write.
+    Absent(PathBuf),
+}
+
+impl PolicyLocation {
+    /// The file that holds (or would hold) the policy.
+    pub fn path(&self) -> &Path {
+        match self {
+            PolicyLocation::File(path) | PolicyLocation::Absent(path) => path,
+            PolicyLocation::CargoMetadata { manifest, .. } => manifest,
+        }
+    }
+
+    /// How a message names it: the file, or the table in Cargo.toml.
+    pub fn describe(&self) -> String {
+        match self {
+            PolicyLocation::CargoMetadata { manifest, section } => {
+                format!("[{section}.metadata.capgate] in {}", manifest.display())
+            }
+            other => other.path().display().to_string(),
+        }
+    }
+}
+
+/// Finds the one policy of a workspace: `explicit` if given, else
+/// `capgate.toml` beside the workspace root or the root Cargo.toml's
+/// `[workspace.metadata.capgate]` (`[package.metadata.capgate]`). Both at
+/// once is an error: every command, `allow` and `init` included, must act
+/// on the same one.
+pub fn locate(
+    explicit: Option<&Path>,
+    workspace_root: &Path,
+) -> Result<PolicyLocation, PolicyError> {
+    if let Some(path) = explicit {
+        return Ok(PolicyLocation::File(path.to_path_buf()));
+    }
+    let file = default_path(workspace_root);
+    let manifest = workspace_root.join("Cargo.toml");
+    let section = std::fs::read_to_string(&manifest)
+        .ok()
+        .and_then(|text| parse::cargo_metadata_section(&text));
+    Ok(match (file.is_file(), section) {
+        (true, Some(section)) => {
+            return Err(PolicyError::TwoPolicies {
+                file,
+                manifest,
+                section,
+            });
+        }
+        (true, None) => PolicyLocation::File(file),
+        (false, Some(section)) => PolicyLocation::CargoMetadata { manifest, section },
+        (false, None) => PolicyLocation::Absent(file),
+    })
 }
 
 /// Where the default policy file is for a workspace.
@@ -154,10 +231,9 @@ pub fn default_path(workspace_root: &Path) -> PathBuf {
     workspace_root.join(POLICY_FILE)
 }
 
-/// Loads the policy: `explicit` if given (it must exist), else
-/// `capgate.toml` beside the workspace root, else the root Cargo.toml's
-/// `[workspace.metadata.capgate]` or `[package.metadata.capgate]`, else an
-/// empty policy. Warnings found while validating are returned with it.
+/// Loads the policy [`locate`] finds (`explicit` must exist), or an empty
+/// one when there is none. Warnings found while validating are returned
+/// with it.
 pub fn load(
     explicit: Option<&Path>,
     workspace_root: &Path,
@@ -168,22 +244,14 @@ pub fn load(
             source,
         })
     };
-    if let Some(path) = explicit {
-        let text = read(path)?;
-        return parse::parse_policy_file(path, &text);
+    match locate(explicit, workspace_root)? {
+        PolicyLocation::File(path) => parse::parse_policy_file(&path, &read(&path)?),
+        PolicyLocation::CargoMetadata { manifest, .. } => {
+            parse::parse_cargo_metadata(&manifest, &read(&manifest)?)
+                .unwrap_or_else(|| Ok((Policy::empty(), Vec::new())))
+        }
+        PolicyLocation::Absent(_) => Ok((Policy::empty(), Vec::new())),
     }
-    let file = default_path(workspace_root);
-    if file.is_file() {
-        let text = read(&file)?;
-        return parse::parse_policy_file(&file, &text);
-    }
-    let manifest = workspace_root.join("Cargo.toml");
-    if let Ok(text) = std::fs::read_to_string(&manifest)
-        && let Some(result) = parse::parse_cargo_metadata(&manifest, &text)
-    {
-        return result;
-    }
-    Ok((Policy::empty(), Vec::new()))
 }
 
 /// A span in a policy's text.

@@ -51,6 +51,21 @@ pub fn parse_cargo_metadata(
     Some(v.policy(table, PolicySource::CargoMetadata(path.to_path_buf())))
 }
 
+/// Which of `[workspace.metadata.capgate]` and `[package.metadata.capgate]`
+/// a manifest holds (the first, when both), if either.
+pub fn cargo_metadata_section(text: &str) -> Option<&'static str> {
+    let doc = Document::parse(text).ok()?;
+    ["workspace", "package"].into_iter().find(|section| {
+        doc.as_table()
+            .get(section)
+            .and_then(Item::as_table_like)
+            .and_then(|t| t.get("metadata"))
+            .and_then(Item::as_table_like)
+            .and_then(|t| t.get("capgate"))
+            .is_some_and(|c| c.is_table_like())
+    })
+}
+
 fn syntax_error(path: &Path, text: &Arc<str>, e: &toml_edit::TomlError) -> PolicyError {
     let range = e.span().unwrap_or(0..0);
     let message = e.message().trim().to_owned();
