@@ -303,20 +303,19 @@ fn explain_does_not_say_a_capability_is_absent_from_code_it_could_not_read() {
         "mod generated;\npub use generated::*;\n",
     )
     .unwrap();
-    let manifest = root.join("Cargo.toml").display().to_string();
     for format in ["json", "human"] {
-        let run = crate::util::run(&[
+        let run = crate::util::run_on(
             "explain",
-            "--manifest-path",
-            &manifest,
-            "--offline",
-            "--color",
-            "never",
-            "--format",
-            format,
-            "capatk-hidden",
-            "net",
-        ]);
+            root,
+            &[
+                "--color",
+                "never",
+                "--format",
+                format,
+                "capatk-hidden",
+                "net",
+            ],
+        );
         crate::util::assert_no_crash(&run);
         assert!(
             !run.stdout.contains("does not use"),

@@ -30,7 +30,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
-use tempfile::TempDir;
 
 use crate::util::{self, Run};
 
@@ -111,68 +110,31 @@ build-script.allow = ["env"]
 // Helpers
 // ---------------------------------------------------------------------------
 
-/// A temporary directory holding a copy of a fixture (or a generated
-/// workspace) in `ws/` and an empty `cargo-home/`.
-struct Project {
-    tmp: TempDir,
-    ws: PathBuf,
+/// A copy of a fixture (or a generated workspace) in a temporary directory
+/// with an empty `CARGO_HOME` ([`util::TempWorkspace`]), with the `bom` and
+/// `scan` runs these tests make.
+struct Project(util::TempWorkspace);
+
+impl std::ops::Deref for Project {
+    type Target = util::TempWorkspace;
+    fn deref(&self) -> &util::TempWorkspace {
+        &self.0
+    }
 }
 
 impl Project {
     fn empty(ws_name: &str) -> Project {
-        let tmp = tempfile::tempdir().expect("tempdir");
-        let ws = tmp.path().join(ws_name);
-        std::fs::create_dir_all(&ws).unwrap();
-        std::fs::create_dir_all(tmp.path().join("cargo-home")).unwrap();
-        Project { tmp, ws }
+        Project(util::TempWorkspace::empty(ws_name))
     }
 
     /// A copy of `fixtures/vendored`.
     fn vendored() -> Project {
-        let p = Project::empty(FIXTURE);
-        copy_dir(&util::fixture_dir(FIXTURE), &p.ws);
-        p
-    }
-
-    fn path(&self, rel: &str) -> PathBuf {
-        self.ws.join(rel)
-    }
-
-    fn manifest(&self) -> String {
-        self.path("Cargo.toml").display().to_string()
-    }
-
-    fn write(&self, rel: &str, text: &str) {
-        let p = self.path(rel);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(&p, text).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
-    }
-
-    /// A scratch path outside the workspace, in the same temporary directory.
-    fn scratch(&self, rel: &str) -> PathBuf {
-        self.tmp.path().join(rel)
-    }
-
-    /// `cargo-capgate CMD --manifest-path WS/Cargo.toml --offline ARGS...`,
-    /// run inside the workspace with an empty `CARGO_HOME`.
-    fn run(&self, cmd: &str, args: &[&str]) -> Run {
-        let m = self.manifest();
-        let mut all = vec![cmd, "--manifest-path", &m, "--offline"];
-        all.extend_from_slice(args);
-        Run::of(
-            util::capgate()
-                .current_dir(&self.ws)
-                .env("CARGO_HOME", self.tmp.path().join("cargo-home")),
-            &all,
-        )
+        Project(util::TempWorkspace::copy(FIXTURE))
     }
 
     /// `bom ARGS...`, which must exit 0 with a JSON BoM on stdout.
     fn bom(&self, args: &[&str]) -> Value {
-        let r = self.run("bom", args);
-        r.assert_code(0);
-        serde_json::from_str(&r.stdout)
-            .unwrap_or_else(|e| panic!("stdout is not JSON: {e}\n{}", r.describe()))
+        self.run("bom", args).assert_code(0).json()
     }
 
     /// `scan --format json ARGS...`, which must exit 0; the report is checked
@@ -181,22 +143,6 @@ impl Project {
         let mut all = vec!["--format", "json"];
         all.extend_from_slice(args);
         self.run("scan", &all).assert_code(0).report()
-    }
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        if entry.file_name() == "target" {
-            continue;
-        }
-        let (src, dst) = (entry.path(), to.join(entry.file_name()));
-        if src.is_dir() {
-            copy_dir(&src, &dst);
-        } else {
-            std::fs::copy(&src, &dst).unwrap();
-        }
     }
 }
 
@@ -209,7 +155,7 @@ fn advisory_db() -> String {
 /// only the crate folders in `keep` (all when `None`).
 fn copy_advisory_db(project: &Project, name: &str, keep: Option<&[&str]>) -> PathBuf {
     let dst = project.scratch(name);
-    copy_dir(&util::fixture_dir("advisory-db"), &dst);
+    util::copy_dir(&util::fixture_dir("advisory-db"), &dst);
     if let Some(keep) = keep {
         for entry in std::fs::read_dir(dst.join("crates")).unwrap() {
             let entry = entry.unwrap();
@@ -1416,19 +1362,8 @@ fn advisory_reports_match_the_report_schema() {
 // ---------------------------------------------------------------------------
 
 fn assert_error(r: &Run, needles: &[&str]) {
-    r.assert_code(2);
-    for n in needles {
-        assert!(
-            r.stderr.contains(n),
-            "the message names {n:?}\n{}",
-            r.describe()
-        );
-    }
-    assert!(
-        !r.stdout.contains("bomFormat") && !r.stdout.contains("\"pass\""),
-        "an error reports nothing\n{}",
-        r.describe()
-    );
+    r.assert_error(needles)
+        .assert_stdout_lacks(&["bomFormat", "\"pass\""], "an error reports nothing");
 }
 
 #[test]
@@ -1520,21 +1455,11 @@ fn fetch_advisories_clones_then_updates_the_database() {
     let db = p.scratch("fetched-db");
     let db_arg = db.display().to_string();
     let run = |args: &[&str]| {
-        let m = p.manifest();
-        let mut all = vec![
-            "check",
-            "--manifest-path",
-            &m,
-            "--offline",
-            "--format",
-            "json",
-        ];
+        let mut all = vec!["--format", "json"];
         all.extend_from_slice(args);
-        util::capgate()
-            .current_dir(&p.ws)
-            .env("CARGO_HOME", p.scratch("cargo-home"))
+        p.command()
             .env("CAPGATE_ADVISORY_DB_URL", &origin)
-            .args(&all)
+            .args(util::manifest_args("check", &p.ws, &all))
             .output()
             .expect("spawn cargo-capgate")
     };
@@ -1564,18 +1489,10 @@ fn fetch_advisories_failure_is_an_error_naming_the_source() {
     let p = Project::vendored();
     let db = p.scratch("never-fetched");
     let missing = p.scratch("no-such-origin");
-    let m = p.manifest();
-    let out = util::capgate()
-        .current_dir(&p.ws)
-        .env("CARGO_HOME", p.scratch("cargo-home"))
+    let out = p
+        .command()
         .env("CAPGATE_ADVISORY_DB_URL", &missing)
-        .args([
-            "scan",
-            "--manifest-path",
-            &m,
-            "--offline",
-            "--fetch-advisories",
-        ])
+        .args(util::manifest_args("scan", &p.ws, &["--fetch-advisories"]))
         .arg("--advisory-db")
         .arg(&db)
         .output()

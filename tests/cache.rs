@@ -12,19 +12,27 @@ use std::path::Path;
 
 use crate::util;
 
-fn scan(dir: &Path, cache: &Path, extra: &[&str]) -> util::Run {
-    let manifest = dir.join("Cargo.toml").display().to_string();
-    let mut args = vec![
-        "scan",
-        "--manifest-path",
-        &manifest,
-        "--offline",
-        "--format",
-        "json",
-        "-v",
-    ];
+/// `scan --manifest-path DIR/Cargo.toml --offline --format json -v EXTRA...`.
+fn scan_args(dir: &Path, extra: &[&str]) -> Vec<String> {
+    let mut args = vec!["--format", "json", "-v"];
     args.extend_from_slice(extra);
-    util::Run::of(util::capgate().env("CAPGATE_CACHE_DIR", cache), &args)
+    util::manifest_args("scan", dir, &args)
+}
+
+/// A copy of `fixtures/capabilities` and an empty scan cache directory.
+fn fixture_and_cache() -> (tempfile::TempDir, tempfile::TempDir) {
+    (
+        util::copy_fixture("capabilities"),
+        tempfile::tempdir().unwrap(),
+    )
+}
+
+/// [`scan_args`] with the scan cache at `cache`.
+fn scan(dir: &Path, cache: &Path, extra: &[&str]) -> util::Run {
+    util::Run::of(
+        util::capgate().env("CAPGATE_CACHE_DIR", cache),
+        &scan_args(dir, extra),
+    )
 }
 
 fn entries(cache: &Path) -> Vec<std::path::PathBuf> {
@@ -76,8 +84,7 @@ fn hits(run: &util::Run) -> usize {
 
 #[test]
 fn warm_scan_equals_cold_scan_and_comes_from_the_cache() {
-    let fixture = util::copy_fixture("capabilities");
-    let cache = tempfile::tempdir().unwrap();
+    let (fixture, cache) = fixture_and_cache();
     let cold = scan(fixture.path(), cache.path(), &[]);
     cold.assert_code(0);
     assert_eq!(hits(&cold), 0);
@@ -96,8 +103,7 @@ fn warm_scan_equals_cold_scan_and_comes_from_the_cache() {
 
 #[test]
 fn editing_a_path_crate_invalidates_its_entry_only() {
-    let fixture = util::copy_fixture("capabilities");
-    let cache = tempfile::tempdir().unwrap();
+    let (fixture, cache) = fixture_and_cache();
     scan(fixture.path(), cache.path(), &[]).assert_code(0);
     let lib = fixture.path().join("crates/cap-none/src/lib.rs");
     let mut text = std::fs::read_to_string(&lib).unwrap();
@@ -119,8 +125,7 @@ fn editing_a_path_crate_invalidates_its_entry_only() {
 
 #[test]
 fn a_corrupt_entry_is_rescanned_with_a_warning() {
-    let fixture = util::copy_fixture("capabilities");
-    let cache = tempfile::tempdir().unwrap();
+    let (fixture, cache) = fixture_and_cache();
     let cold = scan(fixture.path(), cache.path(), &[]);
     for entry in entries(cache.path()) {
         std::fs::write(&entry, b"{ not json").unwrap();
@@ -149,16 +154,14 @@ fn a_corrupt_entry_is_rescanned_with_a_warning() {
 
 #[test]
 fn no_cache_neither_reads_nor_writes() {
-    let fixture = util::copy_fixture("capabilities");
-    let cache = tempfile::tempdir().unwrap();
+    let (fixture, cache) = fixture_and_cache();
     scan(fixture.path(), cache.path(), &["--no-cache"]).assert_code(0);
     assert!(entries(cache.path()).is_empty());
 }
 
 #[test]
 fn cache_info_and_clean() {
-    let fixture = util::copy_fixture("capabilities");
-    let cache = tempfile::tempdir().unwrap();
+    let (fixture, cache) = fixture_and_cache();
     scan(fixture.path(), cache.path(), &[]).assert_code(0);
     let n = entries(cache.path()).len();
     let info = util::capgate()
@@ -180,8 +183,7 @@ fn cache_info_and_clean() {
 
 #[test]
 fn the_cache_is_bounded_in_size() {
-    let fixture = util::copy_fixture("capabilities");
-    let cache = tempfile::tempdir().unwrap();
+    let (fixture, cache) = fixture_and_cache();
     let manifest = fixture.path().join("Cargo.toml");
     let out = util::capgate()
         .env("CAPGATE_CACHE_DIR", cache.path())
@@ -208,8 +210,7 @@ fn warnings(run: &util::Run) -> usize {
 /// again: the report must be the cold one, the run must warn once, naming
 /// `reason`, and take none of the tampered entries from the cache.
 fn tampered_entries_are_rescanned(reason: &str, tamper: impl Fn(&[std::path::PathBuf])) {
-    let fixture = util::copy_fixture("capabilities");
-    let cache = tempfile::tempdir().unwrap();
+    let (fixture, cache) = fixture_and_cache();
     let cold = scan(fixture.path(), cache.path(), &[]);
     cold.assert_code(0);
     assert_eq!(warnings(&cold), 0, "{}", cold.describe());
@@ -219,19 +220,7 @@ fn tampered_entries_are_rescanned(reason: &str, tamper: impl Fn(&[std::path::Pat
     let mut cmd = util::capgate();
     cmd.env("CAPGATE_CACHE_DIR", cache.path())
         .timeout(std::time::Duration::from_secs(120));
-    let manifest = fixture.path().join("Cargo.toml").display().to_string();
-    let warm = util::Run::of(
-        &mut cmd,
-        &[
-            "scan",
-            "--manifest-path",
-            &manifest,
-            "--offline",
-            "--format",
-            "json",
-            "-v",
-        ],
-    );
+    let warm = util::Run::of(&mut cmd, &scan_args(fixture.path(), &[]));
     warm.assert_code(0);
     assert_eq!(warm.stdout, cold.stdout, "rescanned, not trusted");
     assert_eq!(warnings(&warm), 1, "one warning\n{}", warm.describe());
@@ -402,8 +391,7 @@ fn source_paths_an_entry_names_are_never_waited_on_or_left_the_package_for() {
     // A forged entry (header and digest rewritten) whose list of source
     // files to re-check names named pipes, inside the package and by an
     // absolute path: checking them must neither hang nor trust the entry.
-    let fixture = util::copy_fixture("capabilities");
-    let cache = tempfile::tempdir().unwrap();
+    let (fixture, cache) = fixture_and_cache();
     let cold = scan(fixture.path(), cache.path(), &[]);
     cold.assert_code(0);
     let outside = tempfile::tempdir().unwrap();
@@ -438,19 +426,7 @@ fn source_paths_an_entry_names_are_never_waited_on_or_left_the_package_for() {
     let mut cmd = util::capgate();
     cmd.env("CAPGATE_CACHE_DIR", cache.path())
         .timeout(std::time::Duration::from_secs(120));
-    let manifest = fixture.path().join("Cargo.toml").display().to_string();
-    let warm = util::Run::of(
-        &mut cmd,
-        &[
-            "scan",
-            "--manifest-path",
-            &manifest,
-            "--offline",
-            "--format",
-            "json",
-            "-v",
-        ],
-    );
+    let warm = util::Run::of(&mut cmd, &scan_args(fixture.path(), &[]));
     warm.assert_code(0);
     assert_eq!(warm.stdout, cold.stdout, "rescanned, not trusted");
 }

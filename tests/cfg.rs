@@ -1,10 +1,12 @@
 //! `cfg` evaluation: code that the build's target and features leave out is
 //! not a capability; unknown conditions keep code; `--all-targets-cfg` keeps
 //! every platform's code.
+//!
+//! In-process: what the scanner keeps is a library matter ([`Scan`]).
 
 use std::collections::BTreeSet;
 
-use crate::util;
+use crate::util::{self, LINUX, Scan};
 
 const FIXTURE: &str = "cfg";
 
@@ -32,16 +34,16 @@ fn set(items: &[(&str, u64, &str)]) -> BTreeSet<(String, u64, String)> {
 
 #[test]
 fn linux_with_default_features_matches_the_markers() {
-    let report = util::scan(FIXTURE, &["--target", "x86_64-unknown-linux-gnu"]);
+    let report = Scan::fixture(FIXTURE).target(LINUX).report();
     util::assert_markers(FIXTURE, &report);
 }
 
 #[test]
 fn windows_with_a_feature_sees_windows_code_and_the_feature() {
-    let report = util::scan(
-        FIXTURE,
-        &["--target", "x86_64-pc-windows-msvc", "--features", "net"],
-    );
+    let report = Scan::fixture(FIXTURE)
+        .target("x86_64-pc-windows-msvc")
+        .features("net")
+        .report();
     assert_eq!(
         findings(&report),
         set(&[
@@ -61,7 +63,7 @@ fn windows_with_a_feature_sees_windows_code_and_the_feature() {
 
 #[test]
 fn all_targets_cfg_keeps_every_platform_but_still_honours_features() {
-    let report = util::scan(FIXTURE, &["--all-targets-cfg"]);
+    let report = Scan::fixture(FIXTURE).all_targets_cfg().report();
     assert_eq!(
         findings(&report),
         set(&[
@@ -86,6 +88,6 @@ fn without_a_build_script_docsrs_miri_test_and_builtins_stay_precise() {
     // The hostile cfg-build-script-* cases count this code because a build
     // script could switch it on; with no build script nothing can.
     let fixture = "cfg-without-build-script";
-    let report = util::scan(fixture, &["--target", "x86_64-unknown-linux-gnu"]);
+    let report = Scan::fixture(fixture).target(LINUX).report();
     util::assert_markers(fixture, &report);
 }

@@ -8,7 +8,8 @@
 //! families with the label, counts true positives, false positives and false
 //! negatives over (case, family) pairs, prints every mismatching case and the
 //! totals (run with `--nocapture` to see them), and requires precision and
-//! recall of at least 0.95.
+//! recall of at least 0.95. Cases are scanned in-process, through the
+//! library, as `scan --offline --no-cache` would.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -17,21 +18,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::Value;
 
-use crate::util;
-
-/// The families a label may name (`unanalyzed` is not a label: a case
-/// should be analysable, and the test ignores it unless a label names it).
-const FAMILIES: &[&str] = &[
-    "fs",
-    "net",
-    "process",
-    "env",
-    "unsafe",
-    "ffi",
-    "build",
-    "proc-macro",
-    "unanalyzed",
-];
+// A label names families (`util::FAMILIES`); `unanalyzed` is one, but a
+// case should be analysable, and the test ignores it unless a label names it.
+use crate::util::{self, FAMILIES};
 
 const CATEGORIES: &[&str] = &["basic", "evasion", "decoy", "transitive"];
 
@@ -40,7 +29,8 @@ const MIN_PER_CATEGORY: usize = 10;
 const MIN_PRECISION: f64 = 0.95;
 const MIN_RECALL: f64 = 0.95;
 
-/// Scans run at once: each one runs `cargo metadata` and a scan.
+/// Scans run at once: each one runs `cargo metadata` and a scan (the
+/// scan on its own pool of threads).
 const WORKERS: usize = 2;
 
 struct Case {
@@ -62,14 +52,10 @@ fn corpus_dir() -> PathBuf {
 }
 
 fn load_cases() -> Vec<Case> {
-    let root = corpus_dir();
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&root)
-        .unwrap_or_else(|e| panic!("{}: {e}", root.display()))
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.is_dir())
-        .collect();
-    dirs.sort();
-    dirs.iter().map(|d| load_case(d)).collect()
+    util::subdirectories(&corpus_dir())
+        .iter()
+        .map(|d| load_case(d))
+        .collect()
 }
 
 fn load_case(dir: &Path) -> Case {
@@ -138,28 +124,18 @@ fn family(cap: &str) -> &str {
     cap.split('.').next().unwrap_or(cap)
 }
 
-/// Scans one case and returns the families reported for its crate.
+/// Scans one case in-process ([`util::Scan`]: resolve and scan through the
+/// library) and returns the families reported for its crate.
 fn scan_case(case: &Case) -> Outcome {
-    let manifest = case.dir.join("Cargo.toml").display().to_string();
-    let run = util::run(&[
-        "scan",
-        "--manifest-path",
-        &manifest,
-        "--offline",
-        "--format",
-        "json",
-    ]);
-    util::assert_no_crash(&run);
-    if run.code != Some(0) {
-        return Outcome {
-            actual: Err(format!(
-                "scan exited {:?}: {}",
-                run.code,
-                run.stderr.lines().next().unwrap_or("")
-            )),
-        };
-    }
-    let report = run.report();
+    let analysis = match util::Scan::dir(&case.dir).try_analyze() {
+        Ok(analysis) => analysis,
+        Err(e) => {
+            return Outcome {
+                actual: Err(format!("the analysis failed: {}", util::error_chain(&e))),
+            };
+        }
+    };
+    let report = util::report_json(&analysis.graph, &analysis.scans);
     let matching: Vec<&Value> = util::packages(&report)
         .iter()
         .filter(|p| p["name"] == case.krate.as_str())

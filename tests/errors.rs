@@ -1,65 +1,41 @@
-//! Bad input: errors exit 2 with a message naming the file; source that
-//! cannot be analysed is reported as `unanalyzed` and never crashes.
+//! Bad input: errors exit 2 with a message naming the file (the binary's
+//! contract, run on the binary); source that cannot be analysed is reported
+//! as `unanalyzed` (in-process, through the library) and never crashes the
+//! binary, however deep its nesting.
 
-use crate::util::{self, assert_markers, check_fixture, package, run, scan_dir, strings};
+use crate::util::{self, Scan, assert_markers, check_fixture, package, run, run_on, strings};
 
-fn assert_error_naming(args: &[&str], needle: &str) {
-    let r = run(args);
-    r.assert_code(2);
-    assert!(
-        r.stderr.contains(needle),
-        "stderr must name {needle:?}\n{}",
-        r.describe()
-    );
-    assert!(
-        !r.stdout.contains("\"packages\""),
-        "an error must not print a report\n{}",
-        r.describe()
-    );
+/// The binary's run must be an error (exit 2) naming `needle` on stderr,
+/// with no report on stdout.
+fn assert_error_naming(r: &util::Run, needle: &str) {
+    r.assert_error(&[needle])
+        .assert_stdout_lacks(&["\"packages\""], "an error must not print a report");
+}
+
+/// `scan --manifest-path fixtures/NAME/Cargo.toml --offline ARGS...`.
+fn scan_fixture(name: &str, args: &[&str]) -> util::Run {
+    run_on("scan", &util::fixture_dir(name), args)
 }
 
 #[test]
 fn unparsable_manifest_exits_2_naming_the_manifest() {
-    let m = util::manifest("invalid/bad-manifest");
     assert_error_naming(
-        &[
-            "scan",
-            "--manifest-path",
-            &m,
-            "--offline",
-            "--format",
-            "json",
-        ],
+        &scan_fixture("invalid/bad-manifest", &["--format", "json"]),
         "Cargo.toml",
     );
 }
 
 #[test]
 fn missing_path_dependency_exits_2_naming_the_manifest() {
-    let m = util::manifest("invalid/missing-path-dep");
     assert_error_naming(
-        &[
-            "scan",
-            "--manifest-path",
-            &m,
-            "--offline",
-            "--format",
-            "json",
-        ],
+        &scan_fixture("invalid/missing-path-dep", &["--format", "json"]),
         "Cargo.toml",
     );
 }
 
 #[test]
 fn nonexistent_manifest_path_exits_2_naming_it() {
-    let m = util::fixture_dir("no-such-fixture")
-        .join("Cargo.toml")
-        .display()
-        .to_string();
-    assert_error_naming(
-        &["scan", "--manifest-path", &m, "--offline"],
-        "no-such-fixture",
-    );
+    assert_error_naming(&scan_fixture("no-such-fixture", &[]), "no-such-fixture");
 }
 
 #[test]
@@ -70,8 +46,7 @@ fn unknown_option_exits_2() {
 
 #[test]
 fn human_output_errors_exit_2_too() {
-    let m = util::manifest("invalid/bad-manifest");
-    assert_error_naming(&["scan", "--manifest-path", &m, "--offline"], "Cargo.toml");
+    assert_error_naming(&scan_fixture("invalid/bad-manifest", &[]), "Cargo.toml");
 }
 
 #[test]
@@ -126,7 +101,7 @@ fn missing_module_file_is_unanalyzed_at_the_mod_line() {
 
 #[test]
 fn missing_target_root_file_is_unanalyzed() {
-    let report = util::scan("invalid/missing-lib-path", &[]);
+    let report = Scan::fixture("invalid/missing-lib-path").report();
     util::assert_packages(&report, &["missing-lib-path"]);
     let p = package(&report, "missing-lib-path");
     // src/lib.rs exists but is not the library root: nothing of it is scanned.
@@ -153,7 +128,7 @@ fn scan_deep(body: &str) {
         format!("{first_line}{body}"),
     )
     .unwrap();
-    let report = scan_dir(tmp.path(), &[]);
+    let report = util::scan_dir(tmp.path(), &[]);
     util::assert_packages(&report, &["deep-nesting"]);
     let p = package(&report, "deep-nesting");
     let deep: Vec<_> = p["findings"]
@@ -213,48 +188,26 @@ fn deeply_nested_macro_argument_does_not_overflow_the_stack() {
 
 #[test]
 fn deep_nesting_template_itself_matches_its_markers() {
-    let report = util::scan("invalid/deep-nesting", &[]);
+    let report = Scan::fixture("invalid/deep-nesting").report();
     assert_markers("invalid/deep-nesting", &report);
+}
+
+/// `scan ARGS --format json` on fixtures/features-targets must exit 2 and
+/// print no report.
+fn assert_features_targets_error(args: &[&str]) {
+    let mut all = args.to_vec();
+    all.extend_from_slice(&["--format", "json"]);
+    scan_fixture("features-targets", &all)
+        .assert_code(2)
+        .assert_stdout_lacks(&["\"packages\""], "an error must not print a report");
 }
 
 #[test]
 fn unknown_target_triple_exits_2() {
-    let m = util::manifest("features-targets");
-    let r = run(&[
-        "scan",
-        "--manifest-path",
-        &m,
-        "--offline",
-        "--target",
-        "no-such-arch-unknown-none",
-        "--format",
-        "json",
-    ]);
-    r.assert_code(2);
-    assert!(
-        !r.stdout.contains("\"packages\""),
-        "an error must not print a report\n{}",
-        r.describe()
-    );
+    assert_features_targets_error(&["--target", "no-such-arch-unknown-none"]);
 }
 
 #[test]
 fn unknown_feature_exits_2() {
-    let m = util::manifest("features-targets");
-    let r = run(&[
-        "scan",
-        "--manifest-path",
-        &m,
-        "--offline",
-        "--features",
-        "no-such-feature",
-        "--format",
-        "json",
-    ]);
-    r.assert_code(2);
-    assert!(
-        !r.stdout.contains("\"packages\""),
-        "an error must not print a report\n{}",
-        r.describe()
-    );
+    assert_features_targets_error(&["--features", "no-such-feature"]);
 }

@@ -9,10 +9,7 @@ use crate::schema;
 use crate::util::{self, Run};
 
 fn explain(fixture_dir: &std::path::Path, args: &[&str]) -> Run {
-    let manifest = fixture_dir.join("Cargo.toml").display().to_string();
-    let mut all = vec!["explain", "--manifest-path", &manifest, "--offline"];
-    all.extend_from_slice(args);
-    util::run(&all)
+    util::run_on("explain", fixture_dir, args)
 }
 
 fn explain_json(fixture: &str, args: &[&str]) -> Value {
@@ -159,16 +156,11 @@ fn the_proposed_grant_keeps_the_defaults_a_new_entry_would_replace() {
         "cargo capgate allow subject env fs.read process.spawn"
     );
     // Running it makes the capability granted.
-    let manifest = dir.path().join("Cargo.toml").display().to_string();
-    util::run(&[
+    util::run_on(
         "allow",
-        "--manifest-path",
-        &manifest,
-        "subject",
-        "env",
-        "fs.read",
-        "process.spawn",
-    ])
+        dir.path(),
+        &["subject", "env", "fs.read", "process.spawn"],
+    )
     .assert_code(0);
     let run = explain(dir.path(), &["subject", "process", "--format", "json"]);
     let report: Value = serde_json::from_str(&run.stdout).unwrap();
@@ -178,16 +170,7 @@ fn the_proposed_grant_keeps_the_defaults_a_new_entry_would_replace() {
 #[test]
 fn init_dry_run_prints_the_policy_and_writes_nothing() {
     let dir = util::copy_fixture("corpus/transitive-two-levels");
-    let manifest = dir.path().join("Cargo.toml").display().to_string();
-    let run = util::run(&[
-        "init",
-        "--dry-run",
-        "--manifest-path",
-        &manifest,
-        "--offline",
-        "--format",
-        "json",
-    ]);
+    let run = util::run_on("init", dir.path(), &["--dry-run", "--format", "json"]);
     run.assert_code(0);
     let proposal: Value = serde_json::from_str(&run.stdout).unwrap();
     schema::assert_valid(&schema::validator("init"), "init --dry-run", &proposal);
@@ -198,12 +181,13 @@ fn init_dry_run_prints_the_policy_and_writes_nothing() {
     assert!(policy.contains("[pkg.subject]"), "{policy}");
     assert!(!dir.path().join("capgate.toml").exists(), "nothing written");
     // The text is what `init` writes.
-    util::run(&["init", "--manifest-path", &manifest, "--offline"]).assert_code(0);
+    util::run_on("init", dir.path(), &[]).assert_code(0);
     assert_eq!(
         std::fs::read_to_string(dir.path().join("capgate.toml")).unwrap(),
         policy
     );
     // JSON without --dry-run would have to print something `init` does not.
+    let manifest = dir.path().join("Cargo.toml").display().to_string();
     let run = util::run(&["init", "--manifest-path", &manifest, "--format", "json"]);
     run.assert_code(2);
 }

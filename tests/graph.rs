@@ -1,7 +1,10 @@
 //! Which packages are in the graph: features, target platforms,
 //! dev-dependencies (fixtures/features-targets).
+//!
+//! In-process: the graph is `resolve`'s and the findings `scan`'s, through
+//! the library ([`Scan`]).
 
-use crate::util::{self, assert_markers, assert_packages, package, scan};
+use crate::util::{self, LINUX, Scan, assert_markers, assert_packages, package};
 
 const FIXTURE: &str = "features-targets";
 
@@ -27,21 +30,23 @@ fn without(base: &[&'static str], drop: &[&'static str]) -> Vec<&'static str> {
 #[cfg(target_os = "linux")]
 #[test]
 fn default_graph_on_linux_host_has_no_optional_windows_or_dev_dependencies() {
-    let report = scan(FIXTURE, &[]);
+    let report = Scan::fixture(FIXTURE).report();
     assert_packages(&report, UNIX_DEFAULT);
     assert_markers(FIXTURE, &report);
 }
 
 #[test]
 fn linux_target_excludes_cfg_windows_dependency() {
-    let report = scan(FIXTURE, &["--target", "x86_64-unknown-linux-gnu"]);
+    let report = Scan::fixture(FIXTURE).target(LINUX).report();
     assert_packages(&report, UNIX_DEFAULT);
     assert_markers(FIXTURE, &report);
 }
 
 #[test]
 fn windows_target_includes_cfg_windows_dependency_and_drops_cfg_unix_one() {
-    let report = scan(FIXTURE, &["--target", "x86_64-pc-windows-msvc"]);
+    let report = Scan::fixture(FIXTURE)
+        .target("x86_64-pc-windows-msvc")
+        .report();
     assert_packages(
         &report,
         &[
@@ -57,53 +62,36 @@ fn windows_target_includes_cfg_windows_dependency_and_drops_cfg_unix_one() {
 
 #[test]
 fn feature_flag_brings_in_optional_dependency() {
-    let report = scan(
-        FIXTURE,
-        &[
-            "--target",
-            "x86_64-unknown-linux-gnu",
-            "--features",
-            "extra",
-        ],
-    );
+    let report = Scan::fixture(FIXTURE)
+        .target(LINUX)
+        .features("extra")
+        .report();
     assert_packages(&report, &with(UNIX_DEFAULT, &["ft-optional"]));
     assert_markers(FIXTURE, &report);
 }
 
 #[test]
 fn all_features_brings_in_every_optional_dependency() {
-    let report = scan(
-        FIXTURE,
-        &["--target", "x86_64-unknown-linux-gnu", "--all-features"],
-    );
+    let report = Scan::fixture(FIXTURE).target(LINUX).all_features().report();
     assert_packages(&report, &with(UNIX_DEFAULT, &["ft-optional"]));
 }
 
 #[test]
 fn no_default_features_drops_default_feature_dependency() {
-    let report = scan(
-        FIXTURE,
-        &[
-            "--target",
-            "x86_64-unknown-linux-gnu",
-            "--no-default-features",
-        ],
-    );
+    let report = Scan::fixture(FIXTURE)
+        .target(LINUX)
+        .no_default_features()
+        .report();
     assert_packages(&report, &without(UNIX_DEFAULT, &["ft-default"]));
 }
 
 #[test]
 fn no_default_features_with_explicit_feature() {
-    let report = scan(
-        FIXTURE,
-        &[
-            "--target",
-            "x86_64-unknown-linux-gnu",
-            "--no-default-features",
-            "--features",
-            "extra",
-        ],
-    );
+    let report = Scan::fixture(FIXTURE)
+        .target(LINUX)
+        .no_default_features()
+        .features("extra")
+        .report();
     assert_packages(
         &report,
         &with(&without(UNIX_DEFAULT, &["ft-default"]), &["ft-optional"]),
@@ -112,7 +100,7 @@ fn no_default_features_with_explicit_feature() {
 
 #[test]
 fn dev_flag_adds_member_dev_dependencies_and_their_dependencies_only() {
-    let report = scan(FIXTURE, &["--target", "x86_64-unknown-linux-gnu", "--dev"]);
+    let report = Scan::fixture(FIXTURE).target(LINUX).dev().report();
     // ft-vendored-dev is a dev-dependency of a non-member: never built.
     assert_packages(&report, &with(UNIX_DEFAULT, &["ft-dev", "ft-dev-child"]));
     assert_markers(FIXTURE, &report);
@@ -120,15 +108,11 @@ fn dev_flag_adds_member_dev_dependencies_and_their_dependencies_only() {
 
 #[test]
 fn member_is_workspace_source_and_path_dependencies_are_path_source() {
-    let report = scan(
-        FIXTURE,
-        &[
-            "--target",
-            "x86_64-unknown-linux-gnu",
-            "--all-features",
-            "--dev",
-        ],
-    );
+    let report = Scan::fixture(FIXTURE)
+        .target(LINUX)
+        .all_features()
+        .dev()
+        .report();
     for p in util::packages(&report) {
         let name = p["name"].as_str().unwrap();
         let source = if name == "ft-app" {
@@ -149,16 +133,6 @@ fn member_is_workspace_source_and_path_dependencies_are_path_source() {
 #[test]
 fn committed_lockfiles_are_up_to_date_so_locked_scans_succeed() {
     for fixture in util::SCANNABLE_FIXTURES {
-        let m = util::manifest(fixture);
-        let r = util::run(&[
-            "scan",
-            "--manifest-path",
-            &m,
-            "--offline",
-            "--locked",
-            "--format",
-            "json",
-        ]);
-        r.assert_code(0).report();
+        Scan::fixture(fixture).locked().report();
     }
 }

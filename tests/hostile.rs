@@ -43,24 +43,12 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::util;
+// A case expects families (`util::FAMILIES`).
+use crate::util::{self, FAMILIES};
 
 /// Attack classes, the prefix of each case's directory name.
 const CLASSES: &[&str] = &[
     "cfg", "files", "macros", "lexing", "exec", "bounds", "names",
-];
-
-/// Families a case may expect.
-const FAMILIES: &[&str] = &[
-    "fs",
-    "net",
-    "process",
-    "env",
-    "unsafe",
-    "ffi",
-    "build",
-    "proc-macro",
-    "unanalyzed",
 ];
 
 const WORKERS: usize = 2;
@@ -115,13 +103,7 @@ struct Case {
 }
 
 fn load_cases() -> Vec<Case> {
-    let root = util::repo_root().join("fixtures").join("hostile");
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&root)
-        .unwrap_or_else(|e| panic!("{}: {e}", root.display()))
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.is_dir())
-        .collect();
-    dirs.sort();
+    let dirs = util::subdirectories(&util::fixture_dir("hostile"));
     // `CAPGATE_HOSTILE=text` runs only the cases whose name contains it.
     let only = std::env::var("CAPGATE_HOSTILE").unwrap_or_default();
     dirs.iter()

@@ -9,7 +9,6 @@
 //! `>= 0.6.14, < 1.0.0` and `>= 1.6.1`.
 
 use std::path::Path;
-use std::process::Command;
 
 use serde_json::Value;
 
@@ -83,22 +82,16 @@ fn check_advisory_violations_say_what_fixes_them() {
         "[defaults]\nallow = [\"fs\", \"env\", \"unsafe\", \"build\", \"unanalyzed\"]\nbuild-script.allow = [\"env\"]\n",
     )
     .unwrap();
-    let manifest = tmp.path().join("Cargo.toml").display().to_string();
     let db = advisory_db();
     let run = Run::of(
         util::capgate()
             .current_dir(tmp.path())
             .env("CARGO_HOME", tmp.path().join("cargo-home")),
-        &[
+        &util::manifest_args(
             "check",
-            "--manifest-path",
-            &manifest,
-            "--offline",
-            "--advisory-db",
-            &db,
-            "--format",
-            "json",
-        ],
+            tmp.path(),
+            &["--advisory-db", &db, "--format", "json"],
+        ),
     );
     run.assert_code(1);
     let report = run.report();
@@ -166,47 +159,15 @@ fn vet_bom_components_carry_their_advisories_with_fixed_in() {
     );
 }
 
-/// Runs git in `dir`, isolated from the user's configuration.
-fn git(dir: &Path, tmp: &Path, args: &[&str]) {
-    let mut cmd = Command::new("git");
-    cmd.args([
-        "-c",
-        "user.name=t",
-        "-c",
-        "user.email=t@t",
-        "-c",
-        "commit.gpgsign=false",
-    ])
-    .args(args)
-    .current_dir(dir);
-    crate::diff::isolate_git(&mut cmd, tmp);
-    let out = cmd.output().expect("run git");
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-/// `diff` run in `dir` with git isolated as in `diff.rs`.
+/// `diff --manifest-path DIR/Cargo.toml --offline ARGS...` run in the
+/// workspace `dir` with git isolated (`util::isolate_git`) and an empty
+/// `CARGO_HOME`.
 fn diff(dir: &Path, tmp: &Path, args: &[&str]) -> Run {
     let mut cmd = util::capgate();
     cmd.current_dir(dir)
-        .env("CARGO_HOME", tmp.join("cargo-home"))
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CEILING_DIRECTORIES", tmp);
-    for var in [
-        "GIT_DIR",
-        "GIT_WORK_TREE",
-        "GIT_INDEX_FILE",
-        "GIT_COMMON_DIR",
-    ] {
-        cmd.env_remove(var);
-    }
-    let mut all = vec!["diff"];
-    all.extend_from_slice(args);
-    Run::of(&mut cmd, &all)
+        .env("CARGO_HOME", tmp.join("cargo-home"));
+    util::isolate_git(&mut cmd, tmp);
+    Run::of(&mut cmd, &util::manifest_args("diff", dir, args))
 }
 
 /// Base: the vendored fixture without smallvec; head adds it. The new
@@ -215,8 +176,7 @@ fn diff(dir: &Path, tmp: &Path, args: &[&str]) -> Run {
 fn diff_new_advisories_say_what_fixes_them() {
     let tmp = tempfile::tempdir().unwrap();
     let repo = tmp.path().join("repo");
-    let fixture = util::copy_fixture("vendored");
-    copy_tree(fixture.path(), &repo);
+    util::copy_dir(&util::fixture_dir("vendored"), &repo);
     let manifest = repo.join("Cargo.toml");
     let head_manifest = std::fs::read_to_string(&manifest).unwrap();
     let base_manifest: String = head_manifest
@@ -230,27 +190,16 @@ fn diff_new_advisories_say_what_fixes_them() {
     )
     .unwrap();
     std::fs::write(&manifest, base_manifest).unwrap();
-    git(&repo, tmp.path(), &["init", "-q"]);
-    git(&repo, tmp.path(), &["add", "-A"]);
-    git(&repo, tmp.path(), &["commit", "-q", "-m", "base"]);
+    util::git(&repo, tmp.path(), &["init", "-q"]);
+    util::git(&repo, tmp.path(), &["add", "-A"]);
+    util::git(&repo, tmp.path(), &["commit", "-q", "-m", "base"]);
     std::fs::write(&manifest, head_manifest).unwrap();
 
     let db = advisory_db();
-    let m = manifest.display().to_string();
     let run = diff(
         &repo,
         tmp.path(),
-        &[
-            "--base",
-            "HEAD",
-            "--manifest-path",
-            &m,
-            "--offline",
-            "--advisory-db",
-            &db,
-            "--format",
-            "json",
-        ],
+        &["--base", "HEAD", "--advisory-db", &db, "--format", "json"],
     );
     run.assert_code(1);
     let report: Value =
@@ -264,49 +213,19 @@ fn diff_new_advisories_say_what_fixes_them() {
     }
 }
 
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let (src, dst) = (entry.path(), to.join(entry.file_name()));
-        if src.is_dir() {
-            copy_tree(&src, &dst);
-        } else {
-            std::fs::copy(&src, &dst).unwrap();
-        }
-    }
-}
-
 /// `diff` outside a git repository, and with an unknown revision: the
 /// error object.
 #[test]
 fn diff_errors_are_the_error_object() {
     let tmp = tempfile::tempdir().unwrap();
     let ws = tmp.path().join("ws");
-    copy_tree(&util::fixture_dir("capabilities"), &ws);
-    let m = ws.join("Cargo.toml").display().to_string();
-    let args = [
-        "--base",
-        "HEAD~1",
-        "--manifest-path",
-        &m,
-        "--offline",
-        "--format",
-        "json",
-    ];
+    util::copy_dir(&util::fixture_dir("capabilities"), &ws);
+    let args = ["--base", "HEAD~1", "--format", "json"];
     assert_error_object(&diff(&ws, tmp.path(), &args), "git");
-    git(&ws, tmp.path(), &["init", "-q"]);
-    git(&ws, tmp.path(), &["add", "-A"]);
-    git(&ws, tmp.path(), &["commit", "-q", "-m", "one"]);
-    let args = [
-        "--base",
-        "no-such-rev",
-        "--manifest-path",
-        &m,
-        "--offline",
-        "--format",
-        "json",
-    ];
+    util::git(&ws, tmp.path(), &["init", "-q"]);
+    util::git(&ws, tmp.path(), &["add", "-A"]);
+    util::git(&ws, tmp.path(), &["commit", "-q", "-m", "one"]);
+    let args = ["--base", "no-such-rev", "--format", "json"];
     assert_error_object(&diff(&ws, tmp.path(), &args), "no-such-rev");
 }
 

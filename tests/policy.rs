@@ -18,12 +18,10 @@
 //! `cargo metadata`), and the repository must never be written.
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
 
 use serde_json::Value;
-use tempfile::TempDir;
 
-use crate::util::{self, Run, copy_fixture, run};
+use crate::util::{self, Run, run};
 
 const FIXTURE: &str = "policy";
 /// Number of packages in the `policy` fixture's graph (`dual` counts twice).
@@ -33,46 +31,20 @@ const PACKAGES: usize = 6;
 // Helpers
 // ---------------------------------------------------------------------------
 
-/// A copy of a fixture workspace in a temporary directory.
-struct Workspace {
-    tmp: TempDir,
+/// A copy of a fixture workspace in a temporary directory
+/// ([`util::TempWorkspace`]), with the `check` runs these tests make.
+struct Workspace(util::TempWorkspace);
+
+impl std::ops::Deref for Workspace {
+    type Target = util::TempWorkspace;
+    fn deref(&self) -> &util::TempWorkspace {
+        &self.0
+    }
 }
 
 impl Workspace {
     fn copy(fixture: &str) -> Workspace {
-        Workspace {
-            tmp: copy_fixture(fixture),
-        }
-    }
-
-    fn root(&self) -> &Path {
-        self.tmp.path()
-    }
-
-    fn path(&self, rel: &str) -> PathBuf {
-        self.root().join(rel)
-    }
-
-    fn manifest(&self) -> String {
-        self.path("Cargo.toml").display().to_string()
-    }
-
-    fn read(&self, rel: &str) -> String {
-        let p = self.path(rel);
-        std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
-    }
-
-    fn write(&self, rel: &str, text: &str) {
-        let p = self.path(rel);
-        std::fs::write(&p, text).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
-    }
-
-    /// `cargo-capgate CMD --manifest-path ROOT/Cargo.toml --offline ARGS...`
-    fn run(&self, cmd: &str, args: &[&str]) -> Run {
-        let m = self.manifest();
-        let mut all = vec![cmd, "--manifest-path", &m, "--offline"];
-        all.extend_from_slice(args);
-        run(&all)
+        Workspace(util::TempWorkspace::copy(fixture))
     }
 
     /// `check`, with `--policy ROOT/POLICY` when a policy is given (else the
@@ -494,10 +466,10 @@ fn snapshot(name: &str) -> String {
 
 #[test]
 fn policy_fixture_scans_as_its_markers_say_with_two_versions_of_dual() {
-    let ws = Workspace::copy(FIXTURE);
-    let report = util::scan_dir(ws.root(), &[]);
+    // In-process: the fixture in place (a scan writes nothing).
+    let report = util::Scan::fixture(FIXTURE).report();
     util::assert_packages(&report, &["app", "buildy", "dual", "files", "holey"]);
-    util::Fixture::load(ws.root()).assert_matches(&report);
+    util::assert_markers(FIXTURE, &report);
     let duals: BTreeSet<&str> = util::packages(&report)
         .iter()
         .filter(|p| p["name"] == "dual")
@@ -625,16 +597,7 @@ fn human_check_names_package_capability_and_evidence_location() {
     let ws = Workspace::copy(FIXTURE);
     let r = ws.check(Some("policies/fs-read-only.toml"), &[]);
     r.assert_code(1);
-    assert!(
-        r.stdout.contains("files 0.1.0"),
-        "names `files 0.1.0`\n{}",
-        r.describe()
-    );
-    assert!(
-        r.stdout.contains("fs.write"),
-        "names fs.write\n{}",
-        r.describe()
-    );
+    r.assert_stdout_has(&["files 0.1.0", "fs.write"]);
     assert_location("stdout", &r.stdout, "src/lib.rs:8:13", &r);
     // fs.read is granted: its evidence is no diagnostic; no other package fails.
     assert!(
@@ -642,19 +605,16 @@ fn human_check_names_package_capability_and_evidence_location() {
         "granted fs.read is not reported\n{}",
         r.describe()
     );
-    for other in [
-        "buildy 0.1.0",
-        "dual 2.0.0",
-        "dual 1.0.0",
-        "holey 0.1.0",
-        "app 0.1.0",
-    ] {
-        assert!(
-            !r.stdout.contains(other),
-            "`{other}` is within its grants\n{}",
-            r.describe()
-        );
-    }
+    r.assert_stdout_lacks(
+        &[
+            "buildy 0.1.0",
+            "dual 2.0.0",
+            "dual 1.0.0",
+            "holey 0.1.0",
+            "app 0.1.0",
+        ],
+        "within its grants",
+    );
     assert_fail_summary(&r, &["files"]);
 }
 
@@ -663,16 +623,7 @@ fn human_check_shows_build_script_evidence() {
     let ws = Workspace::copy(FIXTURE);
     let r = ws.check(Some("policies/build-script-only.toml"), &[]);
     r.assert_code(1);
-    assert!(
-        r.stdout.contains("buildy 0.1.0"),
-        "names `buildy 0.1.0`\n{}",
-        r.describe()
-    );
-    assert!(
-        r.stdout.contains("env.read"),
-        "names env.read\n{}",
-        r.describe()
-    );
+    r.assert_stdout_has(&["buildy 0.1.0", "env.read"]);
     assert_location("stdout", &r.stdout, "build.rs:3:19", &r);
     assert!(
         !has_location(&r.stdout, "build.rs:1:1"),
@@ -687,21 +638,9 @@ fn human_check_names_the_version_that_exceeds() {
     let ws = Workspace::copy(FIXTURE);
     let r = ws.check(Some("policies/version-key-fail.toml"), &[]);
     r.assert_code(1);
-    assert!(
-        r.stdout.contains("dual 2.0.0"),
-        "names `dual 2.0.0`\n{}",
-        r.describe()
-    );
-    assert!(
-        !r.stdout.contains("dual 1.0.0"),
-        "dual 1.0.0 is within its grants\n{}",
-        r.describe()
-    );
-    assert!(
-        r.stdout.contains("net.connect"),
-        "names net.connect\n{}",
-        r.describe()
-    );
+    r.assert_stdout_has(&["dual 2.0.0"]);
+    r.assert_stdout_lacks(&["dual 1.0.0"], "within its grants");
+    r.assert_stdout_has(&["net.connect"]);
     assert_location("stdout", &r.stdout, "src/lib.rs:6:5", &r);
     assert_fail_summary(&r, &["dual"]);
 }
@@ -711,16 +650,7 @@ fn human_check_reports_unanalyzed_source() {
     let ws = Workspace::copy(FIXTURE);
     let r = ws.check(Some("policies/unanalyzed-not-granted.toml"), &[]);
     r.assert_code(1);
-    assert!(
-        r.stdout.contains("holey 0.1.0"),
-        "names `holey 0.1.0`\n{}",
-        r.describe()
-    );
-    assert!(
-        r.stdout.contains("unanalyzed"),
-        "names unanalyzed\n{}",
-        r.describe()
-    );
+    r.assert_stdout_has(&["holey 0.1.0", "unanalyzed"]);
     assert_location("stdout", &r.stdout, "src/lib.rs:3:1", &r);
     assert_fail_summary(&r, &["holey"]);
 }
@@ -1046,28 +976,13 @@ fn package_metadata_policy_is_used_without_capgate_toml() {
         )
     };
     let m = tmp.path().join("Cargo.toml");
-    let ms = m.display().to_string();
     std::fs::write(&m, manifest(r#"["env"]"#)).unwrap();
-    let r = run(&[
-        "check",
-        "--manifest-path",
-        &ms,
-        "--offline",
-        "--format",
-        "json",
-    ]);
+    let r = util::run_on("check", tmp.path(), &["--format", "json"]);
     r.assert_code(0);
     assert!(check_report(&r).1.is_empty());
 
     std::fs::write(&m, manifest("[]")).unwrap();
-    let r = run(&[
-        "check",
-        "--manifest-path",
-        &ms,
-        "--offline",
-        "--format",
-        "json",
-    ]);
+    let r = util::run_on("check", tmp.path(), &["--format", "json"]);
     r.assert_code(1);
     assert_eq!(
         check_report(&r).1,

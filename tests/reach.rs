@@ -1,10 +1,13 @@
 //! Reach: capabilities that flow through dependencies' public items, with
 //! the chain they went through, in every output; and the scan cache
 //! noticing when what a dependency reaches changes.
+//!
+//! The chains themselves are checked in-process ([`Scan`]); how the outputs
+//! show them and the cache on the binary.
 
 use serde_json::Value;
 
-use crate::util::{self, Run};
+use crate::util::{self, Run, Scan};
 
 /// The findings of `package` that came through a dependency.
 fn reached(report: &Value, package: &str) -> Vec<Value> {
@@ -28,7 +31,7 @@ fn via(finding: &Value) -> Vec<String> {
 
 #[test]
 fn a_chain_through_two_crates_is_recorded_from_the_named_item_to_the_api() {
-    let report = util::scan("corpus/transitive-two-levels", &[]);
+    let report = Scan::fixture("corpus/transitive-two-levels").report();
     let findings = reached(&report, "subject");
     assert_eq!(findings.len(), 1, "{findings:#?}");
     let f = &findings[0];
@@ -66,7 +69,7 @@ fn using_only_pure_items_of_a_capable_dependency_reaches_nothing() {
         "transitive-neg-two-levels",
         "transitive-neg-type-only",
     ] {
-        let report = util::scan(&format!("corpus/{case}"), &[]);
+        let report = Scan::fixture(&format!("corpus/{case}")).report();
         assert_eq!(
             util::package(&report, "subject")["capabilities"],
             serde_json::json!([]),
@@ -77,16 +80,8 @@ fn using_only_pure_items_of_a_capable_dependency_reaches_nothing() {
 
 #[test]
 fn verbose_output_and_diagnostics_show_the_chain() {
-    let manifest = util::manifest("corpus/transitive-two-levels");
-    let run = util::run(&[
-        "scan",
-        "--manifest-path",
-        &manifest,
-        "--offline",
-        "-v",
-        "--color",
-        "never",
-    ]);
+    let dir = util::fixture_dir("corpus/transitive-two-levels");
+    let run = util::run_on("scan", &dir, &["-v", "--color", "never"]);
     run.assert_code(0);
     assert!(
         run.stdout
@@ -94,14 +89,7 @@ fn verbose_output_and_diagnostics_show_the_chain() {
         "{}",
         run.describe()
     );
-    let run = util::run(&[
-        "check",
-        "--manifest-path",
-        &manifest,
-        "--offline",
-        "--color",
-        "never",
-    ]);
+    let run = util::run_on("check", &dir, &["--color", "never"]);
     run.assert_code(1);
     assert!(
         run.stdout.contains(
@@ -116,22 +104,11 @@ fn verbose_output_and_diagnostics_show_the_chain() {
 fn the_cache_notices_a_dependency_that_stops_reaching_a_capability() {
     let dir = util::copy_fixture("corpus/transitive-two-levels");
     let cache = tempfile::tempdir().unwrap();
-    let manifest = dir.path().join("Cargo.toml").display().to_string();
+    let args = util::manifest_args("scan", dir.path(), &["--format", "json"]);
     let scan = || {
         let mut cmd = util::capgate();
         cmd.env("CAPGATE_CACHE_DIR", cache.path());
-        let run = Run::of(
-            &mut cmd,
-            &[
-                "scan",
-                "--manifest-path",
-                &manifest,
-                "--offline",
-                "--format",
-                "json",
-            ],
-        );
-        run.assert_code(0).report()
+        Run::of(&mut cmd, &args).assert_code(0).report()
     };
     let first = scan();
     assert_eq!(

@@ -1,8 +1,12 @@
 //! `scan` on the capability fixtures: findings must equal the markers.
+//!
+//! What the scanner finds is checked in-process, through the library
+//! ([`util::Scan`], [`check_fixture`]); the command line (the `capgate`
+//! subcommand forms, human output, `-q`/`-v`, printed bytes) on the binary.
 
 use std::collections::BTreeSet;
 
-use crate::util::{self, check_fixture, findings_at, line_of, package, run, scan, strings};
+use crate::util::{self, Run, Scan, check_fixture, findings_at, line_of, package, run, strings};
 
 #[test]
 fn capabilities_fixture_reports_every_capability_at_the_line_naming_the_api() {
@@ -13,20 +17,9 @@ fn capabilities_fixture_reports_every_capability_at_the_line_naming_the_api() {
         seen.extend(strings(&p["capabilities"]));
         seen.extend(strings(&p["build_script"]["capabilities"]));
     }
-    for cap in [
-        "fs.read",
-        "fs.write",
-        "net.connect",
-        "net.listen",
-        "process.spawn",
-        "env.read",
-        "env.write",
-        "unsafe",
-        "ffi",
-        "build",
-        "proc-macro",
-        "unanalyzed",
-    ] {
+    let leaves = util::leaf_capabilities();
+    assert_eq!(leaves.len(), 12, "{leaves:?}");
+    for cap in leaves {
         assert!(
             seen.contains(cap),
             "no package of the capabilities fixture reports {cap}"
@@ -36,7 +29,7 @@ fn capabilities_fixture_reports_every_capability_at_the_line_naming_the_api() {
 
 #[test]
 fn path_crate_named_libc_matches_the_libc_rules() {
-    let report = scan("capabilities", &[]);
+    let report = Scan::fixture("capabilities").report();
     let user = package(&report, "cap-libc-user");
     assert_eq!(
         strings(&user["capabilities"]),
@@ -57,7 +50,7 @@ fn path_crate_named_libc_matches_the_libc_rules() {
 
 #[test]
 fn packages_carry_kind_source_version_and_purl() {
-    let report = scan("capabilities", &[]);
+    let report = Scan::fixture("capabilities").report();
     for p in util::packages(&report) {
         let name = p["name"].as_str().unwrap();
         assert_eq!(p["source"], "workspace", "{name} is a workspace member");
@@ -78,7 +71,7 @@ fn packages_carry_kind_source_version_and_purl() {
 
 #[test]
 fn finding_records_resolved_path_rule_line_and_column() {
-    let report = scan("capabilities", &[]);
+    let report = Scan::fixture("capabilities").report();
     let (line, text) = line_of(
         "capabilities",
         "crates/cap-fs/src/lib.rs",
@@ -108,7 +101,7 @@ fn finding_records_resolved_path_rule_line_and_column() {
 
 #[test]
 fn build_finding_is_at_line_one_of_the_build_script() {
-    let report = scan("capabilities", &[]);
+    let report = Scan::fixture("capabilities").report();
     let p = package(&report, "cap-build");
     let build: Vec<_> = p["findings"]
         .as_array()
@@ -129,7 +122,7 @@ fn resolution_fixture_resolves_every_path_form() {
 
 #[test]
 fn evidence_is_the_canonical_path_behind_aliases_and_renames() {
-    let report = scan("resolution", &[]);
+    let report = Scan::fixture("resolution").report();
     let cases = [
         (
             "res-main",
@@ -265,18 +258,30 @@ fn layout_fixture_follows_the_module_tree_of_every_target() {
     assert_eq!(package(&report, "layout-custom-root")["kind"], "lib");
 }
 
+/// The in-process tests stand for the binary: `scan --format json` prints
+/// the report the library computes (no advisory database: an empty
+/// `CARGO_HOME`).
+#[test]
+fn the_binary_prints_the_report_the_library_computes() {
+    for fixture in ["capabilities", "cfg", "corpus/transitive-two-levels"] {
+        let home = tempfile::tempdir().unwrap();
+        let mut cmd = util::capgate();
+        cmd.env("CARGO_HOME", home.path());
+        let args = util::manifest_args(
+            "scan",
+            &util::fixture_dir(fixture),
+            &["--format", "json", "--target", util::LINUX],
+        );
+        let printed = Run::of(&mut cmd, &args).assert_code(0).report();
+        let computed = Scan::fixture(fixture).target(util::LINUX).report();
+        assert_eq!(printed, computed, "{fixture}");
+    }
+}
+
 #[test]
 fn capgate_subcommand_form_prints_the_same_report() {
     let m = util::manifest("capabilities");
-    let direct = run(&[
-        "scan",
-        "--manifest-path",
-        &m,
-        "--offline",
-        "--format",
-        "json",
-    ]);
-    let direct = direct.assert_code(0).report();
+    let direct = util::scan("capabilities", &[]);
     let forms: [&[&str]; 3] = [
         &[
             "capgate",
@@ -310,15 +315,11 @@ fn capgate_subcommand_form_prints_the_same_report() {
 
 #[test]
 fn human_output_lists_every_package_and_exits_0() {
-    let m = util::manifest("capabilities");
-    let r = run(&[
+    let r = util::run_on(
         "scan",
-        "--manifest-path",
-        &m,
-        "--offline",
-        "--color",
-        "never",
-    ]);
+        &util::fixture_dir("capabilities"),
+        &["--color", "never"],
+    );
     r.assert_code(0);
     for name in util::Fixture::load(&util::fixture_dir("capabilities")).package_names() {
         assert!(
@@ -335,35 +336,17 @@ fn human_output_lists_every_package_and_exits_0() {
 
 #[test]
 fn quiet_and_verbose_keep_stdout_a_valid_report() {
-    let m = util::manifest("decoys");
     for flag in ["-q", "-v"] {
-        let r = run(&[
-            "scan",
-            flag,
-            "--manifest-path",
-            &m,
-            "--offline",
-            "--format",
-            "json",
-        ]);
-        let report = r.assert_code(0).report();
+        let report = util::scan("decoys", &[flag]);
         util::assert_markers("decoys", &report);
     }
 }
 
 #[test]
 fn scan_output_is_deterministic() {
-    let m = util::manifest("resolution");
-    let args = [
-        "scan",
-        "--manifest-path",
-        m.as_str(),
-        "--offline",
-        "--format",
-        "json",
-    ];
-    let a = run(&args);
-    let b = run(&args);
+    let dir = util::fixture_dir("resolution");
+    let a = util::run_on("scan", &dir, &["--format", "json"]);
+    let b = util::run_on("scan", &dir, &["--format", "json"]);
     a.assert_code(0);
     b.assert_code(0);
     assert_eq!(

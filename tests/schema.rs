@@ -457,17 +457,9 @@ fn error_schema_rejects_what_the_contract_forbids() {
 /// and diff's are in `json_actions.rs`).
 #[test]
 fn scan_and_check_errors_are_the_error_object() {
-    let missing = util::repo_root().join("fixtures/no-such-workspace/Cargo.toml");
-    let missing = missing.display().to_string();
+    let missing = util::fixture_dir("no-such-workspace");
     for cmd in ["scan", "check"] {
-        let run = util::run(&[
-            cmd,
-            "--manifest-path",
-            &missing,
-            "--offline",
-            "--format",
-            "json",
-        ]);
+        let run = util::run_on(cmd, &missing, &["--format", "json"]);
         assert_error_object(&run, "no-such-workspace");
     }
     let tmp = util::copy_fixture("capabilities");

@@ -1,5 +1,7 @@
-//! Shared helpers: run the real binary on a fixture and compare its JSON
-//! report with the expectation markers written in the fixture's sources.
+//! Shared helpers: scan a fixture (in-process through the library with
+//! [`Scan`], or with the real binary through [`run`] and [`scan`]), compare
+//! its JSON report with the expectation markers written in the fixture's
+//! sources, copy fixtures, and run git isolated from the user.
 //!
 //! Markers (rustc UI-test style), at the end of a line:
 //!
@@ -22,6 +24,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use cargo_capgate::model::{BuildGraph, PackageScan};
+use cargo_capgate::pipeline::{self, Analysis, AnalysisError};
+use cargo_capgate::report::{ScanResults, json};
+use cargo_capgate::resolve::BuildSelection;
+use cargo_capgate::rules::RuleSet;
 use serde_json::Value;
 
 /// Every capability name of DESIGN.md, families and sub-capabilities.
@@ -43,6 +50,37 @@ pub const CAPABILITIES: &[&str] = &[
     "proc-macro",
     "unanalyzed",
 ];
+
+/// The capabilities without sub-capabilities (`fs.read`, not `fs`): what a
+/// finding names.
+pub fn leaf_capabilities() -> Vec<&'static str> {
+    CAPABILITIES
+        .iter()
+        .copied()
+        .filter(|c| {
+            !CAPABILITIES
+                .iter()
+                .any(|o| o.strip_prefix(c).is_some_and(|r| r.starts_with('.')))
+        })
+        .collect()
+}
+
+/// The capability families, `unanalyzed` included: what the corpus and
+/// hostile cases label a crate with.
+pub const FAMILIES: &[&str] = &[
+    "fs",
+    "net",
+    "process",
+    "env",
+    "unsafe",
+    "ffi",
+    "build",
+    "proc-macro",
+    "unanalyzed",
+];
+
+/// The target the snapshot and platform tests resolve for, whatever the host.
+pub const LINUX: &str = "x86_64-unknown-linux-gnu";
 
 /// The fixtures that scan successfully with default options.
 pub const SCANNABLE_FIXTURES: &[&str] = &[
@@ -77,6 +115,138 @@ pub fn manifest(name: &str) -> String {
     fixture_dir(name).join("Cargo.toml").display().to_string()
 }
 
+// ---------------------------------------------------------------------------
+// In-process: the library's pipeline, no binary
+// ---------------------------------------------------------------------------
+
+/// An in-process scan of a workspace through the library
+/// (`pipeline::analyze`: `resolve::resolve`, which runs `cargo metadata`,
+/// then the scan on the pipeline's own threads, with the scanner's stack),
+/// with the built-in rules, no scan cache and no advisories: what `scan
+/// --offline --no-cache` computes, without starting the binary. A failure
+/// panics with the stage's own error.
+///
+/// The options are the `scan` flags that change the graph, by the same names:
+/// `Scan::fixture("cfg").target(LINUX).features("net").report()`.
+#[derive(Clone, Debug)]
+pub struct Scan {
+    pub selection: BuildSelection,
+}
+
+impl Scan {
+    /// `fixtures/NAME`, in place (the scan writes nothing).
+    pub fn fixture(name: &str) -> Scan {
+        Scan::dir(&fixture_dir(name))
+    }
+
+    /// The workspace whose manifest is `DIR/Cargo.toml`.
+    pub fn dir(dir: &Path) -> Scan {
+        Scan {
+            selection: BuildSelection {
+                manifest_path: Some(dir.join("Cargo.toml")),
+                offline: true,
+                ..BuildSelection::default()
+            },
+        }
+    }
+
+    /// `--target TRIPLE`.
+    pub fn target(mut self, triple: &str) -> Scan {
+        self.selection.target = Some(triple.to_string());
+        self
+    }
+
+    /// `--features FEATURES`.
+    pub fn features(mut self, features: &str) -> Scan {
+        self.selection.features.push(features.to_string());
+        self
+    }
+
+    /// `--all-features`.
+    pub fn all_features(mut self) -> Scan {
+        self.selection.all_features = true;
+        self
+    }
+
+    /// `--no-default-features`.
+    pub fn no_default_features(mut self) -> Scan {
+        self.selection.no_default_features = true;
+        self
+    }
+
+    /// `--dev`.
+    pub fn dev(mut self) -> Scan {
+        self.selection.dev = true;
+        self
+    }
+
+    /// `--all-targets-cfg`.
+    pub fn all_targets_cfg(mut self) -> Scan {
+        self.selection.all_targets_cfg = true;
+        self
+    }
+
+    /// `--locked`.
+    pub fn locked(mut self) -> Scan {
+        self.selection.locked = true;
+        self
+    }
+
+    /// The whole analysis, or the stage's error.
+    pub fn try_analyze(&self) -> Result<Analysis, AnalysisError> {
+        pipeline::analyze(&self.selection, &RuleSet::builtin(), None, &|_| {})
+    }
+
+    /// The resolved graph and each package's scan, in graph order.
+    pub fn analyze(&self) -> (BuildGraph, Vec<PackageScan>) {
+        let analysis = self.try_analyze().unwrap_or_else(|e| {
+            panic!(
+                "analysing {:?} failed: {}",
+                self.selection.manifest_path,
+                error_chain(&e)
+            )
+        });
+        (analysis.graph, analysis.scans)
+    }
+
+    /// The JSON report `scan --format json` prints for this selection,
+    /// checked for the invariants of every report.
+    pub fn report(&self) -> Value {
+        let (graph, scans) = self.analyze();
+        report_json(&graph, &scans)
+    }
+}
+
+/// [`Scan::analyze`] of `fixtures/NAME` with default options.
+pub fn analyze_fixture(name: &str) -> (BuildGraph, Vec<PackageScan>) {
+    Scan::fixture(name).analyze()
+}
+
+/// The JSON scan report of a graph and its scans (`report::json::report`,
+/// what `scan --format json` prints), as a value, checked for the
+/// invariants of every report ([`assert_report_shape`]).
+pub fn report_json(graph: &BuildGraph, scans: &[PackageScan]) -> Value {
+    let report = json::report(&ScanResults::new(graph, scans));
+    let value = serde_json::to_value(&report).expect("the report serialises");
+    assert_report_shape(&value);
+    value
+}
+
+/// An error and its causes on one line.
+pub fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(c) = cause {
+        let _ = write!(text, ": {c}");
+        cause = c.source();
+    }
+    text
+}
+
+// ---------------------------------------------------------------------------
+// The binary
+// ---------------------------------------------------------------------------
+
 /// The binary under test, with a scan cache private to this test run (so
 /// tests never write the user's cache).
 pub fn capgate() -> assert_cmd::Command {
@@ -98,13 +268,14 @@ pub struct Run {
 
 impl Run {
     /// Runs `cmd` with `args` appended and records what it produced.
-    pub fn of(cmd: &mut assert_cmd::Command, args: &[&str]) -> Run {
-        let output = cmd.args(args).output().expect("spawn cargo-capgate");
+    pub fn of<S: AsRef<str>>(cmd: &mut assert_cmd::Command, args: &[S]) -> Run {
+        let args: Vec<String> = args.iter().map(|s| s.as_ref().to_string()).collect();
+        let output = cmd.args(&args).output().expect("spawn cargo-capgate");
         Run {
             code: output.status.code(),
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-            args: args.iter().map(|s| s.to_string()).collect(),
+            args,
         }
     }
 
@@ -128,6 +299,51 @@ impl Run {
             self.describe()
         );
         self
+    }
+
+    /// Asserts exit code 2 (an error) and that stderr names each of
+    /// `needles`; what stdout must not hold is the caller's to check (see
+    /// [`Run::assert_stdout_lacks`]).
+    pub fn assert_error(&self, needles: &[&str]) -> &Self {
+        self.assert_code(2);
+        for n in needles {
+            assert!(
+                self.stderr.contains(n),
+                "the message names {n:?}\n{}",
+                self.describe()
+            );
+        }
+        self
+    }
+
+    /// Asserts that stdout holds each of `needles`.
+    pub fn assert_stdout_has(&self, needles: &[&str]) -> &Self {
+        for n in needles {
+            assert!(
+                self.stdout.contains(n),
+                "stdout names {n:?}\n{}",
+                self.describe()
+            );
+        }
+        self
+    }
+
+    /// Asserts that stdout holds none of `needles` (`what` says why).
+    pub fn assert_stdout_lacks(&self, needles: &[&str], what: &str) -> &Self {
+        for n in needles {
+            assert!(
+                !self.stdout.contains(n),
+                "{what}: stdout has {n:?}\n{}",
+                self.describe()
+            );
+        }
+        self
+    }
+
+    /// Parses stdout as JSON (any document, not only a scan report).
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON: {e}\n{}", self.describe()))
     }
 
     /// Parses stdout as a JSON report and checks the invariants every report
@@ -172,44 +388,47 @@ pub fn assert_no_crash(run: &Run) {
     );
 }
 
+/// `COMMAND --manifest-path DIR/Cargo.toml --offline ARGS...`: the
+/// arguments every command on a workspace starts with.
+pub fn manifest_args(command: &str, dir: &Path, args: &[&str]) -> Vec<String> {
+    let mut all = vec![
+        command.to_string(),
+        "--manifest-path".to_string(),
+        dir.join("Cargo.toml").display().to_string(),
+        "--offline".to_string(),
+    ];
+    all.extend(args.iter().map(|a| a.to_string()));
+    all
+}
+
+/// The binary (from [`capgate`]) with [`manifest_args`].
+pub fn run_on(command: &str, dir: &Path, args: &[&str]) -> Run {
+    Run::of(&mut capgate(), &manifest_args(command, dir, args))
+}
+
 /// `cargo-capgate scan --manifest-path DIR/Cargo.toml --offline --format json EXTRA...`,
 /// which must exit 0; returns the parsed report.
 pub fn scan_dir(dir: &Path, extra: &[&str]) -> Value {
-    let manifest = dir.join("Cargo.toml").display().to_string();
-    let mut args = vec![
-        "scan",
-        "--manifest-path",
-        &manifest,
-        "--offline",
-        "--format",
-        "json",
-    ];
+    let mut args = vec!["--format", "json"];
     args.extend_from_slice(extra);
-    run(&args).assert_code(0).report()
+    run_on("scan", dir, &args).assert_code(0).report()
 }
 
 /// `cargo-capgate check --manifest-path DIR/Cargo.toml --offline --format json`.
 pub fn check_dir(dir: &Path) -> Run {
-    let manifest = dir.join("Cargo.toml").display().to_string();
-    run(&[
-        "check",
-        "--manifest-path",
-        &manifest,
-        "--offline",
-        "--format",
-        "json",
-    ])
+    run_on("check", dir, &["--format", "json"])
 }
 
-/// [`scan_dir`] on `fixtures/NAME`.
+/// [`scan_dir`] on `fixtures/NAME`: the binary's report.
 pub fn scan(fixture: &str, extra: &[&str]) -> Value {
     scan_dir(&fixture_dir(fixture), extra)
 }
 
-/// Scans `fixtures/NAME` with default options, asserts that every package of
-/// the fixture is in the report and that the findings equal the markers.
+/// Scans `fixtures/NAME` in-process with default options, asserts that
+/// every package of the fixture is in the report and that the findings
+/// equal the markers.
 pub fn check_fixture(fixture: &str) -> Value {
-    let report = scan(fixture, &[]);
+    let report = Scan::fixture(fixture).report();
     let fx = Fixture::load(&fixture_dir(fixture));
     let expected: BTreeSet<String> = fx.package_names();
     assert_eq!(
@@ -713,6 +932,18 @@ fn package_name(manifest: &Path) -> Option<String> {
     None
 }
 
+/// The directories directly under `dir`, sorted (one case each in
+/// `fixtures/corpus/` and `fixtures/hostile/`).
+pub fn subdirectories(dir: &Path) -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    dirs.sort();
+    dirs
+}
+
 /// Copies `fixtures/NAME` into a fresh temporary directory (without `target/`).
 pub fn copy_fixture(name: &str) -> tempfile::TempDir {
     let tmp = tempfile::tempdir().expect("tempdir");
@@ -720,7 +951,94 @@ pub fn copy_fixture(name: &str) -> tempfile::TempDir {
     tmp
 }
 
-fn copy_dir(from: &Path, to: &Path) {
+/// A workspace in a temporary directory: `TMP/NAME/` (a copy of a fixture,
+/// or what the test writes) beside an empty `TMP/cargo-home/`. Commands run
+/// inside the workspace with that `CARGO_HOME`, so nothing of the user's
+/// cargo (an advisory database, configuration) leaks in, and the
+/// repository is never written.
+pub struct TempWorkspace {
+    pub tmp: tempfile::TempDir,
+    /// `TMP/NAME`: the workspace root.
+    pub ws: PathBuf,
+}
+
+impl TempWorkspace {
+    /// An empty workspace directory `TMP/NAME`.
+    pub fn empty(name: &str) -> TempWorkspace {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let ws = tmp.path().join(name);
+        std::fs::create_dir_all(&ws).unwrap();
+        std::fs::create_dir_all(tmp.path().join("cargo-home")).unwrap();
+        TempWorkspace { tmp, ws }
+    }
+
+    /// A copy of `fixtures/NAME` at `TMP/BASENAME` (`corpus/x` -> `TMP/x`),
+    /// so that the workspace's directory name is the fixture's.
+    pub fn copy(fixture: &str) -> TempWorkspace {
+        let name = Path::new(fixture)
+            .file_name()
+            .expect("a fixture name")
+            .to_string_lossy()
+            .into_owned();
+        let w = TempWorkspace::empty(&name);
+        copy_dir(&fixture_dir(fixture), &w.ws);
+        w
+    }
+
+    /// The workspace root.
+    pub fn root(&self) -> &Path {
+        &self.ws
+    }
+
+    /// A workspace-relative path on disk.
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.ws.join(rel)
+    }
+
+    /// A scratch path outside the workspace, in the same temporary directory.
+    pub fn scratch(&self, rel: &str) -> PathBuf {
+        self.tmp.path().join(rel)
+    }
+
+    pub fn manifest(&self) -> String {
+        self.path("Cargo.toml").display().to_string()
+    }
+
+    pub fn cargo_home(&self) -> PathBuf {
+        self.tmp.path().join("cargo-home")
+    }
+
+    pub fn read(&self, rel: &str) -> String {
+        let p = self.path(rel);
+        std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+    }
+
+    /// Writes a workspace-relative file, creating its directories.
+    pub fn write(&self, rel: &str, text: &str) {
+        let p = self.path(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, text).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+    }
+
+    /// The binary ([`capgate`]), to run inside the workspace with the empty
+    /// `CARGO_HOME`.
+    pub fn command(&self) -> assert_cmd::Command {
+        let mut cmd = capgate();
+        cmd.current_dir(&self.ws)
+            .env("CARGO_HOME", self.cargo_home());
+        cmd
+    }
+
+    /// `cargo-capgate CMD --manifest-path WS/Cargo.toml --offline ARGS...`
+    /// from [`Self::command`].
+    pub fn run(&self, cmd: &str, args: &[&str]) -> Run {
+        Run::of(&mut self.command(), &manifest_args(cmd, &self.ws, args))
+    }
+}
+
+/// Copies the directory `from` to `to` (created), recursively, leaving out
+/// any `target/`.
+pub fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap() {
         let entry = entry.unwrap();
@@ -745,4 +1063,86 @@ fn is_relative_slash_path(file: &str) -> bool {
         .split('/')
         .any(|c| c == ".." || c == "." || c.is_empty());
     !(file.is_empty() || file.starts_with('/') || file.contains('\\') || bad_part || has_drive)
+}
+
+// ---------------------------------------------------------------------------
+// git, isolated from the user
+// ---------------------------------------------------------------------------
+
+/// Variables that would point git at another repository (a hook running
+/// the suite sets `GIT_DIR` and `GIT_INDEX_FILE`): never inherited.
+pub const GIT_REPO_VARS: &[&str] = &[
+    "GIT_DIR",
+    "GIT_WORK_TREE",
+    "GIT_INDEX_FILE",
+    "GIT_OBJECT_DIRECTORY",
+    "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+    "GIT_COMMON_DIR",
+    "GIT_NAMESPACE",
+    "GIT_PREFIX",
+    "GIT_CEILING_DIRECTORIES",
+];
+
+/// Isolates a command (git, or the binary running git) from the user's git
+/// configuration and from any repository around the temporary directory
+/// `tmp`.
+pub fn isolate_git<C: GitEnv>(cmd: &mut C, tmp: &Path) {
+    for var in GIT_REPO_VARS {
+        cmd.remove(var);
+    }
+    cmd.set("GIT_CONFIG_NOSYSTEM", "1".as_ref());
+    cmd.set("GIT_CONFIG_GLOBAL", "/dev/null".as_ref());
+    cmd.set("GIT_CEILING_DIRECTORIES", tmp.as_os_str());
+    cmd.set("GIT_TERMINAL_PROMPT", "0".as_ref());
+}
+
+/// The environment of a command about to run, for [`isolate_git`].
+pub trait GitEnv {
+    fn set(&mut self, key: &str, value: &std::ffi::OsStr);
+    fn remove(&mut self, key: &str);
+}
+
+impl GitEnv for std::process::Command {
+    fn set(&mut self, key: &str, value: &std::ffi::OsStr) {
+        self.env(key, value);
+    }
+    fn remove(&mut self, key: &str) {
+        self.env_remove(key);
+    }
+}
+
+impl GitEnv for assert_cmd::Command {
+    fn set(&mut self, key: &str, value: &std::ffi::OsStr) {
+        self.env(key, value);
+    }
+    fn remove(&mut self, key: &str) {
+        self.env_remove(key);
+    }
+}
+
+/// Runs `git ARGS` in `dir` as user `t`, isolated by [`isolate_git`] (with
+/// `tmp` as the ceiling), without signing; panics unless it succeeds and
+/// returns its stdout.
+pub fn git(dir: &Path, tmp: &Path, args: &[&str]) -> String {
+    let mut cmd = std::process::Command::new("git");
+    cmd.args([
+        "-c",
+        "user.name=t",
+        "-c",
+        "user.email=t@t",
+        "-c",
+        "init.defaultBranch=main",
+        "-c",
+        "commit.gpgsign=false",
+    ])
+    .args(args)
+    .current_dir(dir);
+    isolate_git(&mut cmd, tmp);
+    let out = cmd.output().expect("run git");
+    assert!(
+        out.status.success(),
+        "git {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("git output is UTF-8")
 }
