@@ -430,3 +430,148 @@ fn source_paths_an_entry_names_are_never_waited_on_or_left_the_package_for() {
     warm.assert_code(0);
     assert_eq!(warm.stdout, cold.stdout, "rescanned, not trusted");
 }
+
+/// `cargo-capgate cache ARGS` with the cache at `cache`.
+fn cache_command(cache: &Path, args: &[&str]) -> util::Run {
+    let mut all = vec!["cache"];
+    all.extend_from_slice(args);
+    util::Run::of(util::capgate().env("CAPGATE_CACHE_DIR", cache), &all)
+}
+
+/// What `vet-bom` keeps beside the scan results: a download and the crate
+/// unpacked from it, last used `age` ago.
+fn fetched_crate(cache: &Path, name: &str, age: std::time::Duration) {
+    let when = std::time::SystemTime::now() - age;
+    let download = cache
+        .join("crates")
+        .join(format!("{name}-1.0.0-0123456789abcdef.crate"));
+    let unpacked = cache
+        .join("src")
+        .join(format!("{name}-1.0.0-0123456789abcdef"));
+    std::fs::create_dir_all(unpacked.join("src")).unwrap();
+    std::fs::create_dir_all(download.parent().unwrap()).unwrap();
+    std::fs::write(&download, vec![0u8; 4000]).unwrap();
+    std::fs::write(unpacked.join("src/lib.rs"), vec![b' '; 3000]).unwrap();
+    for path in [&download, &unpacked] {
+        std::fs::File::open(path)
+            .unwrap()
+            .set_modified(when)
+            .unwrap();
+    }
+}
+
+const DAY: std::time::Duration = std::time::Duration::from_secs(86_400);
+
+#[test]
+fn cache_info_counts_downloads_and_unpacked_crates_and_clean_removes_them() {
+    let (fixture, cache) = fixture_and_cache();
+    scan(fixture.path(), cache.path(), &[]).assert_code(0);
+    fetched_crate(cache.path(), "old", 40 * DAY);
+    std::fs::write(cache.path().join("notes.txt"), "not capgate's").unwrap();
+    let info = cache_command(cache.path(), &["info"]);
+    info.assert_code(0);
+    for line in [
+        "downloaded crates        1 entries",
+        "unpacked crates          1 entries",
+    ] {
+        assert!(info.stdout.contains(line), "{line}\n{}", info.describe());
+    }
+    assert!(
+        info.stdout.contains("kept under 1073.7 MB"),
+        "{}",
+        info.describe()
+    );
+
+    cache_command(cache.path(), &["clean"]).assert_code(0);
+    for dir in ["v2", "crates", "src"] {
+        let left: Vec<_> = std::fs::read_dir(cache.path().join(dir))
+            .map(|d| d.flatten().collect())
+            .unwrap_or_default();
+        assert!(left.is_empty(), "{dir} emptied: {left:?}");
+    }
+    assert!(
+        cache.path().join("notes.txt").exists(),
+        "only capgate's own"
+    );
+}
+
+#[test]
+fn cache_prune_removes_only_what_was_not_used_lately() {
+    let (fixture, cache) = fixture_and_cache();
+    scan(fixture.path(), cache.path(), &[]).assert_code(0);
+    let scans = entries(cache.path()).len();
+    fetched_crate(cache.path(), "old", 40 * DAY);
+    fetched_crate(cache.path(), "recent", DAY);
+    let r = cache_command(cache.path(), &["prune", "--older-than", "30d"]);
+    r.assert_code(0);
+    assert!(
+        r.stdout.contains("downloaded crates        1 entries"),
+        "{}",
+        r.describe()
+    );
+    assert!(!cache.path().join("src/old-1.0.0-0123456789abcdef").exists());
+    assert!(
+        !cache
+            .path()
+            .join("crates/old-1.0.0-0123456789abcdef.crate")
+            .exists()
+    );
+    assert!(
+        cache
+            .path()
+            .join("src/recent-1.0.0-0123456789abcdef")
+            .exists()
+    );
+    assert_eq!(
+        entries(cache.path()).len(),
+        scans,
+        "fresh scan results kept"
+    );
+
+    let r = cache_command(cache.path(), &["prune", "--older-than", "soon"]);
+    r.assert_code(2);
+}
+
+#[test]
+fn one_budget_evicts_the_least_recently_used_of_any_kind() {
+    let (fixture, cache) = fixture_and_cache();
+    // The scan's own entries are newer than the old download, and the
+    // budget holds them but not the download as well.
+    let measured = tempfile::tempdir().unwrap();
+    scan(fixture.path(), measured.path(), &[]).assert_code(0);
+    let scans: u64 = entries(measured.path())
+        .iter()
+        .map(|e| std::fs::metadata(e).unwrap().len())
+        .sum();
+    fetched_crate(cache.path(), "old", 40 * DAY);
+    let manifest = fixture.path().join("Cargo.toml");
+    let out = util::capgate()
+        .env("CAPGATE_CACHE_DIR", cache.path())
+        .env("CAPGATE_CACHE_MAX_BYTES", (scans + 1000).to_string())
+        .args(["scan", "--offline", "-q", "--manifest-path"])
+        .arg(&manifest)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(!entries(cache.path()).is_empty(), "fresh scan results kept");
+    assert!(
+        !cache.path().join("src/old-1.0.0-0123456789abcdef").exists()
+            && !cache
+                .path()
+                .join("crates/old-1.0.0-0123456789abcdef.crate")
+                .exists(),
+        "the old download and its sources went first"
+    );
+}
+
+#[test]
+fn cache_rejects_options_it_cannot_honour() {
+    let cache = tempfile::tempdir().unwrap();
+    for args in [
+        &["--format", "json", "cache", "info"][..],
+        &["--no-cache", "cache", "info"],
+    ] {
+        let r = util::Run::of(util::capgate().env("CAPGATE_CACHE_DIR", cache.path()), args);
+        r.assert_code(2);
+    }
+}

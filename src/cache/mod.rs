@@ -23,6 +23,7 @@
 //! one warning for the whole run, however many packages it touched.
 
 mod entry;
+pub mod inventory;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -33,12 +34,14 @@ use std::time::SystemTime;
 use sha2::{Digest, Sha256};
 
 use crate::digest::{file_sha256, hex};
+pub use inventory::{Item, Kind};
 
 use crate::model::PackageScan;
 use crate::model::{BuildGraph, Package};
 use crate::rules::RuleSet;
 
-/// Entries beyond this many bytes are evicted, oldest first.
+/// Beyond this many bytes in all (scan results, downloads and unpacked
+/// crates), the least recently used are evicted first.
 const DEFAULT_MAX_BYTES: u64 = 1 << 30;
 
 /// A cache directory.
@@ -65,11 +68,56 @@ struct Problems {
     rejected: Vec<(PathBuf, String)>,
 }
 
-/// What a cache directory holds.
+/// How much of one kind a cache directory holds.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct CacheInfo {
     pub entries: u64,
     pub bytes: u64,
+}
+
+impl CacheInfo {
+    fn add(&mut self, bytes: u64) {
+        self.entries += 1;
+        self.bytes += bytes;
+    }
+}
+
+/// What a cache directory holds, by kind (in [`Kind::ALL`]'s order), and
+/// the size it is kept under.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CacheContents {
+    pub by_kind: Vec<(Kind, CacheInfo)>,
+    pub budget: u64,
+    /// Items that were to be removed and could not be.
+    pub not_removed: Vec<PathBuf>,
+}
+
+impl CacheContents {
+    fn of<'a>(items: impl IntoIterator<Item = &'a Item>, budget: u64) -> CacheContents {
+        let mut by_kind: Vec<(Kind, CacheInfo)> = Kind::ALL
+            .iter()
+            .map(|&k| (k, CacheInfo::default()))
+            .collect();
+        for item in items {
+            if let Some((_, info)) = by_kind.iter_mut().find(|(k, _)| *k == item.kind) {
+                info.add(item.bytes);
+            }
+        }
+        CacheContents {
+            by_kind,
+            budget,
+            not_removed: Vec::new(),
+        }
+    }
+
+    pub fn total(&self) -> CacheInfo {
+        self.by_kind
+            .iter()
+            .fold(CacheInfo::default(), |total, (_, info)| CacheInfo {
+                entries: total.entries + info.entries,
+                bytes: total.bytes + info.bytes,
+            })
+    }
 }
 
 impl ScanCache {
@@ -340,60 +388,56 @@ impl ScanCache {
         Ok(())
     }
 
-    fn entries(&self) -> Vec<(PathBuf, u64, SystemTime)> {
-        let mut out = Vec::new();
-        let Ok(shards) = std::fs::read_dir(self.entries_dir()) else {
-            return out;
-        };
-        for shard in shards.flatten() {
-            let Ok(files) = std::fs::read_dir(shard.path()) else {
-                continue;
-            };
-            for file in files.flatten() {
-                if let Ok(meta) = file.metadata()
-                    && meta.is_file()
-                {
-                    let modified = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
-                    out.push((file.path(), meta.len(), modified));
-                }
+    /// Everything the cache holds, by kind.
+    pub fn info(&self) -> CacheContents {
+        CacheContents::of(&inventory::inventory(&self.root), self.max_bytes)
+    }
+
+    /// Removes everything the cache holds; returns what was removed.
+    pub fn clean(&self) -> CacheContents {
+        self.remove_where(|_| true)
+    }
+
+    /// Removes what was last used longer than `age` ago.
+    pub fn prune(&self, age: std::time::Duration) -> CacheContents {
+        let cutoff = SystemTime::now()
+            .checked_sub(age)
+            .unwrap_or(SystemTime::UNIX_EPOCH);
+        self.remove_where(|item| item.last_used < cutoff)
+    }
+
+    fn remove_where(&self, wanted: impl Fn(&Item) -> bool) -> CacheContents {
+        let (removed, kept): (Vec<Item>, Vec<Item>) = inventory::inventory(&self.root)
+            .into_iter()
+            .filter(|item| wanted(item))
+            .partition(inventory::remove);
+        // Shards a removal emptied go too (not in `evict`, which runs while
+        // other scans may be storing into them).
+        for item in removed.iter().filter(|item| item.kind == Kind::Scan) {
+            if let Some(shard) = item.path.parent() {
+                let _ = std::fs::remove_dir(shard);
             }
         }
-        out
+        let mut contents = CacheContents::of(&removed, self.max_bytes);
+        contents.not_removed = kept.into_iter().map(|item| item.path).collect();
+        contents
     }
 
-    pub fn info(&self) -> CacheInfo {
-        let entries = self.entries();
-        CacheInfo {
-            entries: entries.len() as u64,
-            bytes: entries.iter().map(|(_, len, _)| len).sum(),
-        }
-    }
-
-    /// Removes every entry; returns what was removed.
-    pub fn clean(&self) -> std::io::Result<CacheInfo> {
-        let info = self.info();
-        match std::fs::remove_dir_all(self.entries_dir()) {
-            Ok(()) => Ok(info),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(CacheInfo::default()),
-            Err(e) => Err(e),
-        }
-    }
-
-    /// Keeps the cache under its size bound, evicting the least recently
-    /// used entries first.
+    /// Keeps everything the cache holds under its one size budget,
+    /// evicting the least recently used first, whatever its kind.
     pub fn evict(&self) {
-        let mut entries = self.entries();
-        let mut total: u64 = entries.iter().map(|(_, len, _)| len).sum();
+        let mut items = inventory::inventory(&self.root);
+        let mut total: u64 = items.iter().map(|item| item.bytes).sum();
         if total <= self.max_bytes {
             return;
         }
-        entries.sort_by_key(|(_, _, modified)| *modified);
-        for (path, len, _) in entries {
+        items.sort_by_key(|item| item.last_used);
+        for item in items {
             if total <= self.max_bytes {
                 break;
             }
-            if std::fs::remove_file(&path).is_ok() {
-                total -= len;
+            if inventory::remove(&item) {
+                total -= item.bytes;
             }
         }
     }

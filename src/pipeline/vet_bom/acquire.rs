@@ -5,6 +5,7 @@
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
+use crate::cache::inventory;
 use crate::evaluate::vet::{self, Flag, Status};
 use crate::fetch::http::Deadline;
 use crate::fetch::registry::{FetchError, Registry};
@@ -202,6 +203,11 @@ pub(super) fn fetch_one(
                 return (flags, None);
             }
         };
+    // Used now: the cache's eviction goes by last use. cargo's own copy is
+    // cargo's to manage.
+    if archive.starts_with(store) {
+        inventory::touch(&archive);
+    }
     if deadline.passed() {
         flags.push(out_of_time("unpacked"));
         return (flags, None);
@@ -212,6 +218,7 @@ pub(super) fn fetch_one(
         .join(format!("{prefix}-{}", &published.checksum[..16]));
     match unpack_crate(&archive, &prefix, &dest, UnpackLimits::default()) {
         Ok(Unpacked { root, replaced }) => {
+            inventory::touch(&dest);
             if let Some(why) = replaced.filter(|_| !quiet) {
                 // Not the component's fault: the store was changed.
                 eprintln!(
