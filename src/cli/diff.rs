@@ -1,20 +1,15 @@
 //! `cargo capgate diff --base REV [--head REV]`: what a change does to the
-//! supply chain, and whether it brings violations base did not have.
+//! supply chain, and whether it brings violations base did not have. The
+//! comparison is `pipeline::diff`; this reads the arguments and prints.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
 
-use anyhow::{Context, bail};
 use clap::Args;
 
 use super::{CommonArgs, Format, Outcome, load_policy, open_advisories};
-use crate::advisories::{AdvisoryDatabase, AdvisoryMatch};
-use crate::evaluate::{self, Evaluation, diff};
-use crate::fetch::git;
-use crate::pipeline::Analysis;
-use crate::policy::Policy;
+use crate::evaluate::diff::new_in_head;
+use crate::pipeline::diff::{Compared, DiffStages, compare};
 use crate::report::{human, json, markdown, sarif};
-use crate::resolve;
 use crate::rules::RuleSet;
 
 #[derive(Debug, Args)]
@@ -28,26 +23,6 @@ pub struct DiffArgs {
     pub head: Option<String>,
 }
 
-/// One side, resolved, scanned and evaluated against its own policy.
-struct Evaluated {
-    analysis: Analysis,
-    policy: Policy,
-    advisories: Option<Vec<Vec<AdvisoryMatch>>>,
-    evaluation: Evaluation,
-}
-
-impl Evaluated {
-    fn side(&self) -> diff::Side<'_> {
-        diff::Side {
-            graph: &self.analysis.graph,
-            scans: &self.analysis.scans,
-            evaluation: &self.evaluation,
-            policy: &self.policy,
-            advisories: self.advisories.as_deref(),
-        }
-    }
-}
-
 pub fn run(common: &CommonArgs, args: &DiffArgs) -> anyhow::Result<Outcome> {
     common.expect_format(
         "diff",
@@ -58,77 +33,55 @@ pub fn run(common: &CommonArgs, args: &DiffArgs) -> anyhow::Result<Outcome> {
         Some(path) => path.clone(),
         None => std::env::current_dir()?.join("Cargo.toml"),
     };
-    let manifest = manifest
-        .canonicalize()
-        .with_context(|| format!("manifest `{}` does not exist", manifest.display()))?;
-    let manifest_dir = manifest.parent().unwrap_or(Path::new("."));
-    let repo = git::repository_root(manifest_dir)?;
-    let relative = manifest
-        .strip_prefix(repo.canonicalize().unwrap_or(repo.clone()))
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|_| PathBuf::from("Cargo.toml"));
-
-    // In a revision's copy cargo's configuration is read from where it would
-    // be had that revision been checked out and capgate run from here.
-    let cwd_in_repo = std::env::current_dir()?
-        .canonicalize()
-        .ok()
-        .and_then(|cwd| {
-            cwd.strip_prefix(repo.canonicalize().unwrap_or(repo.clone()))
-                .ok()
-                .map(Path::to_path_buf)
-        })
-        .unwrap_or_default();
-
     let db = open_advisories(common)?;
-    let base_snapshot = git::snapshot(&repo, &args.base)?;
-    let base = evaluate_side(
-        common,
-        &rules,
-        db.as_ref(),
-        base_snapshot.root(),
-        &relative,
+    let compared = compare(
+        &manifest,
         &args.base,
-        Some(base_snapshot.root().join(&cwd_in_repo)),
+        args.head.as_deref(),
+        &DiffStages {
+            selection: common.selection(),
+            // The working tree may use --policy; a revision uses its own.
+            policy: &|workspace_root, working_tree| {
+                if working_tree {
+                    load_policy(common, workspace_root)
+                } else {
+                    let mut revision = common.clone();
+                    revision.policy = None;
+                    load_policy(&revision, workspace_root)
+                }
+            },
+            scan: &|graph| common.scan_resolved(graph, &rules),
+            advisories: db.as_ref(),
+        },
     )?;
-    let head_snapshot = match &args.head {
-        Some(rev) => Some(git::snapshot(&repo, rev)?),
-        None => None,
-    };
-    let (head_root, head_name, head_commit, head_config) = match (&head_snapshot, &args.head) {
-        (Some(snapshot), Some(rev)) => (
-            snapshot.root().to_path_buf(),
-            rev.clone(),
-            Some(snapshot.commit.clone()),
-            Some(snapshot.root().join(&cwd_in_repo)),
-        ),
-        _ => (repo.clone(), "working tree".to_owned(), None, None),
-    };
-    let head = evaluate_side(
-        common,
-        &rules,
-        db.as_ref(),
-        &head_root,
-        &relative,
-        &head_name,
-        head_config,
-    )?;
+    write_report(common, args, &compared)?;
+    Ok(if compared.result.passed() {
+        Outcome::Pass
+    } else {
+        Outcome::Violations
+    })
+}
 
-    let result = diff::diff(&base.side(), &head.side());
-
+fn write_report(common: &CommonArgs, args: &DiffArgs, compared: &Compared) -> anyhow::Result<()> {
+    let Compared {
+        head,
+        result,
+        head_name,
+        ..
+    } = compared;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     match common.format {
         Format::Json => {
             let report = json::diff_report(
-                &result,
+                result,
                 json::Revision {
                     rev: args.base.clone(),
-                    commit: Some(base_snapshot.commit.clone()),
+                    commit: Some(compared.base_commit.clone()),
                 },
                 json::Revision {
                     rev: head_name.clone(),
-                    commit: head_commit,
+                    commit: compared.head_commit.clone(),
                 },
             );
             json::write(&mut out, &report)?;
@@ -137,105 +90,21 @@ pub fn run(common: &CommonArgs, args: &DiffArgs) -> anyhow::Result<Outcome> {
             write!(
                 out,
                 "{}",
-                markdown::diff_markdown(&result, &args.base, &head_name)
+                markdown::diff_markdown(result, &args.base, head_name)
             )?;
         }
         Format::Sarif => {
-            let new: Vec<&evaluate::Violation> = head
-                .evaluation
-                .violations
-                .iter()
-                .filter(|v| {
-                    let p = &head.analysis.graph.packages[v.package];
-                    result.new_violations.iter().any(|n| {
-                        n.package == p.name && n.scope == v.scope && n.capability == v.capability
-                    })
-                })
-                .collect();
-            let new_advisories: Vec<&evaluate::AdvisoryViolation> = head
-                .evaluation
-                .advisory_violations
-                .iter()
-                .filter(|v| {
-                    let p = &head.analysis.graph.packages[v.package];
-                    result
-                        .new_advisory_violations
-                        .iter()
-                        .any(|n| n.package == p.name && n.id == v.advisory.id)
-                })
-                .collect();
+            let (new, new_advisories) = new_in_head(result, &head.analysis.graph, &head.evaluation);
             let log = sarif::sarif(
                 &head.analysis.graph,
-                Some(&head_root),
+                Some(&compared.head_root),
                 &new,
                 &new_advisories,
             );
             json::write(&mut out, &log)?;
         }
-        _ => human::write_diff(&mut out, &result, &args.base, &head_name)?,
+        _ => human::write_diff(&mut out, result, &args.base, head_name)?,
     }
     out.flush().ok();
-    Ok(if result.passed() {
-        Outcome::Pass
-    } else {
-        Outcome::Violations
-    })
-}
-
-fn evaluate_side(
-    common: &CommonArgs,
-    rules: &RuleSet,
-    db: Option<&AdvisoryDatabase>,
-    root: &Path,
-    manifest: &Path,
-    rev: &str,
-    // Where cargo's configuration is read from for a revision's copy;
-    // `None` for the working tree.
-    revision_config: Option<PathBuf>,
-) -> anyhow::Result<Evaluated> {
-    let is_working_tree = revision_config.is_none();
-    let manifest_path = root.join(manifest);
-    if !manifest_path.is_file() {
-        bail!("revision `{rev}` has no {}", manifest.display());
-    }
-    if !is_working_tree {
-        let has_lock = manifest_path
-            .ancestors()
-            .skip(1)
-            .take_while(|dir| dir.starts_with(root))
-            .any(|dir| dir.join("Cargo.lock").is_file());
-        if !has_lock {
-            bail!(
-                "revision `{rev}` has no Cargo.lock beside {} or above it; diff compares locked versions, so commit Cargo.lock",
-                manifest.display()
-            );
-        }
-    }
-    let mut selection = common.selection();
-    selection.manifest_path = Some(manifest_path);
-    selection.config_dir = revision_config;
-    let graph =
-        resolve::resolve(&selection).with_context(|| format!("resolving revision `{rev}`"))?;
-    // The working tree may use --policy; a revision uses its own policy.
-    let policy = if is_working_tree {
-        load_policy(common, &graph.workspace_root)?
-    } else {
-        let mut base_common = common.clone();
-        base_common.policy = None;
-        load_policy(&base_common, &graph.workspace_root)?
-    };
-    let analysis = common.scan_resolved(graph, rules)?;
-    let advisories = db.map(|db| db.matches(&analysis.graph));
-    let evaluation = evaluate::evaluate(
-        &analysis.graph,
-        &analysis.scans,
-        advisories.as_deref(),
-        &policy,
-    );
-    Ok(Evaluated {
-        analysis,
-        policy,
-        advisories,
-        evaluation,
-    })
+    Ok(())
 }

@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::{Evaluation, Scope};
+use super::{AdvisoryViolation, Evaluation, Scope, Violation};
 use crate::advisories::{AdvisoryKind, AdvisoryMatch};
 use crate::model::BuildGraph;
 use crate::model::PackageScan;
@@ -333,4 +333,36 @@ fn advisory_list(side: &Side<'_>) -> Vec<NewAdvisory> {
         }
     }
     out
+}
+
+/// The head's own violations and advisory violations that `result` found
+/// new, for outputs that locate each one in the head (SARIF).
+pub fn new_in_head<'a>(
+    result: &GraphDiff,
+    graph: &BuildGraph,
+    evaluation: &'a Evaluation,
+) -> (Vec<&'a Violation>, Vec<&'a AdvisoryViolation>) {
+    let violations = evaluation
+        .violations
+        .iter()
+        .filter(|v| {
+            let p = &graph.packages[v.package];
+            result
+                .new_violations
+                .iter()
+                .any(|n| n.package == p.name && n.scope == v.scope && n.capability == v.capability)
+        })
+        .collect();
+    let advisories = evaluation
+        .advisory_violations
+        .iter()
+        .filter(|v| {
+            let p = &graph.packages[v.package];
+            result
+                .new_advisory_violations
+                .iter()
+                .any(|n| n.package == p.name && n.id == v.advisory.id)
+        })
+        .collect();
+    (violations, advisories)
 }
