@@ -350,7 +350,10 @@ mod tests {
         // a line search either.
         let text = "[[bin]]\nname = \"tool\"\n\n[package]\nversion = \"0.1.0\"\nname = \"tool\"\n";
         assert_eq!(package_name_line(text), Some(6));
-        assert_eq!(package_name_line("[package]\nname.workspace = true\n"), Some(2));
+        assert_eq!(
+            package_name_line("[package]\nname.workspace = true\n"),
+            Some(2)
+        );
         assert_eq!(package_name_line("not toml ["), None);
     }
 

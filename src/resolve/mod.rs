@@ -347,7 +347,10 @@ fn lockfile_checksums(path: &Path) -> HashMap<(String, String, String), String> 
         .filter_map(|p| {
             let checksum = p.checksum?.to_string();
             let source = p.source.map(|s| s.to_string()).unwrap_or_default();
-            Some(((p.name.to_string(), p.version.to_string(), source), checksum))
+            Some((
+                (p.name.to_string(), p.version.to_string(), source),
+                checksum,
+            ))
         })
         .collect()
 }
