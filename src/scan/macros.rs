@@ -137,12 +137,11 @@ pub fn expand_invocations(
         // One round of expansions can add as much as many files: the
         // crate's limits are checked between invocations as well.
         if let Some(limit) = LIMITS.crate_budget_spent(facts, started) {
-            facts.unanalyzed.push(Unanalyzed {
-                rule: "scan-limit",
-                file: facts.files[invocation.pos.file].clone(),
-                line: Some(invocation.pos.line),
-                reason: format!("{limit}; this macro invocation and the rest were not expanded"),
-            });
+            facts.unanalyzed_at(
+                "scan-limit",
+                invocation.pos,
+                format!("{limit}; this macro invocation and the rest were not expanded"),
+            );
             state.stopped = true;
             break;
         }
@@ -364,12 +363,7 @@ fn expand_one(
         });
     }
     if let Some(reason) = problem {
-        facts.unanalyzed.push(Unanalyzed {
-            rule: "macro-unexpanded",
-            file: facts.files[invocation.pos.file].clone(),
-            line: Some(invocation.pos.line),
-            reason,
-        });
+        facts.unanalyzed_at("macro-unexpanded", invocation.pos, reason);
     }
 }
 
