@@ -20,32 +20,32 @@ fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
-/// A `### title` heading and a table header with these columns.
-fn table_head(out: &mut String, title: &str, columns: &[&str]) {
+/// A `### title` table with these columns, one line a row, and a blank
+/// line after it; nothing at all without rows. Whether it was written.
+fn table(out: &mut String, title: &str, columns: &[&str], rows: Vec<Vec<String>>) -> bool {
+    if rows.is_empty() {
+        return false;
+    }
     let _ = write!(
         out,
         "### {title}\n\n| {} |\n|{}\n",
         columns.join(" | "),
         " --- |".repeat(columns.len())
     );
+    for row in rows {
+        let _ = writeln!(out, "| {} |", row.join(" | "));
+    }
+    out.push('\n');
+    true
 }
 
 /// A `### title` table of packages with their capabilities, if any.
 fn package_table(out: &mut String, title: &str, packages: &[PackageSummary]) {
-    if packages.is_empty() {
-        return;
-    }
-    table_head(out, title, &["package", "version", "capabilities"]);
-    for p in packages {
-        let _ = writeln!(
-            out,
-            "| {} | {} | {} |",
-            p.name,
-            p.version,
-            caps(&p.capabilities)
-        );
-    }
-    out.push('\n');
+    let rows = packages
+        .iter()
+        .map(|p| vec![p.name.clone(), p.version.clone(), caps(&p.capabilities)])
+        .collect();
+    table(out, title, &["package", "version", "capabilities"], rows);
 }
 
 /// The one-line verdict that opens the comment.
@@ -72,61 +72,59 @@ pub fn diff_markdown(diff: &GraphDiff, base: &str, head: &str) -> String {
     let _ = writeln!(out, "{}\n", verdict_line(diff));
     let _ = writeln!(out, "Compared `{head}` with `{base}`.\n");
 
-    if !diff.new_violations.is_empty() || !diff.new_advisory_violations.is_empty() {
-        table_head(
-            &mut out,
-            "New violations",
-            &["package", "version", "scope", "capability or advisory"],
-        );
-        for v in &diff.new_violations {
-            let _ = writeln!(
-                out,
-                "| {} | {} | {} | `{}` |",
-                v.package,
-                v.version,
-                v.scope.as_str(),
-                v.capability
-            );
-        }
-        for a in &diff.new_advisory_violations {
-            let _ = writeln!(
-                out,
-                "| {} | {} | code | {} ({}) |",
-                a.package,
-                a.version,
-                a.id,
-                a.kind.as_str()
-            );
-        }
-        out.push_str("\nIf a new capability is intended, grant it with `cargo capgate allow PACKAGE CAPABILITY` and commit capgate.toml.\n\n");
+    let violations = diff.new_violations.iter().map(|v| {
+        vec![
+            v.package.clone(),
+            v.version.clone(),
+            v.scope.as_str().to_owned(),
+            format!("`{}`", v.capability),
+        ]
+    });
+    let advisory_violations = diff.new_advisory_violations.iter().map(|a| {
+        vec![
+            a.package.clone(),
+            a.version.clone(),
+            "code".to_owned(),
+            format!("{} ({})", a.id, a.kind.as_str()),
+        ]
+    });
+    if table(
+        &mut out,
+        "New violations",
+        &["package", "version", "scope", "capability or advisory"],
+        violations.chain(advisory_violations).collect(),
+    ) {
+        out.push_str("If a new capability is intended, grant it with `cargo capgate allow PACKAGE CAPABILITY` and commit capgate.toml.\n\n");
     }
     package_table(&mut out, "Added packages", &diff.added);
     package_table(&mut out, "Removed packages", &diff.removed);
-    if !diff.upgraded.is_empty() {
-        table_head(&mut out, "Upgraded packages", &["package", "from", "to"]);
-        for u in &diff.upgraded {
-            let _ = writeln!(out, "| {} | {} | {} |", u.name, u.from, u.to);
-        }
-        out.push('\n');
-    }
-    if !diff.changes.is_empty() {
-        table_head(
-            &mut out,
-            "Capability changes",
-            &["package", "version", "scope", "gained", "lost"],
-        );
-        for c in &diff.changes {
-            let _ = writeln!(
-                out,
-                "| {} | {} | {} | {} | {} |",
-                c.package,
-                c.version,
-                c.scope.as_str(),
-                caps(&c.gained),
-                caps(&c.lost)
-            );
-        }
-        out.push_str("\n<details><summary>Evidence for gained capabilities</summary>\n\n");
+    let upgrades = diff
+        .upgraded
+        .iter()
+        .map(|u| vec![u.name.clone(), u.from.clone(), u.to.clone()])
+        .collect();
+    table(
+        &mut out,
+        "Upgraded packages",
+        &["package", "from", "to"],
+        upgrades,
+    );
+    let changes = diff.changes.iter().map(|c| {
+        vec![
+            c.package.clone(),
+            c.version.clone(),
+            c.scope.as_str().to_owned(),
+            caps(&c.gained),
+            caps(&c.lost),
+        ]
+    });
+    if table(
+        &mut out,
+        "Capability changes",
+        &["package", "version", "scope", "gained", "lost"],
+        changes.collect(),
+    ) {
+        out.push_str("<details><summary>Evidence for gained capabilities</summary>\n\n");
         for c in &diff.changes {
             for f in &c.findings {
                 let _ = writeln!(
@@ -144,45 +142,40 @@ pub fn diff_markdown(diff: &GraphDiff, base: &str, head: &str) -> String {
         }
         out.push_str("\n</details>\n\n");
     }
-    if !diff.grants_added.is_empty() || !diff.grants_removed.is_empty() {
-        table_head(
-            &mut out,
-            "Policy changes",
-            &["change", "package", "scope", "capability"],
-        );
-        for (change, list) in [
-            ("granted", &diff.grants_added),
-            ("revoked", &diff.grants_removed),
-        ] {
-            for g in list {
-                let _ = writeln!(
-                    out,
-                    "| {change} | {} | {} | `{}` |",
-                    g.package,
-                    g.scope.as_str(),
-                    g.capability
-                );
-            }
-        }
-        out.push('\n');
-    }
-    if !diff.new_advisories.is_empty() {
-        table_head(
-            &mut out,
-            "New advisories",
-            &["package", "version", "advisory", "kind"],
-        );
-        for a in &diff.new_advisories {
-            let _ = writeln!(
-                out,
-                "| {} | {} | {} | {} |",
-                a.package,
-                a.version,
-                a.id,
-                a.kind.as_str()
-            );
-        }
-        out.push('\n');
-    }
+    let grants = [
+        ("granted", &diff.grants_added),
+        ("revoked", &diff.grants_removed),
+    ]
+    .into_iter()
+    .flat_map(|(change, list)| {
+        list.iter().map(move |g| {
+            vec![
+                change.to_owned(),
+                g.package.clone(),
+                g.scope.as_str().to_owned(),
+                format!("`{}`", g.capability),
+            ]
+        })
+    });
+    table(
+        &mut out,
+        "Policy changes",
+        &["change", "package", "scope", "capability"],
+        grants.collect(),
+    );
+    let advisories = diff.new_advisories.iter().map(|a| {
+        vec![
+            a.package.clone(),
+            a.version.clone(),
+            a.id.clone(),
+            a.kind.as_str().to_owned(),
+        ]
+    });
+    table(
+        &mut out,
+        "New advisories",
+        &["package", "version", "advisory", "kind"],
+        advisories.collect(),
+    );
     out
 }

@@ -417,6 +417,17 @@ impl CrateFacts {
         true
     }
 
+    /// Records that the code at `pos` could not be analysed, and why.
+    pub fn unanalyzed_at(&mut self, rule: &'static str, pos: Pos, reason: String) {
+        let file = self.files[pos.file].clone();
+        self.unanalyzed.push(Unanalyzed {
+            rule,
+            file,
+            line: Some(pos.line),
+            reason,
+        });
+    }
+
     pub fn add_scope(&mut self, scope: Scope) -> ScopeId {
         self.scopes.push(scope);
         self.scopes.len() - 1

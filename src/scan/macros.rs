@@ -21,7 +21,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::rc::Rc;
 use std::time::Instant;
 
-use proc_macro2::{TokenStream, TokenTree};
+use proc_macro2::TokenStream;
 
 use super::collect::macroargs::COMPILE_TIME_MACROS;
 use super::collect::{ChildModule, Collector, CrateInputs};
@@ -29,8 +29,12 @@ use super::expand::{self, Arm, Editions, Failure};
 use super::facts::{CrateFacts, Invocation, Unanalyzed};
 use super::limits::LIMITS;
 use crate::model::Edition;
+use candidates::{Candidate, LocalDefs, MacroImports, candidates, dependency_key, local_key};
+use carried::carried_keywords;
 use shape::{Shape, shape};
 
+mod candidates;
+mod carried;
 mod shape;
 
 /// Expansions nested inside each other, as rustc's default
@@ -95,53 +99,6 @@ impl ExpansionState {
     }
 }
 
-/// A definition an invocation may refer to.
-struct Candidate<'a> {
-    /// The same for the same definition in every round: `local:DIGEST` for
-    /// the crate's own, `dep:CRATE:NAME:N` for a dependency's.
-    key: String,
-    /// `crate` for the crate's own macros, else the dependency's name.
-    namespace: String,
-    /// The macro's name there.
-    name: String,
-    body: Body<'a>,
-    /// What `$crate` becomes.
-    dollar_crate: String,
-}
-
-/// A candidate key for the crate's own definition with this body digest.
-fn local_key(digest: &str) -> String {
-    format!("local:{digest}")
-}
-
-/// A candidate key for the `index`th definition of `name` in `krate`.
-fn dependency_key(krate: &str, name: &str, index: usize) -> String {
-    format!("dep:{krate}:{name}:{index}")
-}
-
-/// Where a candidate's body is, so that it is copied only when first
-/// parsed: a tt-muncher such as bitflags' is tried tens of thousands of
-/// times in one crate.
-#[derive(Clone, Copy)]
-enum Body<'a> {
-    /// The crate's own definition, by index in `CrateFacts::macro_defs`
-    /// (which only grows).
-    Local(usize),
-    Dependency(&'a str),
-}
-
-impl<'a> Body<'a> {
-    fn text<'f>(self, facts: &'f CrateFacts) -> &'f str
-    where
-        'a: 'f,
-    {
-        match self {
-            Body::Local(index) => &facts.macro_defs[index].body,
-            Body::Dependency(body) => body,
-        }
-    }
-}
-
 /// A definition's rules and what its transcribers do.
 struct Rules {
     arms: Vec<Arm>,
@@ -180,12 +137,11 @@ pub fn expand_invocations(
         // One round of expansions can add as much as many files: the
         // crate's limits are checked between invocations as well.
         if let Some(limit) = LIMITS.crate_budget_spent(facts, started) {
-            facts.unanalyzed.push(Unanalyzed {
-                rule: "scan-limit",
-                file: facts.files[invocation.pos.file].clone(),
-                line: Some(invocation.pos.line),
-                reason: format!("{limit}; this macro invocation and the rest were not expanded"),
-            });
+            facts.unanalyzed_at(
+                "scan-limit",
+                invocation.pos,
+                format!("{limit}; this macro invocation and the rest were not expanded"),
+            );
             state.stopped = true;
             break;
         }
@@ -407,96 +363,8 @@ fn expand_one(
         });
     }
     if let Some(reason) = problem {
-        facts.unanalyzed.push(Unanalyzed {
-            rule: "macro-unexpanded",
-            file: facts.files[invocation.pos.file].clone(),
-            line: Some(invocation.pos.line),
-            reason,
-        });
+        facts.unanalyzed_at("macro-unexpanded", invocation.pos, reason);
     }
-}
-
-/// Words an expansion needs to be collected for when they come from the
-/// arguments: they start structural findings (`unsafe`, `extern`), name
-/// files or imports (`mod`, `use`, `path`, `include`), or make attributes
-/// with effects (`no_mangle`, …).
-const SIGNIFICANT_WORDS: &[&str] = &[
-    "unsafe",
-    "extern",
-    "mod",
-    "use",
-    "macro_rules",
-    "no_mangle",
-    "export_name",
-    "link_section",
-    "link",
-    "path",
-    "include",
-];
-
-/// What significant words an invocation's arguments carry.
-#[derive(Default)]
-struct Carried {
-    /// One appears where the arguments read as written do not show what it
-    /// does: a keyword not followed by what it governs (`unsafe` then
-    /// `,`), or an attribute name outside `#[…]`. The macro is expanded
-    /// even if its own body only passes tokens on (one written in place,
-    /// `unsafe { .. }`, is seen where it is written, and a macro such as
-    /// `quote!` that turns it into data need not be followed through its
-    /// token-by-token recursion); an expansion that cannot be made then
-    /// hides it, so the crate is unanalysed.
-    apart: bool,
-}
-
-fn carried_keywords(args: &TokenStream) -> Carried {
-    let mut out = Carried::default();
-    let mut pending: Vec<(Vec<TokenTree>, bool)> =
-        vec![(args.clone().into_iter().collect(), false)];
-    while let Some((trees, in_attribute)) = pending.pop() {
-        for (i, tree) in trees.iter().enumerate() {
-            match tree {
-                TokenTree::Group(g) => {
-                    let attribute = g.delimiter() == proc_macro2::Delimiter::Bracket
-                        && i > 0
-                        && matches!(&trees[i - 1], TokenTree::Punct(p) if p.as_char() == '#' || p.as_char() == '!');
-                    pending.push((g.stream().into_iter().collect(), in_attribute || attribute));
-                }
-                TokenTree::Ident(id) => {
-                    let word = id.to_string();
-                    if !SIGNIFICANT_WORDS.contains(&word.as_str()) {
-                        continue;
-                    }
-                    let next = trees.get(i + 1);
-                    let governs = match word.as_str() {
-                        "unsafe" => {
-                            matches!(next, Some(TokenTree::Group(g)) if g.delimiter() == proc_macro2::Delimiter::Brace)
-                                || matches!(next, Some(TokenTree::Ident(n)) if n == "fn" || n == "impl" || n == "trait" || n == "extern")
-                        }
-                        "extern" => {
-                            matches!(next, Some(TokenTree::Group(_) | TokenTree::Literal(_)))
-                                || matches!(next, Some(TokenTree::Ident(n)) if n == "crate" || n == "fn")
-                        }
-                        "mod" => matches!(next, Some(TokenTree::Ident(_))),
-                        "use" => {
-                            matches!(next, Some(TokenTree::Ident(_)))
-                                || matches!(next, Some(TokenTree::Punct(p)) if p.as_char() == ':')
-                                || matches!(next, Some(TokenTree::Group(g)) if g.delimiter() == proc_macro2::Delimiter::Brace)
-                        }
-                        "macro_rules" => {
-                            matches!(next, Some(TokenTree::Punct(p)) if p.as_char() == '!')
-                        }
-                        // Plain identifiers too common as names to be
-                        // suspicious on their own.
-                        "path" | "link" | "include" => true,
-                        _ => in_attribute,
-                    };
-                    out.apart |= !governs;
-                }
-                _ => {}
-            }
-        }
-    }
-    out
 }
 
 /// Whether the macros named `name` in `namespace` (the crate's own, or a
@@ -562,227 +430,4 @@ fn collector_at<'a>(
 ) -> Collector<'a> {
     let file_path = inputs.package_root.join(&facts.files[invocation.pos.file]);
     Collector::for_expansion(facts, inputs, file_path, invocation)
-}
-
-/// The definitions an invocation may name: the crate's own of that name
-/// (for a bare name or one under `crate`/`self`/`super`), and a
-/// dependency's when the path starts with it, when a `use` brings it in
-/// (by name or glob) or when `#[macro_use] extern crate` does.
-fn candidates<'a>(
-    facts: &CrateFacts,
-    deps: &DependencyMacros<'a>,
-    local_defs: &LocalDefs,
-    imports: &MacroImports,
-    inv: &Invocation,
-) -> Vec<Candidate<'a>> {
-    let segments = &inv.path.segments;
-    let Some(name) = segments.last() else {
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    let local = segments.len() == 1
-        || (!inv.path.leading_colon && matches!(segments[0].as_str(), "crate" | "self" | "super"));
-    if local {
-        // The crate's own macro under a `use` rename (`use m as n; n!()`).
-        let renamed = imports
-            .local_renames
-            .iter()
-            .filter(|(bound, _)| bound == name)
-            .map(|(_, original)| original);
-        let indices = std::iter::once(name).chain(renamed).flat_map(|n| {
-            local_defs
-                .by_name
-                .get(n)
-                .into_iter()
-                .flatten()
-                .map(move |&index| (n, index))
-        });
-        for (defined_as, index) in indices {
-            let def = &facts.macro_defs[index];
-            // Keyed by the body's digest, so that later rounds skip a
-            // definition already tried whatever its place in the list.
-            out.push(Candidate {
-                key: local_key(&def.digest),
-                namespace: "crate".into(),
-                name: defined_as.clone(),
-                body: Body::Local(index),
-                dollar_crate: "crate".into(),
-            });
-        }
-    }
-    let add_dep = |krate: &str, macro_name: &str, out: &mut Vec<Candidate<'a>>| {
-        let Some(bodies) = deps
-            .by_crate
-            .get(krate)
-            .copied()
-            .and_then(|m| m.get(macro_name))
-        else {
-            return;
-        };
-        for (k, body) in bodies.iter().enumerate() {
-            let key = dependency_key(krate, macro_name, k);
-            if out.iter().all(|c| c.key != key) {
-                out.push(Candidate {
-                    key,
-                    namespace: krate.to_owned(),
-                    name: macro_name.to_owned(),
-                    body: Body::Dependency(body),
-                    dollar_crate: krate.to_owned(),
-                });
-            }
-        }
-    };
-    if segments.len() >= 2 {
-        add_dep(&segments[0], name, &mut out);
-        return out;
-    }
-    for krate in &facts.macro_use_crates {
-        add_dep(krate, name, &mut out);
-    }
-    for import in &imports.list {
-        match &import.bound {
-            Some(bound) if bound == name => {
-                if let Some(real) = &import.last {
-                    add_dep(&import.krate, real, &mut out);
-                }
-            }
-            None => add_dep(&import.krate, name, &mut out),
-            Some(_) => {}
-        }
-    }
-    out
-}
-
-/// The crate's own `macro_rules!` by name, in the order defined.
-#[derive(Default)]
-struct LocalDefs {
-    /// How many of `CrateFacts::macro_defs` (which only grows) are indexed.
-    indexed: usize,
-    by_name: HashMap<String, Vec<usize>>,
-}
-
-impl LocalDefs {
-    fn refresh(&mut self, facts: &CrateFacts) {
-        for (index, def) in facts.macro_defs.iter().enumerate().skip(self.indexed) {
-            self.by_name
-                .entry(def.name.clone())
-                .or_default()
-                .push(index);
-        }
-        self.indexed = facts.macro_defs.len();
-    }
-}
-
-/// The crate's imports from dependencies that export macros, in the
-/// crate's order: a crate of thousands of `use` items asks for them at
-/// every one of tens of thousands of invocations.
-#[derive(Default)]
-struct MacroImports {
-    /// `CrateFacts::imports_added` when the list was made.
-    made_at: Option<usize>,
-    list: Vec<MacroImport>,
-    /// Renaming imports of the crate's own items (`use crate::m as n`,
-    /// `use m as n`): the name bound, and the name it stands for.
-    local_renames: Vec<(String, String)>,
-}
-
-struct MacroImport {
-    krate: String,
-    /// The name bound (`None` for a glob).
-    bound: Option<String>,
-    last: Option<String>,
-}
-
-impl MacroImports {
-    fn refresh(&mut self, facts: &CrateFacts, deps: &DependencyMacros<'_>) {
-        if self.made_at == Some(facts.imports_added) {
-            return;
-        }
-        self.made_at = Some(facts.imports_added);
-        self.list = facts
-            .scopes
-            .iter()
-            .flat_map(|scope| &scope.imports)
-            .filter_map(|import| {
-                let krate = import.path.iter().find(|s| !s.is_empty())?;
-                deps.by_crate.contains_key(krate).then(|| MacroImport {
-                    krate: krate.clone(),
-                    bound: import.name.clone(),
-                    last: import.path.last().cloned(),
-                })
-            })
-            .collect();
-        self.local_renames = facts
-            .scopes
-            .iter()
-            .flat_map(|scope| &scope.imports)
-            .filter_map(|import| {
-                let first = import.path.iter().find(|s| !s.is_empty())?;
-                let original = import.path.last()?;
-                let bound = import.name.as_ref()?;
-                let local =
-                    import.path.len() == 1 || matches!(first.as_str(), "crate" | "self" | "super");
-                (local && bound != original).then(|| (bound.clone(), original.clone()))
-            })
-            .collect();
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn builds(body: &str) -> bool {
-        shape(&expand::parse_rules(body.parse().unwrap()).unwrap()).builds_names
-    }
-
-    #[test]
-    fn keywords_the_arguments_carry() {
-        let apart = |args: &str| carried_keywords(&args.parse().unwrap()).apart;
-        assert!(!apart("a, b + 1"));
-        // As written, `unsafe { .. }` is already seen where it is.
-        assert!(!apart("unsafe { *p = 0 }"));
-        assert!(apart("unsafe, { *p = 0 }"));
-        assert!(apart("{ x } unsafe"));
-        assert!(apart("mod; hidden"));
-        assert!(apart("no_mangle"));
-        assert!(!apart("#[no_mangle] fn f() {}"));
-        assert!(!apart("(path)"));
-    }
-
-    #[test]
-    fn tokens_joined_from_separate_arguments_build_names() {
-        // `std $c process $c Command` with `$c = ::`.
-        assert!(builds(
-            "($c:tt) => { std $c process $c Command::new(\"sh\") }"
-        ));
-        // `std::$($t)*`: a repetition that goes on a path.
-        assert!(builds("($($t:tt)*) => { std::$($t)* }"));
-        // Runs of a repetition with separators dropped join pieces.
-        assert!(builds("($($t:tt),*) => { fn f() { $($t)* } }"));
-        // Runs that are a stretch of the input as written join nothing new.
-        assert!(!builds("($($t:tt)*) => { fn f() { $($t)* } }"));
-        // A keyword next to a metavariable is no part of a name.
-        assert!(!builds("($n:ident) => { fn $n() {} }"));
-        // Inside another macro's arguments that macro decides.
-        assert!(!builds("($n:ident) => { other!(std $n) }"));
-        assert!(!builds(
-            "($n:ident) => { asm!(\"x\", options(nostack $n)) }"
-        ));
-    }
-
-    #[test]
-    fn bodies_that_build_names_from_arguments() {
-        assert!(builds("($m:path) => { $m::Command::new() }"));
-        assert!(builds("($m:ident) => { std::$m::read() }"));
-        assert!(builds("($m:ident) => { use $m; }"));
-        assert!(builds("($f:ident) => { extern \"C\" { fn $f(); } }"));
-        assert!(builds("($m:ident) => { $m!() }"));
-        assert!(builds("($($p:ident)*) => { $($p)::*() }"));
-        assert!(!builds("($e:expr) => { println!(\"{}\", $e) }"));
-        assert!(!builds("($e:expr) => { $crate::run($e) }"));
-        assert!(!builds("($t:ty) => { let x: $t = 1; }"));
-        // A matcher's `$t:ident ::` is not a path.
-        assert!(!builds("($t:ident ::) => { push(&mut $t) }"));
-    }
 }

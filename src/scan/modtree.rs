@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use proc_macro2::{TokenStream, TokenTree};
 
-use super::collect::{ChildModule, Collector, CrateInputs, ident_name, relative_path};
+use super::collect::{ChildModule, Collector, CrateInputs, PathAttr, ident_name, relative_path};
 use super::facts::{
     CrateFacts, Def, FileId, MacroCall, MacroModule, Pos, Scope, ScopeId, ScopeKind, Unanalyzed,
 };
@@ -197,16 +197,14 @@ fn include_at_call(
     facts: &mut CrateFacts,
 ) -> Vec<ChildModule> {
     let Some(args) = args else {
-        let file = facts.files[call.pos.file].clone();
-        facts.unanalyzed.push(Unanalyzed {
-            rule: "include-unresolved",
-            file,
-            line: Some(call.pos.line),
-            reason: format!(
+        facts.unanalyzed_at(
+            "include-unresolved",
+            call.pos,
+            format!(
                 "`{}!` is `include!`, and its argument is not a file name capgate can compute",
                 call.name
             ),
-        });
+        );
         return Vec::new();
     };
     let mut collector = Collector::new(
@@ -240,25 +238,7 @@ fn attach_macro_modules(
         if declares_module(facts, call.module, &module.name) {
             continue;
         }
-        let mut path = match &facts.scopes[call.module].kind {
-            ScopeKind::Module { path, .. } => path.clone(),
-            ScopeKind::Block { .. } => Vec::new(),
-        };
-        path.push(module.name.clone());
-        let scope = facts.add_scope(Scope::module(path, Some(call.module)));
-        facts.scopes[call.module]
-            .defs
-            .entry(module.name.clone())
-            .or_default()
-            .push(Def::Module(scope));
-        children.push(ChildModule {
-            scope,
-            name: module.name,
-            path_attrs: module.path_attrs,
-            dir: call.dir.clone(),
-            pos: call.pos,
-            deferred_by: None,
-        });
+        declare_at_call(module.name, module.path_attrs, call, facts, children);
     }
 }
 
@@ -301,38 +281,48 @@ fn named_by_arguments(
             continue;
         }
         found = true;
-        let mut path = match &facts.scopes[call.module].kind {
-            ScopeKind::Module { path, .. } => path.clone(),
-            ScopeKind::Block { .. } => Vec::new(),
-        };
-        path.push(name.clone());
-        let scope = facts.add_scope(Scope::module(path, Some(call.module)));
-        facts.scopes[call.module]
-            .defs
-            .entry(name.clone())
-            .or_default()
-            .push(Def::Module(scope));
-        children.push(ChildModule {
-            scope,
-            name,
-            path_attrs: module.path_attrs.clone(),
-            dir: call.dir.clone(),
-            pos: call.pos,
-            deferred_by: None,
-        });
+        declare_at_call(name, module.path_attrs.clone(), call, facts, children);
     }
     if !found {
-        let file = facts.files[call.pos.file].clone();
-        facts.unanalyzed.push(Unanalyzed {
-            rule: "missing-module-file",
-            file,
-            line: Some(call.pos.line),
-            reason: format!(
+        facts.unanalyzed_at(
+            "missing-module-file",
+            call.pos,
+            format!(
                 "`{}!` declares `mod {};` with a name from its arguments, and no identifier it passes names a module file",
                 call.name, module.name
             ),
-        });
+        );
     }
+}
+
+/// Declares module `name`, which a macro's body declares, in the module
+/// where `call` invokes the macro, and hands it on to be read from there.
+fn declare_at_call(
+    name: String,
+    path_attrs: Vec<PathAttr>,
+    call: &MacroCall,
+    facts: &mut CrateFacts,
+    children: &mut Vec<ChildModule>,
+) {
+    let mut path = match &facts.scopes[call.module].kind {
+        ScopeKind::Module { path, .. } => path.clone(),
+        ScopeKind::Block { .. } => Vec::new(),
+    };
+    path.push(name.clone());
+    let scope = facts.add_scope(Scope::module(path, Some(call.module)));
+    facts.scopes[call.module]
+        .defs
+        .entry(name.clone())
+        .or_default()
+        .push(Def::Module(scope));
+    children.push(ChildModule {
+        scope,
+        name,
+        path_attrs,
+        dir: call.dir.clone(),
+        pos: call.pos,
+        deferred_by: None,
+    });
 }
 
 /// Whether `scope` already has a module `name`. Only a module counts: a
@@ -374,12 +364,10 @@ fn queue_child(
             declared_at: Some(child.pos),
         })),
         Err(tried) => {
-            let file = facts.files[child.pos.file].clone();
-            facts.unanalyzed.push(Unanalyzed {
-                rule: "missing-module-file",
-                file,
-                line: Some(child.pos.line),
-                reason: format!(
+            facts.unanalyzed_at(
+                "missing-module-file",
+                child.pos,
+                format!(
                     "`mod {};` has no file (looked for {})",
                     child.name,
                     tried
@@ -388,7 +376,7 @@ fn queue_child(
                         .collect::<Vec<_>>()
                         .join(" and ")
                 ),
-            });
+            );
         }
     }
 }

@@ -53,6 +53,12 @@ pub(super) fn fetch_one(
             ),
         )
     };
+    // A registry request that failed: out of time before the crate was
+    // `stage`, or an error of its own, saying what could not be done.
+    let failed = |stage: &str, doing: String, error: FetchError| match error {
+        FetchError::Deadline(e) => vec![out_of_time(stage), Flag::new(Status::Error, e)],
+        e => vec![Flag::new(Status::Error, format!("could not {doing}: {e}"))],
+    };
     if deadline.passed() {
         flags.push(out_of_time("looked up"));
         return (flags, None);
@@ -100,16 +106,8 @@ pub(super) fn fetch_one(
             flags.push(flag);
             return (flags, None);
         }
-        Err(FetchError::Deadline(e)) => {
-            flags.push(out_of_time("looked up"));
-            flags.push(Flag::new(Status::Error, e));
-            return (flags, None);
-        }
         Err(e) => {
-            flags.push(Flag::new(
-                Status::Error,
-                format!("could not look `{name}` up: {e}"),
-            ));
+            flags.extend(failed("looked up", format!("look `{name}` up"), e));
             return (flags, None);
         }
     };
@@ -190,16 +188,8 @@ pub(super) fn fetch_one(
                 ));
                 return (flags, None);
             }
-            Err(FetchError::Deadline(e)) => {
-                flags.push(out_of_time("downloaded"));
-                flags.push(Flag::new(Status::Error, e));
-                return (flags, None);
-            }
             Err(e) => {
-                flags.push(Flag::new(
-                    Status::Error,
-                    format!("could not fetch {name}@{version}: {e}"),
-                ));
+                flags.extend(failed("downloaded", format!("fetch {name}@{version}"), e));
                 return (flags, None);
             }
         };

@@ -11,7 +11,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::{Edge, Manifest, ManifestDep, Origin, UnpackedCrate};
+use super::manifest::{Manifest, ManifestDep};
+use super::{Edge, Origin, UnpackedCrate};
 use crate::platform::CfgContext;
 
 /// A dependency of a crate the BoM does not account for. Whether it is

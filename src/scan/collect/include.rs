@@ -15,7 +15,7 @@
 use proc_macro2::{TokenStream, TokenTree};
 
 use super::{Collector, relative_path};
-use crate::scan::facts::{MacroCall, MacroInclude, Pos, Unanalyzed, WrittenPath};
+use crate::scan::facts::{MacroCall, MacroInclude, Pos, WrittenPath};
 use crate::scan::limits::{LIMITS, shape_exceeds};
 use crate::scan::moddir::ModDir;
 use crate::scan::strexpr::{Uncomputable, evaluate};
@@ -114,7 +114,7 @@ impl Collector<'_> {
     pub fn include_text(&mut self, args: &str, pos: Pos) {
         match args.parse::<TokenStream>() {
             Ok(tokens) => self.include(&tokens, pos),
-            Err(_) => self.unanalyzed_at(
+            Err(_) => self.facts.unanalyzed_at(
                 "include-unresolved",
                 pos,
                 format!("`include!({args})` does not tokenize"),
@@ -146,7 +146,7 @@ impl Collector<'_> {
                         ),
                     ),
                 };
-                self.unanalyzed_at(rule, pos, reason);
+                self.facts.unanalyzed_at(rule, pos, reason);
                 return;
             }
         };
@@ -156,7 +156,7 @@ impl Collector<'_> {
         self.facts.includes += 1;
         if self.facts.includes > LIMITS.max_includes {
             if self.facts.includes == LIMITS.max_includes + 1 {
-                self.unanalyzed_at(
+                self.facts.unanalyzed_at(
                     "scan-limit",
                     pos,
                     format!(
@@ -168,7 +168,7 @@ impl Collector<'_> {
             return;
         }
         if self.include_depth >= LIMITS.max_include_depth {
-            self.unanalyzed_at(
+            self.facts.unanalyzed_at(
                 "scan-limit",
                 pos,
                 format!(
@@ -179,7 +179,7 @@ impl Collector<'_> {
             return;
         }
         if self.facts.bytes_read > LIMITS.max_crate_bytes {
-            self.unanalyzed_at(
+            self.facts.unanalyzed_at(
                 "scan-limit",
                 pos,
                 format!(
@@ -200,7 +200,7 @@ impl Collector<'_> {
                     "missing-module-file" => "include-unresolved",
                     other => other,
                 };
-                self.unanalyzed_at(
+                self.facts.unanalyzed_at(
                     rule,
                     pos,
                     format!("`include!(\"{requested}\")`: {}", refusal.reason),
@@ -210,7 +210,7 @@ impl Collector<'_> {
         };
         self.facts.bytes_read += bytes.len() as u64;
         let Ok(text) = String::from_utf8(bytes) else {
-            self.unanalyzed_at(
+            self.facts.unanalyzed_at(
                 "not-utf8",
                 pos,
                 format!("`include!(\"{requested}\")` is not UTF-8"),
@@ -219,7 +219,7 @@ impl Collector<'_> {
         };
         let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
         let Ok(tokens) = text.parse::<TokenStream>() else {
-            self.unanalyzed_at(
+            self.facts.unanalyzed_at(
                 "include-unresolved",
                 pos,
                 format!("`include!(\"{requested}\")` does not tokenize"),
@@ -229,7 +229,7 @@ impl Collector<'_> {
         // Past a shape limit the text is read as tokens only, as a file is.
         let past_limit = match shape_exceeds(&tokens, &LIMITS) {
             Some(limit) => {
-                self.unanalyzed_at(
+                self.facts.unanalyzed_at(
                     "scan-limit",
                     pos,
                     format!("`include!(\"{requested}\")`: {limit}"),
@@ -261,15 +261,5 @@ impl Collector<'_> {
         self.file_path = outer_path;
         self.mod_dir = outer_dir;
         self.file = outer_file;
-    }
-
-    pub(super) fn unanalyzed_at(&mut self, rule: &'static str, pos: Pos, reason: String) {
-        let file = self.facts.files[pos.file].clone();
-        self.facts.unanalyzed.push(Unanalyzed {
-            rule,
-            file,
-            line: Some(pos.line),
-            reason,
-        });
     }
 }

@@ -73,6 +73,17 @@ impl Collector<'_> {
         }
     }
 
+    /// The `unsafe-fn` site of a function declared `unsafe`.
+    fn unsafe_fn_site(&mut self, sig: &syn::Signature) {
+        if let Some(unsafety) = &sig.unsafety {
+            self.add_site(
+                "unsafe-fn",
+                format!("unsafe fn {}", sig.ident),
+                unsafety.span,
+            );
+        }
+    }
+
     fn record_path(&mut self, path: &syn::Path, qself: Option<&syn::QSelf>) {
         let Some(first) = path.segments.first() else {
             return;
@@ -96,6 +107,18 @@ impl Collector<'_> {
         self.add_ref(RefKind::Path(written), span);
     }
 
+    /// A path an expression or a type names, in namespace `ns`: recorded,
+    /// then its `<T as Trait>` qualifier and generic arguments read.
+    fn qualified_path(&mut self, ns: Ns, path: &syn::Path, qself: Option<&syn::QSelf>) {
+        self.path_ns = ns;
+        self.record_path(path, qself);
+        self.path_ns = NS_ANY;
+        if let Some(q) = qself {
+            self.visit_type(&q.ty);
+        }
+        visit_generic_args(self, path);
+    }
+
     /// `Self::x` inside `impl … for some::Type` is `some::Type::x`.
     fn without_self_type(&self, written: WrittenPath) -> WrittenPath {
         match (&self.owner, written.segments.first()) {
@@ -110,6 +133,35 @@ impl Collector<'_> {
             _ => written,
         }
     }
+}
+
+/// An impl's items and a trait's are read alike, but syn gives them
+/// different types: this one definition makes the two visitor methods of
+/// each (the item, and the item that is a `fn`). `Verbatim` items go to
+/// the token fallback, the rest are read unless a `cfg` drops them, under
+/// their test attributes; a `fn` is an item of its own, with a site if it
+/// is `unsafe`.
+macro_rules! associated_item {
+    ($ast:lifetime, $visit:ident, $visit_fn:ident, $Item:ident, $ItemFn:ident) => {
+        fn $visit(&mut self, item: &$ast syn::$Item) {
+            let attrs = match item {
+                syn::$Item::Const(i) => &i.attrs,
+                syn::$Item::Fn(i) => &i.attrs,
+                syn::$Item::Type(i) => &i.attrs,
+                syn::$Item::Macro(i) => &i.attrs,
+                syn::$Item::Verbatim(tokens) => return self.verbatim(tokens),
+                _ => return visit::$visit(self, item),
+            };
+            if !excluded(attrs, self.cfg) {
+                self.gated(attrs, None, |c| visit::$visit(c, item));
+            }
+        }
+
+        fn $visit_fn(&mut self, item: &$ast syn::$ItemFn) {
+            self.unsafe_fn_site(&item.sig);
+            self.in_item(ident_name(&item.sig.ident), |c| visit::$visit_fn(c, item));
+        }
+    };
 }
 
 impl<'ast> Visit<'ast> for Collector<'_> {
@@ -195,13 +247,7 @@ impl<'ast> Visit<'ast> for Collector<'_> {
 
     fn visit_item_fn(&mut self, item: &'ast syn::ItemFn) {
         self.define(ident_name(&item.sig.ident), Def::Item(NS_VALUE));
-        if let Some(unsafety) = &item.sig.unsafety {
-            self.add_site(
-                "unsafe-fn",
-                format!("unsafe fn {}", item.sig.ident),
-                unsafety.span,
-            );
-        }
+        self.unsafe_fn_site(&item.sig);
         let outer = self.owner.take();
         self.in_item(ident_name(&item.sig.ident), |c| {
             visit::visit_item_fn(c, item)
@@ -209,59 +255,8 @@ impl<'ast> Visit<'ast> for Collector<'_> {
         self.owner = outer;
     }
 
-    fn visit_impl_item(&mut self, item: &'ast syn::ImplItem) {
-        let attrs = match item {
-            syn::ImplItem::Const(i) => &i.attrs,
-            syn::ImplItem::Fn(i) => &i.attrs,
-            syn::ImplItem::Type(i) => &i.attrs,
-            syn::ImplItem::Macro(i) => &i.attrs,
-            syn::ImplItem::Verbatim(tokens) => return self.verbatim(tokens),
-            _ => return visit::visit_impl_item(self, item),
-        };
-        if !excluded(attrs, self.cfg) {
-            self.gated(attrs, None, |c| visit::visit_impl_item(c, item));
-        }
-    }
-
-    fn visit_impl_item_fn(&mut self, item: &'ast syn::ImplItemFn) {
-        if let Some(unsafety) = &item.sig.unsafety {
-            self.add_site(
-                "unsafe-fn",
-                format!("unsafe fn {}", item.sig.ident),
-                unsafety.span,
-            );
-        }
-        self.in_item(ident_name(&item.sig.ident), |c| {
-            visit::visit_impl_item_fn(c, item)
-        });
-    }
-
-    fn visit_trait_item(&mut self, item: &'ast syn::TraitItem) {
-        let attrs = match item {
-            syn::TraitItem::Const(i) => &i.attrs,
-            syn::TraitItem::Fn(i) => &i.attrs,
-            syn::TraitItem::Type(i) => &i.attrs,
-            syn::TraitItem::Macro(i) => &i.attrs,
-            syn::TraitItem::Verbatim(tokens) => return self.verbatim(tokens),
-            _ => return visit::visit_trait_item(self, item),
-        };
-        if !excluded(attrs, self.cfg) {
-            self.gated(attrs, None, |c| visit::visit_trait_item(c, item));
-        }
-    }
-
-    fn visit_trait_item_fn(&mut self, item: &'ast syn::TraitItemFn) {
-        if let Some(unsafety) = &item.sig.unsafety {
-            self.add_site(
-                "unsafe-fn",
-                format!("unsafe fn {}", item.sig.ident),
-                unsafety.span,
-            );
-        }
-        self.in_item(ident_name(&item.sig.ident), |c| {
-            visit::visit_trait_item_fn(c, item)
-        });
-    }
+    associated_item!('ast, visit_impl_item, visit_impl_item_fn, ImplItem, ImplItemFn);
+    associated_item!('ast, visit_trait_item, visit_trait_item_fn, TraitItem, TraitItemFn);
 
     fn visit_item_struct(&mut self, item: &'ast syn::ItemStruct) {
         self.define(ident_name(&item.ident), Def::Item(struct_ns(&item.fields)));
@@ -445,23 +440,11 @@ impl<'ast> Visit<'ast> for Collector<'_> {
     }
 
     fn visit_expr_path(&mut self, expr: &'ast syn::ExprPath) {
-        self.path_ns = NS_VALUE;
-        self.record_path(&expr.path, expr.qself.as_ref());
-        self.path_ns = NS_ANY;
-        if let Some(q) = &expr.qself {
-            self.visit_type(&q.ty);
-        }
-        visit_generic_args(self, &expr.path);
+        self.qualified_path(NS_VALUE, &expr.path, expr.qself.as_ref());
     }
 
     fn visit_type_path(&mut self, ty: &'ast syn::TypePath) {
-        self.path_ns = NS_TYPE;
-        self.record_path(&ty.path, ty.qself.as_ref());
-        self.path_ns = NS_ANY;
-        if let Some(q) = &ty.qself {
-            self.visit_type(&q.ty);
-        }
-        visit_generic_args(self, &ty.path);
+        self.qualified_path(NS_TYPE, &ty.path, ty.qself.as_ref());
     }
 
     fn visit_path(&mut self, path: &'ast syn::Path) {

@@ -9,7 +9,8 @@ use syn::ext::IdentExt;
 use syn::parse::ParseStream;
 use syn::parse::discouraged::Speculative;
 
-use super::matcher::{Editions, Kind, Tok, peek};
+use super::matcher::tokens::{Tok, peek};
+use super::matcher::{Editions, Kind};
 use super::opaque;
 use crate::model::Edition;
 

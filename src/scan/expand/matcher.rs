@@ -28,14 +28,17 @@
 
 use std::rc::Rc;
 
-use proc_macro2::{Delimiter, Ident, TokenTree};
+use proc_macro2::TokenTree;
 
-use syn::buffer::Cursor;
 use syn::parse::{ParseBuffer, ParseStream};
 
 use super::fragment::{Begins, FragmentError, fragment, may_begin};
 use super::opaque;
 use crate::model::Edition;
+use tokens::{Tok, advance, peek};
+
+mod compile;
+pub(super) mod tokens;
 
 /// Matcher positions alive at once. rustc has no such bound; an arm that
 /// needs more (`$(a)* $(a)* $(a)* ...`) is rejected rather than followed
@@ -80,23 +83,6 @@ pub enum Bound {
     Many(Vec<Bound>),
     /// A metavariable the match never reached (in a group not entered).
     Unset,
-}
-
-/// A token as rustc's matcher sees it.
-#[derive(Clone, PartialEq, Eq, Debug)]
-pub(super) enum Tok {
-    Open(Delimiter),
-    Close,
-    Eof,
-    Ident(String),
-    Lifetime(String),
-    Literal(String),
-    /// Punctuation, joint operators glued.
-    Op(String),
-    /// A group without delimiters: a fragment passed on, opaque to rustc,
-    /// of this kind (`None`: not a nesting `opaque.rs` makes), and whether
-    /// it is one literal (`1`, `-1`), which rustc lets a `literal` take.
-    Opaque(Option<Kind>, bool),
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -157,113 +143,7 @@ enum Loc {
     Undecided(&'static str),
 }
 
-/// Operators rustc lexes as one token; proc-macro2 gives them as joint
-/// punctuation. Every three-character one starts with a two-character one,
-/// so gluing greedily from the left finds rustc's token.
-const COMPOUND_PUNCT: &[&str] = &[
-    "<<=", ">>=", "...", "..=", "::", "->", "=>", "<-", "==", "!=", "<=", ">=", "&&", "||", "+=",
-    "-=", "*=", "/=", "%=", "^=", "&=", "|=", "<<", ">>", "..",
-];
-
 impl Matcher {
-    /// The matcher of an arm, or `None` when it is not one rustc accepts.
-    pub fn compile(trees: &[TokenTree]) -> Option<Matcher> {
-        let mut matcher = Matcher {
-            locs: Vec::new(),
-            names: Vec::new(),
-        };
-        matcher.compile_seq(trees, 0)?;
-        matcher.locs.push(Loc::Eof);
-        Some(matcher)
-    }
-
-    fn compile_seq(&mut self, trees: &[TokenTree], depth: usize) -> Option<()> {
-        let mut i = 0;
-        while i < trees.len() {
-            match (&trees[i], trees.get(i + 1)) {
-                // rustc's `$crate` is one token an invocation written in a
-                // file never holds, and capgate's expansions do not make.
-                (TokenTree::Punct(p), Some(TokenTree::Ident(name)))
-                    if p.as_char() == '$' && name == "crate" =>
-                {
-                    self.locs
-                        .push(Loc::Undecided("the arm matches rustc's `$crate` token"));
-                    i += 2;
-                }
-                // A doc comment in a matcher stays a comment token in rustc
-                // and never meets the `#[doc = r"..."]` an input's becomes;
-                // one written as an attribute does. Which one this was is
-                // lost in lexing, so the arm is not guessed at.
-                (TokenTree::Punct(p), _)
-                    if p.as_char() == '#' && is_doc_attribute(&trees[i + 1..]) =>
-                {
-                    self.locs
-                        .push(Loc::Undecided("the arm matches a doc comment"));
-                    i += 1;
-                }
-                (TokenTree::Punct(p), Some(TokenTree::Ident(name))) if p.as_char() == '$' => {
-                    let (Some(TokenTree::Punct(colon)), Some(TokenTree::Ident(kind))) =
-                        (trees.get(i + 2), trees.get(i + 3))
-                    else {
-                        return None;
-                    };
-                    if colon.as_char() != ':' {
-                        return None;
-                    }
-                    let kind = Kind::named(&kind.to_string())?;
-                    self.locs.push(Loc::Var {
-                        slot: self.names.len(),
-                        kind,
-                        depth,
-                    });
-                    self.names.push(name.to_string());
-                    i += 4;
-                }
-                (TokenTree::Punct(p), Some(TokenTree::Group(g)))
-                    if p.as_char() == '$' && g.delimiter() == Delimiter::Parenthesis =>
-                {
-                    let (separator, op, next) = repetition_tail(trees, i + 2)?;
-                    let start = self.locs.len();
-                    let first_var = self.names.len();
-                    self.locs.push(Loc::Eof); // replaced below
-                    let inner: Vec<TokenTree> = g.stream().into_iter().collect();
-                    self.compile_seq(&inner, depth + 1)?;
-                    self.locs.push(Loc::SeqEnd {
-                        op,
-                        first: start + 1,
-                        separated: separator.is_some(),
-                    });
-                    if let Some(token) = separator {
-                        self.locs.push(Loc::Sep {
-                            token,
-                            first: start + 1,
-                        });
-                    }
-                    self.locs[start] = Loc::SeqStart {
-                        op,
-                        after: self.locs.len(),
-                        vars: first_var..self.names.len(),
-                        depth,
-                    };
-                    i = next;
-                }
-                (TokenTree::Group(g), _) => {
-                    self.locs.push(Loc::Token(Tok::Open(g.delimiter())));
-                    let inner: Vec<TokenTree> = g.stream().into_iter().collect();
-                    self.compile_seq(&inner, depth)?;
-                    self.locs.push(Loc::Token(Tok::Close));
-                    i += 1;
-                }
-                _ => {
-                    let (token, len) = glued(&trees[i..]);
-                    self.locs.push(Loc::Token(token));
-                    i += len;
-                }
-            }
-        }
-        Some(())
-    }
-
     /// The metavariables matched by a repetition of nothing else and no
     /// separator (`$($t:tt)*`): their runs are a stretch of the input as
     /// written, so a transcriber that puts them side by side joins nothing
@@ -425,29 +305,6 @@ impl Matcher {
     }
 }
 
-impl Kind {
-    fn named(name: &str) -> Option<Kind> {
-        Some(match name {
-            "ident" => Kind::Ident,
-            "tt" => Kind::Tt,
-            "lifetime" => Kind::Lifetime,
-            "literal" => Kind::Literal,
-            "block" => Kind::Block,
-            "expr" => Kind::Expr,
-            "expr_2021" => Kind::Expr2021,
-            "ty" => Kind::Ty,
-            "path" => Kind::Path,
-            "pat" => Kind::Pat,
-            "pat_param" => Kind::PatParam,
-            "stmt" => Kind::Stmt,
-            "item" => Kind::Item,
-            "vis" => Kind::Vis,
-            "meta" => Kind::Meta,
-            _ => return None,
-        })
-    }
-}
-
 /// One way through the matcher: where it is, and what it bound so far
 /// (shared with the ways it split from until one of them binds more).
 struct Position {
@@ -477,171 +334,4 @@ impl Position {
             runs.push(value);
         }
     }
-}
-
-/// After `$( ... )` in a matcher: the separator (one of rustc's tokens) and
-/// the operator, and the index after the operator.
-fn repetition_tail(trees: &[TokenTree], start: usize) -> Option<(Option<Tok>, Kleene, usize)> {
-    let op_at = |i: usize| match trees.get(i) {
-        Some(TokenTree::Punct(p)) => match p.as_char() {
-            '*' => Some(Kleene::ZeroOrMore),
-            '+' => Some(Kleene::OneOrMore),
-            '?' => Some(Kleene::ZeroOrOne),
-            _ => None,
-        },
-        _ => None,
-    };
-    // An operator right after the `)` is the operator (rustc's
-    // `parse_sep_and_kleene_op`): in `$(x)**` the second `*` is a token.
-    if let Some(op) = op_at(start) {
-        return Some((None, op, start + 1));
-    }
-    let rest = trees.get(start..)?;
-    if matches!(rest.first()?, TokenTree::Group(_)) {
-        return None;
-    }
-    let (separator, len) = glued(rest);
-    let op = op_at(start + len)?;
-    if op == Kleene::ZeroOrOne {
-        // rustc: `?` takes no separator.
-        return None;
-    }
-    Some((Some(separator), op, start + len + 1))
-}
-
-/// `[doc = "..."]` or `![doc = "..."]`: what a doc comment lexes into.
-fn is_doc_attribute(trees: &[TokenTree]) -> bool {
-    let group = match trees {
-        [TokenTree::Punct(bang), TokenTree::Group(g), ..] if bang.as_char() == '!' => g,
-        [TokenTree::Group(g), ..] => g,
-        _ => return false,
-    };
-    let inner: Vec<TokenTree> = group.stream().into_iter().collect();
-    group.delimiter() == Delimiter::Bracket
-        && matches!(inner.as_slice(), [TokenTree::Ident(doc), TokenTree::Punct(eq), TokenTree::Literal(_)]
-            if doc == "doc" && eq.as_char() == '=')
-}
-
-/// rustc's token at the start of `trees` (not a group) and how many
-/// proc-macro2 trees it spans.
-fn glued(trees: &[TokenTree]) -> (Tok, usize) {
-    match trees {
-        [TokenTree::Punct(q), TokenTree::Ident(name), ..]
-            if q.as_char() == '\'' && q.spacing() == proc_macro2::Spacing::Joint =>
-        {
-            (Tok::Lifetime(name.to_string()), 2)
-        }
-        [TokenTree::Punct(first), ..] => {
-            let mut op = first.as_char().to_string();
-            let mut spacing = first.spacing();
-            let mut len = 1;
-            while spacing == proc_macro2::Spacing::Joint && op.len() < 3 {
-                let Some(TokenTree::Punct(next)) = trees.get(len) else {
-                    break;
-                };
-                let longer = format!("{op}{}", next.as_char());
-                if !COMPOUND_PUNCT.contains(&longer.as_str()) {
-                    break;
-                }
-                op = longer;
-                spacing = next.spacing();
-                len += 1;
-            }
-            (Tok::Op(op), len)
-        }
-        [TokenTree::Ident(ident), ..] => (Tok::Ident(identifier(ident)), 1),
-        [TokenTree::Literal(literal), ..] => {
-            // rustc reads `\r\n` as `\n` everywhere in a file, literals too.
-            let text = literal.to_string();
-            let text = if text.contains('\r') {
-                text.replace("\r\n", "\n")
-            } else {
-                text
-            };
-            (Tok::Literal(text), 1)
-        }
-        [TokenTree::Group(g), ..] => (Tok::Open(g.delimiter()), 1),
-        [] => (Tok::Eof, 0),
-    }
-}
-
-/// An identifier as rustc compares them: in NFC (`e\u{301}` is `é`).
-fn identifier(ident: &Ident) -> String {
-    use unicode_normalization::UnicodeNormalization;
-    let text = ident.to_string();
-    if text.is_ascii() {
-        text
-    } else {
-        text.nfc().collect()
-    }
-}
-
-/// The token at `cursor` and how many trees it spans (an open bracket is
-/// entered, not spanned).
-pub(super) fn peek(cursor: Cursor, root: bool) -> (Tok, usize) {
-    if cursor.eof() {
-        return (if root { Tok::Eof } else { Tok::Close }, 0);
-    }
-    if let Some((_, delimiter, _, _)) = cursor.any_group() {
-        return if delimiter == Delimiter::None {
-            (
-                Tok::Opaque(opaque::kind_at(cursor), opaque::is_literal(cursor)),
-                1,
-            )
-        } else {
-            (Tok::Open(delimiter), 0)
-        };
-    }
-    let mut trees = Vec::with_capacity(3);
-    let mut at = cursor;
-    while trees.len() < 3 {
-        let Some((tree, next)) = at.token_tree() else {
-            break;
-        };
-        let punct = matches!(tree, TokenTree::Punct(_));
-        trees.push(tree);
-        if !punct {
-            break;
-        }
-        at = next;
-    }
-    glued(&trees)
-}
-
-/// Moves the input past `token`: into a group, out of one, or over the
-/// `width` trees of a leaf.
-fn advance(stack: &mut Vec<ParseBuffer>, token: &Tok, width: usize) -> syn::Result<()> {
-    let top = stack.last().expect("the input");
-    match token {
-        Tok::Open(delimiter) => {
-            let inner = enter(top, *delimiter)?;
-            stack.push(inner);
-        }
-        Tok::Close => {
-            stack.pop();
-        }
-        _ => {
-            for _ in 0..width {
-                top.parse::<TokenTree>()?;
-            }
-        }
-    }
-    Ok(())
-}
-
-fn enter<'a>(input: &ParseBuffer<'a>, delimiter: Delimiter) -> syn::Result<ParseBuffer<'a>> {
-    let content;
-    match delimiter {
-        Delimiter::Parenthesis => {
-            syn::parenthesized!(content in input);
-        }
-        Delimiter::Bracket => {
-            syn::bracketed!(content in input);
-        }
-        Delimiter::Brace => {
-            syn::braced!(content in input);
-        }
-        Delimiter::None => return Err(input.error("no brackets")),
-    }
-    Ok(content)
 }

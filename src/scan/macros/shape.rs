@@ -251,3 +251,49 @@ fn repetition_end(trees: &[TokenTree], start: usize) -> usize {
     }
     at
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scan::expand;
+
+    fn builds(body: &str) -> bool {
+        shape(&expand::parse_rules(body.parse().unwrap()).unwrap()).builds_names
+    }
+
+    #[test]
+    fn tokens_joined_from_separate_arguments_build_names() {
+        // `std $c process $c Command` with `$c = ::`.
+        assert!(builds(
+            "($c:tt) => { std $c process $c Command::new(\"sh\") }"
+        ));
+        // `std::$($t)*`: a repetition that goes on a path.
+        assert!(builds("($($t:tt)*) => { std::$($t)* }"));
+        // Runs of a repetition with separators dropped join pieces.
+        assert!(builds("($($t:tt),*) => { fn f() { $($t)* } }"));
+        // Runs that are a stretch of the input as written join nothing new.
+        assert!(!builds("($($t:tt)*) => { fn f() { $($t)* } }"));
+        // A keyword next to a metavariable is no part of a name.
+        assert!(!builds("($n:ident) => { fn $n() {} }"));
+        // Inside another macro's arguments that macro decides.
+        assert!(!builds("($n:ident) => { other!(std $n) }"));
+        assert!(!builds(
+            "($n:ident) => { asm!(\"x\", options(nostack $n)) }"
+        ));
+    }
+
+    #[test]
+    fn bodies_that_build_names_from_arguments() {
+        assert!(builds("($m:path) => { $m::Command::new() }"));
+        assert!(builds("($m:ident) => { std::$m::read() }"));
+        assert!(builds("($m:ident) => { use $m; }"));
+        assert!(builds("($f:ident) => { extern \"C\" { fn $f(); } }"));
+        assert!(builds("($m:ident) => { $m!() }"));
+        assert!(builds("($($p:ident)*) => { $($p)::*() }"));
+        assert!(!builds("($e:expr) => { println!(\"{}\", $e) }"));
+        assert!(!builds("($e:expr) => { $crate::run($e) }"));
+        assert!(!builds("($t:ty) => { let x: $t = 1; }"));
+        // A matcher's `$t:ident ::` is not a path.
+        assert!(!builds("($t:ident ::) => { push(&mut $t) }"));
+    }
+}
