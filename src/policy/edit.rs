@@ -95,6 +95,19 @@ pub(super) fn policy_root<'d>(
     Ok(table)
 }
 
+/// The policy's `pkg` table, created (as `[pkg.x]` headers only) when
+/// there is none.
+pub(super) fn pkg_table(root: &mut dyn TableLike) -> Result<&mut dyn TableLike, String> {
+    root.entry("pkg")
+        .or_insert_with(|| {
+            let mut t = Table::new();
+            t.set_implicit(true);
+            Item::Table(t)
+        })
+        .as_table_like_mut()
+        .ok_or_else(|| "`pkg` is not a table".to_owned())
+}
+
 /// What [`add_to_document`] changed.
 struct Change {
     added: Vec<Capability>,
@@ -117,15 +130,7 @@ fn add_to_document(
     build_script: bool,
     reason: Option<&str>,
 ) -> Result<Change, String> {
-    let pkg = doc
-        .entry("pkg")
-        .or_insert_with(|| {
-            let mut t = Table::new();
-            t.set_implicit(true);
-            Item::Table(t)
-        })
-        .as_table_like_mut()
-        .ok_or_else(|| "`pkg` is not a table".to_owned())?;
+    let pkg = pkg_table(doc)?;
     let entry = pkg
         .entry(krate)
         .or_insert_with(|| Item::Table(Table::new()))

@@ -7,7 +7,7 @@ use std::fmt::Write;
 use toml_edit::{DocumentMut, Item, Table, TomlError};
 
 use super::PolicyLocation;
-use super::edit::policy_root;
+use super::edit::{pkg_table, policy_root};
 use crate::model::BuildGraph;
 use crate::model::PackageScan;
 use crate::model::{CapabilityReport, Finding};
@@ -121,15 +121,7 @@ pub fn reinitialize(
     }
     let empty = Table::new();
     let wanted = today.get("pkg").and_then(Item::as_table).unwrap_or(&empty);
-    let pkg = root
-        .entry("pkg")
-        .or_insert_with(|| {
-            let mut t = Table::new();
-            t.set_implicit(true);
-            Item::Table(t)
-        })
-        .as_table_like_mut()
-        .ok_or_else(|| "`pkg` is not a table".to_owned())?;
+    let pkg = pkg_table(root)?;
     let gone: Vec<String> = pkg
         .iter()
         .map(|(key, _)| key.to_owned())
