@@ -46,7 +46,9 @@ pub struct Exports {
     pub items: BTreeMap<String, Vec<Witness>>,
     /// Re-exports and type aliases of paths outside the crate's graph of
     /// scanned code (`process::Command` → `std::process::Command`). A key
-    /// ending in `*` is a glob: `sys::*` → `std::os::unix`.
+    /// ending in `*` is a glob: `sys::*` → `std::os::unix`. A target
+    /// starting with `crate` is another path of this crate's own, for paths
+    /// that globs make without end (`prelude::prelude` → `crate::prelude`).
     pub aliases: BTreeMap<String, String>,
     /// The `#[macro_export]` `macro_rules!` bodies by macro name, as source
     /// text: what they expand to is the invoking crate's code (its paths,
@@ -151,6 +153,32 @@ impl<'a> DependencyExports<'a> {
         let Some(target) = alias_target(exports, rest) else {
             return Vec::new();
         };
+        if let Some(own) = target
+            .strip_prefix("crate::")
+            .or((target == "crate").then_some(""))
+        {
+            // Another path of the crate's own (`prelude::prelude::` where
+            // the prelude globs its parent): looked up as that, the chain
+            // starting at the path as named. Each such alias is shorter
+            // than its key, so this ends.
+            let shorter = if own.is_empty() {
+                lib.to_owned()
+            } else {
+                format!("{lib}::{own}")
+            };
+            if shorter.len() >= path.len() {
+                return Vec::new();
+            }
+            return self
+                .lookup(&shorter, rules)
+                .into_iter()
+                .map(|w| Witness {
+                    capability: w.capability,
+                    rule: w.rule,
+                    via: bounded(std::iter::once(path.to_owned()).chain(w.via.into_iter().skip(1))),
+                })
+                .collect();
+        }
         rules
             .match_path(&target)
             .into_iter()
