@@ -131,3 +131,30 @@ fn the_cache_notices_a_dependency_that_stops_reaching_a_capability() {
         );
     }
 }
+
+/// Glob re-exports are followed to a fixpoint: a chain five globs deep,
+/// declared so that each pass over the modules resolves one more link, and
+/// modules that glob each other or their parent (`prelude::prelude::` is the
+/// prelude again) carry reach to every path a dependent can write, without
+/// passing the re-export bound.
+#[test]
+fn glob_reexport_chains_of_any_depth_and_cycles_carry_reach() {
+    for (case, evidence) in [
+        ("transitive-glob-reexport-deep", "helper::spawn_it"),
+        (
+            "transitive-glob-reexport-cycle",
+            "helper::prelude::prelude::prelude::prelude::prelude::spawn_it",
+        ),
+    ] {
+        let report = util::scan(&format!("corpus/{case}"), &[]);
+        let findings = reached(&report, "subject");
+        assert_eq!(findings.len(), 1, "{case}: {findings:#?}");
+        assert_eq!(findings[0]["capability"], "process.spawn", "{case}");
+        assert_eq!(findings[0]["evidence"], evidence, "{case}");
+        assert_eq!(
+            util::package(&report, "helper")["capabilities"],
+            serde_json::json!(["process.spawn"]),
+            "{case}: no bound passed, nothing unanalysed"
+        );
+    }
+}

@@ -18,7 +18,9 @@ pub struct Exports {
     pub items: BTreeMap<String, Vec<Witness>>,
     /// Re-exports and type aliases of paths outside the crate's graph of
     /// scanned code (`process::Command` → `std::process::Command`). A key
-    /// ending in `*` is a glob: `sys::*` → `std::os::unix`.
+    /// ending in `*` is a glob: `sys::*` → `std::os::unix`. A target
+    /// starting with `crate` is another path of this crate's own, for paths
+    /// that globs make without end (`prelude::prelude` → `crate::prelude`).
     pub aliases: BTreeMap<String, String>,
     /// The `#[macro_export]` `macro_rules!` bodies by macro name, as source
     /// text: what they expand to is the invoking crate's code (its paths,

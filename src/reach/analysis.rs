@@ -18,12 +18,14 @@
 //! under every path they can be named by: their definition path, re-exports
 //! (`pub use`, globs, type aliases) and, for methods, their type's path.
 
+mod exports;
+
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::{DependencyExports, bounded, flows, names_type};
 use crate::model::{Capability, Exports, Finding, Location, Witness};
 use crate::rules::RuleSet;
-use crate::scan::facts::{CrateFacts, Def, Owner, RefKind, ScopeId, ScopeKind, WrittenPath};
+use crate::scan::facts::{CrateFacts, Owner, RefKind, ScopeId, ScopeKind};
 use crate::scan::limits::LIMITS;
 use crate::scan::names::Resolver;
 use crate::scan::{Matched, Origin};
@@ -362,7 +364,7 @@ pub fn analyze(
     }
 
     let mut budget = LIMITS.max_export_entries;
-    let exports = exports(facts, resolver, deps, &def_paths, &reach, &mut budget);
+    let exports = exports::exports(facts, resolver, deps, &def_paths, &reach, &mut budget);
     let limit = (budget == 0).then(|| {
         format!(
             "re-exports copy more than {} entries (modules re-exporting each other through globs)",
@@ -407,213 +409,6 @@ fn module_path(facts: &CrateFacts, scope: ScopeId) -> String {
             out.push_str("::");
             out.push_str(segment);
         }
-    }
-    out
-}
-
-/// The exports: every node that reaches something, under its definition
-/// path, then under every re-export of it or of a dependency's item.
-fn exports(
-    facts: &CrateFacts,
-    resolver: &Resolver<'_>,
-    deps: &DependencyExports<'_>,
-    def_paths: &[Option<String>],
-    reach: &[Reach],
-    budget: &mut usize,
-) -> Exports {
-    let mut out = Exports::default();
-    for def in facts.macro_defs.iter().filter(|d| d.exported) {
-        out.macro_edition = Some(resolver.edition());
-        out.macros
-            .entry(def.name.clone())
-            .or_default()
-            .push(def.body.clone());
-    }
-    for (node, path) in def_paths.iter().enumerate() {
-        let (Some(path), false) = (path, reach[node].is_empty()) else {
-            continue;
-        };
-        let Some(key) = path.strip_prefix("crate::") else {
-            continue;
-        };
-        let witnesses: Vec<Witness> = reach[node].values().cloned().collect();
-        if let Some(item) = facts.items.get(node)
-            && matches!(item.owner, Owner::Macro { exported: true })
-        {
-            out.items.insert(item.name.clone(), witnesses.clone());
-        }
-        out.items.insert(key.to_owned(), witnesses);
-    }
-
-    // Re-exports may chain through each other (a glob of a module that
-    // re-exports); a few rounds reach every real chain.
-    'rounds: for _ in 0..3 {
-        let before = (out.items.len(), out.aliases.len());
-        for (scope_id, scope) in facts.scopes.iter().enumerate() {
-            if *budget == 0 {
-                break 'rounds;
-            }
-            let ScopeKind::Module { path, .. } = &scope.kind else {
-                continue;
-            };
-            let prefix = path.join("::");
-            let key_of = |name: &str| {
-                if prefix.is_empty() {
-                    name.to_owned()
-                } else {
-                    format!("{prefix}::{name}")
-                }
-            };
-            let mut names: Vec<&str> = scope
-                .defs
-                .iter()
-                .filter(|(_, defs)| {
-                    defs.iter()
-                        .any(|def| matches!(def, Def::Alias(_) | Def::ExternCrate(_)))
-                })
-                .map(|(name, _)| name.as_str())
-                .collect();
-            names.extend(
-                scope
-                    .imports
-                    .iter()
-                    .filter(|i| i.public)
-                    .filter_map(|i| i.name.as_deref()),
-            );
-            for name in names {
-                if name == "_" {
-                    continue;
-                }
-                let key = key_of(name);
-                let written = WrittenPath {
-                    segments: vec![name.to_owned()],
-                    leading_colon: false,
-                };
-                for target in resolver.resolve(scope_id, &written) {
-                    if target != format!("crate::{key}") {
-                        re_export(&mut out, deps, &target, &key, false, budget);
-                    }
-                }
-            }
-            for import in scope
-                .imports
-                .iter()
-                .filter(|i| i.public && i.name.is_none())
-            {
-                let written = WrittenPath {
-                    segments: import.path.clone(),
-                    leading_colon: import.leading_colon,
-                };
-                for target in resolver.resolve(scope_id, &written) {
-                    re_export(&mut out, deps, &target, &prefix, true, budget);
-                }
-            }
-        }
-        if (out.items.len(), out.aliases.len()) == before {
-            break;
-        }
-    }
-    out
-}
-
-/// Makes `key` (or, for a glob, everything below `key`) stand for `target`:
-/// copies what `target` reaches in this crate or a dependency, or records an
-/// alias when `target` is outside every scanned crate. Every entry copied
-/// is taken from `budget`; at zero nothing more is copied.
-fn re_export(
-    out: &mut Exports,
-    deps: &DependencyExports<'_>,
-    target: &str,
-    key: &str,
-    glob: bool,
-    budget: &mut usize,
-) {
-    if *budget == 0 {
-        return;
-    }
-    // Modules re-exporting each other through globs copy each other's
-    // entries: without a bound the cost grows with the cube of their number.
-    let mut spend = |n: usize| {
-        let ok = n <= *budget;
-        *budget = budget.saturating_sub(n.max(1));
-        ok
-    };
-    let join = |base: &str, rest: &str| match (base.is_empty(), rest.is_empty()) {
-        (true, _) => rest.to_owned(),
-        (_, true) => base.to_owned(),
-        _ => format!("{base}::{rest}"),
-    };
-    if let Some(local) = target
-        .strip_prefix("crate::")
-        .or((target == "crate").then_some(""))
-    {
-        let copies = entries_below(&out.items, local, glob);
-        let aliases = entries_below(&out.aliases, local, glob);
-        if !spend(copies.len() + aliases.len()) {
-            return;
-        }
-        for (rest, witnesses) in copies {
-            out.items.entry(join(key, &rest)).or_insert(witnesses);
-        }
-        for (rest, alias) in aliases {
-            out.aliases.entry(join(key, &rest)).or_insert(alias);
-        }
-        return;
-    }
-    let (lib, inside) = target.split_once("::").unwrap_or((target, ""));
-    if let Some(exports) = deps.get(lib) {
-        let items = entries_below(&exports.items, inside, glob);
-        let aliases = entries_below(&exports.aliases, inside, glob);
-        if !spend(items.len() + aliases.len()) {
-            return;
-        }
-        for (rest, witnesses) in items {
-            let named = join(target, &rest);
-            let witnesses = witnesses
-                .into_iter()
-                .map(|w| Witness {
-                    capability: w.capability,
-                    rule: w.rule,
-                    via: bounded(std::iter::once(named.clone()).chain(w.via)),
-                })
-                .collect();
-            out.items.entry(join(key, &rest)).or_insert(witnesses);
-        }
-        for (rest, alias) in aliases {
-            out.aliases.entry(join(key, &rest)).or_insert(alias);
-        }
-        return;
-    }
-    if !spend(1) {
-        return;
-    }
-    // std, core, alloc, or a crate that is not scanned: rules match the
-    // target path when a dependent names it through this crate.
-    let alias_key = if glob { join(key, "*") } else { key.to_owned() };
-    out.aliases
-        .entry(alias_key)
-        .or_insert_with(|| target.to_owned());
-}
-
-/// Entries of `map` at `base` (unless `glob`) and below it, keyed by the
-/// path after `base` (empty for `base` itself).
-fn entries_below<T: Clone>(map: &BTreeMap<String, T>, base: &str, glob: bool) -> Vec<(String, T)> {
-    let mut out = Vec::new();
-    if base.is_empty() {
-        if glob {
-            out.extend(map.iter().map(|(k, v)| (k.clone(), v.clone())));
-        }
-        return out;
-    }
-    if !glob && let Some(v) = map.get(base) {
-        out.push((String::new(), v.clone()));
-    }
-    let prefix = format!("{base}::");
-    for (k, v) in map.range(prefix.clone()..) {
-        let Some(rest) = k.strip_prefix(&prefix) else {
-            break;
-        };
-        out.push((rest.to_owned(), v.clone()));
     }
     out
 }

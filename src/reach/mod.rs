@@ -110,6 +110,32 @@ impl<'a> DependencyExports<'a> {
         let Some(target) = alias_target(exports, rest) else {
             return Vec::new();
         };
+        if let Some(own) = target
+            .strip_prefix("crate::")
+            .or((target == "crate").then_some(""))
+        {
+            // Another path of the crate's own (`prelude::prelude::` where
+            // the prelude globs its parent): looked up as that, the chain
+            // starting at the path as named. Each such alias is shorter
+            // than its key, so this ends.
+            let shorter = if own.is_empty() {
+                lib.to_owned()
+            } else {
+                format!("{lib}::{own}")
+            };
+            if shorter.len() >= path.len() {
+                return Vec::new();
+            }
+            return self
+                .lookup(&shorter, rules)
+                .into_iter()
+                .map(|w| Witness {
+                    capability: w.capability,
+                    rule: w.rule,
+                    via: bounded(std::iter::once(path.to_owned()).chain(w.via.into_iter().skip(1))),
+                })
+                .collect();
+        }
         rules
             .match_path(&target)
             .into_iter()

@@ -9,9 +9,11 @@
 //! glob imports, the extern prelude, then the std prelude (which holds no
 //! capability, so it resolves to nothing).
 
-use std::cell::{Cell, RefCell};
-use std::collections::{HashMap, HashSet};
+use std::cell::Cell;
+use std::collections::HashMap;
 
+use self::memo::Memo;
+use self::scope::{Answer, Bound, Query};
 use super::facts::{CrateFacts, Def, NS_ANY, NS_TYPE, Ns, ScopeId, ScopeKind, WrittenPath};
 use crate::model::Edition;
 
@@ -46,20 +48,12 @@ impl ExternPrelude {
 }
 
 /// What a single name is bound to in some scope.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 enum Binding {
     /// A module of this crate: later segments are looked up inside it.
     Module(ScopeId),
     /// Anything else, as a canonical path: later segments are appended.
     Path(String),
-}
-
-/// What a scope binds a name to, and in which of the namespaces asked for:
-/// the lookup goes on outwards for the others.
-#[derive(Clone, Debug, Default)]
-struct Bound {
-    found: Vec<Binding>,
-    covered: Ns,
 }
 
 /// Resolves paths within one crate.
@@ -72,7 +66,9 @@ struct Bound {
 ///
 /// What a name is bound to in a module is memoised per crate: real crates
 /// (libc) re-export through hundreds of glob imports, and every reference
-/// would otherwise walk them again.
+/// would otherwise walk them again. Modules that glob each other are
+/// resolved to their cycle's fixpoint (`memo.rs`), so an answer does not
+/// depend on which was asked first.
 pub struct Resolver<'a> {
     facts: &'a CrateFacts,
     prelude: &'a ExternPrelude,
@@ -80,13 +76,10 @@ pub struct Resolver<'a> {
     root: ScopeId,
     /// Module scopes by canonical path (`crate::a::b`).
     modules: HashMap<String, ScopeId>,
-    /// (scope, name) -> what the scope's own definitions, imports and
-    /// in-crate globs bind the name to. An entry is inserted empty before it
-    /// is computed, so import cycles end instead of recursing forever.
-    bindings: RefCell<HashMap<(ScopeId, String, Ns), Bound>>,
-    /// scope -> other crates' paths its globs bring in (see
-    /// `external_glob_bases`).
-    glob_bases_memo: RefCell<HashMap<ScopeId, Vec<String>>>,
+    /// What a scope's own definitions, imports and in-crate globs bind a
+    /// name to (`bound_in`), and the other crates' paths its globs bring in
+    /// (`external_glob_bases`).
+    memo: Memo<Query, Answer>,
     /// Per scope: its named imports by name (indices into `imports`), and
     /// whether it has glob imports. Lookups stay constant-time however many
     /// imports a scope has.
@@ -139,8 +132,7 @@ impl<'a> Resolver<'a> {
             edition,
             root: 0,
             modules,
-            bindings: RefCell::new(HashMap::new()),
-            glob_bases_memo: RefCell::new(HashMap::new()),
+            memo: Memo::new(),
             named_imports,
             has_globs,
             steps: Cell::new(0),
@@ -152,6 +144,11 @@ impl<'a> Resolver<'a> {
     /// The resolution-work limit, as evidence, when it was passed: some
     /// names were then left unresolved.
     pub fn exhausted(&self) -> Option<String> {
+        if self.memo.unsettled() {
+            return Some(
+                "name resolution through a cycle of imports did not settle on one answer".into(),
+            );
+        }
         self.exhausted.get().then(|| {
             format!(
                 "name resolution took more than {} steps (glob imports and re-exports)",
@@ -405,194 +402,11 @@ impl<'a> Resolver<'a> {
         out
     }
 
-    /// `base::name` for each glob import in `scope` whose base is another
-    /// crate's path, including those reached through globs of this crate's
-    /// modules (`use q::*` where `q` has `pub use std::net::*`).
-    fn external_glob_candidates(&self, scope: ScopeId, name: &str, hops: usize) -> Vec<Binding> {
-        self.external_glob_bases(scope, hops)
-            .into_iter()
-            .map(|base| Binding::Path(format!("{base}::{name}")))
-            .collect()
-    }
-
-    /// The other crates' paths `scope`'s glob imports bring in, directly or
-    /// through globs of this crate's modules. Memoised per scope (it does
-    /// not depend on the name), with an empty entry while computing so that
-    /// glob cycles end.
-    fn external_glob_bases(&self, scope: ScopeId, hops: usize) -> Vec<String> {
-        if let Some(known) = self.glob_bases_memo.borrow().get(&scope) {
-            return known.clone();
-        }
-        if !self.step() {
-            return Vec::new();
-        }
-        self.glob_bases_memo.borrow_mut().insert(scope, Vec::new());
-        let mut out = Vec::new();
-        for import in self.facts.scopes[scope]
-            .imports
-            .iter()
-            .filter(|i| i.name.is_none())
-        {
-            for base in self.glob_bases(scope, import, hops) {
-                match base {
-                    Binding::Path(p) if !p.starts_with("crate") => out.push(p),
-                    Binding::Module(m) if m != scope => {
-                        out.extend(self.external_glob_bases(m, hops + 1));
-                    }
-                    _ => {}
-                }
-            }
-        }
-        out.sort();
-        out.dedup();
-        self.glob_bases_memo.borrow_mut().insert(scope, out.clone());
-        out
-    }
-
     fn lexical_parent(&self, scope: ScopeId) -> Option<ScopeId> {
         match self.facts.scopes[scope].kind {
             ScopeKind::Block { parent } => Some(parent),
             ScopeKind::Module { .. } => None,
         }
-    }
-
-    /// What `name` is bound to in namespaces `ns` by a scope's own
-    /// definitions, imports and globs of this crate's modules (whose
-    /// contents we know). Memoised.
-    fn bound_in(&self, scope: ScopeId, name: &str, hops: usize, ns: Ns) -> Bound {
-        let key = (scope, name.to_owned(), ns);
-        if let Some(known) = self.bindings.borrow().get(&key) {
-            return known.clone();
-        }
-        if !self.step() {
-            return Bound::default();
-        }
-        self.bindings
-            .borrow_mut()
-            .insert(key.clone(), Bound::default());
-        let mut found = self.compute_bound_in(scope, name, hops, ns);
-        // Modules that glob each other (libc's do, by the hundred) reach
-        // one item by many routes: kept once, a binding list stays as long
-        // as the distinct items it names, not the routes to them.
-        let mut seen = HashSet::new();
-        found.found.retain(|b| seen.insert(b.clone()));
-        self.bindings.borrow_mut().insert(key, found.clone());
-        found
-    }
-
-    fn compute_bound_in(&self, scope: ScopeId, name: &str, hops: usize, ns: Ns) -> Bound {
-        let data = &self.facts.scopes[scope];
-        let mut found = Vec::new();
-        let mut covered = 0;
-        for def in data.defs.get(name).into_iter().flatten() {
-            if def.ns() & ns == 0 {
-                // `fn fs()` does not hide the module `fs` a glob brings.
-                continue;
-            }
-            covered |= def.ns() & ns;
-            found.extend(self.def_bindings(scope, name, def, hops));
-        }
-        let rest = ns & !covered;
-        if rest == 0 {
-            return Bound { found, covered };
-        }
-        // A named import may bind any namespace; rustc rejects one that
-        // binds what a definition here binds, so it fills the rest.
-        // Which namespaces another crate's item occupies is not known here
-        // (`use std::process::exit as fs;` binds a value only, and `fs::`
-        // is then still a glob's or the extern prelude's module), so such
-        // an import hides nothing: the lookup goes on, and every candidate
-        // counts. An import of this crate's items hides what it names.
-        let mut imported = Vec::new();
-        let named = self.named_imports[scope].get(name).into_iter().flatten();
-        for import in named.map(|&i| &data.imports[i]) {
-            imported.extend(self.resolve_path(
-                scope,
-                &import.path,
-                import.leading_colon,
-                true,
-                hops + 1,
-                true,
-                rest,
-            ));
-        }
-        if !imported.is_empty() {
-            let in_crate = imported.iter().all(|b| match b {
-                Binding::Module(_) => true,
-                Binding::Path(p) => p == "crate" || p.starts_with("crate::"),
-            });
-            found.extend(imported);
-            if in_crate {
-                return Bound { found, covered: ns };
-            }
-        }
-        // Globs are hidden only in the namespaces something here binds.
-        for import in data.imports.iter().filter(|i| i.name.is_none()) {
-            // Each glob followed is work: modules re-exporting each other's
-            // globs multiply it.
-            if !self.step() {
-                return Bound { found, covered };
-            }
-            let mut from_glob = Bound::default();
-            for base in self.glob_bases(scope, import, hops) {
-                if let Binding::Module(m) = base
-                    && m != scope
-                    && self.may_bind(m, name)
-                {
-                    let bound = self.bound_in(m, name, hops + 1, rest);
-                    from_glob.found.extend(bound.found);
-                    from_glob.covered |= bound.covered;
-                }
-            }
-            if !from_glob.found.is_empty() {
-                found.extend(from_glob.found);
-                covered |= from_glob.covered;
-                return Bound { found, covered };
-            }
-        }
-        Bound { found, covered }
-    }
-
-    /// What one definition binds its name to.
-    fn def_bindings(&self, scope: ScopeId, name: &str, def: &Def, hops: usize) -> Vec<Binding> {
-        match def {
-            Def::Module(m) => vec![Binding::Module(*m)],
-            Def::Item(_) => {
-                let mut path = self.module_path(self.facts.module_of(scope));
-                path.push(name.to_owned());
-                vec![Binding::Path(canonical_module(&path))]
-            }
-            Def::Alias(target) => {
-                let (leading_colon, target) = match target.split_first() {
-                    Some((s, rest)) if s.is_empty() => (true, rest),
-                    _ => (false, &target[..]),
-                };
-                self.resolve_path(scope, target, leading_colon, false, hops + 1, true, NS_TYPE)
-            }
-            Def::ExternCrate(lib) => {
-                let lib = self.prelude.lib(lib).unwrap_or(lib);
-                vec![Binding::Path(lib.to_owned())]
-            }
-        }
-    }
-
-    /// What a glob import's path names. Resolved without the external-glob
-    /// fallback, or globs would be searched through globs, exponentially.
-    fn glob_bases(
-        &self,
-        scope: ScopeId,
-        import: &super::facts::Import,
-        hops: usize,
-    ) -> Vec<Binding> {
-        self.resolve_path(
-            scope,
-            &import.path,
-            import.leading_colon,
-            true,
-            hops + 1,
-            false,
-            NS_TYPE,
-        )
     }
 
     fn extern_crate(&self, name: &str) -> Option<Binding> {
@@ -631,5 +445,7 @@ fn join(first: &str, rest: &[String]) -> String {
     s
 }
 
+mod memo;
+mod scope;
 #[cfg(test)]
 mod tests;

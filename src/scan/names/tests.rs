@@ -8,6 +8,25 @@ use std::path::Path;
 /// Collects `src` as a crate root and resolves the path of the first
 /// call to `target!()`-free code: every path ref, resolved, in order.
 fn resolved(src: &str, deps: &[(&str, &str)], edition: Edition) -> Vec<Vec<String>> {
+    let facts = collected(src, edition);
+    let prelude = ExternPrelude::new(
+        deps.iter().map(|(a, b)| (a.to_string(), b.to_string())),
+        false,
+    );
+    let resolver = Resolver::new(&facts, &prelude, edition);
+    facts
+        .refs
+        .iter()
+        .filter_map(|r| match &r.kind {
+            RefKind::Path(p) | RefKind::Macro(p) => Some(resolver.resolve_ns(r.scope, p, r.ns)),
+            RefKind::Method { .. } => None,
+        })
+        .filter(|v| !v.is_empty())
+        .collect()
+}
+
+/// The facts of `src` as a crate root.
+fn collected(src: &str, edition: Edition) -> CrateFacts {
     let mut facts = CrateFacts::default();
     let root = facts.add_scope(Scope::module(Vec::new(), None));
     let file = facts.add_file("src/lib.rs".into());
@@ -31,20 +50,7 @@ fn resolved(src: &str, deps: &[(&str, &str)], edition: Edition) -> Vec<Vec<Strin
         root,
     )
     .collect_file(&syntax);
-    let prelude = ExternPrelude::new(
-        deps.iter().map(|(a, b)| (a.to_string(), b.to_string())),
-        false,
-    );
-    let resolver = Resolver::new(&facts, &prelude, edition);
     facts
-        .refs
-        .iter()
-        .filter_map(|r| match &r.kind {
-            RefKind::Path(p) | RefKind::Macro(p) => Some(resolver.resolve_ns(r.scope, p, r.ns)),
-            RefKind::Method { .. } => None,
-        })
-        .filter(|v| !v.is_empty())
-        .collect()
 }
 
 fn first(src: &str) -> Vec<String> {
@@ -210,4 +216,98 @@ fn an_import_of_another_crates_item_hides_no_other_namespace() {
         Edition::E2021,
     );
     assert!(all.iter().any(|r| r == &["crate::fs::read"]), "{all:?}");
+}
+
+/// Every path ref of `facts` resolved by one fresh resolver that is asked
+/// in the order `order` gives, the answers kept in the refs' order.
+fn asked_in_order(facts: &CrateFacts, order: &[usize]) -> Vec<Vec<String>> {
+    let prelude = ExternPrelude::new([], false);
+    let resolver = Resolver::new(facts, &prelude, Edition::E2021);
+    let mut answers = vec![Vec::new(); facts.refs.len()];
+    for &i in order {
+        let r = &facts.refs[i];
+        if let RefKind::Path(p) | RefKind::Macro(p) = &r.kind {
+            answers[i] = resolver.resolve_ns(r.scope, p, r.ns);
+        }
+    }
+    answers
+}
+
+/// Every order of `items`, as the source of a crate root.
+fn permutations(items: &[&str]) -> Vec<String> {
+    if items.len() <= 1 {
+        return vec![items.concat()];
+    }
+    let mut out = Vec::new();
+    for (i, first) in items.iter().enumerate() {
+        let mut rest = items.to_vec();
+        rest.remove(i);
+        for tail in permutations(&rest) {
+            out.push(format!("{first}\n{tail}"));
+        }
+    }
+    out
+}
+
+/// Modules that glob each other (a child's `use super::*` and the root's
+/// `pub use child::*`, rings of `pub use super::x::*`) resolve a name the
+/// same whichever of them is asked first and whatever order their items are
+/// declared in: a cycle's answer is its fixpoint, never the half-finished
+/// one the first scope asked saw.
+#[test]
+fn glob_cycles_resolve_alike_in_any_order() {
+    let crates: [&[&str]; 4] = [
+        // The root names the type first; the module calls through it.
+        &[
+            "pub struct Holder(pub Option<Command>);",
+            "mod inner { use super::*; pub fn run() { Command::new(); } }",
+            "pub use inner::*;",
+            "mod sys { pub use std::process::Command; }",
+            "pub use sys::*;",
+        ],
+        // A ring of three modules, the name brought in from outside it.
+        &[
+            "mod a { pub use super::b::*; }",
+            "mod b { pub use super::c::*; }",
+            "mod c { pub use super::a::*; pub use super::sys::*; }",
+            "mod sys { pub use std::process::Command; }",
+            "fn f() { a::Command::new(); b::Command::new(); c::Command::new(); }",
+        ],
+        // Globs of another crate, seen through the cycle.
+        &[
+            "mod a { pub use super::b::*; pub use std::process::*; }",
+            "mod b { pub use super::a::*; }",
+            "fn fa() { a::Command::new(); }",
+            "fn fb() { b::Command::new(); }",
+        ],
+        // A cycle inside a cycle: `k2` reads `k` while `k` is unfinished.
+        &[
+            "mod h { pub use super::k::*; }",
+            "mod k { pub use super::d::*; pub use super::h::*; pub use super::k2::*; }",
+            "mod k2 { pub use super::k::*; }",
+            "mod d { pub use std::process::Command; }",
+            "fn f() { h::Command::new(); k::Command::new(); k2::Command::new(); }",
+        ],
+    ];
+    for items in crates {
+        for src in permutations(items) {
+            let facts = collected(&src, Edition::E2021);
+            let n = facts.refs.len();
+            // Each ref asked first in turn, then the others in order.
+            for start in 0..n {
+                let order: Vec<usize> = (start..n).chain(0..start).collect();
+                let answers = asked_in_order(&facts, &order);
+                let calls = facts.refs.iter().zip(&answers).filter(|(r, _)| {
+                    matches!(&r.kind, RefKind::Path(p) if p.segments.last().is_some_and(|s| s == "new"))
+                });
+                for (_, answer) in calls {
+                    assert_eq!(
+                        answer,
+                        &["std::process::Command::new"],
+                        "asked from ref {start} first:\n{src}\n{answers:?}"
+                    );
+                }
+            }
+        }
+    }
 }

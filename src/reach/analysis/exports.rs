@@ -1,0 +1,300 @@
+//! A crate's [`Exports`]: what its nameable items reach, under every path a
+//! dependent can name them by (definition paths, `pub use`, globs, type
+//! aliases).
+
+use std::collections::BTreeMap;
+
+use super::Reach;
+use crate::model::{Exports, Witness};
+use crate::reach::{DependencyExports, bounded};
+use crate::scan::facts::{CrateFacts, Def, Owner, ScopeKind, WrittenPath};
+use crate::scan::names::Resolver;
+
+/// A re-export: `key` (or, for a glob, everything below it) stands for
+/// `target`, a canonical path.
+struct ReExport {
+    target: String,
+    key: String,
+    glob: bool,
+}
+
+/// The exports: every node that reaches something, under its definition
+/// path, then under every re-export of it or of a dependency's item.
+/// Every entry copied is taken from `budget`.
+pub(super) fn exports(
+    facts: &CrateFacts,
+    resolver: &Resolver<'_>,
+    deps: &DependencyExports<'_>,
+    def_paths: &[Option<String>],
+    reach: &[Reach],
+    budget: &mut usize,
+) -> Exports {
+    let mut out = Exports::default();
+    for def in facts.macro_defs.iter().filter(|d| d.exported) {
+        out.macro_edition = Some(resolver.edition());
+        out.macros
+            .entry(def.name.clone())
+            .or_default()
+            .push(def.body.clone());
+    }
+    for (node, path) in def_paths.iter().enumerate() {
+        let (Some(path), false) = (path, reach[node].is_empty()) else {
+            continue;
+        };
+        let Some(key) = path.strip_prefix("crate::") else {
+            continue;
+        };
+        let witnesses: Vec<Witness> = reach[node].values().cloned().collect();
+        if let Some(item) = facts.items.get(node)
+            && matches!(item.owner, Owner::Macro { exported: true })
+        {
+            out.items.insert(item.name.clone(), witnesses.clone());
+        }
+        out.items.insert(key.to_owned(), witnesses);
+    }
+
+    // Re-exports chain through each other (a glob of a module that
+    // re-exports), in whatever order they are declared: passes over them
+    // repeat until one adds nothing. Entries are only ever added, so that
+    // comes, unless modules contain each other through globs and make
+    // paths without end; the budget stops those, and the crate is marked.
+    let re_exports = re_exports(facts, resolver);
+    while *budget > 0 {
+        let before = (out.items.len(), out.aliases.len());
+        for r in &re_exports {
+            re_export(&mut out, deps, r, budget);
+            if *budget == 0 {
+                break;
+            }
+        }
+        if (out.items.len(), out.aliases.len()) == before {
+            break;
+        }
+    }
+    out
+}
+
+/// Every public re-export of the crate's modules, in declaration order.
+fn re_exports(facts: &CrateFacts, resolver: &Resolver<'_>) -> Vec<ReExport> {
+    let mut out = Vec::new();
+    for (scope_id, scope) in facts.scopes.iter().enumerate() {
+        let ScopeKind::Module { path, .. } = &scope.kind else {
+            continue;
+        };
+        let prefix = path.join("::");
+        let key_of = |name: &str| {
+            if prefix.is_empty() {
+                name.to_owned()
+            } else {
+                format!("{prefix}::{name}")
+            }
+        };
+        let mut names: Vec<&str> = scope
+            .defs
+            .iter()
+            .filter(|(_, defs)| {
+                defs.iter()
+                    .any(|def| matches!(def, Def::Alias(_) | Def::ExternCrate(_)))
+            })
+            .map(|(name, _)| name.as_str())
+            .collect();
+        names.extend(
+            scope
+                .imports
+                .iter()
+                .filter(|i| i.public)
+                .filter_map(|i| i.name.as_deref()),
+        );
+        for name in names {
+            if name == "_" {
+                continue;
+            }
+            let key = key_of(name);
+            let written = WrittenPath {
+                segments: vec![name.to_owned()],
+                leading_colon: false,
+            };
+            for target in resolver.resolve(scope_id, &written) {
+                if target != format!("crate::{key}") {
+                    out.push(ReExport {
+                        target,
+                        key: key.clone(),
+                        glob: false,
+                    });
+                }
+            }
+        }
+        for import in scope
+            .imports
+            .iter()
+            .filter(|i| i.public && i.name.is_none())
+        {
+            let written = WrittenPath {
+                segments: import.path.clone(),
+                leading_colon: import.leading_colon,
+            };
+            for target in resolver.resolve(scope_id, &written) {
+                out.push(ReExport {
+                    target,
+                    key: prefix.clone(),
+                    glob: true,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// Makes `key` (or, for a glob, everything below `key`) stand for `target`:
+/// copies what `target` reaches in this crate or a dependency, or records an
+/// alias when `target` is outside every scanned crate. Every entry copied
+/// is taken from `budget`; at zero nothing more is copied.
+fn re_export(out: &mut Exports, deps: &DependencyExports<'_>, r: &ReExport, budget: &mut usize) {
+    let ReExport { target, key, glob } = r;
+    let (key, glob) = (key.as_str(), *glob);
+    if *budget == 0 {
+        return;
+    }
+    // Modules re-exporting each other through globs copy each other's
+    // entries: without a bound the cost grows with the cube of their number.
+    let mut spend = |n: usize| {
+        let ok = n <= *budget;
+        *budget = budget.saturating_sub(n.max(1));
+        ok
+    };
+    if let Some(local) = target
+        .strip_prefix("crate::")
+        .or((target == "crate").then_some(""))
+    {
+        let mut copies = entries_below(&out.items, local, glob);
+        let mut aliases = entries_below(&out.aliases, local, glob);
+        // A module that re-exports one it is inside (`pub mod prelude {
+        // pub use super::*; }`) can be named again below itself without
+        // end (`prelude::prelude::`): its own entries are not copied under
+        // it again, an alias of the crate's own path stands for the rest.
+        let inner = below(key, local).filter(|rel| !rel.is_empty());
+        if let Some(rel) = inner {
+            let within = |rest: &String| below(rest, rel).is_some();
+            copies.retain(|(rest, _)| !within(rest));
+            aliases.retain(|(rest, _)| !within(rest));
+            aliases.push((rel.to_owned(), crate_path(key)));
+        }
+        if !spend(copies.len() + aliases.len()) {
+            return;
+        }
+        for (rest, witnesses) in copies {
+            out.items.entry(join(key, &rest)).or_insert(witnesses);
+        }
+        for (rest, alias) in aliases {
+            insert_alias(out, join(key, &rest), alias);
+        }
+        return;
+    }
+    let (lib, inside) = target.split_once("::").unwrap_or((target, ""));
+    if let Some(exports) = deps.get(lib) {
+        let items = entries_below(&exports.items, inside, glob);
+        let aliases = entries_below(&exports.aliases, inside, glob);
+        if !spend(items.len() + aliases.len()) {
+            return;
+        }
+        for (rest, witnesses) in items {
+            let named = join(target, &rest);
+            let witnesses = witnesses
+                .into_iter()
+                .map(|w| Witness {
+                    capability: w.capability,
+                    rule: w.rule,
+                    via: bounded(std::iter::once(named.clone()).chain(w.via)),
+                })
+                .collect();
+            out.items.entry(join(key, &rest)).or_insert(witnesses);
+        }
+        for (rest, alias) in aliases {
+            let alias = rebase(&alias, lib, inside, key);
+            insert_alias(out, join(key, &rest), alias);
+        }
+        return;
+    }
+    if !spend(1) {
+        return;
+    }
+    // std, core, alloc, or a crate that is not scanned: rules match the
+    // target path when a dependent names it through this crate.
+    let alias_key = if glob { join(key, "*") } else { key.to_owned() };
+    out.aliases
+        .entry(alias_key)
+        .or_insert_with(|| target.to_owned());
+}
+
+/// Records an alias unless it would name itself (`m` standing for `m`,
+/// which a glob of a module holding such an alias copies).
+fn insert_alias(out: &mut Exports, key: String, alias: String) {
+    if alias != crate_path(&key) {
+        out.aliases.entry(key).or_insert(alias);
+    }
+}
+
+/// A dependency's alias of its own path (`crate::prelude`), copied into
+/// this crate from the dependency's `inside` re-exported at `key`: the same
+/// place in this crate when it was copied too, else the dependency's path.
+fn rebase(alias: &str, lib: &str, inside: &str, key: &str) -> String {
+    let Some(own) = alias
+        .strip_prefix("crate::")
+        .or((alias == "crate").then_some(""))
+    else {
+        return alias.to_owned();
+    };
+    match below(own, inside) {
+        Some(rest) => crate_path(&join(key, rest)),
+        None => join(lib, own),
+    }
+}
+
+/// `path` relative to `base` when it is `base` or below it (`""` for
+/// `base` itself); every path is below the root, `""`.
+fn below<'p>(path: &'p str, base: &str) -> Option<&'p str> {
+    if base.is_empty() {
+        return Some(path);
+    }
+    match path.strip_prefix(base) {
+        Some("") => Some(""),
+        Some(rest) => rest.strip_prefix("::"),
+        None => None,
+    }
+}
+
+/// The crate's own path `key` (`crate::a::b`), as an alias names it.
+fn crate_path(key: &str) -> String {
+    join("crate", key)
+}
+
+fn join(base: &str, rest: &str) -> String {
+    match (base.is_empty(), rest.is_empty()) {
+        (true, _) => rest.to_owned(),
+        (_, true) => base.to_owned(),
+        _ => format!("{base}::{rest}"),
+    }
+}
+
+/// Entries of `map` at `base` (unless `glob`) and below it, keyed by the
+/// path after `base` (empty for `base` itself).
+fn entries_below<T: Clone>(map: &BTreeMap<String, T>, base: &str, glob: bool) -> Vec<(String, T)> {
+    let mut out = Vec::new();
+    if base.is_empty() {
+        if glob {
+            out.extend(map.iter().map(|(k, v)| (k.clone(), v.clone())));
+        }
+        return out;
+    }
+    if !glob && let Some(v) = map.get(base) {
+        out.push((String::new(), v.clone()));
+    }
+    let prefix = format!("{base}::");
+    for (k, v) in map.range(prefix.clone()..) {
+        let Some(rest) = k.strip_prefix(&prefix) else {
+            break;
+        };
+        out.push((rest.to_owned(), v.clone()));
+    }
+    out
+}
