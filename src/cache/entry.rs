@@ -127,10 +127,12 @@ pub fn read(path: &Path, key: &str) -> Result<Vec<u8>, Rejected> {
     Ok(body)
 }
 
-/// Marks the entry at `path` as just used (eviction goes by age), without
-/// following a link that may have replaced it since it was read.
+/// Marks the entry (or the unpacked crate's directory) at `path` as just
+/// used (eviction goes by age), without following a link that may have
+/// replaced it since it was read. Opened read-only: a directory cannot be
+/// opened for writing, and its owner may set its times either way.
 pub fn touch(path: &Path) {
-    if let Ok(file) = open_with(path, false, true) {
+    if let Ok(file) = open_with(path, false, false) {
         let _ = file.set_modified(std::time::SystemTime::now());
     }
 }

@@ -89,14 +89,9 @@ pub fn remove(item: &Item) -> bool {
 }
 
 /// Marks a download or an unpacked crate as just used, so that eviction,
-/// which goes by age, keeps what is in use.
+/// which goes by age, keeps what is in use; a link is not followed.
 pub fn touch(path: &Path) {
-    // A directory is opened read-only to set its time; a link is left alone.
-    if std::fs::symlink_metadata(path).is_ok_and(|m| !m.file_type().is_symlink())
-        && let Ok(file) = std::fs::File::open(path)
-    {
-        let _ = file.set_modified(SystemTime::now());
-    }
+    super::entry::touch(path);
 }
 
 fn children(dir: &Path) -> impl Iterator<Item = PathBuf> {
@@ -172,5 +167,36 @@ mod tests {
         assert!(items.iter().all(remove));
         assert!(inventory(root).is_empty());
         assert!(root.join("unrelated.txt").exists(), "only capgate's own");
+    }
+
+    #[test]
+    fn touch_marks_a_directory_used_and_leaves_a_link_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = SystemTime::now() - std::time::Duration::from_secs(86_400 * 40);
+        let unpacked = dir.path().join("a-1.0.0");
+        std::fs::create_dir(&unpacked).unwrap();
+        std::fs::File::open(&unpacked)
+            .unwrap()
+            .set_modified(old)
+            .unwrap();
+        touch(&unpacked);
+        let used = std::fs::metadata(&unpacked).unwrap().modified().unwrap();
+        assert!(
+            used > old + std::time::Duration::from_secs(86_400),
+            "touched"
+        );
+        #[cfg(unix)]
+        {
+            let target = dir.path().join("elsewhere");
+            std::fs::create_dir(&target).unwrap();
+            std::fs::File::open(&target)
+                .unwrap()
+                .set_modified(old)
+                .unwrap();
+            let link = dir.path().join("link");
+            std::os::unix::fs::symlink(&target, &link).unwrap();
+            touch(&link);
+            assert_eq!(std::fs::metadata(&target).unwrap().modified().unwrap(), old);
+        }
     }
 }
