@@ -432,21 +432,21 @@ impl Scenario {
         let fs = self.head_finding(&scan, "upgrade-me", "fs.read", "std::fs::read(");
         let (policy, new_violations, verdict) = if granted {
             (
-                json!({
-                    "grants_added": [
+                policy_changes(
+                    json!([
                         {"package": "net-thing", "scope": "code", "capability": "net.connect"},
                         {"package": "upgrade-me", "scope": "code", "capability": "fs.read"}
-                    ],
-                    "grants_removed": [
+                    ]),
+                    json!([
                         {"package": "remove-me", "scope": "code", "capability": "process.spawn"}
-                    ]
-                }),
+                    ]),
+                ),
                 json!([]),
                 "pass",
             )
         } else {
             (
-                json!({"grants_added": [], "grants_removed": []}),
+                policy_changes(json!([]), json!([])),
                 json!([
                     {"package": "net-thing", "version": "0.1.0", "capability": "net.connect", "scope": "code",
                      "grant": grant("net-thing", "allow", "net.connect")},
@@ -485,6 +485,20 @@ impl Scenario {
             "verdict": verdict
         })
     }
+}
+
+/// The `policy` object of a diff whose policies differ only in grants.
+fn policy_changes(added: Value, removed: Value) -> Value {
+    let widened = added.as_array().is_some_and(|a| !a.is_empty());
+    json!({
+        "widened": widened,
+        "grants_added": added,
+        "grants_removed": removed,
+        "ignores_added": [],
+        "ignores_removed": [],
+        "accepts_added": [],
+        "accepts_removed": []
+    })
 }
 
 /// The grant of one capability to a package that has an entry of its own
@@ -544,13 +558,43 @@ fn diff_passes_when_heads_policy_grants_what_head_added() {
     );
     assert_json_eq(&actual, &expected, "diff with head's grants");
 
-    // The other formats agree on the verdict.
+    // The other formats agree on the verdict, and none shows a change that
+    // grants itself what it needs as a plain pass.
     let md = s.repo.diff(&["--base", "HEAD~1", "--format", "markdown"]);
     md.assert_code(0);
     let first = md.stdout.lines().next().unwrap_or_default();
     assert!(
-        first.starts_with('✅'),
-        "a passing diff's Markdown starts with ✅\n{}",
+        first.starts_with("⚠️ **cargo-capgate**: no new violations, but this change widens its own policy (2 grants)"),
+        "a diff that widens its policy is flagged first\n{}",
+        md.describe()
+    );
+    let human = s.repo.diff(&["--base", "HEAD~1", "--color", "never"]);
+    human.assert_code(0);
+    assert!(
+        human.stdout.contains("  granted   net-thing code net.connect\n")
+            && human.stdout.ends_with("⚠️ cargo-capgate: no new violations, but this change widens its own policy (2 grants) (1 package added, 1 removed, 1 upgraded)\n"),
+        "{}",
+        human.describe()
+    );
+
+    // --deny-grant-changes: the same change fails, in every format.
+    let denied = s
+        .repo
+        .diff_json(&["--base", "HEAD~1", "--deny-grant-changes"], 1);
+    assert_eq!(denied["verdict"], "fail");
+    assert_eq!(denied["policy"]["widened"], true);
+    assert_eq!(denied["new_violations"], json!([]));
+    let md = s.repo.diff(&[
+        "--base",
+        "HEAD~1",
+        "--format",
+        "markdown",
+        "--deny-grant-changes",
+    ]);
+    md.assert_code(1);
+    assert!(
+        md.stdout.starts_with("❌ **cargo-capgate**: this change widens its own policy (2 grants), denied by --deny-grant-changes"),
+        "{}",
         md.describe()
     );
     let sarif = s.repo.diff(&["--base", "HEAD~1", "--format", "sarif"]);
@@ -629,10 +673,7 @@ fn diff_counts_only_violations_the_base_did_not_have() {
     );
     assert_eq!(v["changes"], json!([]), "same capabilities: no change");
     assert_eq!(v["new_violations"], json!([]));
-    assert_eq!(
-        v["policy"],
-        json!({"grants_added": [], "grants_removed": []})
-    );
+    assert_eq!(v["policy"], policy_changes(json!([]), json!([])));
     assert_eq!(v["verdict"], "pass");
     // While `check` on head does fail.
     repo.run("check", &[]).assert_code(1);
@@ -651,13 +692,13 @@ fn diff_against_a_base_without_a_policy_grants_nothing_there() {
     let v = repo.diff_json(&["--base", "HEAD~1"], 1);
     assert_eq!(
         v["policy"],
-        json!({
-            "grants_added": [
+        policy_changes(
+            json!([
                 {"package": "keep-me", "scope": "code", "capability": "env.read"},
                 {"package": "remove-me", "scope": "code", "capability": "process.spawn"}
-            ],
-            "grants_removed": []
-        }),
+            ]),
+            json!([])
+        ),
         "every grant of head's policy is new"
     );
     // Base violated everything it did; head's new violations are what it

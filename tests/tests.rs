@@ -27,6 +27,7 @@ mod explain;
 mod fuzz_regressions;
 mod graph;
 mod hostile;
+mod human;
 mod json_actions;
 mod json_advisories;
 mod layers;

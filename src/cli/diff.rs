@@ -7,7 +7,7 @@ use std::io::Write;
 use clap::Args;
 
 use super::{CommonArgs, Format, Outcome, load_policy, open_advisories};
-use crate::evaluate::diff::new_in_head;
+use crate::evaluate::diff::{Gate, new_in_head};
 use crate::pipeline::diff::{Compared, DiffStages, compare};
 use crate::report::{human, json, markdown, sarif};
 use crate::rules::RuleSet;
@@ -21,6 +21,17 @@ pub struct DiffArgs {
     /// The revision to compare (default: the working tree).
     #[arg(long, value_name = "REV")]
     pub head: Option<String>,
+
+    /// Fail (exit 1) when the change widens its own policy: grants a
+    /// capability, ignores an advisory or accepts an unvetted component that
+    /// the base's policy did not.
+    #[arg(long)]
+    pub deny_grant_changes: bool,
+
+    /// Where the full report can be found (a CI run's artifacts, say),
+    /// named by the Markdown report when it had to be cut to fit a comment.
+    #[arg(long, value_name = "URL")]
+    pub full_report_url: Option<String>,
 }
 
 pub fn run(common: &CommonArgs, args: &DiffArgs) -> anyhow::Result<Outcome> {
@@ -28,6 +39,11 @@ pub fn run(common: &CommonArgs, args: &DiffArgs) -> anyhow::Result<Outcome> {
         "diff",
         &[Format::Human, Format::Json, Format::Markdown, Format::Sarif],
     )?;
+    if args.full_report_url.is_some() && common.format != Format::Markdown {
+        anyhow::bail!(
+            "`--full-report-url` names the full report in a Markdown one; it needs `--format markdown`"
+        );
+    }
     let rules = RuleSet::load(&common.rule_files)?;
     let manifest = match &common.manifest_path {
         Some(path) => path.clone(),
@@ -52,6 +68,9 @@ pub fn run(common: &CommonArgs, args: &DiffArgs) -> anyhow::Result<Outcome> {
             },
             scan: &|graph| common.scan_resolved(graph, &rules),
             advisories: db.as_ref(),
+            gate: Gate {
+                deny_grant_changes: args.deny_grant_changes,
+            },
         },
     )?;
     write_report(common, args, &compared)?;
@@ -87,11 +106,13 @@ fn write_report(common: &CommonArgs, args: &DiffArgs, compared: &Compared) -> an
             json::write(&mut out, &report)?;
         }
         Format::Markdown => {
-            write!(
-                out,
-                "{}",
-                markdown::diff_markdown(result, &args.base, head_name)
-            )?;
+            let context = markdown::MarkdownContext {
+                base: &args.base,
+                head: head_name,
+                limit: markdown::COMMENT_LIMIT,
+                full_report_url: args.full_report_url.as_deref(),
+            };
+            write!(out, "{}", markdown::diff_markdown(result, &context))?;
         }
         Format::Sarif => {
             let (new, new_advisories) = new_in_head(result, &head.analysis.graph, &head.evaluation);

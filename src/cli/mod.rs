@@ -338,29 +338,41 @@ impl CommonArgs {
 
     /// Whether stdout gets colour.
     pub fn stdout_color(&self) -> bool {
-        match self.color {
-            ColorChoice::Always => true,
-            ColorChoice::Never => false,
-            ColorChoice::Auto => {
-                std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal()
-            }
-        }
+        color_for(self.color, std::io::stdout().is_terminal())
     }
 
     /// Whether stderr gets colour.
     pub fn stderr_color(&self) -> bool {
-        match self.color {
-            ColorChoice::Always => true,
-            ColorChoice::Never => false,
-            ColorChoice::Auto => {
-                std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal()
-            }
-        }
+        color_for(self.color, std::io::stderr().is_terminal())
     }
 
     /// Whether to print notes (timing, fallbacks) on stderr.
     pub fn notes(&self) -> bool {
         !self.quiet && (self.verbose || std::io::stderr().is_terminal())
+    }
+}
+
+/// Whether a stream gets colour: `--color always|never` as asked; `auto`
+/// as the conventions say (`NO_COLOR` set turns it off, `CLICOLOR_FORCE`
+/// on even when piped, `CLICOLOR=0` off), else on a terminal that can show
+/// it.
+fn color_for(choice: ColorChoice, terminal: bool) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            if anstyle_query::no_color() {
+                false
+            } else if anstyle_query::clicolor_force() {
+                true
+            } else if anstyle_query::clicolor() == Some(false) {
+                false
+            } else {
+                terminal
+                    && (anstyle_query::term_supports_color()
+                        || anstyle_query::clicolor() == Some(true))
+            }
+        }
     }
 }
 

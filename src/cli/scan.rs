@@ -1,6 +1,6 @@
 //! `cargo capgate scan`: every package of the build and what it can do.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 
 use anyhow::Context;
 use clap::Args;
@@ -10,10 +10,18 @@ use crate::report::{ScanResults, human, json};
 use crate::rules::RuleSet;
 
 #[derive(Debug, Default, Args)]
-pub struct ScanArgs {}
+pub struct ScanArgs {
+    /// Spell the table out, one line a package, however wide (by default
+    /// it fits the terminal, or 100 columns when not printing to one).
+    #[arg(long)]
+    pub wide: bool,
+}
 
-pub fn run(common: &CommonArgs, _args: &ScanArgs) -> anyhow::Result<Outcome> {
+pub fn run(common: &CommonArgs, args: &ScanArgs) -> anyhow::Result<Outcome> {
     common.expect_format("scan", &[Format::Human, Format::Json])?;
+    if args.wide && common.format != Format::Human {
+        anyhow::bail!("`--wide` shapes the human table; it has no effect with `--format json`");
+    }
     let rules = RuleSet::load(&common.rule_files)?;
     let analysis = common.analyze(&rules)?;
     let advisories = load_advisories(common, &analysis.graph)?;
@@ -30,6 +38,7 @@ pub fn run(common: &CommonArgs, _args: &ScanArgs) -> anyhow::Result<Outcome> {
             human::HumanOptions {
                 color: common.stdout_color(),
                 verbose: common.verbose,
+                width: (!args.wide).then(table_width),
             },
         ),
     }
@@ -37,4 +46,15 @@ pub fn run(common: &CommonArgs, _args: &ScanArgs) -> anyhow::Result<Outcome> {
     out.flush().ok();
 
     Ok(Outcome::Pass)
+}
+
+/// The columns the table may take: the terminal's, when printing to one.
+fn table_width() -> u16 {
+    let stdout = std::io::stdout();
+    if stdout.is_terminal()
+        && let Some((terminal_size::Width(width), _)) = terminal_size::terminal_size_of(&stdout)
+    {
+        return width;
+    }
+    human::DEFAULT_WIDTH
 }

@@ -27,6 +27,7 @@ pub struct DiffStages<'a> {
     pub policy: &'a dyn Fn(&Path, bool) -> anyhow::Result<Policy>,
     pub scan: &'a dyn Fn(BuildGraph) -> anyhow::Result<Analysis>,
     pub advisories: Option<&'a AdvisoryDatabase>,
+    pub gate: diff::Gate,
 }
 
 /// One side, resolved, scanned and evaluated against its own policy.
@@ -118,7 +119,7 @@ pub fn compare(
         _ => (repo.clone(), "working tree".to_owned(), None, None),
     };
     let head_side = evaluate_side(stages, &head_root, &relative, &head_name, head_config)?;
-    let result = diff::diff(&base_side.side(), &head_side.side());
+    let result = diff::diff(&base_side.side(), &head_side.side(), stages.gate);
     Ok(Compared {
         base: base_side,
         head: head_side,

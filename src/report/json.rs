@@ -387,8 +387,17 @@ pub struct JsonChange {
 
 #[derive(Serialize)]
 pub struct JsonPolicyChanges {
+    /// Whether head's policy lets through anything base's did not (a
+    /// change that edits the policy judging it).
+    pub widened: bool,
     pub grants_added: Vec<JsonGrant>,
     pub grants_removed: Vec<JsonGrant>,
+    /// Advisory ids head's policy ignores and base's did not, and back.
+    pub ignores_added: Vec<String>,
+    pub ignores_removed: Vec<String>,
+    /// Components head's policy lets vet-bom pass unvetted, and back.
+    pub accepts_added: Vec<String>,
+    pub accepts_removed: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -468,8 +477,13 @@ pub fn diff_report(
             })
             .collect(),
         policy: JsonPolicyChanges {
-            grants_added: diff.grants_added.iter().map(grant).collect(),
-            grants_removed: diff.grants_removed.iter().map(grant).collect(),
+            widened: diff.policy.widens(),
+            grants_added: diff.policy.grants_added.iter().map(grant).collect(),
+            grants_removed: diff.policy.grants_removed.iter().map(grant).collect(),
+            ignores_added: diff.policy.ignores_added.clone(),
+            ignores_removed: diff.policy.ignores_removed.clone(),
+            accepts_added: diff.policy.accepts_added.clone(),
+            accepts_removed: diff.policy.accepts_removed.clone(),
         },
         new_advisories: diff.new_advisories.iter().map(advisory).collect(),
         new_violations: diff

@@ -11,6 +11,7 @@ pub mod json;
 pub mod markdown;
 pub mod purl;
 pub mod sarif;
+pub mod text;
 
 pub use purl::{package_purl, purl};
 

@@ -12,6 +12,17 @@ use crate::model::PackageScan;
 use crate::model::{Capability, CapabilityReport, Finding};
 use crate::policy::{Policy, ProposedGrant};
 
+mod policy;
+
+pub use policy::{GrantChange, PolicyChanges};
+
+/// What fails a diff besides new violations.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Gate {
+    /// A change that widens its own policy fails (`--deny-grant-changes`).
+    pub deny_grant_changes: bool,
+}
+
 /// One side of a diff.
 pub struct Side<'a> {
     pub graph: &'a BuildGraph,
@@ -46,14 +57,6 @@ pub struct CapabilityChange {
     pub lost: Vec<Capability>,
     /// Head's evidence for the gained capabilities.
     pub findings: Vec<Finding>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct GrantChange {
-    /// The policy entry's package name, or `[defaults]`.
-    pub package: String,
-    pub scope: Scope,
-    pub capability: Capability,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -98,24 +101,34 @@ pub struct GraphDiff {
     pub removed: Vec<PackageSummary>,
     pub upgraded: Vec<Upgrade>,
     pub changes: Vec<CapabilityChange>,
-    pub grants_added: Vec<GrantChange>,
-    pub grants_removed: Vec<GrantChange>,
+    pub policy: PolicyChanges,
     pub new_advisories: Vec<NewAdvisory>,
     /// Capability violations head has and base had not, by package name,
     /// scope and capability.
     pub new_violations: Vec<NewViolation>,
     /// Advisories that fail `check` on head and did not on base.
     pub new_advisory_violations: Vec<NewAdvisory>,
+    pub gate: Gate,
 }
 
 impl GraphDiff {
     pub fn passed(&self) -> bool {
-        self.new_violations.is_empty() && self.new_advisory_violations.is_empty()
+        self.new_violations.is_empty()
+            && self.new_advisory_violations.is_empty()
+            && !self.fails_by_widening()
+    }
+
+    /// Whether the change fails because it widens its own policy.
+    pub fn fails_by_widening(&self) -> bool {
+        self.gate.deny_grant_changes && self.policy.widens()
     }
 }
 
-pub fn diff(base: &Side<'_>, head: &Side<'_>) -> GraphDiff {
-    let mut out = GraphDiff::default();
+pub fn diff(base: &Side<'_>, head: &Side<'_>, gate: Gate) -> GraphDiff {
+    let mut out = GraphDiff {
+        gate,
+        ..GraphDiff::default()
+    };
     let base_by_name = by_name(base.graph);
     let head_by_name = by_name(head.graph);
 
@@ -199,10 +212,7 @@ pub fn diff(base: &Side<'_>, head: &Side<'_>) -> GraphDiff {
         }
     }
 
-    let base_grants = grants(base.policy);
-    let head_grants = grants(head.policy);
-    out.grants_added = head_grants.difference(&base_grants).cloned().collect();
-    out.grants_removed = base_grants.difference(&head_grants).cloned().collect();
+    out.policy = PolicyChanges::between(base.policy, head.policy);
 
     let base_violations: BTreeSet<(String, Scope, Capability)> = violation_list(base)
         .into_iter()
@@ -266,34 +276,6 @@ fn report(scan: &PackageScan, scope: Scope) -> &CapabilityReport {
         Scope::Code => &scan.code,
         Scope::BuildScript => &scan.build_script,
     }
-}
-
-fn grants(policy: &Policy) -> BTreeSet<GrantChange> {
-    let mut out = BTreeSet::new();
-    let mut add = |package: &str, scope: Scope, caps: &[Capability]| {
-        for &capability in caps {
-            out.insert(GrantChange {
-                package: package.to_owned(),
-                scope,
-                capability,
-            });
-        }
-    };
-    add("[defaults]", Scope::Code, &policy.defaults.allow);
-    add(
-        "[defaults]",
-        Scope::BuildScript,
-        &policy.defaults.build_script,
-    );
-    for entry in &policy.packages {
-        let name = match &entry.version {
-            Some(req) => format!("{}@{req}", entry.name),
-            None => entry.name.clone(),
-        };
-        add(&name, Scope::Code, &entry.grants.allow);
-        add(&name, Scope::BuildScript, &entry.grants.build_script);
-    }
-    out
 }
 
 fn violation_list(side: &Side<'_>) -> Vec<NewViolation> {

@@ -1,0 +1,159 @@
+//! A diff and `vet-bom`'s components for a terminal: one line a change or
+//! component, then the verdict.
+
+use std::io::Write;
+
+use super::plain;
+use crate::model::Capability;
+
+/// A diff for a terminal: what changed, then the verdict.
+pub fn write_diff(
+    out: &mut dyn Write,
+    diff: &crate::evaluate::diff::GraphDiff,
+    base: &str,
+    head: &str,
+) -> std::io::Result<()> {
+    let names = |caps: &[Capability]| caps.iter().map(|c| c.name()).collect::<Vec<_>>().join(" ");
+    writeln!(out, "{head} compared with {base}")?;
+    for p in &diff.added {
+        writeln!(
+            out,
+            "  added     {} {}  [{}]",
+            p.name,
+            p.version,
+            names(&p.capabilities)
+        )?;
+    }
+    for p in &diff.removed {
+        writeln!(out, "  removed   {} {}", p.name, p.version)?;
+    }
+    for u in &diff.upgraded {
+        writeln!(out, "  upgraded  {} {} -> {}", u.name, u.from, u.to)?;
+    }
+    for c in &diff.changes {
+        let scope = match c.scope {
+            crate::evaluate::Scope::Code => "",
+            crate::evaluate::Scope::BuildScript => " (build script)",
+        };
+        if !c.gained.is_empty() {
+            writeln!(
+                out,
+                "  gained    {} {}{scope}: {}",
+                c.package,
+                c.version,
+                names(&c.gained)
+            )?;
+            for f in &c.findings {
+                writeln!(
+                    out,
+                    "              {} {}  {}",
+                    f.capability,
+                    plain(&f.location.to_string()),
+                    plain(&f.evidence)
+                )?;
+            }
+        }
+        if !c.lost.is_empty() {
+            writeln!(
+                out,
+                "  lost      {} {}{scope}: {}",
+                c.package,
+                c.version,
+                names(&c.lost)
+            )?;
+        }
+    }
+    let policy = &diff.policy;
+    for g in &policy.grants_added {
+        writeln!(
+            out,
+            "  granted   {} {} {}",
+            plain(&g.package),
+            g.scope.as_str(),
+            g.capability
+        )?;
+    }
+    for id in &policy.ignores_added {
+        writeln!(out, "  ignored   advisory {}", plain(id))?;
+    }
+    for c in &policy.accepts_added {
+        writeln!(out, "  accepted  unvetted {}", plain(c))?;
+    }
+    for g in &policy.grants_removed {
+        writeln!(
+            out,
+            "  revoked   {} {} {}",
+            plain(&g.package),
+            g.scope.as_str(),
+            g.capability
+        )?;
+    }
+    for id in &policy.ignores_removed {
+        writeln!(out, "  unignored advisory {}", plain(id))?;
+    }
+    for c in &policy.accepts_removed {
+        writeln!(out, "  unaccepted unvetted {}", plain(c))?;
+    }
+    for v in &diff.new_violations {
+        writeln!(
+            out,
+            "  violation {} {} {} {}: not granted",
+            v.package,
+            v.version,
+            v.scope.as_str(),
+            v.capability
+        )?;
+    }
+    for a in &diff.new_advisory_violations {
+        writeln!(
+            out,
+            "  violation {} {}: {} ({})",
+            a.package,
+            a.version,
+            a.id,
+            a.kind.as_str()
+        )?;
+    }
+    let verdict = crate::report::markdown::verdict_line(diff).replace("**", "");
+    writeln!(out, "{verdict}")
+}
+
+/// `vet-bom`'s components, one line each with what to do, then the verdict.
+pub fn write_components(
+    out: &mut dyn Write,
+    components: &[crate::report::json::JsonComponent],
+    verdict: &str,
+    color: bool,
+) -> std::io::Result<()> {
+    let paint = |text: &str, ansi: Option<anstyle::AnsiColor>| match (color, ansi) {
+        (true, Some(ansi)) => {
+            let style = anstyle::Style::new().fg_color(Some(anstyle::Color::Ansi(ansi)));
+            format!("{}{text:<22}{}", style.render(), style.render_reset())
+        }
+        _ => format!("{text:<22}"),
+    };
+    for c in components {
+        let ansi = match c.status {
+            "ok" => Some(anstyle::AnsiColor::Green),
+            "violation" | "too-new" | "typosquat-suspect" | "unvetted" => {
+                Some(anstyle::AnsiColor::Yellow)
+            }
+            _ => Some(anstyle::AnsiColor::Red),
+        };
+        let name = match &c.version {
+            Some(v) => format!("{}@{v}", c.name),
+            None => c.name.clone(),
+        };
+        writeln!(out, "{} {name}", paint(c.status, ansi))?;
+        if c.status != "ok" {
+            writeln!(out, "{:22} {}", "", c.message)?;
+        }
+    }
+    let ok = components.iter().filter(|c| c.status == "ok").count();
+    let scanned = components.iter().filter(|c| c.features.is_some()).count();
+    writeln!(
+        out,
+        "\n{ok} of {} components ok, {scanned} scanned; verdict: {verdict}\n",
+        components.len()
+    )
+}
