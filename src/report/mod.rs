@@ -12,7 +12,7 @@ pub mod markdown;
 pub mod purl;
 pub mod sarif;
 
-pub use purl::{package_purl, purl};
+pub use purl::package_purl;
 
 use crate::advisories::AdvisoryMatch;
 use crate::model::PackageScan;
