@@ -224,10 +224,6 @@ impl RuleSet {
         Ok(())
     }
 
-    pub fn rules(&self) -> &[Rule] {
-        &self.rules
-    }
-
     pub fn rule(&self, index: usize) -> &Rule {
         &self.rules[index]
     }
@@ -319,7 +315,7 @@ mod tests {
     #[test]
     fn builtin_rules_load_and_ids_are_unique() {
         let rules = RuleSet::builtin();
-        assert!(rules.rules().len() > 20);
+        assert!(rules.rules.len() > 20);
     }
 
     #[test]

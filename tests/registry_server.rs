@@ -22,8 +22,6 @@
 //! after serving that many archives, so later requests are refused.
 //! Nothing here reaches any other host.
 
-#![allow(dead_code)]
-
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};

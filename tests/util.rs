@@ -18,8 +18,6 @@
 //! and a finding without a marker both fail, with a readable diff. A package
 //! without markers must report no capability at all.
 
-#![allow(dead_code)]
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -215,11 +213,6 @@ impl Scan {
         let (graph, scans) = self.analyze();
         report_json(&graph, &scans)
     }
-}
-
-/// [`Scan::analyze`] of `fixtures/NAME` with default options.
-pub fn analyze_fixture(name: &str) -> (BuildGraph, Vec<PackageScan>) {
-    Scan::fixture(name).analyze()
 }
 
 /// The JSON scan report of a graph and its scans (`report::json::report`,

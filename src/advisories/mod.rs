@@ -63,7 +63,6 @@ pub struct AdvisoryMatch {
 /// A loaded advisory database.
 pub struct AdvisoryDatabase {
     db: rustsec::Database,
-    pub path: PathBuf,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -162,10 +161,7 @@ impl AdvisoryDatabase {
             path: path.to_path_buf(),
             message: e.to_string(),
         })?;
-        Ok(AdvisoryDatabase {
-            db,
-            path: path.to_path_buf(),
-        })
+        Ok(AdvisoryDatabase { db })
     }
 
     /// The advisories affecting each package of `graph`, in graph order.

@@ -52,7 +52,6 @@ impl Evaluated {
 
 /// Two sides and what changed between them.
 pub struct Compared {
-    pub base: Evaluated,
     pub head: Evaluated,
     pub result: GraphDiff,
     /// The base revision's commit.
@@ -121,7 +120,6 @@ pub fn compare(
     let head_side = evaluate_side(stages, &head_root, &relative, &head_name, head_config)?;
     let result = diff::diff(&base_side.side(), &head_side.side(), stages.gate);
     Ok(Compared {
-        base: base_side,
         head: head_side,
         result,
         base_commit: base_snapshot.commit.clone(),

@@ -12,7 +12,7 @@ pub use package::scan_package;
 use std::time::{Duration, Instant};
 
 use crate::cache::ScanCache;
-use crate::fetch::{self, PackageSource};
+use crate::fetch;
 use crate::model::{BuildGraph, Package, PackageScan};
 use crate::resolve::{self, BuildSelection};
 use crate::rules::RuleSet;
@@ -20,7 +20,6 @@ use crate::rules::RuleSet;
 /// A resolved and scanned graph.
 pub struct Analysis {
     pub graph: BuildGraph,
-    pub sources: Vec<PackageSource>,
     pub scans: Vec<PackageScan>,
     /// Each package's scan time, in graph order (`-v` names the slowest).
     pub durations: Vec<Duration>,
@@ -75,7 +74,6 @@ pub fn scan_graph(
     let scanned = graph::scan_graph(&graph, &sources, rules, cache, on_scanned)?;
     Ok(Analysis {
         graph,
-        sources,
         scans: scanned.scans,
         durations: scanned.durations,
         timings: Timings {

@@ -13,7 +13,7 @@ pub mod purl;
 pub mod sarif;
 pub mod text;
 
-pub use purl::{package_purl, purl};
+pub use purl::package_purl;
 
 use crate::advisories::AdvisoryMatch;
 use crate::model::PackageScan;

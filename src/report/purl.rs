@@ -15,11 +15,6 @@ use packageurl::PackageUrl;
 
 use crate::model::{Package, SourceKind};
 
-/// `pkg:cargo/NAME@VERSION`, for a crate of the default registry.
-pub fn purl(name: &str, version: &str) -> String {
-    build(name, version, None)
-}
-
 /// The purl of `package`, whose workspace is rooted at `workspace_root`.
 pub fn package_purl(package: &Package, workspace_root: &Path) -> String {
     build(
@@ -103,8 +98,11 @@ mod tests {
 
     #[test]
     fn purls_encode_build_metadata() {
-        assert_eq!(purl("serde", "1.0.0"), "pkg:cargo/serde@1.0.0");
-        assert_eq!(purl("x", "1.0.0+build.1"), "pkg:cargo/x@1.0.0%2Bbuild.1");
+        assert_eq!(build("serde", "1.0.0", None), "pkg:cargo/serde@1.0.0");
+        assert_eq!(
+            build("x", "1.0.0+build.1", None),
+            "pkg:cargo/x@1.0.0%2Bbuild.1"
+        );
     }
 
     fn package(source_id: Option<&str>, default_registry: bool) -> Package {

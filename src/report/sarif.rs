@@ -6,144 +6,35 @@
 //! The evidence is in the message, and as related locations where it lies
 //! inside the repository. Fingerprints hash the package name, scope and
 //! capability, so a result keeps its identity across runs and versions.
+//!
+//! The log is built from typed structs (`model`) rather than JSON literals,
+//! so a misspelt property or a wrongly nested object does not compile;
+//! `locate` finds the entry points. Annotations are plain lines of text
+//! and need no model.
 
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use serde_json::{Value, json};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use self::locate::{EntryPoint, Locator};
+use self::model::{
+    ArtifactLocation, Level, Location, Message, MultiformatMessageString, PartialFingerprints,
+    PhysicalLocation, Region, ReportingConfiguration, ReportingDescriptor, Run, SarifLog,
+    SarifResult, Tool, ToolComponent,
+};
 use crate::evaluate::{AdvisoryViolation, Violation};
-use crate::model::{BuildGraph, Package, SourceKind};
-use crate::model::{Capability, Finding};
+use crate::model::{BuildGraph, Capability, Package};
+
+mod locate;
+mod model;
 
 /// Most related locations one result carries (GitHub accepts up to 1,000;
 /// more than a few helps nobody).
 const MAX_RELATED: usize = 10;
 
-/// Where a package enters the repository: a repository-relative path and a
-/// 1-based line.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct EntryPoint {
-    pub uri: String,
-    pub line: usize,
-}
-
-/// Finds entry points for packages of one graph.
-pub struct Locator {
-    repo_root: PathBuf,
-    workspace_root: PathBuf,
-    /// (name, version) -> the line of its `[[package]]` entry's `name`.
-    lock_lines: HashMap<(String, String), usize>,
-}
-
-impl Locator {
-    /// `root` is the repository's top level, when known (a revision checked
-    /// out elsewhere has no `.git` to find it by).
-    pub fn new(graph: &BuildGraph, root: Option<&Path>) -> Locator {
-        let repo_root = root
-            .map(Path::to_path_buf)
-            .unwrap_or_else(|| find_repo_root(&graph.workspace_root));
-        let lock_lines = std::fs::read_to_string(graph.workspace_root.join("Cargo.lock"))
-            .map(|text| lock_lines(&text))
-            .unwrap_or_default();
-        Locator {
-            repo_root,
-            workspace_root: graph.workspace_root.clone(),
-            lock_lines,
-        }
-    }
-
-    fn relative(&self, path: &Path) -> Option<String> {
-        let rel = path.strip_prefix(&self.repo_root).ok()?;
-        Some(
-            rel.components()
-                .map(|c| c.as_os_str().to_string_lossy())
-                .collect::<Vec<_>>()
-                .join("/"),
-        )
-    }
-
-    pub fn entry_point(&self, package: &Package) -> EntryPoint {
-        if package.source == SourceKind::Workspace
-            && let Some(uri) = self.relative(&package.manifest_path)
-        {
-            let line = std::fs::read_to_string(&package.manifest_path)
-                .ok()
-                .and_then(|text| package_name_line(&text))
-                .unwrap_or(1);
-            return EntryPoint { uri, line };
-        }
-        let lock_uri = self
-            .relative(&self.workspace_root.join("Cargo.lock"))
-            .unwrap_or_else(|| "Cargo.lock".into());
-        let line = self
-            .lock_lines
-            .get(&(package.name.clone(), package.version.clone()))
-            .copied()
-            .unwrap_or(1);
-        EntryPoint {
-            uri: lock_uri,
-            line,
-        }
-    }
-
-    /// A finding's place as a repository-relative path, when it is inside
-    /// the repository.
-    fn finding_uri(&self, package: &Package, finding: &Finding) -> Option<(String, u32)> {
-        let file = finding.location.file.as_ref()?;
-        let uri = self.relative(&package.root.join(file))?;
-        Some((uri, finding.location.line.unwrap_or(1)))
-    }
-}
-
-/// The line of `name` in a manifest's `[package]` table, from the TOML
-/// parser's spans (a `name` of a `[[bin]]` above it is not the package's).
-fn package_name_line(text: &str) -> Option<usize> {
-    let doc = toml_edit::Document::parse(text).ok()?;
-    let (key, _) = doc.get("package")?.as_table_like()?.get_key_value("name")?;
-    Some(line_at(text, key.span()?.start))
-}
-
-/// The line of each `[[package]]` entry's `name` in a Cargo.lock, by name
-/// and version; the first entry wins.
-fn lock_lines(text: &str) -> HashMap<(String, String), usize> {
-    let mut out = HashMap::new();
-    let Ok(doc) = toml_edit::Document::parse(text) else {
-        return out;
-    };
-    let Some(packages) = doc.get("package").and_then(|p| p.as_array_of_tables()) else {
-        return out;
-    };
-    for entry in packages.iter() {
-        let field = |key: &str| entry.get(key).and_then(|v| v.as_str()).map(str::to_owned);
-        if let (Some(name), Some(version), Some((key, _))) =
-            (field("name"), field("version"), entry.get_key_value("name"))
-            && let Some(span) = key.span()
-        {
-            out.entry((name, version))
-                .or_insert_with(|| line_at(text, span.start));
-        }
-    }
-    out
-}
-
-/// The 1-based line holding byte `offset` of `text`.
-fn line_at(text: &str, offset: usize) -> usize {
-    text.as_bytes()[..offset.min(text.len())]
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count()
-        + 1
-}
-
-fn find_repo_root(start: &Path) -> PathBuf {
-    start
-        .ancestors()
-        .find(|dir| dir.join(".git").exists())
-        .unwrap_or(start)
-        .to_path_buf()
-}
+/// The rule of advisory results, beside one rule per capability.
+const ADVISORY_RULE: &str = "advisory";
 
 fn fingerprint(parts: &[&str]) -> String {
     let mut hasher = Sha256::new();
@@ -176,7 +67,8 @@ pub fn violation_message(package: &Package, v: &Violation) -> String {
     message
 }
 
-/// A SARIF log of violations (all of `check`'s, or `diff`'s new ones).
+/// A SARIF log of violations (all of `check`'s, or `diff`'s new ones), as
+/// the JSON to print.
 pub fn sarif(
     graph: &BuildGraph,
     repo_root: Option<&Path>,
@@ -184,104 +76,123 @@ pub fn sarif(
     advisories: &[&AdvisoryViolation],
 ) -> Value {
     let locator = Locator::new(graph, repo_root);
-    let mut rules: Vec<Value> = Capability::ALL
-        .iter()
-        .map(|c| {
-            json!({
-                "id": c.name(),
-                "name": c.name(),
-                "shortDescription": {"text": format!("uses `{}`", c.name())},
-                "fullDescription": {"text": c.meaning()},
-                "help": {
-                    "text": format!(
-                        "{}\n\nA package may use `{}` only when the policy (capgate.toml) grants it. If this use is intended, grant it with `cargo capgate allow PACKAGE {}` (or `--build-script` for a build script), ideally with a `reason`; otherwise remove or replace the dependency.",
-                        c.meaning(), c.name(), c.name()
-                    )
-                },
-                "defaultConfiguration": {"level": "error"},
-            })
-        })
-        .collect();
-    rules.push(json!({
-        "id": "advisory",
-        "name": "advisory",
-        "shortDescription": {"text": "affected by a RustSec advisory"},
-        "fullDescription": {"text": "The package's version is affected by a vulnerability, unsound-code or unmaintained advisory of the RustSec database."},
-        "help": {"text": "Upgrade to a patched version, replace the package, or accept the advisory with `[advisories] ignore = [\"RUSTSEC-…\"]` in capgate.toml, with a reason."},
-        "defaultConfiguration": {"level": "error"},
-    }));
-
     let mut results = Vec::new();
     for v in violations {
         let package = &graph.packages[v.package];
-        let entry = locator.entry_point(package);
-        let related: Vec<Value> = v
+        let related_locations = v
             .findings
             .iter()
             .filter_map(|f| locator.finding_uri(package, f).map(|u| (u, f)))
             .take(MAX_RELATED)
             .enumerate()
-            .map(|(i, ((uri, line), f))| {
-                json!({
-                    "id": i,
-                    "physicalLocation": {
-                        "artifactLocation": {"uri": uri},
-                        "region": {"startLine": line, "startColumn": f.location.column.unwrap_or(1)}
+            .map(|(i, ((uri, line), f))| Location {
+                id: Some(i),
+                physical_location: PhysicalLocation {
+                    artifact_location: ArtifactLocation { uri },
+                    region: Region {
+                        start_line: line as usize,
+                        start_column: Some(f.location.column.unwrap_or(1)),
                     },
-                    "message": {"text": super::evidence_label(f)}
-                })
+                },
+                message: Some(Message {
+                    text: super::evidence_label(f),
+                }),
             })
             .collect();
-        let mut result = json!({
-            "ruleId": v.capability.name(),
-            "level": "error",
-            "message": {"text": violation_message(package, v)},
-            "locations": [location(&entry)],
-            "partialFingerprints": {
-                "capgate/v1": fingerprint(&[&package.name, v.scope.as_str(), v.capability.name()])
+        results.push(SarifResult {
+            rule_id: v.capability.name(),
+            level: Level::Error,
+            message: Message {
+                text: violation_message(package, v),
             },
+            locations: vec![entry_location(locator.entry_point(package))],
+            partial_fingerprints: PartialFingerprints {
+                capgate_v1: fingerprint(&[&package.name, v.scope.as_str(), v.capability.name()]),
+            },
+            related_locations,
         });
-        if !related.is_empty() {
-            result["relatedLocations"] = Value::Array(related);
-        }
-        results.push(result);
     }
     for v in advisories {
         let package = &graph.packages[v.package];
-        let entry = locator.entry_point(package);
-        results.push(json!({
-            "ruleId": "advisory",
-            "level": "error",
-            "message": {"text": crate::evaluate::advisory_headline(package, v)},
-            "locations": [location(&entry)],
-            "partialFingerprints": {
-                "capgate/v1": fingerprint(&[&package.name, &v.advisory.id])
+        results.push(SarifResult {
+            rule_id: ADVISORY_RULE,
+            level: Level::Error,
+            message: Message {
+                text: crate::evaluate::advisory_headline(package, v),
             },
-        }));
+            locations: vec![entry_location(locator.entry_point(package))],
+            partial_fingerprints: PartialFingerprints {
+                capgate_v1: fingerprint(&[&package.name, &v.advisory.id]),
+            },
+            related_locations: Vec::new(),
+        });
     }
 
-    json!({
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {
-                "name": "cargo-capgate",
-                "version": env!("CARGO_PKG_VERSION"),
-                "informationUri": "https://docs.rs/cargo-capgate",
-                "rules": rules,
-            }},
-            "results": results,
-        }]
-    })
+    SarifLog {
+        schema: SarifLog::SCHEMA,
+        version: SarifLog::VERSION,
+        runs: vec![Run {
+            tool: Tool {
+                driver: ToolComponent {
+                    name: "cargo-capgate",
+                    version: env!("CARGO_PKG_VERSION"),
+                    information_uri: "https://docs.rs/cargo-capgate",
+                    rules: rules(),
+                },
+            },
+            results,
+        }],
+    }
+    .to_value()
 }
 
-fn location(entry: &EntryPoint) -> Value {
-    json!({
-        "physicalLocation": {
-            "artifactLocation": {"uri": entry.uri},
-            "region": {"startLine": entry.line}
-        }
-    })
+/// Every rule a result may name, whether or not this run has a result for
+/// it: code scanning keeps showing a rule's help for alerts of earlier runs.
+fn rules() -> Vec<ReportingDescriptor> {
+    let mut rules: Vec<_> = Capability::ALL
+        .iter()
+        .map(|c| ReportingDescriptor {
+            id: c.name(),
+            name: c.name(),
+            short_description: MultiformatMessageString::new(format!("uses `{}`", c.name())),
+            full_description: MultiformatMessageString::new(c.meaning()),
+            help: MultiformatMessageString::new(format!(
+                "{}\n\nA package may use `{}` only when the policy (capgate.toml) grants it. If this use is intended, grant it with `cargo capgate allow PACKAGE {}` (or `--build-script` for a build script), ideally with a `reason`; otherwise remove or replace the dependency.",
+                c.meaning(),
+                c.name(),
+                c.name()
+            )),
+            default_configuration: ReportingConfiguration {
+                level: Level::Error,
+            },
+        })
+        .collect();
+    rules.push(ReportingDescriptor {
+        id: ADVISORY_RULE,
+        name: ADVISORY_RULE,
+        short_description: MultiformatMessageString::new("affected by a RustSec advisory"),
+        full_description: MultiformatMessageString::new("The package's version is affected by a vulnerability, unsound-code or unmaintained advisory of the RustSec database."),
+        help: MultiformatMessageString::new("Upgrade to a patched version, replace the package, or accept the advisory with `[advisories] ignore = [\"RUSTSEC-…\"]` in capgate.toml, with a reason."),
+        default_configuration: ReportingConfiguration {
+            level: Level::Error,
+        },
+    });
+    rules
+}
+
+/// Where a result is shown: the line that brings its package in.
+fn entry_location(entry: EntryPoint) -> Location {
+    Location {
+        id: None,
+        physical_location: PhysicalLocation {
+            artifact_location: ArtifactLocation { uri: entry.uri },
+            region: Region {
+                start_line: entry.line,
+                start_column: None,
+            },
+        },
+        message: None,
+    }
 }
 
 /// GitHub workflow-command annotations, one line per violation.
@@ -334,28 +245,6 @@ fn escape_property(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn lockfile_entry_line() {
-        let text = "version = 4\n\n[[package]]\nname = \"a\"\nversion = \"1.0.0\"\n\n[[package]]\nname = \"a\"\nversion = \"2.0.0\"\n";
-        let lines = lock_lines(text);
-        assert_eq!(lines.get(&("a".into(), "2.0.0".into())), Some(&8));
-        assert_eq!(lines.get(&("a".into(), "3.0.0".into())), None);
-    }
-
-    #[test]
-    fn manifest_entry_is_the_package_name_not_a_target_name() {
-        // A `name` written before `[package]`, and one of a target, are not
-        // where the package enters; a multi-line table header is no help to
-        // a line search either.
-        let text = "[[bin]]\nname = \"tool\"\n\n[package]\nversion = \"0.1.0\"\nname = \"tool\"\n";
-        assert_eq!(package_name_line(text), Some(6));
-        assert_eq!(
-            package_name_line("[package]\nname.workspace = true\n"),
-            Some(2)
-        );
-        assert_eq!(package_name_line("not toml ["), None);
-    }
 
     #[test]
     fn annotation_escaping() {

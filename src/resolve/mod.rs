@@ -114,19 +114,6 @@ pub fn resolve(selection: &BuildSelection) -> Result<BuildGraph, ResolveError> {
     build_graph(selection, &metadata, &graph)
 }
 
-/// The workspace root only, without resolving dependencies (`cargo
-/// metadata --no-deps`): for commands that edit the policy.
-pub fn workspace_root(selection: &BuildSelection) -> Result<PathBuf, ResolveError> {
-    if let Some(manifest) = &selection.manifest_path
-        && !manifest.is_file()
-    {
-        return Err(ResolveError::ManifestMissing(manifest.clone()));
-    }
-    let json = run_cargo_metadata_with(selection, &["--no-deps"])?;
-    let metadata: Metadata = serde_json::from_str(&json).map_err(ResolveError::MetadataJson)?;
-    Ok(metadata.workspace_root.into_std_path_buf())
-}
-
 fn run_cargo_metadata(selection: &BuildSelection) -> Result<String, ResolveError> {
     // All features, so guppy sees every optional edge and can apply the
     // user's feature selection itself.
