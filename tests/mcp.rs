@@ -277,8 +277,9 @@ fn build_options_given_to_the_server_are_refused() {
     let run = util::run(&["mcp", "--all-features"]);
     run.assert_code(2);
     assert!(
-        run.stderr
-            .contains("`mcp` takes no build options (--all-features)"),
+        run.stderr.contains(
+            "`--all-features` has no effect on `mcp` (each tool call names its own workspace and options)"
+        ),
         "{}",
         run.describe()
     );

@@ -32,6 +32,7 @@ mod json_actions;
 mod json_advisories;
 mod layers;
 mod mcp;
+mod options;
 mod policy;
 mod reach;
 mod registry_server;

@@ -36,9 +36,6 @@ fn parse_age(text: &str) -> Result<Duration, String> {
 
 pub fn run(common: &CommonArgs, args: &CacheArgs) -> anyhow::Result<Outcome> {
     common.expect_format("cache", &[Format::Human])?;
-    if common.no_cache {
-        anyhow::bail!("`--no-cache` has no meaning for `cache`: it acts on the cache itself");
-    }
     let Some(dir) = ScanCache::default_dir() else {
         anyhow::bail!("this platform has no cache directory; set CAPGATE_CACHE_DIR");
     };

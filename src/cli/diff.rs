@@ -39,6 +39,11 @@ pub fn run(common: &CommonArgs, args: &DiffArgs) -> anyhow::Result<Outcome> {
         "diff",
         &[Format::Human, Format::Json, Format::Markdown, Format::Sarif],
     )?;
+    if args.head.is_some() && common.policy.is_some() {
+        anyhow::bail!(
+            "`--policy` applies to the working tree, and `--head` compares a revision, which is judged by its own policy; leave one out"
+        );
+    }
     if args.full_report_url.is_some() && common.format != Format::Markdown {
         anyhow::bail!(
             "`--full-report-url` names the full report in a Markdown one; it needs `--format markdown`"

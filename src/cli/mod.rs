@@ -10,6 +10,7 @@ mod diff;
 mod explain;
 mod init;
 mod mcp;
+mod options;
 mod progress;
 mod scan;
 mod vet_bom;
@@ -37,6 +38,24 @@ pub struct Cli {
 
     #[command(flatten)]
     pub common: CommonArgs,
+}
+
+impl Cli {
+    /// The command as it is written (`scan` when none is).
+    pub fn command_name(&self) -> &'static str {
+        match &self.command {
+            None | Some(Command::Scan(_)) => "scan",
+            Some(Command::Check(_)) => "check",
+            Some(Command::Init(_)) => "init",
+            Some(Command::Allow(_)) => "allow",
+            Some(Command::Bom(_)) => "bom",
+            Some(Command::Diff(_)) => "diff",
+            Some(Command::VetBom(_)) => "vet-bom",
+            Some(Command::Explain(_)) => "explain",
+            Some(Command::Mcp(_)) => "mcp",
+            Some(Command::Cache(_)) => "cache",
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -323,19 +342,6 @@ impl CommonArgs {
         }
     }
 
-    /// Fails unless `--format` is one `command` can write.
-    pub fn expect_format(&self, command: &str, allowed: &[Format]) -> anyhow::Result<()> {
-        if allowed.contains(&self.format) {
-            return Ok(());
-        }
-        let names: Vec<&str> = allowed.iter().map(|f| f.name()).collect();
-        anyhow::bail!(
-            "`--format {}` is not available for `{command}`; use one of: {}",
-            self.format.name(),
-            names.join(", ")
-        )
-    }
-
     /// Whether stdout gets colour.
     pub fn stdout_color(&self) -> bool {
         color_for(self.color, std::io::stdout().is_terminal())
@@ -412,6 +418,7 @@ pub fn parse() -> Cli {
 
 /// Runs the command the user asked for.
 pub fn run(cli: &Cli) -> anyhow::Result<Outcome> {
+    cli.common.refuse_unused(cli.command_name())?;
     match &cli.command {
         Some(Command::Scan(args)) => scan::run(&cli.common, args),
         Some(Command::Check(args)) => check::run(&cli.common, args),
