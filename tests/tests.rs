@@ -14,6 +14,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod util;
 
+mod action;
 mod attack;
 mod bom;
 mod cache;
