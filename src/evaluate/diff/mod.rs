@@ -14,7 +14,7 @@ use crate::policy::{Policy, ProposedGrant};
 
 mod policy;
 
-pub use policy::{GrantChange, PolicyChanges};
+pub use policy::{GrantChange, PolicyChanges, PolicyItem};
 
 /// What fails a diff besides new violations.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -92,6 +92,42 @@ impl PolicyChanges {
     }
 }
 
+/// One thing a policy lets through: a grant, an ignored advisory or an
+/// accepted unvetted component.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PolicyItem<'a> {
+    Grant(&'a GrantChange),
+    Ignore(&'a str),
+    Accept(&'a str),
+}
+
+impl PolicyChanges {
+    /// What head's policy adds, grants first.
+    pub fn added(&self) -> impl Iterator<Item = PolicyItem<'_>> {
+        items(&self.grants_added, &self.ignores_added, &self.accepts_added)
+    }
+
+    /// What head's policy no longer has, grants first.
+    pub fn removed(&self) -> impl Iterator<Item = PolicyItem<'_>> {
+        items(
+            &self.grants_removed,
+            &self.ignores_removed,
+            &self.accepts_removed,
+        )
+    }
+}
+
+fn items<'a>(
+    grants: &'a [GrantChange],
+    ignores: &'a [String],
+    accepts: &'a [String],
+) -> impl Iterator<Item = PolicyItem<'a>> {
+    let grants = grants.iter().map(PolicyItem::Grant);
+    let ignores = ignores.iter().map(|id| PolicyItem::Ignore(id));
+    let accepts = accepts.iter().map(|c| PolicyItem::Accept(c));
+    grants.chain(ignores).chain(accepts)
+}
+
 fn added_removed<T: Ord + Clone>(base: BTreeSet<T>, head: BTreeSet<T>) -> (Vec<T>, Vec<T>) {
     (
         head.difference(&base).cloned().collect(),

@@ -4,6 +4,7 @@
 use std::io::Write;
 
 use super::plain;
+use crate::evaluate::diff::PolicyItem;
 use crate::model::Capability;
 
 /// A diff for a terminal: what changed, then the verdict.
@@ -63,36 +64,28 @@ pub fn write_diff(
             )?;
         }
     }
-    let policy = &diff.policy;
-    for g in &policy.grants_added {
-        writeln!(
-            out,
-            "  granted   {} {} {}",
-            plain(&g.package),
-            g.scope.as_str(),
-            g.capability
-        )?;
-    }
-    for id in &policy.ignores_added {
-        writeln!(out, "  ignored   advisory {}", plain(id))?;
-    }
-    for c in &policy.accepts_added {
-        writeln!(out, "  accepted  unvetted {}", plain(c))?;
-    }
-    for g in &policy.grants_removed {
-        writeln!(
-            out,
-            "  revoked   {} {} {}",
-            plain(&g.package),
-            g.scope.as_str(),
-            g.capability
-        )?;
-    }
-    for id in &policy.ignores_removed {
-        writeln!(out, "  unignored advisory {}", plain(id))?;
-    }
-    for c in &policy.accepts_removed {
-        writeln!(out, "  unaccepted unvetted {}", plain(c))?;
+    let verbs = [
+        ("granted  ", "ignored   advisory", "accepted  unvetted"),
+        ("revoked  ", "unignored advisory", "unaccepted unvetted"),
+    ];
+    let changes = [
+        diff.policy.added().collect::<Vec<_>>(),
+        diff.policy.removed().collect(),
+    ];
+    for ((grant, ignore, accept), items) in verbs.into_iter().zip(changes) {
+        for item in items {
+            match item {
+                PolicyItem::Grant(g) => writeln!(
+                    out,
+                    "  {grant} {} {} {}",
+                    plain(&g.package),
+                    g.scope.as_str(),
+                    g.capability
+                )?,
+                PolicyItem::Ignore(id) => writeln!(out, "  {ignore} {}", plain(id))?,
+                PolicyItem::Accept(c) => writeln!(out, "  {accept} {}", plain(c))?,
+            }
+        }
     }
     for v in &diff.new_violations {
         writeln!(

@@ -21,7 +21,7 @@ use budget::{Budget, Section};
 
 use super::text::{cell, code_span};
 use crate::evaluate::Scope;
-use crate::evaluate::diff::{CapabilityChange, GraphDiff, PackageSummary};
+use crate::evaluate::diff::{CapabilityChange, GraphDiff, PackageSummary, PolicyItem};
 use crate::model::Capability;
 
 /// The most a GitHub comment or job summary holds, in characters (counted
@@ -217,31 +217,10 @@ fn policy_widened(budget: &mut Budget, diff: &GraphDiff) {
         "> [!{kind}]\n> **This change widens its own policy** ({}). {consequence}\n\n",
         policy.widening_summary()
     ));
-    let grants = policy.grants_added.iter().map(|g| {
-        row(&[
-            "grant".to_owned(),
-            cell(&code_span(&g.package)),
-            g.scope.as_str().to_owned(),
-            format!("`{}`", g.capability),
-        ])
-    });
-    let ignores = policy.ignores_added.iter().map(|id| {
-        row(&[
-            "ignore advisory".to_owned(),
-            "–".to_owned(),
-            "–".to_owned(),
-            cell(&code_span(id)),
-        ])
-    });
-    let accepts = policy.accepts_added.iter().map(|c| {
-        row(&[
-            "accept unvetted".to_owned(),
-            "–".to_owned(),
-            "–".to_owned(),
-            cell(&code_span(c)),
-        ])
-    });
-    let rows: Vec<String> = grants.chain(ignores).chain(accepts).collect();
+    let rows = policy_rows(
+        policy.added(),
+        ["grant", "ignore advisory", "accept unvetted"],
+    );
     budget.section(Section {
         name: "policy widened",
         open: &table_open(
@@ -251,6 +230,32 @@ fn policy_widened(budget: &mut Budget, diff: &GraphDiff) {
         rows: &rows,
         close: "\n",
     });
+}
+
+/// One table row a policy item, each kind named by its verb.
+fn policy_rows<'a>(items: impl Iterator<Item = PolicyItem<'a>>, verbs: [&str; 3]) -> Vec<String> {
+    items
+        .map(|item| match item {
+            PolicyItem::Grant(g) => row(&[
+                verbs[0].to_owned(),
+                cell(&code_span(&g.package)),
+                g.scope.as_str().to_owned(),
+                format!("`{}`", g.capability),
+            ]),
+            PolicyItem::Ignore(id) => row(&[
+                verbs[1].to_owned(),
+                "–".to_owned(),
+                "–".to_owned(),
+                cell(&code_span(id)),
+            ]),
+            PolicyItem::Accept(c) => row(&[
+                verbs[2].to_owned(),
+                "–".to_owned(),
+                "–".to_owned(),
+                cell(&code_span(c)),
+            ]),
+        })
+        .collect()
 }
 
 fn new_violations(budget: &mut Budget, diff: &GraphDiff) {
@@ -396,31 +401,14 @@ fn given_up(budget: &mut Budget, diff: &GraphDiff) {
         close: FOLDED_CLOSE,
     });
     let policy = &diff.policy;
-    let revoked = policy.grants_removed.iter().map(|g| {
-        row(&[
-            "revoke".to_owned(),
-            cell(&code_span(&g.package)),
-            g.scope.as_str().to_owned(),
-            format!("`{}`", g.capability),
-        ])
-    });
-    let unignored = policy.ignores_removed.iter().map(|id| {
-        row(&[
-            "stop ignoring advisory".to_owned(),
-            "–".to_owned(),
-            "–".to_owned(),
-            cell(&code_span(id)),
-        ])
-    });
-    let unaccepted = policy.accepts_removed.iter().map(|c| {
-        row(&[
-            "stop accepting unvetted".to_owned(),
-            "–".to_owned(),
-            "–".to_owned(),
-            cell(&code_span(c)),
-        ])
-    });
-    let narrowed: Vec<String> = revoked.chain(unignored).chain(unaccepted).collect();
+    let narrowed = policy_rows(
+        policy.removed(),
+        [
+            "revoke",
+            "stop ignoring advisory",
+            "stop accepting unvetted",
+        ],
+    );
     budget.section(Section {
         name: "policy narrowed",
         open: &folded_open(
