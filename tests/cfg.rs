@@ -57,6 +57,8 @@ fn windows_with_a_feature_sees_windows_code_and_the_feature() {
             ("src/platform_windows.rs", 2, "fs.read"),
             // `cfg_net!` compiles its module with the feature on.
             ("src/net_client.rs", 4, "net.connect"),
+            // A file whose own `#![cfg(windows)]` holds.
+            ("src/windows_file.rs", 4, "fs.write"),
         ])
     );
 }
@@ -79,6 +81,7 @@ fn all_targets_cfg_keeps_every_platform_but_still_honours_features() {
             ("src/lib.rs", 62, "env.read"),
             ("src/platform.rs", 2, "env.read"),
             ("src/platform_windows.rs", 2, "fs.read"),
+            ("src/windows_file.rs", 4, "fs.write"),
         ])
     );
 }

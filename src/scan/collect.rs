@@ -172,8 +172,12 @@ impl<'a> Collector<'a> {
         }
     }
 
-    /// Collects a file syn parsed.
+    /// Collects a file syn parsed. A file whose own `#![cfg(..)]` cannot
+    /// hold is not built, nor are the modules it declares: it adds nothing.
     pub fn collect_file(&mut self, file: &syn::File) {
+        if itemattrs::excluded(&file.attrs, self.cfg) {
+            return;
+        }
         for attr in &file.attrs {
             self.visit_attribute(attr);
         }
