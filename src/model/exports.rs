@@ -21,7 +21,10 @@ pub struct Exports {
     /// ending in `*` is a glob: `sys::*` → `std::os::unix`. A target
     /// starting with `crate` is another path of this crate's own, for paths
     /// that globs make without end (`prelude::prelude` → `crate::prelude`).
-    pub aliases: BTreeMap<String, String>,
+    /// A key may stand for several paths, sorted: a module that globs both
+    /// `std::fs` and `std::process`, or alternatives under `cfg`s. Keeping
+    /// one of them let a dependent reach the other's items unseen.
+    pub aliases: BTreeMap<String, Vec<String>>,
     /// The `#[macro_export]` `macro_rules!` bodies by macro name, as source
     /// text: what they expand to is the invoking crate's code (its paths,
     /// `unsafe` and `extern` blocks), so dependents expand them.

@@ -97,19 +97,32 @@ impl<'a> DependencyExports<'a> {
         let Some(exports) = self.get(lib) else {
             return Vec::new();
         };
-        if let Some(witnesses) = exports.items.get(rest) {
-            return witnesses
-                .iter()
-                .map(|w| Witness {
-                    capability: w.capability,
-                    rule: w.rule.clone(),
-                    via: bounded(std::iter::once(path.to_owned()).chain(w.via.iter().cloned())),
-                })
-                .collect();
+        let mut out: Vec<Witness> = exports
+            .items
+            .get(rest)
+            .into_iter()
+            .flatten()
+            .map(|w| Witness {
+                capability: w.capability,
+                rule: w.rule.clone(),
+                via: bounded(std::iter::once(path.to_owned()).chain(w.via.iter().cloned())),
+            })
+            .collect();
+        // An item and an alias under one path are alternatives (`cfg`s, or
+        // namespaces): each counts.
+        for target in alias_targets(exports, rest) {
+            for w in self.through_alias(path, lib, &target, rules) {
+                if !out.iter().any(|x| x.capability == w.capability) {
+                    out.push(w);
+                }
+            }
         }
-        let Some(target) = alias_target(exports, rest) else {
-            return Vec::new();
-        };
+        out
+    }
+
+    /// What naming `path` (in `lib`) reaches when it is an alias of
+    /// `target`.
+    fn through_alias(&self, path: &str, lib: &str, target: &str, rules: &RuleSet) -> Vec<Witness> {
         if let Some(own) = target
             .strip_prefix("crate::")
             .or((target == "crate").then_some(""))
@@ -137,42 +150,48 @@ impl<'a> DependencyExports<'a> {
                 .collect();
         }
         rules
-            .match_path(&target)
+            .match_path(target)
             .into_iter()
             .map(|rule| rules.rule(rule))
             .filter(|rule| flows(rule.capability))
             .map(|rule| Witness {
                 capability: rule.capability,
                 rule: rule.id.as_str().to_owned(),
-                via: vec![path.to_owned(), target.clone()],
+                via: vec![path.to_owned(), target.to_owned()],
             })
             .collect()
     }
 }
 
-/// The outside path `rest` stands for through an alias of the longest
-/// matching prefix, or a glob alias of its module.
-fn alias_target(exports: &Exports, rest: &str) -> Option<String> {
-    if exports.aliases.is_empty() {
-        return None;
+/// The outside paths `rest` stands for through the aliases of the longest
+/// prefix that has any: a named alias of it, or a glob alias of its
+/// module (both kept: which namespace each fills is not recorded).
+pub(crate) fn alias_targets(exports: &Exports, rest: &str) -> Vec<String> {
+    if exports.aliases.is_empty() || rest.is_empty() {
+        return Vec::new();
     }
     let segments: Vec<&str> = rest.split("::").collect();
     for len in (1..=segments.len()).rev() {
         let prefix = segments[..len].join("::");
-        let tail = &segments[len..];
-        if let Some(target) = exports.aliases.get(&prefix) {
-            return Some(join(target, tail));
-        }
         let glob = if len == 1 {
             "*".to_owned()
         } else {
             format!("{}::*", segments[..len - 1].join("::"))
         };
-        if let Some(target) = exports.aliases.get(&glob) {
-            return Some(join(target, &segments[len - 1..]));
+        let mut out = Vec::new();
+        for target in exports.aliases.get(&prefix).into_iter().flatten() {
+            out.push(join(target, &segments[len..]));
+        }
+        for target in exports.aliases.get(&glob).into_iter().flatten() {
+            out.push(join(target, &segments[len - 1..]));
+        }
+        if !out.is_empty() {
+            out.sort();
+            out.dedup();
+            return out;
         }
     }
-    None
+    Vec::new()
 }
 
 fn join(base: &str, tail: &[&str]) -> String {
@@ -212,16 +231,31 @@ mod tests {
         let mut exports = Exports::default();
         exports
             .aliases
-            .insert("Command".into(), "std::process::Command".into());
-        exports.aliases.insert("net::*".into(), "std::net".into());
+            .insert("Command".into(), vec!["std::process::Command".into()]);
+        exports
+            .aliases
+            .insert("net::*".into(), vec!["std::net".into()]);
         assert_eq!(
-            alias_target(&exports, "Command::new").as_deref(),
-            Some("std::process::Command::new")
+            alias_targets(&exports, "Command::new"),
+            ["std::process::Command::new"]
         );
         assert_eq!(
-            alias_target(&exports, "net::TcpStream::connect").as_deref(),
-            Some("std::net::TcpStream::connect")
+            alias_targets(&exports, "net::TcpStream::connect"),
+            ["std::net::TcpStream::connect"]
         );
-        assert_eq!(alias_target(&exports, "other"), None);
+        assert!(alias_targets(&exports, "other").is_empty());
+        // Every glob of a module counts, not the first recorded; a named
+        // alias beside a glob does not hide it (namespaces are not known).
+        exports
+            .aliases
+            .insert("*".into(), vec!["std::fs".into(), "std::process".into()]);
+        assert_eq!(
+            alias_targets(&exports, "write"),
+            ["std::fs::write", "std::process::write"]
+        );
+        assert_eq!(
+            alias_targets(&exports, "Command::new"),
+            ["std::fs::Command::new", "std::process::Command::new"]
+        );
     }
 }

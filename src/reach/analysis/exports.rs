@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use super::Reach;
 use crate::model::{Exports, Witness};
-use crate::reach::{DependencyExports, bounded};
+use crate::reach::{DependencyExports, alias_targets, bounded};
 use crate::scan::facts::{CrateFacts, Def, Owner, ScopeKind, WrittenPath};
 use crate::scan::names::Resolver;
 
@@ -48,30 +48,50 @@ pub(super) fn exports(
         if let Some(item) = facts.items.get(node)
             && matches!(item.owner, Owner::Macro { exported: true })
         {
-            out.items.insert(item.name.clone(), witnesses.clone());
+            merge_item(&mut out, item.name.clone(), witnesses.clone());
         }
-        out.items.insert(key.to_owned(), witnesses);
+        merge_item(&mut out, key.to_owned(), witnesses);
     }
 
     // Re-exports chain through each other (a glob of a module that
     // re-exports), in whatever order they are declared: passes over them
-    // repeat until one adds nothing. Entries are only ever added, so that
-    // comes, unless modules contain each other through globs and make
-    // paths without end; the budget stops those, and the crate is marked.
+    // repeat until one adds nothing. Entries, a path's capabilities and an
+    // alias's targets are only ever added, so that comes, unless modules
+    // contain each other through globs and make paths without end; the
+    // budget stops those, and the crate is marked.
     let re_exports = re_exports(facts, resolver);
     while *budget > 0 {
-        let before = (out.items.len(), out.aliases.len());
+        let mut changed = false;
         for r in &re_exports {
-            re_export(&mut out, deps, r, budget);
+            changed |= re_export(&mut out, deps, r, budget);
             if *budget == 0 {
                 break;
             }
         }
-        if (out.items.len(), out.aliases.len()) == before {
+        if !changed {
             break;
         }
     }
     out
+}
+
+/// Adds what `key` reaches: an item's path can be reached by several
+/// items (a function and an exported macro of its name, alternatives under
+/// `cfg`s, globs bringing one name), and each capability any of them
+/// reaches counts, not the first one recorded. True when it added one.
+fn merge_item(out: &mut Exports, key: String, witnesses: Vec<Witness>) -> bool {
+    let known = out.items.entry(key).or_default();
+    let mut changed = false;
+    for w in witnesses {
+        if !known.iter().any(|k| k.capability == w.capability) {
+            known.push(w);
+            changed = true;
+        }
+    }
+    if changed {
+        known.sort_by_key(|w| w.capability);
+    }
+    changed
 }
 
 /// Every public re-export of the crate's modules, in declaration order.
@@ -148,12 +168,18 @@ fn re_exports(facts: &CrateFacts, resolver: &Resolver<'_>) -> Vec<ReExport> {
 /// Makes `key` (or, for a glob, everything below `key`) stand for `target`:
 /// copies what `target` reaches in this crate or a dependency, or records an
 /// alias when `target` is outside every scanned crate. Every entry copied
-/// is taken from `budget`; at zero nothing more is copied.
-fn re_export(out: &mut Exports, deps: &DependencyExports<'_>, r: &ReExport, budget: &mut usize) {
+/// is taken from `budget`; at zero nothing more is copied. True when it
+/// added something.
+fn re_export(
+    out: &mut Exports,
+    deps: &DependencyExports<'_>,
+    r: &ReExport,
+    budget: &mut usize,
+) -> bool {
     let ReExport { target, key, glob } = r;
     let (key, glob) = (key.as_str(), *glob);
     if *budget == 0 {
-        return;
+        return false;
     }
     // Modules re-exporting each other through globs copy each other's
     // entries: without a bound the cost grows with the cube of their number.
@@ -177,26 +203,34 @@ fn re_export(out: &mut Exports, deps: &DependencyExports<'_>, r: &ReExport, budg
             let within = |rest: &String| below(rest, rel).is_some();
             copies.retain(|(rest, _)| !within(rest));
             aliases.retain(|(rest, _)| !within(rest));
-            aliases.push((rel.to_owned(), crate_path(key)));
+            aliases.push((rel.to_owned(), vec![crate_path(key)]));
         }
         if !spend(copies.len() + aliases.len()) {
-            return;
+            return false;
         }
+        let mut changed = false;
         for (rest, witnesses) in copies {
-            out.items.entry(join(key, &rest)).or_insert(witnesses);
+            changed |= merge_item(out, join(key, &rest), witnesses);
         }
-        for (rest, alias) in aliases {
-            insert_alias(out, join(key, &rest), alias);
+        for (rest, targets) in aliases {
+            for alias in targets {
+                changed |= insert_alias(out, join(key, &rest), alias);
+            }
         }
-        return;
+        return changed;
     }
     let (lib, inside) = target.split_once("::").unwrap_or((target, ""));
     if let Some(exports) = deps.get(lib) {
         let items = entries_below(&exports.items, inside, glob);
         let aliases = entries_below(&exports.aliases, inside, glob);
-        if !spend(items.len() + aliases.len()) {
-            return;
+        // The dependency may name `inside` itself only through an alias of
+        // a module above it (`pub use std::process as proc_;` re-exported
+        // here as `helper::proc_::Command`, or `helper::proc_::*`).
+        let above = alias_targets(exports, inside);
+        if !spend(items.len() + aliases.len() + above.len()) {
+            return false;
         }
+        let mut changed = false;
         for (rest, witnesses) in items {
             let named = join(target, &rest);
             let witnesses = witnesses
@@ -207,30 +241,48 @@ fn re_export(out: &mut Exports, deps: &DependencyExports<'_>, r: &ReExport, budg
                     via: bounded(std::iter::once(named.clone()).chain(w.via)),
                 })
                 .collect();
-            out.items.entry(join(key, &rest)).or_insert(witnesses);
+            changed |= merge_item(out, join(key, &rest), witnesses);
         }
-        for (rest, alias) in aliases {
-            let alias = rebase(&alias, lib, inside, key);
-            insert_alias(out, join(key, &rest), alias);
+        for (rest, targets) in aliases {
+            for alias in targets {
+                let alias = rebase(&alias, lib, inside, key);
+                changed |= insert_alias(out, join(key, &rest), alias);
+            }
         }
-        return;
+        let alias_key = if glob { join(key, "*") } else { key.to_owned() };
+        for alias in above {
+            // The dependency's own path again (a module that globs its
+            // parent): its entries are copied above, under the shorter path.
+            if alias == "crate" || alias.starts_with("crate::") {
+                continue;
+            }
+            changed |= insert_alias(out, alias_key.clone(), alias);
+        }
+        return changed;
     }
     if !spend(1) {
-        return;
+        return false;
     }
     // std, core, alloc, or a crate that is not scanned: rules match the
     // target path when a dependent names it through this crate.
     let alias_key = if glob { join(key, "*") } else { key.to_owned() };
-    out.aliases
-        .entry(alias_key)
-        .or_insert_with(|| target.to_owned());
+    insert_alias(out, alias_key, target.to_owned())
 }
 
 /// Records an alias unless it would name itself (`m` standing for `m`,
-/// which a glob of a module holding such an alias copies).
-fn insert_alias(out: &mut Exports, key: String, alias: String) {
-    if alias != crate_path(&key) {
-        out.aliases.entry(key).or_insert(alias);
+/// which a glob of a module holding such an alias copies). Every target a
+/// key gets is kept. True when it is new.
+fn insert_alias(out: &mut Exports, key: String, alias: String) -> bool {
+    if alias == crate_path(&key) {
+        return false;
+    }
+    let targets = out.aliases.entry(key).or_default();
+    match targets.binary_search(&alias) {
+        Ok(_) => false,
+        Err(at) => {
+            targets.insert(at, alias);
+            true
+        }
     }
 }
 
