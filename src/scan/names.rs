@@ -380,8 +380,7 @@ impl<'a> Resolver<'a> {
                     _ => None,
                 });
             if let Some(lib) = extern_crate {
-                let lib = self.prelude.lib(lib).unwrap_or(lib);
-                out.push(Binding::Path(lib.to_owned()));
+                out.push(self.extern_crate_binding(lib));
                 return out;
             }
             if let Some(binding) = self.extern_crate(first) {
@@ -400,6 +399,16 @@ impl<'a> Resolver<'a> {
             current = self.lexical_parent(s);
         }
         out
+    }
+
+    /// What `extern crate lib` binds: the library by its name, or this
+    /// crate for `extern crate self as name`, whose paths (`name::x::f`)
+    /// are then the crate's own (`crate::x::f`) and link calls inside it.
+    fn extern_crate_binding(&self, lib: &str) -> Binding {
+        if lib == "self" {
+            return Binding::Module(self.root);
+        }
+        Binding::Path(self.prelude.lib(lib).unwrap_or(lib).to_owned())
     }
 
     fn lexical_parent(&self, scope: ScopeId) -> Option<ScopeId> {

@@ -224,10 +224,7 @@ impl Resolver<'_> {
                 };
                 self.resolve_path(scope, target, leading_colon, false, hops + 1, true, NS_TYPE)
             }
-            Def::ExternCrate(lib) => {
-                let lib = self.prelude.lib(lib).unwrap_or(lib);
-                vec![Binding::Path(lib.to_owned())]
-            }
+            Def::ExternCrate(lib) => vec![self.extern_crate_binding(lib)],
         }
     }
 
