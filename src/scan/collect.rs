@@ -119,6 +119,9 @@ pub struct Collector<'a> {
     gate: u32,
     /// The recorded invocation whose arguments are being read as code.
     deferring: Option<usize>,
+    /// The item being read may not be in the build: the names it defines
+    /// are conditional (`Scope::conditional`).
+    uncertain: bool,
     pub children: Vec<ChildModule>,
 }
 
@@ -168,6 +171,7 @@ impl<'a> Collector<'a> {
             path_ns: NS_ANY,
             gate: 0,
             deferring: None,
+            uncertain: false,
             children: Vec::new(),
         }
     }

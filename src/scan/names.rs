@@ -370,7 +370,8 @@ impl<'a> Resolver<'a> {
         }
         if ns & NS_TYPE != 0 {
             // `extern crate` at the root joins the extern prelude.
-            let extern_crate = self.facts.scopes[self.root]
+            let root = &self.facts.scopes[self.root];
+            let extern_crate = root
                 .defs
                 .get(first)
                 .into_iter()
@@ -381,7 +382,9 @@ impl<'a> Resolver<'a> {
                 });
             if let Some(lib) = extern_crate {
                 out.push(self.extern_crate_binding(lib));
-                return out;
+                if !root.alternatives && !root.conditional.contains(first) {
+                    return out;
+                }
             }
             if let Some(binding) = self.extern_crate(first) {
                 out.push(binding);

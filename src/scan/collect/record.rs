@@ -46,6 +46,13 @@ impl Collector<'_> {
                 })
             });
         if let Some(existing) = existing {
+            // Declared again: alternatives under `cfg`s, at most one built.
+            self.facts.scopes[existing].alternatives = true;
+            if self.uncertain {
+                self.facts.scopes[self.scope]
+                    .conditional
+                    .insert(name.to_owned());
+            }
             return existing;
         }
         let mut path = self.module_path();
@@ -57,6 +64,11 @@ impl Collector<'_> {
     }
 
     pub(super) fn define(&mut self, name: String, def: Def) {
+        if self.uncertain {
+            self.facts.scopes[self.scope]
+                .conditional
+                .insert(name.clone());
+        }
         self.facts.scopes[self.scope]
             .defs
             .entry(name)
@@ -103,8 +115,21 @@ impl Collector<'_> {
 
     pub(super) fn in_scope<T>(&mut self, scope: ScopeId, f: impl FnOnce(&mut Self) -> T) -> T {
         let outer = std::mem::replace(&mut self.scope, scope);
+        // What a module or block holds is there whenever it is: only its
+        // own name is conditional.
+        let outer_uncertain = std::mem::replace(&mut self.uncertain, false);
         let out = f(self);
         self.scope = outer;
+        self.uncertain = outer_uncertain;
+        out
+    }
+
+    /// Runs `f` with the names it defines conditional when `uncertain`.
+    pub(super) fn uncertain_if<T>(&mut self, uncertain: bool, f: impl FnOnce(&mut Self) -> T) -> T {
+        let outer = self.uncertain;
+        self.uncertain |= uncertain;
+        let out = f(self);
+        self.uncertain = outer;
         out
     }
 
@@ -173,6 +198,7 @@ impl Collector<'_> {
                     path,
                     leading_colon,
                     public: self.public_use,
+                    conditional: self.uncertain,
                 });
             }
             UseTree::Group(g) => {
@@ -209,6 +235,7 @@ impl Collector<'_> {
             path,
             leading_colon,
             public: self.public_use,
+            conditional: self.uncertain,
         });
     }
 }

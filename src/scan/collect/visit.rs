@@ -12,7 +12,7 @@ use syn::visit::{self, Visit};
 use syn::{Attribute, Expr, Item};
 
 use super::include;
-use super::itemattrs::{excluded, item_attrs, path_attributes};
+use super::itemattrs::{excluded, item_attrs, path_attributes, uncertain};
 use super::macroargs::COMPILE_TIME_MACROS;
 use super::{ChildModule, Collector, ident_name};
 use crate::scan::facts::{
@@ -176,7 +176,10 @@ impl<'ast> Visit<'ast> for Collector<'_> {
             Item::Fn(f) => Some(ident_name(&f.sig.ident)),
             _ => None,
         };
-        self.gated(item_attrs(item), name, |c| visit::visit_item(c, item));
+        let uncertain = uncertain(item_attrs(item), self.cfg);
+        self.uncertain_if(uncertain, |c| {
+            c.gated(item_attrs(item), name, |c| visit::visit_item(c, item))
+        });
     }
 
     fn visit_expr(&mut self, expr: &'ast Expr) {
@@ -397,9 +400,13 @@ impl<'ast> Visit<'ast> for Collector<'_> {
         let outer_deferring = self.deferring;
         self.deferring = recorded.or(outer_deferring);
         // Item-position macros (`thread_local!`, `lazy_static!`) carry items.
-        if !self.try_items(mac.tokens.clone()) {
-            self.macro_arguments(mac.tokens.clone());
-        }
+        // What they define may not be what the macro makes of them: the
+        // expansion, where there is one, defines it for certain.
+        self.uncertain_if(true, |c| {
+            if !c.try_items(mac.tokens.clone()) {
+                c.macro_arguments(mac.tokens.clone());
+            }
+        });
         self.deferring = outer_deferring;
         self.enclosing_macro = outer;
     }

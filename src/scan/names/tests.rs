@@ -311,3 +311,42 @@ fn glob_cycles_resolve_alike_in_any_order() {
         }
     }
 }
+
+#[test]
+fn a_name_that_may_not_be_built_hides_nothing() {
+    let std_shim = "mod std { pub mod fs { pub fn write() {} } }";
+    assert_eq!(
+        first(&format!("{std_shim} fn a() {{ std::fs::write(); }}")),
+        ["crate::std::fs::write"]
+    );
+    // Under a `cfg` not known before a build, or in a macro's arguments:
+    // a candidate beside std's.
+    for wrapped in [
+        format!("#[cfg(debug_assertions)] {std_shim}"),
+        format!("m! {{ {std_shim} }}"),
+    ] {
+        let all = resolved(
+            &format!("{wrapped} fn a() {{ std::fs::write(); }}"),
+            &[],
+            Edition::E2021,
+        );
+        assert!(
+            all.iter()
+                .any(|r| r == &["crate::std::fs::write", "std::fs::write"]),
+            "{wrapped}: {all:?}"
+        );
+    }
+}
+
+#[test]
+fn an_import_of_the_crates_item_hides_globs_in_its_namespaces_only() {
+    assert_eq!(
+        first("mod q { pub fn write() {} } use q::write; use std::fs::*; fn a() { write(1); }"),
+        ["crate::q::write"]
+    );
+    // A braced struct is a type only: the value is still the glob's.
+    assert_eq!(
+        first("mod q { pub struct write {} } use q::write; use std::fs::*; fn a() { write(1); }"),
+        ["crate::q::write", "std::fs::write"]
+    );
+}
