@@ -49,7 +49,7 @@ impl Resolver<'_> {
         if !self.step() {
             return empty;
         }
-        self.memo.compute(query, empty, compute)
+        self.memo.compute(query, empty, through_glob, compute)
     }
 
     /// `base::name` for each glob import in `scope` whose base is another

@@ -350,3 +350,37 @@ fn an_import_of_the_crates_item_hides_globs_in_its_namespaces_only() {
         ["crate::q::write", "std::fs::write"]
     );
 }
+
+#[test]
+fn a_named_import_back_through_a_glob_is_resolved_in_any_order() {
+    // The root globs `m`, whose named import is the root's `Command`: the
+    // root's other glob brings std's. Asked from the root first, `m`'s
+    // import met the root's unfinished lookup and found nothing.
+    let items: &[&str] = &[
+        "pub struct Holder(pub Option<Command>);",
+        "pub mod m { pub use crate::Command; }",
+        "pub use m::*;",
+        "mod sys { pub use std::process::Command; }",
+        "pub use sys::*;",
+        "fn f() { m::Command::new(); }",
+    ];
+    for src in permutations(items) {
+        let facts = collected(&src, Edition::E2021);
+        let n = facts.refs.len();
+        for start in 0..n {
+            let order: Vec<usize> = (start..n).chain(0..start).collect();
+            let answers = asked_in_order(&facts, &order);
+            let call = facts
+                .refs
+                .iter()
+                .zip(&answers)
+                .find(|(r, _)| matches!(&r.kind, RefKind::Path(p) if p.segments.last().is_some_and(|s| s == "new")))
+                .map(|(_, a)| a)
+                .unwrap();
+            assert!(
+                call.iter().any(|p| p == "std::process::Command::new"),
+                "asked from ref {start} first:\n{src}\n{answers:?}"
+            );
+        }
+    }
+}
