@@ -51,6 +51,40 @@ enum Holder {
     Module(ScopeId),
 }
 
+/// The dependency items a module imports by name (types and traits), and
+/// the other crates' modules its globs bring in.
+#[derive(Default)]
+struct Imported {
+    items: BTreeSet<String>,
+    globs: Vec<String>,
+}
+
+impl Imported {
+    /// The paths of the methods called `name` of the imported items and of
+    /// the types and traits directly in a globbed module
+    /// (`helper::prelude::Persist::persist` for `use helper::prelude::*`).
+    fn methods(&self, deps: &DependencyExports<'_>, name: &str) -> BTreeSet<String> {
+        let mut out: BTreeSet<String> = self
+            .items
+            .iter()
+            .map(|item| format!("{item}::{name}"))
+            .collect();
+        for base in &self.globs {
+            let lib = base.split("::").next().unwrap_or(base);
+            let prefix = format!("{base}::");
+            for path in deps.methods_named(lib, name) {
+                if path
+                    .strip_prefix(&prefix)
+                    .is_some_and(|rest| rest.matches("::").count() == 1)
+                {
+                    out.insert(path.clone());
+                }
+            }
+        }
+        out
+    }
+}
+
 /// Methods of std's I/O, iterator, future and formatting traits, which
 /// half the types of a crate implement: a call to one of them is matched
 /// only against the types the calling code names, never against every type
@@ -102,14 +136,19 @@ pub fn analyze(
     let items = facts.items.len();
     let nodes = items + facts.foreign_fns.len();
     let def_paths = definition_paths(facts, resolver);
+    let trait_paths = trait_method_paths(facts, resolver);
     let mut by_path: HashMap<&str, Vec<usize>> = HashMap::new();
     let mut methods: HashMap<&str, Vec<usize>> = HashMap::new();
     for (node, path) in def_paths.iter().enumerate() {
         if let Some(path) = path {
             by_path.entry(path.as_str()).or_default().push(node);
         }
+        // `Trait::method(&x)` may run any impl's method.
+        for path in trait_paths.get(node).into_iter().flatten() {
+            by_path.entry(path.as_str()).or_default().push(node);
+        }
         if let Some(item) = facts.items.get(node)
-            && matches!(item.owner, Owner::Impl(_) | Owner::Trait(_))
+            && (matches!(item.owner, Owner::Impl(_) | Owner::Trait(_)) || item.impl_trait.is_some())
         {
             methods.entry(item.name.as_str()).or_default().push(node);
         }
@@ -191,6 +230,37 @@ pub fn analyze(
                 .entry(Holder::Node(node))
                 .or_default()
                 .insert(ty.to_owned());
+        }
+    }
+    // What a module imports: a trait brought in by `use helper::Persist;`
+    // (or `as _`) is what `7u8.persist()` calls, though no path in the code
+    // names it; a glob of another crate's module (`use helper::prelude::*;`)
+    // may bring any trait in it. Only those items' methods are matched (the
+    // import names them), not every method of that name in the crate.
+    let mut imported: HashMap<ScopeId, Imported> = HashMap::new();
+    for (scope, data) in facts.scopes.iter().enumerate() {
+        if data.imports.is_empty() {
+            continue;
+        }
+        let module = facts.module_of(scope);
+        for import in data.imports.iter().filter(|i| i.name.is_some()) {
+            for path in resolver.resolve_import(scope, import) {
+                if !names_type(&path) {
+                    continue;
+                }
+                if path.starts_with("crate::") {
+                    named_types
+                        .entry(Holder::Module(module))
+                        .or_default()
+                        .insert(path);
+                } else {
+                    imported.entry(module).or_default().items.insert(path);
+                }
+            }
+        }
+        if data.imports.iter().any(|i| i.name.is_none()) {
+            let globs = resolver.glob_crates(scope);
+            imported.entry(module).or_default().globs.extend(globs);
         }
     }
 
@@ -295,10 +365,14 @@ pub fn analyze(
                     .as_deref()
                     .and_then(|p| p.rsplit_once("::"))
                     .map(|(ty, _)| ty);
+                let named = |ty: &str| in_node.contains(ty) || in_module.contains(ty);
+                // A method of an impl of a trait the code names (`t:
+                // &dyn Persist`, `T: Persist`), for whatever type.
+                let of_named_trait = trait_paths[target]
+                    .iter()
+                    .any(|p| p.rsplit_once("::").is_some_and(|(t, _)| named(t)));
                 if target != node
-                    && (distinctive
-                        || owner_type
-                            .is_some_and(|ty| in_node.contains(ty) || in_module.contains(ty)))
+                    && (distinctive || owner_type.is_some_and(named) || of_named_trait)
                 {
                     callees[node].insert(target);
                 }
@@ -315,11 +389,19 @@ pub fn analyze(
             libs = libs_of(Holder::Node(node));
             libs.extend(libs_of(module));
         }
-        for lib in libs.into_iter().filter(|_| !generic) {
-            for path in deps.methods_named(lib, name) {
-                let witnesses = deps.lookup(path, rules);
-                reached_here(Some(node), r.pos, path, witnesses, &mut reach);
-            }
+        let mut paths: BTreeSet<String> = libs
+            .into_iter()
+            .filter(|_| !generic)
+            .flat_map(|lib| deps.methods_named(lib, name).iter().cloned())
+            .collect();
+        // The imported traits' and types' own methods of that name, std's
+        // trait method names included: the import names which one.
+        if let Some(imported) = imported.get(&facts.module_of(r.scope)) {
+            paths.extend(imported.methods(deps, name));
+        }
+        for path in paths {
+            let witnesses = deps.lookup(&path, rules);
+            reached_here(Some(node), r.pos, &path, witnesses, &mut reach);
         }
     }
 
@@ -364,7 +446,14 @@ pub fn analyze(
     }
 
     let mut budget = LIMITS.max_export_entries;
-    let exports = exports::exports(facts, resolver, deps, &def_paths, &reach, &mut budget);
+    let exports = exports::exports(
+        facts,
+        resolver,
+        deps,
+        (&def_paths, &trait_paths),
+        &reach,
+        &mut budget,
+    );
     let limit = (budget == 0).then(|| {
         format!(
             "re-exports copy more than {} entries (modules re-exporting each other through globs)",
@@ -399,6 +488,26 @@ fn definition_paths(facts: &CrateFacts, resolver: &Resolver<'_>) -> Vec<Option<S
         paths.push(Some(format!("{module}::{}", foreign.name)));
     }
     paths
+}
+
+/// For each node that is a method of `impl Trait for Type` of a trait of
+/// this crate, `crate::…::Trait::method`: the path a call through the
+/// trait names (`Trait::method(&x)`, `x.method()` on a `dyn Trait`), which
+/// may run this impl whatever the type (`u8`, `&T`, a generic `T`, which
+/// have no path of their own to export the method under).
+fn trait_method_paths(facts: &CrateFacts, resolver: &Resolver<'_>) -> Vec<Vec<String>> {
+    let mut out = vec![Vec::new(); facts.items.len() + facts.foreign_fns.len()];
+    for (node, item) in facts.items.iter().enumerate() {
+        let Some(trait_path) = &item.impl_trait else {
+            continue;
+        };
+        for path in resolver.resolve(item.scope, trait_path) {
+            if path.starts_with("crate::") {
+                out[node].push(format!("{path}::{}", item.name));
+            }
+        }
+    }
+    out
 }
 
 /// `crate::a::b` for the module a scope is in.

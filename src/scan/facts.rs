@@ -228,6 +228,10 @@ pub struct ItemDef {
     /// The scope the item is defined in.
     pub scope: ScopeId,
     pub owner: Owner,
+    /// For a method of `impl Trait for Type`, the trait as written: a call
+    /// of the trait's method may run it, whatever the type (`u8`, `&T`, a
+    /// generic `T`) is.
+    pub impl_trait: Option<WrittenPath>,
 }
 
 /// `impl Trait for Type`: which methods the impl writes itself (the others

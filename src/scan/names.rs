@@ -14,7 +14,7 @@ use std::collections::HashMap;
 
 use self::memo::Memo;
 use self::scope::{Answer, Bound, Query};
-use super::facts::{CrateFacts, Def, NS_ANY, NS_TYPE, Ns, ScopeId, ScopeKind, WrittenPath};
+use super::facts::{CrateFacts, Def, Import, NS_ANY, NS_TYPE, Ns, ScopeId, ScopeKind, WrittenPath};
 use crate::model::Edition;
 
 /// Bound on alias and re-export chains; real code stays far below it, and
@@ -180,6 +180,33 @@ impl<'a> Resolver<'a> {
     /// in any namespace.
     pub fn resolve(&self, scope: ScopeId, path: &WrittenPath) -> Vec<String> {
         self.resolve_ns(scope, path, NS_ANY)
+    }
+
+    /// Every canonical path a `use` in `scope` imports (for a glob, its
+    /// base), resolved as `use` paths are.
+    pub fn resolve_import(&self, scope: ScopeId, import: &Import) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .resolve_path(
+                scope,
+                &import.path,
+                import.leading_colon,
+                true,
+                0,
+                import.name.is_some(),
+                NS_ANY,
+            )
+            .into_iter()
+            .map(|b| self.canonical(b))
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// The other crates' paths whose contents `scope`'s glob imports bring
+    /// in, directly or through globs of this crate's modules.
+    pub fn glob_crates(&self, scope: ScopeId) -> Vec<String> {
+        self.external_glob_bases(scope, 0, false)
     }
 
     /// Every canonical path `path` may stand for, as written in `scope`,

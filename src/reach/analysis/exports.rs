@@ -25,7 +25,7 @@ pub(super) fn exports(
     facts: &CrateFacts,
     resolver: &Resolver<'_>,
     deps: &DependencyExports<'_>,
-    def_paths: &[Option<String>],
+    (def_paths, trait_paths): (&[Option<String>], &[Vec<String>]),
     reach: &[Reach],
     budget: &mut usize,
 ) -> Exports {
@@ -51,6 +51,20 @@ pub(super) fn exports(
             merge_item(&mut out, item.name.clone(), witnesses.clone());
         }
         merge_item(&mut out, key.to_owned(), witnesses);
+    }
+    // A trait's method stands for every impl of it here: a dependent that
+    // calls it through the trait may run any of them.
+    for (node, paths) in trait_paths.iter().enumerate() {
+        if reach[node].is_empty() {
+            continue;
+        }
+        for path in paths {
+            let Some(key) = path.strip_prefix("crate::") else {
+                continue;
+            };
+            let witnesses = reach[node].values().cloned().collect();
+            merge_item(&mut out, key.to_owned(), witnesses);
+        }
     }
 
     // Re-exports chain through each other (a glob of a module that

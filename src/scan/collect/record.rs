@@ -150,6 +150,7 @@ impl Collector<'_> {
             name,
             scope: self.scope,
             owner,
+            impl_trait: self.impl_trait.clone(),
         });
         self.facts.functions += 1;
         let outer = std::mem::replace(&mut self.function, self.facts.functions);
@@ -223,11 +224,9 @@ impl Collector<'_> {
         let Some(last) = path.last().cloned() else {
             return;
         };
+        // `use Trait as _` brings a trait's methods and no name: it is kept
+        // as `_`, which no path names, for what method calls may reach.
         let name = rename.unwrap_or(last);
-        if name == "_" {
-            // `use Trait as _` brings a trait's methods, no name.
-            return;
-        }
         self.facts.uncounted_items += 1;
         self.facts.imports_added += 1;
         self.facts.scopes[self.scope].imports.push(Import {

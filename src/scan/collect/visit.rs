@@ -252,10 +252,12 @@ impl<'ast> Visit<'ast> for Collector<'_> {
         self.define(ident_name(&item.sig.ident), Def::Item(NS_VALUE));
         self.unsafe_fn_site(&item.sig);
         let outer = self.owner.take();
+        let outer_trait = self.impl_trait.take();
         self.in_item(ident_name(&item.sig.ident), |c| {
             visit::visit_item_fn(c, item)
         });
         self.owner = outer;
+        self.impl_trait = outer_trait;
     }
 
     associated_item!('ast, visit_impl_item, visit_impl_item_fn, ImplItem, ImplItemFn);
@@ -298,8 +300,10 @@ impl<'ast> Visit<'ast> for Collector<'_> {
             );
         }
         let outer = self.owner.replace(Owner::Trait(ident_name(&item.ident)));
+        let outer_trait = self.impl_trait.take();
         visit::visit_item_trait(self, item);
         self.owner = outer;
+        self.impl_trait = outer_trait;
     }
 
     fn visit_item_impl(&mut self, item: &'ast syn::ItemImpl) {
@@ -338,8 +342,14 @@ impl<'ast> Visit<'ast> for Collector<'_> {
         // Methods of an impl for a type without a path (`impl X for &T`)
         // are read as free functions of the module.
         let outer = std::mem::replace(&mut self.owner, self_type);
+        let impl_trait = item
+            .trait_
+            .as_ref()
+            .map(|(_, path, _)| WrittenPath::from_syn(path));
+        let outer_trait = std::mem::replace(&mut self.impl_trait, impl_trait);
         visit::visit_item_impl(self, item);
         self.owner = outer;
+        self.impl_trait = outer_trait;
     }
 
     fn visit_item_foreign_mod(&mut self, item: &'ast syn::ItemForeignMod) {

@@ -70,7 +70,12 @@ impl Resolver<'_> {
     /// The other crates' paths `scope`'s glob imports bring in, directly or
     /// through globs of this crate's modules. Memoised per scope (it does
     /// not depend on the name).
-    fn external_glob_bases(&self, scope: ScopeId, hops: usize, through_glob: bool) -> Vec<String> {
+    pub(super) fn external_glob_bases(
+        &self,
+        scope: ScopeId,
+        hops: usize,
+        through_glob: bool,
+    ) -> Vec<String> {
         let answer = self.memoised(
             Query::GlobBases(scope),
             Answer::GlobBases(Vec::new()),
