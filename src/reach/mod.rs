@@ -91,6 +91,13 @@ impl<'a> DependencyExports<'a> {
     /// What naming `path` (canonical, starting with a dependency's library
     /// name) reaches. Each witness's chain starts with `path`.
     pub fn lookup(&self, path: &str, rules: &RuleSet) -> Vec<Witness> {
+        self.lookup_within(path, rules, 0)
+    }
+
+    /// `lookup`, `depth` aliases of the crate's own paths deep: they can
+    /// name each other (`Utf8Path::Owned` is `Utf8PathBuf`, whose `Target`
+    /// is `Utf8Path`), so the chain is bounded.
+    fn lookup_within(&self, path: &str, rules: &RuleSet, depth: usize) -> Vec<Witness> {
         let Some((lib, rest)) = path.split_once("::") else {
             return Vec::new();
         };
@@ -111,7 +118,7 @@ impl<'a> DependencyExports<'a> {
         // An item and an alias under one path are alternatives (`cfg`s, or
         // namespaces): each counts.
         for target in alias_targets(exports, rest) {
-            for w in self.through_alias(path, lib, &target, rules) {
+            for w in self.through_alias(path, lib, &target, rules, depth) {
                 if !out.iter().any(|x| x.capability == w.capability) {
                     out.push(w);
                 }
@@ -122,25 +129,32 @@ impl<'a> DependencyExports<'a> {
 
     /// What naming `path` (in `lib`) reaches when it is an alias of
     /// `target`.
-    fn through_alias(&self, path: &str, lib: &str, target: &str, rules: &RuleSet) -> Vec<Witness> {
+    fn through_alias(
+        &self,
+        path: &str,
+        lib: &str,
+        target: &str,
+        rules: &RuleSet,
+        depth: usize,
+    ) -> Vec<Witness> {
         if let Some(own) = target
             .strip_prefix("crate::")
             .or((target == "crate").then_some(""))
         {
             // Another path of the crate's own (`prelude::prelude::` where
-            // the prelude globs its parent): looked up as that, the chain
-            // starting at the path as named. Each such alias is shorter
-            // than its key, so this ends.
-            let shorter = if own.is_empty() {
+            // the prelude globs its parent, an associated type of its own
+            // type): looked up as that, the chain starting at the path as
+            // named, a bounded number of times.
+            let other = if own.is_empty() {
                 lib.to_owned()
             } else {
                 format!("{lib}::{own}")
             };
-            if shorter.len() >= path.len() {
+            if other == path || depth >= MAX_VIA {
                 return Vec::new();
             }
             return self
-                .lookup(&shorter, rules)
+                .lookup_within(&other, rules, depth + 1)
                 .into_iter()
                 .map(|w| Witness {
                     capability: w.capability,

@@ -243,6 +243,20 @@ pub struct TraitImpl {
     pub methods: Vec<String>,
 }
 
+/// An associated type an impl defines as a path (`impl Store for X {
+/// type F = std::fs::File; }`): `Self::F::create`, `<X as Store>::F::create`
+/// and `T::F::create` name `std::fs::File::create`.
+#[derive(Clone, Debug)]
+pub struct AssocType {
+    pub name: String,
+    pub target: WrittenPath,
+    /// The scope the impl is in, where `target` resolves.
+    pub scope: ScopeId,
+    /// The impl's type and trait as written.
+    pub self_type: Option<WrittenPath>,
+    pub trait_path: Option<WrittenPath>,
+}
+
 /// What an item belongs to, which decides its path.
 #[derive(Clone, Debug)]
 pub enum Owner {
@@ -378,6 +392,8 @@ pub struct CrateFacts {
     /// `f`.
     pub items: Vec<ItemDef>,
     pub trait_impls: Vec<TraitImpl>,
+    /// `type Name = some::Path;` inside impls.
+    pub assoc_types: Vec<AssocType>,
     /// Modules declared inside `macro_rules!` bodies, by macro name.
     pub macro_modules: HashMap<String, Vec<MacroModule>>,
     pub macro_calls: Vec<MacroCall>,

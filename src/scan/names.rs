@@ -80,6 +80,9 @@ pub struct Resolver<'a> {
     /// name to (`bound_in`), and the other crates' paths its globs bring in
     /// (`external_glob_bases`).
     memo: Memo<Query, Answer>,
+    /// Associated types impls define as paths, by name (indices into
+    /// `facts.assoc_types`).
+    assoc_types: HashMap<&'a str, Vec<usize>>,
     /// Per scope: its named imports by name (indices into `imports`), and
     /// whether it has glob imports. Lookups stay constant-time however many
     /// imports a scope has.
@@ -126,9 +129,14 @@ impl<'a> Resolver<'a> {
             .iter()
             .map(|scope| scope.imports.iter().any(|i| i.name.is_none()))
             .collect();
+        let mut assoc_types: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (i, assoc) in facts.assoc_types.iter().enumerate() {
+            assoc_types.entry(assoc.name.as_str()).or_default().push(i);
+        }
         Resolver {
             facts,
             prelude,
+            assoc_types,
             edition,
             root: 0,
             modules,
@@ -228,8 +236,39 @@ impl<'a> Resolver<'a> {
             .into_iter()
             .map(|b| self.canonical(b))
             .collect();
+        out.extend(self.through_assoc_types(&path.segments));
         out.sort();
         out.dedup();
+        out
+    }
+
+    /// A path through an associated type an impl of this crate defines
+    /// (`Self::F::create`, `<X as Store>::F::create`, `T::F::create` for a
+    /// generic `T: Store`): which impl's `F` is meant takes types to know,
+    /// so every impl's `F` of that name is a candidate, followed by the
+    /// rest of the path (`std::fs::File::create`).
+    fn through_assoc_types(&self, segments: &[String]) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.assoc_types.is_empty() || segments.len() < 3 {
+            return out;
+        }
+        for (i, segment) in segments.iter().enumerate().take(segments.len() - 1).skip(1) {
+            for &a in self.assoc_types.get(segment.as_str()).into_iter().flatten() {
+                let assoc = &self.facts.assoc_types[a];
+                let targets = self.resolve_path(
+                    assoc.scope,
+                    &assoc.target.segments,
+                    assoc.target.leading_colon,
+                    false,
+                    0,
+                    true,
+                    NS_TYPE,
+                );
+                for target in targets {
+                    out.push(join(&self.canonical(target), &segments[i + 1..]));
+                }
+            }
+        }
         out
     }
 

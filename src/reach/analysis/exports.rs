@@ -16,6 +16,11 @@ struct ReExport {
     target: String,
     key: String,
     glob: bool,
+    /// An associated type of this crate's own type (`type Target =
+    /// Utf8Path;`): an alias of the crate's own path, never copies, since
+    /// types that name each other so (`Deref` one way, `ToOwned` the
+    /// other) would copy each other's entries without end.
+    own_alias: bool,
 }
 
 /// The exports: every node that reaches something, under its definition
@@ -108,8 +113,35 @@ fn merge_item(out: &mut Exports, key: String, witnesses: Vec<Witness>) -> bool {
     changed
 }
 
-/// Every public re-export of the crate's modules, in declaration order.
+/// Every public re-export of the crate's modules, in declaration order,
+/// then the associated types impls define as paths: `<X as Store>::F` is
+/// `Store::F` to a dependent (and `X::F`), standing for what `F` is.
 fn re_exports(facts: &CrateFacts, resolver: &Resolver<'_>) -> Vec<ReExport> {
+    let mut out = module_re_exports(facts, resolver);
+    for assoc in &facts.assoc_types {
+        let targets = resolver.resolve(assoc.scope, &assoc.target);
+        let owners = [&assoc.trait_path, &assoc.self_type];
+        for owner in owners.into_iter().flatten() {
+            for owner in resolver.resolve(assoc.scope, owner) {
+                let Some(owner) = owner.strip_prefix("crate::") else {
+                    continue;
+                };
+                for target in &targets {
+                    out.push(ReExport {
+                        target: target.clone(),
+                        key: format!("{owner}::{}", assoc.name),
+                        glob: false,
+                        own_alias: target == "crate" || target.starts_with("crate::"),
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The `pub use`s, type aliases and `extern crate`s of the crate's modules.
+fn module_re_exports(facts: &CrateFacts, resolver: &Resolver<'_>) -> Vec<ReExport> {
     let mut out = Vec::new();
     for (scope_id, scope) in facts.scopes.iter().enumerate() {
         let ScopeKind::Module { path, .. } = &scope.kind else {
@@ -154,6 +186,7 @@ fn re_exports(facts: &CrateFacts, resolver: &Resolver<'_>) -> Vec<ReExport> {
                         target,
                         key: key.clone(),
                         glob: false,
+                        own_alias: false,
                     });
                 }
             }
@@ -172,6 +205,7 @@ fn re_exports(facts: &CrateFacts, resolver: &Resolver<'_>) -> Vec<ReExport> {
                     target,
                     key: prefix.clone(),
                     glob: true,
+                    own_alias: false,
                 });
             }
         }
@@ -190,10 +224,19 @@ fn re_export(
     r: &ReExport,
     budget: &mut usize,
 ) -> bool {
-    let ReExport { target, key, glob } = r;
+    let ReExport {
+        target,
+        key,
+        glob,
+        own_alias,
+    } = r;
     let (key, glob) = (key.as_str(), *glob);
     if *budget == 0 {
         return false;
+    }
+    if *own_alias {
+        *budget -= 1;
+        return insert_alias(out, key.to_owned(), target.clone());
     }
     // Modules re-exporting each other through globs copy each other's
     // entries: without a bound the cost grows with the cube of their number.

@@ -16,7 +16,8 @@ use super::itemattrs::{excluded, item_attrs, path_attributes, uncertain};
 use super::macroargs::COMPILE_TIME_MACROS;
 use super::{ChildModule, Collector, ident_name};
 use crate::scan::facts::{
-    Def, NS_ANY, NS_MACRO, NS_TYPE, NS_VALUE, Ns, Owner, RefKind, Scope, TraitImpl, WrittenPath,
+    AssocType, Def, NS_ANY, NS_MACRO, NS_TYPE, NS_VALUE, Ns, Owner, RefKind, Scope, TraitImpl,
+    WrittenPath,
 };
 
 impl Collector<'_> {
@@ -350,6 +351,43 @@ impl<'ast> Visit<'ast> for Collector<'_> {
         visit::visit_item_impl(self, item);
         self.owner = outer;
         self.impl_trait = outer_trait;
+    }
+
+    fn visit_impl_item_type(&mut self, item: &'ast syn::ImplItemType) {
+        if let syn::Type::Path(tp) = ungrouped(&item.ty)
+            && tp.qself.is_none()
+        {
+            let self_type = match &self.owner {
+                Some(Owner::Impl(ty)) => Some(ty.clone()),
+                _ => None,
+            };
+            self.facts.assoc_types.push(AssocType {
+                name: ident_name(&item.ident),
+                target: WrittenPath::from_syn(&tp.path),
+                scope: self.scope,
+                self_type,
+                trait_path: self.impl_trait.clone(),
+            });
+            self.facts.uncounted_items += 1;
+        }
+        visit::visit_impl_item_type(self, item);
+    }
+
+    fn visit_assoc_type(&mut self, binding: &'ast syn::AssocType) {
+        // `T: Store<F = std::fs::File>` says what `T::F` is.
+        if let syn::Type::Path(tp) = ungrouped(&binding.ty)
+            && tp.qself.is_none()
+        {
+            self.facts.assoc_types.push(AssocType {
+                name: ident_name(&binding.ident),
+                target: WrittenPath::from_syn(&tp.path),
+                scope: self.scope,
+                self_type: None,
+                trait_path: None,
+            });
+            self.facts.uncounted_items += 1;
+        }
+        visit::visit_assoc_type(self, binding);
     }
 
     fn visit_item_foreign_mod(&mut self, item: &'ast syn::ItemForeignMod) {

@@ -384,3 +384,18 @@ fn a_named_import_back_through_a_glob_is_resolved_in_any_order() {
         }
     }
 }
+
+#[test]
+fn paths_through_associated_types_reach_their_target() {
+    let src = "trait S { type F; fn f(); } struct X; \
+               impl S for X { type F = std::fs::File; fn f() { Self::F::create(1); } }";
+    let all = resolved(src, &[], Edition::E2021);
+    assert!(
+        all.iter()
+            .any(|r| r.contains(&"std::fs::File::create".to_owned())),
+        "{all:?}"
+    );
+    let src = "fn g<T: Tr<F = std::fs::File>>() { T::F::open(1); }";
+    let all = resolved(src, &[], Edition::E2021);
+    assert!(all.iter().any(|r| r == &["std::fs::File::open"]), "{all:?}");
+}
