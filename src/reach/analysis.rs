@@ -27,7 +27,7 @@ use crate::model::{Capability, Exports, Finding, Location, Witness};
 use crate::rules::RuleSet;
 use crate::scan::facts::{CrateFacts, Owner, RefKind, ScopeId, ScopeKind};
 use crate::scan::limits::LIMITS;
-use crate::scan::names::Resolver;
+use crate::scan::names::{Resolver, is_own};
 use crate::scan::{Matched, Origin};
 
 /// What reach adds to a target's scan.
@@ -270,7 +270,7 @@ pub fn analyze(
             continue;
         };
         for path in paths {
-            if path == "crate" || path.starts_with("crate::") {
+            if is_own(path) {
                 if let (Some(node), Some(targets)) = (node, by_path.get(path.as_str())) {
                     callees[node].extend(targets.iter().copied().filter(|&t| t != node));
                 }
@@ -339,7 +339,7 @@ pub fn analyze(
                     .get(&holder)
                     .into_iter()
                     .flatten()
-                    .filter(|t| !t.starts_with("crate") && !implemented.contains(*t))
+                    .filter(|t| !is_own(t) && !implemented.contains(*t))
                     .filter_map(|ty| ty.split_once("::").map(|(lib, _)| lib))
                     .collect()
             })
@@ -414,10 +414,8 @@ pub fn analyze(
     }
     let qualified = |node: usize| -> String {
         match &def_paths[node] {
-            Some(path) => match path.strip_prefix("crate") {
-                Some(rest) => format!("{own_lib}{rest}"),
-                None => path.clone(),
-            },
+            Some(path) if is_own(path) => format!("{own_lib}{}", &path["crate".len()..]),
+            Some(path) => path.clone(),
             None => format!("{own_lib}::<item>"),
         }
     };

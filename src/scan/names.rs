@@ -510,6 +510,12 @@ impl<'a> Resolver<'a> {
     }
 }
 
+/// Whether a canonical path is the crate's own (`crate`, `crate::…`), not
+/// a library's whose name starts alike (`crate_tools::…`).
+pub fn is_own(path: &str) -> bool {
+    path == "crate" || path.starts_with("crate::")
+}
+
 fn canonical_module(path: &[String]) -> String {
     join("crate", path)
 }

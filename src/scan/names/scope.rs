@@ -4,7 +4,7 @@
 //! through them.
 
 use super::memo::Known;
-use super::{Binding, Resolver, canonical_module};
+use super::{Binding, Resolver, canonical_module, is_own};
 use crate::scan::facts::{Def, Import, NS_TYPE, Ns, ScopeId};
 
 /// What a scope binds a name to, and in which of the namespaces asked for:
@@ -97,7 +97,7 @@ impl Resolver<'_> {
         {
             for base in self.glob_bases(scope, import, hops) {
                 match base {
-                    Binding::Path(p) if !p.starts_with("crate") => out.push(p),
+                    Binding::Path(p) if !is_own(&p) => out.push(p),
                     Binding::Module(m) if m != scope => {
                         out.extend(self.external_glob_bases(m, hops + 1, true));
                     }
@@ -185,7 +185,7 @@ impl Resolver<'_> {
             let in_crate = !imported.is_empty()
                 && imported.iter().all(|b| match b {
                     Binding::Module(_) => true,
-                    Binding::Path(p) => p == "crate" || p.starts_with("crate::"),
+                    Binding::Path(p) => is_own(p),
                 });
             if in_crate && certain(import.conditional) {
                 filled |= self.import_fills(scope, import, hops, rest);
