@@ -199,6 +199,21 @@ pub fn analyze(
         }
     };
 
+    // The crate's own types and traits with methods, whatever their case.
+    let own_types: BTreeSet<&str> = def_paths
+        .iter()
+        .zip(&facts.items)
+        .filter(|(_, item)| matches!(item.owner, Owner::Impl(_) | Owner::Trait(_)))
+        .filter_map(|(path, _)| path.as_deref()?.rsplit_once("::").map(|(ty, _)| ty))
+        .collect();
+    let is_type = |path: &str| {
+        if is_own(path) {
+            names_type(path) || own_types.contains(path)
+        } else {
+            deps.is_type(path)
+        }
+    };
+
     // The types each node names, and those named outside functions in each
     // module (struct fields): method calls are resolved against them.
     let mut named_types: HashMap<Holder, BTreeSet<String>> = HashMap::new();
@@ -212,7 +227,7 @@ pub fn analyze(
                 .into_iter()
                 .flatten()
             {
-                if names_type(candidate) {
+                if is_type(candidate) {
                     named_types
                         .entry(holder)
                         .or_default()
@@ -245,7 +260,7 @@ pub fn analyze(
         let module = facts.module_of(scope);
         for import in data.imports.iter().filter(|i| i.name.is_some()) {
             for path in resolver.resolve_import(scope, import) {
-                if !names_type(&path) {
+                if !is_type(&path) {
                     continue;
                 }
                 if path.starts_with("crate::") {
@@ -287,7 +302,7 @@ pub fn analyze(
             let mut witnesses = deps.lookup(path, rules);
             // A value of a type is dropped: its `Drop` runs in this code.
             if let (Some(_), Some((ty, _))) = (node, path.rsplit_once("::"))
-                && names_type(ty)
+                && deps.is_type(ty)
             {
                 for w in deps.lookup(&format!("{ty}::drop"), rules) {
                     if !witnesses.iter().any(|x| x.capability == w.capability) {
@@ -448,7 +463,7 @@ pub fn analyze(
         facts,
         resolver,
         deps,
-        (&def_paths, &trait_paths),
+        (&def_paths, &trait_paths, &own_types),
         &reach,
         &mut budget,
     );

@@ -65,7 +65,7 @@ impl<'a> DependencyExports<'a> {
                 let Some((owner, method)) = key.rsplit_once("::") else {
                     continue;
                 };
-                if names_type(owner) {
+                if names_type(owner) || exports.types.contains(owner) {
                     methods
                         .entry((lib.clone(), method.to_owned()))
                         .or_default()
@@ -82,6 +82,15 @@ impl<'a> DependencyExports<'a> {
         self.methods
             .get(&(lib.to_owned(), name.to_owned()))
             .map_or(&[], Vec::as_slice)
+    }
+
+    /// Whether `path` (canonical, in a dependency) is one of its types or
+    /// traits with methods, whatever its case.
+    pub fn is_type(&self, path: &str) -> bool {
+        names_type(path)
+            || path
+                .split_once("::")
+                .is_some_and(|(lib, rest)| self.get(lib).is_some_and(|e| e.types.contains(rest)))
     }
 
     pub fn get(&self, lib: &str) -> Option<&'a Exports> {

@@ -2,11 +2,11 @@
 //! dependent can name them by (definition paths, `pub use`, globs, type
 //! aliases).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::Reach;
 use crate::model::{Exports, Witness};
-use crate::reach::{DependencyExports, alias_targets, bounded};
+use crate::reach::{DependencyExports, alias_targets, bounded, names_type};
 use crate::scan::facts::{CrateFacts, Def, Owner, ScopeKind, WrittenPath};
 use crate::scan::names::Resolver;
 
@@ -30,7 +30,7 @@ pub(super) fn exports(
     facts: &CrateFacts,
     resolver: &Resolver<'_>,
     deps: &DependencyExports<'_>,
-    (def_paths, trait_paths): (&[Option<String>], &[Vec<String>]),
+    (def_paths, trait_paths, own_types): (&[Option<String>], &[Vec<String>], &BTreeSet<&str>),
     reach: &[Reach],
     budget: &mut usize,
 ) -> Exports {
@@ -56,6 +56,17 @@ pub(super) fn exports(
             merge_item(&mut out, item.name.clone(), witnesses.clone());
         }
         merge_item(&mut out, key.to_owned(), witnesses);
+    }
+    // Only types whose methods reach something need telling apart.
+    for (node, path) in def_paths.iter().enumerate() {
+        if let (Some(path), false) = (path, reach[node].is_empty())
+            && let Some((ty, _)) = path.rsplit_once("::")
+            && own_types.contains(ty)
+            && let Some(key) = ty.strip_prefix("crate::")
+            && !names_type(key)
+        {
+            out.types.insert(key.to_owned());
+        }
     }
     // A trait's method stands for every impl of it here: a dependent that
     // calls it through the trait may run any of them.
@@ -262,10 +273,14 @@ fn re_export(
             aliases.retain(|(rest, _)| !within(rest));
             aliases.push((rel.to_owned(), vec![crate_path(key)]));
         }
-        if !spend(copies.len() + aliases.len()) {
+        let types = types_below(&out.types, local, glob, key);
+        if !spend(copies.len() + aliases.len() + types.len()) {
             return false;
         }
         let mut changed = false;
+        for ty in types {
+            changed |= out.types.insert(ty);
+        }
         for (rest, witnesses) in copies {
             changed |= merge_item(out, join(key, &rest), witnesses);
         }
@@ -284,10 +299,14 @@ fn re_export(
         // a module above it (`pub use std::process as proc_;` re-exported
         // here as `helper::proc_::Command`, or `helper::proc_::*`).
         let above = alias_targets(exports, inside);
-        if !spend(items.len() + aliases.len() + above.len()) {
+        let types = types_below(&exports.types, inside, glob, key);
+        if !spend(items.len() + aliases.len() + above.len() + types.len()) {
             return false;
         }
         let mut changed = false;
+        for ty in types {
+            changed |= out.types.insert(ty);
+        }
         for (rest, witnesses) in items {
             let named = join(target, &rest);
             let witnesses = witnesses
@@ -383,6 +402,17 @@ fn join(base: &str, rest: &str) -> String {
         (_, true) => base.to_owned(),
         _ => format!("{base}::{rest}"),
     }
+}
+
+/// The types of `types` at `base` (unless `glob`) and below it, as they
+/// are named once `base` is re-exported at `key`.
+fn types_below(types: &BTreeSet<String>, base: &str, glob: bool, key: &str) -> Vec<String> {
+    let in_map: BTreeMap<String, ()> = types.iter().map(|t| (t.clone(), ())).collect();
+    entries_below(&in_map, base, glob)
+        .into_iter()
+        .map(|(rest, ())| join(key, &rest))
+        .filter(|ty| !ty.is_empty())
+        .collect()
 }
 
 /// Entries of `map` at `base` (unless `glob`) and below it, keyed by the
