@@ -414,6 +414,18 @@ pub fn analyze(
         if let Some(imported) = imported.get(&facts.module_of(r.scope)) {
             paths.extend(imported.methods(deps, name));
         }
+        // A std trait method's name is matched only against the dependency
+        // types the code names, but against those it is: a type's own
+        // `write` that connects is not hidden by its name.
+        if generic {
+            paths.extend(
+                in_node
+                    .iter()
+                    .chain(in_module)
+                    .filter(|ty| !is_own(ty) && !implemented.contains(*ty))
+                    .map(|ty| format!("{ty}::{name}")),
+            );
+        }
         for path in paths {
             let witnesses = deps.lookup(&path, rules);
             reached_here(Some(node), r.pos, &path, witnesses, &mut reach);
