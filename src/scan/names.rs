@@ -9,8 +9,9 @@
 //! glob imports, the extern prelude, then the std prelude (which holds no
 //! capability, so it resolves to nothing).
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
+use std::rc::Rc;
 
 use self::memo::Memo;
 use self::scope::{Answer, Bound, Query};
@@ -80,9 +81,11 @@ pub struct Resolver<'a> {
     /// name to (`bound_in`), and the other crates' paths its globs bring in
     /// (`external_glob_bases`).
     memo: Memo<Query, Answer>,
-    /// Associated types impls define as paths, by name (indices into
-    /// `facts.assoc_types`).
+    /// Associated types impls and bounds define as paths, by name (indices
+    /// into `facts.assoc_types`), and the canonical paths each name stands
+    /// for once asked (`assoc.rs`).
     assoc_types: HashMap<&'a str, Vec<usize>>,
+    assoc_targets: RefCell<HashMap<&'a str, Rc<Vec<String>>>>,
     /// Per scope: its named imports by name (indices into `imports`), and
     /// whether it has glob imports. Lookups stay constant-time however many
     /// imports a scope has.
@@ -137,6 +140,7 @@ impl<'a> Resolver<'a> {
             facts,
             prelude,
             assoc_types,
+            assoc_targets: RefCell::new(HashMap::new()),
             edition,
             root: 0,
             modules,
@@ -239,36 +243,6 @@ impl<'a> Resolver<'a> {
         out.extend(self.through_assoc_types(&path.segments));
         out.sort();
         out.dedup();
-        out
-    }
-
-    /// A path through an associated type an impl of this crate defines
-    /// (`Self::F::create`, `<X as Store>::F::create`, `T::F::create` for a
-    /// generic `T: Store`): which impl's `F` is meant takes types to know,
-    /// so every impl's `F` of that name is a candidate, followed by the
-    /// rest of the path (`std::fs::File::create`).
-    fn through_assoc_types(&self, segments: &[String]) -> Vec<String> {
-        let mut out = Vec::new();
-        if self.assoc_types.is_empty() || segments.len() < 3 {
-            return out;
-        }
-        for (i, segment) in segments.iter().enumerate().take(segments.len() - 1).skip(1) {
-            for &a in self.assoc_types.get(segment.as_str()).into_iter().flatten() {
-                let assoc = &self.facts.assoc_types[a];
-                let targets = self.resolve_path(
-                    assoc.scope,
-                    &assoc.target.segments,
-                    assoc.target.leading_colon,
-                    false,
-                    0,
-                    true,
-                    NS_TYPE,
-                );
-                for target in targets {
-                    out.push(join(&self.canonical(target), &segments[i + 1..]));
-                }
-            }
-        }
         out
     }
 
@@ -529,6 +503,7 @@ fn join(first: &str, rest: &[String]) -> String {
     s
 }
 
+mod assoc;
 mod memo;
 mod scope;
 #[cfg(test)]
