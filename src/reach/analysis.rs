@@ -398,34 +398,31 @@ pub fn analyze(
         // value another of that crate's methods returned:
         // `client.get(url).send()`). A trait this crate implements is named
         // by its impl header; which of its methods run is decided above.
+        // A std trait method's name is matched only against the dependency
+        // types the code names, but against those it is: a type's own
+        // `write` that connects is not hidden by its name. (Going through
+        // the methods of that name, not the types named: a module can name
+        // thousands of types, and `.clone()` is everywhere.)
         let generic = GENERIC_METHODS.contains(&name.as_str());
-        let mut libs = BTreeSet::new();
-        if !generic {
-            libs = libs_of(Holder::Node(node));
-            libs.extend(libs_of(module));
-        }
+        let mut libs = libs_of(Holder::Node(node));
+        libs.extend(libs_of(module));
         let mut paths: BTreeSet<String> = libs
             .into_iter()
-            .filter(|_| !generic)
-            .flat_map(|lib| deps.methods_named(lib, name).iter().cloned())
+            .flat_map(|lib| deps.methods_named(lib, name).iter())
+            .filter(|path| {
+                !generic
+                    || path
+                        .rsplit_once("::")
+                        .is_some_and(|(ty, _)| in_node.contains(ty) || in_module.contains(ty))
+            })
+            .cloned()
             .collect();
         // The imported traits' and types' own methods of that name, std's
         // trait method names included: the import names which one.
         if let Some(imported) = imported.get(&facts.module_of(r.scope)) {
             paths.extend(imported.methods(deps, name));
         }
-        // A std trait method's name is matched only against the dependency
-        // types the code names, but against those it is: a type's own
-        // `write` that connects is not hidden by its name.
-        if generic {
-            paths.extend(
-                in_node
-                    .iter()
-                    .chain(in_module)
-                    .filter(|ty| !is_own(ty) && !implemented.contains(*ty))
-                    .map(|ty| format!("{ty}::{name}")),
-            );
-        }
+
         for path in paths {
             let witnesses = deps.lookup(&path, rules);
             reached_here(Some(node), r.pos, &path, witnesses, &mut reach);
