@@ -64,19 +64,25 @@ impl Imported {
     /// the types and traits directly in a globbed module
     /// (`helper::prelude::Persist::persist` for `use helper::prelude::*`).
     fn methods(&self, deps: &DependencyExports<'_>, name: &str) -> BTreeSet<String> {
-        let mut out: BTreeSet<String> = self
+        // Through the dependencies' methods of that name, not through what
+        // is imported: a module can import thousands of items, and call
+        // methods thousands of times.
+        let libs: BTreeSet<&str> = self
             .items
             .iter()
-            .map(|item| format!("{item}::{name}"))
+            .chain(&self.globs)
+            .map(|p| p.split("::").next().unwrap_or(p))
             .collect();
-        for base in &self.globs {
-            let lib = base.split("::").next().unwrap_or(base);
-            let prefix = format!("{base}::");
+        let mut out = BTreeSet::new();
+        for lib in libs {
             for path in deps.methods_named(lib, name) {
-                if path
-                    .strip_prefix(&prefix)
-                    .is_some_and(|rest| rest.matches("::").count() == 1)
-                {
+                let Some((owner, _)) = path.rsplit_once("::") else {
+                    continue;
+                };
+                let globbed = owner
+                    .rsplit_once("::")
+                    .is_some_and(|(module, _)| self.globs.iter().any(|g| g == module));
+                if self.items.contains(owner) || globbed {
                     out.insert(path.clone());
                 }
             }
