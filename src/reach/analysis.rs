@@ -19,6 +19,7 @@
 //! (`pub use`, globs, type aliases) and, for methods, their type's path.
 
 mod exports;
+mod receivers;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -366,7 +367,7 @@ pub fn analyze(
             })
             .clone()
     };
-    for r in &facts.refs {
+    for (r, roots) in facts.refs.iter().zip(&matched.resolved) {
         let (RefKind::Method { name, .. }, Some(node)) = (&r.kind, node_of(r.function)) else {
             continue;
         };
@@ -377,6 +378,10 @@ pub fn analyze(
         let module = Holder::Module(facts.module_of(r.scope));
         let in_node = named_types.get(&Holder::Node(node)).unwrap_or(&no_types);
         let in_module = named_types.get(&module).unwrap_or(&no_types);
+        let named = roots.iter().chain(in_node).chain(in_module);
+        for (path, witness) in receivers::through_aliases(name, named, deps, rules) {
+            reached_here(Some(node), r.pos, &path, vec![witness], &mut reach);
+        }
         // In this crate: the methods of that name of the types the code
         // names, or the only method of that name.
         if let Some(targets) = methods.get(name.as_str()) {

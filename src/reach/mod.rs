@@ -93,6 +93,21 @@ impl<'a> DependencyExports<'a> {
                 .is_some_and(|(lib, rest)| self.get(lib).is_some_and(|e| e.types.contains(rest)))
     }
 
+    /// The outside paths `path` (canonical, in a dependency) stands for
+    /// through the dependency's aliases (`helper::P` → `std::path::Path`).
+    pub fn aliased(&self, path: &str) -> Vec<String> {
+        let Some((lib, rest)) = path.split_once("::") else {
+            return Vec::new();
+        };
+        let Some(exports) = self.get(lib) else {
+            return Vec::new();
+        };
+        alias_targets(exports, rest)
+            .into_iter()
+            .filter(|t| !crate::scan::names::is_own(t))
+            .collect()
+    }
+
     pub fn get(&self, lib: &str) -> Option<&'a Exports> {
         self.by_lib.get(lib).copied()
     }
