@@ -378,6 +378,9 @@ impl<'a> Resolver<'a> {
             // 2015: `::a` and `use a` start at the crate root, where extern
             // crates are injected.
             let Bound { mut found, covered } = self.bound_in(self.root, first, hops, ns);
+            if ns & !covered != 0 && external_globs {
+                found.extend(self.external_glob_candidates(self.root, first, hops));
+            }
             if ns & !covered & NS_TYPE != 0 {
                 found.extend(self.extern_crate(first));
             }
@@ -395,7 +398,12 @@ impl<'a> Resolver<'a> {
             _ => {}
         }
         // Lexical scopes: blocks out to their module, then the preludes;
-        // each namespace ends where something binds it.
+        // each namespace ends where something binds it. A scope's glob
+        // imports of other crates, whose contents we cannot see, may bring
+        // the name, and if they do it shadows every outer scope and the
+        // extern prelude (`use evil::*;` bringing a module `log` makes
+        // `log::info` evil's, not the crate `log`'s): each is a candidate
+        // there, and the lookup goes on.
         let mut ns = ns;
         let mut out = Vec::new();
         let mut current = Some(scope);
@@ -405,6 +413,9 @@ impl<'a> Resolver<'a> {
             ns &= !covered;
             if ns == 0 {
                 return out;
+            }
+            if external_globs {
+                out.extend(self.external_glob_candidates(s, first, hops));
             }
             current = self.lexical_parent(s);
         }
@@ -428,18 +439,7 @@ impl<'a> Resolver<'a> {
             }
             if let Some(binding) = self.extern_crate(first) {
                 out.push(binding);
-                return out;
             }
-        }
-        if !external_globs {
-            return out;
-        }
-        // Glob imports of other crates, whose contents we cannot see: the
-        // name may come from any of them.
-        let mut current = Some(scope);
-        while let Some(s) = current {
-            out.extend(self.external_glob_candidates(s, first, hops));
-            current = self.lexical_parent(s);
         }
         out
     }
