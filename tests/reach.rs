@@ -158,3 +158,21 @@ fn glob_reexport_chains_of_any_depth_and_cycles_carry_reach() {
         );
     }
 }
+
+/// Method rules tied to a receiver type (`OpenOptions::write`,
+/// `Path::exists`) hold when the type is named through a dependency's
+/// alias of it: opening for writing through `helper::Opts` is `fs.write`,
+/// not only the `fs.read` of `OpenOptions::new`.
+#[test]
+fn method_rules_hold_for_a_receiver_type_named_through_a_dependency_alias() {
+    let report = Scan::fixture("hostile/names-method-receiver-through-alias").report();
+    assert_eq!(
+        util::package(&report, "subject")["capabilities"],
+        serde_json::json!(["fs.read", "fs.write"])
+    );
+    let exists = reached(&report, "subject")
+        .into_iter()
+        .find(|f| f["line"] == 5)
+        .expect("Path::exists through helper::P");
+    assert_eq!(via(&exists), ["helper::P::new", "std::path::Path::exists"]);
+}

@@ -3,7 +3,7 @@
 //! exported macros from it; the cache keys a dependent's scan by its
 //! fingerprint.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -21,7 +21,16 @@ pub struct Exports {
     /// ending in `*` is a glob: `sys::*` → `std::os::unix`. A target
     /// starting with `crate` is another path of this crate's own, for paths
     /// that globs make without end (`prelude::prelude` → `crate::prelude`).
-    pub aliases: BTreeMap<String, String>,
+    /// A key may stand for several paths, sorted: a module that globs both
+    /// `std::fs` and `std::process`, or alternatives under `cfg`s. Keeping
+    /// one of them let a dependent reach the other's items unseen.
+    pub aliases: BTreeMap<String, Vec<String>>,
+    /// Types and traits with methods whose names do not look like a type's
+    /// (`runner`, `_Inner`): a method call is matched against the methods
+    /// of the types the calling code names, and a type is otherwise told
+    /// by its case, which the crate's author chooses.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub types: BTreeSet<String>,
     /// The `#[macro_export]` `macro_rules!` bodies by macro name, as source
     /// text: what they expand to is the invoking crate's code (its paths,
     /// `unsafe` and `extern` blocks), so dependents expand them.
@@ -44,7 +53,10 @@ pub struct Witness {
 
 impl Exports {
     pub fn is_empty(&self) -> bool {
-        self.items.is_empty() && self.aliases.is_empty() && self.macros.is_empty()
+        self.items.is_empty()
+            && self.aliases.is_empty()
+            && self.types.is_empty()
+            && self.macros.is_empty()
     }
 
     /// A stable hash of the exports, for dependents' cache keys.

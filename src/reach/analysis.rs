@@ -19,6 +19,7 @@
 //! (`pub use`, globs, type aliases) and, for methods, their type's path.
 
 mod exports;
+mod receivers;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -27,7 +28,7 @@ use crate::model::{Capability, Exports, Finding, Location, Witness};
 use crate::rules::RuleSet;
 use crate::scan::facts::{CrateFacts, Owner, RefKind, ScopeId, ScopeKind};
 use crate::scan::limits::LIMITS;
-use crate::scan::names::Resolver;
+use crate::scan::names::{Resolver, is_own};
 use crate::scan::{Matched, Origin};
 
 /// What reach adds to a target's scan.
@@ -49,6 +50,46 @@ type Reach = BTreeMap<Capability, Witness>;
 enum Holder {
     Node(usize),
     Module(ScopeId),
+}
+
+/// The dependency items a module imports by name (types and traits), and
+/// the other crates' modules its globs bring in.
+#[derive(Default)]
+struct Imported {
+    items: BTreeSet<String>,
+    globs: Vec<String>,
+}
+
+impl Imported {
+    /// The paths of the methods called `name` of the imported items and of
+    /// the types and traits directly in a globbed module
+    /// (`helper::prelude::Persist::persist` for `use helper::prelude::*`).
+    fn methods(&self, deps: &DependencyExports<'_>, name: &str) -> BTreeSet<String> {
+        // Through the dependencies' methods of that name, not through what
+        // is imported: a module can import thousands of items, and call
+        // methods thousands of times.
+        let libs: BTreeSet<&str> = self
+            .items
+            .iter()
+            .chain(&self.globs)
+            .map(|p| p.split("::").next().unwrap_or(p))
+            .collect();
+        let mut out = BTreeSet::new();
+        for lib in libs {
+            for path in deps.methods_named(lib, name) {
+                let Some((owner, _)) = path.rsplit_once("::") else {
+                    continue;
+                };
+                let globbed = owner
+                    .rsplit_once("::")
+                    .is_some_and(|(module, _)| self.globs.iter().any(|g| g == module));
+                if self.items.contains(owner) || globbed {
+                    out.insert(path.clone());
+                }
+            }
+        }
+        out
+    }
 }
 
 /// Methods of std's I/O, iterator, future and formatting traits, which
@@ -102,14 +143,19 @@ pub fn analyze(
     let items = facts.items.len();
     let nodes = items + facts.foreign_fns.len();
     let def_paths = definition_paths(facts, resolver);
+    let trait_paths = trait_method_paths(facts, resolver);
     let mut by_path: HashMap<&str, Vec<usize>> = HashMap::new();
     let mut methods: HashMap<&str, Vec<usize>> = HashMap::new();
     for (node, path) in def_paths.iter().enumerate() {
         if let Some(path) = path {
             by_path.entry(path.as_str()).or_default().push(node);
         }
+        // `Trait::method(&x)` may run any impl's method.
+        for path in trait_paths.get(node).into_iter().flatten() {
+            by_path.entry(path.as_str()).or_default().push(node);
+        }
         if let Some(item) = facts.items.get(node)
-            && matches!(item.owner, Owner::Impl(_) | Owner::Trait(_))
+            && (matches!(item.owner, Owner::Impl(_) | Owner::Trait(_)) || item.impl_trait.is_some())
         {
             methods.entry(item.name.as_str()).or_default().push(node);
         }
@@ -160,6 +206,21 @@ pub fn analyze(
         }
     };
 
+    // The crate's own types and traits with methods, whatever their case.
+    let own_types: BTreeSet<&str> = def_paths
+        .iter()
+        .zip(&facts.items)
+        .filter(|(_, item)| matches!(item.owner, Owner::Impl(_) | Owner::Trait(_)))
+        .filter_map(|(path, _)| path.as_deref()?.rsplit_once("::").map(|(ty, _)| ty))
+        .collect();
+    let is_type = |path: &str| {
+        if is_own(path) {
+            names_type(path) || own_types.contains(path)
+        } else {
+            deps.is_type(path)
+        }
+    };
+
     // The types each node names, and those named outside functions in each
     // module (struct fields): method calls are resolved against them.
     let mut named_types: HashMap<Holder, BTreeSet<String>> = HashMap::new();
@@ -173,7 +234,7 @@ pub fn analyze(
                 .into_iter()
                 .flatten()
             {
-                if names_type(candidate) {
+                if is_type(candidate) {
                     named_types
                         .entry(holder)
                         .or_default()
@@ -193,6 +254,37 @@ pub fn analyze(
                 .insert(ty.to_owned());
         }
     }
+    // What a module imports: a trait brought in by `use helper::Persist;`
+    // (or `as _`) is what `7u8.persist()` calls, though no path in the code
+    // names it; a glob of another crate's module (`use helper::prelude::*;`)
+    // may bring any trait in it. Only those items' methods are matched (the
+    // import names them), not every method of that name in the crate.
+    let mut imported: HashMap<ScopeId, Imported> = HashMap::new();
+    for (scope, data) in facts.scopes.iter().enumerate() {
+        if data.imports.is_empty() {
+            continue;
+        }
+        let module = facts.module_of(scope);
+        for import in data.imports.iter().filter(|i| i.name.is_some()) {
+            for path in resolver.resolve_import(scope, import) {
+                if !is_type(&path) {
+                    continue;
+                }
+                if path.starts_with("crate::") {
+                    named_types
+                        .entry(Holder::Module(module))
+                        .or_default()
+                        .insert(path);
+                } else {
+                    imported.entry(module).or_default().items.insert(path);
+                }
+            }
+        }
+        if data.imports.iter().any(|i| i.name.is_none()) {
+            let globs = resolver.glob_crates(scope);
+            imported.entry(module).or_default().globs.extend(globs);
+        }
+    }
 
     for (r, paths) in facts.refs.iter().zip(&matched.resolved) {
         let node = node_of(r.function);
@@ -200,7 +292,7 @@ pub fn analyze(
             continue;
         };
         for path in paths {
-            if path == "crate" || path.starts_with("crate::") {
+            if is_own(path) {
                 if let (Some(node), Some(targets)) = (node, by_path.get(path.as_str())) {
                     callees[node].extend(targets.iter().copied().filter(|&t| t != node));
                 }
@@ -217,7 +309,7 @@ pub fn analyze(
             let mut witnesses = deps.lookup(path, rules);
             // A value of a type is dropped: its `Drop` runs in this code.
             if let (Some(_), Some((ty, _))) = (node, path.rsplit_once("::"))
-                && names_type(ty)
+                && deps.is_type(ty)
             {
                 for w in deps.lookup(&format!("{ty}::drop"), rules) {
                     if !witnesses.iter().any(|x| x.capability == w.capability) {
@@ -269,13 +361,13 @@ pub fn analyze(
                     .get(&holder)
                     .into_iter()
                     .flatten()
-                    .filter(|t| !t.starts_with("crate") && !implemented.contains(*t))
+                    .filter(|t| !is_own(t) && !implemented.contains(*t))
                     .filter_map(|ty| ty.split_once("::").map(|(lib, _)| lib))
                     .collect()
             })
             .clone()
     };
-    for r in &facts.refs {
+    for (r, roots) in facts.refs.iter().zip(&matched.resolved) {
         let (RefKind::Method { name, .. }, Some(node)) = (&r.kind, node_of(r.function)) else {
             continue;
         };
@@ -286,6 +378,10 @@ pub fn analyze(
         let module = Holder::Module(facts.module_of(r.scope));
         let in_node = named_types.get(&Holder::Node(node)).unwrap_or(&no_types);
         let in_module = named_types.get(&module).unwrap_or(&no_types);
+        let named = roots.iter().chain(in_node).chain(in_module);
+        for (path, witness) in receivers::through_aliases(name, named, deps, rules) {
+            reached_here(Some(node), r.pos, &path, vec![witness], &mut reach);
+        }
         // In this crate: the methods of that name of the types the code
         // names, or the only method of that name.
         if let Some(targets) = methods.get(name.as_str()) {
@@ -295,10 +391,14 @@ pub fn analyze(
                     .as_deref()
                     .and_then(|p| p.rsplit_once("::"))
                     .map(|(ty, _)| ty);
+                let named = |ty: &str| in_node.contains(ty) || in_module.contains(ty);
+                // A method of an impl of a trait the code names (`t:
+                // &dyn Persist`, `T: Persist`), for whatever type.
+                let of_named_trait = trait_paths[target]
+                    .iter()
+                    .any(|p| p.rsplit_once("::").is_some_and(|(t, _)| named(t)));
                 if target != node
-                    && (distinctive
-                        || owner_type
-                            .is_some_and(|ty| in_node.contains(ty) || in_module.contains(ty)))
+                    && (distinctive || owner_type.is_some_and(named) || of_named_trait)
                 {
                     callees[node].insert(target);
                 }
@@ -309,17 +409,34 @@ pub fn analyze(
         // value another of that crate's methods returned:
         // `client.get(url).send()`). A trait this crate implements is named
         // by its impl header; which of its methods run is decided above.
+        // A std trait method's name is matched only against the dependency
+        // types the code names, but against those it is: a type's own
+        // `write` that connects is not hidden by its name. (Going through
+        // the methods of that name, not the types named: a module can name
+        // thousands of types, and `.clone()` is everywhere.)
         let generic = GENERIC_METHODS.contains(&name.as_str());
-        let mut libs = BTreeSet::new();
-        if !generic {
-            libs = libs_of(Holder::Node(node));
-            libs.extend(libs_of(module));
+        let mut libs = libs_of(Holder::Node(node));
+        libs.extend(libs_of(module));
+        let mut paths: BTreeSet<String> = libs
+            .into_iter()
+            .flat_map(|lib| deps.methods_named(lib, name).iter())
+            .filter(|path| {
+                !generic
+                    || path
+                        .rsplit_once("::")
+                        .is_some_and(|(ty, _)| in_node.contains(ty) || in_module.contains(ty))
+            })
+            .cloned()
+            .collect();
+        // The imported traits' and types' own methods of that name, std's
+        // trait method names included: the import names which one.
+        if let Some(imported) = imported.get(&facts.module_of(r.scope)) {
+            paths.extend(imported.methods(deps, name));
         }
-        for lib in libs.into_iter().filter(|_| !generic) {
-            for path in deps.methods_named(lib, name) {
-                let witnesses = deps.lookup(path, rules);
-                reached_here(Some(node), r.pos, path, witnesses, &mut reach);
-            }
+
+        for path in paths {
+            let witnesses = deps.lookup(&path, rules);
+            reached_here(Some(node), r.pos, &path, witnesses, &mut reach);
         }
     }
 
@@ -332,10 +449,8 @@ pub fn analyze(
     }
     let qualified = |node: usize| -> String {
         match &def_paths[node] {
-            Some(path) => match path.strip_prefix("crate") {
-                Some(rest) => format!("{own_lib}{rest}"),
-                None => path.clone(),
-            },
+            Some(path) if is_own(path) => format!("{own_lib}{}", &path["crate".len()..]),
+            Some(path) => path.clone(),
             None => format!("{own_lib}::<item>"),
         }
     };
@@ -364,7 +479,14 @@ pub fn analyze(
     }
 
     let mut budget = LIMITS.max_export_entries;
-    let exports = exports::exports(facts, resolver, deps, &def_paths, &reach, &mut budget);
+    let exports = exports::exports(
+        facts,
+        resolver,
+        deps,
+        (&def_paths, &trait_paths, &own_types),
+        &reach,
+        &mut budget,
+    );
     let limit = (budget == 0).then(|| {
         format!(
             "re-exports copy more than {} entries (modules re-exporting each other through globs)",
@@ -399,6 +521,26 @@ fn definition_paths(facts: &CrateFacts, resolver: &Resolver<'_>) -> Vec<Option<S
         paths.push(Some(format!("{module}::{}", foreign.name)));
     }
     paths
+}
+
+/// For each node that is a method of `impl Trait for Type` of a trait of
+/// this crate, `crate::…::Trait::method`: the path a call through the
+/// trait names (`Trait::method(&x)`, `x.method()` on a `dyn Trait`), which
+/// may run this impl whatever the type (`u8`, `&T`, a generic `T`, which
+/// have no path of their own to export the method under).
+fn trait_method_paths(facts: &CrateFacts, resolver: &Resolver<'_>) -> Vec<Vec<String>> {
+    let mut out = vec![Vec::new(); facts.items.len() + facts.foreign_fns.len()];
+    for (node, item) in facts.items.iter().enumerate() {
+        let Some(trait_path) = &item.impl_trait else {
+            continue;
+        };
+        for path in resolver.resolve(item.scope, trait_path) {
+            if path.starts_with("crate::") {
+                out[node].push(format!("{path}::{}", item.name));
+            }
+        }
+    }
+    out
 }
 
 /// `crate::a::b` for the module a scope is in.

@@ -65,7 +65,7 @@ impl<'a> DependencyExports<'a> {
                 let Some((owner, method)) = key.rsplit_once("::") else {
                     continue;
                 };
-                if names_type(owner) {
+                if names_type(owner) || exports.types.contains(owner) {
                     methods
                         .entry((lib.clone(), method.to_owned()))
                         .or_default()
@@ -84,6 +84,30 @@ impl<'a> DependencyExports<'a> {
             .map_or(&[], Vec::as_slice)
     }
 
+    /// Whether `path` (canonical, in a dependency) is one of its types or
+    /// traits with methods, whatever its case.
+    pub fn is_type(&self, path: &str) -> bool {
+        names_type(path)
+            || path
+                .split_once("::")
+                .is_some_and(|(lib, rest)| self.get(lib).is_some_and(|e| e.types.contains(rest)))
+    }
+
+    /// The outside paths `path` (canonical, in a dependency) stands for
+    /// through the dependency's aliases (`helper::P` → `std::path::Path`).
+    pub fn aliased(&self, path: &str) -> Vec<String> {
+        let Some((lib, rest)) = path.split_once("::") else {
+            return Vec::new();
+        };
+        let Some(exports) = self.get(lib) else {
+            return Vec::new();
+        };
+        alias_targets(exports, rest)
+            .into_iter()
+            .filter(|t| !crate::scan::names::is_own(t))
+            .collect()
+    }
+
     pub fn get(&self, lib: &str) -> Option<&'a Exports> {
         self.by_lib.get(lib).copied()
     }
@@ -91,43 +115,70 @@ impl<'a> DependencyExports<'a> {
     /// What naming `path` (canonical, starting with a dependency's library
     /// name) reaches. Each witness's chain starts with `path`.
     pub fn lookup(&self, path: &str, rules: &RuleSet) -> Vec<Witness> {
+        self.lookup_within(path, rules, 0)
+    }
+
+    /// `lookup`, `depth` aliases of the crate's own paths deep: they can
+    /// name each other (`Utf8Path::Owned` is `Utf8PathBuf`, whose `Target`
+    /// is `Utf8Path`), so the chain is bounded.
+    fn lookup_within(&self, path: &str, rules: &RuleSet, depth: usize) -> Vec<Witness> {
         let Some((lib, rest)) = path.split_once("::") else {
             return Vec::new();
         };
         let Some(exports) = self.get(lib) else {
             return Vec::new();
         };
-        if let Some(witnesses) = exports.items.get(rest) {
-            return witnesses
-                .iter()
-                .map(|w| Witness {
-                    capability: w.capability,
-                    rule: w.rule.clone(),
-                    via: bounded(std::iter::once(path.to_owned()).chain(w.via.iter().cloned())),
-                })
-                .collect();
+        let mut out: Vec<Witness> = exports
+            .items
+            .get(rest)
+            .into_iter()
+            .flatten()
+            .map(|w| Witness {
+                capability: w.capability,
+                rule: w.rule.clone(),
+                via: bounded(std::iter::once(path.to_owned()).chain(w.via.iter().cloned())),
+            })
+            .collect();
+        // An item and an alias under one path are alternatives (`cfg`s, or
+        // namespaces): each counts.
+        for target in alias_targets(exports, rest) {
+            for w in self.through_alias(path, lib, &target, rules, depth) {
+                if !out.iter().any(|x| x.capability == w.capability) {
+                    out.push(w);
+                }
+            }
         }
-        let Some(target) = alias_target(exports, rest) else {
-            return Vec::new();
-        };
+        out
+    }
+
+    /// What naming `path` (in `lib`) reaches when it is an alias of
+    /// `target`.
+    fn through_alias(
+        &self,
+        path: &str,
+        lib: &str,
+        target: &str,
+        rules: &RuleSet,
+        depth: usize,
+    ) -> Vec<Witness> {
         if let Some(own) = target
             .strip_prefix("crate::")
             .or((target == "crate").then_some(""))
         {
             // Another path of the crate's own (`prelude::prelude::` where
-            // the prelude globs its parent): looked up as that, the chain
-            // starting at the path as named. Each such alias is shorter
-            // than its key, so this ends.
-            let shorter = if own.is_empty() {
+            // the prelude globs its parent, an associated type of its own
+            // type): looked up as that, the chain starting at the path as
+            // named, a bounded number of times.
+            let other = if own.is_empty() {
                 lib.to_owned()
             } else {
                 format!("{lib}::{own}")
             };
-            if shorter.len() >= path.len() {
+            if other == path || depth >= MAX_VIA {
                 return Vec::new();
             }
             return self
-                .lookup(&shorter, rules)
+                .lookup_within(&other, rules, depth + 1)
                 .into_iter()
                 .map(|w| Witness {
                     capability: w.capability,
@@ -137,42 +188,48 @@ impl<'a> DependencyExports<'a> {
                 .collect();
         }
         rules
-            .match_path(&target)
+            .match_path(target)
             .into_iter()
             .map(|rule| rules.rule(rule))
             .filter(|rule| flows(rule.capability))
             .map(|rule| Witness {
                 capability: rule.capability,
                 rule: rule.id.as_str().to_owned(),
-                via: vec![path.to_owned(), target.clone()],
+                via: vec![path.to_owned(), target.to_owned()],
             })
             .collect()
     }
 }
 
-/// The outside path `rest` stands for through an alias of the longest
-/// matching prefix, or a glob alias of its module.
-fn alias_target(exports: &Exports, rest: &str) -> Option<String> {
-    if exports.aliases.is_empty() {
-        return None;
+/// The outside paths `rest` stands for through the aliases of the longest
+/// prefix that has any: a named alias of it, or a glob alias of its
+/// module (both kept: which namespace each fills is not recorded).
+pub(crate) fn alias_targets(exports: &Exports, rest: &str) -> Vec<String> {
+    if exports.aliases.is_empty() || rest.is_empty() {
+        return Vec::new();
     }
     let segments: Vec<&str> = rest.split("::").collect();
     for len in (1..=segments.len()).rev() {
         let prefix = segments[..len].join("::");
-        let tail = &segments[len..];
-        if let Some(target) = exports.aliases.get(&prefix) {
-            return Some(join(target, tail));
-        }
         let glob = if len == 1 {
             "*".to_owned()
         } else {
             format!("{}::*", segments[..len - 1].join("::"))
         };
-        if let Some(target) = exports.aliases.get(&glob) {
-            return Some(join(target, &segments[len - 1..]));
+        let mut out = Vec::new();
+        for target in exports.aliases.get(&prefix).into_iter().flatten() {
+            out.push(join(target, &segments[len..]));
+        }
+        for target in exports.aliases.get(&glob).into_iter().flatten() {
+            out.push(join(target, &segments[len - 1..]));
+        }
+        if !out.is_empty() {
+            out.sort();
+            out.dedup();
+            return out;
         }
     }
-    None
+    Vec::new()
 }
 
 fn join(base: &str, tail: &[&str]) -> String {
@@ -212,16 +269,31 @@ mod tests {
         let mut exports = Exports::default();
         exports
             .aliases
-            .insert("Command".into(), "std::process::Command".into());
-        exports.aliases.insert("net::*".into(), "std::net".into());
+            .insert("Command".into(), vec!["std::process::Command".into()]);
+        exports
+            .aliases
+            .insert("net::*".into(), vec!["std::net".into()]);
         assert_eq!(
-            alias_target(&exports, "Command::new").as_deref(),
-            Some("std::process::Command::new")
+            alias_targets(&exports, "Command::new"),
+            ["std::process::Command::new"]
         );
         assert_eq!(
-            alias_target(&exports, "net::TcpStream::connect").as_deref(),
-            Some("std::net::TcpStream::connect")
+            alias_targets(&exports, "net::TcpStream::connect"),
+            ["std::net::TcpStream::connect"]
         );
-        assert_eq!(alias_target(&exports, "other"), None);
+        assert!(alias_targets(&exports, "other").is_empty());
+        // Every glob of a module counts, not the first recorded; a named
+        // alias beside a glob does not hide it (namespaces are not known).
+        exports
+            .aliases
+            .insert("*".into(), vec!["std::fs".into(), "std::process".into()]);
+        assert_eq!(
+            alias_targets(&exports, "write"),
+            ["std::fs::write", "std::process::write"]
+        );
+        assert_eq!(
+            alias_targets(&exports, "Command::new"),
+            ["std::fs::Command::new", "std::process::Command::new"]
+        );
     }
 }

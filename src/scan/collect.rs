@@ -98,6 +98,8 @@ pub struct Collector<'a> {
     macro_name: Option<String>,
     /// The impl or trait whose items are being read.
     owner: Option<Owner>,
+    /// The trait of the `impl Trait for Type` whose items are being read.
+    impl_trait: Option<crate::scan::facts::WrittenPath>,
     /// The `use` being read is `pub`: other crates can name what it binds.
     public_use: bool,
     /// How many `include!`d files deep the collector is.
@@ -119,6 +121,9 @@ pub struct Collector<'a> {
     gate: u32,
     /// The recorded invocation whose arguments are being read as code.
     deferring: Option<usize>,
+    /// The item being read may not be in the build: the names it defines
+    /// are conditional (`Scope::conditional`).
+    uncertain: bool,
     pub children: Vec<ChildModule>,
 }
 
@@ -158,6 +163,7 @@ impl<'a> Collector<'a> {
             in_macro_body: false,
             macro_name: None,
             owner: None,
+            impl_trait: None,
             public_use: false,
             include_depth: 0,
             tokens_only: false,
@@ -168,6 +174,7 @@ impl<'a> Collector<'a> {
             path_ns: NS_ANY,
             gate: 0,
             deferring: None,
+            uncertain: false,
             children: Vec::new(),
         }
     }

@@ -6,7 +6,7 @@
 //! the tree is dropped right after, so memory is bounded by the largest file,
 //! not the crate. Name resolution and rule matching run on facts alone.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::moddir::ModDir;
 
@@ -94,6 +94,9 @@ pub struct Import {
     pub leading_colon: bool,
     /// `pub use`: a re-export other crates can name.
     pub public: bool,
+    /// It may not be in the build (see [`Scope::conditional`]): it binds
+    /// its name, but hides nothing.
+    pub conditional: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -114,6 +117,17 @@ pub struct Scope {
     /// (or alternatives under `cfg`s).
     pub defs: HashMap<String, Vec<Def>>,
     pub imports: Vec<Import>,
+    /// Names with a definition that may not be in the build: under a `cfg`
+    /// not known before a build, in a macro's arguments read as written (a
+    /// macro may drop or `cfg` what it is given), in a `cfg_if!` branch
+    /// that may not be the one. Such a definition is a candidate, but
+    /// hides nothing: rustc may see the outer name (`#[cfg(not(debug_
+    /// assertions))] mod std { .. }` hides std only in release builds).
+    pub conditional: HashSet<String>,
+    /// The module is read from alternatives (declared twice, or a
+    /// `#[path]` under `cfg_attr` beside its default file): each of its
+    /// names is conditional, since only one alternative is built.
+    pub alternatives: bool,
 }
 
 impl Scope {
@@ -122,6 +136,8 @@ impl Scope {
             kind: ScopeKind::Module { path, parent },
             defs: HashMap::new(),
             imports: Vec::new(),
+            conditional: HashSet::new(),
+            alternatives: false,
         }
     }
 
@@ -130,6 +146,8 @@ impl Scope {
             kind: ScopeKind::Block { parent },
             defs: HashMap::new(),
             imports: Vec::new(),
+            conditional: HashSet::new(),
+            alternatives: false,
         }
     }
 }
@@ -210,6 +228,10 @@ pub struct ItemDef {
     /// The scope the item is defined in.
     pub scope: ScopeId,
     pub owner: Owner,
+    /// For a method of `impl Trait for Type`, the trait as written: a call
+    /// of the trait's method may run it, whatever the type (`u8`, `&T`, a
+    /// generic `T`) is.
+    pub impl_trait: Option<WrittenPath>,
 }
 
 /// `impl Trait for Type`: which methods the impl writes itself (the others
@@ -219,6 +241,20 @@ pub struct TraitImpl {
     pub trait_path: WrittenPath,
     pub scope: ScopeId,
     pub methods: Vec<String>,
+}
+
+/// An associated type an impl defines as a path (`impl Store for X {
+/// type F = std::fs::File; }`): `Self::F::create`, `<X as Store>::F::create`
+/// and `T::F::create` name `std::fs::File::create`.
+#[derive(Clone, Debug)]
+pub struct AssocType {
+    pub name: String,
+    pub target: WrittenPath,
+    /// The scope the impl is in, where `target` resolves.
+    pub scope: ScopeId,
+    /// The impl's type and trait as written.
+    pub self_type: Option<WrittenPath>,
+    pub trait_path: Option<WrittenPath>,
 }
 
 /// What an item belongs to, which decides its path.
@@ -356,6 +392,8 @@ pub struct CrateFacts {
     /// `f`.
     pub items: Vec<ItemDef>,
     pub trait_impls: Vec<TraitImpl>,
+    /// `type Name = some::Path;` inside impls.
+    pub assoc_types: Vec<AssocType>,
     /// Modules declared inside `macro_rules!` bodies, by macro name.
     pub macro_modules: HashMap<String, Vec<MacroModule>>,
     pub macro_calls: Vec<MacroCall>,

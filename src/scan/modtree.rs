@@ -357,12 +357,19 @@ fn queue_child(
     queue: &mut Vec<Pending>,
 ) {
     match child.dir.child_files(&child.name, &child.path_attrs) {
-        Ok(files) => queue.extend(files.into_iter().map(|(path, dir)| Pending {
-            path,
-            scope: child.scope,
-            dir,
-            declared_at: Some(child.pos),
-        })),
+        Ok(files) => {
+            if files.len() > 1 {
+                // A `#[path]` under `cfg_attr` beside the default file: one
+                // of them is the module.
+                facts.scopes[child.scope].alternatives = true;
+            }
+            queue.extend(files.into_iter().map(|(path, dir)| Pending {
+                path,
+                scope: child.scope,
+                dir,
+                declared_at: Some(child.pos),
+            }));
+        }
         Err(tried) => {
             facts.unanalyzed_at(
                 "missing-module-file",

@@ -9,12 +9,13 @@
 //! glob imports, the extern prelude, then the std prelude (which holds no
 //! capability, so it resolves to nothing).
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
+use std::rc::Rc;
 
 use self::memo::Memo;
 use self::scope::{Answer, Bound, Query};
-use super::facts::{CrateFacts, Def, NS_ANY, NS_TYPE, Ns, ScopeId, ScopeKind, WrittenPath};
+use super::facts::{CrateFacts, Def, Import, NS_ANY, NS_TYPE, Ns, ScopeId, ScopeKind, WrittenPath};
 use crate::model::Edition;
 
 /// Bound on alias and re-export chains; real code stays far below it, and
@@ -80,6 +81,11 @@ pub struct Resolver<'a> {
     /// name to (`bound_in`), and the other crates' paths its globs bring in
     /// (`external_glob_bases`).
     memo: Memo<Query, Answer>,
+    /// Associated types impls and bounds define as paths, by name (indices
+    /// into `facts.assoc_types`), and the canonical paths each name stands
+    /// for once asked (`assoc.rs`).
+    assoc_types: HashMap<&'a str, Vec<usize>>,
+    assoc_targets: RefCell<HashMap<&'a str, Rc<Vec<String>>>>,
     /// Per scope: its named imports by name (indices into `imports`), and
     /// whether it has glob imports. Lookups stay constant-time however many
     /// imports a scope has.
@@ -126,9 +132,15 @@ impl<'a> Resolver<'a> {
             .iter()
             .map(|scope| scope.imports.iter().any(|i| i.name.is_none()))
             .collect();
+        let mut assoc_types: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (i, assoc) in facts.assoc_types.iter().enumerate() {
+            assoc_types.entry(assoc.name.as_str()).or_default().push(i);
+        }
         Resolver {
             facts,
             prelude,
+            assoc_types,
+            assoc_targets: RefCell::new(HashMap::new()),
             edition,
             root: 0,
             modules,
@@ -182,6 +194,33 @@ impl<'a> Resolver<'a> {
         self.resolve_ns(scope, path, NS_ANY)
     }
 
+    /// Every canonical path a `use` in `scope` imports (for a glob, its
+    /// base), resolved as `use` paths are.
+    pub fn resolve_import(&self, scope: ScopeId, import: &Import) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .resolve_path(
+                scope,
+                &import.path,
+                import.leading_colon,
+                true,
+                0,
+                import.name.is_some(),
+                NS_ANY,
+            )
+            .into_iter()
+            .map(|b| self.canonical(b))
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// The other crates' paths whose contents `scope`'s glob imports bring
+    /// in, directly or through globs of this crate's modules.
+    pub fn glob_crates(&self, scope: ScopeId) -> Vec<String> {
+        self.external_glob_bases(scope, 0, false)
+    }
+
     /// Every canonical path `path` may stand for, as written in `scope`,
     /// its last segment looked up in `ns`. Usually one; several when only
     /// glob imports of other crates could provide the name (we cannot see
@@ -201,6 +240,7 @@ impl<'a> Resolver<'a> {
             .into_iter()
             .map(|b| self.canonical(b))
             .collect();
+        out.extend(self.through_assoc_types(&path.segments));
         out.sort();
         out.dedup();
         out
@@ -338,6 +378,9 @@ impl<'a> Resolver<'a> {
             // 2015: `::a` and `use a` start at the crate root, where extern
             // crates are injected.
             let Bound { mut found, covered } = self.bound_in(self.root, first, hops, ns);
+            if ns & !covered != 0 && external_globs {
+                found.extend(self.external_glob_candidates(self.root, first, hops));
+            }
             if ns & !covered & NS_TYPE != 0 {
                 found.extend(self.extern_crate(first));
             }
@@ -355,7 +398,12 @@ impl<'a> Resolver<'a> {
             _ => {}
         }
         // Lexical scopes: blocks out to their module, then the preludes;
-        // each namespace ends where something binds it.
+        // each namespace ends where something binds it. A scope's glob
+        // imports of other crates, whose contents we cannot see, may bring
+        // the name, and if they do it shadows every outer scope and the
+        // extern prelude (`use evil::*;` bringing a module `log` makes
+        // `log::info` evil's, not the crate `log`'s): each is a candidate
+        // there, and the lookup goes on.
         let mut ns = ns;
         let mut out = Vec::new();
         let mut current = Some(scope);
@@ -366,11 +414,15 @@ impl<'a> Resolver<'a> {
             if ns == 0 {
                 return out;
             }
+            if external_globs {
+                out.extend(self.external_glob_candidates(s, first, hops));
+            }
             current = self.lexical_parent(s);
         }
         if ns & NS_TYPE != 0 {
             // `extern crate` at the root joins the extern prelude.
-            let extern_crate = self.facts.scopes[self.root]
+            let root = &self.facts.scopes[self.root];
+            let extern_crate = root
                 .defs
                 .get(first)
                 .into_iter()
@@ -380,26 +432,26 @@ impl<'a> Resolver<'a> {
                     _ => None,
                 });
             if let Some(lib) = extern_crate {
-                let lib = self.prelude.lib(lib).unwrap_or(lib);
-                out.push(Binding::Path(lib.to_owned()));
-                return out;
+                out.push(self.extern_crate_binding(lib));
+                if !root.alternatives && !root.conditional.contains(first) {
+                    return out;
+                }
             }
             if let Some(binding) = self.extern_crate(first) {
                 out.push(binding);
-                return out;
             }
         }
-        if !external_globs {
-            return out;
-        }
-        // Glob imports of other crates, whose contents we cannot see: the
-        // name may come from any of them.
-        let mut current = Some(scope);
-        while let Some(s) = current {
-            out.extend(self.external_glob_candidates(s, first, hops));
-            current = self.lexical_parent(s);
-        }
         out
+    }
+
+    /// What `extern crate lib` binds: the library by its name, or this
+    /// crate for `extern crate self as name`, whose paths (`name::x::f`)
+    /// are then the crate's own (`crate::x::f`) and link calls inside it.
+    fn extern_crate_binding(&self, lib: &str) -> Binding {
+        if lib == "self" {
+            return Binding::Module(self.root);
+        }
+        Binding::Path(self.prelude.lib(lib).unwrap_or(lib).to_owned())
     }
 
     fn lexical_parent(&self, scope: ScopeId) -> Option<ScopeId> {
@@ -432,6 +484,12 @@ impl<'a> Resolver<'a> {
     }
 }
 
+/// Whether a canonical path is the crate's own (`crate`, `crate::…`), not
+/// a library's whose name starts alike (`crate_tools::…`).
+pub fn is_own(path: &str) -> bool {
+    path == "crate" || path.starts_with("crate::")
+}
+
 fn canonical_module(path: &[String]) -> String {
     join("crate", path)
 }
@@ -445,6 +503,7 @@ fn join(first: &str, rest: &[String]) -> String {
     s
 }
 
+mod assoc;
 mod memo;
 mod scope;
 #[cfg(test)]

@@ -2,11 +2,11 @@
 //! dependent can name them by (definition paths, `pub use`, globs, type
 //! aliases).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::Reach;
 use crate::model::{Exports, Witness};
-use crate::reach::{DependencyExports, bounded};
+use crate::reach::{DependencyExports, alias_targets, bounded, names_type};
 use crate::scan::facts::{CrateFacts, Def, Owner, ScopeKind, WrittenPath};
 use crate::scan::names::Resolver;
 
@@ -16,6 +16,11 @@ struct ReExport {
     target: String,
     key: String,
     glob: bool,
+    /// An associated type of this crate's own type (`type Target =
+    /// Utf8Path;`): an alias of the crate's own path, never copies, since
+    /// types that name each other so (`Deref` one way, `ToOwned` the
+    /// other) would copy each other's entries without end.
+    own_alias: bool,
 }
 
 /// The exports: every node that reaches something, under its definition
@@ -25,7 +30,7 @@ pub(super) fn exports(
     facts: &CrateFacts,
     resolver: &Resolver<'_>,
     deps: &DependencyExports<'_>,
-    def_paths: &[Option<String>],
+    (def_paths, trait_paths, own_types): (&[Option<String>], &[Vec<String>], &BTreeSet<&str>),
     reach: &[Reach],
     budget: &mut usize,
 ) -> Exports {
@@ -48,34 +53,106 @@ pub(super) fn exports(
         if let Some(item) = facts.items.get(node)
             && matches!(item.owner, Owner::Macro { exported: true })
         {
-            out.items.insert(item.name.clone(), witnesses.clone());
+            merge_item(&mut out, item.name.clone(), witnesses.clone());
         }
-        out.items.insert(key.to_owned(), witnesses);
+        merge_item(&mut out, key.to_owned(), witnesses);
+    }
+    // Only types whose methods reach something need telling apart.
+    for (node, path) in def_paths.iter().enumerate() {
+        if let (Some(path), false) = (path, reach[node].is_empty())
+            && let Some((ty, _)) = path.rsplit_once("::")
+            && own_types.contains(ty)
+            && let Some(key) = ty.strip_prefix("crate::")
+            && !names_type(key)
+        {
+            out.types.insert(key.to_owned());
+        }
+    }
+    // A trait's method stands for every impl of it here: a dependent that
+    // calls it through the trait may run any of them.
+    for (node, paths) in trait_paths.iter().enumerate() {
+        if reach[node].is_empty() {
+            continue;
+        }
+        for path in paths {
+            let Some(key) = path.strip_prefix("crate::") else {
+                continue;
+            };
+            let witnesses = reach[node].values().cloned().collect();
+            merge_item(&mut out, key.to_owned(), witnesses);
+        }
     }
 
     // Re-exports chain through each other (a glob of a module that
     // re-exports), in whatever order they are declared: passes over them
-    // repeat until one adds nothing. Entries are only ever added, so that
-    // comes, unless modules contain each other through globs and make
-    // paths without end; the budget stops those, and the crate is marked.
+    // repeat until one adds nothing. Entries, a path's capabilities and an
+    // alias's targets are only ever added, so that comes, unless modules
+    // contain each other through globs and make paths without end; the
+    // budget stops those, and the crate is marked.
     let re_exports = re_exports(facts, resolver);
     while *budget > 0 {
-        let before = (out.items.len(), out.aliases.len());
+        let mut changed = false;
         for r in &re_exports {
-            re_export(&mut out, deps, r, budget);
+            changed |= re_export(&mut out, deps, r, budget);
             if *budget == 0 {
                 break;
             }
         }
-        if (out.items.len(), out.aliases.len()) == before {
+        if !changed {
             break;
         }
     }
     out
 }
 
-/// Every public re-export of the crate's modules, in declaration order.
+/// Adds what `key` reaches: an item's path can be reached by several
+/// items (a function and an exported macro of its name, alternatives under
+/// `cfg`s, globs bringing one name), and each capability any of them
+/// reaches counts, not the first one recorded. True when it added one.
+fn merge_item(out: &mut Exports, key: String, witnesses: Vec<Witness>) -> bool {
+    let known = out.items.entry(key).or_default();
+    let mut changed = false;
+    for w in witnesses {
+        if !known.iter().any(|k| k.capability == w.capability) {
+            known.push(w);
+            changed = true;
+        }
+    }
+    if changed {
+        known.sort_by_key(|w| w.capability);
+    }
+    changed
+}
+
+/// Every public re-export of the crate's modules, in declaration order,
+/// then the associated types impls define as paths: `<X as Store>::F` is
+/// `Store::F` to a dependent (and `X::F`), standing for what `F` is.
 fn re_exports(facts: &CrateFacts, resolver: &Resolver<'_>) -> Vec<ReExport> {
+    let mut out = module_re_exports(facts, resolver);
+    for assoc in &facts.assoc_types {
+        let targets = resolver.resolve(assoc.scope, &assoc.target);
+        let owners = [&assoc.trait_path, &assoc.self_type];
+        for owner in owners.into_iter().flatten() {
+            for owner in resolver.resolve(assoc.scope, owner) {
+                let Some(owner) = owner.strip_prefix("crate::") else {
+                    continue;
+                };
+                for target in &targets {
+                    out.push(ReExport {
+                        target: target.clone(),
+                        key: format!("{owner}::{}", assoc.name),
+                        glob: false,
+                        own_alias: target == "crate" || target.starts_with("crate::"),
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The `pub use`s, type aliases and `extern crate`s of the crate's modules.
+fn module_re_exports(facts: &CrateFacts, resolver: &Resolver<'_>) -> Vec<ReExport> {
     let mut out = Vec::new();
     for (scope_id, scope) in facts.scopes.iter().enumerate() {
         let ScopeKind::Module { path, .. } = &scope.kind else {
@@ -120,6 +197,7 @@ fn re_exports(facts: &CrateFacts, resolver: &Resolver<'_>) -> Vec<ReExport> {
                         target,
                         key: key.clone(),
                         glob: false,
+                        own_alias: false,
                     });
                 }
             }
@@ -138,6 +216,7 @@ fn re_exports(facts: &CrateFacts, resolver: &Resolver<'_>) -> Vec<ReExport> {
                     target,
                     key: prefix.clone(),
                     glob: true,
+                    own_alias: false,
                 });
             }
         }
@@ -148,12 +227,27 @@ fn re_exports(facts: &CrateFacts, resolver: &Resolver<'_>) -> Vec<ReExport> {
 /// Makes `key` (or, for a glob, everything below `key`) stand for `target`:
 /// copies what `target` reaches in this crate or a dependency, or records an
 /// alias when `target` is outside every scanned crate. Every entry copied
-/// is taken from `budget`; at zero nothing more is copied.
-fn re_export(out: &mut Exports, deps: &DependencyExports<'_>, r: &ReExport, budget: &mut usize) {
-    let ReExport { target, key, glob } = r;
+/// is taken from `budget`; at zero nothing more is copied. True when it
+/// added something.
+fn re_export(
+    out: &mut Exports,
+    deps: &DependencyExports<'_>,
+    r: &ReExport,
+    budget: &mut usize,
+) -> bool {
+    let ReExport {
+        target,
+        key,
+        glob,
+        own_alias,
+    } = r;
     let (key, glob) = (key.as_str(), *glob);
     if *budget == 0 {
-        return;
+        return false;
+    }
+    if *own_alias {
+        *budget -= 1;
+        return insert_alias(out, key.to_owned(), target.clone());
     }
     // Modules re-exporting each other through globs copy each other's
     // entries: without a bound the cost grows with the cube of their number.
@@ -177,25 +271,41 @@ fn re_export(out: &mut Exports, deps: &DependencyExports<'_>, r: &ReExport, budg
             let within = |rest: &String| below(rest, rel).is_some();
             copies.retain(|(rest, _)| !within(rest));
             aliases.retain(|(rest, _)| !within(rest));
-            aliases.push((rel.to_owned(), crate_path(key)));
+            aliases.push((rel.to_owned(), vec![crate_path(key)]));
         }
-        if !spend(copies.len() + aliases.len()) {
-            return;
+        let types = types_below(&out.types, local, glob, key);
+        if !spend(copies.len() + aliases.len() + types.len()) {
+            return false;
+        }
+        let mut changed = false;
+        for ty in types {
+            changed |= out.types.insert(ty);
         }
         for (rest, witnesses) in copies {
-            out.items.entry(join(key, &rest)).or_insert(witnesses);
+            changed |= merge_item(out, join(key, &rest), witnesses);
         }
-        for (rest, alias) in aliases {
-            insert_alias(out, join(key, &rest), alias);
+        for (rest, targets) in aliases {
+            for alias in targets {
+                changed |= insert_alias(out, join(key, &rest), alias);
+            }
         }
-        return;
+        return changed;
     }
     let (lib, inside) = target.split_once("::").unwrap_or((target, ""));
     if let Some(exports) = deps.get(lib) {
         let items = entries_below(&exports.items, inside, glob);
         let aliases = entries_below(&exports.aliases, inside, glob);
-        if !spend(items.len() + aliases.len()) {
-            return;
+        // The dependency may name `inside` itself only through an alias of
+        // a module above it (`pub use std::process as proc_;` re-exported
+        // here as `helper::proc_::Command`, or `helper::proc_::*`).
+        let above = alias_targets(exports, inside);
+        let types = types_below(&exports.types, inside, glob, key);
+        if !spend(items.len() + aliases.len() + above.len() + types.len()) {
+            return false;
+        }
+        let mut changed = false;
+        for ty in types {
+            changed |= out.types.insert(ty);
         }
         for (rest, witnesses) in items {
             let named = join(target, &rest);
@@ -207,30 +317,48 @@ fn re_export(out: &mut Exports, deps: &DependencyExports<'_>, r: &ReExport, budg
                     via: bounded(std::iter::once(named.clone()).chain(w.via)),
                 })
                 .collect();
-            out.items.entry(join(key, &rest)).or_insert(witnesses);
+            changed |= merge_item(out, join(key, &rest), witnesses);
         }
-        for (rest, alias) in aliases {
-            let alias = rebase(&alias, lib, inside, key);
-            insert_alias(out, join(key, &rest), alias);
+        for (rest, targets) in aliases {
+            for alias in targets {
+                let alias = rebase(&alias, lib, inside, key);
+                changed |= insert_alias(out, join(key, &rest), alias);
+            }
         }
-        return;
+        let alias_key = if glob { join(key, "*") } else { key.to_owned() };
+        for alias in above {
+            // The dependency's own path again (a module that globs its
+            // parent): its entries are copied above, under the shorter path.
+            if alias == "crate" || alias.starts_with("crate::") {
+                continue;
+            }
+            changed |= insert_alias(out, alias_key.clone(), alias);
+        }
+        return changed;
     }
     if !spend(1) {
-        return;
+        return false;
     }
     // std, core, alloc, or a crate that is not scanned: rules match the
     // target path when a dependent names it through this crate.
     let alias_key = if glob { join(key, "*") } else { key.to_owned() };
-    out.aliases
-        .entry(alias_key)
-        .or_insert_with(|| target.to_owned());
+    insert_alias(out, alias_key, target.to_owned())
 }
 
 /// Records an alias unless it would name itself (`m` standing for `m`,
-/// which a glob of a module holding such an alias copies).
-fn insert_alias(out: &mut Exports, key: String, alias: String) {
-    if alias != crate_path(&key) {
-        out.aliases.entry(key).or_insert(alias);
+/// which a glob of a module holding such an alias copies). Every target a
+/// key gets is kept. True when it is new.
+fn insert_alias(out: &mut Exports, key: String, alias: String) -> bool {
+    if alias == crate_path(&key) {
+        return false;
+    }
+    let targets = out.aliases.entry(key).or_default();
+    match targets.binary_search(&alias) {
+        Ok(_) => false,
+        Err(at) => {
+            targets.insert(at, alias);
+            true
+        }
     }
 }
 
@@ -274,6 +402,17 @@ fn join(base: &str, rest: &str) -> String {
         (_, true) => base.to_owned(),
         _ => format!("{base}::{rest}"),
     }
+}
+
+/// The types of `types` at `base` (unless `glob`) and below it, as they
+/// are named once `base` is re-exported at `key`.
+fn types_below(types: &BTreeSet<String>, base: &str, glob: bool, key: &str) -> Vec<String> {
+    let in_map: BTreeMap<String, ()> = types.iter().map(|t| (t.clone(), ())).collect();
+    entries_below(&in_map, base, glob)
+        .into_iter()
+        .map(|(rest, ())| join(key, &rest))
+        .filter(|ty| !ty.is_empty())
+        .collect()
 }
 
 /// Entries of `map` at `base` (unless `glob`) and below it, keyed by the

@@ -51,6 +51,38 @@ fn meta_excludes(meta: &Meta, cfg: &CfgContext) -> bool {
     }
 }
 
+/// Whether attributes may remove an item from this build without
+/// certainly doing so: a `cfg` not known before a build, or a `cfg` that a
+/// `cfg_attr` whose condition may hold adds (`#[cfg_attr(debug_assertions,
+/// cfg(any()))]` drops the item from debug builds only). The item is read,
+/// but the names it defines hide nothing.
+pub(super) fn uncertain(attrs: &[Attribute], cfg: &CfgContext) -> bool {
+    attrs.iter().any(|attr| meta_uncertain(&attr.meta, cfg))
+}
+
+fn meta_uncertain(meta: &Meta, cfg: &CfgContext) -> bool {
+    match meta {
+        Meta::List(list) if list.path.is_ident("cfg") => {
+            cfg.evaluate(&list.tokens.to_string()).is_none()
+        }
+        Meta::List(list) if list.path.is_ident("cfg_attr") => list
+            .parse_args_with(Punctuated::<Meta, Token![,]>::parse_terminated)
+            .map_or(true, |items| {
+                let mut items = items.iter();
+                let Some(predicate) = items.next() else {
+                    return false;
+                };
+                let holds = cfg.evaluate(&predicate.to_token_stream().to_string());
+                holds != Some(false)
+                    && items.any(|m| {
+                        matches!(m, Meta::List(l) if l.path.is_ident("cfg"))
+                            || meta_uncertain(m, cfg)
+                    })
+            }),
+        _ => false,
+    }
+}
+
 pub(super) fn token_attr_excluded(attr: &TokenStream, cfg: &CfgContext) -> bool {
     // A token-mode attribute may come from a file past a shape limit.
     shape_exceeds(attr, &LIMITS).is_none()
@@ -137,5 +169,23 @@ mod tests {
         assert!(excluded("#[cfg(target_os = \"macos\")]"));
         assert!(!excluded("#[cfg(all(unix, not(target_os = \"macos\")))]"));
         assert!(excluded("#[cfg(feature = \"off\")]"));
+    }
+
+    #[test]
+    fn a_cfg_not_known_before_a_build_makes_an_item_uncertain() {
+        let cx = CfgContext::new(Some("x86_64-unknown-linux-gnu"), &[], false);
+        let uncertain = |src| uncertain(&attrs(src), &cx);
+        assert!(uncertain("#[cfg(debug_assertions)]"));
+        assert!(uncertain("#[cfg(not(debug_assertions))]"));
+        assert!(uncertain("#[cfg_attr(debug_assertions, cfg(any()))]"));
+        assert!(uncertain(
+            "#[cfg_attr(unix, cfg_attr(debug_assertions, cfg(unix)))]"
+        ));
+        // Known either way: the item is in the build, or it is not read.
+        assert!(!uncertain("#[cfg(unix)]"));
+        assert!(!uncertain("#[cfg(windows)]"));
+        assert!(!uncertain("#[cfg_attr(windows, cfg(any()))]"));
+        assert!(!uncertain("#[cfg_attr(debug_assertions, inline)]"));
+        assert!(!uncertain("#[inline]"));
     }
 }

@@ -106,15 +106,23 @@ impl Collector<'_> {
             return false;
         }
         let mut earlier_certain = false;
+        let mut earlier_possible = false;
         for (condition, body) in branches {
             let value = match &condition {
                 Some(c) => self.cfg.evaluate(c),
                 None => Some(true),
             };
-            if value != Some(false) && !earlier_certain && !self.try_items(body.clone()) {
+            // Certainly the branch built only when it holds and no earlier
+            // one may: otherwise what it defines hides nothing.
+            let certain = value == Some(true) && !earlier_possible;
+            if value != Some(false)
+                && !earlier_certain
+                && !self.uncertain_if(!certain, |c| c.try_items(body.clone()))
+            {
                 self.walk_tokens(body);
             }
             earlier_certain |= value == Some(true);
+            earlier_possible |= value != Some(false);
         }
         true
     }

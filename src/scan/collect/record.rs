@@ -46,6 +46,13 @@ impl Collector<'_> {
                 })
             });
         if let Some(existing) = existing {
+            // Declared again: alternatives under `cfg`s, at most one built.
+            self.facts.scopes[existing].alternatives = true;
+            if self.uncertain {
+                self.facts.scopes[self.scope]
+                    .conditional
+                    .insert(name.to_owned());
+            }
             return existing;
         }
         let mut path = self.module_path();
@@ -57,6 +64,11 @@ impl Collector<'_> {
     }
 
     pub(super) fn define(&mut self, name: String, def: Def) {
+        if self.uncertain {
+            self.facts.scopes[self.scope]
+                .conditional
+                .insert(name.clone());
+        }
         self.facts.scopes[self.scope]
             .defs
             .entry(name)
@@ -103,8 +115,21 @@ impl Collector<'_> {
 
     pub(super) fn in_scope<T>(&mut self, scope: ScopeId, f: impl FnOnce(&mut Self) -> T) -> T {
         let outer = std::mem::replace(&mut self.scope, scope);
+        // What a module or block holds is there whenever it is: only its
+        // own name is conditional.
+        let outer_uncertain = std::mem::replace(&mut self.uncertain, false);
         let out = f(self);
         self.scope = outer;
+        self.uncertain = outer_uncertain;
+        out
+    }
+
+    /// Runs `f` with the names it defines conditional when `uncertain`.
+    pub(super) fn uncertain_if<T>(&mut self, uncertain: bool, f: impl FnOnce(&mut Self) -> T) -> T {
+        let outer = self.uncertain;
+        self.uncertain |= uncertain;
+        let out = f(self);
+        self.uncertain = outer;
         out
     }
 
@@ -125,6 +150,7 @@ impl Collector<'_> {
             name,
             scope: self.scope,
             owner,
+            impl_trait: self.impl_trait.clone(),
         });
         self.facts.functions += 1;
         let outer = std::mem::replace(&mut self.function, self.facts.functions);
@@ -173,6 +199,7 @@ impl Collector<'_> {
                     path,
                     leading_colon,
                     public: self.public_use,
+                    conditional: self.uncertain,
                 });
             }
             UseTree::Group(g) => {
@@ -197,11 +224,9 @@ impl Collector<'_> {
         let Some(last) = path.last().cloned() else {
             return;
         };
+        // `use Trait as _` brings a trait's methods and no name: it is kept
+        // as `_`, which no path names, for what method calls may reach.
         let name = rename.unwrap_or(last);
-        if name == "_" {
-            // `use Trait as _` brings a trait's methods, no name.
-            return;
-        }
         self.facts.uncounted_items += 1;
         self.facts.imports_added += 1;
         self.facts.scopes[self.scope].imports.push(Import {
@@ -209,6 +234,7 @@ impl Collector<'_> {
             path,
             leading_colon,
             public: self.public_use,
+            conditional: self.uncertain,
         });
     }
 }

@@ -280,7 +280,8 @@ impl Collector<'_> {
                             }
                             _ => name.clone(),
                         };
-                        self.define(alias, Def::ExternCrate(name));
+                        // Its `cfg`s are not weighed here: it hides nothing.
+                        self.uncertain_if(true, |c| c.define(alias, Def::ExternCrate(name)));
                         j + 2 - i
                     }
                     _ => 1,

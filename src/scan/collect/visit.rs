@@ -12,11 +12,12 @@ use syn::visit::{self, Visit};
 use syn::{Attribute, Expr, Item};
 
 use super::include;
-use super::itemattrs::{excluded, item_attrs, path_attributes};
+use super::itemattrs::{excluded, item_attrs, path_attributes, uncertain};
 use super::macroargs::COMPILE_TIME_MACROS;
 use super::{ChildModule, Collector, ident_name};
 use crate::scan::facts::{
-    Def, NS_ANY, NS_MACRO, NS_TYPE, NS_VALUE, Ns, Owner, RefKind, Scope, TraitImpl, WrittenPath,
+    AssocType, Def, NS_ANY, NS_MACRO, NS_TYPE, NS_VALUE, Ns, Owner, RefKind, Scope, TraitImpl,
+    WrittenPath,
 };
 
 impl Collector<'_> {
@@ -176,7 +177,10 @@ impl<'ast> Visit<'ast> for Collector<'_> {
             Item::Fn(f) => Some(ident_name(&f.sig.ident)),
             _ => None,
         };
-        self.gated(item_attrs(item), name, |c| visit::visit_item(c, item));
+        let uncertain = uncertain(item_attrs(item), self.cfg);
+        self.uncertain_if(uncertain, |c| {
+            c.gated(item_attrs(item), name, |c| visit::visit_item(c, item))
+        });
     }
 
     fn visit_expr(&mut self, expr: &'ast Expr) {
@@ -249,10 +253,12 @@ impl<'ast> Visit<'ast> for Collector<'_> {
         self.define(ident_name(&item.sig.ident), Def::Item(NS_VALUE));
         self.unsafe_fn_site(&item.sig);
         let outer = self.owner.take();
+        let outer_trait = self.impl_trait.take();
         self.in_item(ident_name(&item.sig.ident), |c| {
             visit::visit_item_fn(c, item)
         });
         self.owner = outer;
+        self.impl_trait = outer_trait;
     }
 
     associated_item!('ast, visit_impl_item, visit_impl_item_fn, ImplItem, ImplItemFn);
@@ -295,8 +301,10 @@ impl<'ast> Visit<'ast> for Collector<'_> {
             );
         }
         let outer = self.owner.replace(Owner::Trait(ident_name(&item.ident)));
+        let outer_trait = self.impl_trait.take();
         visit::visit_item_trait(self, item);
         self.owner = outer;
+        self.impl_trait = outer_trait;
     }
 
     fn visit_item_impl(&mut self, item: &'ast syn::ItemImpl) {
@@ -335,8 +343,51 @@ impl<'ast> Visit<'ast> for Collector<'_> {
         // Methods of an impl for a type without a path (`impl X for &T`)
         // are read as free functions of the module.
         let outer = std::mem::replace(&mut self.owner, self_type);
+        let impl_trait = item
+            .trait_
+            .as_ref()
+            .map(|(_, path, _)| WrittenPath::from_syn(path));
+        let outer_trait = std::mem::replace(&mut self.impl_trait, impl_trait);
         visit::visit_item_impl(self, item);
         self.owner = outer;
+        self.impl_trait = outer_trait;
+    }
+
+    fn visit_impl_item_type(&mut self, item: &'ast syn::ImplItemType) {
+        if let syn::Type::Path(tp) = ungrouped(&item.ty)
+            && tp.qself.is_none()
+        {
+            let self_type = match &self.owner {
+                Some(Owner::Impl(ty)) => Some(ty.clone()),
+                _ => None,
+            };
+            self.facts.assoc_types.push(AssocType {
+                name: ident_name(&item.ident),
+                target: WrittenPath::from_syn(&tp.path),
+                scope: self.scope,
+                self_type,
+                trait_path: self.impl_trait.clone(),
+            });
+            self.facts.uncounted_items += 1;
+        }
+        visit::visit_impl_item_type(self, item);
+    }
+
+    fn visit_assoc_type(&mut self, binding: &'ast syn::AssocType) {
+        // `T: Store<F = std::fs::File>` says what `T::F` is.
+        if let syn::Type::Path(tp) = ungrouped(&binding.ty)
+            && tp.qself.is_none()
+        {
+            self.facts.assoc_types.push(AssocType {
+                name: ident_name(&binding.ident),
+                target: WrittenPath::from_syn(&tp.path),
+                scope: self.scope,
+                self_type: None,
+                trait_path: None,
+            });
+            self.facts.uncounted_items += 1;
+        }
+        visit::visit_assoc_type(self, binding);
     }
 
     fn visit_item_foreign_mod(&mut self, item: &'ast syn::ItemForeignMod) {
@@ -397,9 +448,13 @@ impl<'ast> Visit<'ast> for Collector<'_> {
         let outer_deferring = self.deferring;
         self.deferring = recorded.or(outer_deferring);
         // Item-position macros (`thread_local!`, `lazy_static!`) carry items.
-        if !self.try_items(mac.tokens.clone()) {
-            self.macro_arguments(mac.tokens.clone());
-        }
+        // What they define may not be what the macro makes of them: the
+        // expansion, where there is one, defines it for certain.
+        self.uncertain_if(true, |c| {
+            if !c.try_items(mac.tokens.clone()) {
+                c.macro_arguments(mac.tokens.clone());
+            }
+        });
         self.deferring = outer_deferring;
         self.enclosing_macro = outer;
     }

@@ -13,13 +13,18 @@
 //! that is the least fixpoint, the same whatever was asked first. A cycle
 //! costs its size times its rounds (usually two), once per crate.
 //!
-//! Only globs take part: a named import or a path that leads back to a
-//! lookup still being computed finds nothing there. An import cannot
-//! resolve through itself (`use quote::quote;` starts at the crate
-//! `quote`), and in rustc a cycle of named imports is broken code (here it
-//! can also be a private `use` that a glob brings, which rustc's globs do
-//! not; ARCHITECTURE's known limits). Taking part, each round would append
-//! to such a path again, without end.
+//! Only cycles through a glob take part: a named import or a path that
+//! leads back to a lookup still being computed, with no glob between,
+//! finds nothing there. An import cannot resolve through itself (`use
+//! quote::quote;` starts at the crate `quote`), and in rustc a cycle of
+//! named imports is broken code (here it can also be a private `use` that
+//! a glob brings, which rustc's globs do not; ARCHITECTURE's known limits).
+//! Taking part, each round would append to such a path again, without end.
+//! A named import that leads back through a glob (the root's `pub use
+//! m::*` and `m`'s `pub use crate::Command`, the root's `Command` from
+//! another glob) is the same cycle as one of globs, which rustc resolves:
+//! there, finding nothing made `m::Command` nothing when the root was
+//! asked first.
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -56,8 +61,9 @@ pub(super) struct Memo<K, V> {
     /// keeps hundreds of thousands.
     done: RefCell<HashMap<K, V>>,
     entries: RefCell<HashMap<K, Entry<K, V>>>,
-    /// The lookups being computed, outermost first.
-    stack: RefCell<Vec<K>>,
+    /// The lookups being computed, outermost first, and whether each was
+    /// asked through a glob.
+    stack: RefCell<Vec<(K, bool)>>,
     /// The shallowest depth of the stack the lookup being computed has read
     /// an unfinished answer from (`usize::MAX`: none).
     low: Cell<usize>,
@@ -101,7 +107,9 @@ impl<K: Clone + Eq + Hash, V: Clone + PartialEq> Memo<K, V> {
         };
         let (value, depth) = match entry {
             Entry::Stale(_) => return Known::Unknown,
-            Entry::Computing { .. } if !through_glob => return Known::Cycle,
+            Entry::Computing { depth, .. } if !through_glob && !self.glob_above(*depth) => {
+                return Known::Cycle;
+            }
             Entry::Computing {
                 depth,
                 approx,
@@ -119,12 +127,28 @@ impl<K: Clone + Eq + Hash, V: Clone + PartialEq> Memo<K, V> {
         Known::Answer(value)
     }
 
-    /// Computes `key` (not known) with `compute`, which may look other keys
-    /// up, this one included; `empty` is what those read first.
-    pub(super) fn compute(&self, key: K, empty: V, compute: impl Fn() -> V) -> V {
+    /// Whether a lookup above `depth` on the stack was asked through a
+    /// glob: a cycle back to `depth` then goes through one.
+    fn glob_above(&self, depth: usize) -> bool {
+        self.stack
+            .borrow()
+            .get(depth + 1..)
+            .is_some_and(|above| above.iter().any(|(_, glob)| *glob))
+    }
+
+    /// Computes `key` (not known, asked `through_glob` or not) with
+    /// `compute`, which may look other keys up, this one included; `empty`
+    /// is what those read first.
+    pub(super) fn compute(
+        &self,
+        key: K,
+        empty: V,
+        through_glob: bool,
+        compute: impl Fn() -> V,
+    ) -> V {
         let depth = {
             let mut stack = self.stack.borrow_mut();
-            stack.push(key.clone());
+            stack.push((key.clone(), through_glob));
             stack.len() - 1
         };
         let outer_low = self.low.replace(usize::MAX);
@@ -178,7 +202,7 @@ impl<K: Clone + Eq + Hash, V: Clone + PartialEq> Memo<K, V> {
         let waits_on = {
             let mut stack = self.stack.borrow_mut();
             stack.pop();
-            stack.get(low).cloned()
+            stack.get(low).map(|(k, _)| k.clone())
         };
         let mut entries = self.entries.borrow_mut();
         match waits_on {

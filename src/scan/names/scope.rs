@@ -4,7 +4,7 @@
 //! through them.
 
 use super::memo::Known;
-use super::{Binding, Resolver, canonical_module};
+use super::{Binding, Resolver, canonical_module, is_own};
 use crate::scan::facts::{Def, Import, NS_TYPE, Ns, ScopeId};
 
 /// What a scope binds a name to, and in which of the namespaces asked for:
@@ -49,7 +49,7 @@ impl Resolver<'_> {
         if !self.step() {
             return empty;
         }
-        self.memo.compute(query, empty, compute)
+        self.memo.compute(query, empty, through_glob, compute)
     }
 
     /// `base::name` for each glob import in `scope` whose base is another
@@ -70,7 +70,12 @@ impl Resolver<'_> {
     /// The other crates' paths `scope`'s glob imports bring in, directly or
     /// through globs of this crate's modules. Memoised per scope (it does
     /// not depend on the name).
-    fn external_glob_bases(&self, scope: ScopeId, hops: usize, through_glob: bool) -> Vec<String> {
+    pub(super) fn external_glob_bases(
+        &self,
+        scope: ScopeId,
+        hops: usize,
+        through_glob: bool,
+    ) -> Vec<String> {
         let answer = self.memoised(
             Query::GlobBases(scope),
             Answer::GlobBases(Vec::new()),
@@ -92,7 +97,7 @@ impl Resolver<'_> {
         {
             for base in self.glob_bases(scope, import, hops) {
                 match base {
-                    Binding::Path(p) if !p.starts_with("crate") => out.push(p),
+                    Binding::Path(p) if !is_own(&p) => out.push(p),
                     Binding::Module(m) if m != scope => {
                         out.extend(self.external_glob_bases(m, hops + 1, true));
                     }
@@ -137,6 +142,9 @@ impl Resolver<'_> {
 
     fn compute_bound_in(&self, scope: ScopeId, name: &str, hops: usize, ns: Ns) -> Bound {
         let data = &self.facts.scopes[scope];
+        // A name that may not be defined in the build is a candidate, but
+        // the lookup goes on past it (`Scope::conditional`).
+        let certain = |conditional: bool| !conditional && !data.alternatives;
         let mut found = Vec::new();
         let mut covered = 0;
         for def in data.defs.get(name).into_iter().flatten() {
@@ -144,7 +152,9 @@ impl Resolver<'_> {
                 // `fn fs()` does not hide the module `fs` a glob brings.
                 continue;
             }
-            covered |= def.ns() & ns;
+            if certain(data.conditional.contains(name)) {
+                covered |= def.ns() & ns;
+            }
             found.extend(self.def_bindings(scope, name, def, hops));
         }
         let rest = ns & !covered;
@@ -157,11 +167,13 @@ impl Resolver<'_> {
         // (`use std::process::exit as fs;` binds a value only, and `fs::`
         // is then still a glob's or the extern prelude's module), so such
         // an import hides nothing: the lookup goes on, and every candidate
-        // counts. An import of this crate's items hides what it names.
-        let mut imported = Vec::new();
+        // counts. An import of this crate's items hides what it names, in
+        // the namespaces the item is in: `use quiet::write;` of a braced
+        // struct leaves the value `write` to a glob (`std::fs::*`).
+        let mut filled = 0;
         let named = self.named_imports[scope].get(name).into_iter().flatten();
         for import in named.map(|&i| &data.imports[i]) {
-            imported.extend(self.resolve_path(
+            let imported = self.resolve_path(
                 scope,
                 &import.path,
                 import.leading_colon,
@@ -169,18 +181,22 @@ impl Resolver<'_> {
                 hops + 1,
                 true,
                 rest,
-            ));
-        }
-        if !imported.is_empty() {
-            let in_crate = imported.iter().all(|b| match b {
-                Binding::Module(_) => true,
-                Binding::Path(p) => p == "crate" || p.starts_with("crate::"),
-            });
-            found.extend(imported);
-            if in_crate {
-                return Bound { found, covered: ns };
+            );
+            let in_crate = !imported.is_empty()
+                && imported.iter().all(|b| match b {
+                    Binding::Module(_) => true,
+                    Binding::Path(p) => is_own(p),
+                });
+            if in_crate && certain(import.conditional) {
+                filled |= self.import_fills(scope, import, hops, rest);
             }
+            found.extend(imported);
         }
+        covered |= filled;
+        if ns & !covered == 0 {
+            return Bound { found, covered };
+        }
+        let rest = ns & !covered;
         // Globs are hidden only in the namespaces something here binds.
         // Every glob counts, as in rustc, where none has precedence (two
         // bringing different items is an ambiguity): taking the first that
@@ -200,12 +216,44 @@ impl Resolver<'_> {
                     let bound = self.bound(m, name, hops + 1, rest, true);
                     if !bound.found.is_empty() {
                         found.extend(bound.found);
-                        covered |= bound.covered;
+                        if certain(import.conditional) {
+                            covered |= bound.covered;
+                        }
                     }
                 }
             }
         }
         Bound { found, covered }
+    }
+
+    /// The namespaces among `ns` in which an import of this crate's item
+    /// binds its name: those its module certainly binds the last segment
+    /// in. All of `ns` when that module is not known (`use x;`, an enum's
+    /// variant), as before it was asked.
+    fn import_fills(&self, scope: ScopeId, import: &Import, hops: usize, ns: Ns) -> Ns {
+        let Some((last, parent)) = import.path.split_last() else {
+            return ns;
+        };
+        if parent.is_empty() || matches!(last.as_str(), "self" | "super" | "crate") {
+            return ns;
+        }
+        let parents = self.resolve_path(
+            scope,
+            parent,
+            import.leading_colon,
+            true,
+            hops + 1,
+            false,
+            NS_TYPE,
+        );
+        let mut fills = 0;
+        for binding in parents {
+            match binding {
+                Binding::Module(m) => fills |= self.bound_in(m, last, hops + 1, ns).covered,
+                Binding::Path(_) => return ns,
+            }
+        }
+        fills
     }
 
     /// What one definition binds its name to.
@@ -224,10 +272,7 @@ impl Resolver<'_> {
                 };
                 self.resolve_path(scope, target, leading_colon, false, hops + 1, true, NS_TYPE)
             }
-            Def::ExternCrate(lib) => {
-                let lib = self.prelude.lib(lib).unwrap_or(lib);
-                vec![Binding::Path(lib.to_owned())]
-            }
+            Def::ExternCrate(lib) => vec![self.extern_crate_binding(lib)],
         }
     }
 

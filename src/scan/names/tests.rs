@@ -311,3 +311,91 @@ fn glob_cycles_resolve_alike_in_any_order() {
         }
     }
 }
+
+#[test]
+fn a_name_that_may_not_be_built_hides_nothing() {
+    let std_shim = "mod std { pub mod fs { pub fn write() {} } }";
+    assert_eq!(
+        first(&format!("{std_shim} fn a() {{ std::fs::write(); }}")),
+        ["crate::std::fs::write"]
+    );
+    // Under a `cfg` not known before a build, or in a macro's arguments:
+    // a candidate beside std's.
+    for wrapped in [
+        format!("#[cfg(debug_assertions)] {std_shim}"),
+        format!("m! {{ {std_shim} }}"),
+    ] {
+        let all = resolved(
+            &format!("{wrapped} fn a() {{ std::fs::write(); }}"),
+            &[],
+            Edition::E2021,
+        );
+        assert!(
+            all.iter()
+                .any(|r| r == &["crate::std::fs::write", "std::fs::write"]),
+            "{wrapped}: {all:?}"
+        );
+    }
+}
+
+#[test]
+fn an_import_of_the_crates_item_hides_globs_in_its_namespaces_only() {
+    assert_eq!(
+        first("mod q { pub fn write() {} } use q::write; use std::fs::*; fn a() { write(1); }"),
+        ["crate::q::write"]
+    );
+    // A braced struct is a type only: the value is still the glob's.
+    assert_eq!(
+        first("mod q { pub struct write {} } use q::write; use std::fs::*; fn a() { write(1); }"),
+        ["crate::q::write", "std::fs::write"]
+    );
+}
+
+#[test]
+fn a_named_import_back_through_a_glob_is_resolved_in_any_order() {
+    // The root globs `m`, whose named import is the root's `Command`: the
+    // root's other glob brings std's. Asked from the root first, `m`'s
+    // import met the root's unfinished lookup and found nothing.
+    let items: &[&str] = &[
+        "pub struct Holder(pub Option<Command>);",
+        "pub mod m { pub use crate::Command; }",
+        "pub use m::*;",
+        "mod sys { pub use std::process::Command; }",
+        "pub use sys::*;",
+        "fn f() { m::Command::new(); }",
+    ];
+    for src in permutations(items) {
+        let facts = collected(&src, Edition::E2021);
+        let n = facts.refs.len();
+        for start in 0..n {
+            let order: Vec<usize> = (start..n).chain(0..start).collect();
+            let answers = asked_in_order(&facts, &order);
+            let call = facts
+                .refs
+                .iter()
+                .zip(&answers)
+                .find(|(r, _)| matches!(&r.kind, RefKind::Path(p) if p.segments.last().is_some_and(|s| s == "new")))
+                .map(|(_, a)| a)
+                .unwrap();
+            assert!(
+                call.iter().any(|p| p == "std::process::Command::new"),
+                "asked from ref {start} first:\n{src}\n{answers:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn paths_through_associated_types_reach_their_target() {
+    let src = "trait S { type F; fn f(); } struct X; \
+               impl S for X { type F = std::fs::File; fn f() { Self::F::create(1); } }";
+    let all = resolved(src, &[], Edition::E2021);
+    assert!(
+        all.iter()
+            .any(|r| r.contains(&"std::fs::File::create".to_owned())),
+        "{all:?}"
+    );
+    let src = "fn g<T: Tr<F = std::fs::File>>() { T::F::open(1); }";
+    let all = resolved(src, &[], Edition::E2021);
+    assert!(all.iter().any(|r| r == &["std::fs::File::open"]), "{all:?}");
+}
