@@ -30,24 +30,6 @@ pub enum Shared {
 }
 
 impl Shared {
-    pub const ALL: [Shared; 15] = [
-        Shared::ManifestPath,
-        Shared::Features,
-        Shared::AllFeatures,
-        Shared::NoDefaultFeatures,
-        Shared::Target,
-        Shared::Dev,
-        Shared::AllTargetsCfg,
-        Shared::Offline,
-        Shared::Locked,
-        Shared::Policy,
-        Shared::AdvisoryDb,
-        Shared::FetchAdvisories,
-        Shared::Rules,
-        Shared::NoCache,
-        Shared::Verbose,
-    ];
-
     pub fn flag(self) -> &'static str {
         match self {
             Shared::ManifestPath => "--manifest-path",
@@ -154,8 +136,11 @@ impl CommonArgs {
     /// Fails when an option `command` does not honour was given.
     pub fn refuse_unused(&self, command: &str) -> anyhow::Result<()> {
         let (honoured, why) = honoured(command);
-        let unused: Vec<&str> = Shared::ALL
+        let unused: Vec<&str> = BUILD
             .iter()
+            .chain(SCANNING)
+            .chain(ADVISORIES)
+            .chain(&[Shared::Policy])
             .filter(|o| o.given(self) && !honoured.contains(o))
             .map(|o| o.flag())
             .collect();
