@@ -224,7 +224,7 @@ pub fn analyze(
     // The types each node names, and those named outside functions in each
     // module (struct fields): method calls are resolved against them.
     let mut named_types: HashMap<Holder, BTreeSet<String>> = HashMap::new();
-    for (r, paths) in facts.refs.iter().zip(&matched.resolved) {
+    for (r, paths) in facts.refs().iter().zip(&matched.resolved) {
         let holder = match node_of(r.function) {
             Some(node) => Holder::Node(node),
             None => Holder::Module(facts.module_of(r.scope)),
@@ -286,7 +286,7 @@ pub fn analyze(
         }
     }
 
-    for (r, paths) in facts.refs.iter().zip(&matched.resolved) {
+    for (r, paths) in facts.refs().iter().zip(&matched.resolved) {
         let node = node_of(r.function);
         let (RefKind::Path(_) | RefKind::Macro(_)) = &r.kind else {
             continue;
@@ -367,7 +367,7 @@ pub fn analyze(
             })
             .clone()
     };
-    for (r, roots) in facts.refs.iter().zip(&matched.resolved) {
+    for (r, roots) in facts.refs().iter().zip(&matched.resolved) {
         let (RefKind::Method { name, .. }, Some(node)) = (&r.kind, node_of(r.function)) else {
             continue;
         };

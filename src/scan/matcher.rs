@@ -60,8 +60,8 @@ pub fn match_rules(facts: &CrateFacts, resolver: &Resolver<'_>, rules: &RuleSet)
     // Receiver types each function (or module, outside functions) names,
     // for method rules.
     let mut named_types: HashMap<NamedIn, BTreeSet<String>> = HashMap::new();
-    let mut resolved = Vec::with_capacity(facts.refs.len());
-    for r in &facts.refs {
+    let mut resolved = Vec::with_capacity(facts.refs().len());
+    for r in facts.refs() {
         let paths = match &r.kind {
             RefKind::Path(p) | RefKind::Macro(p) => resolver.resolve_ns(r.scope, p, r.ns),
             RefKind::Method { root: Some(p), .. } => resolver.resolve_ns(r.scope, p, r.ns),
@@ -81,7 +81,7 @@ pub fn match_rules(facts: &CrateFacts, resolver: &Resolver<'_>, rules: &RuleSet)
         resolved.push(paths);
     }
 
-    for (r, paths) in facts.refs.iter().zip(&resolved) {
+    for (r, paths) in facts.refs().iter().zip(&resolved) {
         match &r.kind {
             RefKind::Path(_) | RefKind::Macro(_) => {
                 for path in paths {

@@ -54,7 +54,7 @@ pub fn drop_builtin_test_items(facts: &mut CrateFacts, prelude: &ExternPrelude, 
         dropped[i + 1] = builtin[i] || dropped[gate.parent as usize];
     }
     let gone = |gate: u32| dropped[gate as usize];
-    facts.refs.retain(|r| !gone(r.pos.gate));
+    facts.retain_refs(|r| !gone(r.pos.gate));
     facts.sites.retain(|s| !gone(s.pos.gate));
     facts.foreign_fns.retain(|f| !gone(f.pos.gate));
     facts.macro_calls.retain(|c| !gone(c.pos.gate));

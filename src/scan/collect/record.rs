@@ -84,7 +84,7 @@ impl Collector<'_> {
             // A receiver chain starts at a value (`read(p).len()`).
             RefKind::Method { .. } => NS_VALUE,
         };
-        self.facts.refs.push(Ref {
+        self.facts.add_ref(Ref {
             kind,
             scope: self.scope,
             ns,

@@ -15,7 +15,7 @@ fn resolved(src: &str, deps: &[(&str, &str)], edition: Edition) -> Vec<Vec<Strin
     );
     let resolver = Resolver::new(&facts, &prelude, edition);
     facts
-        .refs
+        .refs()
         .iter()
         .filter_map(|r| match &r.kind {
             RefKind::Path(p) | RefKind::Macro(p) => Some(resolver.resolve_ns(r.scope, p, r.ns)),
@@ -223,9 +223,9 @@ fn an_import_of_another_crates_item_hides_no_other_namespace() {
 fn asked_in_order(facts: &CrateFacts, order: &[usize]) -> Vec<Vec<String>> {
     let prelude = ExternPrelude::new([], false);
     let resolver = Resolver::new(facts, &prelude, Edition::E2021);
-    let mut answers = vec![Vec::new(); facts.refs.len()];
+    let mut answers = vec![Vec::new(); facts.refs().len()];
     for &i in order {
-        let r = &facts.refs[i];
+        let r = &facts.refs()[i];
         if let RefKind::Path(p) | RefKind::Macro(p) = &r.kind {
             answers[i] = resolver.resolve_ns(r.scope, p, r.ns);
         }
@@ -292,12 +292,12 @@ fn glob_cycles_resolve_alike_in_any_order() {
     for items in crates {
         for src in permutations(items) {
             let facts = collected(&src, Edition::E2021);
-            let n = facts.refs.len();
+            let n = facts.refs().len();
             // Each ref asked first in turn, then the others in order.
             for start in 0..n {
                 let order: Vec<usize> = (start..n).chain(0..start).collect();
                 let answers = asked_in_order(&facts, &order);
-                let calls = facts.refs.iter().zip(&answers).filter(|(r, _)| {
+                let calls = facts.refs().iter().zip(&answers).filter(|(r, _)| {
                     matches!(&r.kind, RefKind::Path(p) if p.segments.last().is_some_and(|s| s == "new"))
                 });
                 for (_, answer) in calls {
@@ -366,12 +366,12 @@ fn a_named_import_back_through_a_glob_is_resolved_in_any_order() {
     ];
     for src in permutations(items) {
         let facts = collected(&src, Edition::E2021);
-        let n = facts.refs.len();
+        let n = facts.refs().len();
         for start in 0..n {
             let order: Vec<usize> = (start..n).chain(0..start).collect();
             let answers = asked_in_order(&facts, &order);
             let call = facts
-                .refs
+                .refs()
                 .iter()
                 .zip(&answers)
                 .find(|(r, _)| matches!(&r.kind, RefKind::Path(p) if p.segments.last().is_some_and(|s| s == "new")))

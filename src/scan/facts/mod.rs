@@ -6,6 +6,8 @@
 //! the tree is dropped right after, so memory is bounded by the largest file,
 //! not the crate. Name resolution and rule matching run on facts alone.
 
+mod refs;
+
 use std::collections::{HashMap, HashSet};
 
 use super::moddir::ModDir;
@@ -17,7 +19,7 @@ pub type ScopeId = usize;
 pub type FileId = usize;
 
 /// A place in one of the crate's files; `column` is 1-based.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Pos {
     pub file: FileId,
     pub line: u32,
@@ -153,7 +155,7 @@ impl Scope {
 }
 
 /// A path as written: segments without generic arguments.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct WrittenPath {
     pub segments: Vec<String>,
     pub leading_colon: bool,
@@ -173,7 +175,7 @@ impl WrittenPath {
 }
 
 /// What a reference names.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum RefKind {
     /// A path in an expression, type, pattern or macro argument.
     Path(WrittenPath),
@@ -188,7 +190,7 @@ pub enum RefKind {
 }
 
 /// One name the crate's code uses, with where and in which scope.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Ref {
     pub kind: RefKind,
     pub scope: ScopeId,
@@ -378,7 +380,10 @@ pub struct CrateFacts {
     /// Files relative to the package root, `/`-separated.
     pub files: Vec<String>,
     pub scopes: Vec<Scope>,
-    pub refs: Vec<Ref>,
+    /// Distinct references, in the order first met (see [`Self::add_ref`]).
+    refs: Vec<Ref>,
+    /// The indices of `refs` by the reference's hash, to find a repeat.
+    ref_index: HashMap<u64, Vec<u32>>,
     pub sites: Vec<Site>,
     pub foreign_fns: Vec<ForeignFn>,
     pub unanalyzed: Vec<Unanalyzed>,
@@ -530,7 +535,7 @@ impl CrateFacts {
                 }
             }
         }
-        self.refs.extend(added);
+        self.extend_refs(added);
     }
 
     /// The module a scope belongs to (itself when it is one).
