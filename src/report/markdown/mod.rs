@@ -81,21 +81,25 @@ fn row(cells: &[String]) -> String {
     format!("| {} |\n", cells.join(" | "))
 }
 
-/// A table's opening: `### title`, the header and its rule.
-fn table_open(title: &str, columns: &[&str]) -> String {
+/// A table's header row and its rule.
+fn header(columns: &[&str]) -> String {
     format!(
-        "### {title}\n\n| {} |\n|{}\n",
+        "| {} |\n|{}\n",
         columns.join(" | "),
         " --- |".repeat(columns.len())
     )
 }
 
+/// A table's opening: `### title`, the header and its rule.
+fn table_open(title: &str, columns: &[&str]) -> String {
+    format!("### {title}\n\n{}", header(columns))
+}
+
 /// A table folded into `<details>`, its summary naming what it holds.
 fn folded_open(summary: &str, columns: &[&str]) -> String {
     format!(
-        "<details><summary>{summary}</summary>\n\n| {} |\n|{}\n",
-        columns.join(" | "),
-        " --- |".repeat(columns.len())
+        "<details><summary>{summary}</summary>\n\n{}",
+        header(columns)
     )
 }
 
@@ -154,7 +158,8 @@ pub fn diff_markdown(diff: &GraphDiff, context: &MarkdownContext<'_>) -> String 
     ));
     policy_widened(&mut budget, diff);
     new_violations(&mut budget, diff);
-    new_capabilities(&mut budget, diff);
+    let gains = ranked_gains(diff);
+    new_capabilities(&mut budget, &gains);
     packages(&mut budget, "Added packages", "added packages", &diff.added);
     packages(
         &mut budget,
@@ -178,7 +183,7 @@ pub fn diff_markdown(diff: &GraphDiff, context: &MarkdownContext<'_>) -> String 
     });
     new_advisories(&mut budget, diff);
     given_up(&mut budget, diff);
-    evidence(&mut budget, diff);
+    evidence(&mut budget, &gains);
 
     let (left_out, sections) = budget.left_out();
     let note = if left_out == 0 {
@@ -306,9 +311,9 @@ fn ranked_gains(diff: &GraphDiff) -> Vec<&CapabilityChange> {
     gains
 }
 
-fn new_capabilities(budget: &mut Budget, diff: &GraphDiff) {
-    let rows: Vec<String> = ranked_gains(diff)
-        .into_iter()
+fn new_capabilities(budget: &mut Budget, gains: &[&CapabilityChange]) {
+    let rows: Vec<String> = gains
+        .iter()
         .map(|c| {
             row(&[
                 cell(&c.package),
@@ -424,9 +429,9 @@ fn given_up(budget: &mut Budget, diff: &GraphDiff) {
     });
 }
 
-fn evidence(budget: &mut Budget, diff: &GraphDiff) {
+fn evidence(budget: &mut Budget, gains: &[&CapabilityChange]) {
     let mut rows = Vec::new();
-    for c in ranked_gains(diff) {
+    for c in gains {
         let mut findings: Vec<_> = c.findings.iter().collect();
         findings.sort_by_key(|f| severity(f.capability));
         for f in findings {

@@ -383,7 +383,7 @@ pub struct CrateFacts {
     /// Distinct references, in the order first met (see [`Self::add_ref`]).
     refs: Vec<Ref>,
     /// The indices of `refs` by the reference's hash, to find a repeat.
-    ref_index: HashMap<u64, Vec<u32>>,
+    ref_index: HashMap<u64, Vec<usize>>,
     pub sites: Vec<Site>,
     pub foreign_fns: Vec<ForeignFn>,
     pub unanalyzed: Vec<Unanalyzed>,

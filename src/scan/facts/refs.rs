@@ -27,10 +27,10 @@ impl CrateFacts {
     pub fn add_ref(&mut self, reference: Ref) {
         let hash = REF_HASHER.hash_one(&reference);
         let same = self.ref_index.entry(hash).or_default();
-        if same.iter().any(|&i| self.refs[i as usize] == reference) {
+        if same.iter().any(|&i| self.refs[i] == reference) {
             return;
         }
-        same.push(u32::try_from(self.refs.len()).unwrap_or(u32::MAX));
+        same.push(self.refs.len());
         self.refs.push(reference);
     }
 

@@ -233,6 +233,23 @@ fn asked_in_order(facts: &CrateFacts, order: &[usize]) -> Vec<Vec<String>> {
     answers
 }
 
+/// The answers with each ref asked first in turn, then the others in
+/// order: a resolution that depends on what was asked first shows.
+fn answers_from_each_start(facts: &CrateFacts) -> Vec<(usize, Vec<Vec<String>>)> {
+    let n = facts.refs().len();
+    (0..n)
+        .map(|start| {
+            let order: Vec<usize> = (start..n).chain(0..start).collect();
+            (start, asked_in_order(facts, &order))
+        })
+        .collect()
+}
+
+/// Whether a reference is a path ending in `new` (the calls under test).
+fn calls_new(r: &crate::scan::facts::Ref) -> bool {
+    matches!(&r.kind, RefKind::Path(p) if p.segments.last().is_some_and(|s| s == "new"))
+}
+
 /// Every order of `items`, as the source of a crate root.
 fn permutations(items: &[&str]) -> Vec<String> {
     if items.len() <= 1 {
@@ -292,14 +309,12 @@ fn glob_cycles_resolve_alike_in_any_order() {
     for items in crates {
         for src in permutations(items) {
             let facts = collected(&src, Edition::E2021);
-            let n = facts.refs().len();
-            // Each ref asked first in turn, then the others in order.
-            for start in 0..n {
-                let order: Vec<usize> = (start..n).chain(0..start).collect();
-                let answers = asked_in_order(&facts, &order);
-                let calls = facts.refs().iter().zip(&answers).filter(|(r, _)| {
-                    matches!(&r.kind, RefKind::Path(p) if p.segments.last().is_some_and(|s| s == "new"))
-                });
+            for (start, answers) in answers_from_each_start(&facts) {
+                let calls = facts
+                    .refs()
+                    .iter()
+                    .zip(&answers)
+                    .filter(|(r, _)| calls_new(r));
                 for (_, answer) in calls {
                     assert_eq!(
                         answer,
@@ -366,15 +381,12 @@ fn a_named_import_back_through_a_glob_is_resolved_in_any_order() {
     ];
     for src in permutations(items) {
         let facts = collected(&src, Edition::E2021);
-        let n = facts.refs().len();
-        for start in 0..n {
-            let order: Vec<usize> = (start..n).chain(0..start).collect();
-            let answers = asked_in_order(&facts, &order);
+        for (start, answers) in answers_from_each_start(&facts) {
             let call = facts
                 .refs()
                 .iter()
                 .zip(&answers)
-                .find(|(r, _)| matches!(&r.kind, RefKind::Path(p) if p.segments.last().is_some_and(|s| s == "new")))
+                .find(|(r, _)| calls_new(r))
                 .map(|(_, a)| a)
                 .unwrap();
             assert!(
