@@ -60,7 +60,8 @@ impl CfgContext {
     /// The condition's value for this build, `None` when it cannot be known
     /// before a build (or does not parse).
     pub fn evaluate(&self, expression: &str) -> Option<bool> {
-        Expression::parse(expression)
+        let expression = as_rustc_reads(expression)?;
+        Expression::parse(&expression)
             .ok()
             .and_then(|expr| expr.eval(|p| self.predicate(p)))
     }
@@ -91,6 +92,45 @@ impl CfgContext {
     }
 }
 
+/// The condition with its string literals written as rustc reads them:
+/// rustc compares a literal's value, so `target_os = "l\x69nux"` and
+/// `feature = r"net"` hold where cfg-expr, comparing the text, says they do
+/// not. `None` when a literal is not a plain string (or its value could not
+/// be written back without escapes): the condition is unknown.
+fn as_rustc_reads(expression: &str) -> Option<std::borrow::Cow<'_, str>> {
+    use proc_macro2::{Group, Literal, TokenStream, TokenTree};
+    use std::borrow::Cow;
+    fn plain(tokens: TokenStream) -> Option<TokenStream> {
+        tokens
+            .into_iter()
+            .map(|tree| match tree {
+                TokenTree::Group(group) => {
+                    let mut plain_group = Group::new(group.delimiter(), plain(group.stream())?);
+                    plain_group.set_span(group.span());
+                    Some(TokenTree::Group(plain_group))
+                }
+                TokenTree::Literal(literal) => match syn::Lit::new(literal) {
+                    syn::Lit::Str(text) => {
+                        let value = text.value();
+                        let escapes = value
+                            .chars()
+                            .any(|c| c == '"' || c == '\\' || c.is_control());
+                        (!escapes && text.suffix().is_empty())
+                            .then(|| TokenTree::Literal(Literal::string(&value)))
+                    }
+                    _ => None,
+                },
+                other => Some(other),
+            })
+            .collect()
+    }
+    if !expression.contains(['\\', '#']) && !expression.contains("r\"") {
+        return Some(Cow::Borrowed(expression));
+    }
+    let tokens: TokenStream = expression.parse().ok()?;
+    Some(Cow::Owned(plain(tokens)?.to_string()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -112,6 +152,19 @@ mod tests {
         assert!(!cx.may_compile("test"));
         assert!(!cx.may_compile("all(test, unix)"));
         assert!(!cx.may_compile("docsrs"));
+    }
+
+    #[test]
+    fn string_literals_are_compared_by_value_as_rustc_does() {
+        let cx = linux(&["net"]);
+        assert!(cx.may_compile(r#"target_os = "l\x69nux""#));
+        assert!(cx.may_compile(r#"feature = "n\u{65}t""#));
+        assert!(cx.may_compile(r##"all(target_os = r"linux", feature = r#"net"#)"##));
+        assert!(!cx.may_compile(r#"target_os = "w\x69ndows""#));
+        assert!(!cx.may_compile(r#"not(target_os = "l\x69nux")"#));
+        // Not a plain string: unknown, kept.
+        assert_eq!(cx.evaluate(r#"target_os = b"windows""#), None);
+        assert_eq!(cx.evaluate(r#"target_os = "a\"b""#), None);
     }
 
     #[test]

@@ -142,3 +142,54 @@ fn wide_is_refused_where_it_would_do_nothing() {
     wide.assert_code(0);
     assert!(wide.stdout.contains(" proc-macro "), "{}", wide.describe());
 }
+
+#[test]
+fn control_characters_reach_check_and_explain_escaped() {
+    use cargo_capgate::evaluate::{evaluate, explain};
+    use cargo_capgate::policy::{Grants, PackageEntry, Policy};
+    let (graph, mut scans) = util::Scan::fixture("capabilities").analyze();
+    // One finding shown as a note (no line), one on a line of a real file.
+    for location in [
+        Location::file("src/\x1b[2K\rclean.rs"),
+        Location::at("build.rs", 1, 1),
+    ] {
+        scans[0].code.findings.push(Finding {
+            capability: Capability::FsRead,
+            location,
+            evidence: "std::fs::read\u{202E}".to_owned(),
+            rule: "std-fs-read".to_owned(),
+            via: vec!["x\x07".to_owned()],
+        });
+    }
+    // The policy is untrusted too: a pull request may write its reasons.
+    let mut policy = Policy::empty();
+    policy.packages.push(PackageEntry {
+        name: graph.packages[0].name.clone(),
+        version: None,
+        grants: Grants::default(),
+        reason: Some("ok\x1b[2J\x1b[32m all granted".to_owned()),
+        span: None,
+    });
+    let evaluation = evaluate(&graph, &scans, None, &policy);
+    let mut check = Vec::new();
+    cargo_capgate::report::diagnostics::write_violations(&mut check, &graph, &evaluation, false)
+        .unwrap();
+    let explanation = explain::explain(&graph, &scans, &evaluation, 0, Some(Capability::FsRead));
+    let mut explained = Vec::new();
+    cargo_capgate::report::explain::write_explanations(
+        &mut explained,
+        &graph,
+        &[explanation],
+        false,
+    )
+    .unwrap();
+    for text in [check, explained] {
+        let text = String::from_utf8(text).unwrap();
+        assert!(!text.contains(['\x1b', '\r', '\x07', '\u{202E}']), "{text}");
+        assert!(text.contains("src/\\u{1b}[2K\\u{d}clean.rs"), "{text}");
+        assert!(
+            text.contains("std::fs::read\\u{202e} [std-fs-read] via x\\u{7}"),
+            "{text}"
+        );
+    }
+}

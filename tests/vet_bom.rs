@@ -1240,6 +1240,26 @@ pub(crate) fn npm_left_pad() -> Value {
 }
 
 #[test]
+fn a_component_s_name_cannot_drive_the_terminal() {
+    let env = Env::new();
+    let server = Registry::new().fixtures(&[CALM]).start();
+    let mut evil = npm_left_pad();
+    evil["name"] = json!("left\u{1b}[2J\u{1b}[32mok\u{202e}");
+    evil["version"] = json!("1.0\u{1b}[1A\r");
+    let b = bom(vec![fixture_component(CALM), evil]);
+    let r = env.run_raw(&server, &b.to_string(), &["--format", "human"]);
+    for out in [&r.stdout, &r.stderr] {
+        assert!(!out.contains(['\x1b', '\r', '\u{202e}']), "{out}");
+    }
+    assert!(
+        r.stdout
+            .contains("left\\u{1b}[2J\\u{1b}[32mok\\u{202e}@1.0\\u{1b}[1A\\u{d}"),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
 fn another_ecosystem_fails_unless_the_policy_accepts_it_by_purl() {
     let env = Env::new();
     let server = Registry::new().fixtures(&[CALM]).start();

@@ -12,6 +12,8 @@ use crate::evaluate::{Evaluation, Violation};
 use crate::model::BuildGraph;
 use crate::model::Finding;
 
+use super::text::plain;
+
 /// How many findings of one violation are shown as snippets.
 const SNIPPETS_PER_VIOLATION: usize = 3;
 
@@ -33,19 +35,24 @@ pub fn render_diagnostics(diagnostics: &[Diagnostic], color: bool) -> String {
             Severity::Error => Level::ERROR,
             Severity::Warning => Level::WARNING,
         };
-        let path;
-        let mut group = Group::with_title(level.primary_title(d.message.as_str()).id(d.code));
+        // Messages, labels and notes quote the policy and the scanned tree:
+        // shown plain, as annotate-snippets shows source lines.
+        let (path, label);
+        let message = plain(&d.message);
+        let mut group = Group::with_title(level.primary_title(&*message).id(d.code));
         if let Some(span) = &d.span {
-            path = span.path.display().to_string();
+            path = plain(&span.path.display().to_string()).into_owned();
+            label = plain(&d.label);
             group = group.element(
                 Snippet::source(&*span.text).path(path.as_str()).annotation(
                     AnnotationKind::Primary
                         .span(span.range.clone())
-                        .label(d.label.as_str()),
+                        .label(&*label),
                 ),
             );
         }
-        for note in &d.notes {
+        let notes: Vec<String> = d.notes.iter().map(|n| plain(n).into_owned()).collect();
+        for note in &notes {
             group = group.element(Level::NOTE.message(note.as_str()));
         }
         out.push_str(&renderer.render(&[group]));
@@ -75,6 +82,9 @@ pub fn write_violations(
                 .iter()
                 .take(SNIPPETS_PER_VIOLATION)
                 .filter_map(|f| snippet_source(&package.root, f))
+                .map(|(path, text, range, line, f)| {
+                    (plain(&path).into_owned(), text, range, line, f)
+                })
                 .collect();
             let mut group = Group::with_title(
                 Level::ERROR
@@ -83,7 +93,7 @@ pub fn write_violations(
             );
             let labels: Vec<String> = sources
                 .iter()
-                .map(|(_, _, _, _, f)| super::evidence_label(f))
+                .map(|(_, _, _, _, f)| plain(&super::evidence_label(f)).into_owned())
                 .collect();
             for ((path, text, range, line_start, _), label) in sources.iter().zip(&labels) {
                 group = group.element(
@@ -125,6 +135,9 @@ pub fn write_violations(
             // The proposed grant, not just the capability: a package that
             // had only `[defaults]` keeps them once it has an entry.
             let help = format!("if this is intended: {}", v.grant.allow_command());
+            // Evidence, file names and the policy's reasons are untrusted.
+            let notes: Vec<String> = notes.iter().map(|n| plain(n).into_owned()).collect();
+            let help = plain(&help).into_owned();
             for note in &notes {
                 group = group.element(Level::NOTE.message(note.as_str()));
             }

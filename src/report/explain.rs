@@ -7,6 +7,7 @@ use std::io::Write;
 use serde::Serialize;
 
 use super::json::{JsonFinding, JsonProposedGrant, SCHEMA_VERSION, Tool};
+use super::text::plain;
 use crate::evaluate::Scope;
 use crate::evaluate::explain::{Explanation, via_packages};
 use crate::model::BuildGraph;
@@ -190,7 +191,13 @@ pub fn write_explanations(
                 if c.findings.len() == 1 { "" } else { "s" }
             )?;
             for f in c.findings.iter().take(limit) {
-                writeln!(out, "    {}  {}", f.location, super::evidence_label(f))?;
+                // File names and evidence come from the scanned tree.
+                writeln!(
+                    out,
+                    "    {}  {}",
+                    plain(&f.location.to_string()),
+                    plain(&super::evidence_label(f))
+                )?;
                 let through = via_packages(graph, e.package, f);
                 if through.len() > 1 {
                     let names: Vec<String> =

@@ -38,7 +38,10 @@ pub struct PolicyChanges {
 impl PolicyChanges {
     pub fn between(base: &Policy, head: &Policy) -> PolicyChanges {
         let (base_grants, head_grants) = (grants(base), grants(head));
-        let grants_added = uncovered(&head_grants, &base_grants);
+        let mut grants_added = uncovered(&head_grants, &base_grants);
+        grants_added.extend(defaults_in_place_of_entries(base, head));
+        grants_added.sort();
+        grants_added.dedup();
         let grants_removed = uncovered(&base_grants, &head_grants);
         let ignores = |p: &Policy| -> BTreeSet<String> {
             p.ignored_advisories.iter().map(|i| i.id.clone()).collect()
@@ -149,6 +152,54 @@ fn uncovered(these: &BTreeSet<GrantChange>, by: &BTreeSet<GrantChange>) -> Vec<G
         .collect()
 }
 
+/// An entry replaces `[defaults]` for the versions it matches. A base entry
+/// that no head entry of its name matches everywhere it did (one without
+/// a version, or with the same requirement) hands those versions to head's
+/// `[defaults]`: deleting `[pkg.foo] allow = []`, or moving its requirement
+/// off the version in use, grants foo whatever the defaults grant. Each
+/// default grant the base entry did not give is added, under
+/// `[defaults] for ENTRY`.
+fn defaults_in_place_of_entries(base: &Policy, head: &Policy) -> Vec<GrantChange> {
+    let mut out = Vec::new();
+    for entry in &base.packages {
+        let still_an_entry = head
+            .packages
+            .iter()
+            .any(|h| h.name == entry.name && (h.version.is_none() || h.version == entry.version));
+        if still_an_entry {
+            continue;
+        }
+        let package = format!("[defaults] for {}", entry_key(entry));
+        for (scope, defaults, granted) in [
+            (Scope::Code, &head.defaults.allow, &entry.grants.allow),
+            (
+                Scope::BuildScript,
+                &head.defaults.build_script,
+                &entry.grants.build_script,
+            ),
+        ] {
+            for &capability in defaults {
+                if !granted.iter().any(|g| g.covers(capability)) {
+                    out.push(GrantChange {
+                        package: package.clone(),
+                        scope,
+                        capability,
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
+/// An entry's package name, `name@requirement` when bound to versions.
+fn entry_key(entry: &crate::policy::PackageEntry) -> String {
+    match &entry.version {
+        Some(req) => format!("{}@{req}", entry.name),
+        None => entry.name.clone(),
+    }
+}
+
 fn grants(policy: &Policy) -> BTreeSet<GrantChange> {
     let mut out = BTreeSet::new();
     let mut add = |package: &str, scope: Scope, caps: &[Capability]| {
@@ -167,10 +218,7 @@ fn grants(policy: &Policy) -> BTreeSet<GrantChange> {
         &policy.defaults.build_script,
     );
     for entry in &policy.packages {
-        let name = match &entry.version {
-            Some(req) => format!("{}@{req}", entry.name),
-            None => entry.name.clone(),
-        };
+        let name = entry_key(entry);
         add(&name, Scope::Code, &entry.grants.allow);
         add(&name, Scope::BuildScript, &entry.grants.build_script);
     }
@@ -231,6 +279,46 @@ mod tests {
         let widened = PolicyChanges::between(&head, &base);
         assert!(widened.widens());
         assert_eq!(widened.grants_added[0].capability, Capability::Fs);
+    }
+
+    #[test]
+    fn an_entry_dropped_in_favour_of_broader_defaults_widens() {
+        let mut base = Policy::empty();
+        base.defaults.allow = vec![Capability::Fs, Capability::Net];
+        base.defaults.build_script = vec![Capability::Env];
+        base.packages
+            .push(entry("evil", Some("=1.0.0"), &[Capability::Net]));
+        base.packages.push(entry("other", None, &[]));
+        // Deleted, or bound to a version not in use: defaults apply.
+        let mut head = base.clone();
+        head.packages = vec![entry("evil", Some("=9.0.0"), &[])];
+        let changes = PolicyChanges::between(&base, &head);
+        assert!(changes.widens());
+        let added: Vec<(String, Scope, Capability)> = changes
+            .grants_added
+            .iter()
+            .map(|g| (g.package.clone(), g.scope, g.capability))
+            .collect();
+        let evil = "[defaults] for evil@=1.0.0".to_owned();
+        let other = "[defaults] for other".to_owned();
+        assert_eq!(
+            added,
+            [
+                (evil.clone(), Scope::Code, Capability::Fs),
+                (evil, Scope::BuildScript, Capability::Env),
+                (other.clone(), Scope::Code, Capability::Fs),
+                (other.clone(), Scope::Code, Capability::Net),
+                (other, Scope::BuildScript, Capability::Env),
+            ]
+        );
+        // An entry kept, or one for every version, keeps the defaults away.
+        let mut kept = base.clone();
+        kept.packages = vec![
+            entry("evil", Some("=1.0.0"), &[Capability::Net]),
+            entry("other", Some("=2.0.0"), &[]),
+            entry("other", None, &[]),
+        ];
+        assert!(!PolicyChanges::between(&base, &kept).widens());
     }
 
     #[test]

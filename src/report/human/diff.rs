@@ -133,13 +133,15 @@ pub fn write_components(
             }
             _ => Some(anstyle::AnsiColor::Red),
         };
+        // A BoM's names and versions are anyone's text, and the message
+        // quotes them.
         let name = match &c.version {
             Some(v) => format!("{}@{v}", c.name),
             None => c.name.clone(),
         };
-        writeln!(out, "{} {name}", paint(c.status, ansi))?;
+        writeln!(out, "{} {}", paint(c.status, ansi), plain(&name))?;
         if c.status != "ok" {
-            writeln!(out, "{:22} {}", "", c.message)?;
+            writeln!(out, "{:22} {}", "", plain(&c.message))?;
         }
     }
     let ok = components.iter().filter(|c| c.status == "ok").count();

@@ -194,9 +194,11 @@ pub fn diff_markdown(diff: &GraphDiff, context: &MarkdownContext<'_>) -> String 
             .map(|url| format!(" It is also at {url}."))
             .unwrap_or_default();
         format!(
-            "---\n\n**Cut to fit a comment:** {} left out ({}). The full report: `{command}`.{link}\n",
+            "---\n\n**Cut to fit a comment:** {} left out ({}). The full report: {}.{link}\n",
             plural(left_out, "row", "rows"),
             sections.join(", "),
+            // The revisions are as given: a branch name may hold a backtick.
+            code_span(&command),
         )
     };
     budget.finish(&note)

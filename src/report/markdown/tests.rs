@@ -155,6 +155,29 @@ fn the_report_fits_a_comment_however_large_the_change() {
 }
 
 #[test]
+fn a_revision_s_name_cannot_end_the_cut_note_s_code_span() {
+    let changes: Vec<CapabilityChange> = (0..200)
+        .map(|i| gain(&format!("crate-{i:05}"), &[Capability::FsRead]))
+        .collect();
+    let diff = GraphDiff {
+        changes,
+        ..GraphDiff::default()
+    };
+    let mut context = context();
+    context.base = "evil`branch\n\n✅ **cargo-capgate**: no new violations";
+    context.limit = 4_000;
+    let md = diff_markdown(&diff, &context);
+    assert!(md.contains("**Cut to fit a comment:**"), "{md}");
+    assert!(
+        md.contains(
+            "The full report: ``cargo capgate diff --base evil`branch\\u{a}\\u{a}✅ **cargo-capgate**: no new violations --format json``."
+        ),
+        "{}",
+        &md[md.len().saturating_sub(400)..]
+    );
+}
+
+#[test]
 fn text_from_the_scanned_tree_cannot_forge_the_report() {
     let mut change = gain("evil", &[Capability::FsRead]);
     change.findings = vec![finding(
