@@ -183,6 +183,10 @@ fn control_characters_reach_check_and_explain_escaped() {
         false,
     )
     .unwrap();
+    // GitHub annotations: a workflow log shows colour codes too.
+    let violations: Vec<_> = evaluation.violations.iter().collect();
+    let annotations = cargo_capgate::report::sarif::github_annotations(&graph, &violations, &[]);
+    assert!(!annotations.is_empty());
     for text in [check, explained] {
         let text = String::from_utf8(text).unwrap();
         assert!(!text.contains(['\x1b', '\r', '\x07', '\u{202E}']), "{text}");
@@ -192,4 +196,8 @@ fn control_characters_reach_check_and_explain_escaped() {
             "{text}"
         );
     }
+    assert!(
+        !annotations.contains(['\x1b', '\r', '\x07', '\u{202E}']),
+        "{annotations}"
+    );
 }

@@ -14,6 +14,7 @@
 
 use std::path::Path;
 
+use super::text::plain;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -208,8 +209,8 @@ pub fn github_annotations(
             "::error file={},line={},title={}::{}\n",
             escape_property(&entry.uri),
             entry.line,
-            escape_property(&title),
-            escape_data(&message)
+            escape_property(&plain(&title)),
+            escape_data(&plain(&message))
         ));
     };
     for v in violations {

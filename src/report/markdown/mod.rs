@@ -19,7 +19,7 @@ use std::fmt::Write;
 
 use budget::{Budget, Section};
 
-use super::text::{cell, code_span};
+use super::text::{cell, code_span, plain};
 use crate::evaluate::Scope;
 use crate::evaluate::diff::{CapabilityChange, GraphDiff, PackageSummary, PolicyItem};
 use crate::model::Capability;
@@ -191,7 +191,7 @@ pub fn diff_markdown(diff: &GraphDiff, context: &MarkdownContext<'_>) -> String 
     } else {
         let link = context
             .full_report_url
-            .map(|url| format!(" It is also at {url}."))
+            .map(|url| format!(" It is also at {}.", plain(url)))
             .unwrap_or_default();
         format!(
             "---\n\n**Cut to fit a comment:** {} left out ({}). The full report: {}.{link}\n",
