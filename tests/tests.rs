@@ -23,6 +23,7 @@ mod corpus;
 mod deepest_accepted;
 mod determinism;
 mod diff;
+mod emits;
 mod errors;
 mod explain;
 mod fuzz_regressions;

@@ -237,30 +237,45 @@ pub struct Finding {
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CapabilityReport {
     pub findings: Vec<Finding>,
+    /// Findings in code the package only emits (the tokens of `quote!` and
+    /// its kin): what it generates into its users, not what it does.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub emitted: Vec<Finding>,
 }
 
 impl CapabilityReport {
     /// The sorted, unique capabilities of the findings.
     pub fn capabilities(&self) -> Vec<Capability> {
-        let mut caps: Vec<Capability> = self.findings.iter().map(|f| f.capability).collect();
-        caps.sort();
-        caps.dedup();
-        caps
+        unique_capabilities(&self.findings)
+    }
+
+    /// The sorted, unique capabilities of the code the package emits.
+    pub fn emits(&self) -> Vec<Capability> {
+        unique_capabilities(&self.emitted)
     }
 
     /// Sorts findings by place and drops exact duplicates (the same rule
     /// matching twice at one spot, e.g. through a macro's re-parse).
     pub fn normalize(&mut self) {
-        self.findings.sort_by(|a, b| {
-            (&a.location, a.capability, &a.rule, &a.evidence).cmp(&(
-                &b.location,
-                b.capability,
-                &b.rule,
-                &b.evidence,
-            ))
-        });
-        self.findings.dedup();
+        for findings in [&mut self.findings, &mut self.emitted] {
+            findings.sort_by(|a, b| {
+                (&a.location, a.capability, &a.rule, &a.evidence).cmp(&(
+                    &b.location,
+                    b.capability,
+                    &b.rule,
+                    &b.evidence,
+                ))
+            });
+            findings.dedup();
+        }
     }
+}
+
+fn unique_capabilities(findings: &[Finding]) -> Vec<Capability> {
+    let mut caps: Vec<Capability> = findings.iter().map(|f| f.capability).collect();
+    caps.sort();
+    caps.dedup();
+    caps
 }
 
 #[cfg(test)]

@@ -79,16 +79,18 @@ pub fn scan_package<'a>(
             target.kind == TargetRole::ProcMacro,
         )
         .with_build_script(package.build_script.is_some());
+        let emitters = scan::trusted_emitters(&package.dependencies, packages);
         let (findings, exports) = target_findings(
             package,
             target,
-            deps,
+            (deps, &emitters),
             &reachable,
             (&cfg, &files),
             rules,
             &mut scan.stats,
         );
-        scan.code.findings.extend(findings);
+        scan.code.findings.extend(findings.own);
+        scan.code.emitted.extend(findings.emitted);
         if target.kind == TargetRole::Lib {
             own_exports = Some((target.name.replace('-', "_"), exports));
         }
@@ -97,16 +99,18 @@ pub fn scan_package<'a>(
         let deps = dependency_names(&package.build_dependencies, packages).collect();
         let reachable = DependencyExports::new(dependency_exports(&package.build_dependencies));
         let cfg = CfgContext::new(graph.cfg_host.as_deref(), &package.features, false);
+        let emitters = scan::trusted_emitters(&package.build_dependencies, packages);
         let (findings, _) = target_findings(
             package,
             build,
-            deps,
+            (deps, &emitters),
             &reachable,
             (&cfg, &files),
             rules,
             &mut scan.stats,
         );
-        scan.build_script.findings.extend(findings);
+        scan.build_script.findings.extend(findings.own);
+        scan.build_script.emitted.extend(findings.emitted);
     }
     scan.exports = own_exports.map(|(_, e)| e).unwrap_or_default();
     scan.code.normalize();
@@ -123,26 +127,41 @@ fn dependency_names<'a>(
         .map(|d| (d.extern_name.clone(), d.lib_name.clone()))
 }
 
+/// One target's findings: what it does, and what the code it emits does.
+struct TargetFindings {
+    own: Vec<Finding>,
+    emitted: Vec<Finding>,
+}
+
 /// Findings of one target, its own and what it reaches through its
-/// dependencies, with what its items reach for dependents.
+/// dependencies, with what its items reach for dependents. `deps` are its
+/// dependencies' (extern, library) names and the libraries whose
+/// `quote!`-like macros only emit their tokens.
 fn target_findings(
     package: &Package,
     target: &Target,
-    deps: Vec<(String, String)>,
+    (deps, emitters): (Vec<(String, String)>, &[String]),
     reachable: &DependencyExports<'_>,
     inputs: (&CfgContext, &PackageFiles),
     rules: &RuleSet,
     stats: &mut ScanStats,
-) -> (Vec<Finding>, Exports) {
+) -> (TargetFindings, Exports) {
     let exports_of = |lib: &str| reachable.get(lib);
     let target_facts =
         match scan::read_target(package, target, deps, &exports_of, inputs, rules, stats) {
             Ok(facts) => facts,
-            Err(missing) => return (vec![missing], Exports::default()),
+            Err(missing) => {
+                let findings = TargetFindings {
+                    own: vec![missing],
+                    emitted: Vec::new(),
+                };
+                return (findings, Exports::default());
+            }
         };
     let facts = &target_facts.facts;
     let resolver = target_facts.resolver();
-    let matched = scan::match_rules(facts, &resolver, rules);
+    let mut matched = scan::match_rules(facts, &resolver, rules, emitters);
+    let emitted = std::mem::take(&mut matched.emitted);
     let own_lib = target.name.replace('-', "_");
     let reached = reach::analyze(facts, &resolver, rules, &matched, reachable, &own_lib);
     let mut findings = scan::without_repeated_expansions(matched.findings, &matched.expanded);
@@ -157,5 +176,9 @@ fn target_findings(
             format!("the {} target: {limit}", target.name),
         ));
     }
+    let findings = TargetFindings {
+        own: findings,
+        emitted,
+    };
     (findings, reached.exports)
 }

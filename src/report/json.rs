@@ -34,6 +34,12 @@ pub struct Package {
     pub kind: &'static str,
     pub capabilities: Vec<String>,
     pub findings: Vec<JsonFinding>,
+    /// What the code the package only emits (`quote!` tokens) does; not
+    /// its capabilities. Absent when it emits none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub emits: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub emitted: Vec<JsonFinding>,
     pub build_script: Findings,
     /// Present when advisories were checked.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -67,6 +73,10 @@ impl From<&crate::advisories::AdvisoryMatch> for JsonAdvisory {
 pub struct Findings {
     pub capabilities: Vec<String>,
     pub findings: Vec<JsonFinding>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub emits: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub emitted: Vec<JsonFinding>,
 }
 
 #[derive(Serialize)]
@@ -99,6 +109,8 @@ impl From<&CapabilityReport> for Findings {
         Findings {
             capabilities: capability_names(report),
             findings: report.findings.iter().map(JsonFinding::from).collect(),
+            emits: emitted_names(report),
+            emitted: report.emitted.iter().map(JsonFinding::from).collect(),
         }
     }
 }
@@ -106,6 +118,14 @@ impl From<&CapabilityReport> for Findings {
 fn capability_names(report: &CapabilityReport) -> Vec<String> {
     report
         .capabilities()
+        .into_iter()
+        .map(|c| c.name().to_owned())
+        .collect()
+}
+
+fn emitted_names(report: &CapabilityReport) -> Vec<String> {
+    report
+        .emits()
         .into_iter()
         .map(|c| c.name().to_owned())
         .collect()
@@ -130,6 +150,8 @@ pub fn report(results: &ScanResults<'_>) -> Report {
                 kind: r.package.kind.as_str(),
                 capabilities: capability_names(&r.scan.code),
                 findings: r.scan.code.findings.iter().map(JsonFinding::from).collect(),
+                emits: emitted_names(&r.scan.code),
+                emitted: r.scan.code.emitted.iter().map(JsonFinding::from).collect(),
                 build_script: Findings::from(&r.scan.build_script),
                 advisories: r
                     .advisories

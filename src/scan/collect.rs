@@ -35,6 +35,7 @@ use super::strexpr::CompileEnv;
 use crate::platform::CfgContext;
 
 mod attrs;
+mod emitting;
 mod expansion;
 mod foreign;
 mod include;
@@ -124,6 +125,9 @@ pub struct Collector<'a> {
     /// The item being read may not be in the build: the names it defines
     /// are conditional (`Scope::conditional`).
     uncertain: bool,
+    /// The `quote!`-like invocation whose tokens are being read
+    /// (`Pos::emitted`), 0 if none.
+    emitting: u32,
     pub children: Vec<ChildModule>,
 }
 
@@ -175,6 +179,7 @@ impl<'a> Collector<'a> {
             gate: 0,
             deferring: None,
             uncertain: false,
+            emitting: 0,
             children: Vec::new(),
         }
     }

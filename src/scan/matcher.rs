@@ -34,14 +34,27 @@ enum NamedIn {
 /// reference's resolved paths (in `facts.refs` order), which reach reuses.
 pub struct Matched {
     pub findings: Vec<Finding>,
+    /// Findings in code the crate only emits (`scan/emits.rs`): not its
+    /// capabilities, and not in `origins`/`expanded`.
+    pub emitted: Vec<Finding>,
     /// Whether each finding comes from a macro expansion.
     pub expanded: Vec<bool>,
     pub origins: Vec<Origin>,
     pub resolved: Vec<Vec<String>>,
 }
 
-/// Findings for one crate's facts.
-pub fn match_rules(facts: &CrateFacts, resolver: &Resolver<'_>, rules: &RuleSet) -> Matched {
+/// Findings for one crate's facts; `trusted_emitters` are the libraries
+/// whose `quote!`-like macros only emit their tokens
+/// ([`super::emits::trusted_emitters`]).
+pub fn match_rules(
+    facts: &CrateFacts,
+    resolver: &Resolver<'_>,
+    rules: &RuleSet,
+    trusted_emitters: &[String],
+) -> Matched {
+    let verified = super::emits::verified_regions(facts, resolver, trusted_emitters);
+    let emitted_at = |pos: Pos| pos.emitted != 0 && verified[pos.emitted as usize - 1];
+    let mut emitted = Vec::new();
     let mut findings = Vec::new();
     let mut origins = Vec::new();
     let mut expanded: Vec<bool> = Vec::new();
@@ -62,6 +75,21 @@ pub fn match_rules(facts: &CrateFacts, resolver: &Resolver<'_>, rules: &RuleSet)
     let mut named_types: HashMap<NamedIn, BTreeSet<String>> = HashMap::new();
     let mut resolved = Vec::with_capacity(facts.refs().len());
     for r in facts.refs() {
+        // Emitted code names nothing the crate calls: reach gets no names
+        // from it, nor do its methods get receiver types.
+        if emitted_at(r.pos) {
+            let paths = match &r.kind {
+                RefKind::Path(p) | RefKind::Macro(p) => resolver.resolve_ns(r.scope, p, r.ns),
+                _ => Vec::new(),
+            };
+            for path in &paths {
+                for rule in rules.match_path(path) {
+                    push(&mut emitted, rule, r.pos, path.clone());
+                }
+            }
+            resolved.push(Vec::new());
+            continue;
+        }
         let paths = match &r.kind {
             RefKind::Path(p) | RefKind::Macro(p) => resolver.resolve_ns(r.scope, p, r.ns),
             RefKind::Method { root: Some(p), .. } => resolver.resolve_ns(r.scope, p, r.ns),
@@ -82,6 +110,9 @@ pub fn match_rules(facts: &CrateFacts, resolver: &Resolver<'_>, rules: &RuleSet)
     }
 
     for (r, paths) in facts.refs().iter().zip(&resolved) {
+        if emitted_at(r.pos) {
+            continue;
+        }
         match &r.kind {
             RefKind::Path(_) | RefKind::Macro(_) => {
                 for path in paths {
@@ -130,9 +161,14 @@ pub fn match_rules(facts: &CrateFacts, resolver: &Resolver<'_>, rules: &RuleSet)
     }
 
     for (index, foreign) in facts.foreign_fns.iter().enumerate() {
+        let into = if emitted_at(foreign.pos) {
+            &mut emitted
+        } else {
+            &mut findings
+        };
         for &rule in rules.match_symbol(&foreign.symbol) {
             push(
-                &mut findings,
+                into,
                 rule,
                 foreign.pos,
                 format!("extern fn {}", foreign.symbol),
@@ -144,14 +180,19 @@ pub fn match_rules(facts: &CrateFacts, resolver: &Resolver<'_>, rules: &RuleSet)
 
     for site in &facts.sites {
         let rule = rules.structural(site.rule);
-        findings.push(Finding {
+        let into = if emitted_at(site.pos) {
+            &mut emitted
+        } else {
+            expanded.push(site.pos.expanded);
+            &mut findings
+        };
+        into.push(Finding {
             capability: rule.capability,
             location: location(site.pos),
             evidence: site.evidence.clone(),
             rule: site.rule.to_owned(),
             via: Vec::new(),
         });
-        expanded.push(site.pos.expanded);
     }
 
     for u in &facts.unanalyzed {
@@ -172,6 +213,7 @@ pub fn match_rules(facts: &CrateFacts, resolver: &Resolver<'_>, rules: &RuleSet)
     expanded.resize(findings.len(), false);
     Matched {
         findings,
+        emitted,
         expanded,
         origins,
         resolved,

@@ -16,6 +16,7 @@
 
 mod chain;
 mod collect;
+mod emits;
 mod expand;
 pub(crate) mod facts;
 mod files;
@@ -37,6 +38,7 @@ use crate::rules::RuleSet;
 
 use collect::CrateInputs;
 pub use collect::relative_path;
+pub use emits::trusted_emitters;
 use facts::CrateFacts;
 pub use files::PackageFiles;
 pub use manifest::manifest_findings;

@@ -113,7 +113,11 @@ fn write_evidence(
     result: &PackageResult<'_>,
     options: HumanOptions,
 ) -> std::io::Result<()> {
-    if result.scan.code.findings.is_empty() && result.scan.build_script.findings.is_empty() {
+    let (code, build) = (&result.scan.code, &result.scan.build_script);
+    if [code, build]
+        .iter()
+        .all(|r| r.findings.is_empty() && r.emitted.is_empty())
+    {
         return Ok(());
     }
     let bold = anstyle::Style::new().bold();
@@ -130,21 +134,37 @@ fn write_evidence(
         result.package.source.as_str(),
         plain(&result.package.root.display().to_string())
     )?;
-    write_findings(out, &result.scan.code, "  ", options)?;
-    if !result.scan.build_script.findings.is_empty() {
+    write_findings(out, code, "  ", options)?;
+    if !build.findings.is_empty() || !build.emitted.is_empty() {
         writeln!(out, "  build script:")?;
-        write_findings(out, &result.scan.build_script, "    ", options)?;
+        write_findings(out, build, "    ", options)?;
     }
     Ok(())
 }
 
+/// A report's findings, then those of the code it only emits, apart: they
+/// are not its capabilities.
 fn write_findings(
     out: &mut dyn Write,
     report: &CapabilityReport,
     indent: &str,
     options: HumanOptions,
 ) -> std::io::Result<()> {
-    for finding in &report.findings {
+    write_finding_lines(out, &report.findings, indent, options)?;
+    if !report.emitted.is_empty() {
+        writeln!(out, "{indent}emits (in code it generates, not its own):")?;
+        write_finding_lines(out, &report.emitted, &format!("{indent}  "), options)?;
+    }
+    Ok(())
+}
+
+fn write_finding_lines(
+    out: &mut dyn Write,
+    findings: &[crate::model::Finding],
+    indent: &str,
+    options: HumanOptions,
+) -> std::io::Result<()> {
+    for finding in findings {
         let cap = finding.capability.name();
         let cap = if options.color {
             let style = anstyle::Style::new().fg_color(Some(ansi_color(table::color_of(

@@ -20,7 +20,18 @@ impl Collector<'_> {
     pub(super) fn pos(&self, span: Span) -> Pos {
         let gate = self.current_gate();
         if let Some(pos) = self.pos_override {
-            return Pos { gate, ..pos };
+            // An expansion placed inside a quote!'s tokens is emitted with
+            // them; one placed outside is not made emitted by tokens inside.
+            let emitted = if pos.emitted == 0 {
+                self.emitting
+            } else {
+                pos.emitted
+            };
+            return Pos {
+                gate,
+                emitted,
+                ..pos
+            };
         }
         let start = span.start();
         Pos {
@@ -29,6 +40,7 @@ impl Collector<'_> {
             column: start.column as u32 + 1,
             expanded: false,
             gate,
+            emitted: self.emitting,
         }
     }
 

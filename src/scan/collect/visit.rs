@@ -7,7 +7,7 @@
 //! and hands on only what syn leaves unparsed (`Verbatim` syntax, macro
 //! arguments).
 
-use proc_macro2::Span;
+use proc_macro2::{Span, TokenStream};
 use syn::visit::{self, Visit};
 use syn::{Attribute, Expr, Item};
 
@@ -429,7 +429,15 @@ impl<'ast> Visit<'ast> for Collector<'_> {
         let name = ident_name(&last.ident);
         let written = WrittenPath::from_syn(&mac.path);
         let span = mac.path.segments[0].ident.span();
+        let (own, emitted) = self.emitted_tokens(&name, &mac.path, &mac.tokens);
+        // What the expander makes of a quote! is emitted with its tokens:
+        // the real macro only builds tokens from them.
+        let outer_emitting = self.emitting;
+        if let Some((region, _)) = &emitted {
+            self.emitting = *region;
+        }
         let recorded = self.record_invocation(&written, &mac.tokens, span);
+        self.emitting = outer_emitting;
         self.add_ref(RefKind::Macro(written.clone()), span);
         let pos = self.pos(last.ident.span());
         self.record_call(&name, &mac.tokens, pos);
@@ -450,11 +458,19 @@ impl<'ast> Visit<'ast> for Collector<'_> {
         // Item-position macros (`thread_local!`, `lazy_static!`) carry items.
         // What they define may not be what the macro makes of them: the
         // expansion, where there is one, defines it for certain.
-        self.uncertain_if(true, |c| {
-            if !c.try_items(mac.tokens.clone()) {
-                c.macro_arguments(mac.tokens.clone());
-            }
-        });
+        let read = |c: &mut Self, tokens: TokenStream| {
+            c.uncertain_if(true, |c| {
+                if !c.try_items(tokens.clone()) {
+                    c.macro_arguments(tokens);
+                }
+            })
+        };
+        read(self, own);
+        if let Some((region, tokens)) = emitted {
+            let outer_emitting = std::mem::replace(&mut self.emitting, region);
+            read(self, tokens);
+            self.emitting = outer_emitting;
+        }
         self.deferring = outer_deferring;
         self.enclosing_macro = outer;
     }

@@ -31,6 +31,20 @@ pub struct Pos {
     /// The `#[test]`/`#[bench]` item the fact is in (an index + 1 into
     /// [`CrateFacts::test_gates`]), 0 outside any.
     pub gate: u32,
+    /// The code-generating macro call whose tokens the fact is in (an
+    /// index + 1 into [`CrateFacts::emit_regions`]), 0 outside any.
+    pub emitted: u32,
+}
+
+/// The tokens of a `quote!`-like invocation, read as code but possibly
+/// code the crate only emits (`scan/emits.rs` decides, once names are
+/// resolved).
+#[derive(Clone, Debug)]
+pub struct EmitRegion {
+    /// The macro as written (`quote`, `quote::quote_spanned`).
+    pub path: WrittenPath,
+    /// The scope the macro's name is looked up in.
+    pub scope: ScopeId,
 }
 
 /// An item under `#[test]` or `#[bench]`. That is the built-in attribute,
@@ -427,6 +441,8 @@ pub struct CrateFacts {
     pub imports_added: usize,
     /// Items under `#[test]`/`#[bench]`, for `Pos::gate`.
     pub test_gates: Vec<TestGate>,
+    /// Invocations of code-generating macros, for `Pos::emitted`.
+    pub emit_regions: Vec<EmitRegion>,
 }
 
 impl CrateFacts {

@@ -68,6 +68,7 @@ mod tests {
                 column: 1,
                 expanded: true,
                 gate: 0,
+                emitted: 0,
             },
         }
     }
