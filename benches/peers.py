@@ -35,7 +35,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-import capcompare
+sys.dont_write_bytecode = True  # no __pycache__ in the repository
+import capcompare  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 

@@ -35,7 +35,8 @@ import tempfile
 import tomllib
 from pathlib import Path
 
-import capcompare
+sys.dont_write_bytecode = True  # no __pycache__ in the repository
+import capcompare  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 LABELS = HERE / "real_workspace.toml"
