@@ -452,15 +452,21 @@ impl<'ast> Visit<'ast> for Collector<'_> {
             return;
         }
         self.record_macro_arguments(&name, &mac.tokens);
+        let thread_locals = name == "thread_local";
         let outer = self.enclosing_macro.replace(name);
         let outer_deferring = self.deferring;
         self.deferring = recorded.or(outer_deferring);
         // Item-position macros (`thread_local!`, `lazy_static!`) carry items.
         // What they define may not be what the macro makes of them: the
         // expansion, where there is one, defines it for certain.
+        // std's thread_local! takes statics whose last `;` is optional:
+        // read as items, each initialiser is its static's code, which the
+        // functions using the static reach.
         let read = |c: &mut Self, tokens: TokenStream| {
             c.uncertain_if(true, |c| {
-                if !c.try_items(tokens.clone()) {
+                if !c.try_items(tokens.clone())
+                    && !(thread_locals && c.try_items(terminated(tokens.clone())))
+                {
                     c.macro_arguments(tokens);
                 }
             })
@@ -565,4 +571,13 @@ fn ungrouped(mut ty: &syn::Type) -> &syn::Type {
         ty = &group.elem;
     }
     ty
+}
+
+/// `tokens` with a `;` after them.
+fn terminated(mut tokens: TokenStream) -> TokenStream {
+    tokens.extend([proc_macro2::TokenTree::Punct(proc_macro2::Punct::new(
+        ';',
+        proc_macro2::Spacing::Alone,
+    ))]);
+    tokens
 }
