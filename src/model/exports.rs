@@ -40,6 +40,11 @@ pub struct Exports {
     /// fragments take (`$p:pat` a leading `|` from 2021 on).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub macro_edition: Option<Edition>,
+    /// For a procedural macro crate: what the code it generates does, one
+    /// witness per capability (`via` is the emitted evidence). That code
+    /// becomes part of each crate the macro is a dependency of.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub emits: Vec<Witness>,
 }
 
 /// How an item reaches a capability: the chain of items from the named one
@@ -57,6 +62,7 @@ impl Exports {
             && self.aliases.is_empty()
             && self.types.is_empty()
             && self.macros.is_empty()
+            && self.emits.is_empty()
     }
 
     /// A stable hash of the exports, for dependents' cache keys.

@@ -464,9 +464,9 @@ impl<'ast> Visit<'ast> for Collector<'_> {
         // functions using the static reach.
         let read = |c: &mut Self, tokens: TokenStream| {
             c.uncertain_if(true, |c| {
-                if !c.try_items(tokens.clone())
-                    && !(thread_locals && c.try_items(terminated(tokens.clone())))
-                {
+                let items = c.try_items(tokens.clone())
+                    || (thread_locals && c.try_items(terminated(tokens.clone())));
+                if !items {
                     c.macro_arguments(tokens);
                 }
             })
