@@ -54,6 +54,9 @@ pub struct Rule {
 pub struct MethodRule {
     pub rule: usize,
     pub receivers: Vec<String>,
+    /// Only where the receiver is known to be one of `receivers`, never
+    /// because the calling code names one (`typed = true`).
+    pub typed: bool,
 }
 
 /// All rules, indexed for the scanner's three kinds of question.
@@ -111,6 +114,8 @@ struct RawRule {
     receivers: Vec<String>,
     #[serde(default)]
     symbols: Vec<String>,
+    #[serde(default)]
+    typed: bool,
     #[serde(default)]
     structural: bool,
 }
@@ -199,6 +204,11 @@ impl RuleSet {
         if !raw.receivers.is_empty() && raw.methods.is_empty() {
             return Err(invalid("`receivers` only applies to `methods`".into()));
         }
+        if raw.typed && raw.receivers.is_empty() {
+            return Err(invalid(
+                "`typed` needs `receivers`: the types a receiver must be known to be".into(),
+            ));
+        }
         let index = self.rules.len();
         for path in raw.paths {
             match path.strip_suffix("::*") {
@@ -210,6 +220,7 @@ impl RuleSet {
             self.methods.entry(method).or_default().push(MethodRule {
                 rule: index,
                 receivers: raw.receivers.clone(),
+                typed: raw.typed,
             });
         }
         self.receiver_types.extend(raw.receivers.iter().cloned());
@@ -276,6 +287,22 @@ impl RuleSet {
     /// method rule.
     pub fn is_receiver_type(&self, path: &str) -> bool {
         receiver_of(path, self.receiver_types.iter().map(String::as_str)).is_some()
+    }
+
+    /// The receiver of `receivers` that `path` stands for: the most
+    /// specific receiver type of any rule that `path` names or lies below
+    /// must be one of them (`File::options()` starts an `OpenOptions`
+    /// chain, not a `File` one).
+    pub fn receiver_hit<'a>(&self, path: &str, receivers: &'a [String]) -> Option<&'a str> {
+        let specific = self
+            .receiver_types
+            .iter()
+            .filter(|r| receiver_of(path, [r.as_str()]).is_some())
+            .max_by(|a, b| a.len().cmp(&b.len()).then_with(|| a.cmp(b)))?;
+        receivers
+            .iter()
+            .find(|r| *r == specific)
+            .map(String::as_str)
     }
 
     pub fn fingerprint(&self) -> &str {

@@ -35,6 +35,7 @@ use super::strexpr::CompileEnv;
 use crate::platform::CfgContext;
 
 mod attrs;
+mod bindings;
 mod expansion;
 mod foreign;
 mod include;
@@ -114,6 +115,10 @@ pub struct Collector<'a> {
     enclosing_macro: Option<String>,
     /// Receiver-chain roots, found once per chain.
     chain_roots: ChainRoots,
+    /// What the local names of the body being read stand for.
+    bindings: bindings::Bindings,
+    /// The return type of the function about to be read (`in_function`).
+    returns: Option<super::facts::WrittenPath>,
     /// The namespaces a one-segment path being recorded is in: values in
     /// expressions, types in types, unknown elsewhere.
     path_ns: Ns,
@@ -171,6 +176,8 @@ impl<'a> Collector<'a> {
             expansion_depth: 0,
             enclosing_macro: None,
             chain_roots: ChainRoots::default(),
+            bindings: bindings::Bindings::default(),
+            returns: None,
             path_ns: NS_ANY,
             gate: 0,
             deferring: None,
