@@ -67,6 +67,9 @@ pub struct RuleSet {
     prefix_paths: Vec<(String, usize)>,
     methods: HashMap<String, Vec<MethodRule>>,
     symbols: HashMap<String, Vec<usize>>,
+    /// Rules with `flows = false`: their findings are the crate's own and
+    /// reach no dependent.
+    local: HashSet<String>,
     /// Every receiver type named by a method rule, so the scanner can note
     /// which functions mention one without knowing the rules' shape.
     receiver_types: HashSet<String>,
@@ -116,8 +119,14 @@ struct RawRule {
     symbols: Vec<String>,
     #[serde(default)]
     typed: bool,
+    #[serde(default = "yes")]
+    flows: bool,
     #[serde(default)]
     structural: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl RuleSet {
@@ -224,6 +233,9 @@ impl RuleSet {
             });
         }
         self.receiver_types.extend(raw.receivers.iter().cloned());
+        if !raw.flows {
+            self.local.insert(raw.id.clone());
+        }
         for symbol in raw.symbols {
             self.symbols.entry(symbol).or_default().push(index);
         }
@@ -276,6 +288,12 @@ impl RuleSet {
     /// Method rules for a method name.
     pub fn match_method(&self, name: &str) -> &[MethodRule] {
         self.methods.get(name).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    /// Whether findings of the rule with this id flow to dependents
+    /// through reach (`flows = false` keeps them the crate's own).
+    pub fn flows(&self, id: &str) -> bool {
+        !self.local.contains(id)
     }
 
     /// Rules for a foreign function's link name.

@@ -170,7 +170,7 @@ pub fn analyze(
             Origin::Foreign(k) => items + k,
             Origin::Outside => continue,
         };
-        if flows(finding.capability) && node < nodes {
+        if flows(finding.capability) && rules.flows(&finding.rule) && node < nodes {
             reach[node]
                 .entry(finding.capability)
                 .or_insert_with(|| Witness {
@@ -211,7 +211,9 @@ pub fn analyze(
                 via: w.via.clone(),
                 resolution: Some(w.resolution),
             });
-            if let Some(node) = node {
+            if let Some(node) = node
+                && rules.flows(&w.rule)
+            {
                 reach[node].entry(w.capability).or_insert(w);
             }
         }
@@ -383,7 +385,7 @@ pub fn analyze(
     for ((r, roots), &sure) in facts
         .refs()
         .iter()
-        .zip(&matched.resolved)
+        .zip(&matched.receivers)
         .zip(&matched.sure)
     {
         let (RefKind::Method { name, .. }, Some(node)) = (&r.kind, node_of(r.function)) else {

@@ -117,6 +117,10 @@ pub struct Collector<'a> {
     chain_roots: ChainRoots,
     /// What the local names of the body being read stand for.
     bindings: bindings::Bindings,
+    /// The type parameters in scope (an impl's, a trait's, a function's):
+    /// a receiver written with one says nothing of its type, even when a
+    /// type of that name is imported (`fn f<Vec: AsRef<Path>>(v: Vec)`).
+    generics: Vec<String>,
     /// The return type of the function about to be read (`in_function`).
     returns: Option<super::facts::WrittenPath>,
     /// The namespaces a one-segment path being recorded is in: values in
@@ -177,6 +181,7 @@ impl<'a> Collector<'a> {
             enclosing_macro: None,
             chain_roots: ChainRoots::default(),
             bindings: bindings::Bindings::default(),
+            generics: Vec::new(),
             returns: None,
             path_ns: NS_ANY,
             gate: 0,

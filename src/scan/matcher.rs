@@ -39,9 +39,13 @@ pub struct Matched {
     /// Whether each finding comes from a macro expansion.
     pub expanded: Vec<bool>,
     pub origins: Vec<Origin>,
+    /// The paths each reference names (a method call: what the path its
+    /// chain starts at resolves to).
     pub resolved: Vec<Vec<String>>,
-    /// Whether each reference's receiver types (in `resolved`) are sure:
-    /// the call is made on the chain's root (see `receivers::Receiver`).
+    /// A method call's receiver's candidate types (see
+    /// `receivers::Receiver`), and whether they are sure: the call is made
+    /// on the chain's root. Empty for other references.
+    pub receivers: Vec<Vec<String>>,
     pub sure: Vec<bool>,
     /// Each item's canonical definition path, then each foreign function's.
     pub def_paths: Vec<Option<String>>,
@@ -75,17 +79,20 @@ pub fn match_rules(facts: &CrateFacts, resolver: &Resolver<'_>, rules: &RuleSet)
     // for method rules.
     let mut named_types: HashMap<NamedIn, BTreeSet<String>> = HashMap::new();
     let mut resolved = Vec::with_capacity(facts.refs().len());
-    // Whether each method call's receiver types are sure (see `Receiver`).
+    let mut receiver_types = Vec::with_capacity(facts.refs().len());
     let mut sure = Vec::with_capacity(facts.refs().len());
     for r in facts.refs() {
         let Receiver {
             paths,
             sure: certain,
+            named,
         } = match &r.kind {
-            RefKind::Path(p) | RefKind::Macro(p) => Receiver {
-                paths: resolver.resolve_ns(r.scope, p, r.ns),
-                sure: true,
-            },
+            RefKind::Path(p) | RefKind::Macro(p) => {
+                resolved.push(resolver.resolve_ns(r.scope, p, r.ns));
+                receiver_types.push(Vec::new());
+                sure.push(true);
+                continue;
+            }
             RefKind::Method {
                 root: Some(root),
                 direct,
@@ -94,10 +101,15 @@ pub fn match_rules(facts: &CrateFacts, resolver: &Resolver<'_>, rules: &RuleSet)
             RefKind::Method { root: None, .. } => Receiver {
                 paths: Vec::new(),
                 sure: false,
+                named: 0,
             },
         };
         sure.push(certain);
-        for path in &paths {
+        resolved.push(paths[..named].to_vec());
+        receiver_types.push(paths);
+    }
+    for (r, paths) in facts.refs().iter().zip(&resolved) {
+        for path in paths {
             if rules.is_receiver_type(path) {
                 // Outside functions, a type is named by a struct field or a
                 // signature: the module's methods may be called on it.
@@ -108,13 +120,18 @@ pub fn match_rules(facts: &CrateFacts, resolver: &Resolver<'_>, rules: &RuleSet)
                 named_types.entry(key).or_default().insert(path.clone());
             }
         }
-        resolved.push(paths);
     }
 
-    for ((r, paths), &sure) in facts.refs().iter().zip(&resolved).zip(&sure) {
+    for (((r, named), candidates), &sure) in facts
+        .refs()
+        .iter()
+        .zip(&resolved)
+        .zip(&receiver_types)
+        .zip(&sure)
+    {
         match &r.kind {
             RefKind::Path(_) | RefKind::Macro(_) => {
-                for path in paths {
+                for path in named {
                     for rule in rules.match_path(path) {
                         push(&mut findings, rule, r.pos, path.clone(), Resolution::Path);
                     }
@@ -123,13 +140,18 @@ pub fn match_rules(facts: &CrateFacts, resolver: &Resolver<'_>, rules: &RuleSet)
             RefKind::Method {
                 name, root, direct, ..
             } => {
+                let paths = candidates;
                 // A receiver written with a standard library type that
                 // cannot stand for a receiver type: the call is that
                 // type's, whatever else the code names (`ft.is_symlink()`
                 // on a `FileType`). Any other type may `Deref` to one (a
                 // crate's own, `Ref<PathBuf>`, `LazyLock<PathBuf>`), so
                 // it is matched by name as before.
+                // Not in a macro's expansion, whose bindings hygiene keeps
+                // apart from the names its arguments pass in (`let x: Vec<u8>`
+                // in the body, `$x.exists()` the caller's `x: &Path`).
                 let known_other = *direct
+                    && !r.pos.expanded
                     && root.as_ref().is_some_and(|r| r.is_declared())
                     && !paths.is_empty()
                     && paths.iter().all(|p| is_plain_std_type(p));
@@ -236,6 +258,7 @@ pub fn match_rules(facts: &CrateFacts, resolver: &Resolver<'_>, rules: &RuleSet)
         expanded,
         origins,
         resolved,
+        receivers: receiver_types,
         sure,
         def_paths,
     }
@@ -243,11 +266,11 @@ pub fn match_rules(facts: &CrateFacts, resolver: &Resolver<'_>, rules: &RuleSet)
 
 /// Standard library types that neither are nor `Deref` to a type any
 /// method rule names, so a method called on one is never a receiver
-/// rule's (`DirEntry::metadata`, `FileType::is_symlink`, `Vec::truncate`).
+/// rule's (`FileType::is_symlink`, `Vec::truncate`). (`DirEntry` is not
+/// one: its `metadata()` stats the file.)
 /// A list of those known, not of those excluded: a type left out is
 /// matched by name, never missed.
 const PLAIN_STD_TYPES: &[&str] = &[
-    "std::fs::DirEntry",
     "std::fs::FileType",
     "std::fs::Metadata",
     "std::fs::Permissions",

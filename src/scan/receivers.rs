@@ -19,6 +19,9 @@ use super::names::Resolver;
 pub struct Receiver {
     pub paths: Vec<String>,
     pub sure: bool,
+    /// How many of `paths`, from the first, the code names itself (what a
+    /// path root resolves to, not the types found behind it).
+    pub named: usize,
 }
 
 /// Types of the std prelude a receiver may be written with.
@@ -71,6 +74,7 @@ impl<'f> Receivers<'f> {
         match root {
             Root::Path(p) => {
                 let mut paths = resolver.resolve_ns(scope, p, NS_VALUE);
+                let named = paths.len();
                 let given: Vec<String> = paths
                     .iter()
                     .filter_map(|p| self.returns.get(p))
@@ -81,6 +85,7 @@ impl<'f> Receivers<'f> {
                 Receiver {
                     paths,
                     sure: direct,
+                    named,
                 }
             }
             Root::Type(t) => {
@@ -98,6 +103,7 @@ impl<'f> Receivers<'f> {
                 Receiver {
                     paths,
                     sure: direct,
+                    named: 0,
                 }
             }
             Root::Field { owner, name } => {
@@ -117,6 +123,7 @@ impl<'f> Receivers<'f> {
                 Receiver {
                     sure: direct && (kinds <= 1 || types.len() <= 1),
                     paths: types.into_iter().cloned().collect(),
+                    named: 0,
                 }
             }
         }

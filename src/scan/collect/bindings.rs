@@ -120,13 +120,37 @@ impl Collector<'_> {
         }
     }
 
-    /// `Self` in a written type stands for the impl's type.
+    /// `Self` in a written type stands for the impl's type; a type
+    /// parameter for nothing known.
     fn typed(&self, ty: &Type) -> Option<Root> {
-        let written = handle_type(ty)?;
+        let written = self.known_type(ty)?;
         if written.segments == ["Self"] {
             return self.self_type().map(Root::Type);
         }
         Some(Root::Type(written))
+    }
+
+    /// [`handle_type`], unless it names a type parameter in scope.
+    pub(super) fn known_type(&self, ty: &Type) -> Option<WrittenPath> {
+        let written = handle_type(ty)?;
+        match written.segments.as_slice() {
+            [name] if !written.leading_colon && self.generics.contains(name) => None,
+            _ => Some(written),
+        }
+    }
+
+    /// Runs `f` with the type parameters of `generics` in scope.
+    pub(super) fn with_generics<T>(
+        &mut self,
+        generics: &syn::Generics,
+        f: impl FnOnce(&mut Self) -> T,
+    ) -> T {
+        let mark = self.generics.len();
+        self.generics
+            .extend(generics.type_params().map(|p| ident_name(&p.ident)));
+        let out = f(self);
+        self.generics.truncate(mark);
+        out
     }
 
     /// What the expression a receiver chain starts at stands for.
@@ -224,10 +248,11 @@ impl Collector<'_> {
         }
     }
 
-    /// A struct's fields whose types are paths.
-    pub(super) fn record_fields(&mut self, owner: &syn::Ident, fields: &syn::Fields) {
+    /// A struct's fields whose types are paths (not its type parameters).
+    pub(super) fn record_fields(&mut self, item: &syn::ItemStruct) {
+        let (owner, fields) = (&item.ident, &item.fields);
         for (index, field) in fields.iter().enumerate() {
-            let Some(ty) = handle_type(&field.ty) else {
+            let Some(ty) = self.with_generics(&item.generics, |c| c.known_type(&field.ty)) else {
                 continue;
             };
             let name = match &field.ident {

@@ -123,9 +123,7 @@ impl Collector<'_> {
     /// A function's return type, as [`bindings::handle_type`] reads it.
     fn return_type(&self, sig: &syn::Signature) -> Option<WrittenPath> {
         match &sig.output {
-            syn::ReturnType::Type(_, ty) => {
-                super::bindings::handle_type(ty).map(|t| self.without_self_type(t))
-            }
+            syn::ReturnType::Type(_, ty) => self.known_type(ty).map(|t| self.without_self_type(t)),
             syn::ReturnType::Default => None,
         }
     }
@@ -170,11 +168,13 @@ macro_rules! associated_item {
 
         fn $visit_fn(&mut self, item: &$ast syn::$ItemFn) {
             self.unsafe_fn_site(&item.sig);
-            self.returns = self.return_type(&item.sig);
-            self.in_item(ident_name(&item.sig.ident), |c| {
-                c.in_body(|c| {
-                    c.bind_inputs(&item.sig.inputs);
-                    visit::$visit_fn(c, item)
+            self.with_generics(&item.sig.generics, |c| {
+                c.returns = c.return_type(&item.sig);
+                c.in_item(ident_name(&item.sig.ident), |c| {
+                    c.in_body(|c| {
+                        c.bind_inputs(&item.sig.inputs);
+                        visit::$visit_fn(c, item)
+                    })
                 })
             });
         }
@@ -270,11 +270,13 @@ impl<'ast> Visit<'ast> for Collector<'_> {
         self.unsafe_fn_site(&item.sig);
         let outer = self.owner.take();
         let outer_trait = self.impl_trait.take();
-        self.returns = self.return_type(&item.sig);
-        self.in_item(ident_name(&item.sig.ident), |c| {
-            c.in_body(|c| {
-                c.bind_inputs(&item.sig.inputs);
-                visit::visit_item_fn(c, item)
+        self.with_generics(&item.sig.generics, |c| {
+            c.returns = c.return_type(&item.sig);
+            c.in_item(ident_name(&item.sig.ident), |c| {
+                c.in_body(|c| {
+                    c.bind_inputs(&item.sig.inputs);
+                    visit::visit_item_fn(c, item)
+                })
             })
         });
         self.owner = outer;
@@ -286,7 +288,7 @@ impl<'ast> Visit<'ast> for Collector<'_> {
 
     fn visit_item_struct(&mut self, item: &'ast syn::ItemStruct) {
         self.define(ident_name(&item.ident), Def::Item(struct_ns(&item.fields)));
-        self.record_fields(&item.ident, &item.fields);
+        self.record_fields(item);
         visit::visit_item_struct(self, item);
     }
 
@@ -323,7 +325,7 @@ impl<'ast> Visit<'ast> for Collector<'_> {
         }
         let outer = self.owner.replace(Owner::Trait(ident_name(&item.ident)));
         let outer_trait = self.impl_trait.take();
-        visit::visit_item_trait(self, item);
+        self.with_generics(&item.generics, |c| visit::visit_item_trait(c, item));
         self.owner = outer;
         self.impl_trait = outer_trait;
     }
@@ -369,7 +371,7 @@ impl<'ast> Visit<'ast> for Collector<'_> {
             .as_ref()
             .map(|(_, path, _)| WrittenPath::from_syn(path));
         let outer_trait = std::mem::replace(&mut self.impl_trait, impl_trait);
-        visit::visit_item_impl(self, item);
+        self.with_generics(&item.generics, |c| visit::visit_item_impl(c, item));
         self.owner = outer;
         self.impl_trait = outer_trait;
     }
@@ -471,11 +473,16 @@ impl<'ast> Visit<'ast> for Collector<'_> {
         // Item-position macros (`thread_local!`, `lazy_static!`) carry items.
         // What they define may not be what the macro makes of them: the
         // expansion, where there is one, defines it for certain.
+        // What the arguments bind stays in them: the macro may drop a
+        // `let` it is given, and a name taken for a `Vec` there must not
+        // hide the caller's `&Path` of that name after it.
+        let mark = self.bindings.mark();
         self.uncertain_if(true, |c| {
             if !c.try_items(mac.tokens.clone()) {
                 c.macro_arguments(mac.tokens.clone());
             }
         });
+        self.bindings.truncate(mark);
         self.deferring = outer_deferring;
         self.enclosing_macro = outer;
     }
