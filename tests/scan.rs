@@ -397,9 +397,7 @@ fn findings_say_how_they_were_resolved_and_handles_need_a_known_type() {
                 structural.contains(&id),
                 "{f:#}"
             );
-            if ["std-env-read", "std-process-spawn"]
-                .contains(&f["rule"].as_str().unwrap())
-            {
+            if ["std-env-read", "std-process-spawn"].contains(&f["rule"].as_str().unwrap()) {
                 assert_eq!(f["resolution"], "path", "{f:#}");
             }
         }
