@@ -54,6 +54,9 @@ pub struct Rule {
 pub struct MethodRule {
     pub rule: usize,
     pub receivers: Vec<String>,
+    /// Only where the receiver is known to be one of `receivers`, never
+    /// because the calling code names one (`typed = true`).
+    pub typed: bool,
 }
 
 /// All rules, indexed for the scanner's three kinds of question.
@@ -64,6 +67,9 @@ pub struct RuleSet {
     prefix_paths: Vec<(String, usize)>,
     methods: HashMap<String, Vec<MethodRule>>,
     symbols: HashMap<String, Vec<usize>>,
+    /// Rules with `flows = false`: their findings are the crate's own and
+    /// reach no dependent.
+    local: HashSet<String>,
     /// Every receiver type named by a method rule, so the scanner can note
     /// which functions mention one without knowing the rules' shape.
     receiver_types: HashSet<String>,
@@ -112,7 +118,15 @@ struct RawRule {
     #[serde(default)]
     symbols: Vec<String>,
     #[serde(default)]
+    typed: bool,
+    #[serde(default = "yes")]
+    flows: bool,
+    #[serde(default)]
     structural: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl RuleSet {
@@ -199,6 +213,11 @@ impl RuleSet {
         if !raw.receivers.is_empty() && raw.methods.is_empty() {
             return Err(invalid("`receivers` only applies to `methods`".into()));
         }
+        if raw.typed && raw.receivers.is_empty() {
+            return Err(invalid(
+                "`typed` needs `receivers`: the types a receiver must be known to be".into(),
+            ));
+        }
         let index = self.rules.len();
         for path in raw.paths {
             match path.strip_suffix("::*") {
@@ -210,9 +229,13 @@ impl RuleSet {
             self.methods.entry(method).or_default().push(MethodRule {
                 rule: index,
                 receivers: raw.receivers.clone(),
+                typed: raw.typed,
             });
         }
         self.receiver_types.extend(raw.receivers.iter().cloned());
+        if !raw.flows {
+            self.local.insert(raw.id.clone());
+        }
         for symbol in raw.symbols {
             self.symbols.entry(symbol).or_default().push(index);
         }
@@ -267,6 +290,12 @@ impl RuleSet {
         self.methods.get(name).map(Vec::as_slice).unwrap_or(&[])
     }
 
+    /// Whether findings of the rule with this id flow to dependents
+    /// through reach (`flows = false` keeps them the crate's own).
+    pub fn flows(&self, id: &str) -> bool {
+        !self.local.contains(id)
+    }
+
     /// Rules for a foreign function's link name.
     pub fn match_symbol(&self, symbol: &str) -> &[usize] {
         self.symbols.get(symbol).map(Vec::as_slice).unwrap_or(&[])
@@ -276,6 +305,22 @@ impl RuleSet {
     /// method rule.
     pub fn is_receiver_type(&self, path: &str) -> bool {
         receiver_of(path, self.receiver_types.iter().map(String::as_str)).is_some()
+    }
+
+    /// The receiver of `receivers` that `path` stands for: the most
+    /// specific receiver type of any rule that `path` names or lies below
+    /// must be one of them (`File::options()` starts an `OpenOptions`
+    /// chain, not a `File` one).
+    pub fn receiver_hit<'a>(&self, path: &str, receivers: &'a [String]) -> Option<&'a str> {
+        let specific = self
+            .receiver_types
+            .iter()
+            .filter(|r| receiver_of(path, [r.as_str()]).is_some())
+            .max_by(|a, b| a.len().cmp(&b.len()).then_with(|| a.cmp(b)))?;
+        receivers
+            .iter()
+            .find(|r| *r == specific)
+            .map(String::as_str)
     }
 
     pub fn fingerprint(&self) -> &str {

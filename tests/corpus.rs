@@ -45,6 +45,9 @@ struct Case {
 struct Outcome {
     /// The families reported for the crate, or why there are none.
     actual: Result<BTreeSet<String>, String>,
+    /// The families some finding of which is proven (resolution `path` or
+    /// `type`, or structural): the others were matched by name only.
+    proven: BTreeSet<String>,
 }
 
 fn corpus_dir() -> PathBuf {
@@ -132,6 +135,7 @@ fn scan_case(case: &Case) -> Outcome {
         Err(e) => {
             return Outcome {
                 actual: Err(format!("the analysis failed: {}", util::error_chain(&e))),
+                proven: BTreeSet::new(),
             };
         }
     };
@@ -148,6 +152,7 @@ fn scan_case(case: &Case) -> Outcome {
                 matching.len(),
                 case.krate
             )),
+            proven: BTreeSet::new(),
         };
     };
     let actual = util::strings(&pkg["capabilities"])
@@ -155,7 +160,18 @@ fn scan_case(case: &Case) -> Outcome {
         .map(|c| family(c).to_string())
         .filter(|f| f != "unanalyzed" || case.expect.contains("unanalyzed"))
         .collect();
-    Outcome { actual: Ok(actual) }
+    let proven = pkg["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|f| f["resolution"] != "by-name")
+        .filter_map(|f| f["capability"].as_str())
+        .map(|c| family(c).to_string())
+        .collect();
+    Outcome {
+        actual: Ok(actual),
+        proven,
+    }
 }
 
 fn scan_all(cases: &[Case]) -> Vec<Outcome> {
@@ -221,6 +237,8 @@ fn corpus_precision_and_recall() {
     let outcomes = scan_all(&cases);
 
     let mut total = Counts::default();
+    // True positives whose every finding was matched by a method's name.
+    let mut tp_by_name = 0;
     let mut by_category: BTreeMap<&str, (usize, usize, Counts)> = BTreeMap::new();
     let mut rows: Vec<[String; 6]> = Vec::new();
     for (case, outcome) in cases.iter().zip(&outcomes) {
@@ -230,6 +248,11 @@ fn corpus_precision_and_recall() {
             Err(e) => (&empty, Some(e.clone())),
         };
         let tp = case.expect.intersection(actual).count();
+        tp_by_name += case
+            .expect
+            .intersection(actual)
+            .filter(|f| !outcome.proven.contains(*f))
+            .count();
         let missing: BTreeSet<String> = case.expect.difference(actual).cloned().collect();
         let extra: BTreeSet<String> = actual.difference(&case.expect).cloned().collect();
         let counts = Counts {
@@ -307,6 +330,10 @@ fn corpus_precision_and_recall() {
         total.tp,
         total.fp,
         total.fn_
+    ));
+    out.push_str(&format!(
+        "corpus: true positives by resolution: {} proven (a path, a known receiver type, or structural), {tp_by_name} by method name only\n",
+        total.tp - tp_by_name
     ));
     eprintln!("{out}");
 

@@ -79,6 +79,7 @@ fn control_characters_in_evidence_reach_the_terminal_escaped() {
                 evidence: "std::fs::read\u{202E}".to_owned(),
                 rule: "std-fs-read".to_owned(),
                 via: vec!["x\x07".to_owned()],
+                resolution: None,
             });
         },
     );
@@ -159,6 +160,7 @@ fn control_characters_reach_check_and_explain_escaped() {
             evidence: "std::fs::read\u{202E}".to_owned(),
             rule: "std-fs-read".to_owned(),
             via: vec!["x\x07".to_owned()],
+            resolution: None,
         });
     }
     // The policy is untrusted too: a pull request may write its reasons.

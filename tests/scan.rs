@@ -354,3 +354,71 @@ fn scan_output_is_deterministic() {
         "two scans of the same tree must print the same bytes"
     );
 }
+
+/// How each finding was resolved: the handle rules only where the
+/// receiver's type is known (`type`, evidence naming the type's method),
+/// a receiver whose type is not written by the method's name (`by-name`,
+/// evidence `.name()`), paths as `path`, structural findings without.
+#[test]
+fn findings_say_how_they_were_resolved_and_handles_need_a_known_type() {
+    let report = Scan::fixture("capabilities").report();
+    let handles = package(&report, "cap-handles");
+    let findings = handles["findings"].as_array().expect("findings");
+    assert!(findings.len() >= 12, "{findings:#?}");
+    for f in findings {
+        assert_eq!(f["resolution"], "type", "{f:#}");
+        let evidence = f["evidence"].as_str().unwrap();
+        assert!(evidence.starts_with("std::"), "{f:#}");
+    }
+    // The negative twin: the same names on receivers that are not handles,
+    // beside code that names a handle type.
+    assert_eq!(
+        strings(&package(&report, "cap-handles-none")["capabilities"]),
+        Vec::<String>::new()
+    );
+
+    let (line, _) = line_of(
+        "capabilities",
+        "crates/cap-fs/src/lib.rs",
+        "p.exists()).count()",
+    );
+    let [by_name] = findings_at(&report, "cap-fs", "src/lib.rs", line)[..] else {
+        panic!("one finding at cap-fs line {line}");
+    };
+    assert_eq!(by_name["resolution"], "by-name");
+    assert_eq!(by_name["evidence"], ".exists()");
+    // Structural findings, and only they, have none.
+    let structural = include_str!("../rules/structural.toml");
+    for p in util::packages(&report) {
+        for f in p["findings"].as_array().unwrap() {
+            let id = format!("id = {}", f["rule"]);
+            assert_eq!(
+                f.get("resolution").is_none(),
+                structural.contains(&id),
+                "{f:#}"
+            );
+            if ["std-env-read", "std-process-spawn"].contains(&f["rule"].as_str().unwrap()) {
+                assert_eq!(f["resolution"], "path", "{f:#}");
+            }
+        }
+    }
+
+    // The terminal and `check` say which findings were matched by name.
+    let run = util::run_on(
+        "scan",
+        &util::fixture_dir("capabilities"),
+        &["-v", "--color", "never"],
+    );
+    assert!(
+        run.stdout
+            .contains(".exists()  [std-path-fs-query] (by method name)"),
+        "{}",
+        run.describe()
+    );
+    assert!(
+        run.stdout
+            .contains("matched by method name: the receiver's type is not written"),
+        "{}",
+        run.describe()
+    );
+}

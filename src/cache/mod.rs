@@ -174,7 +174,7 @@ impl ScanCache {
         // The build's identity (a hash of its sources and rules, from
         // build.rs): a rebuilt scanner never reads another's results.
         line(format!(
-            "capgate-scan-v2 {} {}",
+            "capgate-scan-v3 {} {}",
             env!("CARGO_PKG_VERSION"),
             env!("CAPGATE_BUILD_ID")
         ));

@@ -217,6 +217,40 @@ impl fmt::Display for Location {
     }
 }
 
+/// How a rule's match was resolved, from proven to inferred (the order
+/// `normalize` keeps the strongest of otherwise equal findings by).
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum Resolution {
+    /// The code names the API itself (a path, a macro, a foreign
+    /// function's link name).
+    Path,
+    /// A method call whose receiver's type is known: its chain starts at
+    /// the type, or at a binding, parameter, field or function result
+    /// written with it.
+    Type,
+    /// A method matched by its name only, the receiver's type not being
+    /// written (kept for recall: to be read with care).
+    ByName,
+}
+
+impl Resolution {
+    pub fn name(self) -> &'static str {
+        match self {
+            Resolution::Path => "path",
+            Resolution::Type => "type",
+            Resolution::ByName => "by-name",
+        }
+    }
+
+    /// The weaker of two: a chain is as sure as its least sure link.
+    pub fn and(self, other: Resolution) -> Resolution {
+        self.max(other)
+    }
+}
+
 /// One piece of evidence that a package reaches a capability: the place, what
 /// the code named there (the resolved path, or a description for structural
 /// findings such as an `unsafe` block), and the rule that matched.
@@ -230,6 +264,9 @@ pub struct Finding {
     pub rule: String,
     /// The dependency items a reach went through; empty for direct use.
     pub via: Vec<String>,
+    /// How the rule's match (and each link of `via`) was resolved; `None`
+    /// for structural findings (`unsafe`, a build script, `unanalyzed`).
+    pub resolution: Option<Resolution>,
 }
 
 /// The findings of one body of code (a package's targets, or its build
@@ -254,19 +291,44 @@ impl CapabilityReport {
         unique_capabilities(&self.emitted)
     }
 
-    /// Sorts findings by place and drops exact duplicates (the same rule
-    /// matching twice at one spot, e.g. through a macro's re-parse).
+    /// Sorts findings by place and drops duplicates (the same rule
+    /// matching twice at one spot, e.g. through a macro's re-parse); of
+    /// two that differ only in how they were resolved, the surer is kept.
     pub fn normalize(&mut self) {
         for findings in [&mut self.findings, &mut self.emitted] {
             findings.sort_by(|a, b| {
-                (&a.location, a.capability, &a.rule, &a.evidence).cmp(&(
-                    &b.location,
-                    b.capability,
-                    &b.rule,
-                    &b.evidence,
-                ))
+                (
+                    &a.location,
+                    a.capability,
+                    &a.rule,
+                    &a.evidence,
+                    &a.via,
+                    a.resolution,
+                )
+                    .cmp(&(
+                        &b.location,
+                        b.capability,
+                        &b.rule,
+                        &b.evidence,
+                        &b.via,
+                        b.resolution,
+                    ))
             });
-            findings.dedup();
+            findings.dedup_by(|later, kept| {
+                (
+                    &later.location,
+                    later.capability,
+                    &later.rule,
+                    &later.evidence,
+                    &later.via,
+                ) == (
+                    &kept.location,
+                    kept.capability,
+                    &kept.rule,
+                    &kept.evidence,
+                    &kept.via,
+                )
+            });
         }
     }
 }

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use super::capability::Capability;
+use super::capability::{Capability, Resolution};
 use super::package::Edition;
 
 /// What a crate's nameable items reach.
@@ -54,6 +54,9 @@ pub struct Witness {
     pub capability: Capability,
     pub rule: String,
     pub via: Vec<String>,
+    /// The least sure link of the chain: `by-name` when any call in it was
+    /// matched by its method name only.
+    pub resolution: Resolution,
 }
 
 impl Exports {

@@ -9,7 +9,9 @@ pub mod exports;
 pub mod package;
 pub mod scan;
 
-pub use capability::{Capability, CapabilityReport, Finding, Location, UnknownCapability};
+pub use capability::{
+    Capability, CapabilityReport, Finding, Location, Resolution, UnknownCapability,
+};
 pub use exports::{Exports, Witness};
 pub use package::{
     BuildGraph, Dependency, Edition, Package, PackageKind, SourceKind, Target, TargetRole,

@@ -24,9 +24,9 @@ mod receivers;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::{DependencyExports, bounded, flows, names_type};
-use crate::model::{Capability, Exports, Finding, Location, Witness};
+use crate::model::{Capability, Exports, Finding, Location, Resolution, Witness};
 use crate::rules::RuleSet;
-use crate::scan::facts::{CrateFacts, Owner, RefKind, ScopeId, ScopeKind};
+use crate::scan::facts::{CrateFacts, Owner, RefKind, ScopeId};
 use crate::scan::limits::LIMITS;
 use crate::scan::names::{Resolver, is_own};
 use crate::scan::{Matched, Origin};
@@ -142,7 +142,7 @@ pub fn analyze(
 ) -> CrateReach {
     let items = facts.items.len();
     let nodes = items + facts.foreign_fns.len();
-    let def_paths = definition_paths(facts, resolver);
+    let def_paths = &matched.def_paths;
     let trait_paths = trait_method_paths(facts, resolver);
     let mut by_path: HashMap<&str, Vec<usize>> = HashMap::new();
     let mut methods: HashMap<&str, Vec<usize>> = HashMap::new();
@@ -170,37 +170,50 @@ pub fn analyze(
             Origin::Foreign(k) => items + k,
             Origin::Outside => continue,
         };
-        if flows(finding.capability) && node < nodes {
+        if flows(finding.capability) && rules.flows(&finding.rule) && node < nodes {
             reach[node]
                 .entry(finding.capability)
                 .or_insert_with(|| Witness {
                     capability: finding.capability,
                     rule: finding.rule.clone(),
                     via: vec![finding.evidence.clone()],
+                    resolution: finding.resolution.unwrap_or(Resolution::Path),
                 });
         }
     }
 
-    // Calls inside the crate, and dependency items named.
-    let mut callees: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); nodes];
+    // Calls inside the crate (each with how it was resolved: by path, or
+    // by the method's name), and dependency items named.
+    let mut callees: Vec<BTreeMap<usize, Resolution>> = vec![BTreeMap::new(); nodes];
+    let call = |callees: &mut BTreeMap<usize, Resolution>, target: usize, how: Resolution| {
+        let slot = callees.entry(target).or_insert(how);
+        *slot = (*slot).min(how);
+    };
     let mut findings = Vec::new();
     let location = |pos: crate::scan::facts::Pos| {
         Location::at(facts.files[pos.file].clone(), pos.line, pos.column)
     };
+    // `how`: how the dependency item was named here (by its path, or a
+    // method by its name), which the chain's resolution is at most.
     let mut reached_here = |node: Option<usize>,
                             pos: crate::scan::facts::Pos,
                             evidence: &str,
                             witnesses: Vec<Witness>,
+                            how: Resolution,
                             reach: &mut Vec<Reach>| {
-        for w in witnesses {
+        for mut w in witnesses {
+            w.resolution = w.resolution.and(how);
             findings.push(Finding {
                 capability: w.capability,
                 location: location(pos),
                 evidence: evidence.to_owned(),
                 rule: w.rule.clone(),
                 via: w.via.clone(),
+                resolution: Some(w.resolution),
             });
-            if let Some(node) = node {
+            if let Some(node) = node
+                && rules.flows(&w.rule)
+            {
                 reach[node].entry(w.capability).or_insert(w);
             }
         }
@@ -294,7 +307,9 @@ pub fn analyze(
         for path in paths {
             if is_own(path) {
                 if let (Some(node), Some(targets)) = (node, by_path.get(path.as_str())) {
-                    callees[node].extend(targets.iter().copied().filter(|&t| t != node));
+                    for &target in targets.iter().filter(|&&t| t != node) {
+                        call(&mut callees[node], target, Resolution::Path);
+                    }
                 }
                 continue;
             }
@@ -317,7 +332,7 @@ pub fn analyze(
                     }
                 }
             }
-            reached_here(node, r.pos, path, witnesses, &mut reach);
+            reached_here(node, r.pos, path, witnesses, Resolution::Path, &mut reach);
         }
     }
 
@@ -367,20 +382,33 @@ pub fn analyze(
             })
             .clone()
     };
-    for (r, roots) in facts.refs().iter().zip(&matched.resolved) {
+    for ((r, roots), &sure) in facts
+        .refs()
+        .iter()
+        .zip(&matched.receivers)
+        .zip(&matched.sure)
+    {
         let (RefKind::Method { name, .. }, Some(node)) = (&r.kind, node_of(r.function)) else {
             continue;
         };
         for path in inherited.get(name).into_iter().flatten() {
             let witnesses = deps.lookup(path, rules);
-            reached_here(Some(node), r.pos, path, witnesses, &mut reach);
+            reached_here(
+                Some(node),
+                r.pos,
+                path,
+                witnesses,
+                Resolution::ByName,
+                &mut reach,
+            );
         }
         let module = Holder::Module(facts.module_of(r.scope));
         let in_node = named_types.get(&Holder::Node(node)).unwrap_or(&no_types);
         let in_module = named_types.get(&module).unwrap_or(&no_types);
-        let named = roots.iter().chain(in_node).chain(in_module);
-        for (path, witness) in receivers::through_aliases(name, named, deps, rules) {
-            reached_here(Some(node), r.pos, &path, vec![witness], &mut reach);
+        let named = in_node.iter().chain(in_module);
+        for (path, witness) in receivers::through_aliases(name, (roots, sure), named, deps, rules) {
+            let how = witness.resolution;
+            reached_here(Some(node), r.pos, &path, vec![witness], how, &mut reach);
         }
         // In this crate: the methods of that name of the types the code
         // names, or the only method of that name.
@@ -400,7 +428,7 @@ pub fn analyze(
                 if target != node
                     && (distinctive || owner_type.is_some_and(named) || of_named_trait)
                 {
-                    callees[node].insert(target);
+                    call(&mut callees[node], target, Resolution::ByName);
                 }
             }
         }
@@ -436,15 +464,22 @@ pub fn analyze(
 
         for path in paths {
             let witnesses = deps.lookup(&path, rules);
-            reached_here(Some(node), r.pos, &path, witnesses, &mut reach);
+            reached_here(
+                Some(node),
+                r.pos,
+                &path,
+                witnesses,
+                Resolution::ByName,
+                &mut reach,
+            );
         }
     }
 
     // Calls propagate reach to callers, to a fixpoint.
-    let mut callers: Vec<Vec<usize>> = vec![Vec::new(); nodes];
+    let mut callers: Vec<Vec<(usize, Resolution)>> = vec![Vec::new(); nodes];
     for (caller, targets) in callees.iter().enumerate() {
-        for &callee in targets {
-            callers[callee].push(caller);
+        for (&callee, &how) in targets {
+            callers[callee].push((caller, how));
         }
     }
     let qualified = |node: usize| -> String {
@@ -458,7 +493,7 @@ pub fn analyze(
     while let Some(callee) = pending.pop() {
         let from: Vec<Witness> = reach[callee].values().cloned().collect();
         let step = qualified(callee);
-        for &caller in &callers[callee] {
+        for &(caller, how) in &callers[callee] {
             let mut changed = false;
             for w in &from {
                 if let std::collections::btree_map::Entry::Vacant(slot) =
@@ -468,6 +503,7 @@ pub fn analyze(
                         capability: w.capability,
                         rule: w.rule.clone(),
                         via: bounded(std::iter::once(step.clone()).chain(w.via.iter().cloned())),
+                        resolution: w.resolution.and(how),
                     });
                     changed = true;
                 }
@@ -483,7 +519,7 @@ pub fn analyze(
         facts,
         resolver,
         deps,
-        (&def_paths, &trait_paths, &own_types),
+        (def_paths, &trait_paths, &own_types),
         &reach,
         &mut budget,
     );
@@ -498,29 +534,6 @@ pub fn analyze(
         exports,
         limit,
     }
-}
-
-/// Each node's canonical definition path (`crate::client::Client::send`),
-/// when it has one.
-fn definition_paths(facts: &CrateFacts, resolver: &Resolver<'_>) -> Vec<Option<String>> {
-    let mut paths = Vec::with_capacity(facts.items.len() + facts.foreign_fns.len());
-    for item in &facts.items {
-        let module = module_path(facts, item.scope);
-        paths.push(match &item.owner {
-            Owner::Module | Owner::Macro { .. } => Some(format!("{module}::{}", item.name)),
-            Owner::Trait(name) => Some(format!("{module}::{name}::{}", item.name)),
-            Owner::Impl(self_type) => resolver
-                .resolve(item.scope, self_type)
-                .into_iter()
-                .next()
-                .map(|ty| format!("{ty}::{}", item.name)),
-        });
-    }
-    for foreign in &facts.foreign_fns {
-        let module = module_path(facts, foreign.scope);
-        paths.push(Some(format!("{module}::{}", foreign.name)));
-    }
-    paths
 }
 
 /// For each node that is a method of `impl Trait for Type` of a trait of
@@ -538,18 +551,6 @@ fn trait_method_paths(facts: &CrateFacts, resolver: &Resolver<'_>) -> Vec<Vec<St
             if path.starts_with("crate::") {
                 out[node].push(format!("{path}::{}", item.name));
             }
-        }
-    }
-    out
-}
-
-/// `crate::a::b` for the module a scope is in.
-fn module_path(facts: &CrateFacts, scope: ScopeId) -> String {
-    let mut out = String::from("crate");
-    if let ScopeKind::Module { path, .. } = &facts.scopes[facts.module_of(scope)].kind {
-        for segment in path {
-            out.push_str("::");
-            out.push_str(segment);
         }
     }
     out

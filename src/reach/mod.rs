@@ -137,6 +137,7 @@ impl<'a> DependencyExports<'a> {
                 capability: w.capability,
                 rule: w.rule.clone(),
                 via: bounded(std::iter::once(path.to_owned()).chain(w.via.iter().cloned())),
+                resolution: w.resolution,
             })
             .collect();
         // An item and an alias under one path are alternatives (`cfg`s, or
@@ -184,6 +185,7 @@ impl<'a> DependencyExports<'a> {
                     capability: w.capability,
                     rule: w.rule,
                     via: bounded(std::iter::once(path.to_owned()).chain(w.via.into_iter().skip(1))),
+                    resolution: w.resolution,
                 })
                 .collect();
         }
@@ -196,6 +198,7 @@ impl<'a> DependencyExports<'a> {
                 capability: rule.capability,
                 rule: rule.id.as_str().to_owned(),
                 via: vec![path.to_owned(), target.to_owned()],
+                resolution: crate::model::Resolution::Path,
             })
             .collect()
     }

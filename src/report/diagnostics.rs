@@ -115,6 +115,17 @@ pub fn write_violations(
                     notes.push(format!("{}: {}", f.location, super::evidence_label(f)));
                 }
             }
+            if v.findings
+                .iter()
+                .take(SNIPPETS_PER_VIOLATION)
+                .any(|f| f.resolution == Some(crate::model::Resolution::ByName))
+            {
+                notes.push(format!(
+                    "`{}`: {}",
+                    super::BY_NAME_MARK.trim(),
+                    super::BY_NAME_NOTE
+                ));
+            }
             if v.findings.len() > SNIPPETS_PER_VIOLATION {
                 notes.push(format!(
                     "and {} more place{} (run `cargo capgate scan -v` for all)",

@@ -88,6 +88,9 @@ pub struct JsonFinding {
     pub evidence: String,
     pub rule: String,
     pub via: Vec<String>,
+    /// `path`, `type` or `by-name`; absent on structural findings.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resolution: Option<&'static str>,
 }
 
 impl From<&Finding> for JsonFinding {
@@ -100,6 +103,7 @@ impl From<&Finding> for JsonFinding {
             evidence: f.evidence.clone(),
             rule: f.rule.clone(),
             via: f.via.clone(),
+            resolution: f.resolution.map(|r| r.name()),
         }
     }
 }

@@ -69,5 +69,15 @@ pub fn evidence_label(f: &crate::model::Finding) -> String {
         label.push_str(" via ");
         label.push_str(&f.via.join(" -> "));
     }
+    if f.resolution == Some(crate::model::Resolution::ByName) {
+        label.push_str(BY_NAME_MARK);
+    }
     label
 }
+
+/// How a finding matched by a method's name only is marked where it is
+/// shown (`scan -v`, `check`, SARIF).
+pub const BY_NAME_MARK: &str = " (by method name)";
+
+/// What [`BY_NAME_MARK`] means, as a note beside findings that carry it.
+pub const BY_NAME_NOTE: &str = "matched by method name: the receiver's type is not written, so the call may be another type's method of that name";

@@ -58,6 +58,9 @@ pub fn violation_message(package: &Package, v: &Violation) -> String {
         if !first.via.is_empty() {
             message.push_str(&format!(" (via {})", first.via.join(" -> ")));
         }
+        if first.resolution == Some(crate::model::Resolution::ByName) {
+            message.push_str(super::BY_NAME_MARK);
+        }
         if v.findings.len() > 1 {
             message.push_str(&format!(" and {} more place(s)", v.findings.len() - 1));
         }

@@ -35,6 +35,7 @@ use super::strexpr::CompileEnv;
 use crate::platform::CfgContext;
 
 mod attrs;
+mod bindings;
 mod emitting;
 mod expansion;
 mod foreign;
@@ -115,6 +116,14 @@ pub struct Collector<'a> {
     enclosing_macro: Option<String>,
     /// Receiver-chain roots, found once per chain.
     chain_roots: ChainRoots,
+    /// What the local names of the body being read stand for.
+    bindings: bindings::Bindings,
+    /// The type parameters in scope (an impl's, a trait's, a function's):
+    /// a receiver written with one says nothing of its type, even when a
+    /// type of that name is imported (`fn f<Vec: AsRef<Path>>(v: Vec)`).
+    generics: Vec<String>,
+    /// The return type of the function about to be read (`in_function`).
+    returns: Option<super::facts::WrittenPath>,
     /// The namespaces a one-segment path being recorded is in: values in
     /// expressions, types in types, unknown elsewhere.
     path_ns: Ns,
@@ -175,6 +184,9 @@ impl<'a> Collector<'a> {
             expansion_depth: 0,
             enclosing_macro: None,
             chain_roots: ChainRoots::default(),
+            bindings: bindings::Bindings::default(),
+            generics: Vec::new(),
+            returns: None,
             path_ns: NS_ANY,
             gate: 0,
             deferring: None,

@@ -20,6 +20,7 @@ pub fn manifest_findings(package: &Package, rules: &RuleSet) -> Vec<Finding> {
             evidence,
             rule: rule_id.to_owned(),
             via: Vec::new(),
+            resolution: None,
         });
     };
     if let Some(build) = &package.build_script {

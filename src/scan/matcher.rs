@@ -1,15 +1,17 @@
 //! Matches a crate's resolved facts against the rules, producing findings.
 //!
 //! Paths and macros match by canonical path; method calls match by name when
-//! their receiver chain starts at a rule's receiver type or their function
-//! names one; foreign functions by link name; structural sites by their
-//! fixed rule id.
+//! their receiver is known to be of a rule's receiver type (`resolution`
+//! `type`), or, for rules that allow it, when the receiver's type is not
+//! written but the function or module names a receiver type (`by-name`);
+//! foreign functions by link name; structural sites by their fixed rule id.
 
 use std::collections::{BTreeSet, HashMap};
 
 use super::facts::{CrateFacts, Pos, RefKind};
 use super::names::Resolver;
-use crate::model::{Finding, Location};
+use super::receivers::{Receiver, Receivers, definition_paths};
+use crate::model::{Finding, Location, Resolution};
 use crate::rules::{RuleSet, receiver_of};
 
 /// Which code a finding is in, for reach to attribute it.
@@ -40,7 +42,16 @@ pub struct Matched {
     /// Whether each finding comes from a macro expansion.
     pub expanded: Vec<bool>,
     pub origins: Vec<Origin>,
+    /// The paths each reference names (a method call: what the path its
+    /// chain starts at resolves to).
     pub resolved: Vec<Vec<String>>,
+    /// A method call's receiver's candidate types (see
+    /// `receivers::Receiver`), and whether they are sure: the call is made
+    /// on the chain's root. Empty for other references.
+    pub receivers: Vec<Vec<String>>,
+    pub sure: Vec<bool>,
+    /// Each item's canonical definition path, then each foreign function's.
+    pub def_paths: Vec<Option<String>>,
 }
 
 /// Findings for one crate's facts; `trusted_emitters` are the libraries
@@ -59,7 +70,11 @@ pub fn match_rules(
     let mut origins = Vec::new();
     let mut expanded: Vec<bool> = Vec::new();
     let location = |pos: Pos| Location::at(facts.files[pos.file].clone(), pos.line, pos.column);
-    let push = |findings: &mut Vec<Finding>, rule: usize, pos: Pos, evidence: String| {
+    let push = |findings: &mut Vec<Finding>,
+                rule: usize,
+                pos: Pos,
+                evidence: String,
+                resolution: Resolution| {
         let rule = rules.rule(rule);
         findings.push(Finding {
             capability: rule.capability,
@@ -67,35 +82,62 @@ pub fn match_rules(
             evidence,
             rule: rule.id.as_str().to_owned(),
             via: Vec::new(),
+            resolution: Some(resolution),
         });
     };
+    let def_paths = definition_paths(facts, resolver);
+    let receivers = Receivers::new(facts, resolver, &def_paths);
 
     // Receiver types each function (or module, outside functions) names,
     // for method rules.
     let mut named_types: HashMap<NamedIn, BTreeSet<String>> = HashMap::new();
     let mut resolved = Vec::with_capacity(facts.refs().len());
+    let mut receiver_types = Vec::with_capacity(facts.refs().len());
+    let mut sure = Vec::with_capacity(facts.refs().len());
     for r in facts.refs() {
         // Emitted code names nothing the crate calls: reach gets no names
         // from it, nor do its methods get receiver types.
         if emitted_at(r.pos) {
-            let paths = match &r.kind {
-                RefKind::Path(p) | RefKind::Macro(p) => resolver.resolve_ns(r.scope, p, r.ns),
-                _ => Vec::new(),
-            };
-            for path in &paths {
-                for rule in rules.match_path(path) {
-                    push(&mut emitted, rule, r.pos, path.clone());
+            if let RefKind::Path(p) | RefKind::Macro(p) = &r.kind {
+                for path in resolver.resolve_ns(r.scope, p, r.ns) {
+                    for rule in rules.match_path(&path) {
+                        push(&mut emitted, rule, r.pos, path.clone(), Resolution::Path);
+                    }
                 }
             }
             resolved.push(Vec::new());
+            receiver_types.push(Vec::new());
+            sure.push(true);
             continue;
         }
-        let paths = match &r.kind {
-            RefKind::Path(p) | RefKind::Macro(p) => resolver.resolve_ns(r.scope, p, r.ns),
-            RefKind::Method { root: Some(p), .. } => resolver.resolve_ns(r.scope, p, r.ns),
-            RefKind::Method { root: None, .. } => Vec::new(),
+        let Receiver {
+            paths,
+            sure: certain,
+            named,
+        } = match &r.kind {
+            RefKind::Path(p) | RefKind::Macro(p) => {
+                resolved.push(resolver.resolve_ns(r.scope, p, r.ns));
+                receiver_types.push(Vec::new());
+                sure.push(true);
+                continue;
+            }
+            RefKind::Method {
+                root: Some(root),
+                direct,
+                ..
+            } => receivers.resolve(resolver, r.scope, root, *direct),
+            RefKind::Method { root: None, .. } => Receiver {
+                paths: Vec::new(),
+                sure: false,
+                named: 0,
+            },
         };
-        for path in &paths {
+        sure.push(certain);
+        resolved.push(paths[..named].to_vec());
+        receiver_types.push(paths);
+    }
+    for (r, paths) in facts.refs().iter().zip(&resolved) {
+        for path in paths {
             if rules.is_receiver_type(path) {
                 // Outside functions, a type is named by a struct field or a
                 // signature: the module's methods may be called on it.
@@ -106,48 +148,86 @@ pub fn match_rules(
                 named_types.entry(key).or_default().insert(path.clone());
             }
         }
-        resolved.push(paths);
     }
 
-    for (r, paths) in facts.refs().iter().zip(&resolved) {
+    for (((r, named), candidates), &sure) in facts
+        .refs()
+        .iter()
+        .zip(&resolved)
+        .zip(&receiver_types)
+        .zip(&sure)
+    {
         if emitted_at(r.pos) {
             continue;
         }
         match &r.kind {
             RefKind::Path(_) | RefKind::Macro(_) => {
-                for path in paths {
+                for path in named {
                     for rule in rules.match_path(path) {
-                        push(&mut findings, rule, r.pos, path.clone());
+                        push(&mut findings, rule, r.pos, path.clone(), Resolution::Path);
                     }
                 }
             }
-            RefKind::Method { name, .. } => {
+            RefKind::Method {
+                name, root, direct, ..
+            } => {
+                let paths = candidates;
+                // A receiver written with a standard library type that
+                // cannot stand for a receiver type: the call is that
+                // type's, whatever else the code names (`ft.is_symlink()`
+                // on a `FileType`). Any other type may `Deref` to one (a
+                // crate's own, `Ref<PathBuf>`, `LazyLock<PathBuf>`), so
+                // it is matched by name as before.
+                // Not in a macro's expansion, whose bindings hygiene keeps
+                // apart from the names its arguments pass in (`let x: Vec<u8>`
+                // in the body, `$x.exists()` the caller's `x: &Path`).
+                let known_other = *direct
+                    && !r.pos.expanded
+                    && root.as_ref().is_some_and(|r| r.is_declared())
+                    && !paths.is_empty()
+                    && paths.iter().all(|p| is_plain_std_type(p));
+                // What the chain's root itself matched (`Command::new`,
+                // `File::create`): a method of the value it made adds
+                // nothing of the same capability.
+                let at_root: BTreeSet<_> = paths
+                    .iter()
+                    .flat_map(|p| rules.match_path(p))
+                    .map(|rule| rules.rule(rule).capability)
+                    .collect();
                 for method_rule in rules.match_method(name) {
+                    if at_root.contains(&rules.rule(method_rule.rule).capability) {
+                        continue;
+                    }
                     let receivers = method_rule.receivers.iter().map(String::as_str);
-                    let receiver = if method_rule.receivers.is_empty() {
-                        Some(None)
-                    } else if let Some(hit) =
-                        paths.iter().find_map(|p| receiver_of(p, receivers.clone()))
-                    {
-                        Some(Some(hit))
-                    } else {
-                        [
+                    let hit = paths
+                        .iter()
+                        .find_map(|p| rules.receiver_hit(p, &method_rule.receivers));
+                    let by_name = format!(".{name}()");
+                    let matched = if method_rule.receivers.is_empty() {
+                        Some((by_name, Resolution::ByName))
+                    } else if let (Some(ty), true) = (hit, sure) {
+                        Some((format!("{ty}::{name}"), Resolution::Type))
+                    } else if method_rule.typed || (hit.is_none() && known_other) {
+                        None
+                    } else if hit.is_some()
+                        || [
                             NamedIn::Function(r.function),
                             NamedIn::Module(facts.module_of(r.scope)),
                         ]
                         .iter()
                         .filter_map(|key| named_types.get(key))
-                        .find_map(|types| {
-                            types.iter().find_map(|t| receiver_of(t, receivers.clone()))
+                        .any(|types| {
+                            types
+                                .iter()
+                                .any(|t| receiver_of(t, receivers.clone()).is_some())
                         })
-                        .map(Some)
+                    {
+                        Some((by_name, Resolution::ByName))
+                    } else {
+                        None
                     };
-                    if let Some(receiver) = receiver {
-                        let evidence = match receiver {
-                            Some(ty) => format!("{ty}::{name}"),
-                            None => format!(".{name}()"),
-                        };
-                        push(&mut findings, method_rule.rule, r.pos, evidence);
+                    if let Some((evidence, resolution)) = matched {
+                        push(&mut findings, method_rule.rule, r.pos, evidence, resolution);
                     }
                 }
             }
@@ -172,6 +252,7 @@ pub fn match_rules(
                 rule,
                 foreign.pos,
                 format!("extern fn {}", foreign.symbol),
+                Resolution::Path,
             );
         }
         origins.resize(findings.len(), Origin::Foreign(index));
@@ -192,6 +273,7 @@ pub fn match_rules(
             evidence: site.evidence.clone(),
             rule: site.rule.to_owned(),
             via: Vec::new(),
+            resolution: None,
         });
     }
 
@@ -207,6 +289,7 @@ pub fn match_rules(
             evidence: u.reason.clone(),
             rule: u.rule.to_owned(),
             via: Vec::new(),
+            resolution: None,
         });
     }
     origins.resize(findings.len(), Origin::Outside);
@@ -217,5 +300,38 @@ pub fn match_rules(
         expanded,
         origins,
         resolved,
+        receivers: receiver_types,
+        sure,
+        def_paths,
     }
+}
+
+/// Standard library types that neither are nor `Deref` to a type any
+/// method rule names, so a method called on one is never a receiver
+/// rule's (`FileType::is_symlink`, `Vec::truncate`). (`DirEntry` is not
+/// one: its `metadata()` stats the file.)
+/// A list of those known, not of those excluded: a type left out is
+/// matched by name, never missed.
+const PLAIN_STD_TYPES: &[&str] = &[
+    "std::fs::FileType",
+    "std::fs::Metadata",
+    "std::fs::Permissions",
+    "std::ffi::OsStr",
+    "std::ffi::OsString",
+    "std::process::Child",
+    "std::process::ExitStatus",
+    "std::process::Output",
+    "std::string::String",
+    "std::vec::Vec",
+];
+
+fn is_plain_std_type(path: &str) -> bool {
+    let std_path = match path
+        .strip_prefix("core::")
+        .or_else(|| path.strip_prefix("alloc::"))
+    {
+        Some(rest) => format!("std::{rest}"),
+        None => path.to_owned(),
+    };
+    PLAIN_STD_TYPES.contains(&std_path.as_str())
 }

@@ -28,6 +28,7 @@ mod moddir;
 mod modtree;
 pub(crate) mod names;
 mod oldsyntax;
+mod receivers;
 mod source;
 mod strexpr;
 mod testgate;
@@ -174,5 +175,6 @@ pub fn unanalyzed(rules: &RuleSet, rule: &str, location: Location, reason: Strin
         evidence: reason,
         rule: rule.id.as_str().to_owned(),
         via: Vec::new(),
+        resolution: None,
     }
 }

@@ -315,6 +315,7 @@ fn re_export(
                     capability: w.capability,
                     rule: w.rule,
                     via: bounded(std::iter::once(named.clone()).chain(w.via)),
+                    resolution: w.resolution,
                 })
                 .collect();
             changed |= merge_item(out, join(key, &rest), witnesses);

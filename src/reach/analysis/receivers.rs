@@ -6,16 +6,19 @@
 //! only that crate's path, and what it stands for is in the crate's
 //! exports, which reach has.
 
-use crate::model::Witness;
+use crate::model::{Resolution, Witness};
 use crate::reach::{DependencyExports, flows};
-use crate::rules::{RuleSet, receiver_of};
+use crate::rules::RuleSet;
 
-/// The capabilities `.name()` reaches when one of `named` (the paths the
-/// receiver chain starts at, then the types the calling code names) is a
-/// dependency's alias of a rule's receiver type: each once, with the
+/// The capabilities `.name()` reaches when one of the paths the receiver
+/// chain starts at (`roots`: resolution `type` when the call is made on
+/// the root itself, `sure`), or else one of the types
+/// the calling code names (`named`: `by-name`, for rules that allow it),
+/// is a dependency's alias of a rule's receiver type: each once, with the
 /// dependency path named, which is the finding's evidence.
 pub(super) fn through_aliases<'n>(
     name: &str,
+    (roots, sure): (&'n [String], bool),
     named: impl IntoIterator<Item = &'n String>,
     deps: &DependencyExports<'_>,
     rules: &RuleSet,
@@ -26,11 +29,26 @@ pub(super) fn through_aliases<'n>(
         return Vec::new();
     }
     let mut out: Vec<(String, Witness)> = Vec::new();
-    for path in named {
+    let tagged = roots
+        .iter()
+        .map(|p| {
+            (
+                p,
+                if sure {
+                    Resolution::Type
+                } else {
+                    Resolution::ByName
+                },
+            )
+        })
+        .chain(named.into_iter().map(|p| (p, Resolution::ByName)));
+    for (path, resolution) in tagged {
         for target in deps.aliased(path) {
             for method_rule in method_rules {
-                let receivers = method_rule.receivers.iter().map(String::as_str);
-                let Some(receiver) = receiver_of(&target, receivers) else {
+                if method_rule.typed && resolution == Resolution::ByName {
+                    continue;
+                }
+                let Some(receiver) = rules.receiver_hit(&target, &method_rule.receivers) else {
                     continue;
                 };
                 let rule = rules.rule(method_rule.rule);
@@ -47,6 +65,7 @@ pub(super) fn through_aliases<'n>(
                         capability: rule.capability,
                         rule: rule.id.as_str().to_owned(),
                         via: vec![path.clone(), format!("{receiver}::{name}")],
+                        resolution,
                     },
                 ));
             }

@@ -45,9 +45,14 @@ pub fn write_diff(
                 names(&c.gained)
             )?;
             for f in &c.findings {
+                let by_name = if f.resolution == Some(crate::model::Resolution::ByName) {
+                    super::super::BY_NAME_MARK
+                } else {
+                    ""
+                };
                 writeln!(
                     out,
-                    "              {} {}  {}",
+                    "              {} {}  {}{by_name}",
                     f.capability,
                     plain(&f.location.to_string()),
                     plain(&f.evidence)

@@ -41,6 +41,22 @@ pub fn write_scan(
         for result in &results.packages {
             write_evidence(out, result, options)?;
         }
+        let by_name = results.packages.iter().any(|r| {
+            r.scan
+                .code
+                .findings
+                .iter()
+                .chain(&r.scan.build_script.findings)
+                .any(|f| f.resolution == Some(crate::model::Resolution::ByName))
+        });
+        if by_name {
+            writeln!(
+                out,
+                "\n`{}`: {}",
+                super::BY_NAME_MARK.trim(),
+                super::BY_NAME_NOTE
+            )?;
+        }
     }
     Ok(())
 }
@@ -174,9 +190,14 @@ fn write_finding_lines(
         } else {
             format!("{cap:<13}")
         };
+        let by_name = if finding.resolution == Some(crate::model::Resolution::ByName) {
+            super::BY_NAME_MARK
+        } else {
+            ""
+        };
         writeln!(
             out,
-            "{indent}{cap} {}  {}  [{}]",
+            "{indent}{cap} {}  {}  [{}]{by_name}",
             plain(&finding.location.to_string()),
             plain(&finding.evidence),
             finding.rule

@@ -441,10 +441,15 @@ fn evidence(budget: &mut Budget, gains: &[&CapabilityChange]) {
                 Scope::Code => "",
                 Scope::BuildScript => " (build script)",
             };
+            let by_name = if f.resolution == Some(crate::model::Resolution::ByName) {
+                super::BY_NAME_MARK
+            } else {
+                ""
+            };
             let mut line = String::new();
             let _ = writeln!(
                 line,
-                "- `{} {}`{scope} **{}** at {}: {} [{}]",
+                "- `{} {}`{scope} **{}** at {}: {} [{}]{by_name}",
                 c.package,
                 c.version,
                 f.capability,

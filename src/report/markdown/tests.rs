@@ -14,6 +14,7 @@ fn finding(capability: Capability, file: &str, evidence: &str) -> Finding {
         evidence: evidence.to_owned(),
         rule: "a-rule".to_owned(),
         via: Vec::new(),
+        resolution: None,
     }
 }
 

@@ -163,6 +163,7 @@ impl Collector<'_> {
             scope: self.scope,
             owner,
             impl_trait: self.impl_trait.clone(),
+            returns: self.returns.take(),
         });
         self.facts.functions += 1;
         let outer = std::mem::replace(&mut self.function, self.facts.functions);

@@ -173,6 +173,7 @@ impl Collector<'_> {
                             RefKind::Method {
                                 name: ident_name(name),
                                 root: None,
+                                direct: false,
                             },
                             name.span(),
                         );

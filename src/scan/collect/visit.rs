@@ -120,6 +120,14 @@ impl Collector<'_> {
         visit_generic_args(self, path);
     }
 
+    /// A function's return type, as [`bindings::handle_type`] reads it.
+    fn return_type(&self, sig: &syn::Signature) -> Option<WrittenPath> {
+        match &sig.output {
+            syn::ReturnType::Type(_, ty) => self.known_type(ty).map(|t| self.without_self_type(t)),
+            syn::ReturnType::Default => None,
+        }
+    }
+
     /// `Self::x` inside `impl … for some::Type` is `some::Type::x`.
     fn without_self_type(&self, written: WrittenPath) -> WrittenPath {
         match (&self.owner, written.segments.first()) {
@@ -160,7 +168,15 @@ macro_rules! associated_item {
 
         fn $visit_fn(&mut self, item: &$ast syn::$ItemFn) {
             self.unsafe_fn_site(&item.sig);
-            self.in_item(ident_name(&item.sig.ident), |c| visit::$visit_fn(c, item));
+            self.with_generics(&item.sig.generics, |c| {
+                c.returns = c.return_type(&item.sig);
+                c.in_item(ident_name(&item.sig.ident), |c| {
+                    c.in_body(|c| {
+                        c.bind_inputs(&item.sig.inputs);
+                        visit::$visit_fn(c, item)
+                    })
+                })
+            });
         }
     };
 }
@@ -254,8 +270,14 @@ impl<'ast> Visit<'ast> for Collector<'_> {
         self.unsafe_fn_site(&item.sig);
         let outer = self.owner.take();
         let outer_trait = self.impl_trait.take();
-        self.in_item(ident_name(&item.sig.ident), |c| {
-            visit::visit_item_fn(c, item)
+        self.with_generics(&item.sig.generics, |c| {
+            c.returns = c.return_type(&item.sig);
+            c.in_item(ident_name(&item.sig.ident), |c| {
+                c.in_body(|c| {
+                    c.bind_inputs(&item.sig.inputs);
+                    visit::visit_item_fn(c, item)
+                })
+            })
         });
         self.owner = outer;
         self.impl_trait = outer_trait;
@@ -266,6 +288,7 @@ impl<'ast> Visit<'ast> for Collector<'_> {
 
     fn visit_item_struct(&mut self, item: &'ast syn::ItemStruct) {
         self.define(ident_name(&item.ident), Def::Item(struct_ns(&item.fields)));
+        self.record_fields(item);
         visit::visit_item_struct(self, item);
     }
 
@@ -302,7 +325,7 @@ impl<'ast> Visit<'ast> for Collector<'_> {
         }
         let outer = self.owner.replace(Owner::Trait(ident_name(&item.ident)));
         let outer_trait = self.impl_trait.take();
-        visit::visit_item_trait(self, item);
+        self.with_generics(&item.generics, |c| visit::visit_item_trait(c, item));
         self.owner = outer;
         self.impl_trait = outer_trait;
     }
@@ -348,7 +371,7 @@ impl<'ast> Visit<'ast> for Collector<'_> {
             .as_ref()
             .map(|(_, path, _)| WrittenPath::from_syn(path));
         let outer_trait = std::mem::replace(&mut self.impl_trait, impl_trait);
-        visit::visit_item_impl(self, item);
+        self.with_generics(&item.generics, |c| visit::visit_item_impl(c, item));
         self.owner = outer;
         self.impl_trait = outer_trait;
     }
@@ -471,12 +494,17 @@ impl<'ast> Visit<'ast> for Collector<'_> {
                 }
             })
         };
+        // What the arguments bind stays in them: the macro may drop a
+        // `let` it is given, and a name taken for a `Vec` there must not
+        // hide the caller's `&Path` of that name after it.
+        let mark = self.bindings.mark();
         read(self, own);
         if let Some((region, tokens)) = emitted {
             let outer_emitting = std::mem::replace(&mut self.emitting, region);
             read(self, tokens);
             self.emitting = outer_emitting;
         }
+        self.bindings.truncate(mark);
         self.deferring = outer_deferring;
         self.enclosing_macro = outer;
     }
@@ -485,8 +513,84 @@ impl<'ast> Visit<'ast> for Collector<'_> {
         // Modules declared in a block do not get a non-mod.rs file's stem.
         let inner = self.mod_dir.block();
         let outer = std::mem::replace(&mut self.mod_dir, inner);
+        let mark = self.bindings.mark();
         self.statements(&block.stmts);
+        self.bindings.truncate(mark);
         self.mod_dir = outer;
+    }
+
+    fn visit_local(&mut self, local: &'ast syn::Local) {
+        visit::visit_local(self, local);
+        let root = local.init.as_ref().and_then(|i| self.value_root(&i.expr));
+        self.bind_pattern(&local.pat, root);
+    }
+
+    fn visit_expr_let(&mut self, expr: &'ast syn::ExprLet) {
+        visit::visit_expr_let(self, expr);
+        let root = self.value_root(&expr.expr);
+        self.bind_pattern(&expr.pat, root);
+    }
+
+    fn visit_expr_if(&mut self, expr: &'ast syn::ExprIf) {
+        // What `if let` binds is in scope in the branch taken, not after.
+        let mark = self.bindings.mark();
+        for attr in &expr.attrs {
+            self.visit_attribute(attr);
+        }
+        self.visit_expr(&expr.cond);
+        self.visit_block(&expr.then_branch);
+        self.bindings.truncate(mark);
+        if let Some((_, other)) = &expr.else_branch {
+            self.visit_expr(other);
+        }
+    }
+
+    fn visit_expr_while(&mut self, expr: &'ast syn::ExprWhile) {
+        let mark = self.bindings.mark();
+        visit::visit_expr_while(self, expr);
+        self.bindings.truncate(mark);
+    }
+
+    fn visit_expr_for_loop(&mut self, expr: &'ast syn::ExprForLoop) {
+        for attr in &expr.attrs {
+            self.visit_attribute(attr);
+        }
+        self.visit_expr(&expr.expr);
+        let mark = self.bindings.mark();
+        self.visit_pat(&expr.pat);
+        self.bind_pattern(&expr.pat, None);
+        self.visit_block(&expr.body);
+        self.bindings.truncate(mark);
+    }
+
+    fn visit_expr_match(&mut self, expr: &'ast syn::ExprMatch) {
+        for attr in &expr.attrs {
+            self.visit_attribute(attr);
+        }
+        self.visit_expr(&expr.expr);
+        let root = self.value_root(&expr.expr);
+        for arm in &expr.arms {
+            let mark = self.bindings.mark();
+            for attr in &arm.attrs {
+                self.visit_attribute(attr);
+            }
+            self.visit_pat(&arm.pat);
+            self.bind_pattern(&arm.pat, root.clone());
+            if let Some((_, guard)) = &arm.guard {
+                self.visit_expr(guard);
+            }
+            self.visit_expr(&arm.body);
+            self.bindings.truncate(mark);
+        }
+    }
+
+    fn visit_expr_closure(&mut self, expr: &'ast syn::ExprClosure) {
+        let mark = self.bindings.mark();
+        for input in &expr.inputs {
+            self.bind_pattern(input, None);
+        }
+        visit::visit_expr_closure(self, expr);
+        self.bindings.truncate(mark);
     }
 
     fn visit_stmt(&mut self, stmt: &'ast syn::Stmt) {
@@ -504,11 +608,14 @@ impl<'ast> Visit<'ast> for Collector<'_> {
     }
 
     fn visit_expr_method_call(&mut self, call: &'ast syn::ExprMethodCall) {
-        let (root, recorded) = self.chain_roots.root(call);
+        let mut roots = std::mem::take(&mut self.chain_roots);
+        let (root, direct, recorded) = roots.root(call, |start| self.start_root(start));
+        self.chain_roots = roots;
         self.add_ref(
             RefKind::Method {
                 name: ident_name(&call.method),
                 root,
+                direct,
             },
             call.method.span(),
         );

@@ -6,7 +6,10 @@
 //! the tree is dropped right after, so memory is bounded by the largest file,
 //! not the crate. Name resolution and rule matching run on facts alone.
 
+mod receiver;
 mod refs;
+
+pub use receiver::{FieldDef, Root};
 
 use std::collections::{HashMap, HashSet};
 
@@ -195,11 +198,14 @@ pub enum RefKind {
     Path(WrittenPath),
     /// The path of a macro invocation.
     Macro(WrittenPath),
-    /// `.name(...)`; `root` is the path the receiver chain starts at when it
-    /// starts at one (`Path::new(p).exists()` has root `Path::new`).
+    /// `.name(...)`; `root` is where the receiver chain starts, when
+    /// syntax tells (`Path::new(p).exists()` has root `Path::new`, `f.sync_all()`
+    /// after `f: &File` the type `File`); `direct` when the call is the
+    /// chain's first, made on the root itself.
     Method {
         name: String,
-        root: Option<WrittenPath>,
+        root: Option<Root>,
+        direct: bool,
     },
 }
 
@@ -248,6 +254,9 @@ pub struct ItemDef {
     /// of the trait's method may run it, whatever the type (`u8`, `&T`, a
     /// generic `T`) is.
     pub impl_trait: Option<WrittenPath>,
+    /// A function's return type when written as a path (wrappers such as
+    /// `io::Result` and `Option` taken off): what a call of it gives.
+    pub returns: Option<WrittenPath>,
 }
 
 /// `impl Trait for Type`: which methods the impl writes itself (the others
@@ -411,6 +420,9 @@ pub struct CrateFacts {
     /// `f`.
     pub items: Vec<ItemDef>,
     pub trait_impls: Vec<TraitImpl>,
+    /// Struct fields whose types are written as paths, for receivers that
+    /// are fields (`self.file.sync_all()`).
+    pub fields: Vec<FieldDef>,
     /// `type Name = some::Path;` inside impls.
     pub assoc_types: Vec<AssocType>,
     /// Modules declared inside `macro_rules!` bodies, by macro name.

@@ -1,0 +1,51 @@
+//! What a method call's receiver is, as far as syntax tells: the path its
+//! chain starts at, a type written for the binding it starts at, or a field
+//! of a value. Matching turns it into the canonical types a method rule
+//! checks its receivers against (`matcher.rs`).
+
+use super::{ScopeId, WrittenPath};
+
+/// Where a receiver chain starts (`a` in `a.b().c()`), for the calls of
+/// the chain.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Root {
+    /// A path in value position: `Path::new(p)`, `File::open(p)?`, a
+    /// function whose written return type says what it gives
+    /// (`make_command()`), a binding initialised from one of those.
+    Path(WrittenPath),
+    /// A type written for the binding the chain starts at: a parameter
+    /// `cmd: &mut Command`, `let f: File`, `self` in `impl S`; wrappers
+    /// that hand the inner value's methods on (`&`, `Option`, `Box`,
+    /// `Mutex`, `BufWriter`, ...) taken off.
+    Type(WrittenPath),
+    /// A field of a value: `self.child`, `self.0`, `cfg.file`. `owner` is
+    /// the value's written type when known (`self`, a typed binding); else
+    /// every field of that name in the crate is a candidate.
+    Field {
+        owner: Option<WrittenPath>,
+        name: String,
+    },
+}
+
+impl Root {
+    /// The root of a chain that starts right at a written type, not at a
+    /// value a method returned (`ft.is_symlink()` on `ft: FileType`, not
+    /// `entry.path().exists()` on `entry: DirEntry`): only such a receiver's
+    /// type is known to be the one written.
+    pub fn is_declared(&self) -> bool {
+        matches!(self, Root::Type(_) | Root::Field { .. })
+    }
+}
+
+/// A struct field with its type written as a path (wrappers taken off, as
+/// for [`Root::Type`]): `child: Child` of `struct Runner`, `0: File` of a
+/// tuple struct.
+#[derive(Clone, Debug)]
+pub struct FieldDef {
+    /// The struct's name, in `scope`'s module.
+    pub owner: String,
+    pub name: String,
+    pub ty: WrittenPath,
+    /// The scope the struct is defined in, where `ty` resolves.
+    pub scope: ScopeId,
+}
