@@ -120,6 +120,9 @@ pub struct Collector<'a> {
     path_ns: Ns,
     /// The `#[test]`/`#[bench]` item being read (`Pos::gate`), 0 if none.
     gate: u32,
+    /// Collecting the expansion of an invocation written among an impl's or
+    /// trait's items (`owner` is that impl's or trait's).
+    assoc_expansion: bool,
     /// The recorded invocation whose arguments are being read as code.
     deferring: Option<usize>,
     /// The item being read may not be in the build: the names it defines
@@ -177,6 +180,7 @@ impl<'a> Collector<'a> {
             chain_roots: ChainRoots::default(),
             path_ns: NS_ANY,
             gate: 0,
+            assoc_expansion: false,
             deferring: None,
             uncertain: false,
             emitting: 0,
@@ -205,27 +209,49 @@ impl<'a> Collector<'a> {
         !self.tokens_only || shape_exceeds(tokens, &LIMITS).is_none()
     }
 
+    /// Reads `tokens` as the associated items of the impl or trait being
+    /// read (`self.owner`), as rustc reads what a macro invocation among
+    /// them holds or produces; false if they are not such items.
+    fn try_assoc_items(&mut self, tokens: TokenStream) -> bool {
+        if !self.syn_may_parse(&tokens) {
+            return false;
+        }
+        if matches!(self.owner, Some(Owner::Trait(_))) {
+            let Some(items) = parse_all::<syn::TraitItem>(tokens) else {
+                return false;
+            };
+            items.iter().for_each(|item| self.visit_trait_item(item));
+        } else {
+            let Some(items) = parse_all::<syn::ImplItem>(tokens) else {
+                return false;
+            };
+            items.iter().for_each(|item| self.visit_impl_item(item));
+        }
+        true
+    }
+
     fn try_items(&mut self, tokens: TokenStream) -> bool {
         if !self.syn_may_parse(&tokens) {
             return false;
         }
-        let parser = |input: syn::parse::ParseStream| {
-            let mut items = Vec::new();
-            while !input.is_empty() {
-                items.push(input.parse::<Item>()?);
-            }
-            Ok(items)
+        let Some(items) = parse_all::<Item>(tokens) else {
+            return false;
         };
-        match parser.parse2(tokens) {
-            Ok(items) if !items.is_empty() => {
-                for item in &items {
-                    self.visit_item(item);
-                }
-                true
-            }
-            _ => false,
-        }
+        items.iter().for_each(|item| self.visit_item(item));
+        true
     }
+}
+
+/// `tokens` as a non-empty sequence of `T`, or `None`.
+fn parse_all<T: syn::parse::Parse>(tokens: TokenStream) -> Option<Vec<T>> {
+    let parser = |input: syn::parse::ParseStream| {
+        let mut items = Vec::new();
+        while !input.is_empty() {
+            items.push(input.parse::<T>()?);
+        }
+        Ok(items)
+    };
+    parser.parse2(tokens).ok().filter(|items| !items.is_empty())
 }
 
 /// `path` relative to `root`, `/`-separated, with `.` and `..` folded

@@ -14,9 +14,10 @@ use syn::punctuated::Punctuated;
 use syn::visit::Visit;
 use syn::{Expr, Meta, Token};
 
+use super::include;
 use super::tokens::KEYWORDS;
 use super::{Collector, ident_name};
-use crate::scan::facts::MacroArguments;
+use crate::scan::facts::{MacroArguments, RefKind, WrittenPath};
 
 /// Built-in macros that run at compile time and never give the crate a
 /// capability, so their arguments are not the crate's code.
@@ -37,6 +38,63 @@ pub(in crate::scan) const COMPILE_TIME_MACROS: &[&str] = &[
 ];
 
 impl Collector<'_> {
+    /// A macro invocation: recorded for the expander, its arguments read
+    /// in place as the caller's code. `assoc`: it stands among an impl's or
+    /// a trait's items, so the items its arguments hold are that impl's or
+    /// trait's (`Type::method`), as what it expands to will be.
+    pub(super) fn invocation(&mut self, mac: &syn::Macro, assoc: bool) {
+        let Some(last) = mac.path.segments.last() else {
+            return;
+        };
+        let name = ident_name(&last.ident);
+        let written = WrittenPath::from_syn(&mac.path);
+        let span = mac.path.segments[0].ident.span();
+        let (own, emitted) = self.emitted_tokens(&name, &mac.path, &mac.tokens);
+        // What the expander makes of a quote! is emitted with its tokens:
+        // the real macro only builds tokens from them.
+        let outer_emitting = self.emitting;
+        if let Some((region, _)) = &emitted {
+            self.emitting = *region;
+        }
+        let recorded = self.record_invocation(&written, &mac.tokens, span, assoc);
+        self.emitting = outer_emitting;
+        self.add_ref(RefKind::Macro(written.clone()), span);
+        let pos = self.pos(last.ident.span());
+        self.record_call(&name, &mac.tokens, pos);
+        if include::is_include(&written) {
+            self.include(&mac.tokens, pos);
+            return;
+        }
+        if COMPILE_TIME_MACROS.contains(&name.as_str()) {
+            return;
+        }
+        if name == "cfg_if" && self.cfg_if(mac.tokens.clone()) {
+            return;
+        }
+        self.record_macro_arguments(&name, &mac.tokens);
+        let outer = self.enclosing_macro.replace(name);
+        let outer_deferring = self.deferring;
+        self.deferring = recorded.or(outer_deferring);
+        // Item-position macros (`thread_local!`, `lazy_static!`) carry items.
+        // What they define may not be what the macro makes of them: the
+        // expansion, where there is one, defines it for certain.
+        let read = |c: &mut Self, tokens: TokenStream| {
+            c.uncertain_if(true, |c| {
+                if !(assoc && c.try_assoc_items(tokens.clone())) && !c.try_items(tokens.clone()) {
+                    c.macro_arguments(tokens);
+                }
+            })
+        };
+        read(self, own);
+        if let Some((region, tokens)) = emitted {
+            let outer_emitting = std::mem::replace(&mut self.emitting, region);
+            read(self, tokens);
+            self.emitting = outer_emitting;
+        }
+        self.deferring = outer_deferring;
+        self.enclosing_macro = outer;
+    }
+
     /// Macro arguments are the caller's code: read them as expressions, else
     /// as statements (items, `let`s), else as tokens.
     pub(super) fn macro_arguments(&mut self, tokens: TokenStream) {

@@ -7,13 +7,11 @@
 //! and hands on only what syn leaves unparsed (`Verbatim` syntax, macro
 //! arguments).
 
-use proc_macro2::{Span, TokenStream};
+use proc_macro2::Span;
 use syn::visit::{self, Visit};
 use syn::{Attribute, Expr, Item};
 
-use super::include;
 use super::itemattrs::{excluded, item_attrs, path_attributes, uncertain};
-use super::macroargs::COMPILE_TIME_MACROS;
 use super::{ChildModule, Collector, ident_name};
 use crate::scan::facts::{
     AssocType, Def, NS_ANY, NS_MACRO, NS_TYPE, NS_VALUE, Ns, Owner, RefKind, Scope, TraitImpl,
@@ -149,7 +147,18 @@ macro_rules! associated_item {
                 syn::$Item::Const(i) => &i.attrs,
                 syn::$Item::Fn(i) => &i.attrs,
                 syn::$Item::Type(i) => &i.attrs,
-                syn::$Item::Macro(i) => &i.attrs,
+                syn::$Item::Macro(i) => {
+                    // What it produces are this impl's or trait's items.
+                    if !excluded(&i.attrs, self.cfg) {
+                        self.gated(&i.attrs, None, |c| {
+                            for attr in &i.attrs {
+                                c.visit_attribute(attr);
+                            }
+                            c.invocation(&i.mac, true)
+                        });
+                    }
+                    return;
+                }
                 syn::$Item::Verbatim(tokens) => return self.verbatim(tokens),
                 _ => return visit::$visit(self, item),
             };
@@ -423,56 +432,7 @@ impl<'ast> Visit<'ast> for Collector<'_> {
     }
 
     fn visit_macro(&mut self, mac: &'ast syn::Macro) {
-        let Some(last) = mac.path.segments.last() else {
-            return;
-        };
-        let name = ident_name(&last.ident);
-        let written = WrittenPath::from_syn(&mac.path);
-        let span = mac.path.segments[0].ident.span();
-        let (own, emitted) = self.emitted_tokens(&name, &mac.path, &mac.tokens);
-        // What the expander makes of a quote! is emitted with its tokens:
-        // the real macro only builds tokens from them.
-        let outer_emitting = self.emitting;
-        if let Some((region, _)) = &emitted {
-            self.emitting = *region;
-        }
-        let recorded = self.record_invocation(&written, &mac.tokens, span);
-        self.emitting = outer_emitting;
-        self.add_ref(RefKind::Macro(written.clone()), span);
-        let pos = self.pos(last.ident.span());
-        self.record_call(&name, &mac.tokens, pos);
-        if include::is_include(&written) {
-            self.include(&mac.tokens, pos);
-            return;
-        }
-        if COMPILE_TIME_MACROS.contains(&name.as_str()) {
-            return;
-        }
-        if name == "cfg_if" && self.cfg_if(mac.tokens.clone()) {
-            return;
-        }
-        self.record_macro_arguments(&name, &mac.tokens);
-        let outer = self.enclosing_macro.replace(name);
-        let outer_deferring = self.deferring;
-        self.deferring = recorded.or(outer_deferring);
-        // Item-position macros (`thread_local!`, `lazy_static!`) carry items.
-        // What they define may not be what the macro makes of them: the
-        // expansion, where there is one, defines it for certain.
-        let read = |c: &mut Self, tokens: TokenStream| {
-            c.uncertain_if(true, |c| {
-                if !c.try_items(tokens.clone()) {
-                    c.macro_arguments(tokens);
-                }
-            })
-        };
-        read(self, own);
-        if let Some((region, tokens)) = emitted {
-            let outer_emitting = std::mem::replace(&mut self.emitting, region);
-            read(self, tokens);
-            self.emitting = outer_emitting;
-        }
-        self.deferring = outer_deferring;
-        self.enclosing_macro = outer;
+        self.invocation(mac, false);
     }
 
     fn visit_block(&mut self, block: &'ast syn::Block) {
