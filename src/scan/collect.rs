@@ -40,6 +40,7 @@ mod expansion;
 mod foreign;
 mod include;
 mod itemattrs;
+mod locals;
 pub(super) mod macroargs;
 mod record;
 mod testgate;
@@ -123,6 +124,10 @@ pub struct Collector<'a> {
     /// Collecting the expansion of an invocation written among an impl's or
     /// trait's items (`owner` is that impl's or trait's).
     assoc_expansion: bool,
+    /// The local bindings in scope, innermost last (`collect/locals.rs`);
+    /// those before `locals_floor` are not visible where the collector is.
+    locals: Vec<String>,
+    locals_floor: usize,
     /// The recorded invocation whose arguments are being read as code.
     deferring: Option<usize>,
     /// The item being read may not be in the build: the names it defines
@@ -181,6 +186,8 @@ impl<'a> Collector<'a> {
             path_ns: NS_ANY,
             gate: 0,
             assoc_expansion: false,
+            locals: Vec::new(),
+            locals_floor: 0,
             deferring: None,
             uncertain: false,
             emitting: 0,

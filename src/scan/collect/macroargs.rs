@@ -62,13 +62,13 @@ impl Collector<'_> {
         let pos = self.pos(last.ident.span());
         self.record_call(&name, &mac.tokens, pos);
         if include::is_include(&written) {
-            self.include(&mac.tokens, pos);
+            self.without_locals(|c| c.include(&mac.tokens, pos));
             return;
         }
         if COMPILE_TIME_MACROS.contains(&name.as_str()) {
             return;
         }
-        if name == "cfg_if" && self.cfg_if(mac.tokens.clone()) {
+        if name == "cfg_if" && self.without_locals(|c| c.cfg_if(mac.tokens.clone())) {
             return;
         }
         self.record_macro_arguments(&name, &mac.tokens);
@@ -85,12 +85,16 @@ impl Collector<'_> {
                 }
             })
         };
-        read(self, own);
-        if let Some((region, tokens)) = emitted {
-            let outer_emitting = std::mem::replace(&mut self.emitting, region);
-            read(self, tokens);
-            self.emitting = outer_emitting;
-        }
+        // Where the macro puts its arguments, the bindings around may not
+        // be in scope (`collect/locals.rs`).
+        self.without_locals(|c| {
+            read(c, own);
+            if let Some((region, tokens)) = emitted {
+                let outer_emitting = std::mem::replace(&mut c.emitting, region);
+                read(c, tokens);
+                c.emitting = outer_emitting;
+            }
+        });
         self.deferring = outer_deferring;
         self.enclosing_macro = outer;
     }

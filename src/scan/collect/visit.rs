@@ -57,6 +57,11 @@ impl Collector<'_> {
     }
 
     pub(super) fn statements(&mut self, stmts: &[syn::Stmt]) {
+        // The `let`s of a block end with it.
+        self.local_scope(|c| c.block_statements(stmts));
+    }
+
+    fn block_statements(&mut self, stmts: &[syn::Stmt]) {
         let needs_scope = stmts.iter().any(|s| matches!(s, syn::Stmt::Item(_)));
         if needs_scope {
             let scope = self.facts.add_scope(Scope::block(self.scope));
@@ -100,6 +105,15 @@ impl Collector<'_> {
                 }
                 _ => return,
             },
+            // A local binding of that name hides the function.
+            None if self.path_ns == NS_VALUE
+                && path.leading_colon.is_none()
+                && path.segments.len() == 1
+                && first.arguments.is_none()
+                && self.local_hides(&ident_name(&first.ident)) =>
+            {
+                return;
+            }
             _ => WrittenPath::from_syn(path),
         };
         let written = self.without_self_type(written);
@@ -139,7 +153,8 @@ impl Collector<'_> {
 /// each (the item, and the item that is a `fn`). `Verbatim` items go to
 /// the token fallback, the rest are read unless a `cfg` drops them, under
 /// their test attributes; a `fn` is an item of its own, with a site if it
-/// is `unsafe`.
+/// is `unsafe`, and its parameters' scope. A macro invocation among them
+/// produces more of them.
 macro_rules! associated_item {
     ($ast:lifetime, $visit:ident, $visit_fn:ident, $Item:ident, $ItemFn:ident) => {
         fn $visit(&mut self, item: &$ast syn::$Item) {
@@ -169,7 +184,10 @@ macro_rules! associated_item {
 
         fn $visit_fn(&mut self, item: &$ast syn::$ItemFn) {
             self.unsafe_fn_site(&item.sig);
-            self.in_item(ident_name(&item.sig.ident), |c| visit::$visit_fn(c, item));
+            // Its parameters are its own; it sees no other bindings.
+            self.without_locals(|c| {
+                c.in_item(ident_name(&item.sig.ident), |c| visit::$visit_fn(c, item))
+            });
         }
     };
 }
@@ -187,8 +205,11 @@ impl<'ast> Visit<'ast> for Collector<'_> {
             _ => None,
         };
         let uncertain = uncertain(item_attrs(item), self.cfg);
-        self.uncertain_if(uncertain, |c| {
-            c.gated(item_attrs(item), name, |c| visit::visit_item(c, item))
+        // An item nested in a body sees none of the body's bindings.
+        self.without_locals(|c| {
+            c.uncertain_if(uncertain, |c| {
+                c.gated(item_attrs(item), name, |c| visit::visit_item(c, item))
+            })
         });
     }
 
@@ -450,6 +471,83 @@ impl<'ast> Visit<'ast> for Collector<'_> {
             return;
         }
         visit::visit_stmt(self, stmt);
+        // In scope from the next statement to the end of the block.
+        if let syn::Stmt::Local(local) = stmt {
+            let irrefutable = local.init.as_ref().is_none_or(|i| i.diverge.is_none());
+            self.bind(&local.pat, irrefutable);
+        }
+    }
+
+    fn visit_signature(&mut self, sig: &'ast syn::Signature) {
+        visit::visit_signature(self, sig);
+        for input in &sig.inputs {
+            if let syn::FnArg::Typed(typed) = input {
+                self.bind(&typed.pat, true);
+            }
+        }
+    }
+
+    fn visit_expr_closure(&mut self, closure: &'ast syn::ExprClosure) {
+        for attr in &closure.attrs {
+            self.visit_attribute(attr);
+        }
+        self.local_scope(|c| {
+            for input in &closure.inputs {
+                c.visit_pat(input);
+                c.bind(input, true);
+            }
+            c.visit_return_type(&closure.output);
+            c.visit_expr(&closure.body);
+        });
+    }
+
+    fn visit_arm(&mut self, arm: &'ast syn::Arm) {
+        for attr in &arm.attrs {
+            self.visit_attribute(attr);
+        }
+        self.local_scope(|c| {
+            c.visit_pat(&arm.pat);
+            c.bind(&arm.pat, false);
+            if let Some((_, guard)) = &arm.guard {
+                c.visit_expr(guard);
+            }
+            c.visit_expr(&arm.body);
+        });
+    }
+
+    fn visit_expr_if(&mut self, expr: &'ast syn::ExprIf) {
+        for attr in &expr.attrs {
+            self.visit_attribute(attr);
+        }
+        self.local_scope(|c| {
+            c.condition(&expr.cond);
+            c.visit_block(&expr.then_branch);
+        });
+        if let Some((_, otherwise)) = &expr.else_branch {
+            self.visit_expr(otherwise);
+        }
+    }
+
+    fn visit_expr_while(&mut self, expr: &'ast syn::ExprWhile) {
+        for attr in &expr.attrs {
+            self.visit_attribute(attr);
+        }
+        self.local_scope(|c| {
+            c.condition(&expr.cond);
+            c.visit_block(&expr.body);
+        });
+    }
+
+    fn visit_expr_for_loop(&mut self, expr: &'ast syn::ExprForLoop) {
+        for attr in &expr.attrs {
+            self.visit_attribute(attr);
+        }
+        self.visit_expr(&expr.expr);
+        self.local_scope(|c| {
+            c.visit_pat(&expr.pat);
+            c.bind(&expr.pat, true);
+            c.visit_block(&expr.body);
+        });
     }
 
     fn visit_expr_unsafe(&mut self, expr: &'ast syn::ExprUnsafe) {
@@ -458,7 +556,15 @@ impl<'ast> Visit<'ast> for Collector<'_> {
     }
 
     fn visit_expr_method_call(&mut self, call: &'ast syn::ExprMethodCall) {
-        let (root, recorded) = self.chain_roots.root(call);
+        let (mut root, recorded) = self.chain_roots.root(call);
+        // A chain starting at a local binding starts at no item.
+        if let Some(r) = &root
+            && let [name] = r.segments.as_slice()
+            && !r.leading_colon
+            && self.local_hides(name)
+        {
+            root = None;
+        }
         self.add_ref(
             RefKind::Method {
                 name: ident_name(&call.method),
