@@ -9,7 +9,9 @@
 //! statement to the end of its block, a closure's or `for` loop's for its
 //! body, a match arm's for its guard and body, an `if let`'s for the rest
 //! of the condition and the `then` block. An item nested in a body sees
-//! none of the body's bindings. A binding written in a macro's arguments
+//! none of the body's bindings, and a block's own items (`fn`, `use`, or
+//! what a macro statement may define) are nearer than the bindings made
+//! outside the block, which hide nothing inside it. A binding written in a macro's arguments
 //! or made by an expansion never hides anything (the macro decides where
 //! its tokens go, and hygiene keeps an expansion's names from the
 //! caller's), nor is an outer binding taken to hide a name inside a

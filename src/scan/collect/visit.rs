@@ -57,8 +57,20 @@ impl Collector<'_> {
     }
 
     pub(super) fn statements(&mut self, stmts: &[syn::Stmt]) {
-        // The `let`s of a block end with it.
-        self.local_scope(|c| c.block_statements(stmts));
+        // The `let`s of a block end with it. Its items (and what a macro
+        // among its statements may define) are nearer than the bindings
+        // made outside it, which then hide nothing there.
+        let items = stmts.iter().any(|s| {
+            matches!(
+                s,
+                syn::Stmt::Item(_) | syn::Stmt::Macro(_) | syn::Stmt::Expr(Expr::Macro(_), _)
+            )
+        });
+        if items {
+            self.without_locals(|c| c.block_statements(stmts));
+        } else {
+            self.local_scope(|c| c.block_statements(stmts));
+        }
     }
 
     fn block_statements(&mut self, stmts: &[syn::Stmt]) {
