@@ -80,7 +80,9 @@ impl Collector<'_> {
         // expansion, where there is one, defines it for certain.
         let read = |c: &mut Self, tokens: TokenStream| {
             c.uncertain_if(true, |c| {
-                if !(assoc && c.try_assoc_items(tokens.clone())) && !c.try_items(tokens.clone()) {
+                let items =
+                    (assoc && c.try_assoc_items(tokens.clone())) || c.try_items(tokens.clone());
+                if !items {
                     c.macro_arguments(tokens);
                 }
             })
