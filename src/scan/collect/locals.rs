@@ -69,6 +69,78 @@ impl Collector<'_> {
         out
     }
 
+    /// A function's parameters: in scope for its whole body.
+    pub(super) fn bind_parameters(&mut self, sig: &syn::Signature) {
+        for input in &sig.inputs {
+            if let syn::FnArg::Typed(typed) = input {
+                self.bind(&typed.pat, true);
+            }
+        }
+    }
+
+    pub(super) fn closure(&mut self, closure: &syn::ExprClosure) {
+        for attr in &closure.attrs {
+            self.visit_attribute(attr);
+        }
+        self.local_scope(|c| {
+            for input in &closure.inputs {
+                c.visit_pat(input);
+                c.bind(input, true);
+            }
+            c.visit_return_type(&closure.output);
+            c.visit_expr(&closure.body);
+        });
+    }
+
+    pub(super) fn arm(&mut self, arm: &syn::Arm) {
+        for attr in &arm.attrs {
+            self.visit_attribute(attr);
+        }
+        self.local_scope(|c| {
+            c.visit_pat(&arm.pat);
+            c.bind(&arm.pat, false);
+            if let Some((_, guard)) = &arm.guard {
+                c.visit_expr(guard);
+            }
+            c.visit_expr(&arm.body);
+        });
+    }
+
+    pub(super) fn if_expr(&mut self, expr: &syn::ExprIf) {
+        for attr in &expr.attrs {
+            self.visit_attribute(attr);
+        }
+        self.local_scope(|c| {
+            c.condition(&expr.cond);
+            c.visit_block(&expr.then_branch);
+        });
+        if let Some((_, otherwise)) = &expr.else_branch {
+            self.visit_expr(otherwise);
+        }
+    }
+
+    pub(super) fn while_expr(&mut self, expr: &syn::ExprWhile) {
+        for attr in &expr.attrs {
+            self.visit_attribute(attr);
+        }
+        self.local_scope(|c| {
+            c.condition(&expr.cond);
+            c.visit_block(&expr.body);
+        });
+    }
+
+    pub(super) fn for_loop(&mut self, expr: &syn::ExprForLoop) {
+        for attr in &expr.attrs {
+            self.visit_attribute(attr);
+        }
+        self.visit_expr(&expr.expr);
+        self.local_scope(|c| {
+            c.visit_pat(&expr.pat);
+            c.bind(&expr.pat, true);
+            c.visit_block(&expr.body);
+        });
+    }
+
     /// An `if` or `while` condition: the bindings of each `let` in it are
     /// in scope for the rest of the `&&` chain and for the block after.
     pub(super) fn condition(&mut self, cond: &Expr) {

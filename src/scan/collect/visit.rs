@@ -492,74 +492,27 @@ impl<'ast> Visit<'ast> for Collector<'_> {
 
     fn visit_signature(&mut self, sig: &'ast syn::Signature) {
         visit::visit_signature(self, sig);
-        for input in &sig.inputs {
-            if let syn::FnArg::Typed(typed) = input {
-                self.bind(&typed.pat, true);
-            }
-        }
+        self.bind_parameters(sig);
     }
 
     fn visit_expr_closure(&mut self, closure: &'ast syn::ExprClosure) {
-        for attr in &closure.attrs {
-            self.visit_attribute(attr);
-        }
-        self.local_scope(|c| {
-            for input in &closure.inputs {
-                c.visit_pat(input);
-                c.bind(input, true);
-            }
-            c.visit_return_type(&closure.output);
-            c.visit_expr(&closure.body);
-        });
+        self.closure(closure);
     }
 
     fn visit_arm(&mut self, arm: &'ast syn::Arm) {
-        for attr in &arm.attrs {
-            self.visit_attribute(attr);
-        }
-        self.local_scope(|c| {
-            c.visit_pat(&arm.pat);
-            c.bind(&arm.pat, false);
-            if let Some((_, guard)) = &arm.guard {
-                c.visit_expr(guard);
-            }
-            c.visit_expr(&arm.body);
-        });
+        self.arm(arm);
     }
 
     fn visit_expr_if(&mut self, expr: &'ast syn::ExprIf) {
-        for attr in &expr.attrs {
-            self.visit_attribute(attr);
-        }
-        self.local_scope(|c| {
-            c.condition(&expr.cond);
-            c.visit_block(&expr.then_branch);
-        });
-        if let Some((_, otherwise)) = &expr.else_branch {
-            self.visit_expr(otherwise);
-        }
+        self.if_expr(expr);
     }
 
     fn visit_expr_while(&mut self, expr: &'ast syn::ExprWhile) {
-        for attr in &expr.attrs {
-            self.visit_attribute(attr);
-        }
-        self.local_scope(|c| {
-            c.condition(&expr.cond);
-            c.visit_block(&expr.body);
-        });
+        self.while_expr(expr);
     }
 
     fn visit_expr_for_loop(&mut self, expr: &'ast syn::ExprForLoop) {
-        for attr in &expr.attrs {
-            self.visit_attribute(attr);
-        }
-        self.visit_expr(&expr.expr);
-        self.local_scope(|c| {
-            c.visit_pat(&expr.pat);
-            c.bind(&expr.pat, true);
-            c.visit_block(&expr.body);
-        });
+        self.for_loop(expr);
     }
 
     fn visit_expr_unsafe(&mut self, expr: &'ast syn::ExprUnsafe) {
