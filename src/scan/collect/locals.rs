@@ -11,11 +11,11 @@
 //! of the condition and the `then` block. An item nested in a body sees
 //! none of the body's bindings, and a block's own items (`fn`, `use`, or
 //! what a macro statement may define) are nearer than the bindings made
-//! outside the block, which hide nothing inside it. A binding written in a macro's arguments
-//! or made by an expansion never hides anything (the macro decides where
-//! its tokens go, and hygiene keeps an expansion's names from the
-//! caller's), nor is an outer binding taken to hide a name inside a
-//! macro's arguments. In a refutable pattern (`match`, `if let`,
+//! outside the block, which hide nothing inside it. A binding written in
+//! a macro's arguments or made by an expansion never hides anything (the
+//! macro decides where its tokens go, and hygiene keeps an expansion's
+//! names from the caller's), nor is an outer binding taken to hide a name
+//! inside a macro's arguments. In a refutable pattern (`match`, `if let`,
 //! `let .. else`) a plain identifier may be a constant's pattern rather
 //! than a binding, so there only `ref x`, `mut x` and `x @ ..` count.
 
@@ -173,11 +173,11 @@ fn bindings(pat: &Pat, irrefutable: bool, out: &mut Vec<String>) {
         }
         Pat::Tuple(t) => t.elems.iter().for_each(|p| bindings(p, irrefutable, out)),
         Pat::TupleStruct(t) => t.elems.iter().for_each(|p| bindings(p, irrefutable, out)),
-        // `S { x }` binds `x` whatever else is named so.
+        // `S { x }` is `S { x: x }`, whose `x` may be a constant too.
         Pat::Struct(s) => s
             .fields
             .iter()
-            .for_each(|f| bindings(&f.pat, irrefutable || f.colon_token.is_none(), out)),
+            .for_each(|f| bindings(&f.pat, irrefutable, out)),
         Pat::Slice(s) => s.elems.iter().for_each(|p| bindings(p, irrefutable, out)),
         Pat::Reference(r) => bindings(&r.pat, irrefutable, out),
         Pat::Paren(p) => bindings(&p.pat, irrefutable, out),
