@@ -41,6 +41,7 @@ mod expansion;
 mod foreign;
 mod include;
 mod itemattrs;
+mod locals;
 pub(super) mod macroargs;
 mod record;
 mod testgate;
@@ -129,6 +130,13 @@ pub struct Collector<'a> {
     path_ns: Ns,
     /// The `#[test]`/`#[bench]` item being read (`Pos::gate`), 0 if none.
     gate: u32,
+    /// Collecting the expansion of an invocation written among an impl's or
+    /// trait's items (`owner` is that impl's or trait's).
+    assoc_expansion: bool,
+    /// The local bindings in scope, innermost last (`collect/locals.rs`);
+    /// those before `locals_floor` are not visible where the collector is.
+    locals: Vec<String>,
+    locals_floor: usize,
     /// The recorded invocation whose arguments are being read as code.
     deferring: Option<usize>,
     /// The item being read may not be in the build: the names it defines
@@ -189,6 +197,9 @@ impl<'a> Collector<'a> {
             returns: None,
             path_ns: NS_ANY,
             gate: 0,
+            assoc_expansion: false,
+            locals: Vec::new(),
+            locals_floor: 0,
             deferring: None,
             uncertain: false,
             emitting: 0,
@@ -217,27 +228,49 @@ impl<'a> Collector<'a> {
         !self.tokens_only || shape_exceeds(tokens, &LIMITS).is_none()
     }
 
+    /// Reads `tokens` as the associated items of the impl or trait being
+    /// read (`self.owner`), as rustc reads what a macro invocation among
+    /// them holds or produces; false if they are not such items.
+    fn try_assoc_items(&mut self, tokens: TokenStream) -> bool {
+        if !self.syn_may_parse(&tokens) {
+            return false;
+        }
+        if matches!(self.owner, Some(Owner::Trait(_))) {
+            let Some(items) = parse_all::<syn::TraitItem>(tokens) else {
+                return false;
+            };
+            items.iter().for_each(|item| self.visit_trait_item(item));
+        } else {
+            let Some(items) = parse_all::<syn::ImplItem>(tokens) else {
+                return false;
+            };
+            items.iter().for_each(|item| self.visit_impl_item(item));
+        }
+        true
+    }
+
     fn try_items(&mut self, tokens: TokenStream) -> bool {
         if !self.syn_may_parse(&tokens) {
             return false;
         }
-        let parser = |input: syn::parse::ParseStream| {
-            let mut items = Vec::new();
-            while !input.is_empty() {
-                items.push(input.parse::<Item>()?);
-            }
-            Ok(items)
+        let Some(items) = parse_all::<Item>(tokens) else {
+            return false;
         };
-        match parser.parse2(tokens) {
-            Ok(items) if !items.is_empty() => {
-                for item in &items {
-                    self.visit_item(item);
-                }
-                true
-            }
-            _ => false,
-        }
+        items.iter().for_each(|item| self.visit_item(item));
+        true
     }
+}
+
+/// `tokens` as a non-empty sequence of `T`, or `None`.
+fn parse_all<T: syn::parse::Parse>(tokens: TokenStream) -> Option<Vec<T>> {
+    let parser = |input: syn::parse::ParseStream| {
+        let mut items = Vec::new();
+        while !input.is_empty() {
+            items.push(input.parse::<T>()?);
+        }
+        Ok(items)
+    };
+    parser.parse2(tokens).ok().filter(|items| !items.is_empty())
 }
 
 /// `path` relative to `root`, `/`-separated, with `.` and `..` folded

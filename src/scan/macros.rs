@@ -227,9 +227,12 @@ fn expand_one(
                 }
             };
         // A macro that only passes its input on (to macros that do the
-        // same) adds nothing the written code did not show.
+        // same) adds nothing the written code did not show; but among an
+        // impl's or trait's items only the expansion says which methods the
+        // type has (`$name` may become any of them).
         if !shadows_builtin
             && !carried.apart
+            && invocation.assoc.is_none()
             && !relevant(facts, deps, state, &candidate.namespace, &candidate.name)
         {
             continue;

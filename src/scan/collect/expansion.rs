@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use proc_macro2::{Span, TokenStream};
 
 use super::{Collector, CrateInputs};
-use crate::scan::facts::{CrateFacts, Invocation, Pos, WrittenPath};
+use crate::scan::facts::{AssocPosition, CrateFacts, Invocation, Owner, Pos, WrittenPath};
 
 impl<'a> Collector<'a> {
     /// A collector for what a macro invocation expands to: in the
@@ -36,6 +36,13 @@ impl<'a> Collector<'a> {
         // goes with it.
         collector.gate = invocation.pos.gate;
         collector.expansion_depth = invocation.depth + 1;
+        // Among an impl's or trait's items, what it produces are that
+        // impl's or trait's items.
+        if let Some(assoc) = &invocation.assoc {
+            collector.owner = assoc.owner.clone();
+            collector.impl_trait = assoc.impl_trait.clone();
+            collector.assoc_expansion = true;
+        }
         collector
     }
 
@@ -47,10 +54,12 @@ impl<'a> Collector<'a> {
         self.enclosing_macro = outer;
     }
 
-    /// Collects a macro's expansion: items where it produced items, else
-    /// expressions or statements, else tokens.
+    /// Collects a macro's expansion: associated items where it stood among
+    /// an impl's or trait's items and produced them, items where it
+    /// produced items, else expressions or statements, else tokens.
     pub fn collect_expansion(&mut self, tokens: TokenStream) {
-        if !self.try_items(tokens.clone()) {
+        let assoc = self.assoc_expansion && self.try_assoc_items(tokens.clone());
+        if !assoc && !self.try_items(tokens.clone()) {
             self.macro_arguments(tokens);
         }
     }
@@ -63,6 +72,7 @@ impl<'a> Collector<'a> {
         path: &WrittenPath,
         args: &TokenStream,
         span: Span,
+        assoc: bool,
     ) -> Option<usize> {
         if self.in_macro_body {
             return None;
@@ -77,6 +87,11 @@ impl<'a> Collector<'a> {
             pos,
             depth: self.expansion_depth,
             enclosing: self.enclosing_macro.clone(),
+            assoc: assoc.then(|| AssocPosition {
+                owner: self.owner.clone(),
+                impl_trait: self.impl_trait.clone(),
+                in_trait: matches!(self.owner, Some(Owner::Trait(_))),
+            }),
         });
         Some(self.facts.invocations.len() - 1)
     }

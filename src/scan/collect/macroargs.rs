@@ -14,9 +14,10 @@ use syn::punctuated::Punctuated;
 use syn::visit::Visit;
 use syn::{Expr, Meta, Token};
 
+use super::include;
 use super::tokens::KEYWORDS;
 use super::{Collector, ident_name};
-use crate::scan::facts::MacroArguments;
+use crate::scan::facts::{MacroArguments, RefKind, WrittenPath};
 
 /// Built-in macros that run at compile time and never give the crate a
 /// capability, so their arguments are not the crate's code.
@@ -37,6 +38,79 @@ pub(in crate::scan) const COMPILE_TIME_MACROS: &[&str] = &[
 ];
 
 impl Collector<'_> {
+    /// A macro invocation: recorded for the expander, its arguments read
+    /// in place as the caller's code. `assoc`: it stands among an impl's or
+    /// a trait's items, so the items its arguments hold are that impl's or
+    /// trait's (`Type::method`), as what it expands to will be.
+    pub(super) fn invocation(&mut self, mac: &syn::Macro, assoc: bool) {
+        let Some(last) = mac.path.segments.last() else {
+            return;
+        };
+        let name = ident_name(&last.ident);
+        let written = WrittenPath::from_syn(&mac.path);
+        let span = mac.path.segments[0].ident.span();
+        let (own, emitted) = self.emitted_tokens(&name, &mac.path, &mac.tokens);
+        // What the expander makes of a quote! is emitted with its tokens:
+        // the real macro only builds tokens from them.
+        let outer_emitting = self.emitting;
+        if let Some((region, _)) = &emitted {
+            self.emitting = *region;
+        }
+        let recorded = self.record_invocation(&written, &mac.tokens, span, assoc);
+        self.emitting = outer_emitting;
+        self.add_ref(RefKind::Macro(written.clone()), span);
+        let pos = self.pos(last.ident.span());
+        self.record_call(&name, &mac.tokens, pos);
+        if include::is_include(&written) {
+            self.without_locals(|c| c.include(&mac.tokens, pos));
+            return;
+        }
+        if COMPILE_TIME_MACROS.contains(&name.as_str()) {
+            return;
+        }
+        if name == "cfg_if" && self.without_locals(|c| c.cfg_if(mac.tokens.clone())) {
+            return;
+        }
+        self.record_macro_arguments(&name, &mac.tokens);
+        let thread_locals = name == "thread_local";
+        let outer = self.enclosing_macro.replace(name);
+        let outer_deferring = self.deferring;
+        self.deferring = recorded.or(outer_deferring);
+        // Item-position macros (`thread_local!`, `lazy_static!`) carry items.
+        // What they define may not be what the macro makes of them: the
+        // expansion, where there is one, defines it for certain.
+        // std's thread_local! takes statics whose last `;` is optional:
+        // read as items, each initialiser is its static's code, which the
+        // functions using the static reach.
+        let read = |c: &mut Self, tokens: TokenStream| {
+            c.uncertain_if(true, |c| {
+                let items = (assoc && c.try_assoc_items(tokens.clone()))
+                    || c.try_items(tokens.clone())
+                    || (thread_locals && c.try_items(terminated(tokens.clone())));
+                if !items {
+                    c.macro_arguments(tokens);
+                }
+            })
+        };
+        // Where the macro puts its arguments, the bindings around may not
+        // be in scope (`collect/locals.rs`). What the arguments bind stays
+        // in them: the macro may drop a `let` it is given, and a name taken
+        // for a `Vec` there must not hide the caller's `&Path` of that name
+        // after it.
+        let mark = self.bindings.mark();
+        self.without_locals(|c| {
+            read(c, own);
+            if let Some((region, tokens)) = emitted {
+                let outer_emitting = std::mem::replace(&mut c.emitting, region);
+                read(c, tokens);
+                c.emitting = outer_emitting;
+            }
+        });
+        self.bindings.truncate(mark);
+        self.deferring = outer_deferring;
+        self.enclosing_macro = outer;
+    }
+
     /// Macro arguments are the caller's code: read them as expressions, else
     /// as statements (items, `let`s), else as tokens.
     pub(super) fn macro_arguments(&mut self, tokens: TokenStream) {
@@ -158,4 +232,13 @@ impl Collector<'_> {
         self.tokens_only = outer_tokens;
         self.in_macro_body = outer;
     }
+}
+
+/// `tokens` with a `;` after them.
+fn terminated(mut tokens: TokenStream) -> TokenStream {
+    tokens.extend([TokenTree::Punct(proc_macro2::Punct::new(
+        ';',
+        proc_macro2::Spacing::Alone,
+    ))]);
+    tokens
 }

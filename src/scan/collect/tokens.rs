@@ -473,7 +473,7 @@ impl Collector<'_> {
         if is_macro {
             let name = written.segments.last().cloned().unwrap_or_default();
             if let Some(TokenTree::Group(args)) = trees.get(i + 1) {
-                self.record_invocation(&written, &args.stream(), span);
+                self.record_invocation(&written, &args.stream(), span, false);
                 let include = include::is_include(&written);
                 self.token_macro_call(&name, include, args.stream(), span);
                 if include {

@@ -7,17 +7,15 @@
 //! and hands on only what syn leaves unparsed (`Verbatim` syntax, macro
 //! arguments).
 
-use proc_macro2::{Span, TokenStream};
+use proc_macro2::Span;
 use syn::visit::{self, Visit};
 use syn::{Attribute, Expr, Item};
 
-use super::include;
 use super::itemattrs::{excluded, item_attrs, path_attributes, uncertain};
-use super::macroargs::COMPILE_TIME_MACROS;
 use super::{ChildModule, Collector, ident_name};
 use crate::scan::facts::{
-    AssocType, Def, NS_ANY, NS_MACRO, NS_TYPE, NS_VALUE, Ns, Owner, RefKind, Scope, TraitImpl,
-    WrittenPath,
+    AssocType, Def, NS_ANY, NS_MACRO, NS_TYPE, NS_VALUE, Ns, Owner, RefKind, Root, Scope,
+    TraitImpl, WrittenPath,
 };
 
 impl Collector<'_> {
@@ -59,6 +57,23 @@ impl Collector<'_> {
     }
 
     pub(super) fn statements(&mut self, stmts: &[syn::Stmt]) {
+        // The `let`s of a block end with it. Its items (and what a macro
+        // among its statements may define) are nearer than the bindings
+        // made outside it, which then hide nothing there.
+        let items = stmts.iter().any(|s| {
+            matches!(
+                s,
+                syn::Stmt::Item(_) | syn::Stmt::Macro(_) | syn::Stmt::Expr(Expr::Macro(_), _)
+            )
+        });
+        if items {
+            self.without_locals(|c| c.block_statements(stmts));
+        } else {
+            self.local_scope(|c| c.block_statements(stmts));
+        }
+    }
+
+    fn block_statements(&mut self, stmts: &[syn::Stmt]) {
         let needs_scope = stmts.iter().any(|s| matches!(s, syn::Stmt::Item(_)));
         if needs_scope {
             let scope = self.facts.add_scope(Scope::block(self.scope));
@@ -102,6 +117,15 @@ impl Collector<'_> {
                 }
                 _ => return,
             },
+            // A local binding of that name hides the function.
+            None if self.path_ns == NS_VALUE
+                && path.leading_colon.is_none()
+                && path.segments.len() == 1
+                && first.arguments.is_none()
+                && self.local_hides(&ident_name(&first.ident)) =>
+            {
+                return;
+            }
             _ => WrittenPath::from_syn(path),
         };
         let written = self.without_self_type(written);
@@ -149,7 +173,8 @@ impl Collector<'_> {
 /// each (the item, and the item that is a `fn`). `Verbatim` items go to
 /// the token fallback, the rest are read unless a `cfg` drops them, under
 /// their test attributes; a `fn` is an item of its own, with a site if it
-/// is `unsafe`.
+/// is `unsafe`, and its parameters' scope. A macro invocation among them
+/// produces more of them.
 macro_rules! associated_item {
     ($ast:lifetime, $visit:ident, $visit_fn:ident, $Item:ident, $ItemFn:ident) => {
         fn $visit(&mut self, item: &$ast syn::$Item) {
@@ -157,7 +182,18 @@ macro_rules! associated_item {
                 syn::$Item::Const(i) => &i.attrs,
                 syn::$Item::Fn(i) => &i.attrs,
                 syn::$Item::Type(i) => &i.attrs,
-                syn::$Item::Macro(i) => &i.attrs,
+                syn::$Item::Macro(i) => {
+                    // What it produces are this impl's or trait's items.
+                    if !excluded(&i.attrs, self.cfg) {
+                        self.gated(&i.attrs, None, |c| {
+                            for attr in &i.attrs {
+                                c.visit_attribute(attr);
+                            }
+                            c.invocation(&i.mac, true)
+                        });
+                    }
+                    return;
+                }
                 syn::$Item::Verbatim(tokens) => return self.verbatim(tokens),
                 _ => return visit::$visit(self, item),
             };
@@ -168,12 +204,15 @@ macro_rules! associated_item {
 
         fn $visit_fn(&mut self, item: &$ast syn::$ItemFn) {
             self.unsafe_fn_site(&item.sig);
-            self.with_generics(&item.sig.generics, |c| {
-                c.returns = c.return_type(&item.sig);
-                c.in_item(ident_name(&item.sig.ident), |c| {
-                    c.in_body(|c| {
-                        c.bind_inputs(&item.sig.inputs);
-                        visit::$visit_fn(c, item)
+            // Its parameters are its own; it sees no other bindings.
+            self.without_locals(|c| {
+                c.with_generics(&item.sig.generics, |c| {
+                    c.returns = c.return_type(&item.sig);
+                    c.in_item(ident_name(&item.sig.ident), |c| {
+                        c.in_body(|c| {
+                            c.bind_inputs(&item.sig.inputs);
+                            visit::$visit_fn(c, item)
+                        })
                     })
                 })
             });
@@ -194,8 +233,11 @@ impl<'ast> Visit<'ast> for Collector<'_> {
             _ => None,
         };
         let uncertain = uncertain(item_attrs(item), self.cfg);
-        self.uncertain_if(uncertain, |c| {
-            c.gated(item_attrs(item), name, |c| visit::visit_item(c, item))
+        // An item nested in a body sees none of the body's bindings.
+        self.without_locals(|c| {
+            c.uncertain_if(uncertain, |c| {
+                c.gated(item_attrs(item), name, |c| visit::visit_item(c, item))
+            })
         });
     }
 
@@ -446,67 +488,7 @@ impl<'ast> Visit<'ast> for Collector<'_> {
     }
 
     fn visit_macro(&mut self, mac: &'ast syn::Macro) {
-        let Some(last) = mac.path.segments.last() else {
-            return;
-        };
-        let name = ident_name(&last.ident);
-        let written = WrittenPath::from_syn(&mac.path);
-        let span = mac.path.segments[0].ident.span();
-        let (own, emitted) = self.emitted_tokens(&name, &mac.path, &mac.tokens);
-        // What the expander makes of a quote! is emitted with its tokens:
-        // the real macro only builds tokens from them.
-        let outer_emitting = self.emitting;
-        if let Some((region, _)) = &emitted {
-            self.emitting = *region;
-        }
-        let recorded = self.record_invocation(&written, &mac.tokens, span);
-        self.emitting = outer_emitting;
-        self.add_ref(RefKind::Macro(written.clone()), span);
-        let pos = self.pos(last.ident.span());
-        self.record_call(&name, &mac.tokens, pos);
-        if include::is_include(&written) {
-            self.include(&mac.tokens, pos);
-            return;
-        }
-        if COMPILE_TIME_MACROS.contains(&name.as_str()) {
-            return;
-        }
-        if name == "cfg_if" && self.cfg_if(mac.tokens.clone()) {
-            return;
-        }
-        self.record_macro_arguments(&name, &mac.tokens);
-        let thread_locals = name == "thread_local";
-        let outer = self.enclosing_macro.replace(name);
-        let outer_deferring = self.deferring;
-        self.deferring = recorded.or(outer_deferring);
-        // Item-position macros (`thread_local!`, `lazy_static!`) carry items.
-        // What they define may not be what the macro makes of them: the
-        // expansion, where there is one, defines it for certain.
-        // std's thread_local! takes statics whose last `;` is optional:
-        // read as items, each initialiser is its static's code, which the
-        // functions using the static reach.
-        let read = |c: &mut Self, tokens: TokenStream| {
-            c.uncertain_if(true, |c| {
-                let items = c.try_items(tokens.clone())
-                    || (thread_locals && c.try_items(terminated(tokens.clone())));
-                if !items {
-                    c.macro_arguments(tokens);
-                }
-            })
-        };
-        // What the arguments bind stays in them: the macro may drop a
-        // `let` it is given, and a name taken for a `Vec` there must not
-        // hide the caller's `&Path` of that name after it.
-        let mark = self.bindings.mark();
-        read(self, own);
-        if let Some((region, tokens)) = emitted {
-            let outer_emitting = std::mem::replace(&mut self.emitting, region);
-            read(self, tokens);
-            self.emitting = outer_emitting;
-        }
-        self.bindings.truncate(mark);
-        self.deferring = outer_deferring;
-        self.enclosing_macro = outer;
+        self.invocation(mac, false);
     }
 
     fn visit_block(&mut self, block: &'ast syn::Block) {
@@ -531,38 +513,6 @@ impl<'ast> Visit<'ast> for Collector<'_> {
         self.bind_pattern(&expr.pat, root);
     }
 
-    fn visit_expr_if(&mut self, expr: &'ast syn::ExprIf) {
-        // What `if let` binds is in scope in the branch taken, not after.
-        let mark = self.bindings.mark();
-        for attr in &expr.attrs {
-            self.visit_attribute(attr);
-        }
-        self.visit_expr(&expr.cond);
-        self.visit_block(&expr.then_branch);
-        self.bindings.truncate(mark);
-        if let Some((_, other)) = &expr.else_branch {
-            self.visit_expr(other);
-        }
-    }
-
-    fn visit_expr_while(&mut self, expr: &'ast syn::ExprWhile) {
-        let mark = self.bindings.mark();
-        visit::visit_expr_while(self, expr);
-        self.bindings.truncate(mark);
-    }
-
-    fn visit_expr_for_loop(&mut self, expr: &'ast syn::ExprForLoop) {
-        for attr in &expr.attrs {
-            self.visit_attribute(attr);
-        }
-        self.visit_expr(&expr.expr);
-        let mark = self.bindings.mark();
-        self.visit_pat(&expr.pat);
-        self.bind_pattern(&expr.pat, None);
-        self.visit_block(&expr.body);
-        self.bindings.truncate(mark);
-    }
-
     fn visit_expr_match(&mut self, expr: &'ast syn::ExprMatch) {
         for attr in &expr.attrs {
             self.visit_attribute(attr);
@@ -570,27 +520,8 @@ impl<'ast> Visit<'ast> for Collector<'_> {
         self.visit_expr(&expr.expr);
         let root = self.value_root(&expr.expr);
         for arm in &expr.arms {
-            let mark = self.bindings.mark();
-            for attr in &arm.attrs {
-                self.visit_attribute(attr);
-            }
-            self.visit_pat(&arm.pat);
-            self.bind_pattern(&arm.pat, root.clone());
-            if let Some((_, guard)) = &arm.guard {
-                self.visit_expr(guard);
-            }
-            self.visit_expr(&arm.body);
-            self.bindings.truncate(mark);
+            self.arm(arm, root.clone());
         }
-    }
-
-    fn visit_expr_closure(&mut self, expr: &'ast syn::ExprClosure) {
-        let mark = self.bindings.mark();
-        for input in &expr.inputs {
-            self.bind_pattern(input, None);
-        }
-        visit::visit_expr_closure(self, expr);
-        self.bindings.truncate(mark);
     }
 
     fn visit_stmt(&mut self, stmt: &'ast syn::Stmt) {
@@ -600,6 +531,36 @@ impl<'ast> Visit<'ast> for Collector<'_> {
             return;
         }
         visit::visit_stmt(self, stmt);
+        // In scope from the next statement to the end of the block.
+        if let syn::Stmt::Local(local) = stmt {
+            let irrefutable = local.init.as_ref().is_none_or(|i| i.diverge.is_none());
+            self.bind(&local.pat, irrefutable);
+        }
+    }
+
+    fn visit_signature(&mut self, sig: &'ast syn::Signature) {
+        visit::visit_signature(self, sig);
+        self.bind_parameters(sig);
+    }
+
+    fn visit_expr_closure(&mut self, closure: &'ast syn::ExprClosure) {
+        self.closure(closure);
+    }
+
+    fn visit_arm(&mut self, arm: &'ast syn::Arm) {
+        self.arm(arm, None);
+    }
+
+    fn visit_expr_if(&mut self, expr: &'ast syn::ExprIf) {
+        self.if_expr(expr);
+    }
+
+    fn visit_expr_while(&mut self, expr: &'ast syn::ExprWhile) {
+        self.while_expr(expr);
+    }
+
+    fn visit_expr_for_loop(&mut self, expr: &'ast syn::ExprForLoop) {
+        self.for_loop(expr);
     }
 
     fn visit_expr_unsafe(&mut self, expr: &'ast syn::ExprUnsafe) {
@@ -609,8 +570,16 @@ impl<'ast> Visit<'ast> for Collector<'_> {
 
     fn visit_expr_method_call(&mut self, call: &'ast syn::ExprMethodCall) {
         let mut roots = std::mem::take(&mut self.chain_roots);
-        let (root, direct, recorded) = roots.root(call, |start| self.start_root(start));
+        let (mut root, direct, recorded) = roots.root(call, |start| self.start_root(start));
         self.chain_roots = roots;
+        // A chain starting at a local binding starts at no item.
+        if let Some(Root::Path(r)) = &root
+            && let [name] = r.segments.as_slice()
+            && !r.leading_colon
+            && self.local_hides(name)
+        {
+            root = None;
+        }
         self.add_ref(
             RefKind::Method {
                 name: ident_name(&call.method),
@@ -678,13 +647,4 @@ fn ungrouped(mut ty: &syn::Type) -> &syn::Type {
         ty = &group.elem;
     }
     ty
-}
-
-/// `tokens` with a `;` after them.
-fn terminated(mut tokens: TokenStream) -> TokenStream {
-    tokens.extend([proc_macro2::TokenTree::Punct(proc_macro2::Punct::new(
-        ';',
-        proc_macro2::Spacing::Alone,
-    ))]);
-    tokens
 }

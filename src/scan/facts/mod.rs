@@ -395,6 +395,23 @@ pub struct Invocation {
     /// Written inside the arguments of this macro (its last segment): the
     /// tokens are an invocation only if that macro emits them.
     pub enclosing: Option<String>,
+    /// Written among an impl's or a trait's items: what it produces are
+    /// that impl's or trait's associated items.
+    pub assoc: Option<AssocPosition>,
+}
+
+/// The impl or trait whose items a macro invocation stands among: the
+/// methods its arguments or expansion declare are `Type::method` (or the
+/// trait's), as if written there.
+#[derive(Clone, Debug)]
+pub struct AssocPosition {
+    /// The owner of the items (`None` for an impl whose type has no path,
+    /// `impl X for &T`, whose methods are read as free functions).
+    pub owner: Option<Owner>,
+    /// The trait of `impl Trait for Type`.
+    pub impl_trait: Option<WrittenPath>,
+    /// Among a trait's items rather than an impl's.
+    pub in_trait: bool,
 }
 
 /// Everything the scanner learnt about one crate (one target).
