@@ -5,8 +5,8 @@
 
 use crate::fetch::PackageSource;
 use crate::model::{
-    BuildGraph, Dependency, Exports, Finding, Location, Package, PackageScan, ScanStats,
-    SourceKind, Target, TargetRole,
+    BuildGraph, Dependency, Exports, Finding, Location, Package, PackageKind, PackageScan,
+    ScanStats, SourceKind, Target, TargetRole,
 };
 use crate::platform::CfgContext;
 use crate::reach::{self, DependencyExports};
@@ -106,9 +106,27 @@ pub fn scan_package<'a>(
             rules,
             &mut scan.stats,
         );
-        scan.build_script.findings.extend(findings);
+        // What the build script links is linked into the package's code.
+        let (linked, own): (Vec<Finding>, Vec<Finding>) = findings
+            .into_iter()
+            .partition(|f| rules.links_native(&f.rule));
+        if !linked.is_empty() {
+            scan.code
+                .findings
+                .extend(scan::links_finding(package, rules));
+        }
+        scan.code.findings.extend(linked);
+        scan.build_script.findings.extend(own);
     }
     scan.exports = own_exports.map(|(_, e)| e).unwrap_or_default();
+    // Which procedural macros a dependent may invoke through this package.
+    scan.exports.proc_macro = if package.kind == PackageKind::ProcMacro {
+        Some(package.name.clone())
+    } else {
+        DependencyExports::new(dependency_exports(&package.dependencies))
+            .proc_macro()
+            .map(str::to_owned)
+    };
     scan.code.normalize();
     scan.build_script.normalize();
     scan
@@ -145,8 +163,14 @@ fn target_findings(
     let matched = scan::match_rules(facts, &resolver, rules);
     let own_lib = target.name.replace('-', "_");
     let reached = reach::analyze(facts, &resolver, rules, &matched, reachable, &own_lib);
+    let mut matched = matched;
+    let unseen = scan::unseen_uses(facts, reachable.proc_macro());
+    scan::declared_only(&mut matched, unseen.as_deref());
     let mut findings = scan::without_repeated_expansions(matched.findings, &matched.expanded);
     findings.extend(reached.findings);
+    if target.kind == TargetRole::BuildScript {
+        findings.extend(scan::link_directives(facts, &matched.resolved, rules));
+    }
     if let Some(limit) = resolver.exhausted().or(reached.limit) {
         // Some names were left unresolved: what they name is unknown.
         let file = scan::relative_path(&package.root, &target.root_file);

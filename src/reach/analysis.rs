@@ -161,6 +161,13 @@ pub fn analyze(
         }
     }
     let node_of = |function: u32| (function != 0).then(|| function as usize - 1);
+    let qualified = |node: usize| -> String {
+        match &def_paths[node] {
+            Some(path) if is_own(path) => format!("{own_lib}{}", &path["crate".len()..]),
+            Some(path) => path.clone(),
+            None => format!("{own_lib}::<item>"),
+        }
+    };
 
     // What each node's own code reaches.
     let mut reach: Vec<Reach> = vec![Reach::new(); nodes];
@@ -293,8 +300,29 @@ pub fn analyze(
         };
         for path in paths {
             if is_own(path) {
-                if let (Some(node), Some(targets)) = (node, by_path.get(path.as_str())) {
+                let Some(targets) = by_path.get(path.as_str()) else {
+                    continue;
+                };
+                if let Some(node) = node {
                     callees[node].extend(targets.iter().copied().filter(|&t| t != node));
+                }
+                // A foreign declaration reaches what its symbol does, but
+                // declaring is not calling: the crate has it where its
+                // code names the declaration (a call, a function pointer,
+                // a cast), as a dependent would.
+                for &target in targets.iter().filter(|&&t| t >= items) {
+                    let step = qualified(target);
+                    let witnesses: Vec<Witness> = reach[target]
+                        .values()
+                        .map(|w| Witness {
+                            capability: w.capability,
+                            rule: w.rule.clone(),
+                            via: bounded(
+                                std::iter::once(step.clone()).chain(w.via.iter().cloned()),
+                            ),
+                        })
+                        .collect();
+                    reached_here(node, r.pos, &step, witnesses, &mut reach);
                 }
                 continue;
             }
@@ -447,13 +475,6 @@ pub fn analyze(
             callers[callee].push(caller);
         }
     }
-    let qualified = |node: usize| -> String {
-        match &def_paths[node] {
-            Some(path) if is_own(path) => format!("{own_lib}{}", &path["crate".len()..]),
-            Some(path) => path.clone(),
-            None => format!("{own_lib}::<item>"),
-        }
-    };
     let mut pending: Vec<usize> = (0..nodes).filter(|&n| !reach[n].is_empty()).collect();
     while let Some(callee) = pending.pop() {
         let from: Vec<Witness> = reach[callee].values().cloned().collect();

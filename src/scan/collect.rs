@@ -40,6 +40,7 @@ mod foreign;
 mod include;
 mod itemattrs;
 pub(super) mod macroargs;
+pub(super) mod prints;
 mod record;
 mod testgate;
 mod tokens;

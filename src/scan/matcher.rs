@@ -7,7 +7,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use super::facts::{CrateFacts, Pos, RefKind};
+use super::facts::{CrateFacts, ForeignFn, NS_MACRO, Pos, RefKind};
 use super::names::Resolver;
 use crate::model::{Finding, Location};
 use crate::rules::{RuleSet, receiver_of};
@@ -130,13 +130,21 @@ pub fn match_rules(facts: &CrateFacts, resolver: &Resolver<'_>, rules: &RuleSet)
     }
 
     for (index, foreign) in facts.foreign_fns.iter().enumerate() {
+        if imported_from_host(foreign, resolver) {
+            origins.resize(findings.len(), Origin::Foreign(index));
+            expanded.resize(findings.len(), foreign.pos.expanded);
+            continue;
+        }
         for &rule in rules.match_symbol(&foreign.symbol) {
-            push(
-                &mut findings,
-                rule,
-                foreign.pos,
-                format!("extern fn {}", foreign.symbol),
-            );
+            let evidence = match &foreign.wasm_module {
+                // rustc ignores the attribute off wasm: the C library's.
+                Some((module, false)) => format!(
+                    "extern fn {} (wasm_import_module = {module:?} applies only on wasm)",
+                    foreign.symbol
+                ),
+                _ => format!("extern fn {}", foreign.symbol),
+            };
+            push(&mut findings, rule, foreign.pos, evidence);
         }
         origins.resize(findings.len(), Origin::Foreign(index));
         expanded.resize(findings.len(), foreign.pos.expanded);
@@ -176,4 +184,24 @@ pub fn match_rules(facts: &CrateFacts, resolver: &Resolver<'_>, rules: &RuleSet)
         origins,
         resolved,
     }
+}
+
+/// Whether a declaration names a host's import rather than a C library
+/// function: under `#[link(wasm_import_module = "…")]` when compiling for
+/// wasm, or in a block `#[wasm_bindgen]` rewrites (its imports link as
+/// `__wbg_…` from the JavaScript module, and off wasm become stubs that
+/// panic). The symbol is then no libc `bind` or `open`; the block stays
+/// `ffi`. A block macro resolving to anything but wasm-bindgen's keeps the
+/// symbol.
+fn imported_from_host(foreign: &ForeignFn, resolver: &Resolver<'_>) -> bool {
+    if matches!(foreign.wasm_module, Some((_, true))) {
+        return true;
+    }
+    foreign.block_macros.iter().any(|path| {
+        let candidates = resolver.resolve_ns(foreign.scope, path, NS_MACRO);
+        !candidates.is_empty()
+            && candidates
+                .iter()
+                .all(|c| c.starts_with("wasm_bindgen::") && c.ends_with("::wasm_bindgen"))
+    })
 }

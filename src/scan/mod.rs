@@ -16,6 +16,8 @@
 
 mod chain;
 mod collect;
+mod declared;
+mod directives;
 mod expand;
 pub(crate) mod facts;
 mod files;
@@ -37,9 +39,11 @@ use crate::rules::RuleSet;
 
 use collect::CrateInputs;
 pub use collect::relative_path;
+pub(crate) use declared::{declared_only, unseen_uses};
+pub use directives::link_directives;
 use facts::CrateFacts;
 pub use files::PackageFiles;
-pub use manifest::manifest_findings;
+pub use manifest::{links_finding, manifest_findings};
 pub(crate) use matcher::{Matched, Origin, match_rules};
 use names::{ExternPrelude, Resolver};
 use strexpr::CompileEnv;
@@ -135,7 +139,7 @@ pub fn read_target<'a>(
     stats.bytes += facts.bytes_read;
     stats
         .token_fallback_files
-        .append(&mut facts.token_fallback_files);
+        .extend(facts.token_fallback_files.iter().cloned());
     let prelude = ExternPrelude::new(deps, target.kind == TargetRole::ProcMacro);
     testgate::drop_builtin_test_items(&mut facts, &prelude, target.edition);
     Ok(TargetFacts {

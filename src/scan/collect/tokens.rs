@@ -222,7 +222,10 @@ impl Collector<'_> {
                     }
                     i += 1;
                 }
-                TokenTree::Literal(_) => i += 1,
+                TokenTree::Literal(literal) => {
+                    self.record_literal(literal);
+                    i += 1;
+                }
             }
         }
     }
@@ -472,6 +475,8 @@ impl Collector<'_> {
         if is_macro {
             let name = written.segments.last().cloned().unwrap_or_default();
             if let Some(TokenTree::Group(args)) = trees.get(i + 1) {
+                let pos = self.pos(span);
+                self.record_print(&name, &args.stream(), pos);
                 self.record_invocation(&written, &args.stream(), span);
                 let include = include::is_include(&written);
                 self.token_macro_call(&name, include, args.stream(), span);

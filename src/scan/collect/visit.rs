@@ -433,6 +433,7 @@ impl<'ast> Visit<'ast> for Collector<'_> {
         self.add_ref(RefKind::Macro(written.clone()), span);
         let pos = self.pos(last.ident.span());
         self.record_call(&name, &mac.tokens, pos);
+        self.record_print(&name, &mac.tokens, pos);
         if include::is_include(&written) {
             self.include(&mac.tokens, pos);
             return;
@@ -513,6 +514,18 @@ impl<'ast> Visit<'ast> for Collector<'_> {
     }
 
     fn visit_visibility(&mut self, _: &'ast syn::Visibility) {}
+
+    fn visit_lit_str(&mut self, lit: &'ast syn::LitStr) {
+        self.record_literal(&lit.token());
+    }
+
+    fn visit_lit_byte_str(&mut self, lit: &'ast syn::LitByteStr) {
+        self.record_literal(&lit.token());
+    }
+
+    fn visit_lit_cstr(&mut self, lit: &'ast syn::LitCStr) {
+        self.record_literal(&lit.token());
+    }
 }
 
 /// A struct's namespaces: a braced one is only a type, a tuple or unit

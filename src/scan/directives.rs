@@ -1,0 +1,220 @@
+//! The cargo directives a build script prints that link native code into
+//! its package: `cargo:rustc-link-lib=…`, `rustc-link-search`,
+//! `rustc-link-arg*`, `rustc-cdylib-link-arg`, `rustc-flags` (`-l`, `-L`),
+//! in the `cargo:` and `cargo::` spellings. cargo reads the build script's
+//! standard output line by line, trimmed; such a line means `ffi` for the
+//! package even without an `extern` block in its code.
+//!
+//! Fail closed: a line whose key cannot be read before a build (`println!`
+//! of a variable, a format string starting `{}` or `cargo:{}`, bytes
+//! written to `std::io::stdout()`) may be one of them, and is reported as
+//! such (`build-link-computed`). A placeholder in a known key's value
+//! (`cargo:rerun-if-changed={}`) is not: see ARCHITECTURE.md, known limits.
+
+use super::collect::prints::LINK_KEYS;
+use super::facts::{CrateFacts, Pos, RefKind};
+use crate::model::{Finding, Location};
+use crate::rules::RuleSet;
+
+/// Macros that write to standard output whatever they are given.
+const STDOUT_MACROS: &[&str] = &["print", "println"];
+
+/// Macros that write to a writer, which is standard output when the build
+/// script holds a handle to it.
+const WRITER_MACROS: &[&str] = &["write", "writeln"];
+
+/// Methods that write bytes or formatted text to a writer.
+const WRITE_METHODS: &[&str] = &[
+    "write",
+    "write_all",
+    "write_fmt",
+    "write_vectored",
+    "write_all_vectored",
+];
+
+/// What one line of a format string or literal means to cargo.
+#[derive(Debug, PartialEq, Eq)]
+enum Line {
+    /// A directive that links native code.
+    Links,
+    /// The key is filled in at run time.
+    Computed,
+    /// Anything else.
+    Other,
+}
+
+/// The link directives of a build script's facts; `resolved` gives each
+/// reference's resolved paths (`Matched::resolved`), for its handles to
+/// standard output.
+pub fn link_directives(
+    facts: &CrateFacts,
+    resolved: &[Vec<String>],
+    rules: &RuleSet,
+) -> Vec<Finding> {
+    let stdout = facts.refs().iter().zip(resolved).any(|(_, paths)| {
+        paths
+            .iter()
+            .any(|p| p.starts_with("std::io::stdout") || p.starts_with("std::io::Stdout"))
+    });
+    let mut findings = Vec::new();
+    let mut push = |rule: &str, pos: Pos, evidence: String| {
+        let rule = rules.structural(rule);
+        findings.push(Finding {
+            capability: rule.capability,
+            location: Location::at(facts.files[pos.file].clone(), pos.line, pos.column),
+            evidence,
+            rule: rule.id.as_str().to_owned(),
+            via: Vec::new(),
+        });
+    };
+    for print in &facts.prints {
+        let name = print.macro_name.as_str();
+        let literal = name.is_empty();
+        let to_stdout = STDOUT_MACROS.contains(&name) || (stdout && WRITER_MACROS.contains(&name));
+        let Some(format) = &print.format else {
+            if to_stdout {
+                push(
+                    "build-link-computed",
+                    print.pos,
+                    format!("{name}! of a format string computed at run time"),
+                );
+            }
+            continue;
+        };
+        let lines = format
+            .split('\n')
+            .map(|line| (line, classify(line, !literal)));
+        let mut computed = false;
+        let mut linking = None;
+        for (line, meaning) in lines {
+            match meaning {
+                Line::Links => {
+                    linking = Some(line.trim());
+                    break;
+                }
+                Line::Computed => computed = true,
+                Line::Other => {}
+            }
+        }
+        if let Some(line) = linking {
+            push("build-link-directive", print.pos, shorten(line));
+        } else if literal && LINK_KEYS.iter().any(|key| format.contains(key)) {
+            // A piece of a directive, to be completed at run time.
+            push("build-link-directive", print.pos, shorten(format.trim()));
+        } else if computed && to_stdout {
+            push(
+                "build-link-computed",
+                print.pos,
+                format!(
+                    "{name}!({:?}): the directive is computed at run time",
+                    shorten(format)
+                ),
+            );
+        }
+    }
+    if stdout
+        && let Some(r) = facts.refs().iter().find(
+            |r| matches!(&r.kind, RefKind::Method { name, .. } if WRITE_METHODS.contains(&name.as_str())),
+        )
+        && let RefKind::Method { name, .. } = &r.kind
+    {
+        push(
+            "build-link-computed",
+            r.pos,
+            format!("std::io::stdout written with .{name}(): what reaches cargo is not read"),
+        );
+    }
+    // A format string is also a literal: one finding per line and text.
+    let mut seen = std::collections::HashSet::new();
+    findings.retain(|f| seen.insert((f.location.line, f.rule.clone(), f.evidence.clone())));
+    findings
+}
+
+/// What `line` says to cargo; `format` when `{…}` are placeholders.
+fn classify(line: &str, format: bool) -> Line {
+    let line = line.trim_start();
+    // The text before the first placeholder (`{{` is a brace).
+    let mut fixed = line;
+    let mut placeholder = false;
+    if format {
+        let bytes = line.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            if bytes[i] == b'{' {
+                if bytes.get(i + 1) == Some(&b'{') {
+                    i += 2;
+                    continue;
+                }
+                fixed = &line[..i];
+                placeholder = true;
+                break;
+            }
+            i += 1;
+        }
+    }
+    let rest = fixed
+        .strip_prefix("cargo::")
+        .or_else(|| fixed.strip_prefix("cargo:"));
+    match rest {
+        Some(rest) => match rest.split_once('=') {
+            Some((key, _)) if links(key.trim()) => Line::Links,
+            Some(_) => Line::Other,
+            None if placeholder => Line::Computed,
+            None => Line::Other,
+        },
+        None if placeholder && "cargo::".starts_with(fixed) => Line::Computed,
+        None => Line::Other,
+    }
+}
+
+/// Whether a directive key links native code.
+fn links(key: &str) -> bool {
+    matches!(key, "rustc-link-lib" | "rustc-link-search" | "rustc-flags")
+        || key.starts_with("rustc-link-arg")
+        || key.starts_with("rustc-cdylib-link-arg")
+}
+
+/// At most 200 characters of a line, as evidence.
+fn shorten(line: &str) -> String {
+    match line.char_indices().nth(200) {
+        Some((cut, _)) => format!("{}…", &line[..cut]),
+        None => line.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Line, classify};
+
+    #[test]
+    fn lines_are_read_as_cargo_reads_them() {
+        assert_eq!(
+            classify("cargo:rustc-link-lib=static=foo", true),
+            Line::Links
+        );
+        assert_eq!(
+            classify("  cargo::rustc-link-search=native={}", true),
+            Line::Links
+        );
+        assert_eq!(
+            classify("cargo:rustc-link-arg-bins=-lfoo", false),
+            Line::Links
+        );
+        assert_eq!(
+            classify("cargo:rustc-cdylib-link-arg=x", false),
+            Line::Links
+        );
+        assert_eq!(classify("cargo:rustc-flags=-l foo", false), Line::Links);
+        assert_eq!(classify("cargo:rerun-if-changed={}", true), Line::Other);
+        assert_eq!(classify("cargo:rustc-cfg=has_{}", true), Line::Other);
+        assert_eq!(classify("cargo:include=/x", false), Line::Other);
+        assert_eq!(classify("{}", true), Line::Computed);
+        assert_eq!(classify("cargo:{}={}", true), Line::Computed);
+        assert_eq!(classify("cargo::rustc-{}", true), Line::Computed);
+        assert_eq!(classify("carg{}", true), Line::Computed);
+        assert_eq!(classify("building {}", true), Line::Other);
+        // `{{` is a brace, not a placeholder.
+        assert_eq!(classify("{{}}", true), Line::Other);
+        assert_eq!(classify("{}", false), Line::Other);
+    }
+}
