@@ -26,7 +26,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use super::{DependencyExports, bounded, flows, names_type};
 use crate::model::{Capability, Exports, Finding, Location, Witness};
 use crate::rules::RuleSet;
-use crate::scan::facts::{CrateFacts, Owner, RefKind, ScopeId, ScopeKind};
+use crate::scan::facts::{CrateFacts, NS_VALUE, Owner, RefKind, ScopeId, ScopeKind};
 use crate::scan::limits::LIMITS;
 use crate::scan::names::{Resolver, is_own};
 use crate::scan::{Matched, Origin};
@@ -310,7 +310,10 @@ pub fn analyze(
                 // declaring is not calling: the crate has it where its
                 // code names the declaration (a call, a function pointer,
                 // a cast), as a dependent would.
-                for &target in targets.iter().filter(|&&t| t >= items) {
+                // A type of the same path (libc's `struct stat` beside
+                // `fn stat`) is not the declaration.
+                let value = r.ns & NS_VALUE != 0;
+                for &target in targets.iter().filter(|&&t| t >= items && value) {
                     let step = qualified(target);
                     let witnesses: Vec<Witness> = reach[target]
                         .values()

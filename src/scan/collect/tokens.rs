@@ -64,6 +64,11 @@ pub(super) const KEYWORDS: &[&str] = &[
     "gen",
 ];
 
+/// Keywords followed by the name of the item they define.
+const DEFINING: &[&str] = &[
+    "fn", "struct", "enum", "union", "trait", "type", "mod", "static", "const",
+];
+
 impl Collector<'_> {
     /// Collects a file syn could not parse, item by item: every chunk that
     /// parses as an item is collected as one, the rest as tokens. With
@@ -211,6 +216,18 @@ impl Collector<'_> {
                         i += consumed;
                     } else if KEYWORDS.contains(&word.as_str()) {
                         i += 1;
+                        // The name an item keyword defines is no use of
+                        // that name (`struct stat` beside libc's `fn stat`).
+                        if DEFINING.contains(&word.as_str()) {
+                            if matches!(trees.get(i), Some(TokenTree::Ident(m)) if m == "mut") {
+                                i += 1;
+                            }
+                            if let Some(TokenTree::Ident(name)) = trees.get(i)
+                                && !KEYWORDS.contains(&ident_name(name).as_str())
+                            {
+                                i += 1;
+                            }
+                        }
                     } else {
                         i = self.token_path(trees, i, false);
                     }
