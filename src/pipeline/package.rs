@@ -164,7 +164,8 @@ fn target_findings(
     let own_lib = target.name.replace('-', "_");
     let reached = reach::analyze(facts, &resolver, rules, &matched, reachable, &own_lib);
     let mut matched = matched;
-    let unseen = scan::unseen_uses(facts, reachable.proc_macro());
+    let dependency_macros = |name: &str| reachable.macro_bodies(name);
+    let unseen = scan::unseen_uses(facts, reachable.proc_macro(), &dependency_macros);
     scan::declared_only(&mut matched, unseen.as_deref());
     let mut findings = scan::without_repeated_expansions(matched.findings, &matched.expanded);
     findings.extend(reached.findings);

@@ -8,6 +8,12 @@
 //! finding only where the crate's uses of it cannot all be seen
 //! ([`unseen_uses`]): then it stays at the declaration, with the reason.
 
+use std::collections::HashSet;
+
+use proc_macro2::{Delimiter, TokenStream, TokenTree};
+
+use super::collect::ident_name;
+use super::expand::decode;
 use super::facts::{CrateFacts, RefKind};
 use super::matcher::{Matched, Origin};
 use crate::model::Capability;
@@ -22,7 +28,14 @@ const ASSEMBLY_MACROS: &[&str] = &["asm", "global_asm", "naked_asm", "llvm_asm"]
 /// symbol, or a procedural macro (`proc_macro` names one the target's
 /// dependencies can bring in, directly or re-exported) can generate a call
 /// from nothing written.
-pub fn unseen_uses(facts: &CrateFacts, proc_macro: Option<&str>) -> Option<String> {
+/// `dependency_macros` gives the bodies of the dependencies' exported
+/// `macro_rules!` of a name: their unqualified names resolve where they are
+/// invoked.
+pub fn unseen_uses<'a>(
+    facts: &CrateFacts,
+    proc_macro: Option<&str>,
+    dependency_macros: &dyn Fn(&str) -> Vec<&'a str>,
+) -> Option<String> {
     if facts.foreign_fns.is_empty() {
         return None;
     }
@@ -44,7 +57,73 @@ pub fn unseen_uses(facts: &CrateFacts, proc_macro: Option<&str>) -> Option<Strin
             .filter(|last| ASSEMBLY_MACROS.contains(&last.as_str())),
         _ => None,
     });
-    assembly.map(|name| format!("{name}! can call the symbol by name"))
+    if let Some(name) = assembly {
+        return Some(format!("{name}! can call the symbol by name"));
+    }
+    given_to_unexpanded_macro(facts, dependency_macros)
+}
+
+/// An invocation no expansion settled that is given a declaration's name
+/// outside an `extern` block (read as code, `call!(fn socket)` or
+/// `call!(struct socket {})` defines a name, while the macro may call it:
+/// `(fn $f:ident) => { $f(2, 1, 0) }`), or of a dependency's macro whose
+/// body names it (`() => { socket(2, 1, 0) }` calls the invoker's).
+fn given_to_unexpanded_macro<'a>(
+    facts: &CrateFacts,
+    dependency_macros: &dyn Fn(&str) -> Vec<&'a str>,
+) -> Option<String> {
+    let names: HashSet<&str> = facts.foreign_fns.iter().map(|f| f.name.as_str()).collect();
+    for invocation in facts.invocations.iter().filter(|i| !i.settled) {
+        let macro_name = invocation.path.segments.last().map_or("", String::as_str);
+        let mut texts = vec![invocation.args.as_str()];
+        texts.extend(dependency_macros(macro_name));
+        for text in texts {
+            // Text that does not read back as tokens may hold anything.
+            let found = match decode(text) {
+                Some(tokens) => name_outside_extern_blocks(tokens, &names),
+                None => Some("a name".to_owned()),
+            };
+            if let Some(name) = found {
+                return Some(format!(
+                    "`{macro_name}!` at {}:{} is given or names `{name}` and is not expanded",
+                    facts.files[invocation.pos.file], invocation.pos.line
+                ));
+            }
+        }
+    }
+    None
+}
+
+/// The first of `names` among `tokens`' identifiers, not counting the
+/// contents of `extern` blocks (the declarations themselves).
+fn name_outside_extern_blocks(tokens: TokenStream, names: &HashSet<&str>) -> Option<String> {
+    let mut pending = vec![tokens];
+    while let Some(stream) = pending.pop() {
+        let trees: Vec<TokenTree> = stream.into_iter().collect();
+        for (i, tree) in trees.iter().enumerate() {
+            match tree {
+                TokenTree::Group(group) => {
+                    let block = group.delimiter() == Delimiter::Brace
+                        && trees[..i]
+                            .iter()
+                            .rev()
+                            .take(2)
+                            .any(|t| matches!(t, TokenTree::Ident(id) if id == "extern"));
+                    if !block {
+                        pending.push(group.stream());
+                    }
+                }
+                TokenTree::Ident(id) => {
+                    let name = ident_name(id);
+                    if names.contains(name.as_str()) {
+                        return Some(name);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    None
 }
 
 /// Drops from `matched` what foreign declarations reach (reach reports it

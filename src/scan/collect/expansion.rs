@@ -77,6 +77,7 @@ impl<'a> Collector<'a> {
             pos,
             depth: self.expansion_depth,
             enclosing: self.enclosing_macro.clone(),
+            settled: false,
         });
         Some(self.facts.invocations.len() - 1)
     }

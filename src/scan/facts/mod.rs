@@ -395,6 +395,9 @@ pub struct Invocation {
     /// Written inside the arguments of this macro (its last segment): the
     /// tokens are an invocation only if that macro emits them.
     pub enclosing: Option<String>,
+    /// Expanded completely: its expansion, not its arguments read as
+    /// code, says what it compiles to. Set once the crate is read.
+    pub settled: bool,
 }
 
 /// Everything the scanner learnt about one crate (one target).
