@@ -112,16 +112,24 @@ pub fn link_directives(
             );
         }
     }
-    if stdout
-        && let Some(r) = facts.refs().iter().find(
-            |r| matches!(&r.kind, RefKind::Method { name, .. } if WRITE_METHODS.contains(&name.as_str())),
-        )
-        && let RefKind::Method { name, .. } = &r.kind
-    {
+    // Bytes written to a handle of standard output: `.write_all(buf)`,
+    // `Write::write_all(&mut out, buf)`, `io::copy(&mut r, &mut out)`.
+    let write = facts.refs().iter().zip(resolved).find_map(|(r, paths)| {
+        let name = match &r.kind {
+            RefKind::Method { name, .. } => name.as_str(),
+            RefKind::Path(_) => paths.iter().find_map(|p| {
+                let last = p.rsplit("::").next()?;
+                (WRITE_METHODS.contains(&last) || p == "std::io::copy").then_some(last)
+            })?,
+            RefKind::Macro(_) => return None,
+        };
+        (WRITE_METHODS.contains(&name) || name == "copy").then_some((r.pos, name))
+    });
+    if stdout && let Some((pos, name)) = write {
         push(
             "build-link-computed",
-            r.pos,
-            format!("std::io::stdout written with .{name}(): what reaches cargo is not read"),
+            pos,
+            format!("std::io::stdout written with {name}: what reaches cargo is not read"),
         );
     }
     // A format string is also a literal: one finding per line and text.
