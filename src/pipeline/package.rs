@@ -160,10 +160,11 @@ fn target_findings(
         };
     let facts = &target_facts.facts;
     let resolver = target_facts.resolver();
-    let matched = scan::match_rules(facts, &resolver, rules);
+    let mut matched = scan::match_rules(facts, &resolver, rules);
     let own_lib = target.name.replace('-', "_");
     let reached = reach::analyze(facts, &resolver, rules, &matched, reachable, &own_lib);
-    let mut matched = matched;
+    // What declarations reach is reported where they are used, now that
+    // reach has seen the uses.
     let dependency_macros = |name: &str| reachable.macro_bodies(name);
     let unseen = scan::unseen_uses(facts, reachable.proc_macro(), &dependency_macros);
     scan::declared_only(&mut matched, unseen.as_deref());
