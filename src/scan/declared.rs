@@ -18,9 +18,16 @@ use super::facts::{CrateFacts, RefKind};
 use super::matcher::{Matched, Origin};
 use crate::model::Capability;
 
-/// Macros that call a symbol by name without Rust naming the declaration
-/// (`asm!("call socket")`, `global_asm!`, `sym socket` in any of them).
-const ASSEMBLY_MACROS: &[&str] = &["asm", "global_asm", "naked_asm", "llvm_asm"];
+/// Macros that call a symbol without Rust naming the declaration:
+/// assembly (`asm!("call socket")`, `global_asm!`, `sym socket`) and the
+/// nightly `concat_idents!(soc, ket)`, which builds the name from pieces.
+const ASSEMBLY_MACROS: &[&str] = &[
+    "asm",
+    "global_asm",
+    "naked_asm",
+    "llvm_asm",
+    "concat_idents",
+];
 
 /// Why code of this target may call one of its foreign declarations
 /// without the scan seeing the call, if it may: part of the crate was not
@@ -58,7 +65,7 @@ pub fn unseen_uses<'a>(
         _ => None,
     });
     if let Some(name) = assembly {
-        return Some(format!("{name}! can call the symbol by name"));
+        return Some(format!("{name}! can call the symbol without naming it"));
     }
     given_to_unexpanded_macro(facts, dependency_macros)
 }
