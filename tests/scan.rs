@@ -267,7 +267,7 @@ fn build_scripts_and_proc_macros_are_reported_separately() {
     );
     // What a build script links is the package's `ffi`, not the script's;
     // `links` alone links nothing.
-    for linking in ["link-directive", "link-computed", "link-cc"] {
+    for linking in ["link-directive", "link-computed", "link-cc", "link-via-helper"] {
         let pkg = package(&report, linking);
         assert!(
             strings(&pkg["capabilities"]).contains(&"ffi".to_string()),
@@ -281,6 +281,11 @@ fn build_scripts_and_proc_macros_are_reported_separately() {
     assert_eq!(
         strings(&package(&report, "links-only")["capabilities"]),
         ["build"]
+    );
+    // A library printing a directive links nothing itself.
+    assert_eq!(
+        strings(&package(&report, "link-helper")["capabilities"]),
+        Vec::<String>::new()
     );
     // `build = false`: the build.rs on disk is not a build script.
     let none = package(&report, "no-build");

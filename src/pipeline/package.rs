@@ -160,7 +160,9 @@ fn target_findings(
         };
     let facts = &target_facts.facts;
     let resolver = target_facts.resolver();
+    let build_script = target.kind == TargetRole::BuildScript;
     let mut matched = scan::match_rules(facts, &resolver, rules);
+    scan::add_link_directives(&mut matched, facts, rules, build_script);
     let own_lib = target.name.replace('-', "_");
     let reached = reach::analyze(facts, &resolver, rules, &matched, reachable, &own_lib);
     // What declarations reach is reported where they are used, now that
@@ -170,8 +172,10 @@ fn target_findings(
     scan::declared_only(&mut matched, unseen.as_deref());
     let mut findings = scan::without_repeated_expansions(matched.findings, &matched.expanded);
     findings.extend(reached.findings);
-    if target.kind == TargetRole::BuildScript {
-        findings.extend(scan::link_directives(facts, &matched.resolved, rules));
+    if !build_script {
+        // Linking is what a build script does: elsewhere a link directive
+        // or a native builder is only carried to the scripts that call it.
+        findings.retain(|f| !rules.links_native(&f.rule));
     }
     if let Some(limit) = resolver.exhausted().or(reached.limit) {
         // Some names were left unresolved: what they name is unknown.

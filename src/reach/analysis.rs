@@ -177,7 +177,10 @@ pub fn analyze(
             Origin::Foreign(k) => items + k,
             Origin::Outside => continue,
         };
-        if flows(finding.capability) && node < nodes {
+        // A link directive a library prints is carried to the build
+        // scripts that call it.
+        let carried = flows(finding.capability) || rules.links_native(&finding.rule);
+        if carried && node < nodes {
             reach[node]
                 .entry(finding.capability)
                 .or_insert_with(|| Witness {

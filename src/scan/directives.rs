@@ -10,9 +10,14 @@
 //! written to `std::io::stdout()`) may be one of them, and is reported as
 //! such (`build-link-computed`). A placeholder in a known key's value
 //! (`cargo:rerun-if-changed={}`) is not: see ARCHITECTURE.md, known limits.
+//!
+//! In a library, a directive it prints (cc's `cargo:rustc-link-lib=static=…`,
+//! a helper's) links native code into the package whose build script calls
+//! it: such findings are the printing item's reach, carried to that build
+//! script through exports, and not the library's own capability.
 
-use super::collect::prints::LINK_KEYS;
 use super::facts::{CrateFacts, Pos, RefKind};
+use super::matcher::{Matched, Origin};
 use crate::model::{Finding, Location};
 use crate::rules::RuleSet;
 
@@ -43,29 +48,37 @@ enum Line {
     Other,
 }
 
-/// The link directives of a build script's facts; `resolved` gives each
-/// reference's resolved paths (`Matched::resolved`), for its handles to
-/// standard output.
-pub fn link_directives(
+/// The link directives of a target's facts, each with the item it is in
+/// (`Ref::function`); `resolved` gives each reference's resolved paths
+/// (`Matched::resolved`), for its handles to standard output. What is
+/// computed at run time counts only in a build script: in a library, a
+/// `println!("{}", x)` is no directive unless a build script runs it, and
+/// then it is that script's computed print that counts.
+fn link_directives(
     facts: &CrateFacts,
     resolved: &[Vec<String>],
     rules: &RuleSet,
-) -> Vec<Finding> {
+    build_script: bool,
+) -> Vec<(Finding, u32)> {
     let stdout = facts.refs().iter().zip(resolved).any(|(_, paths)| {
         paths
             .iter()
             .any(|p| p.starts_with("std::io::stdout") || p.starts_with("std::io::Stdout"))
     });
-    let mut findings = Vec::new();
-    let mut push = |rule: &str, pos: Pos, evidence: String| {
+    let mut findings: Vec<(Finding, u32)> = Vec::new();
+    let mut push = |rule: &str, pos: Pos, function: u32, evidence: String| {
+        if rule == "build-link-computed" && !build_script {
+            return;
+        }
         let rule = rules.structural(rule);
-        findings.push(Finding {
+        let finding = Finding {
             capability: rule.capability,
             location: Location::at(facts.files[pos.file].clone(), pos.line, pos.column),
             evidence,
             rule: rule.id.as_str().to_owned(),
             via: Vec::new(),
-        });
+        };
+        findings.push((finding, function));
     };
     for print in &facts.prints {
         let name = print.macro_name.as_str();
@@ -76,6 +89,7 @@ pub fn link_directives(
                 push(
                     "build-link-computed",
                     print.pos,
+                    print.function,
                     format!("{name}! of a format string computed at run time"),
                 );
             }
@@ -97,14 +111,25 @@ pub fn link_directives(
             }
         }
         if let Some(line) = linking {
-            push("build-link-directive", print.pos, shorten(line));
-        } else if literal && LINK_KEYS.iter().any(|key| format.contains(key)) {
+            push(
+                "build-link-directive",
+                print.pos,
+                print.function,
+                shorten(line),
+            );
+        } else if literal && directive_piece(format) {
             // A piece of a directive, to be completed at run time.
-            push("build-link-directive", print.pos, shorten(format.trim()));
+            push(
+                "build-link-directive",
+                print.pos,
+                print.function,
+                shorten(format.trim()),
+            );
         } else if computed && to_stdout {
             push(
                 "build-link-computed",
                 print.pos,
+                print.function,
                 format!(
                     "{name}!({:?}): the directive is computed at run time",
                     shorten(format)
@@ -123,19 +148,38 @@ pub fn link_directives(
             })?,
             RefKind::Macro(_) => return None,
         };
-        (WRITE_METHODS.contains(&name) || name == "copy").then_some((r.pos, name))
+        (WRITE_METHODS.contains(&name) || name == "copy").then_some((r.pos, r.function, name))
     });
-    if stdout && let Some((pos, name)) = write {
+    if stdout && let Some((pos, function, name)) = write {
         push(
             "build-link-computed",
             pos,
+            function,
             format!("std::io::stdout written with {name}: what reaches cargo is not read"),
         );
     }
     // A format string is also a literal: one finding per line and text.
     let mut seen = std::collections::HashSet::new();
-    findings.retain(|f| seen.insert((f.location.line, f.rule.clone(), f.evidence.clone())));
+    findings.retain(|(f, _)| seen.insert((f.location.line, f.rule.clone(), f.evidence.clone())));
     findings
+}
+
+/// Adds the target's link directives to `matched`, in the items they are
+/// in, for reach to carry (and, in a build script, to report).
+pub fn add_link_directives(
+    matched: &mut Matched,
+    facts: &CrateFacts,
+    rules: &RuleSet,
+    build_script: bool,
+) {
+    for (finding, function) in link_directives(facts, &matched.resolved, rules, build_script) {
+        matched.findings.push(finding);
+        matched.expanded.push(false);
+        matched.origins.push(match function {
+            0 => Origin::Outside,
+            f => Origin::Item(f),
+        });
+    }
 }
 
 /// What `line` says to cargo; `format` when `{…}` are placeholders.
@@ -175,6 +219,27 @@ fn classify(line: &str, format: bool) -> Line {
     }
 }
 
+/// Whether a literal holds a link key with its value or ready for one
+/// (`rustc-link-lib=evil`, `cargo:rustc-link-search=`, ending in
+/// `rustc-link-arg`): a helper may print it. A key only mentioned in prose
+/// (cc's "use `cargo:rustc-link-arg` for linker flags") is not.
+fn directive_piece(text: &str) -> bool {
+    const KEYS: &[&str] = &[
+        "rustc-link-lib",
+        "rustc-link-search",
+        "rustc-link-arg",
+        "rustc-flags",
+        "rustc-cdylib-link-arg",
+    ];
+    KEYS.iter().any(|key| {
+        text.match_indices(key).any(|(at, _)| {
+            let rest = text[at + key.len()..]
+                .trim_start_matches(|c: char| c.is_ascii_lowercase() || c == '-');
+            rest.is_empty() || rest.starts_with('=')
+        })
+    })
+}
+
 /// Whether a directive key links native code.
 fn links(key: &str) -> bool {
     matches!(key, "rustc-link-lib" | "rustc-link-search" | "rustc-flags")
@@ -193,6 +258,16 @@ fn shorten(line: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::{Line, classify};
+
+    #[test]
+    fn a_key_in_prose_is_no_directive() {
+        assert!(super::directive_piece("rustc-link-lib=evil"));
+        assert!(super::directive_piece("cargo:rustc-link-arg-bins"));
+        assert!(super::directive_piece("x cargo::rustc-link-search="));
+        assert!(!super::directive_piece(
+            "Use `cargo:rustc-link-arg` for linker flags"
+        ));
+    }
 
     #[test]
     fn lines_are_read_as_cargo_reads_them() {

@@ -40,7 +40,7 @@ use crate::rules::RuleSet;
 use collect::CrateInputs;
 pub use collect::relative_path;
 pub(crate) use declared::{declared_only, unseen_uses};
-pub use directives::link_directives;
+pub(crate) use directives::add_link_directives;
 use facts::CrateFacts;
 pub use files::PackageFiles;
 pub use manifest::{links_finding, manifest_findings};

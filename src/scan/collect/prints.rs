@@ -24,8 +24,7 @@ const FORMAT_MACROS: &[(&str, usize)] = &[
 
 /// Text in a literal that may be (part of) a directive linking native code;
 /// `directives.rs` reads such a literal line by line.
-pub(in crate::scan) const LINK_KEYS: &[&str] =
-    &["rustc-link-", "rustc-flags", "rustc-cdylib-link-"];
+const LINK_KEYS: &[&str] = &["rustc-link-", "rustc-flags", "rustc-cdylib-link-"];
 
 impl Collector<'_> {
     /// Records the format string of a formatting macro's invocation.
@@ -48,6 +47,7 @@ impl Collector<'_> {
         self.facts.prints.push(Print {
             macro_name: name.to_owned(),
             format,
+            function: self.function,
             pos,
         });
     }
@@ -65,6 +65,7 @@ impl Collector<'_> {
         self.facts.prints.push(Print {
             macro_name: String::new(),
             format: Some(value),
+            function: self.function,
             pos,
         });
     }

@@ -224,6 +224,8 @@ pub struct Print {
     /// The format string's value, or `None` when it is not a string the
     /// scan can compute (a variable, a metavariable, a call).
     pub format: Option<String>,
+    /// The item it is in (`Ref::function`), for reach.
+    pub function: u32,
     pub pos: Pos,
 }
 
