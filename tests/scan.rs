@@ -267,7 +267,12 @@ fn build_scripts_and_proc_macros_are_reported_separately() {
     );
     // What a build script links is the package's `ffi`, not the script's;
     // `links` alone links nothing.
-    for linking in ["link-directive", "link-computed", "link-cc", "link-via-helper"] {
+    for linking in [
+        "link-directive",
+        "link-computed",
+        "link-cc",
+        "link-via-helper",
+    ] {
         let pkg = package(&report, linking);
         assert!(
             strings(&pkg["capabilities"]).contains(&"ffi".to_string()),
