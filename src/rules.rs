@@ -20,6 +20,7 @@ const BUILTIN: &[(&str, &str)] = &[
     ("rules/windows.toml", include_str!("../rules/windows.toml")),
     ("rules/extern.toml", include_str!("../rules/extern.toml")),
     ("rules/dynload.toml", include_str!("../rules/dynload.toml")),
+    ("rules/build.toml", include_str!("../rules/build.toml")),
     (
         "rules/syscalls.toml",
         include_str!("../rules/syscalls.toml"),
@@ -75,6 +76,9 @@ pub struct RuleSet {
     receiver_types: HashSet<String>,
     /// SHA-256 of every rule file's text, part of a scan result's identity.
     fingerprint: String,
+    /// Rules whose findings in a build script link native code into the
+    /// package (`links-native = true`).
+    links_native: HashSet<String>,
 }
 
 /// A rule file that could not be used.
@@ -123,6 +127,10 @@ struct RawRule {
     flows: bool,
     #[serde(default)]
     structural: bool,
+    /// Found in a build script, the finding means native code is linked
+    /// into the package's own code: it is reported there.
+    #[serde(default, rename = "links-native")]
+    links_native: bool,
 }
 
 fn yes() -> bool {
@@ -239,12 +247,22 @@ impl RuleSet {
         for symbol in raw.symbols {
             self.symbols.entry(symbol).or_default().push(index);
         }
+        if raw.links_native {
+            self.links_native.insert(raw.id.clone());
+        }
         self.rules.push(Rule {
             id: RuleId(raw.id),
             capability,
             description: raw.description,
         });
         Ok(())
+    }
+
+    /// Whether a finding of rule `id` in a build script means the package's
+    /// code links native code (a `cargo:rustc-link-lib` directive, a call
+    /// of `cc::Build::compile`).
+    pub fn links_native(&self, id: &str) -> bool {
+        self.links_native.contains(id)
     }
 
     pub fn rule(&self, index: usize) -> &Rule {

@@ -82,7 +82,6 @@ fn edition_2015_file_syn_rejects_is_analysed_by_token_fallback() {
             "env.write",
             "ffi",
             "fs.read",
-            "net.connect",
             "net.listen",
             "process.spawn",
             "unsafe"

@@ -48,7 +48,7 @@ use crate::util::{self, FAMILIES};
 
 /// Attack classes, the prefix of each case's directory name.
 const CLASSES: &[&str] = &[
-    "cfg", "files", "macros", "lexing", "exec", "bounds", "names",
+    "cfg", "files", "macros", "lexing", "exec", "bounds", "names", "ffi",
 ];
 
 const WORKERS: usize = 2;

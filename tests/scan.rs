@@ -206,9 +206,37 @@ fn unsafe_ffi_fixture_reports_every_unsafe_and_ffi_form() {
         strings(&package(&report, "unsafe-forms")["capabilities"]),
         ["unsafe"]
     );
+    // Declared socket and setenv are not called: `ffi` only for them.
     assert_eq!(
         strings(&package(&report, "ffi-forms")["capabilities"]),
-        ["build", "env.read", "env.write", "ffi", "net.connect"]
+        ["build", "env.read", "ffi", "unsafe"]
+    );
+    assert_eq!(
+        strings(&package(&report, "ffi-declared")["capabilities"]),
+        ["ffi"]
+    );
+    assert_eq!(
+        strings(&package(&report, "ffi-caller")["capabilities"]),
+        ["env.read", "net.connect", "process.spawn", "unsafe"]
+    );
+}
+
+/// `#[link(wasm_import_module)]` imports from the host only when compiling
+/// for wasm; rustc ignores it on other targets, where `bind` is libc's.
+#[test]
+fn wasm_imports_are_no_libc_functions_on_wasm_only() {
+    let bind = |report: &serde_json::Value| {
+        strings(&package(report, "wasm-imports")["capabilities"]).contains(&"net.listen".into())
+    };
+    let linux = Scan::fixture("unsafe-ffi").target(util::LINUX).report();
+    assert!(bind(&linux), "on Linux js_bind links the C library's bind");
+    let wasm = Scan::fixture("unsafe-ffi")
+        .target("wasm32-unknown-unknown")
+        .report();
+    assert!(!bind(&wasm), "on wasm js_bind is imported from \"env\"");
+    assert_eq!(
+        strings(&package(&wasm, "wasm-imports")["capabilities"]),
+        ["ffi", "unsafe"]
     );
 }
 
@@ -236,6 +264,33 @@ fn build_scripts_and_proc_macros_are_reported_separately() {
     assert_eq!(
         strings(&custom["build_script"]["capabilities"]),
         ["env.write", "process.spawn"]
+    );
+    // What a build script links is the package's `ffi`, not the script's;
+    // `links` alone links nothing.
+    for linking in [
+        "link-directive",
+        "link-computed",
+        "link-cc",
+        "link-via-helper",
+    ] {
+        let pkg = package(&report, linking);
+        assert!(
+            strings(&pkg["capabilities"]).contains(&"ffi".to_string()),
+            "{linking}"
+        );
+        assert!(
+            !strings(&pkg["build_script"]["capabilities"]).contains(&"ffi".to_string()),
+            "{linking}"
+        );
+    }
+    assert_eq!(
+        strings(&package(&report, "links-only")["capabilities"]),
+        ["build"]
+    );
+    // A library printing a directive links nothing itself.
+    assert_eq!(
+        strings(&package(&report, "link-helper")["capabilities"]),
+        Vec::<String>::new()
     );
     // `build = false`: the build.rs on disk is not a build script.
     let none = package(&report, "no-build");

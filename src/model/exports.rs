@@ -45,6 +45,13 @@ pub struct Exports {
     /// becomes part of each crate the macro is a dependency of.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub emits: Vec<Witness>,
+    /// A procedural-macro crate whose macros a dependent may invoke through
+    /// this crate: the crate itself, or one a dependency brings and this
+    /// crate may re-export (`pub use serde_derive::Serialize`). What such
+    /// a macro generates is not seen, so a dependent's foreign declarations
+    /// may be called unseen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proc_macro: Option<String>,
 }
 
 /// How an item reaches a capability: the chain of items from the named one
@@ -66,6 +73,7 @@ impl Exports {
             && self.types.is_empty()
             && self.macros.is_empty()
             && self.emits.is_empty()
+            && self.proc_macro.is_none()
     }
 
     /// A stable hash of the exports, for dependents' cache keys.

@@ -5,8 +5,8 @@
 
 use crate::fetch::PackageSource;
 use crate::model::{
-    BuildGraph, Dependency, Exports, Finding, Location, Package, PackageScan, Resolution,
-    ScanStats, SourceKind, Target, TargetRole, Witness,
+    BuildGraph, Dependency, Exports, Finding, Location, Package, PackageKind, PackageScan,
+    Resolution, ScanStats, SourceKind, Target, TargetRole, Witness,
 };
 use crate::platform::CfgContext;
 use crate::reach::{self, DependencyExports};
@@ -119,15 +119,30 @@ pub fn scan_package<'a>(
             rules,
             &mut scan.stats,
         );
-        scan.build_script.findings.extend(findings.own);
+        // What the build script links is linked into the package's code.
+        let (linked, own): (Vec<Finding>, Vec<Finding>) = findings
+            .own
+            .into_iter()
+            .partition(|f| rules.links_native(&f.rule));
+        if !linked.is_empty() {
+            scan.code
+                .findings
+                .extend(scan::links_finding(package, rules));
+        }
+        scan.code.findings.extend(linked);
+        scan.build_script.findings.extend(own);
         scan.build_script.emitted.extend(findings.emitted);
     }
     scan.exports = own_exports.map(|(_, e)| e).unwrap_or_default();
-    if package
-        .targets
-        .iter()
-        .any(|t| t.kind == TargetRole::ProcMacro)
-    {
+    // Which procedural macros a dependent may invoke through this package.
+    scan.exports.proc_macro = if package.kind == PackageKind::ProcMacro {
+        Some(package.name.clone())
+    } else {
+        DependencyExports::new(dependency_exports(&package.dependencies))
+            .proc_macro()
+            .map(str::to_owned)
+    };
+    if package.kind == PackageKind::ProcMacro {
         scan.exports.emits = emitted_witnesses(&scan.code.emitted);
     }
     scan.code.normalize();
@@ -232,12 +247,24 @@ fn target_findings(
         };
     let facts = &target_facts.facts;
     let resolver = target_facts.resolver();
+    let build_script = target.kind == TargetRole::BuildScript;
     let mut matched = scan::match_rules(facts, &resolver, rules, emitters);
     let emitted = std::mem::take(&mut matched.emitted);
+    scan::add_link_directives(&mut matched, facts, rules, build_script);
     let own_lib = target.name.replace('-', "_");
     let reached = reach::analyze(facts, &resolver, rules, &matched, reachable, &own_lib);
+    // What declarations reach is reported where they are used, now that
+    // reach has seen the uses.
+    let dependency_macros = |name: &str| reachable.macro_bodies(name);
+    let unseen = scan::unseen_uses(facts, reachable.proc_macro(), &dependency_macros);
+    scan::declared_only(&mut matched, unseen.as_deref());
     let mut findings = scan::without_repeated_expansions(matched.findings, &matched.expanded);
     findings.extend(reached.findings);
+    if !build_script {
+        // Linking is what a build script does: elsewhere a link directive
+        // or a native builder is only carried to the scripts that call it.
+        findings.retain(|f| !rules.links_native(&f.rule));
+    }
     if let Some(limit) = resolver.exhausted().or(reached.limit) {
         // Some names were left unresolved: what they name is unknown.
         let file = scan::relative_path(&package.root, &target.root_file);

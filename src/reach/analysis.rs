@@ -26,7 +26,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use super::{DependencyExports, bounded, flows, names_type};
 use crate::model::{Capability, Exports, Finding, Location, Resolution, Witness};
 use crate::rules::RuleSet;
-use crate::scan::facts::{CrateFacts, Owner, RefKind, ScopeId};
+use crate::scan::facts::{CrateFacts, NS_VALUE, Owner, RefKind, ScopeId};
 use crate::scan::limits::LIMITS;
 use crate::scan::names::{Resolver, is_own};
 use crate::scan::{Matched, Origin};
@@ -161,6 +161,13 @@ pub fn analyze(
         }
     }
     let node_of = |function: u32| (function != 0).then(|| function as usize - 1);
+    let qualified = |node: usize| -> String {
+        match &def_paths[node] {
+            Some(path) if is_own(path) => format!("{own_lib}{}", &path["crate".len()..]),
+            Some(path) => path.clone(),
+            None => format!("{own_lib}::<item>"),
+        }
+    };
 
     // What each node's own code reaches.
     let mut reach: Vec<Reach> = vec![Reach::new(); nodes];
@@ -170,7 +177,11 @@ pub fn analyze(
             Origin::Foreign(k) => items + k,
             Origin::Outside => continue,
         };
-        if flows(finding.capability) && rules.flows(&finding.rule) && node < nodes {
+        // A link directive a library prints is carried to the build
+        // scripts that call it.
+        let carried = (flows(finding.capability) && rules.flows(&finding.rule))
+            || rules.links_native(&finding.rule);
+        if carried && node < nodes {
             reach[node]
                 .entry(finding.capability)
                 .or_insert_with(|| Witness {
@@ -306,10 +317,35 @@ pub fn analyze(
         };
         for path in paths {
             if is_own(path) {
-                if let (Some(node), Some(targets)) = (node, by_path.get(path.as_str())) {
+                let Some(targets) = by_path.get(path.as_str()) else {
+                    continue;
+                };
+                if let Some(node) = node {
                     for &target in targets.iter().filter(|&&t| t != node) {
                         call(&mut callees[node], target, Resolution::Path);
                     }
+                }
+                // A foreign declaration reaches what its symbol does, but
+                // declaring is not calling: the crate has it where its
+                // code names the declaration (a call, a function pointer,
+                // a cast), as a dependent would.
+                // A type of the same path (libc's `struct stat` beside
+                // `fn stat`) is not the declaration.
+                let value = r.ns & NS_VALUE != 0;
+                for &target in targets.iter().filter(|&&t| t >= items && value) {
+                    let step = qualified(target);
+                    let witnesses: Vec<Witness> = reach[target]
+                        .values()
+                        .map(|w| Witness {
+                            capability: w.capability,
+                            rule: w.rule.clone(),
+                            via: bounded(
+                                std::iter::once(step.clone()).chain(w.via.iter().cloned()),
+                            ),
+                            resolution: w.resolution,
+                        })
+                        .collect();
+                    reached_here(node, r.pos, &step, witnesses, Resolution::Path, &mut reach);
                 }
                 continue;
             }
@@ -482,13 +518,6 @@ pub fn analyze(
             callers[callee].push((caller, how));
         }
     }
-    let qualified = |node: usize| -> String {
-        match &def_paths[node] {
-            Some(path) if is_own(path) => format!("{own_lib}{}", &path["crate".len()..]),
-            Some(path) => path.clone(),
-            None => format!("{own_lib}::<item>"),
-        }
-    };
     let mut pending: Vec<usize> = (0..nodes).filter(|&n| !reach[n].is_empty()).collect();
     while let Some(callee) = pending.pop() {
         let from: Vec<Witness> = reach[callee].values().cloned().collect();

@@ -56,6 +56,27 @@ pub struct DependencyExports<'a> {
 }
 
 impl<'a> DependencyExports<'a> {
+    /// The bodies of the dependencies' exported `macro_rules!` called `name`,
+    /// as source text.
+    pub fn macro_bodies(&self, name: &str) -> Vec<&'a str> {
+        let mut libs: Vec<(&String, &&'a Exports)> = self.by_lib.iter().collect();
+        libs.sort_by_key(|(lib, _)| lib.as_str());
+        libs.into_iter()
+            .filter_map(|(_, exports)| exports.macros.get(name))
+            .flatten()
+            .map(String::as_str)
+            .collect()
+    }
+
+    /// A procedural-macro crate the target may invoke macros of (the first
+    /// by library name, for a stable report), if any.
+    pub fn proc_macro(&self) -> Option<&'a str> {
+        let mut libs: Vec<(&String, &&'a Exports)> = self.by_lib.iter().collect();
+        libs.sort_by_key(|(lib, _)| lib.as_str());
+        libs.into_iter()
+            .find_map(|(_, exports)| exports.proc_macro.as_deref())
+    }
+
     pub fn new(pairs: impl IntoIterator<Item = (String, &'a Exports)>) -> Self {
         let by_lib: HashMap<String, &'a Exports> =
             pairs.into_iter().filter(|(_, e)| !e.is_empty()).collect();

@@ -1,6 +1,6 @@
 //! Findings that come from a package's manifest rather than its code: a
 //! build script (`build`), a proc-macro target (`proc-macro`) and
-//! `links = "…"` (`ffi`). Each points at the line of Cargo.toml (or the
+//! `links = "…"` (`ffi`, only beside a build script that links). Each points at the line of Cargo.toml (or the
 //! build script's first line) so a reader can see it.
 
 use crate::model::{Finding, Location};
@@ -41,13 +41,26 @@ pub fn manifest_findings(package: &Package, rules: &RuleSet) -> Vec<Finding> {
             .unwrap_or_else(|| Location::file("Cargo.toml"));
         push("proc-macro-target", location, "proc-macro = true".into());
     }
-    if let Some(links) = &package.links {
-        let location = key_line(&text, &["links"])
-            .map(|line| Location::at("Cargo.toml", line, 1))
-            .unwrap_or_else(|| Location::file("Cargo.toml"));
-        push("manifest-links", location, format!("links = \"{links}\""));
-    }
     findings
+}
+
+/// `links = "…"`, reported only when the build script links native code:
+/// the key alone links nothing (see `manifest-links` in the rules).
+pub fn links_finding(package: &Package, rules: &RuleSet) -> Option<Finding> {
+    let links = package.links.as_ref()?;
+    let text = std::fs::read_to_string(&package.manifest_path).unwrap_or_default();
+    let location = key_line(&text, &["links"])
+        .map(|line| Location::at("Cargo.toml", line, 1))
+        .unwrap_or_else(|| Location::file("Cargo.toml"));
+    let rule = rules.structural("manifest-links");
+    Some(Finding {
+        capability: rule.capability,
+        location,
+        evidence: format!("links = \"{links}\""),
+        rule: rule.id.as_str().to_owned(),
+        via: Vec::new(),
+        resolution: None,
+    })
 }
 
 /// The 1-based line where one of `keys` is assigned, as `key = …`.

@@ -8,7 +8,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use super::facts::{CrateFacts, Pos, RefKind};
+use super::facts::{CrateFacts, ForeignFn, NS_MACRO, Pos, RefKind};
 use super::names::Resolver;
 use super::receivers::{Receiver, Receivers, definition_paths};
 use crate::model::{Finding, Location, Resolution};
@@ -241,19 +241,26 @@ pub fn match_rules(
     }
 
     for (index, foreign) in facts.foreign_fns.iter().enumerate() {
+        if imported_from_host(foreign, resolver) {
+            origins.resize(findings.len(), Origin::Foreign(index));
+            expanded.resize(findings.len(), foreign.pos.expanded);
+            continue;
+        }
         let into = if emitted_at(foreign.pos) {
             &mut emitted
         } else {
             &mut findings
         };
         for &rule in rules.match_symbol(&foreign.symbol) {
-            push(
-                into,
-                rule,
-                foreign.pos,
-                format!("extern fn {}", foreign.symbol),
-                Resolution::Path,
-            );
+            let evidence = match &foreign.wasm_module {
+                // rustc ignores the attribute off wasm: the C library's.
+                Some((module, false)) => format!(
+                    "extern fn {} (wasm_import_module = {module:?} applies only on wasm)",
+                    foreign.symbol
+                ),
+                _ => format!("extern fn {}", foreign.symbol),
+            };
+            push(into, rule, foreign.pos, evidence, Resolution::Path);
         }
         origins.resize(findings.len(), Origin::Foreign(index));
         expanded.resize(findings.len(), foreign.pos.expanded);
@@ -334,4 +341,24 @@ fn is_plain_std_type(path: &str) -> bool {
         None => path.to_owned(),
     };
     PLAIN_STD_TYPES.contains(&std_path.as_str())
+}
+
+/// Whether a declaration names a host's import rather than a C library
+/// function: under `#[link(wasm_import_module = "…")]` when compiling for
+/// wasm, or in a block `#[wasm_bindgen]` rewrites (its imports link as
+/// `__wbg_…` from the JavaScript module, and off wasm become stubs that
+/// panic). The symbol is then no libc `bind` or `open`; the block stays
+/// `ffi`. A block macro resolving to anything but wasm-bindgen's keeps the
+/// symbol.
+fn imported_from_host(foreign: &ForeignFn, resolver: &Resolver<'_>) -> bool {
+    if matches!(foreign.wasm_module, Some((_, true))) {
+        return true;
+    }
+    foreign.block_macros.iter().any(|path| {
+        let candidates = resolver.resolve_ns(foreign.scope, path, NS_MACRO);
+        !candidates.is_empty()
+            && candidates
+                .iter()
+                .all(|c| c.starts_with("wasm_bindgen::") && c.ends_with("::wasm_bindgen"))
+    })
 }

@@ -16,6 +16,8 @@
 
 mod chain;
 mod collect;
+mod declared;
+mod directives;
 mod emits;
 mod expand;
 pub(crate) mod facts;
@@ -39,10 +41,12 @@ use crate::rules::RuleSet;
 
 use collect::CrateInputs;
 pub use collect::relative_path;
+pub(crate) use declared::{declared_only, unseen_uses};
+pub(crate) use directives::add_link_directives;
 pub use emits::trusted_emitters;
 use facts::CrateFacts;
 pub use files::PackageFiles;
-pub use manifest::manifest_findings;
+pub use manifest::{links_finding, manifest_findings};
 pub(crate) use matcher::{Matched, Origin, match_rules};
 use names::{ExternPrelude, Resolver};
 use strexpr::CompileEnv;
@@ -138,7 +142,7 @@ pub fn read_target<'a>(
     stats.bytes += facts.bytes_read;
     stats
         .token_fallback_files
-        .append(&mut facts.token_fallback_files);
+        .extend(facts.token_fallback_files.iter().cloned());
     let prelude = ExternPrelude::new(deps, target.kind == TargetRole::ProcMacro);
     testgate::drop_builtin_test_items(&mut facts, &prelude, target.edition);
     Ok(TargetFacts {

@@ -140,6 +140,9 @@ pub fn collect_crate(
             }
         }
     }
+    for (index, invocation) in facts.invocations.iter_mut().enumerate() {
+        invocation.settled = expansion.settled(index);
+    }
     facts.unanalyzed.extend(expansion.into_unmatched());
     facts.expand_macro_templates(LIMITS.max_items);
 }

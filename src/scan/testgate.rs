@@ -57,6 +57,7 @@ pub fn drop_builtin_test_items(facts: &mut CrateFacts, prelude: &ExternPrelude, 
     facts.retain_refs(|r| !gone(r.pos.gate));
     facts.sites.retain(|s| !gone(s.pos.gate));
     facts.foreign_fns.retain(|f| !gone(f.pos.gate));
+    facts.prints.retain(|p| !gone(p.pos.gate));
     facts.macro_calls.retain(|c| !gone(c.pos.gate));
     facts.invocations.retain(|i| !gone(i.pos.gate));
     for call in &mut facts.macro_calls_with_names {

@@ -92,6 +92,7 @@ impl<'a> Collector<'a> {
                 impl_trait: self.impl_trait.clone(),
                 in_trait: matches!(self.owner, Some(Owner::Trait(_))),
             }),
+            settled: false,
         });
         Some(self.facts.invocations.len() - 1)
     }

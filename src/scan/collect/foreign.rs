@@ -10,7 +10,7 @@ use syn::{Attribute, Meta};
 
 use super::itemattrs::{excluded, name_value_str};
 use super::{Collector, ident_name};
-use crate::scan::facts::ForeignFn;
+use crate::scan::facts::{Def, ForeignFn, NS_VALUE, WrittenPath};
 
 impl Collector<'_> {
     pub(super) fn foreign_mod(&mut self, foreign: &syn::ItemForeignMod) {
@@ -22,6 +22,21 @@ impl Collector<'_> {
             .map(|n| n.value())
             .unwrap_or_else(|| "C".into());
         self.add_site("extern-block", format!("extern \"{abi}\" block"), span);
+        let wasm_module = foreign
+            .attrs
+            .iter()
+            .find_map(wasm_import_module)
+            .map(|module| {
+                let wasm = self.cfg.evaluate("target_family = \"wasm\"") == Some(true);
+                (module, wasm)
+            });
+        let block_macros: Vec<WrittenPath> = foreign
+            .attrs
+            .iter()
+            .map(|a| a.path())
+            .filter(|p| !BUILTIN_ATTRIBUTES.iter().any(|b| p.is_ident(b)))
+            .map(WrittenPath::from_syn)
+            .collect();
         for item in &foreign.items {
             let (ident, attrs) = match item {
                 syn::ForeignItem::Fn(f) => (&f.sig.ident, &f.attrs),
@@ -40,11 +55,16 @@ impl Collector<'_> {
             let name = ident_name(ident);
             let symbol = link_name(attrs).unwrap_or_else(|| name.clone());
             let pos = self.pos(ident.span());
+            // A value of the scope, as a `fn` is: `use ffi::*` brings it,
+            // a local of that name hides the outer one.
+            self.define(name.clone(), Def::Item(NS_VALUE));
             self.facts.foreign_fns.push(ForeignFn {
                 symbol,
                 name,
                 scope: self.scope,
                 pos,
+                wasm_module: wasm_module.clone(),
+                block_macros: block_macros.clone(),
             });
         }
     }
@@ -72,11 +92,18 @@ impl Collector<'_> {
                         let rust_name = ident_name(name);
                         let symbol = link_name_attr.take().unwrap_or_else(|| rust_name.clone());
                         let pos = self.pos(name.span());
+                        if !self.in_macro_body {
+                            self.define(rust_name.clone(), Def::Item(NS_VALUE));
+                        }
+                        // Read as tokens, the block's attributes are not
+                        // known: the symbol is taken as the C library's.
                         self.facts.foreign_fns.push(ForeignFn {
                             symbol,
                             name: rust_name,
                             scope: self.scope,
                             pos,
+                            wasm_module: None,
+                            block_macros: Vec::new(),
                         });
                     }
                 }
@@ -86,6 +113,28 @@ impl Collector<'_> {
             i += 1;
         }
     }
+}
+
+/// Attributes rustc defines that may stand on an `extern` block; any other
+/// is an attribute macro, which rewrites the block.
+const BUILTIN_ATTRIBUTES: &[&str] = &[
+    "link", "cfg", "cfg_attr", "allow", "warn", "deny", "expect", "forbid", "doc", "unsafe",
+];
+
+/// `module` of `#[link(wasm_import_module = "module")]`.
+fn wasm_import_module(attr: &Attribute) -> Option<String> {
+    let Meta::List(list) = &attr.meta else {
+        return None;
+    };
+    if !list.path.is_ident("link") {
+        return None;
+    }
+    let metas = list
+        .parse_args_with(syn::punctuated::Punctuated::<Meta, syn::Token![,]>::parse_terminated)
+        .ok()?;
+    metas
+        .iter()
+        .find_map(|meta| name_value_str(meta, "wasm_import_module"))
 }
 
 fn link_name(attrs: &[Attribute]) -> Option<String> {

@@ -64,6 +64,11 @@ pub(super) const KEYWORDS: &[&str] = &[
     "gen",
 ];
 
+/// Keywords followed by the name of the item they define.
+const DEFINING: &[&str] = &[
+    "fn", "struct", "enum", "union", "trait", "type", "mod", "static", "const",
+];
+
 impl Collector<'_> {
     /// Collects a file syn could not parse, item by item: every chunk that
     /// parses as an item is collected as one, the rest as tokens. With
@@ -103,13 +108,22 @@ impl Collector<'_> {
     /// blocks, `use`s and `mod` declarations. Iterative, so arbitrarily deep
     /// nesting cannot overflow the stack.
     pub(super) fn walk_tokens(&mut self, tokens: TokenStream) {
-        let mut pending: Vec<Vec<TokenTree>> = vec![tokens.into_iter().collect()];
-        while let Some(trees) = pending.pop() {
-            self.walk_flat(&trees, &mut pending);
+        // Each run of trees with whether it is (inside) a macro's
+        // arguments, whose tokens mean whatever the macro makes of them.
+        let in_arguments = self.in_macro_body || self.enclosing_macro.is_some();
+        let mut pending: Vec<(Vec<TokenTree>, bool)> =
+            vec![(tokens.into_iter().collect(), in_arguments)];
+        while let Some((trees, in_arguments)) = pending.pop() {
+            self.walk_flat(&trees, in_arguments, &mut pending);
         }
     }
 
-    fn walk_flat(&mut self, trees: &[TokenTree], pending: &mut Vec<Vec<TokenTree>>) {
+    fn walk_flat(
+        &mut self,
+        trees: &[TokenTree],
+        in_arguments: bool,
+        pending: &mut Vec<(Vec<TokenTree>, bool)>,
+    ) {
         let mut i = 0;
         let mut attrs_before: Vec<TokenStream> = Vec::new();
         // Whether one of `attrs_before` excludes the next item, worked out
@@ -131,7 +145,10 @@ impl Collector<'_> {
                         && g.delimiter() == Delimiter::Brace
                         && self.try_items(inner.clone());
                     if !parsed {
-                        pending.push(inner.into_iter().collect());
+                        let arguments = in_arguments
+                            || (i > 0
+                                && matches!(&trees[i - 1], TokenTree::Punct(p) if p.as_char() == '!'));
+                        pending.push((inner.into_iter().collect(), arguments));
                     }
                     i += 1;
                 }
@@ -212,6 +229,20 @@ impl Collector<'_> {
                         i += consumed;
                     } else if KEYWORDS.contains(&word.as_str()) {
                         i += 1;
+                        // The name an item keyword defines is no use of
+                        // that name (`struct stat` beside libc's `fn stat`);
+                        // in a macro's arguments it may be one
+                        // (`call!(fn socket)` expanding to `$f(..)`).
+                        if !in_arguments && DEFINING.contains(&word.as_str()) {
+                            if matches!(trees.get(i), Some(TokenTree::Ident(m)) if m == "mut") {
+                                i += 1;
+                            }
+                            if let Some(TokenTree::Ident(name)) = trees.get(i)
+                                && !KEYWORDS.contains(&ident_name(name).as_str())
+                            {
+                                i += 1;
+                            }
+                        }
                     } else {
                         i = self.token_path(trees, i, false);
                     }
@@ -223,7 +254,10 @@ impl Collector<'_> {
                     }
                     i += 1;
                 }
-                TokenTree::Literal(_) => i += 1,
+                TokenTree::Literal(literal) => {
+                    self.record_literal(literal);
+                    i += 1;
+                }
             }
         }
     }
@@ -473,6 +507,8 @@ impl Collector<'_> {
         if is_macro {
             let name = written.segments.last().cloned().unwrap_or_default();
             if let Some(TokenTree::Group(args)) = trees.get(i + 1) {
+                let pos = self.pos(span);
+                self.record_print(&name, &args.stream(), pos);
                 self.record_invocation(&written, &args.stream(), span, false);
                 let include = include::is_include(&written);
                 self.token_macro_call(&name, include, args.stream(), span);

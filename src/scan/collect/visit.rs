@@ -611,6 +611,18 @@ impl<'ast> Visit<'ast> for Collector<'_> {
     }
 
     fn visit_visibility(&mut self, _: &'ast syn::Visibility) {}
+
+    fn visit_lit_str(&mut self, lit: &'ast syn::LitStr) {
+        self.record_literal(&lit.token());
+    }
+
+    fn visit_lit_byte_str(&mut self, lit: &'ast syn::LitByteStr) {
+        self.record_literal(&lit.token());
+    }
+
+    fn visit_lit_cstr(&mut self, lit: &'ast syn::LitCStr) {
+        self.record_literal(&lit.token());
+    }
 }
 
 /// A struct's namespaces: a braced one is only a type, a tuple or unit

@@ -232,6 +232,23 @@ pub struct Site {
     pub pos: Pos,
 }
 
+/// What a build script may print to cargo: a `print!`-family or
+/// formatting macro's format string, or a string literal that holds a
+/// directive linking native code (`cargo:rustc-link-lib=…`), wherever it
+/// stands (a constant later written out, a helper's argument).
+#[derive(Clone, Debug)]
+pub struct Print {
+    /// The macro (`println`, `writeln`, `format_args`…); empty for a
+    /// string literal.
+    pub macro_name: String,
+    /// The format string's value, or `None` when it is not a string the
+    /// scan can compute (a variable, a metavariable, a call).
+    pub format: Option<String>,
+    /// The item it is in (`Ref::function`), for reach.
+    pub function: u32,
+    pub pos: Pos,
+}
+
 /// A function declared in an `extern` block, by link name.
 #[derive(Clone, Debug)]
 pub struct ForeignFn {
@@ -240,6 +257,14 @@ pub struct ForeignFn {
     pub name: String,
     pub scope: ScopeId,
     pub pos: Pos,
+    /// The block's `#[link(wasm_import_module = "…")]`, and whether it
+    /// applies: only when compiling for wasm, where the symbol is imported
+    /// from that module (JavaScript, the host) instead of the C library;
+    /// rustc ignores it everywhere else.
+    pub wasm_module: Option<(String, bool)>,
+    /// Attribute macros on the block (`#[wasm_bindgen]`), as written: the
+    /// macro decides what the declarations become.
+    pub block_macros: Vec<WrittenPath>,
 }
 
 /// An item with a body of code, whose reach other code can borrow: a
@@ -398,6 +423,9 @@ pub struct Invocation {
     /// Written among an impl's or a trait's items: what it produces are
     /// that impl's or trait's associated items.
     pub assoc: Option<AssocPosition>,
+    /// Expanded completely: its expansion, not its arguments read as
+    /// code, says what it compiles to. Set once the crate is read.
+    pub settled: bool,
 }
 
 /// The impl or trait whose items a macro invocation stands among: the
@@ -426,6 +454,8 @@ pub struct CrateFacts {
     ref_index: HashMap<u64, Vec<usize>>,
     pub sites: Vec<Site>,
     pub foreign_fns: Vec<ForeignFn>,
+    /// Format strings and directive literals, for build scripts.
+    pub prints: Vec<Print>,
     pub unanalyzed: Vec<Unanalyzed>,
     /// Bytes of source read, for throughput figures.
     pub bytes_read: u64,
@@ -532,6 +562,7 @@ impl CrateFacts {
             + self.refs.len()
             + self.sites.len()
             + self.foreign_fns.len()
+            + self.prints.len()
             + self.items.len()
             + self.trait_impls.len()
             + self.macro_calls.len()
