@@ -130,6 +130,29 @@ fn is_wrapped(mut ty: &Type) -> bool {
 }
 
 impl Collector<'_> {
+    /// A function's return type, as [`handle_type`] reads it.
+    pub(super) fn return_type(&self, sig: &syn::Signature) -> Option<WrittenPath> {
+        match &sig.output {
+            syn::ReturnType::Type(_, ty) => self.known_type(ty).map(|t| self.without_self_type(t)),
+            syn::ReturnType::Default => None,
+        }
+    }
+
+    /// `Self::x` inside `impl … for some::Type` is `some::Type::x`.
+    pub(super) fn without_self_type(&self, written: WrittenPath) -> WrittenPath {
+        match (&self.owner, written.segments.first()) {
+            (Some(Owner::Impl(self_type)), Some(first)) if first == "Self" => {
+                let mut segments = self_type.segments.clone();
+                segments.extend(written.segments.into_iter().skip(1));
+                WrittenPath {
+                    segments,
+                    leading_colon: self_type.leading_colon,
+                }
+            }
+            _ => written,
+        }
+    }
+
     /// The written type of `self` where the code is in `impl Type`.
     fn self_type(&self) -> Option<WrittenPath> {
         match &self.owner {

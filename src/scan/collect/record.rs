@@ -8,15 +8,56 @@
 //! and which item it counts for.
 
 use proc_macro2::Span;
-use syn::UseTree;
+use syn::visit::Visit;
+use syn::{Attribute, Item, UseTree};
 
-use super::{Collector, ident_name};
+use super::itemattrs::path_attributes;
+use super::{ChildModule, Collector, ident_name};
 use crate::scan::facts::{
     Def, Import, ItemDef, NS_MACRO, NS_VALUE, Owner, Pos, Ref, RefKind, Scope, ScopeId, Site,
     Unanalyzed,
 };
 
 impl Collector<'_> {
+    /// `mod name { .. }` read in place, or `mod name;` queued as a child
+    /// module whose file is found later.
+    pub(super) fn declare_module(
+        &mut self,
+        name: String,
+        attrs: &[Attribute],
+        content: Option<&[Item]>,
+        span: Span,
+    ) {
+        let scope = self.module_scope(&name);
+        let path_attrs = path_attributes(attrs, self.cfg);
+        match content {
+            Some(items) => {
+                // rustc takes the first `#[path]`, after `cfg_attr`s.
+                let inner = self
+                    .mod_dir
+                    .inline(&name, path_attrs.first().map(|p| p.path.as_str()));
+                let outer = std::mem::replace(&mut self.mod_dir, inner);
+                self.in_scope(scope, |c| {
+                    for item in items {
+                        c.visit_item(item);
+                    }
+                });
+                self.mod_dir = outer;
+            }
+            None => {
+                let pos = self.pos(span);
+                self.children.push(ChildModule {
+                    scope,
+                    name,
+                    path_attrs,
+                    dir: self.mod_dir.clone(),
+                    pos,
+                    deferred_by: self.deferring,
+                });
+            }
+        }
+    }
+
     pub(super) fn pos(&self, span: Span) -> Pos {
         let gate = self.current_gate();
         if let Some(pos) = self.pos_override {

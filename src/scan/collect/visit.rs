@@ -7,55 +7,17 @@
 //! and hands on only what syn leaves unparsed (`Verbatim` syntax, macro
 //! arguments).
 
-use proc_macro2::Span;
 use syn::visit::{self, Visit};
 use syn::{Attribute, Expr, Item};
 
-use super::itemattrs::{excluded, item_attrs, path_attributes, uncertain};
-use super::{ChildModule, Collector, ident_name};
+use super::itemattrs::{excluded, item_attrs, uncertain};
+use super::{Collector, ident_name};
 use crate::scan::facts::{
     AssocType, Def, NS_ANY, NS_MACRO, NS_TYPE, NS_VALUE, Ns, Owner, RefKind, Root, Scope,
     TraitImpl, WrittenPath,
 };
 
 impl Collector<'_> {
-    fn declare_module(
-        &mut self,
-        name: String,
-        attrs: &[Attribute],
-        content: Option<&[Item]>,
-        span: Span,
-    ) {
-        let scope = self.module_scope(&name);
-        let path_attrs = path_attributes(attrs, self.cfg);
-        match content {
-            Some(items) => {
-                // rustc takes the first `#[path]`, after `cfg_attr`s.
-                let inner = self
-                    .mod_dir
-                    .inline(&name, path_attrs.first().map(|p| p.path.as_str()));
-                let outer = std::mem::replace(&mut self.mod_dir, inner);
-                self.in_scope(scope, |c| {
-                    for item in items {
-                        c.visit_item(item);
-                    }
-                });
-                self.mod_dir = outer;
-            }
-            None => {
-                let pos = self.pos(span);
-                self.children.push(ChildModule {
-                    scope,
-                    name,
-                    path_attrs,
-                    dir: self.mod_dir.clone(),
-                    pos,
-                    deferred_by: self.deferring,
-                });
-            }
-        }
-    }
-
     pub(super) fn statements(&mut self, stmts: &[syn::Stmt]) {
         // The `let`s of a block end with it. Its items (and what a macro
         // among its statements may define) are nearer than the bindings
@@ -142,29 +104,6 @@ impl Collector<'_> {
             self.visit_type(&q.ty);
         }
         visit_generic_args(self, path);
-    }
-
-    /// A function's return type, as [`bindings::handle_type`] reads it.
-    fn return_type(&self, sig: &syn::Signature) -> Option<WrittenPath> {
-        match &sig.output {
-            syn::ReturnType::Type(_, ty) => self.known_type(ty).map(|t| self.without_self_type(t)),
-            syn::ReturnType::Default => None,
-        }
-    }
-
-    /// `Self::x` inside `impl … for some::Type` is `some::Type::x`.
-    fn without_self_type(&self, written: WrittenPath) -> WrittenPath {
-        match (&self.owner, written.segments.first()) {
-            (Some(Owner::Impl(self_type)), Some(first)) if first == "Self" => {
-                let mut segments = self_type.segments.clone();
-                segments.extend(written.segments.into_iter().skip(1));
-                WrittenPath {
-                    segments,
-                    leading_colon: self_type.leading_colon,
-                }
-            }
-            _ => written,
-        }
     }
 }
 
