@@ -10,13 +10,15 @@
 
 mod acquire;
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime};
+use std::sync::Mutex;
+use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::Context;
 use rayon::prelude::*;
 
-use super::Analysis;
+use super::{Analysis, Deferred};
 use crate::advisories::AdvisoryMatch;
 use crate::evaluate::component::{
     ComponentOutcome, missing_dependency_flag, other_component_outcome, policy_flags, status_of,
@@ -31,7 +33,8 @@ use crate::policy::Policy;
 use crate::resolve::bom::{BomRequest, BomTarget, ComponentKind, CrateSource, RequestedCrate};
 use crate::resolve::crates::{MissingDependency, UnpackedCrate, graph_of_crates};
 use crate::resolve::local::LocalCrates;
-use acquire::Fetching;
+pub use acquire::CrateTimings;
+use acquire::{Fetched, Fetching, PendingUnpack};
 
 /// Downloads at once: enough to hide latency, few enough to be polite.
 const PARALLEL_DOWNLOADS: usize = 8;
@@ -70,7 +73,9 @@ pub struct VetStages<'a> {
     pub fetch_done: &'a dyn Fn(),
     /// A note for the user, as it happens (not in quiet runs).
     pub note: &'a dyn Fn(&str),
-    pub scan: &'a dyn Fn(BuildGraph) -> anyhow::Result<Analysis>,
+    /// Scans the graph; the deferred packages' crates are unpacked only
+    /// when their scans are not cached.
+    pub scan: &'a dyn Fn(BuildGraph, &Deferred<'_>) -> anyhow::Result<Analysis>,
     pub advisories: &'a dyn Fn(&BuildGraph) -> anyhow::Result<AdvisoriesByPackage>,
 }
 
@@ -110,6 +115,21 @@ pub struct Vetted {
     /// How many components were scanned.
     pub vetted: usize,
     pub verdict: Verdict,
+    /// Per component, where its crate's time went, when it was fetched
+    /// (for `-v`; never in a report).
+    pub timings: Vec<Option<ComponentTimings>>,
+}
+
+/// Where one component's time went: fetching (see [`CrateTimings`]), then
+/// unpacking and scanning its crate (`None` for a scan from the cache,
+/// which unpacks nothing).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ComponentTimings {
+    pub fetch: CrateTimings,
+    pub unpack: Option<Duration>,
+    /// The scan (or cache load), unpacking not included.
+    pub scan: Option<Duration>,
+    pub cached: bool,
 }
 
 /// Vets every component of `request` against `policy`. `strict` fails
@@ -159,9 +179,8 @@ pub fn vet(
         min_age: options.min_age,
         now: SystemTime::now(),
         deadline: options.deadline,
-        quiet: options.quiet,
     };
-    let fetched: Vec<(Vec<Flag>, Option<UnpackedCrate>)> = pool.install(|| {
+    let fetched: Vec<Fetched> = pool.install(|| {
         remote
             .par_iter()
             .map(|(i, krate)| {
@@ -174,13 +193,24 @@ pub fn vet(
     (stages.fetch_done)();
 
     // Every component's outcome, and the crates to scan in graph order.
-    for ((component, _), (flags, krate)) in remote.iter().zip(fetched) {
-        outcomes[*component].flags = flags;
-        if let Some(krate) = krate {
+    let mut fetch_timings: Vec<Option<CrateTimings>> = vec![None; request.components.len()];
+    let mut pending: HashMap<PathBuf, PendingUnpack> = HashMap::new();
+    for ((component, _), fetched) in remote.iter().zip(fetched) {
+        outcomes[*component].flags = fetched.flags;
+        if let Some(krate) = fetched.krate {
+            fetch_timings[*component] = Some(fetched.timings);
             unpacked.push((*component, krate));
+        }
+        if let Some(p) = fetched.pending {
+            pending.insert(p.dest.clone(), p);
         }
     }
     let graph_crates = one_crate_per_build(unpacked, &mut outcomes);
+    // Indexed like the graph's packages (its crates' order).
+    let pending: Vec<Option<PendingUnpack>> = graph_crates
+        .iter()
+        .map(|c| c.listing.as_ref().and_then(|_| pending.remove(&c.root)))
+        .collect();
 
     let (platform, every_platform) = platform(request, &options, stages.note)?;
     let held_unscanned: Vec<(String, semver::Version)> = request
@@ -215,7 +245,41 @@ pub fn vet(
             outcome.flags.push(flag);
         }
     }
-    let analysis = (stages.scan)(crate_graph.graph)?;
+    let unpack_times: Mutex<Vec<Option<Duration>>> = Mutex::new(vec![None; pending.len()]);
+    let materialize = |package: usize| {
+        let Some(Some(p)) = pending.get(package) else {
+            return crate::fetch::PackageSource::Missing {
+                reason: "no archive to unpack".to_owned(),
+            };
+        };
+        let started = Instant::now();
+        let source = acquire::unpack_pending(p, options.quiet);
+        if let Ok(mut times) = unpack_times.lock() {
+            times[package] = Some(started.elapsed());
+        }
+        source
+    };
+    let deferred = Deferred {
+        packages: pending.iter().map(Option::is_some).collect(),
+        materialize: &materialize,
+    };
+    let analysis = (stages.scan)(crate_graph.graph, &deferred)?;
+    let unpack_times = unpack_times.into_inner().unwrap_or_default();
+    let timings = outcomes
+        .iter()
+        .zip(fetch_timings)
+        .map(|(outcome, fetch)| {
+            let package = outcome.fetched?;
+            let unpack = unpack_times.get(package).copied().flatten();
+            let took = analysis.durations.get(package).copied();
+            Some(ComponentTimings {
+                fetch: fetch.unwrap_or_default(),
+                unpack,
+                scan: took.map(|d| d.saturating_sub(unpack.unwrap_or_default())),
+                cached: analysis.cached.get(package).copied().unwrap_or(false),
+            })
+        })
+        .collect();
     let advisories = (stages.advisories)(&analysis.graph)?;
     let evaluation = evaluate::evaluate(
         &analysis.graph,
@@ -262,6 +326,7 @@ pub fn vet(
         all_features_assumed,
         vetted,
         verdict,
+        timings,
     })
 }
 
