@@ -19,7 +19,9 @@ fn big_table() -> String {
     while text.len() < 300 << 10 {
         text.push_str("    1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,\n");
     }
-    text.push_str("];\n\npub fn spawn() {\n    let _ = std::process::Command::new(\"sh\").status();\n}\n");
+    text.push_str(
+        "];\n\npub fn spawn() {\n    let _ = std::process::Command::new(\"sh\").status();\n}\n",
+    );
     text
 }
 
@@ -143,7 +145,10 @@ fn verbose_names_each_crate_s_times_on_stderr_only() {
     let quiet = vetted(vet_two(&env, &server, &[]), 1);
     std::fs::remove_dir_all(env.cache()).unwrap();
     let verbose = vetted(vet_two(&env, &server, &["-v"]), 1);
-    assert_eq!(verbose.run.stdout, quiet.run.stdout, "timings stay off the report");
+    assert_eq!(
+        verbose.run.stdout, quiet.run.stdout,
+        "timings stay off the report"
+    );
     for name in ["capfix-netty 0.3.0", "capfix-calm 1.0.0"] {
         let line = verbose
             .run
@@ -168,5 +173,29 @@ fn verbose_names_each_crate_s_times_on_stderr_only() {
     assert!(
         line.contains("unpack none") && line.contains("(cached)"),
         "{line:?}"
+    );
+}
+
+#[test]
+fn the_human_report_shows_source_lines_when_the_scans_come_from_the_cache() {
+    let env = Env::new();
+    let server = Registry::new().fixtures(&[NETTY, CALM]).start();
+    let b = bom(vec![fixture_component(NETTY), fixture_component(CALM)]);
+    let text = serde_json::to_string_pretty(&b).unwrap();
+    let cold = env.run_raw(&server, &text, &["--color", "never"]);
+    cold.assert_code(1);
+    assert!(
+        cold.stdout.contains("TcpStream"),
+        "netty's source line is shown\n{}",
+        cold.describe()
+    );
+    std::fs::remove_dir_all(env.cache().join("src")).unwrap();
+    let warm = env.run_raw(&server, &text, &["--color", "never"]);
+    warm.assert_code(1);
+    assert_eq!(
+        warm.stdout,
+        cold.stdout,
+        "the same report\n{}",
+        warm.describe()
     );
 }

@@ -267,16 +267,28 @@ fn write_report(common: &CommonArgs, request: &BomRequest, vetted: &Vetted) -> s
                 },
             )
         }
-        _ => human::write_components(&mut out, &rows, verdict, common.stdout_color()).and_then(
-            |()| {
-                diagnostics::write_violations(
-                    &mut out,
-                    graph,
-                    &vetted.evaluation,
-                    common.stdout_color(),
-                )
-            },
-        ),
+        _ => {
+            // Source lines are shown from the unpacked crates; one whose
+            // scan came from the cache was not unpacked.
+            let violating: std::collections::BTreeSet<usize> = vetted
+                .evaluation
+                .violations
+                .iter()
+                .map(|v| v.package)
+                .collect();
+            for package in violating {
+                vetted.unpack_for_display(package);
+            }
+            human::write_components(&mut out, &rows, verdict, common.stdout_color())
+        }
+        .and_then(|()| {
+            diagnostics::write_violations(
+                &mut out,
+                graph,
+                &vetted.evaluation,
+                common.stdout_color(),
+            )
+        }),
     }?;
     out.flush().ok();
     Ok(())

@@ -573,7 +573,9 @@ fn checked_path(raw: &str, prefix: &str) -> Result<Option<PathBuf>, &'static str
 
 #[cfg(test)]
 mod tests {
-    use super::{UnpackError, UnpackLimits, checked_path, list_crate, unpack_crate, unpack_verified};
+    use super::{
+        UnpackError, UnpackLimits, checked_path, list_crate, unpack_crate, unpack_verified,
+    };
     use std::io::Write;
     use std::path::{Path, PathBuf};
 
@@ -611,8 +613,15 @@ mod tests {
             &[("x-1.0.0/a", Some("1")), ("x-1.0.0/a/b", Some("2"))],
             &[("x-1.0.0/a", Some("1")), ("x-1.0.0/a/b/c", Some("2"))],
             &[("x-1.0.0/a/b", Some("1")), ("x-1.0.0/a", Some("2"))],
-            &[("x-1.0.0/a/", None), ("x-1.0.0/a/", None), ("x-1.0.0/a/b", Some("1"))],
-            &[("x-1.0.0/Cargo.toml", Some("[package]")), ("x-1.0.0/src/lib.rs", Some(""))],
+            &[
+                ("x-1.0.0/a/", None),
+                ("x-1.0.0/a/", None),
+                ("x-1.0.0/a/b", Some("1")),
+            ],
+            &[
+                ("x-1.0.0/Cargo.toml", Some("[package]")),
+                ("x-1.0.0/src/lib.rs", Some("")),
+            ],
         ];
         let long = format!("x-1.0.0/{}.rs", "n".repeat(300));
         let long_case = [(long.as_str(), Some(""))];
@@ -647,13 +656,19 @@ mod tests {
         let limits = UnpackLimits::default();
         let wrong = "0".repeat(64);
         let error = unpack_verified(&crate_file, "x-1.0.0", &dest, limits, Some(&wrong));
-        assert!(matches!(error, Err(UnpackError::Changed { .. })), "{error:?}");
+        assert!(
+            matches!(error, Err(UnpackError::Changed { .. })),
+            "{error:?}"
+        );
         assert!(!dest.exists(), "nothing under the final name");
         unpack_verified(&crate_file, "x-1.0.0", &dest, limits, Some(&real)).unwrap();
         assert!(dest.join("src/lib.rs").is_file());
         // A kept copy is not reused once the archive no longer matches.
         let error = unpack_verified(&crate_file, "x-1.0.0", &dest, limits, Some(&wrong));
-        assert!(matches!(error, Err(UnpackError::Changed { .. })), "{error:?}");
+        assert!(
+            matches!(error, Err(UnpackError::Changed { .. })),
+            "{error:?}"
+        );
     }
 
     #[test]

@@ -118,6 +118,21 @@ pub struct Vetted {
     /// Per component, where its crate's time went, when it was fetched
     /// (for `-v`; never in a report).
     pub timings: Vec<Option<ComponentTimings>>,
+    /// Per package: the archive of a crate not unpacked during the run
+    /// (its scan came from the cache), for [`Vetted::unpack_for_display`].
+    not_unpacked: Vec<Option<PendingUnpack>>,
+    quiet: bool,
+}
+
+impl Vetted {
+    /// Puts `package`'s crate on disk if its scan came from the cache, so
+    /// that its findings' source lines can be shown; as when it is scanned,
+    /// a kept copy is compared with the archive and the checksum checked.
+    pub fn unpack_for_display(&self, package: usize) {
+        if let Some(Some(pending)) = self.not_unpacked.get(package) {
+            let _ = acquire::unpack_pending(pending, self.quiet);
+        }
+    }
 }
 
 /// Where one component's time went: fetching (see [`CrateTimings`]), then
@@ -265,6 +280,11 @@ pub fn vet(
     };
     let analysis = (stages.scan)(crate_graph.graph, &deferred)?;
     let unpack_times = unpack_times.into_inner().unwrap_or_default();
+    let not_unpacked: Vec<Option<PendingUnpack>> = pending
+        .into_iter()
+        .zip(&unpack_times)
+        .map(|(p, time)| p.filter(|_| time.is_none()))
+        .collect();
     let timings = outcomes
         .iter()
         .zip(fetch_timings)
@@ -327,6 +347,8 @@ pub fn vet(
         vetted,
         verdict,
         timings,
+        not_unpacked,
+        quiet: options.quiet,
     })
 }
 
