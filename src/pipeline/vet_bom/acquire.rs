@@ -48,6 +48,9 @@ pub(super) struct PendingUnpack {
     pub(super) archive: PathBuf,
     pub(super) checksum: String,
     pub(super) dest: PathBuf,
+    /// The archive is capgate's own download (not cargo's copy), to be
+    /// marked used when it is unpacked.
+    pub(super) stored: bool,
 }
 
 /// One component's crate as fetched: its flags, the crate to resolve, the
@@ -284,6 +287,7 @@ fn fetch_timed(
             let pending = PendingUnpack {
                 name: name.clone(),
                 version: version.clone(),
+                stored: archive.starts_with(store),
                 archive,
                 checksum: published.checksum.clone(),
                 dest: dest.clone(),
@@ -320,6 +324,7 @@ pub(super) fn unpack_pending(pending: &PendingUnpack, quiet: bool) -> PackageSou
         archive,
         checksum,
         dest,
+        stored,
     } = pending;
     let prefix = format!("{name}-{version}");
     match unpack_verified(
@@ -331,6 +336,11 @@ pub(super) fn unpack_pending(pending: &PendingUnpack, quiet: bool) -> PackageSou
     ) {
         Ok(Unpacked { root, replaced }) => {
             inventory::touch(&root);
+            // Read again just now, and after the unpacked copy: eviction
+            // takes the sources, which are cheaper to make again, first.
+            if *stored {
+                inventory::touch(archive);
+            }
             if let Some(why) = replaced.filter(|_| !quiet) {
                 // Not the component's fault: the store was changed.
                 eprintln!(
