@@ -2,10 +2,11 @@
 //! the verdict out, before anything is built.
 //!
 //! Flags the names and versions agents get wrong, fetches and verifies
-//! every crate (cargo's cache first, then the registry) and unpacks it
-//! safely, or reads a local one where the BoM says it is; turns the crates
-//! into a graph without cargo, scans it and evaluates the policy exactly as
-//! `check` does. Each component ends with one status. The command line
+//! every crate (cargo's cache first, then the registry) and checks its
+//! archive, or reads a local one where the BoM says it is; turns the crates
+//! into a graph without cargo (from the archives' listings), scans it and
+//! evaluates the policy exactly as `check` does. A crate is unpacked,
+//! safely and on the scanning threads, only when its scan is not cached. Each component ends with one status. The command line
 //! (`cli/vet_bom.rs`) only reads arguments and prints what this returns.
 
 mod acquire;
