@@ -3,6 +3,7 @@
 
     python3 benches/run.py [--only own,gen,bom] [--sizes 250,500,1000,2000]
                            [--repeat 3] [--no-build] [--work DIR]
+    python3 benches/run.py --only bom --bom FILE [--compare BINARY]
 
 Builds the release binary and the `floor` bench (benches/floor.rs), then for
 each input measures, side by side in one run:
@@ -58,6 +59,7 @@ class Run:
     seconds: float
     peak_kib: int
     code: int
+    cpu: float = 0.0  # user + system seconds of the child
 
 
 @dataclass
@@ -102,7 +104,8 @@ def measure(cmd: list[str], env: dict[str, str] | None = None, stdout: Path | No
     if code not in ok:
         err.seek(0)
         raise BenchError(f"failed (exit {code}): {' '.join(cmd)}\n{err.read().decode(errors='replace')[-3000:]}")
-    return Run(seconds, usage.ru_maxrss, code)  # ru_maxrss is KiB on Linux
+    # ru_maxrss is KiB on Linux
+    return Run(seconds, usage.ru_maxrss, code, usage.ru_utime + usage.ru_stime)
 
 
 def build(cargo_env: dict[str, str]) -> tuple[Path, Path]:
@@ -123,14 +126,14 @@ def build(cargo_env: dict[str, str]) -> tuple[Path, Path]:
     return exes["cargo-capgate"], exes["floor"]
 
 
-def existing_binaries(cargo_env: dict[str, str]) -> tuple[Path, Path]:
+def existing_binaries(cargo_env: dict[str, str], need_floor: bool = True) -> tuple[Path, Path | None]:
     """The most recent release binary and floor bench, without building."""
     target = Path(cargo_env.get("CARGO_TARGET_DIR", ROOT / "target")) / "release"
     floors = sorted((p for p in (target / "deps").glob("floor-*") if p.is_file() and os.access(p, os.X_OK) and not p.suffix),
                     key=lambda p: p.stat().st_mtime)
-    if not (target / "cargo-capgate").is_file() or not floors:
+    if not (target / "cargo-capgate").is_file() or (need_floor and not floors):
         sys.exit("--no-build: no release binary or floor bench built yet")
-    return target / "cargo-capgate", floors[-1]
+    return target / "cargo-capgate", floors[-1] if floors else None
 
 
 def bench_input(result: Result, tool_cmd: list[str], manifest: Path | None, floor: Path,
@@ -275,6 +278,69 @@ def report(results: list[Result], sizes: list[int], failed: dict[str, str], bom_
     return all_ok
 
 
+def bench_real_bom(bom: Path, binaries: list[tuple[str, Path]], work: Path, repeat: int) -> bool:
+    """`vet-bom` of a real BoM, side by side for each binary, alternating.
+
+    Every `.crate` is made local first: one untimed run downloads them into
+    a store of its own (from the registry cargo's configuration names). Each
+    cold run starts from a new cache holding only those downloads (hard
+    links of `crates/`), so listing, unpacking and scanning are cold; the
+    warm run is the same command again on that cache. Index lookups still go
+    to the registry, as they do for a user. Prints medians of wall time,
+    CPU time (user + system) and peak memory, and each binary's ratio to the
+    first."""
+    base_env = dict(os.environ)
+    base_env.pop("CAPGATE_SCANNED_FILES", None)
+    cmd_of = lambda binary: [str(binary), "vet-bom", str(bom), "--format", "json", "--min-age", "0", "-q"]
+    store = work / "bom-store"
+    if not (store / "crates").is_dir():
+        print(f"downloading the BoM's crates into {store} ...", file=sys.stderr)
+        store.mkdir(parents=True, exist_ok=True)
+        measure(cmd_of(binaries[0][1]), base_env | {"CAPGATE_CACHE_DIR": str(store)}, ok=(0, 1, 2))
+    counter = iter(range(1_000_000))
+    runs: dict[str, dict[str, list[Run]]] = {name: {"cold": [], "warm": []} for name, _ in binaries}
+    reports: dict[str, bytes] = {}
+    for i in range(repeat):
+        order = binaries if i % 2 == 0 else list(reversed(binaries))
+        for name, binary in order:
+            cache = work / "caches" / f"bom-{name}-{next(counter)}"
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copytree(store / "crates", cache / "crates", copy_function=os.link)
+            env = base_env | {"CAPGATE_CACHE_DIR": str(cache)}
+            out = work / f"bom-{name}.json"
+            cold = measure(cmd_of(binary), env, stdout=out, ok=(0, 1, 2))
+            warm = measure(cmd_of(binary), env, ok=(0, 1, 2))
+            runs[name]["cold"].append(cold)
+            runs[name]["warm"].append(warm)
+            reports.setdefault(name, out.read_bytes())
+            print(f"  {name} run {i + 1}/{repeat}: cold {cold.seconds:.2f} s ({cold.cpu:.1f} CPU-s, "
+                  f"{cold.peak_kib / 1024:.0f} MiB), warm {warm.seconds:.2f} s ({warm.cpu:.1f} CPU-s, "
+                  f"{warm.peak_kib / 1024:.0f} MiB)", file=sys.stderr)
+            shutil.rmtree(cache, ignore_errors=True)
+    med = lambda xs: Result.stat(xs)
+    first = binaries[0][0]
+    print(f"\nvet-bom {bom.name}, medians of {repeat} (wall s / CPU s / peak MiB):")
+    for name, _ in binaries:
+        line = []
+        for kind in ("cold", "warm"):
+            r = runs[name][kind]
+            wall, cpu, peak = med([x.seconds for x in r]), med([x.cpu for x in r]), med([x.peak_kib / 1024 for x in r])
+            text = f"{kind} {wall:.2f} / {cpu:.1f} / {peak:.0f}"
+            if name != first:
+                b = runs[first][kind]
+                text += (f" (x{wall / med([x.seconds for x in b]):.2f} wall, x{cpu / med([x.cpu for x in b]):.2f} CPU, "
+                         f"x{peak / med([x.peak_kib / 1024 for x in b]):.2f} peak)")
+            line.append(text)
+        print(f"  {name}: " + "; ".join(line))
+    same = len(set(reports.values())) == 1
+    if len(binaries) > 1:
+        print(f"  reports byte-identical: {'yes' if same else 'NO'}")
+    cold = med([x.seconds for x in runs[binaries[-1][0]]["cold"]])
+    ok = cold <= BOM_MAX_S
+    print(f"  [{verdict(ok)}] bom: vetted in <= {BOM_MAX_S:.0f} s cold with every .crate local ({cold:.2f} s)")
+    return ok
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", default="own,gen,bom", help="inputs to run: own, gen, bom (comma-separated)")
@@ -283,6 +349,10 @@ def main() -> None:
     parser.add_argument("--stat", choices=["median", "min"], default="median",
                         help="how repeated timings are combined (default median)")
     parser.add_argument("--bom-max", type=int, default=1000, help="components in the generated BoM")
+    parser.add_argument("--bom", type=Path, default=None,
+                        help="with --only bom: vet this real BoM instead of a generated one (downloads its crates once)")
+    parser.add_argument("--compare", type=Path, default=None,
+                        help="with --bom: another cargo-capgate binary (say, main's) measured alternately beside this one")
     parser.add_argument("--no-build", action="store_true", help="use the binaries already built")
     parser.add_argument("--work", type=Path, default=None,
                         help="scratch directory (default: a temporary one, removed afterwards)")
@@ -295,7 +365,10 @@ def main() -> None:
     Result.stat = staticmethod(min if args.stat == "min" else statistics.median)
 
     cargo_env = dict(os.environ)
-    binary, floor = existing_binaries(cargo_env) if args.no_build else build(cargo_env)
+    if args.no_build:
+        binary, floor = existing_binaries(cargo_env, need_floor=args.bom is None)
+    else:
+        binary, floor = build(cargo_env)
     work = args.work or Path(tempfile.mkdtemp(prefix="capgate-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     load = os.getloadavg()[0]
@@ -331,6 +404,17 @@ def main() -> None:
         if count < args.bom_max:
             r.note = f"; the local cache has only {count} crates"
         return r
+
+    if args.bom is not None:
+        if only != {"bom"}:
+            parser.error("--bom goes with --only bom")
+        binaries = ([("compared", args.compare.resolve())] if args.compare else []) + [("this", binary)]
+        try:
+            ok = bench_real_bom(args.bom.resolve(), binaries, work, args.repeat)
+        finally:
+            if args.work is None:
+                shutil.rmtree(work, ignore_errors=True)
+        sys.exit(0 if ok else 1)
 
     try:
         if "own" in only:

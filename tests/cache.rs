@@ -565,6 +565,52 @@ fn one_budget_evicts_the_least_recently_used_of_any_kind() {
 }
 
 #[test]
+fn unpacked_crates_are_evicted_before_older_scan_results_and_downloads() {
+    let (fixture, cache) = fixture_and_cache();
+    fetched_crate(cache.path(), "old", 40 * DAY);
+    let measured = tempfile::tempdir().unwrap();
+    scan(fixture.path(), measured.path(), &[]).assert_code(0);
+    let scans: u64 = entries(measured.path())
+        .iter()
+        .map(|e| std::fs::metadata(e).unwrap().len())
+        .sum();
+    // Written after the scan's entries, so newer than all of them; the
+    // budget holds the entries and the downloads, not the sources too.
+    let manifest = fixture.path().join("Cargo.toml");
+    let run = || {
+        util::capgate()
+            .env("CAPGATE_CACHE_DIR", cache.path())
+            .env("CAPGATE_CACHE_MAX_BYTES", (scans + 8000 + 1000).to_string())
+            .args(["scan", "--offline", "-q", "--manifest-path"])
+            .arg(&manifest)
+            .output()
+            .unwrap()
+    };
+    assert_eq!(run().status.code(), Some(0));
+    fetched_crate(cache.path(), "new", std::time::Duration::ZERO);
+    // A scan that misses (the first one's entries are kept) evicts.
+    std::fs::remove_dir_all(cache.path().join("v2")).unwrap();
+    assert_eq!(run().status.code(), Some(0));
+    assert!(!entries(cache.path()).is_empty(), "scan results kept");
+    for name in ["old", "new"] {
+        assert!(
+            cache
+                .path()
+                .join(format!("crates/{name}-1.0.0-0123456789abcdef.crate"))
+                .exists(),
+            "the {name} download is kept"
+        );
+        assert!(
+            !cache
+                .path()
+                .join(format!("src/{name}-1.0.0-0123456789abcdef"))
+                .exists(),
+            "the {name} sources went first"
+        );
+    }
+}
+
+#[test]
 fn cache_rejects_options_it_cannot_honour() {
     let cache = tempfile::tempdir().unwrap();
     for args in [

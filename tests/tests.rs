@@ -46,3 +46,4 @@ mod vet_bom;
 mod vet_bom_closure;
 mod vet_bom_limits;
 mod vet_bom_store;
+mod vet_bom_unpack;

@@ -2,7 +2,8 @@
 //! one size budget: scan results (`v2/`), the `.crate` files `vet-bom`
 //! downloaded (`crates/`) and the crates it unpacked (`src/`). `cache
 //! info` counts it, `cache clean` and `cache prune` remove it, and eviction
-//! after a scan removes the least recently used items of any kind first.
+//! after a scan removes unpacked crates first (cheapest to make again),
+//! then the least recently used items of any kind.
 //!
 //! "Used" is the modification time: a scan entry is touched when it is
 //! read, a download or an unpacked crate when `vet-bom` reuses it. Only

@@ -423,15 +423,18 @@ impl ScanCache {
         contents
     }
 
-    /// Keeps everything the cache holds under its one size budget,
-    /// evicting the least recently used first, whatever its kind.
+    /// Keeps everything the cache holds under its one size budget:
+    /// unpacked crates first (made again from their downloads, without the
+    /// network or a scan; a run of 948 crates unpacks more than the
+    /// budget, and would otherwise push out the scan results it just
+    /// made), then the least recently used of any kind.
     pub fn evict(&self) {
         let mut items = inventory::inventory(&self.root);
         let mut total: u64 = items.iter().map(|item| item.bytes).sum();
         if total <= self.max_bytes {
             return;
         }
-        items.sort_by_key(|item| item.last_used);
+        items.sort_by_key(|item| (item.kind != Kind::Source, item.last_used));
         for item in items {
             if total <= self.max_bytes {
                 break;

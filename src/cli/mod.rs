@@ -248,7 +248,7 @@ impl CommonArgs {
                 return Err(e);
             }
         };
-        let mut analysis = self.scan_with(graph, rules, self.cache(), progress)?;
+        let mut analysis = self.scan_with(graph, None, rules, self.cache(), progress)?;
         analysis.timings.resolve = resolve_time;
         self.summarize(&analysis);
         Ok(analysis)
@@ -260,19 +260,21 @@ impl CommonArgs {
         graph: crate::model::BuildGraph,
         rules: &crate::rules::RuleSet,
     ) -> anyhow::Result<crate::pipeline::Analysis> {
-        self.scan_resolved_with(graph, rules, self.cache())
+        self.scan_resolved_with(graph, None, rules, self.cache())
     }
 
     /// [`Self::scan_resolved`] with a cache the caller has already used
     /// (`vet-bom` keeps its downloads there), so that its problems are
-    /// warned about once.
+    /// warned about once, and sources it puts on disk only when needed.
     pub fn scan_resolved_with(
         &self,
         graph: crate::model::BuildGraph,
+        deferred: Option<&crate::pipeline::Deferred<'_>>,
         rules: &crate::rules::RuleSet,
         cache: Option<crate::cache::ScanCache>,
     ) -> anyhow::Result<crate::pipeline::Analysis> {
-        let analysis = self.scan_with(graph, rules, cache, progress::Progress::new(self.quiet))?;
+        let progress = progress::Progress::new(self.quiet);
+        let analysis = self.scan_with(graph, deferred, rules, cache, progress)?;
         self.summarize(&analysis);
         Ok(analysis)
     }
@@ -280,14 +282,20 @@ impl CommonArgs {
     fn scan_with(
         &self,
         graph: crate::model::BuildGraph,
+        deferred: Option<&crate::pipeline::Deferred<'_>>,
         rules: &crate::rules::RuleSet,
         cache: Option<crate::cache::ScanCache>,
         progress: progress::Progress,
     ) -> anyhow::Result<crate::pipeline::Analysis> {
         progress.scanning(graph.packages.len());
-        let result = crate::pipeline::scan_graph(graph, rules, cache.as_ref(), &|p| {
-            progress.scanned(&p.name)
-        });
+        let on_scanned = |p: &crate::model::Package| progress.scanned(&p.name);
+        let result = crate::pipeline::scan_graph_deferred(
+            graph,
+            deferred,
+            rules,
+            cache.as_ref(),
+            &on_scanned,
+        );
         progress.finish();
         let analysis = result?;
         if !self.quiet {

@@ -136,12 +136,18 @@ pub fn run(common: &CommonArgs, args: &VetBomArgs) -> anyhow::Result<Outcome> {
                     eprintln!("note: {note}");
                 }
             },
-            scan: &|graph| common.scan_resolved_with(graph, &rules, cache.borrow_mut().take()),
+            scan: &|graph, deferred| {
+                let cache = cache.borrow_mut().take();
+                common.scan_resolved_with(graph, Some(deferred), &rules, cache)
+            },
             advisories: &|graph| load_advisories(common, graph),
         },
     )?;
     if !common.quiet {
         print_errors_and_notes(common, &request, &vetted);
+        if common.verbose {
+            print_timings(&vetted);
+        }
     }
     write_report(common, &request, &vetted).context("could not write the report")?;
     Ok(match vetted.verdict {
@@ -194,6 +200,36 @@ fn print_errors_and_notes(common: &CommonArgs, request: &BomRequest, vetted: &Ve
     }
 }
 
+/// With `-v`, on stderr: where each fetched crate's time went, in the BoM's
+/// order. Timings vary from run to run, so they never reach the report.
+fn print_timings(vetted: &Vetted) {
+    let secs = |d: std::time::Duration| format!("{:.3} s", d.as_secs_f64());
+    for (outcome, timings) in vetted.outcomes.iter().zip(&vetted.timings) {
+        let (Some(package), Some(t)) = (outcome.fetched, timings) else {
+            continue;
+        };
+        let p = &vetted.analysis.graph.packages[package];
+        let unpack = match t.unpack {
+            Some(d) => secs(d),
+            None => "none".to_owned(),
+        };
+        let scan = match t.scan {
+            Some(d) if t.cached => format!("{} (cached)", secs(d)),
+            Some(d) => secs(d),
+            None => "none".to_owned(),
+        };
+        eprintln!(
+            "timing: {} {}: lookup {}, fetch {}, verify {}, check {}, unpack {unpack}, scan {scan}",
+            crate::report::text::plain(&p.name),
+            crate::report::text::plain(&p.version),
+            secs(t.fetch.lookup),
+            secs(t.fetch.fetch),
+            secs(t.fetch.verify),
+            secs(t.fetch.check),
+        );
+    }
+}
+
 /// Every component's row and the verdict, as JSON or for a terminal with
 /// the violations' evidence.
 fn write_report(common: &CommonArgs, request: &BomRequest, vetted: &Vetted) -> std::io::Result<()> {
@@ -231,16 +267,28 @@ fn write_report(common: &CommonArgs, request: &BomRequest, vetted: &Vetted) -> s
                 },
             )
         }
-        _ => human::write_components(&mut out, &rows, verdict, common.stdout_color()).and_then(
-            |()| {
-                diagnostics::write_violations(
-                    &mut out,
-                    graph,
-                    &vetted.evaluation,
-                    common.stdout_color(),
-                )
-            },
-        ),
+        _ => {
+            // Source lines are shown from the unpacked crates; one whose
+            // scan came from the cache was not unpacked.
+            let violating: std::collections::BTreeSet<usize> = vetted
+                .evaluation
+                .violations
+                .iter()
+                .map(|v| v.package)
+                .collect();
+            for package in violating {
+                vetted.unpack_for_display(package);
+            }
+            human::write_components(&mut out, &rows, verdict, common.stdout_color())
+        }
+        .and_then(|()| {
+            diagnostics::write_violations(
+                &mut out,
+                graph,
+                &vetted.evaluation,
+                common.stdout_color(),
+            )
+        }),
     }?;
     out.flush().ok();
     Ok(())

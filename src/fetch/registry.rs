@@ -222,14 +222,34 @@ impl Registry {
     }
 
     /// The verified `.crate` of `name@version`: cargo's cached copy, capgate's
-    /// stored copy, or a fresh download into `store`.
+    /// stored copy, or a fresh download into `store` (hashed as it arrives),
+    /// with the time spent verifying a copy already on disk (for `-v`).
     pub fn crate_file(
         &self,
         name: &str,
         version: &str,
         checksum: &str,
         store: &Path,
+    ) -> Result<(PathBuf, std::time::Duration), FetchError> {
+        let mut verifying = std::time::Duration::ZERO;
+        let path = self.crate_file_timed(name, version, checksum, store, &mut verifying)?;
+        Ok((path, verifying))
+    }
+
+    fn crate_file_timed(
+        &self,
+        name: &str,
+        version: &str,
+        checksum: &str,
+        store: &Path,
+        verifying: &mut std::time::Duration,
     ) -> Result<PathBuf, FetchError> {
+        let timed = |verifying: &mut std::time::Duration, path: &Path| {
+            let started = std::time::Instant::now();
+            let result = verify_file(path, name, version, checksum);
+            *verifying += started.elapsed();
+            result
+        };
         let file_name = format!("{name}-{version}.crate");
         // The store is shared by every registry, so its copies are named
         // by checksum too.
@@ -239,7 +259,7 @@ impl Registry {
         );
         let cargo_copy = self.cargo_crates.join(&file_name);
         if cargo_copy.is_file() {
-            verify_file(&cargo_copy, name, version, checksum)?;
+            timed(verifying, &cargo_copy)?;
             return Ok(cargo_copy);
         }
         // capgate's own copy was verified when stored, but the store may have
@@ -250,7 +270,7 @@ impl Registry {
             .symlink_metadata()
             .is_ok_and(|m| m.file_type().is_file())
         {
-            match verify_file(&stored, name, version, checksum) {
+            match timed(verifying, &stored) {
                 Ok(()) => return Ok(stored),
                 Err(_) => {
                     let _ = std::fs::remove_file(&stored);

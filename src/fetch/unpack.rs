@@ -5,7 +5,20 @@
 //! relative paths of plain components under `NAME-VERSION/`, within a bound
 //! on file count and total size (a gzip bomb stops at the bound, without
 //! inflating the rest). The archive is unpacked into a temporary directory
-//! beside the destination and renamed into place when complete.
+//! beside the destination and renamed into place when complete. Every file
+//! is written, whatever its name: `include!` and `#[path]` may name any
+//! file, and a file the scanner asks for must be there exactly when the
+//! archive holds it (a subset once made a 296 KB `include!`d `.rs.data`
+//! file of icu_properties_data look missing).
+//!
+//! `list_crate` makes the same checks without writing anything, and keeps
+//! what resolving needs (the manifest's bytes, every path): `vet-bom`
+//! builds its graph from that, and unpacks a crate only when its scan is
+//! not in the cache.
+//!
+//! The archive's SHA-256 is computed again while it is unpacked or
+//! compared (one read, no second pass), so what lands under the final name
+//! is what the checksum verified even if the file changed since.
 //!
 //! An unpacked directory kept from an earlier run lives in a cache that
 //! someone else may have written, so it is reused only after it was
@@ -23,6 +36,10 @@
 use std::collections::BTreeSet;
 use std::io::{Read, Write};
 use std::path::{Component, Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use crate::digest::hex;
 
 /// Bounds on what one crate may unpack to.
 #[derive(Clone, Copy, Debug)]
@@ -58,6 +75,9 @@ pub enum UnpackError {
     /// A kept unpacking differs from its archive (only while comparing).
     #[error("{0}")]
     Differs(String),
+    /// The archive no longer has the checksum it was verified with.
+    #[error("{archive} changed after it was verified; not unpacked")]
+    Changed { archive: String },
 }
 
 /// A crate's directory, ready to scan.
@@ -78,6 +98,19 @@ pub fn unpack_crate(
     dest: &Path,
     limits: UnpackLimits,
 ) -> Result<Unpacked, UnpackError> {
+    unpack_verified(archive, prefix, dest, limits, None)
+}
+
+/// [`unpack_crate`], with the archive's SHA-256 checked against `checksum`
+/// (lower-case hex) in the same read: a directory is renamed into place, or
+/// a kept one reused, only if it matches.
+pub fn unpack_verified(
+    archive: &Path,
+    prefix: &str,
+    dest: &Path,
+    limits: UnpackLimits,
+    checksum: Option<&str>,
+) -> Result<Unpacked, UnpackError> {
     let parent = dest.parent().unwrap_or(Path::new("."));
     let io_error = |e: std::io::Error| UnpackError::Io {
         dir: parent.display().to_string(),
@@ -87,8 +120,9 @@ pub fn unpack_crate(
     if let Ok(meta) = std::fs::symlink_metadata(dest) {
         let differs = if meta.is_dir() {
             let mut checker = Checker::new(dest);
-            match extract(archive, prefix, limits, &mut checker) {
+            match extract(archive, prefix, limits, &mut checker, checksum) {
                 Ok(()) => checker.extra(),
+                Err(e @ UnpackError::Changed { .. }) => return Err(e),
                 Err(e) => Some(e.to_string()),
             }
         } else {
@@ -108,7 +142,13 @@ pub fn unpack_crate(
         .prefix(".unpacking-")
         .tempdir_in(parent)
         .map_err(io_error)?;
-    extract(archive, prefix, limits, &mut Writer(staging.path()))?;
+    extract(
+        archive,
+        prefix,
+        limits,
+        &mut Writer(staging.path()),
+        checksum,
+    )?;
     let staging = staging.keep();
     let unpacked = Unpacked {
         root: dest.to_path_buf(),
@@ -125,6 +165,89 @@ pub fn unpack_crate(
             let _ = std::fs::remove_dir_all(&staging);
             Err(io_error(e))
         }
+    }
+}
+
+/// What a checked archive holds, without unpacking it: every path (files
+/// and directories, relative to `NAME-VERSION/`) and the bytes of its
+/// `Cargo.toml`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Listing {
+    pub files: BTreeSet<PathBuf>,
+    /// Directories, named or implied by a file below them.
+    pub dirs: BTreeSet<PathBuf>,
+    /// `Cargo.toml`'s bytes, when the archive has that file.
+    pub manifest: Option<Vec<u8>>,
+}
+
+/// Checks every entry of `archive` as [`unpack_crate`] does (the same
+/// refusals, in the same order) and lists it, writing nothing.
+pub fn list_crate(
+    archive: &Path,
+    prefix: &str,
+    limits: UnpackLimits,
+) -> Result<Listing, UnpackError> {
+    let mut listing = Listing::default();
+    extract(archive, prefix, limits, &mut listing, None)?;
+    Ok(listing)
+}
+
+/// Listing refuses what writing would: the same path twice, a file where
+/// a directory must go (`File exists`, `Not a directory`, as `mkdir` says).
+impl Listing {
+    fn create_dir_all(&mut self, path: &Path) -> Result<(), Problem> {
+        if path.as_os_str().is_empty() || self.dirs.contains(path) {
+            return Ok(());
+        }
+        if self.files.contains(path) {
+            return Err(Problem::Io(std::io::Error::from_raw_os_error(libc::EEXIST)));
+        }
+        let parent = path.parent().unwrap_or(Path::new(""));
+        if parent
+            .ancestors()
+            .any(|a| !a.as_os_str().is_empty() && self.files.contains(a))
+        {
+            return Err(Problem::Io(std::io::Error::from_raw_os_error(
+                libc::ENOTDIR,
+            )));
+        }
+        self.create_dir_all(parent)?;
+        self.dirs.insert(path.to_path_buf());
+        Ok(())
+    }
+}
+
+/// A name longer than a file system takes (`NAME_MAX`), as writing it
+/// would fail.
+fn too_long(relative: &Path) -> Result<(), Problem> {
+    if relative.components().any(|c| c.as_os_str().len() > 255) {
+        return Err(Problem::Io(std::io::Error::from_raw_os_error(
+            libc::ENAMETOOLONG,
+        )));
+    }
+    Ok(())
+}
+
+impl Target for Listing {
+    fn dir(&mut self, relative: &Path) -> Result<(), Problem> {
+        too_long(relative)?;
+        self.create_dir_all(relative)
+    }
+
+    fn file(&mut self, relative: &Path, content: &mut dyn Read) -> Result<u64, Problem> {
+        too_long(relative)?;
+        self.create_dir_all(relative.parent().unwrap_or(Path::new("")))?;
+        if self.dirs.contains(relative) || !self.files.insert(relative.to_path_buf()) {
+            return Err(Problem::Twice);
+        }
+        if relative == Path::new("Cargo.toml") {
+            let mut bytes = Vec::new();
+            content.read_to_end(&mut bytes).map_err(Problem::Corrupt)?;
+            let n = bytes.len() as u64;
+            self.manifest = Some(bytes);
+            return Ok(n);
+        }
+        std::io::copy(content, &mut std::io::sink()).map_err(Problem::Corrupt)
     }
 }
 
@@ -296,6 +419,7 @@ fn extract(
     prefix: &str,
     limits: UnpackLimits,
     target: &mut dyn Target,
+    checksum: Option<&str>,
 ) -> Result<(), UnpackError> {
     let name = archive
         .file_name()
@@ -320,6 +444,10 @@ fn extract(
         Problem::Differs(why) => UnpackError::Differs(why),
     };
     let file = std::fs::File::open(archive).map_err(|e| corrupt(e.to_string()))?;
+    let file = Hashing {
+        inner: file,
+        hasher: checksum.map(|_| Sha256::new()),
+    };
     let mut tar = tar::Archive::new(flate2::read::GzDecoder::new(file));
     let mut files = 0u64;
     let mut bytes = 0u64;
@@ -367,15 +495,6 @@ fn extract(
             archive: name.clone(),
             limit: format!("{} MiB", limits.max_bytes >> 20),
         };
-        if !may_be_read(&relative, declared) {
-            // Checked like every entry, but not written: the scanner never
-            // reads it. Its declared size still counts towards the bound.
-            if declared > limits.max_bytes - bytes {
-                return Err(too_large());
-            }
-            bytes += declared;
-            continue;
-        }
         // The declared size is checked first so a bomb is refused without
         // inflating it; the copy is bounded too, in case the header lies.
         if declared > limits.max_bytes - bytes {
@@ -393,26 +512,33 @@ fn extract(
     if files == 0 {
         return Err(corrupt(format!("no files under {prefix}/")));
     }
+    if let Some(expected) = checksum {
+        // What the decoder left unread counts too.
+        let mut rest = tar.into_inner().into_inner();
+        std::io::copy(&mut rest, &mut std::io::sink()).map_err(|e| corrupt(e.to_string()))?;
+        let actual = rest.hasher.take().map(|h| hex(&h.finalize()));
+        if actual.as_deref() != Some(expected) {
+            return Err(UnpackError::Changed {
+                archive: name.clone(),
+            });
+        }
+    }
     Ok(())
 }
 
-/// Whether the scanner may read a file: Rust source and manifests always;
-/// anything else (what `include!` or `#[path]` might name) only when small
-/// and not of a kind that is never Rust: C and assembly sources, objects and
-/// libraries, images, archives. Skipping them halves unpacking time on real
-/// crates; a skipped file the code does name is reported `unanalyzed`.
-fn may_be_read(relative: &Path, size: u64) -> bool {
-    const NEVER_RUST: &[&str] = &[
-        "c", "h", "cc", "cpp", "cxx", "hpp", "hh", "s", "S", "asm", "o", "a", "lib", "so", "dylib",
-        "dll", "png", "jpg", "jpeg", "gif", "svg", "ico", "gz", "zst", "xz", "zip", "tar", "wasm",
-        "pdf", "bin", "dat",
-    ];
-    let extension = relative.extension().and_then(|e| e.to_str());
-    match extension {
-        Some("rs") => true,
-        _ if relative.file_name().is_some_and(|n| n == "Cargo.toml") => true,
-        Some(ext) if NEVER_RUST.contains(&ext) => false,
-        _ => size <= 256 << 10,
+/// The archive as it is read, hashed on the way.
+struct Hashing {
+    inner: std::fs::File,
+    hasher: Option<Sha256>,
+}
+
+impl Read for Hashing {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if let Some(hasher) = &mut self.hasher {
+            hasher.update(&buf[..n]);
+        }
+        Ok(n)
     }
 }
 
@@ -446,37 +572,4 @@ fn checked_path(raw: &str, prefix: &str) -> Result<Option<PathBuf>, &'static str
 }
 
 #[cfg(test)]
-mod tests {
-    use super::{checked_path, may_be_read};
-    use std::path::{Path, PathBuf};
-
-    #[test]
-    fn only_what_the_scanner_may_read_is_written() {
-        assert!(may_be_read(Path::new("src/lib.rs"), 50 << 20));
-        assert!(may_be_read(Path::new("Cargo.toml"), 1000));
-        assert!(
-            may_be_read(Path::new("src/table.in"), 1000),
-            "an include! target"
-        );
-        assert!(
-            !may_be_read(Path::new("src/table.in"), 1 << 20),
-            "large data"
-        );
-        assert!(!may_be_read(Path::new("vendor/zlib/inflate.c"), 1000));
-        assert!(!may_be_read(Path::new("assets/logo.png"), 1000));
-    }
-
-    #[test]
-    fn paths_stay_inside_the_crate() {
-        assert_eq!(
-            checked_path("x-1.0.0/src/lib.rs", "x-1.0.0"),
-            Ok(Some(PathBuf::from("src/lib.rs")))
-        );
-        assert_eq!(checked_path("x-1.0.0/", "x-1.0.0"), Ok(None));
-        assert!(checked_path("x-1.0.0/../evil", "x-1.0.0").is_err());
-        assert!(checked_path("/etc/passwd", "x-1.0.0").is_err());
-        assert!(checked_path("../x", "x-1.0.0").is_err());
-        assert!(checked_path("y-1.0.0/src/lib.rs", "x-1.0.0").is_err());
-        assert!(checked_path("x-1.0.0/a\\..\\b", "x-1.0.0").is_err());
-    }
-}
+mod tests;

@@ -23,9 +23,20 @@ pub struct GraphScan {
     /// Wall time of each package's scan (or cache load), for `-v`; never
     /// part of a report, which stays the same whatever the timing.
     pub durations: Vec<std::time::Duration>,
+    /// Whether each package's scan came from the cache.
+    pub cached: Vec<bool>,
     pub cache_hits: usize,
     /// Cache entries that could not be used or written, as messages.
     pub cache_warnings: Vec<String>,
+}
+
+/// Sources put on disk only when a scan needs them: `vet-bom` unpacks a
+/// crate only when its scan is not in the cache.
+pub struct Deferred<'a> {
+    /// Indexed like the graph's packages: whether `materialize` gives its
+    /// source (else it is where the package says).
+    pub packages: Vec<bool>,
+    pub materialize: &'a (dyn Fn(usize) -> PackageSource + Sync),
 }
 
 /// Scans every package of `graph` (results in the graph's order), each
@@ -34,6 +45,7 @@ pub struct GraphScan {
 pub fn scan_graph(
     graph: &BuildGraph,
     sources: &[PackageSource],
+    deferred: Option<&Deferred<'_>>,
     rules: &RuleSet,
     cache: Option<&ScanCache>,
     on_done: &(dyn Fn(&Package) + Sync),
@@ -62,8 +74,13 @@ pub fn scan_graph(
             };
             let package = &graph.packages[index];
             let started = std::time::Instant::now();
-            let (scan, hit) =
-                cached_scan(package, graph, &sources[index], rules, cache, &exports_of);
+            let source = match deferred {
+                Some(d) if d.packages.get(index) == Some(&true) => {
+                    Source::Deferred(&|| (d.materialize)(index))
+                }
+                _ => Source::Located(&sources[index]),
+            };
+            let (scan, hit) = cached_scan(package, graph, source, rules, cache, &exports_of);
             let duration = started.elapsed();
             on_done(package);
             // Once here, not once per dependent's cache key.
@@ -90,6 +107,7 @@ pub fn scan_graph(
     {
         out.scans.push(scan);
         out.durations.push(duration);
+        out.cached.push(hit);
         out.cache_hits += usize::from(hit);
     }
     if let Some(cache) = cache {
@@ -116,21 +134,40 @@ struct Scanned {
 /// index in the graph.
 pub type ExportsOf<'a> = dyn Fn(usize) -> Option<(&'a Exports, &'a str)> + 'a;
 
+/// Where one package's source is, or how to get it.
+#[derive(Clone, Copy)]
+enum Source<'s> {
+    Located(&'s PackageSource),
+    /// Asked for only when the scan is not cached.
+    Deferred(&'s (dyn Fn() -> PackageSource + Sync)),
+}
+
 /// One package's scan from the cache, or scanned and stored. A package
 /// whose source is missing is never cached: it may be downloaded later.
 fn cached_scan<'a>(
     package: &Package,
     graph: &BuildGraph,
-    source: &PackageSource,
+    source: Source<'_>,
     rules: &RuleSet,
     cache: Option<&ScanCache>,
     exports_of: &ExportsOf<'a>,
 ) -> (PackageScan, bool) {
-    let Some(cache) = cache.filter(|_| matches!(source, PackageSource::Present(_))) else {
-        return (
-            super::package::scan_package(package, graph, source, rules, exports_of),
-            false,
-        );
+    let scan_from = |source: &PackageSource| {
+        super::package::scan_package(package, graph, source, rules, exports_of)
+    };
+    let cache = match source {
+        Source::Located(located @ PackageSource::Missing { .. }) => {
+            return (scan_from(located), false);
+        }
+        _ => match cache {
+            Some(cache) => cache,
+            None => {
+                return match source {
+                    Source::Located(located) => (scan_from(located), false),
+                    Source::Deferred(get) => (scan_from(&get()), false),
+                };
+            }
+        },
     };
     // What the package's code can reach through its dependencies is part of
     // its scan, so their exports are part of the key.
@@ -147,7 +184,13 @@ fn cached_scan<'a>(
     if let Some(scan) = cache.load(&key, package) {
         return (scan, true);
     }
-    let scan = super::package::scan_package(package, graph, source, rules, exports_of);
-    cache.store(&key, package, &scan);
+    let source = match source {
+        Source::Located(located) => located.clone(),
+        Source::Deferred(get) => get(),
+    };
+    let scan = scan_from(&source);
+    if matches!(source, PackageSource::Present(_)) {
+        cache.store(&key, package, &scan);
+    }
     (scan, false)
 }

@@ -7,6 +7,7 @@ mod package;
 mod schedule;
 pub mod vet_bom;
 
+pub use graph::Deferred;
 pub use package::scan_package;
 
 use std::time::{Duration, Instant};
@@ -23,6 +24,8 @@ pub struct Analysis {
     pub scans: Vec<PackageScan>,
     /// Each package's scan time, in graph order (`-v` names the slowest).
     pub durations: Vec<Duration>,
+    /// Whether each package's scan came from the cache, in graph order.
+    pub cached: Vec<bool>,
     pub timings: Timings,
     /// How many scans came from the cache.
     pub cache_hits: usize,
@@ -69,13 +72,26 @@ pub fn scan_graph(
     cache: Option<&ScanCache>,
     on_scanned: &(dyn Fn(&Package) + Sync),
 ) -> Result<Analysis, AnalysisError> {
+    scan_graph_deferred(graph, None, rules, cache, on_scanned)
+}
+
+/// [`scan_graph`], where the `deferred` packages' sources are put on disk
+/// only if their scans are not in the cache.
+pub fn scan_graph_deferred(
+    graph: BuildGraph,
+    deferred: Option<&Deferred<'_>>,
+    rules: &RuleSet,
+    cache: Option<&ScanCache>,
+    on_scanned: &(dyn Fn(&Package) + Sync),
+) -> Result<Analysis, AnalysisError> {
     let started = Instant::now();
     let sources = fetch::locate(&graph);
-    let scanned = graph::scan_graph(&graph, &sources, rules, cache, on_scanned)?;
+    let scanned = graph::scan_graph(&graph, &sources, deferred, rules, cache, on_scanned)?;
     Ok(Analysis {
         graph,
         scans: scanned.scans,
         durations: scanned.durations,
+        cached: scanned.cached,
         timings: Timings {
             resolve: Duration::ZERO,
             scan: started.elapsed(),

@@ -1,17 +1,20 @@
-//! Getting one component's crate onto disk for `vet-bom`: looked up,
-//! flagged, downloaded, verified and unpacked from a registry, or found in
-//! place when it is local.
+//! Getting one component's crate for `vet-bom`: looked up, flagged,
+//! downloaded, verified and its archive checked and listed (what resolving
+//! needs), or found in place when it is local. A registry crate is unpacked
+//! later, by [`unpack_pending`], and only when its scan is not cached.
 
-use std::path::Path;
-use std::time::{Duration, SystemTime};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
 
 use crate::cache::inventory;
 use crate::evaluate::vet::{self, Flag, Status};
+use crate::fetch::PackageSource;
 use crate::fetch::http::Deadline;
 use crate::fetch::registry::{FetchError, Registry};
-use crate::fetch::unpack::{UnpackLimits, Unpacked, unpack_crate};
+use crate::fetch::unpack::{UnpackLimits, Unpacked, list_crate, unpack_verified};
 use crate::resolve::bom::{CrateSource, RequestedComponent, RequestedCrate};
-use crate::resolve::crates::{Origin, UnpackedCrate};
+use crate::resolve::crates::{ArchiveContents, Origin, UnpackedCrate};
 use crate::resolve::local::LocalCrates;
 
 /// What every component's fetch shares.
@@ -22,23 +25,76 @@ pub(super) struct Fetching<'a> {
     pub(super) min_age: Duration,
     pub(super) now: SystemTime,
     pub(super) deadline: Deadline,
-    pub(super) quiet: bool,
+}
+
+/// Where each stage of one crate's vetting spent its time, for `-v`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CrateTimings {
+    /// The index lookup.
+    pub lookup: Duration,
+    /// Getting the `.crate` (a download, hashed as it arrives), besides
+    /// verifying a copy already on disk.
+    pub fetch: Duration,
+    pub verify: Duration,
+    /// Checking and listing every entry of the archive.
+    pub check: Duration,
+}
+
+/// A checked archive to unpack if its crate's scan is not cached.
+#[derive(Clone, Debug)]
+pub(super) struct PendingUnpack {
+    pub(super) name: String,
+    pub(super) version: String,
+    pub(super) archive: PathBuf,
+    pub(super) checksum: String,
+    pub(super) dest: PathBuf,
+    /// The archive is capgate's own download (not cargo's copy), to be
+    /// marked used when it is unpacked.
+    pub(super) stored: bool,
+}
+
+/// One component's crate as fetched: its flags, the crate to resolve, the
+/// archive to unpack when it is scanned.
+pub(super) struct Fetched {
+    pub(super) flags: Vec<Flag>,
+    pub(super) krate: Option<UnpackedCrate>,
+    pub(super) pending: Option<PendingUnpack>,
+    pub(super) timings: CrateTimings,
 }
 
 /// Looks a crate up, flags what is wrong with the request, and fetches,
-/// verifies and unpacks it unless it cannot or must not be.
+/// verifies, checks and lists it unless it cannot or must not be.
 pub(super) fn fetch_one(
     fetching: &Fetching,
     krate: &RequestedCrate,
     component: &RequestedComponent,
-) -> (Vec<Flag>, Option<UnpackedCrate>) {
+) -> Fetched {
+    let mut timings = CrateTimings::default();
+    let (flags, found) = fetch_timed(fetching, krate, component, &mut timings);
+    let (krate, pending) = match found {
+        Some((krate, pending)) => (Some(krate), Some(pending)),
+        None => (None, None),
+    };
+    Fetched {
+        flags,
+        krate,
+        pending,
+        timings,
+    }
+}
+
+fn fetch_timed(
+    fetching: &Fetching,
+    krate: &RequestedCrate,
+    component: &RequestedComponent,
+    timings: &mut CrateTimings,
+) -> (Vec<Flag>, Option<(UnpackedCrate, PendingUnpack)>) {
     let Fetching {
         registry,
         store,
         min_age,
         now,
         deadline,
-        quiet,
     } = fetching;
     let (min_age, now) = (*min_age, *now);
     let name = &krate.name;
@@ -86,7 +142,10 @@ pub(super) fn fetch_one(
         ));
         return (flags, None);
     }
-    let versions = match registry.versions(name) {
+    let started = Instant::now();
+    let versions = registry.versions(name);
+    timings.lookup = started.elapsed();
+    let versions = match versions {
         Ok(Some(versions)) => versions,
         Ok(None) => {
             let meant = vet::closest_popular(name).filter(|p| p != name);
@@ -178,21 +237,26 @@ pub(super) fn fetch_one(
         ));
         return (flags, None);
     }
-    let archive =
-        match registry.crate_file(name, &version, &published.checksum, &store.join("crates")) {
-            Ok(path) => path,
-            Err(e @ FetchError::ChecksumMismatch { .. }) => {
-                flags.push(Flag::new(
-                    Status::ChecksumMismatch,
-                    format!("{e}; the crate was not scanned. Do not use this download"),
-                ));
-                return (flags, None);
-            }
-            Err(e) => {
-                flags.extend(failed("downloaded", format!("fetch {name}@{version}"), e));
-                return (flags, None);
-            }
-        };
+    let started = Instant::now();
+    let archive = registry.crate_file(name, &version, &published.checksum, &store.join("crates"));
+    let archive = match archive {
+        Ok((path, verifying)) => {
+            timings.verify = verifying;
+            timings.fetch = started.elapsed().saturating_sub(verifying);
+            path
+        }
+        Err(e @ FetchError::ChecksumMismatch { .. }) => {
+            flags.push(Flag::new(
+                Status::ChecksumMismatch,
+                format!("{e}; the crate was not scanned. Do not use this download"),
+            ));
+            return (flags, None);
+        }
+        Err(e) => {
+            flags.extend(failed("downloaded", format!("fetch {name}@{version}"), e));
+            return (flags, None);
+        }
+    };
     // Used now: the cache's eviction goes by last use. cargo's own copy is
     // cargo's to manage.
     if archive.starts_with(store) {
@@ -203,38 +267,91 @@ pub(super) fn fetch_one(
         return (flags, None);
     }
     let prefix = format!("{name}-{version}");
+    // Everything is unpacked (`-all`): directories of earlier releases,
+    // which held a subset, are left to the cache's eviction.
     let dest = store
         .join("src")
-        .join(format!("{prefix}-{}", &published.checksum[..16]));
-    match unpack_crate(&archive, &prefix, &dest, UnpackLimits::default()) {
+        .join(format!("{prefix}-{}-all", &published.checksum[..16]));
+    let started = Instant::now();
+    // Every entry is checked now, so a crate whose archive would not unpack
+    // is flagged here as before; the unpacking itself waits for the scan.
+    let listing = list_crate(&archive, &prefix, UnpackLimits::default());
+    timings.check = started.elapsed();
+    match listing {
+        Ok(listing) => {
+            let contents = ArchiveContents {
+                files: listing.files,
+                dirs: listing.dirs,
+                manifest: listing.manifest,
+            };
+            let pending = PendingUnpack {
+                name: name.clone(),
+                version: version.clone(),
+                stored: archive.starts_with(store),
+                archive,
+                checksum: published.checksum.clone(),
+                dest: dest.clone(),
+            };
+            let krate = UnpackedCrate {
+                name: name.clone(),
+                version,
+                root: dest,
+                origin: Origin::Registry {
+                    checksum: published.checksum.clone(),
+                    source_id: registry.source_id.clone(),
+                    default_registry: registry.is_default,
+                },
+                bom_ref: component.bom_ref.clone(),
+                features: krate.features.clone(),
+                listing: Some(Arc::new(contents)),
+            };
+            (flags, Some((krate, pending)))
+        }
+        Err(e) => {
+            flags.push(Flag::new(Status::Error, e.to_string()));
+            (flags, None)
+        }
+    }
+}
+
+/// Unpacks a crate whose scan is not cached, into its place in the store
+/// (or checks the copy kept there), verifying the archive's checksum again
+/// in the same read: what the scanner reads is what was verified.
+pub(super) fn unpack_pending(pending: &PendingUnpack, quiet: bool) -> PackageSource {
+    let PendingUnpack {
+        name,
+        version,
+        archive,
+        checksum,
+        dest,
+        stored,
+    } = pending;
+    let prefix = format!("{name}-{version}");
+    match unpack_verified(
+        archive,
+        &prefix,
+        dest,
+        UnpackLimits::default(),
+        Some(checksum),
+    ) {
         Ok(Unpacked { root, replaced }) => {
-            inventory::touch(&dest);
+            inventory::touch(&root);
+            // Read again just now, and after the unpacked copy: eviction
+            // takes the sources, which are cheaper to make again, first.
+            if *stored {
+                inventory::touch(archive);
+            }
             if let Some(why) = replaced.filter(|_| !quiet) {
                 // Not the component's fault: the store was changed.
                 eprintln!(
                     "warning: the unpacked copy of {name}@{version} in the cache did not match its verified .crate ({why}); unpacked it again"
                 );
             }
-            (
-                flags,
-                Some(UnpackedCrate {
-                    name: name.clone(),
-                    version,
-                    root,
-                    origin: Origin::Registry {
-                        checksum: published.checksum.clone(),
-                        source_id: registry.source_id.clone(),
-                        default_registry: registry.is_default,
-                    },
-                    bom_ref: component.bom_ref.clone(),
-                    features: krate.features.clone(),
-                }),
-            )
+            PackageSource::Present(root)
         }
-        Err(e) => {
-            flags.push(Flag::new(Status::Error, e.to_string()));
-            (flags, None)
-        }
+        Err(e) => PackageSource::Missing {
+            reason: format!("{name}@{version} could not be unpacked: {e}"),
+        },
     }
 }
 
@@ -257,6 +374,7 @@ pub(super) fn local_one(
                 origin: Origin::Local(local),
                 bom_ref: component.bom_ref.clone(),
                 features: krate.features.clone(),
+                listing: None,
             }),
         ),
         Err(why) => (

@@ -2,21 +2,24 @@
 //! the verdict out, before anything is built.
 //!
 //! Flags the names and versions agents get wrong, fetches and verifies
-//! every crate (cargo's cache first, then the registry) and unpacks it
-//! safely, or reads a local one where the BoM says it is; turns the crates
-//! into a graph without cargo, scans it and evaluates the policy exactly as
-//! `check` does. Each component ends with one status. The command line
+//! every crate (cargo's cache first, then the registry) and checks its
+//! archive, or reads a local one where the BoM says it is; turns the crates
+//! into a graph without cargo (from the archives' listings), scans it and
+//! evaluates the policy exactly as `check` does. A crate is unpacked,
+//! safely and on the scanning threads, only when its scan is not cached. Each component ends with one status. The command line
 //! (`cli/vet_bom.rs`) only reads arguments and prints what this returns.
 
 mod acquire;
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime};
+use std::sync::Mutex;
+use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::Context;
 use rayon::prelude::*;
 
-use super::Analysis;
+use super::{Analysis, Deferred};
 use crate::advisories::AdvisoryMatch;
 use crate::evaluate::component::{
     ComponentOutcome, missing_dependency_flag, other_component_outcome, policy_flags, status_of,
@@ -31,7 +34,8 @@ use crate::policy::Policy;
 use crate::resolve::bom::{BomRequest, BomTarget, ComponentKind, CrateSource, RequestedCrate};
 use crate::resolve::crates::{MissingDependency, UnpackedCrate, graph_of_crates};
 use crate::resolve::local::LocalCrates;
-use acquire::Fetching;
+pub use acquire::CrateTimings;
+use acquire::{Fetched, Fetching, PendingUnpack};
 
 /// Downloads at once: enough to hide latency, few enough to be polite.
 const PARALLEL_DOWNLOADS: usize = 8;
@@ -70,7 +74,9 @@ pub struct VetStages<'a> {
     pub fetch_done: &'a dyn Fn(),
     /// A note for the user, as it happens (not in quiet runs).
     pub note: &'a dyn Fn(&str),
-    pub scan: &'a dyn Fn(BuildGraph) -> anyhow::Result<Analysis>,
+    /// Scans the graph; the deferred packages' crates are unpacked only
+    /// when their scans are not cached.
+    pub scan: &'a dyn Fn(BuildGraph, &Deferred<'_>) -> anyhow::Result<Analysis>,
     pub advisories: &'a dyn Fn(&BuildGraph) -> anyhow::Result<AdvisoriesByPackage>,
 }
 
@@ -110,6 +116,36 @@ pub struct Vetted {
     /// How many components were scanned.
     pub vetted: usize,
     pub verdict: Verdict,
+    /// Per component, where its crate's time went, when it was fetched
+    /// (for `-v`; never in a report).
+    pub timings: Vec<Option<ComponentTimings>>,
+    /// Per package: the archive of a crate not unpacked during the run
+    /// (its scan came from the cache), for [`Vetted::unpack_for_display`].
+    not_unpacked: Vec<Option<PendingUnpack>>,
+    quiet: bool,
+}
+
+impl Vetted {
+    /// Puts `package`'s crate on disk if its scan came from the cache, so
+    /// that its findings' source lines can be shown; as when it is scanned,
+    /// a kept copy is compared with the archive and the checksum checked.
+    pub fn unpack_for_display(&self, package: usize) {
+        if let Some(Some(pending)) = self.not_unpacked.get(package) {
+            let _ = acquire::unpack_pending(pending, self.quiet);
+        }
+    }
+}
+
+/// Where one component's time went: fetching (see [`CrateTimings`]), then
+/// unpacking and scanning its crate (`None` for a scan from the cache,
+/// which unpacks nothing).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ComponentTimings {
+    pub fetch: CrateTimings,
+    pub unpack: Option<Duration>,
+    /// The scan (or cache load), unpacking not included.
+    pub scan: Option<Duration>,
+    pub cached: bool,
 }
 
 /// Vets every component of `request` against `policy`. `strict` fails
@@ -159,9 +195,8 @@ pub fn vet(
         min_age: options.min_age,
         now: SystemTime::now(),
         deadline: options.deadline,
-        quiet: options.quiet,
     };
-    let fetched: Vec<(Vec<Flag>, Option<UnpackedCrate>)> = pool.install(|| {
+    let fetched: Vec<Fetched> = pool.install(|| {
         remote
             .par_iter()
             .map(|(i, krate)| {
@@ -174,13 +209,24 @@ pub fn vet(
     (stages.fetch_done)();
 
     // Every component's outcome, and the crates to scan in graph order.
-    for ((component, _), (flags, krate)) in remote.iter().zip(fetched) {
-        outcomes[*component].flags = flags;
-        if let Some(krate) = krate {
+    let mut fetch_timings: Vec<Option<CrateTimings>> = vec![None; request.components.len()];
+    let mut pending: HashMap<PathBuf, PendingUnpack> = HashMap::new();
+    for ((component, _), fetched) in remote.iter().zip(fetched) {
+        outcomes[*component].flags = fetched.flags;
+        if let Some(krate) = fetched.krate {
+            fetch_timings[*component] = Some(fetched.timings);
             unpacked.push((*component, krate));
+        }
+        if let Some(p) = fetched.pending {
+            pending.insert(p.dest.clone(), p);
         }
     }
     let graph_crates = one_crate_per_build(unpacked, &mut outcomes);
+    // Indexed like the graph's packages (its crates' order).
+    let pending: Vec<Option<PendingUnpack>> = graph_crates
+        .iter()
+        .map(|c| c.listing.as_ref().and_then(|_| pending.remove(&c.root)))
+        .collect();
 
     let (platform, every_platform) = platform(request, &options, stages.note)?;
     let held_unscanned: Vec<(String, semver::Version)> = request
@@ -215,7 +261,46 @@ pub fn vet(
             outcome.flags.push(flag);
         }
     }
-    let analysis = (stages.scan)(crate_graph.graph)?;
+    let unpack_times: Mutex<Vec<Option<Duration>>> = Mutex::new(vec![None; pending.len()]);
+    let materialize = |package: usize| {
+        let Some(Some(p)) = pending.get(package) else {
+            return crate::fetch::PackageSource::Missing {
+                reason: "no archive to unpack".to_owned(),
+            };
+        };
+        let started = Instant::now();
+        let source = acquire::unpack_pending(p, options.quiet);
+        if let Ok(mut times) = unpack_times.lock() {
+            times[package] = Some(started.elapsed());
+        }
+        source
+    };
+    let deferred = Deferred {
+        packages: pending.iter().map(Option::is_some).collect(),
+        materialize: &materialize,
+    };
+    let analysis = (stages.scan)(crate_graph.graph, &deferred)?;
+    let unpack_times = unpack_times.into_inner().unwrap_or_default();
+    let not_unpacked: Vec<Option<PendingUnpack>> = pending
+        .into_iter()
+        .zip(&unpack_times)
+        .map(|(p, time)| p.filter(|_| time.is_none()))
+        .collect();
+    let timings = outcomes
+        .iter()
+        .zip(fetch_timings)
+        .map(|(outcome, fetch)| {
+            let package = outcome.fetched?;
+            let unpack = unpack_times.get(package).copied().flatten();
+            let took = analysis.durations.get(package).copied();
+            Some(ComponentTimings {
+                fetch: fetch.unwrap_or_default(),
+                unpack,
+                scan: took.map(|d| d.saturating_sub(unpack.unwrap_or_default())),
+                cached: analysis.cached.get(package).copied().unwrap_or(false),
+            })
+        })
+        .collect();
     let advisories = (stages.advisories)(&analysis.graph)?;
     let evaluation = evaluate::evaluate(
         &analysis.graph,
@@ -262,6 +347,9 @@ pub fn vet(
         all_features_assumed,
         vetted,
         verdict,
+        timings,
+        not_unpacked,
+        quiet: options.quiet,
     })
 }
 

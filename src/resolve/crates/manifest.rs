@@ -151,12 +151,33 @@ pub(super) fn local_manifest(local: &LocalCrate, root: &Path) -> Result<Manifest
     Ok(manifest)
 }
 
-pub(super) fn read_manifest(path: &Path) -> Result<Manifest, ManifestError> {
+/// The manifest at `path`, or, when `listed` is given, the bytes an
+/// archive holds for it (`None`: no such file), with the same errors.
+pub(super) fn read_manifest(
+    path: &Path,
+    listed: Option<Option<&[u8]>>,
+) -> Result<Manifest, ManifestError> {
     let error = |message: String| ManifestError {
         manifest: path.display().to_string(),
         message,
     };
-    let text = std::fs::read_to_string(path).map_err(|e| error(e.to_string()))?;
+    let text = match listed {
+        None => std::fs::read_to_string(path).map_err(|e| error(e.to_string()))?,
+        Some(None) => {
+            let missing = std::io::Error::from_raw_os_error(libc::ENOENT);
+            return Err(error(missing.to_string()));
+        }
+        Some(Some(bytes)) => String::from_utf8(bytes.to_vec()).map_err(|_| {
+            // What `read_to_string` says of the same bytes.
+            error(
+                std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    "stream did not contain valid UTF-8",
+                )
+                .to_string(),
+            )
+        })?,
+    };
     let mut manifest: Manifest = toml::from_str(&text).map_err(|e| error(e.to_string()))?;
     manifest.root = path.parent().unwrap_or(Path::new(".")).to_path_buf();
     Ok(manifest)

@@ -12,8 +12,9 @@
 //! features it asks for, to a fixpoint. Platform-specific dependencies are
 //! kept when their `cfg` may hold on the target.
 
-use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 mod edges;
 mod features;
@@ -39,6 +40,82 @@ pub struct UnpackedCrate {
     /// The features the BoM records for it; `None` scans it with every
     /// feature on, since the BoM does not say which are built.
     pub features: Option<Vec<String>>,
+    /// What its checked archive holds, when it is not unpacked at `root`
+    /// yet: its manifest and target files are then read from here. The
+    /// same answers as the unpacked directory would give.
+    pub listing: Option<Arc<ArchiveContents>>,
+}
+
+/// What a crate's archive holds (paths relative to the crate's root), for
+/// resolving it before, or without, unpacking it.
+#[derive(Clone, Debug, Default)]
+pub struct ArchiveContents {
+    pub files: BTreeSet<PathBuf>,
+    /// Directories, named or implied by a path below them.
+    pub dirs: BTreeSet<PathBuf>,
+    /// `Cargo.toml`'s bytes, when it is a file of the archive.
+    pub manifest: Option<Vec<u8>>,
+}
+
+/// A crate's files as resolving looks at them: on disk, or listed.
+#[derive(Clone, Copy)]
+pub(super) struct CrateFiles<'a> {
+    root: &'a Path,
+    listing: Option<&'a ArchiveContents>,
+}
+
+impl<'a> CrateFiles<'a> {
+    pub(super) fn new(root: &'a Path, listing: Option<&'a ArchiveContents>) -> Self {
+        CrateFiles { root, listing }
+    }
+
+    fn relative<'p>(&self, path: &'p Path) -> Option<&'p Path> {
+        path.strip_prefix(self.root).ok()
+    }
+
+    /// `Path::exists`: a file or a directory.
+    pub(super) fn exists(&self, path: &Path) -> bool {
+        match self.listing {
+            None => path.exists(),
+            Some(l) => self
+                .relative(path)
+                .is_some_and(|r| l.files.contains(r) || l.dirs.contains(r)),
+        }
+    }
+
+    /// `Path::is_file`.
+    pub(super) fn is_file(&self, path: &Path) -> bool {
+        match self.listing {
+            None => path.is_file(),
+            Some(l) => self.relative(path).is_some_and(|r| l.files.contains(r)),
+        }
+    }
+
+    /// The names and paths of what `dir` holds, in no particular order.
+    pub(super) fn children(&self, dir: &Path) -> Vec<(String, PathBuf)> {
+        match self.listing {
+            None => std::fs::read_dir(dir)
+                .into_iter()
+                .flatten()
+                .flatten()
+                .map(|e| (e.file_name().to_string_lossy().into_owned(), e.path()))
+                .collect(),
+            Some(l) => {
+                let Some(relative) = self.relative(dir) else {
+                    return Vec::new();
+                };
+                l.files
+                    .iter()
+                    .chain(&l.dirs)
+                    .filter(|p| p.parent() == Some(relative))
+                    .filter_map(|p| {
+                        let name = p.file_name()?.to_string_lossy().into_owned();
+                        Some((name, self.root.join(p)))
+                    })
+                    .collect()
+            }
+        }
+    }
 }
 
 /// Where a crate of the graph was found.
@@ -84,7 +161,10 @@ pub fn graph_of_crates(
     let manifests: Vec<Manifest> = crates
         .iter()
         .map(|c| match &c.origin {
-            Origin::Registry { .. } => read_manifest(&c.root.join("Cargo.toml")),
+            Origin::Registry { .. } => read_manifest(
+                &c.root.join("Cargo.toml"),
+                c.listing.as_deref().map(|l| l.manifest.as_deref()),
+            ),
             Origin::Local(local) => local_manifest(local, &c.root),
         })
         .collect::<Result<_, _>>()?;

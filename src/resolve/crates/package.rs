@@ -6,28 +6,29 @@ use std::path::PathBuf;
 
 use super::features::EnabledFeatures;
 use super::manifest::Manifest;
-use super::{Origin, UnpackedCrate};
+use super::{CrateFiles, Origin, UnpackedCrate};
 use crate::model::{Dependency, Package, PackageKind, SourceKind, Target, TargetRole};
 
 /// The binaries cargo finds without being told, by name, in a stable order.
-fn inferred_bins(root: &std::path::Path, package: &str) -> Vec<(String, PathBuf)> {
+fn inferred_bins(
+    files: CrateFiles<'_>,
+    root: &std::path::Path,
+    package: &str,
+) -> Vec<(String, PathBuf)> {
     let mut bins = Vec::new();
     let main = root.join("src/main.rs");
-    if main.exists() {
+    if files.exists(&main) {
         bins.push((package.to_owned(), main));
     }
-    let mut found: Vec<(String, PathBuf)> = std::fs::read_dir(root.join("src/bin"))
+    let mut found: Vec<(String, PathBuf)> = files
+        .children(&root.join("src/bin"))
         .into_iter()
-        .flatten()
-        .flatten()
-        .filter_map(|entry| {
-            let path = entry.path();
-            let name = entry.file_name().to_string_lossy().into_owned();
+        .filter_map(|(name, path)| {
             if let Some(stem) = name.strip_suffix(".rs") {
                 Some((stem.to_owned(), path))
             } else {
                 let main = path.join("main.rs");
-                main.exists().then_some((name, main))
+                files.exists(&main).then_some((name, main))
             }
         })
         .collect();
@@ -45,13 +46,14 @@ impl Manifest {
         enabled: &EnabledFeatures,
     ) -> Package {
         let root = &self.root;
+        let files = CrateFiles::new(root, krate.listing.as_deref());
         let mut targets = Vec::new();
         let lib_path = self
             .lib
             .as_ref()
             .and_then(|l| l.path.clone())
             .map(|p| root.join(p))
-            .or_else(|| Some(root.join("src/lib.rs")).filter(|p| p.is_file()));
+            .or_else(|| Some(root.join("src/lib.rs")).filter(|p| files.is_file(p)));
         let proc_macro = self.lib.as_ref().and_then(|l| l.proc_macro) == Some(true);
         if let Some(path) = lib_path {
             targets.push(Target {
@@ -85,7 +87,7 @@ impl Manifest {
                 })
                 .collect();
             if self.package.autobins != Some(false) {
-                for (name, path) in inferred_bins(root, &self.package.name) {
+                for (name, path) in inferred_bins(files, root, &self.package.name) {
                     if !bins.iter().any(|(n, p, _)| *n == name || *p == path) {
                         bins.push((name, path, None));
                     }
@@ -107,7 +109,7 @@ impl Manifest {
         let build_path = match &self.package.build {
             Some(toml::Value::String(path)) => Some(root.join(path)),
             Some(toml::Value::Boolean(false)) => None,
-            _ => Some(root.join("build.rs")).filter(|p| p.is_file()),
+            _ => Some(root.join("build.rs")).filter(|p| files.is_file(p)),
         };
         let build_script = build_path.map(|path| Target {
             name: "build-script-build".into(),
@@ -185,10 +187,22 @@ mod tests {
         std::fs::write(root.join("src/bin/b.rs"), "").unwrap();
         std::fs::write(root.join("src/bin/tool/main.rs"), "").unwrap();
         std::fs::create_dir_all(root.join("src/bin/empty")).unwrap();
-        let names: Vec<String> = inferred_bins(root, "pkg")
-            .into_iter()
-            .map(|(n, _)| n)
-            .collect();
+        let on_disk = inferred_bins(CrateFiles::new(root, None), root, "pkg");
+        let names: Vec<String> = on_disk.iter().map(|(n, _)| n.clone()).collect();
         assert_eq!(names, ["pkg", "b", "tool"]);
+        // The same tree listed from an archive gives the same answer.
+        let listing = super::super::ArchiveContents {
+            files: ["src/main.rs", "src/bin/b.rs", "src/bin/tool/main.rs"]
+                .iter()
+                .map(PathBuf::from)
+                .collect(),
+            dirs: ["src", "src/bin", "src/bin/tool", "src/bin/empty"]
+                .iter()
+                .map(PathBuf::from)
+                .collect(),
+            manifest: None,
+        };
+        let listed = inferred_bins(CrateFiles::new(root, Some(&listing)), root, "pkg");
+        assert_eq!(listed, on_disk);
     }
 }
