@@ -218,18 +218,15 @@ def print_comparison(title: str, cmp: Comparison, show_peer: bool) -> bool:
     print()
     for line in cmp.missing:
         print(f"note: {line}")
-    if cmp.explained:
-        print("Differences, with their cause:")
-        for line in cmp.explained:
-            print(f"  - {line}")
-    if cmp.unexplained:
-        print("UNEXPLAINED differences (no cause in the labels):")
-        for line in cmp.unexplained:
-            print(f"  - {line}")
-    if cmp.stale:
-        print("Stale causes (capgate now agrees with the labels):")
-        for line in cmp.stale:
-            print(f"  - {line}")
+    for title, lines in [
+        ("Differences, with their cause:", cmp.explained),
+        ("UNEXPLAINED differences (no cause in the labels):", cmp.unexplained),
+        ("Stale causes (capgate now agrees with the labels):", cmp.stale),
+    ]:
+        if lines:
+            print(title)
+            for line in lines:
+                print(f"  - {line}")
     run, build, both = Totals(), Totals(), Totals()
     for row in cmp.rows:
         (build if row.scope else run).add(row)

@@ -35,6 +35,17 @@ fn scan(dir: &Path, cache: &Path, extra: &[&str]) -> util::Run {
     )
 }
 
+/// The bytes of the scan results a scan of `dir` writes into an empty
+/// cache, for budgets that hold them.
+fn scan_entry_bytes(dir: &Path) -> u64 {
+    let measured = tempfile::tempdir().unwrap();
+    scan(dir, measured.path(), &[]).assert_code(0);
+    entries(measured.path())
+        .iter()
+        .map(|e| std::fs::metadata(e).unwrap().len())
+        .sum()
+}
+
 fn entries(cache: &Path) -> Vec<std::path::PathBuf> {
     let mut out = Vec::new();
     let Ok(shards) = std::fs::read_dir(cache.join("v2")) else {
@@ -537,12 +548,7 @@ fn one_budget_evicts_the_least_recently_used_of_any_kind() {
     let (fixture, cache) = fixture_and_cache();
     // The scan's own entries are newer than the old download, and the
     // budget holds them but not the download as well.
-    let measured = tempfile::tempdir().unwrap();
-    scan(fixture.path(), measured.path(), &[]).assert_code(0);
-    let scans: u64 = entries(measured.path())
-        .iter()
-        .map(|e| std::fs::metadata(e).unwrap().len())
-        .sum();
+    let scans = scan_entry_bytes(fixture.path());
     fetched_crate(cache.path(), "old", 40 * DAY);
     let manifest = fixture.path().join("Cargo.toml");
     let out = util::capgate()
@@ -568,12 +574,7 @@ fn one_budget_evicts_the_least_recently_used_of_any_kind() {
 fn unpacked_crates_are_evicted_before_older_scan_results_and_downloads() {
     let (fixture, cache) = fixture_and_cache();
     fetched_crate(cache.path(), "old", 40 * DAY);
-    let measured = tempfile::tempdir().unwrap();
-    scan(fixture.path(), measured.path(), &[]).assert_code(0);
-    let scans: u64 = entries(measured.path())
-        .iter()
-        .map(|e| std::fs::metadata(e).unwrap().len())
-        .sum();
+    let scans = scan_entry_bytes(fixture.path());
     // Written after the scan's entries, so newer than all of them; the
     // budget holds the entries and the downloads, not the sources too.
     let manifest = fixture.path().join("Cargo.toml");

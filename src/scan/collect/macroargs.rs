@@ -95,10 +95,9 @@ impl Collector<'_> {
         };
         // Where the macro puts its arguments, the bindings around may not
         // be in scope (`collect/locals.rs`). What the arguments bind stays
-        // in them: the macro may drop a `let` it is given, and a name taken
-        // for a `Vec` there must not hide the caller's `&Path` of that name
-        // after it.
-        let mark = self.bindings.mark();
+        // in them (`without_locals` ends their scope): the macro may drop a
+        // `let` it is given, and a name taken for a `Vec` there must not
+        // hide the caller's `&Path` of that name after it.
         self.without_locals(|c| {
             read(c, own);
             if let Some((region, tokens)) = emitted {
@@ -107,7 +106,6 @@ impl Collector<'_> {
                 c.emitting = outer_emitting;
             }
         });
-        self.bindings.truncate(mark);
         self.deferring = outer_deferring;
         self.enclosing_macro = outer;
     }
