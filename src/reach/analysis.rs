@@ -21,7 +21,7 @@
 mod exports;
 mod receivers;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::{DependencyExports, bounded, flows, names_type};
 use crate::model::{Capability, Exports, Finding, Location, Resolution, Witness};
@@ -418,39 +418,16 @@ pub fn analyze(
             })
             .clone()
     };
-    // The definition paths of the own items certainly in the build, for the
-    // methods a type has itself: one that may not be (under a `cfg` not
-    // known before a build) may leave the dependency's the one called.
-    let own_items: HashSet<&str> = facts
-        .items
-        .iter()
-        .zip(def_paths)
-        .filter(|(item, _)| !item.conditional)
-        .filter_map(|(_, path)| path.as_deref())
-        .collect();
-    for (((r, roots), &sure), &exact) in facts
+    for ((r, roots), &sure) in facts
         .refs()
         .iter()
         .zip(&matched.receivers)
         .zip(&matched.sure)
-        .zip(&matched.exact)
     {
         let (RefKind::Method { name, .. }, Some(node)) = (&r.kind, node_of(r.function)) else {
             continue;
         };
-        // Called on a binding written with a type of this crate that has a
-        // method of that name itself (inherent, or its own impl's override
-        // of a trait's provided one): that method is the one called, as
-        // rustc picks it, and nothing of that name in a dependency runs. Not
-        // for a type inside a wrapper (`Option<Mem>`), whose own methods
-        // and impls come first.
-        let own_call = exact
-            && !roots.is_empty()
-            && roots
-                .iter()
-                .all(|ty| own_items.contains(format!("{ty}::{name}").as_str()));
-        let inherited_here = if own_call { None } else { inherited.get(name) };
-        for path in inherited_here.into_iter().flatten() {
+        for path in inherited.get(name).into_iter().flatten() {
             let witnesses = deps.lookup(path, rules);
             reached_here(
                 Some(node),
@@ -465,13 +442,9 @@ pub fn analyze(
         let in_node = named_types.get(&Holder::Node(node)).unwrap_or(&no_types);
         let in_module = named_types.get(&module).unwrap_or(&no_types);
         let named = in_node.iter().chain(in_module);
-        if !own_call {
-            for (path, witness) in
-                receivers::through_aliases(name, (roots, sure), named, deps, rules)
-            {
-                let how = witness.resolution;
-                reached_here(Some(node), r.pos, &path, vec![witness], how, &mut reach);
-            }
+        for (path, witness) in receivers::through_aliases(name, (roots, sure), named, deps, rules) {
+            let how = witness.resolution;
+            reached_here(Some(node), r.pos, &path, vec![witness], how, &mut reach);
         }
         // In this crate: the methods of that name of the types the code
         // names, or the only method of that name.
@@ -494,9 +467,6 @@ pub fn analyze(
                     call(&mut callees[node], target, Resolution::ByName);
                 }
             }
-        }
-        if own_call {
-            continue;
         }
         // In dependencies: the methods of that name of the types of the
         // dependency crates the code names (a method is often called on a

@@ -50,9 +50,6 @@ pub struct Matched {
     /// on the chain's root. Empty for other references.
     pub receivers: Vec<Vec<String>>,
     pub sure: Vec<bool>,
-    /// Whether each method call's receiver is exactly its written type
-    /// (`receivers::Receiver::exact`).
-    pub exact: Vec<bool>,
     /// Each item's canonical definition path, then each foreign function's.
     pub def_paths: Vec<Option<String>>,
 }
@@ -97,7 +94,6 @@ pub fn match_rules(
     let mut resolved = Vec::with_capacity(facts.refs().len());
     let mut receiver_types = Vec::with_capacity(facts.refs().len());
     let mut sure = Vec::with_capacity(facts.refs().len());
-    let mut exact = Vec::with_capacity(facts.refs().len());
     for r in facts.refs() {
         // Emitted code names nothing the crate calls: reach gets no names
         // from it, nor do its methods get receiver types.
@@ -112,20 +108,17 @@ pub fn match_rules(
             resolved.push(Vec::new());
             receiver_types.push(Vec::new());
             sure.push(true);
-            exact.push(false);
             continue;
         }
         let Receiver {
             paths,
             sure: certain,
             named,
-            exact: written,
         } = match &r.kind {
             RefKind::Path(p) | RefKind::Macro(p) => {
                 resolved.push(resolver.resolve_ns(r.scope, p, r.ns));
                 receiver_types.push(Vec::new());
                 sure.push(true);
-                exact.push(false);
                 continue;
             }
             RefKind::Method {
@@ -137,11 +130,9 @@ pub fn match_rules(
                 paths: Vec::new(),
                 sure: false,
                 named: 0,
-                exact: false,
             },
         };
         sure.push(certain);
-        exact.push(written);
         resolved.push(paths[..named].to_vec());
         receiver_types.push(paths);
     }
@@ -318,7 +309,6 @@ pub fn match_rules(
         resolved,
         receivers: receiver_types,
         sure,
-        exact,
         def_paths,
     }
 }

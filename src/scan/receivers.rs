@@ -22,10 +22,6 @@ pub struct Receiver {
     /// How many of `paths`, from the first, the code names itself (what a
     /// path root resolves to, not the types found behind it).
     pub named: usize,
-    /// The call is made on a binding whose type is written as `paths`
-    /// (references aside), not inside a wrapper, a field or a value some
-    /// function returned: a method the type itself has is the one called.
-    pub exact: bool,
 }
 
 /// Types of the std prelude a receiver may be written with.
@@ -90,10 +86,9 @@ impl<'f> Receivers<'f> {
                     paths,
                     sure: direct,
                     named,
-                    exact: false,
                 }
             }
-            Root::Type(t) | Root::Wrapped(t) => {
+            Root::Type(t) => {
                 let mut paths = resolver.resolve_ns(scope, t, NS_TYPE);
                 // The std prelude's types resolve to nothing (it holds no
                 // capability); as a receiver's type they say what it is.
@@ -109,7 +104,6 @@ impl<'f> Receivers<'f> {
                     paths,
                     sure: direct,
                     named: 0,
-                    exact: direct && matches!(root, Root::Type(_)),
                 }
             }
             Root::Field { owner, name } => {
@@ -130,7 +124,6 @@ impl<'f> Receivers<'f> {
                     sure: direct && (kinds <= 1 || types.len() <= 1),
                     paths: types.into_iter().cloned().collect(),
                     named: 0,
-                    exact: false,
                 }
             }
         }

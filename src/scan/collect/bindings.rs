@@ -111,24 +111,6 @@ pub fn handle_type(mut ty: &Type) -> Option<WrittenPath> {
     }
 }
 
-/// Whether [`handle_type`] takes a wrapper other than a reference off `ty`.
-fn is_wrapped(mut ty: &Type) -> bool {
-    loop {
-        ty = match ty {
-            Type::Reference(r) => &r.elem,
-            Type::Paren(p) => &p.elem,
-            Type::Group(g) => &g.elem,
-            Type::Path(tp) => {
-                return tp.path.segments.last().is_some_and(|last| {
-                    WRAPPERS.contains(&ident_name(&last.ident).as_str())
-                        && matches!(last.arguments, syn::PathArguments::AngleBracketed(_))
-                });
-            }
-            _ => return false,
-        }
-    }
-}
-
 impl Collector<'_> {
     /// A function's return type, as [`handle_type`] reads it.
     pub(super) fn return_type(&self, sig: &syn::Signature) -> Option<WrittenPath> {
@@ -165,16 +147,10 @@ impl Collector<'_> {
     /// parameter for nothing known.
     fn typed(&self, ty: &Type) -> Option<Root> {
         let written = self.known_type(ty)?;
-        let written = if written.segments == ["Self"] {
-            self.self_type()?
-        } else {
-            written
-        };
-        Some(if is_wrapped(ty) {
-            Root::Wrapped(written)
-        } else {
-            Root::Type(written)
-        })
+        if written.segments == ["Self"] {
+            return self.self_type().map(Root::Type);
+        }
+        Some(Root::Type(written))
     }
 
     /// [`handle_type`], unless it names a type parameter in scope.
@@ -226,7 +202,7 @@ impl Collector<'_> {
                 // binding (not itself a field: no recursion down `a.b.c`).
                 let owner = match strip(&field.base) {
                     base @ Expr::Path(_) => match self.start_root(base) {
-                        Some(Root::Type(ty) | Root::Wrapped(ty)) => Some(ty),
+                        Some(Root::Type(ty)) => Some(ty),
                         _ => None,
                     },
                     _ => None,

@@ -199,15 +199,12 @@ impl Collector<'_> {
         owner: Owner,
         f: impl FnOnce(&mut Self) -> T,
     ) -> T {
-        let module = self.facts.module_of(self.scope);
-        let conditional = self.uncertain || self.facts.scopes[module].alternatives;
         self.facts.items.push(ItemDef {
             name,
             scope: self.scope,
             owner,
             impl_trait: self.impl_trait.clone(),
             returns: self.returns.take(),
-            conditional,
         });
         self.facts.functions += 1;
         let outer = std::mem::replace(&mut self.function, self.facts.functions);

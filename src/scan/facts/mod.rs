@@ -282,10 +282,6 @@ pub struct ItemDef {
     /// A function's return type when written as a path (wrappers such as
     /// `io::Result` and `Option` taken off): what a call of it gives.
     pub returns: Option<WrittenPath>,
-    /// It may not be in the build (see [`Scope::conditional`]): an `impl`
-    /// under an unknown `cfg`, in a macro's arguments, in a module read
-    /// from alternatives.
-    pub conditional: bool,
 }
 
 /// `impl Trait for Type`: which methods the impl writes itself (the others

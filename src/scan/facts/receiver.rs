@@ -18,11 +18,6 @@ pub enum Root {
     /// that hand the inner value's methods on (`&`, `Option`, `Box`,
     /// `Mutex`, `BufWriter`, ...) taken off.
     Type(WrittenPath),
-    /// As [`Root::Type`], the type written inside a wrapper other than a
-    /// reference (`Option<Mem>`, `Box<Mem>`): the value is the wrapper's,
-    /// which may have methods of its own, or impls of a dependency's
-    /// traits, of the same names as the inner type's.
-    Wrapped(WrittenPath),
     /// A field of a value: `self.child`, `self.0`, `cfg.file`. `owner` is
     /// the value's written type when known (`self`, a typed binding); else
     /// every field of that name in the crate is a candidate.
@@ -38,7 +33,7 @@ impl Root {
     /// `entry.path().exists()` on `entry: DirEntry`): only such a receiver's
     /// type is known to be the one written.
     pub fn is_declared(&self) -> bool {
-        matches!(self, Root::Type(_) | Root::Wrapped(_) | Root::Field { .. })
+        matches!(self, Root::Type(_) | Root::Field { .. })
     }
 }
 
