@@ -142,26 +142,58 @@ pub fn scan_package<'a>(
             .proc_macro()
             .map(str::to_owned)
     };
-    if package.kind == PackageKind::ProcMacro {
-        scan.exports.emits = emitted_witnesses(&scan.code.emitted);
-    }
+    scan.exports.emits = emitted_witnesses(
+        &scan.code.emitted,
+        &package.dependencies,
+        packages,
+        exports_of,
+    );
     scan.code.normalize();
     scan.build_script.normalize();
     scan
 }
 
-/// One witness per capability of the code a procedural macro crate emits,
-/// with the first emitted finding's evidence.
-fn emitted_witnesses(emitted: &[Finding]) -> Vec<Witness> {
+/// One witness per capability of the code a package emits, with the first
+/// emitted finding's evidence: its own `emitted`, and what the libraries it
+/// depends on emit, since a procedural macro may hand on the tokens a
+/// library builds (a derive calling its `-impl` or backend crate). A
+/// procedural macro dependency's emits are not handed on: its code is
+/// generated into this package, where it is a finding.
+fn emitted_witnesses<'a>(
+    emitted: &[Finding],
+    deps: &[Dependency],
+    packages: &[Package],
+    exports_of: &super::graph::ExportsOf<'a>,
+) -> Vec<Witness> {
     let mut witnesses: Vec<Witness> = Vec::new();
+    let mut add = |witness: Witness| {
+        if witnesses.iter().all(|w| w.capability != witness.capability) {
+            witnesses.push(witness);
+        }
+    };
     for finding in emitted {
-        if witnesses.iter().all(|w| w.capability != finding.capability) {
-            witnesses.push(Witness {
-                capability: finding.capability,
-                rule: finding.rule.clone(),
-                via: vec![format!("{} ({})", finding.evidence, finding.location)],
-                resolution: finding.resolution.unwrap_or(Resolution::Path),
-            });
+        add(Witness {
+            capability: finding.capability,
+            rule: finding.rule.clone(),
+            via: vec![format!("{} ({})", finding.evidence, finding.location)],
+            resolution: finding.resolution.unwrap_or(Resolution::Path),
+        });
+    }
+    for dep in deps {
+        let (Some((exports, _)), Some(library)) =
+            (exports_of(dep.package), packages.get(dep.package))
+        else {
+            continue;
+        };
+        if library.kind == PackageKind::ProcMacro {
+            continue;
+        }
+        for witness in &exports.emits {
+            let mut handed_on = witness.clone();
+            handed_on
+                .via
+                .insert(0, format!("{} {}", library.name, library.version));
+            add(handed_on);
         }
     }
     witnesses.sort_by_key(|w| w.capability);
@@ -178,12 +210,14 @@ fn generated_by_macros<'a>(
 ) -> Vec<Finding> {
     let mut findings = Vec::new();
     for dep in deps {
-        let Some((exports, _)) = exports_of(dep.package) else {
+        let (Some((exports, _)), Some(macro_crate)) =
+            (exports_of(dep.package), packages.get(dep.package))
+        else {
             continue;
         };
-        let Some(macro_crate) = packages.get(dep.package) else {
+        if macro_crate.kind != PackageKind::ProcMacro {
             continue;
-        };
+        }
         for witness in &exports.emits {
             let mut via = vec![format!(
                 "{} {} (the code its macros generate)",
