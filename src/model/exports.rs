@@ -40,6 +40,10 @@ pub struct Exports {
     /// fragments take (`$p:pat` a leading `|` from 2021 on).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub macro_edition: Option<Edition>,
+    /// The libraries of other crates whose items the crate re-exports
+    /// (`pub use dep::Item`, `pub use dep::*`), by their library name.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub re_exported_crates: BTreeSet<String>,
     /// For a procedural macro crate: what the code it generates does, one
     /// witness per capability (`via` is the emitted evidence). That code
     /// becomes part of each crate the macro is a dependency of.
@@ -73,6 +77,7 @@ impl Exports {
             && self.types.is_empty()
             && self.macros.is_empty()
             && self.emits.is_empty()
+            && self.re_exported_crates.is_empty()
             && self.proc_macro.is_none()
     }
 

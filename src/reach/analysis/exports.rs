@@ -90,6 +90,15 @@ pub(super) fn exports(
     // contain each other through globs and make paths without end; the
     // budget stops those, and the crate is marked.
     let re_exports = re_exports(facts, resolver);
+    // The other crates whose items the crate re-exports: a procedural
+    // macro's among them (`pub use serde_derive::Serialize`) generates its
+    // code into whoever uses the re-export.
+    out.re_exported_crates = re_exports
+        .iter()
+        .filter_map(|r| r.target.split_once("::").map(|(lib, _)| lib))
+        .filter(|lib| !matches!(*lib, "crate" | "self" | "super" | "std" | "core" | "alloc"))
+        .map(str::to_owned)
+        .collect();
     while *budget > 0 {
         let mut changed = false;
         for r in &re_exports {
