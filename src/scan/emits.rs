@@ -61,10 +61,62 @@ pub fn verified_regions(
             if shadowed {
                 return false;
             }
+            if let Some(outer) = &region.enclosing
+                && !evaluates_arguments(facts, resolver, region, outer)
+            {
+                return false;
+            }
             let targets = resolver.resolve_ns(region.scope, &region.path, NS_MACRO);
             !targets.is_empty() && targets.iter().all(|t| is_emitter(t, trusted))
         })
         .collect()
+}
+
+/// Standard macros that evaluate their arguments as expressions, where a
+/// `quote!` among them stays a `quote!`.
+const EXPRESSION_MACROS: &[&str] = &[
+    "vec",
+    "format",
+    "format_args",
+    "print",
+    "println",
+    "eprint",
+    "eprintln",
+    "write",
+    "writeln",
+    "panic",
+    "assert",
+    "assert_eq",
+    "assert_ne",
+    "debug_assert",
+    "debug_assert_eq",
+    "debug_assert_ne",
+];
+
+/// Whether the macro `outer`, in whose arguments a region stands, is a
+/// standard one that evaluates them. Any other macro (the crate's own, a
+/// dependency's, one capgate does not expand because it seems to pass its
+/// input on) may take `quote! { .. }` apart and run the tokens
+/// (macros-emits-enclosing-strip), so its tokens are the crate's own code.
+fn evaluates_arguments(
+    facts: &CrateFacts,
+    resolver: &Resolver<'_>,
+    region: &super::facts::EmitRegion,
+    outer: &str,
+) -> bool {
+    if !EXPRESSION_MACROS.contains(&outer) || facts.macro_defs.iter().any(|d| d.name == outer) {
+        return false;
+    }
+    let path = super::facts::WrittenPath {
+        segments: vec![outer.to_owned()],
+        leading_colon: false,
+    };
+    let targets = resolver.resolve_ns(region.scope, &path, NS_MACRO);
+    targets.iter().all(|t| {
+        ["std::", "core::", "alloc::"]
+            .iter()
+            .any(|root| t.starts_with(root))
+    })
 }
 
 /// Whether `path` is one of the macros in a trusted library. The resolver

@@ -54,6 +54,7 @@ impl Collector<'_> {
         self.facts.emit_regions.push(EmitRegion {
             path: WrittenPath::from_syn(path),
             scope: self.scope,
+            enclosing: self.enclosing_macro.clone(),
         });
         let region = self.facts.emit_regions.len() as u32;
         (own, Some((region, emitted)))

@@ -48,6 +48,9 @@ pub struct EmitRegion {
     pub path: WrittenPath,
     /// The scope the macro's name is looked up in.
     pub scope: ScopeId,
+    /// The macro whose arguments hold the invocation, if any: that macro,
+    /// not quote, decides what the tokens become.
+    pub enclosing: Option<String>,
 }
 
 /// An item under `#[test]` or `#[bench]`. That is the built-in attribute,
