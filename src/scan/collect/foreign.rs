@@ -53,34 +53,51 @@ impl Collector<'_> {
                 continue;
             }
             let name = ident_name(ident);
-            let symbol = link_name(attrs).unwrap_or_else(|| name.clone());
+            let mut links = LinkNames::default();
+            for attr in attrs {
+                links.read(&attr.meta, false);
+            }
+            if links.computed {
+                self.computed_link_name(&name, ident.span());
+            }
             let pos = self.pos(ident.span());
             // A value of the scope, as a `fn` is: `use ffi::*` brings it,
             // a local of that name hides the outer one.
             self.define(name.clone(), Def::Item(NS_VALUE));
-            self.facts.foreign_fns.push(ForeignFn {
-                symbol,
-                name,
-                scope: self.scope,
-                pos,
-                wasm_module: wasm_module.clone(),
-                block_macros: block_macros.clone(),
-            });
+            for symbol in links.symbols(&name) {
+                self.facts.foreign_fns.push(ForeignFn {
+                    symbol,
+                    name: name.clone(),
+                    scope: self.scope,
+                    pos,
+                    wasm_module: wasm_module.clone(),
+                    block_macros: block_macros.clone(),
+                });
+            }
         }
+    }
+
+    /// A `#[link_name]` whose value a macro computes (`concat!("sys",
+    /// "tem")`): the symbol is not known (ffi-decl-link-name-computed).
+    fn computed_link_name(&mut self, name: &str, span: proc_macro2::Span) {
+        self.unanalyzed(
+            "macro-unexpanded",
+            span,
+            format!("the `#[link_name]` of the foreign declaration `{name}` is computed by a macro; the symbol it links is not known"),
+        );
     }
 
     pub(super) fn token_foreign_items(&mut self, stream: TokenStream) {
         let trees: Vec<TokenTree> = stream.into_iter().collect();
-        let mut link_name_attr: Option<String> = None;
+        let mut links = LinkNames::default();
         let mut i = 0;
         while i < trees.len() {
             match &trees[i] {
                 TokenTree::Group(g) if g.delimiter() == Delimiter::Bracket => {
                     if self.syn_may_parse(&g.stream())
                         && let Ok(meta) = syn::parse2::<Meta>(g.stream())
-                        && let Some(name) = meta_link_name(&meta)
                     {
-                        link_name_attr = Some(name);
+                        links.read(&meta, false);
                     }
                 }
                 TokenTree::Ident(kw) if kw == "fn" || kw == "static" => {
@@ -90,24 +107,29 @@ impl Collector<'_> {
                     }
                     if let Some(TokenTree::Ident(name)) = trees.get(j) {
                         let rust_name = ident_name(name);
-                        let symbol = link_name_attr.take().unwrap_or_else(|| rust_name.clone());
+                        let links = std::mem::take(&mut links);
+                        if links.computed && !self.in_macro_body {
+                            self.computed_link_name(&rust_name, name.span());
+                        }
                         let pos = self.pos(name.span());
                         if !self.in_macro_body {
                             self.define(rust_name.clone(), Def::Item(NS_VALUE));
                         }
                         // Read as tokens, the block's attributes are not
                         // known: the symbol is taken as the C library's.
-                        self.facts.foreign_fns.push(ForeignFn {
-                            symbol,
-                            name: rust_name,
-                            scope: self.scope,
-                            pos,
-                            wasm_module: None,
-                            block_macros: Vec::new(),
-                        });
+                        for symbol in links.symbols(&rust_name) {
+                            self.facts.foreign_fns.push(ForeignFn {
+                                symbol,
+                                name: rust_name.clone(),
+                                scope: self.scope,
+                                pos,
+                                wasm_module: None,
+                                block_macros: Vec::new(),
+                            });
+                        }
                     }
                 }
-                TokenTree::Punct(p) if p.as_char() == ';' => link_name_attr = None,
+                TokenTree::Punct(p) if p.as_char() == ';' => links = LinkNames::default(),
                 _ => {}
             }
             i += 1;
@@ -137,18 +159,55 @@ fn wasm_import_module(attr: &Attribute) -> Option<String> {
         .find_map(|meta| name_value_str(meta, "wasm_import_module"))
 }
 
-fn link_name(attrs: &[Attribute]) -> Option<String> {
-    attrs.iter().find_map(|a| meta_link_name(&a.meta))
+/// The symbols a declaration's attributes say it may link.
+#[derive(Default)]
+struct LinkNames {
+    /// `#[link_name = "x"]`, which replaces the declaration's name.
+    certain: Option<String>,
+    /// Each `link_name` under a `cfg_attr`, which may or may not hold
+    /// (ffi-decl-link-name-cfg-attr): the name or the certain one stays
+    /// possible beside them.
+    maybe: Vec<String>,
+    /// A `link_name` whose value is not a string literal (a macro's).
+    computed: bool,
 }
 
-fn meta_link_name(meta: &Meta) -> Option<String> {
-    name_value_str(meta, "link_name").or_else(|| match meta {
-        // `#[unsafe(link_name = "x")]` is not valid, but `#[unsafe(export_name)]`
-        // style wrappers may carry it in the future; look inside.
-        Meta::List(list) if list.path.is_ident("unsafe") => list
-            .parse_args::<Meta>()
-            .ok()
-            .and_then(|inner| name_value_str(&inner, "link_name")),
-        _ => None,
-    })
+impl LinkNames {
+    fn read(&mut self, meta: &Meta, conditional: bool) {
+        match meta {
+            Meta::NameValue(nv) if nv.path.is_ident("link_name") => {
+                match name_value_str(meta, "link_name") {
+                    Some(symbol) if conditional => self.maybe.push(symbol),
+                    Some(symbol) => self.certain = Some(symbol),
+                    None => self.computed = true,
+                }
+            }
+            // `cfg_attr(predicate, attr, ..)`; `unsafe(..)` wraps one.
+            Meta::List(list) if list.path.is_ident("cfg_attr") || list.path.is_ident("unsafe") => {
+                let cfg_attr = list.path.is_ident("cfg_attr");
+                let Ok(metas) = list.parse_args_with(
+                    syn::punctuated::Punctuated::<Meta, syn::Token![,]>::parse_terminated,
+                ) else {
+                    // Not attributes syn reads: a link_name may be among them.
+                    self.computed |= list.tokens.to_string().contains("link_name");
+                    return;
+                };
+                for inner in metas.iter().skip(usize::from(cfg_attr)) {
+                    self.read(inner, conditional || cfg_attr);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The declaration's possible symbols, `name` when nothing replaces it.
+    fn symbols(&self, name: &str) -> Vec<String> {
+        let mut out = vec![self.certain.clone().unwrap_or_else(|| name.to_owned())];
+        for symbol in &self.maybe {
+            if !out.contains(symbol) {
+                out.push(symbol.clone());
+            }
+        }
+        out
+    }
 }
