@@ -314,9 +314,34 @@ impl RuleSet {
         !self.local.contains(id)
     }
 
-    /// Rules for a foreign function's link name.
-    pub fn match_symbol(&self, symbol: &str) -> &[usize] {
-        self.symbols.get(symbol).map(Vec::as_slice).unwrap_or(&[])
+    /// Rules for a foreign function's link name, as written and as the
+    /// linker may resolve it: without LLVM's `\u{1}` "do not mangle"
+    /// prefix, an ELF version (`socket@GLIBC_2.2.5`, `@@`) or a stdcall
+    /// size (`_socket@12`), and without leading underscores or glibc's
+    /// `__libc_` prefix (`__connect`, `__libc_system` are exported aliases)
+    /// (ffi-decl-link-name-decorated).
+    pub fn match_symbol(&self, symbol: &str) -> Vec<usize> {
+        let plain = symbol.strip_prefix('\u{1}').unwrap_or(symbol);
+        let plain = match plain.char_indices().skip(1).find(|(_, c)| *c == '@') {
+            Some((at, _)) => &plain[..at],
+            None => plain,
+        };
+        let bare = plain.trim_start_matches('_');
+        let bare = bare.strip_prefix("libc_").unwrap_or(bare);
+        let mut out: Vec<usize> = Vec::new();
+        for candidate in [symbol, plain, bare] {
+            for &rule in self
+                .symbols
+                .get(candidate)
+                .map(Vec::as_slice)
+                .unwrap_or(&[])
+            {
+                if !out.contains(&rule) {
+                    out.push(rule);
+                }
+            }
+        }
+        out
     }
 
     /// Whether a canonical path is (or is below) a receiver type of some

@@ -251,7 +251,7 @@ pub fn match_rules(
         } else {
             &mut findings
         };
-        for &rule in rules.match_symbol(&foreign.symbol) {
+        for rule in rules.match_symbol(&foreign.symbol) {
             let evidence = match &foreign.wasm_module {
                 // rustc ignores the attribute off wasm: the C library's.
                 Some((module, false)) => format!(
