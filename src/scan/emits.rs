@@ -62,7 +62,7 @@ pub fn verified_regions(
                 return false;
             }
             if let Some(outer) = &region.enclosing
-                && !evaluates_arguments(facts, resolver, region, outer)
+                && !evaluates_arguments(facts, resolver, trusted, region, outer)
             {
                 return false;
             }
@@ -101,10 +101,21 @@ const EXPRESSION_MACROS: &[&str] = &[
 fn evaluates_arguments(
     facts: &CrateFacts,
     resolver: &Resolver<'_>,
+    trusted: &[String],
     region: &super::facts::EmitRegion,
     outer: &str,
 ) -> bool {
     if !EXPRESSION_MACROS.contains(&outer) || facts.macro_defs.iter().any(|d| d.name == outer) {
+        return false;
+    }
+    // A `#[macro_use] extern crate` brings every macro the crate exports by
+    // its bare name, unseen by the resolver: a `vec!` of its own
+    // (macros-emits-enclosing-macro-use).
+    if facts
+        .macro_use_crates
+        .iter()
+        .any(|c| !["std", "core", "alloc"].contains(&c.as_str()) && !trusted.contains(c))
+    {
         return false;
     }
     let path = super::facts::WrittenPath {
