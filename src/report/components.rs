@@ -22,12 +22,12 @@ pub struct Scanned<'a> {
     pub missing: &'a [MissingDependency],
 }
 
-pub fn component_row(
+pub fn component_row<'a>(
     component: &RequestedComponent,
     outcome: &ComponentOutcome,
     status: Status,
-    scanned: Option<Scanned<'_>>,
-) -> json::JsonComponent {
+    scanned: Option<Scanned<'a>>,
+) -> json::JsonComponent<'a> {
     let mut flags: Vec<&'static str> = outcome.flags.iter().map(|f| f.status.as_str()).collect();
     flags.dedup();
     let message = if outcome.flags.is_empty() {

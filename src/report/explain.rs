@@ -15,18 +15,18 @@ use crate::model::Capability;
 
 /// `explain --format json`.
 #[derive(Serialize)]
-pub struct ExplainReport {
+pub struct ExplainReport<'a> {
     pub schema_version: u32,
     pub tool: Tool,
     /// What was asked: the package as written and the capability, if any.
     pub package: String,
     pub capability: Option<String>,
     /// One entry per version of the package in the build.
-    pub packages: Vec<JsonExplained>,
+    pub packages: Vec<JsonExplained<'a>>,
 }
 
 #[derive(Serialize)]
-pub struct JsonExplained {
+pub struct JsonExplained<'a> {
     pub name: String,
     pub version: String,
     pub purl: String,
@@ -34,11 +34,11 @@ pub struct JsonExplained {
     /// `NAME VERSION` from a workspace member to this package; null for a
     /// member itself.
     pub required_by: Option<Vec<String>>,
-    pub capabilities: Vec<JsonCapabilityExplained>,
+    pub capabilities: Vec<JsonCapabilityExplained<'a>>,
 }
 
 #[derive(Serialize)]
-pub struct JsonCapabilityExplained {
+pub struct JsonCapabilityExplained<'a> {
     pub capability: String,
     pub scope: &'static str,
     pub granted: bool,
@@ -47,13 +47,13 @@ pub struct JsonCapabilityExplained {
     pub grant: Option<JsonProposedGrant>,
     /// The command that adds `grant`.
     pub allow_command: Option<String>,
-    pub findings: Vec<JsonExplainedFinding>,
+    pub findings: Vec<JsonExplainedFinding<'a>>,
 }
 
 #[derive(Serialize)]
-pub struct JsonExplainedFinding {
+pub struct JsonExplainedFinding<'a> {
     #[serde(flatten)]
-    pub finding: JsonFinding,
+    pub finding: JsonFinding<'a>,
     /// `NAME VERSION` of each package the reach went through, this package
     /// first; just this package for direct use.
     pub through: Vec<String>,
@@ -64,12 +64,12 @@ fn name_version(graph: &BuildGraph, index: usize) -> String {
     format!("{} {}", p.name, p.version)
 }
 
-pub fn explain_report(
+pub fn explain_report<'a>(
     graph: &BuildGraph,
     spec: &str,
     asked: Option<Capability>,
-    explanations: &[Explanation],
-) -> ExplainReport {
+    explanations: &'a [Explanation],
+) -> ExplainReport<'a> {
     ExplainReport {
         schema_version: SCHEMA_VERSION,
         tool: Tool {

@@ -13,10 +13,10 @@ use crate::model::{CapabilityReport, Finding};
 pub const SCHEMA_VERSION: u32 = 1;
 
 #[derive(Serialize)]
-pub struct Report {
+pub struct Report<'a> {
     pub schema_version: u32,
     pub tool: Tool,
-    pub packages: Vec<Package>,
+    pub packages: Vec<Package<'a>>,
 }
 
 #[derive(Serialize)]
@@ -26,21 +26,21 @@ pub struct Tool {
 }
 
 #[derive(Serialize)]
-pub struct Package {
-    pub name: String,
-    pub version: String,
+pub struct Package<'a> {
+    pub name: &'a str,
+    pub version: &'a str,
     pub purl: String,
     pub source: &'static str,
     pub kind: &'static str,
-    pub capabilities: Vec<String>,
-    pub findings: Vec<JsonFinding>,
+    pub capabilities: Vec<&'static str>,
+    pub findings: Vec<JsonFinding<'a>>,
     /// What the code the package only emits (`quote!` tokens) does; not
     /// its capabilities. Absent when it emits none.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub emits: Vec<String>,
+    pub emits: Vec<&'static str>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub emitted: Vec<JsonFinding>,
-    pub build_script: Findings,
+    pub emitted: Vec<JsonFinding<'a>>,
+    pub build_script: Findings<'a>,
     /// Present when advisories were checked.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub advisories: Option<Vec<JsonAdvisory>>,
@@ -70,46 +70,46 @@ impl From<&crate::advisories::AdvisoryMatch> for JsonAdvisory {
 }
 
 #[derive(Serialize)]
-pub struct Findings {
-    pub capabilities: Vec<String>,
-    pub findings: Vec<JsonFinding>,
+pub struct Findings<'a> {
+    pub capabilities: Vec<&'static str>,
+    pub findings: Vec<JsonFinding<'a>>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub emits: Vec<String>,
+    pub emits: Vec<&'static str>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub emitted: Vec<JsonFinding>,
+    pub emitted: Vec<JsonFinding<'a>>,
 }
 
 #[derive(Serialize)]
-pub struct JsonFinding {
-    pub capability: String,
-    pub file: Option<String>,
+pub struct JsonFinding<'a> {
+    pub capability: &'static str,
+    pub file: Option<&'a str>,
     pub line: Option<u32>,
     pub column: Option<u32>,
-    pub evidence: String,
-    pub rule: String,
-    pub via: Vec<String>,
+    pub evidence: &'a str,
+    pub rule: &'a str,
+    pub via: &'a [String],
     /// `path`, `type` or `by-name`; absent on structural findings.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resolution: Option<&'static str>,
 }
 
-impl From<&Finding> for JsonFinding {
-    fn from(f: &Finding) -> Self {
+impl<'a> From<&'a Finding> for JsonFinding<'a> {
+    fn from(f: &'a Finding) -> Self {
         JsonFinding {
-            capability: f.capability.name().to_owned(),
-            file: f.location.file.clone(),
+            capability: f.capability.name(),
+            file: f.location.file.as_deref(),
             line: f.location.line,
             column: f.location.column,
-            evidence: f.evidence.clone(),
-            rule: f.rule.clone(),
-            via: f.via.clone(),
+            evidence: &f.evidence,
+            rule: &f.rule,
+            via: &f.via,
             resolution: f.resolution.map(|r| r.name()),
         }
     }
 }
 
-impl From<&CapabilityReport> for Findings {
-    fn from(report: &CapabilityReport) -> Self {
+impl<'a> From<&'a CapabilityReport> for Findings<'a> {
+    fn from(report: &'a CapabilityReport) -> Self {
         Findings {
             capabilities: capability_names(report),
             findings: report.findings.iter().map(JsonFinding::from).collect(),
@@ -119,24 +119,20 @@ impl From<&CapabilityReport> for Findings {
     }
 }
 
-fn capability_names(report: &CapabilityReport) -> Vec<String> {
+fn capability_names(report: &CapabilityReport) -> Vec<&'static str> {
     report
         .capabilities()
         .into_iter()
-        .map(|c| c.name().to_owned())
+        .map(|c| c.name())
         .collect()
 }
 
-fn emitted_names(report: &CapabilityReport) -> Vec<String> {
-    report
-        .emits()
-        .into_iter()
-        .map(|c| c.name().to_owned())
-        .collect()
+fn emitted_names(report: &CapabilityReport) -> Vec<&'static str> {
+    report.emits().into_iter().map(|c| c.name()).collect()
 }
 
 /// Builds the wire form of a scan.
-pub fn report(results: &ScanResults<'_>) -> Report {
+pub fn report<'a>(results: &ScanResults<'a>) -> Report<'a> {
     Report {
         schema_version: SCHEMA_VERSION,
         tool: Tool {
@@ -147,8 +143,8 @@ pub fn report(results: &ScanResults<'_>) -> Report {
             .packages
             .iter()
             .map(|r| Package {
-                name: r.package.name.clone(),
-                version: r.package.version.clone(),
+                name: &r.package.name,
+                version: &r.package.version,
                 purl: super::package_purl(r.package, &results.graph.workspace_root),
                 source: r.package.source.as_str(),
                 kind: r.package.kind.as_str(),
@@ -167,18 +163,22 @@ pub fn report(results: &ScanResults<'_>) -> Report {
 
 /// Writes `value` as pretty JSON with a final newline.
 pub fn write(out: &mut dyn std::io::Write, value: &impl Serialize) -> std::io::Result<()> {
-    // One write: stdout is line-buffered, and a report has many lines.
-    let mut bytes = serde_json::to_vec_pretty(value)?;
-    bytes.push(b'\n');
-    out.write_all(&bytes)
+    use std::io::Write as _;
+    // Buffered, because stdout is line-buffered and a report has many
+    // lines; streamed, because a large BoM's report is hundreds of
+    // megabytes that need not be in memory at once.
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
+    serde_json::to_writer_pretty(&mut out, value)?;
+    out.write_all(b"\n")?;
+    out.flush()
 }
 
 /// `check`'s report: the scan report plus violations and a verdict.
 #[derive(Serialize)]
-pub struct CheckReport {
+pub struct CheckReport<'a> {
     #[serde(flatten)]
-    pub report: Report,
-    pub violations: Vec<JsonViolation>,
+    pub report: Report<'a>,
+    pub violations: Vec<JsonViolation<'a>>,
     pub advisory_violations: Vec<JsonAdvisoryViolation>,
     pub verdict: &'static str,
 }
@@ -215,21 +215,21 @@ impl JsonAdvisoryViolation {
 }
 
 #[derive(Serialize)]
-pub struct JsonViolation {
+pub struct JsonViolation<'a> {
     pub package: String,
     pub version: String,
-    pub capability: String,
+    pub capability: &'static str,
     pub scope: &'static str,
-    pub findings: Vec<JsonFinding>,
+    pub findings: Vec<JsonFinding<'a>>,
     pub grant: JsonProposedGrant,
 }
 
-impl JsonViolation {
-    pub fn new(package: &crate::model::Package, v: &crate::evaluate::Violation) -> Self {
+impl<'a> JsonViolation<'a> {
+    pub fn new(package: &crate::model::Package, v: &'a crate::evaluate::Violation) -> Self {
         JsonViolation {
             package: package.name.clone(),
             version: package.version.clone(),
-            capability: v.capability.name().to_owned(),
+            capability: v.capability.name(),
             scope: v.scope.as_str(),
             findings: v.findings.iter().map(JsonFinding::from).collect(),
             grant: JsonProposedGrant::from(&v.grant),
@@ -271,10 +271,10 @@ impl From<&crate::policy::ProposedGrant> for JsonProposedGrant {
     }
 }
 
-pub fn check_report(
-    results: &ScanResults<'_>,
-    evaluation: &crate::evaluate::Evaluation,
-) -> CheckReport {
+pub fn check_report<'a>(
+    results: &ScanResults<'a>,
+    evaluation: &'a crate::evaluate::Evaluation,
+) -> CheckReport<'a> {
     CheckReport {
         report: report(results),
         violations: evaluation
@@ -294,15 +294,15 @@ pub fn check_report(
 /// `vet-bom`'s report: `check`'s, with a status per BoM component. Its
 /// verdict may also be `error`: some component could not be vetted.
 #[derive(Serialize)]
-pub struct VetReport {
+pub struct VetReport<'a> {
     #[serde(flatten)]
-    pub report: CheckReport,
-    pub components: Vec<JsonComponent>,
+    pub report: CheckReport<'a>,
+    pub components: Vec<JsonComponent<'a>>,
 }
 
 /// One component of the vetted BoM.
 #[derive(Serialize)]
-pub struct JsonComponent {
+pub struct JsonComponent<'a> {
     pub bom_ref: Option<String>,
     pub name: String,
     pub version: Option<String>,
@@ -325,7 +325,7 @@ pub struct JsonComponent {
     /// What its crate does beyond the policy, each with its evidence and
     /// the grant that would allow it (`unanalyzed` ones included, whose
     /// findings' evidence says what could not be read).
-    pub violations: Vec<JsonViolation>,
+    pub violations: Vec<JsonViolation<'a>>,
     /// One grant allowing all of `violations` at once; null when there are
     /// none.
     pub grant: Option<JsonProposedGrant>,
@@ -365,7 +365,7 @@ impl From<&crate::resolve::crates::MissingDependency> for JsonMissingDependency 
 
 /// `diff`'s report.
 #[derive(Serialize)]
-pub struct DiffReport {
+pub struct DiffReport<'a> {
     pub schema_version: u32,
     pub tool: Tool,
     pub base: Revision,
@@ -373,7 +373,7 @@ pub struct DiffReport {
     pub added: Vec<JsonPackageSummary>,
     pub removed: Vec<JsonPackageSummary>,
     pub upgraded: Vec<JsonUpgrade>,
-    pub changes: Vec<JsonChange>,
+    pub changes: Vec<JsonChange<'a>>,
     pub policy: JsonPolicyChanges,
     pub new_advisories: Vec<JsonAdvisoryViolation>,
     pub new_violations: Vec<JsonNewViolation>,
@@ -402,13 +402,13 @@ pub struct JsonUpgrade {
 }
 
 #[derive(Serialize)]
-pub struct JsonChange {
+pub struct JsonChange<'a> {
     pub package: String,
     pub version: String,
     pub scope: &'static str,
     pub gained: Vec<String>,
     pub lost: Vec<String>,
-    pub findings: Vec<JsonFinding>,
+    pub findings: Vec<JsonFinding<'a>>,
 }
 
 #[derive(Serialize)]
@@ -451,7 +451,7 @@ pub fn diff_report(
     diff: &crate::evaluate::diff::GraphDiff,
     base: Revision,
     head: Revision,
-) -> DiffReport {
+) -> DiffReport<'_> {
     let summary = |p: &crate::evaluate::diff::PackageSummary| JsonPackageSummary {
         name: p.name.clone(),
         version: p.version.clone(),
