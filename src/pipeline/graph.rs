@@ -3,6 +3,7 @@
 //! where it holds them (keyed by the package's content, the rules and its
 //! dependencies' exports) and stored where it does not.
 
+use super::admission::{Admission, DEFAULT_BUDGET_BYTES, source_weight};
 use crate::cache::ScanCache;
 use crate::fetch::PackageSource;
 use crate::model::{BuildGraph, Exports, Package, PackageScan};
@@ -65,6 +66,7 @@ pub fn scan_graph(
                 .collect()
         })
         .collect();
+    let admission = Admission::new(admission_budget());
     let results: Vec<Scanned> = pool.install(|| {
         super::schedule::in_dependency_order(&deps, &|index, done| {
             let exports_of = |dependency: usize| {
@@ -80,7 +82,15 @@ pub fn scan_graph(
                 }
                 _ => Source::Located(&sources[index]),
             };
-            let (scan, hit) = cached_scan(package, graph, source, rules, cache, &exports_of);
+            let (scan, hit) = cached_scan(
+                package,
+                graph,
+                source,
+                rules,
+                cache,
+                &admission,
+                &exports_of,
+            );
             let duration = started.elapsed();
             on_done(package);
             // Once here, not once per dependent's cache key.
@@ -120,6 +130,15 @@ pub fn scan_graph(
     Ok(out)
 }
 
+/// The source bytes scanned at once: `CAPGATE_SCAN_BUDGET_MB` (MiB, for
+/// measuring the trade between memory and time), else the default.
+fn admission_budget() -> u64 {
+    std::env::var("CAPGATE_SCAN_BUDGET_MB")
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map_or(DEFAULT_BUDGET_BYTES, |mb| mb.saturating_mul(1 << 20))
+}
+
 /// One package's scan as the graph scan keeps it.
 struct Scanned {
     scan: PackageScan,
@@ -150,9 +169,14 @@ fn cached_scan<'a>(
     source: Source<'_>,
     rules: &RuleSet,
     cache: Option<&ScanCache>,
+    admission: &Admission,
     exports_of: &ExportsOf<'a>,
 ) -> (PackageScan, bool) {
     let scan_from = |source: &PackageSource| {
+        let _permit = match source {
+            PackageSource::Present(root) => Some(admission.admit(source_weight(root))),
+            PackageSource::Missing { .. } => None,
+        };
         super::package::scan_package(package, graph, source, rules, exports_of)
     };
     let cache = match source {

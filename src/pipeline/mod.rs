@@ -1,6 +1,7 @@
 //! The pipeline from a manifest to scan results, shared by every command:
 //! resolve, fetch, scan. Each stage takes and returns plain data.
 
+mod admission;
 pub mod diff;
 mod graph;
 mod package;
