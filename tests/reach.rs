@@ -176,3 +176,11 @@ fn method_rules_hold_for_a_receiver_type_named_through_a_dependency_alias() {
         .expect("Path::exists through helper::P");
     assert_eq!(via(&exists), ["helper::P::new", "std::path::Path::exists"]);
 }
+
+#[test]
+fn a_call_rustc_certainly_resolves_to_an_override_reaches_only_the_override() {
+    // Markers: the dependency's provided bodies, and the calls still
+    // matched as before (a `&mut` receiver of a `&self` override, a
+    // function with a macro); every other call runs the pure override.
+    util::check_fixture("overrides");
+}

@@ -19,6 +19,7 @@
 //! (`pub use`, globs, type aliases) and, for methods, their type's path.
 
 mod exports;
+mod overrides;
 mod receivers;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -400,6 +401,7 @@ pub fn analyze(
         }
     }
     let no_types = BTreeSet::new();
+    let overrides = overrides::Overrides::new(facts, resolver, def_paths, deps);
     // The dependency crates whose types each holder names, computed once
     // per holder: a module of a large crate names thousands of types, and
     // every method call in it asks.
@@ -427,6 +429,14 @@ pub fn analyze(
         let (RefKind::Method { name, .. }, Some(node)) = (&r.kind, node_of(r.function)) else {
             continue;
         };
+        // The crate's own override of a dependency trait's method, which
+        // rustc certainly picks: nothing else of that name runs here.
+        if let Some(target) = overrides.target(facts, resolver, r) {
+            if target != node {
+                call(&mut callees[node], target, Resolution::Type);
+            }
+            continue;
+        }
         for path in inherited.get(name).into_iter().flatten() {
             let witnesses = deps.lookup(path, rules);
             reached_here(

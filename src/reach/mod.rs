@@ -105,6 +105,15 @@ impl<'a> DependencyExports<'a> {
             .map_or(&[], Vec::as_slice)
     }
 
+    /// The methods called `name` of any type of any dependency that reach
+    /// something, as paths.
+    pub fn methods_named_anywhere<'s>(&'s self, name: &'s str) -> impl Iterator<Item = &'s String> {
+        self.methods
+            .iter()
+            .filter(move |((_, method), _)| method == name)
+            .flat_map(|(_, paths)| paths)
+    }
+
     /// Whether `path` (canonical, in a dependency) is one of its types or
     /// traits with methods, whatever its case.
     pub fn is_type(&self, path: &str) -> bool {

@@ -43,6 +43,7 @@ mod include;
 mod itemattrs;
 mod locals;
 pub(super) mod macroargs;
+mod plain;
 pub(super) mod prints;
 mod record;
 mod testgate;

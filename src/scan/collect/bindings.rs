@@ -17,7 +17,7 @@ use syn::{Expr, Pat, Type};
 
 use super::{Collector, ident_name};
 use crate::scan::chain;
-use crate::scan::facts::{FieldDef, Owner, Root, WrittenPath};
+use crate::scan::facts::{Exact, FieldDef, Owner, Root, WrittenPath};
 
 /// Types whose methods (through `Deref`, or the value inside) act on the
 /// value they wrap, or that a pattern takes apart (`Some(f)`): a receiver
@@ -42,23 +42,46 @@ const WRAPPERS: &[&str] = &[
     "RwLock",
 ];
 
+/// One binding of a name: what it stands for, and its exact type.
+type Binding = (Option<Root>, Option<Exact>);
+
 /// The names in scope, innermost last; `log` records each name bound, so a
 /// block's bindings are dropped when it ends.
 #[derive(Default)]
 pub struct Bindings {
-    names: HashMap<String, Vec<Option<Root>>>,
+    /// Each name's bindings: its root, and its exact type when the binding
+    /// was written with one (`collect/plain.rs`).
+    names: HashMap<String, Vec<Binding>>,
     log: Vec<String>,
 }
 
 impl Bindings {
     fn bind(&mut self, name: String, root: Option<Root>) {
-        self.names.entry(name.clone()).or_default().push(root);
+        self.bind_exact(name, root, None);
+    }
+
+    fn bind_exact(&mut self, name: String, root: Option<Root>, exact: Option<Exact>) {
+        self.names
+            .entry(name.clone())
+            .or_default()
+            .push((root, exact));
         self.log.push(name);
     }
 
     /// What `name` stands for: `None` when it is not a local binding.
     fn get(&self, name: &str) -> Option<&Option<Root>> {
-        self.names.get(name).and_then(|roots| roots.last())
+        self.names
+            .get(name)
+            .and_then(|roots| roots.last())
+            .map(|(root, _)| root)
+    }
+
+    /// The exact type of the binding `name` stands for, if known.
+    pub fn exact(&self, name: &str) -> Option<&Exact> {
+        self.names
+            .get(name)
+            .and_then(|roots| roots.last())
+            .and_then(|(_, exact)| exact.as_ref())
     }
 
     pub fn mark(&self) -> usize {
@@ -226,10 +249,7 @@ impl Collector<'_> {
             Pat::Ident(p) if p.subpat.is_none() => {
                 self.bindings.bind(ident_name(&p.ident), root);
             }
-            Pat::Type(p) => {
-                let typed = self.typed(&p.ty);
-                self.bind_pattern(&p.pat, typed);
-            }
+            Pat::Type(p) => self.bind_typed(p),
             Pat::Reference(p) => self.bind_pattern(&p.pat, root),
             Pat::Paren(p) => self.bind_pattern(&p.pat, root),
             Pat::TupleStruct(p)
@@ -265,9 +285,21 @@ impl Collector<'_> {
     pub(super) fn bind_inputs<'a>(&mut self, inputs: impl IntoIterator<Item = &'a syn::FnArg>) {
         for input in inputs {
             if let syn::FnArg::Typed(p) = input {
-                let typed = self.typed(&p.ty);
-                self.bind_pattern(&p.pat, typed);
+                self.bind_typed(p);
             }
+        }
+    }
+
+    /// Binds `pat: ty` (a parameter, a `let` with a type): a plain name
+    /// also with the type's exact form, when it has one.
+    fn bind_typed(&mut self, p: &syn::PatType) {
+        let typed = self.typed(&p.ty);
+        match (&*p.pat, self.exact_binding(&p.pat, &p.ty)) {
+            (Pat::Ident(ident), exact @ Some(_)) => {
+                self.bindings
+                    .bind_exact(ident_name(&ident.ident), typed, exact);
+            }
+            _ => self.bind_pattern(&p.pat, typed),
         }
     }
 

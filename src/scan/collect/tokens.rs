@@ -191,6 +191,7 @@ impl Collector<'_> {
                                 name: ident_name(name),
                                 root: None,
                                 direct: false,
+                                exact: None,
                             },
                             name.span(),
                         );

@@ -269,17 +269,20 @@ impl<'ast> Visit<'ast> for Collector<'_> {
 
     fn visit_item_struct(&mut self, item: &'ast syn::ItemStruct) {
         self.define(ident_name(&item.ident), Def::Item(struct_ns(&item.fields)));
+        self.plain_type(&item.ident, &item.generics, &item.attrs);
         self.record_fields(item);
         visit::visit_item_struct(self, item);
     }
 
     fn visit_item_enum(&mut self, item: &'ast syn::ItemEnum) {
         self.define(ident_name(&item.ident), Def::Item(NS_TYPE));
+        self.plain_type(&item.ident, &item.generics, &item.attrs);
         visit::visit_item_enum(self, item);
     }
 
     fn visit_item_union(&mut self, item: &'ast syn::ItemUnion) {
         self.define(ident_name(&item.ident), Def::Item(NS_TYPE));
+        self.plain_type(&item.ident, &item.generics, &item.attrs);
         visit::visit_item_union(self, item);
     }
 
@@ -332,10 +335,12 @@ impl<'ast> Visit<'ast> for Collector<'_> {
                     _ => None,
                 })
                 .collect();
+            let plain = self.plain_impl(item);
             self.facts.trait_impls.push(TraitImpl {
                 trait_path: WrittenPath::from_syn(trait_path),
                 scope: self.scope,
                 methods,
+                plain,
             });
         }
         let self_type = match ungrouped(&item.self_ty) {
@@ -519,11 +524,13 @@ impl<'ast> Visit<'ast> for Collector<'_> {
         {
             root = None;
         }
+        let exact = self.exact_receiver(&call.receiver);
         self.add_ref(
             RefKind::Method {
                 name: ident_name(&call.method),
                 root,
                 direct,
+                exact,
             },
             call.method.span(),
         );

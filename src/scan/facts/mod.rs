@@ -9,7 +9,7 @@
 mod receiver;
 mod refs;
 
-pub use receiver::{FieldDef, Root};
+pub use receiver::{Exact, FieldDef, Held, PlainImpl, Root};
 
 use std::collections::{HashMap, HashSet};
 
@@ -205,10 +205,13 @@ pub enum RefKind {
     /// syntax tells (`Path::new(p).exists()` has root `Path::new`, `f.sync_all()`
     /// after `f: &File` the type `File`); `direct` when the call is the
     /// chain's first, made on the root itself.
+    /// `exact` when the call is made right on a binding whose type is
+    /// known exactly.
     Method {
         name: String,
         root: Option<Root>,
         direct: bool,
+        exact: Option<Exact>,
     },
 }
 
@@ -294,6 +297,8 @@ pub struct TraitImpl {
     pub trait_path: WrittenPath,
     pub scope: ScopeId,
     pub methods: Vec<String>,
+    /// The impl, when it is plainly what it says (see [`PlainImpl`]).
+    pub plain: Option<PlainImpl>,
 }
 
 /// An associated type an impl defines as a path (`impl Store for X {
@@ -473,6 +478,10 @@ pub struct CrateFacts {
     /// Struct fields whose types are written as paths, for receivers that
     /// are fields (`self.file.sync_all()`).
     pub fields: Vec<FieldDef>,
+    /// Structs, enums and unions without generics or attributes beyond
+    /// docs, lints, `repr` and std's derives, written plainly in a module
+    /// (as for [`PlainImpl`]): their name and module.
+    pub plain_types: Vec<(String, ScopeId)>,
     /// `type Name = some::Path;` inside impls.
     pub assoc_types: Vec<AssocType>,
     /// Modules declared inside `macro_rules!` bodies, by macro name.

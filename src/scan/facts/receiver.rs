@@ -37,6 +37,42 @@ impl Root {
     }
 }
 
+/// How a binding holds a value of the type written for it: `m: Mem`,
+/// `m: &Mem`, `m: &mut Mem`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Held {
+    Value,
+    Ref,
+    RefMut,
+}
+
+/// A method call's receiver whose type is known exactly: a binding made by
+/// a parameter or `let` pattern written with a type that is a path without
+/// generic arguments, or a reference to one (not a wrapper, no type
+/// parameter, not `Self`), in code read as written (not in a macro's
+/// arguments or expansion). Which method rustc calls on it can be told
+/// (`reach/analysis/overrides.rs`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Exact {
+    pub held: Held,
+    pub ty: WrittenPath,
+}
+
+/// An `impl Trait for Type` whose methods are certainly the type's: written
+/// in a module (not a block, a macro's arguments or expansion, a token
+/// fallback), under no `cfg` not known before a build, without generics,
+/// a `where` clause, attributes other than docs and lints, `default` or
+/// macro invocations among its items, for a type written as a path
+/// without generic arguments.
+#[derive(Clone, Debug)]
+pub struct PlainImpl {
+    pub self_type: WrittenPath,
+    /// Its methods with their own `self`, `&self` or `&mut self` (no
+    /// `self: Type`), each without attributes beyond docs, lints and
+    /// inlining hints (no `cfg`).
+    pub receivers: Vec<(String, Held)>,
+}
+
 /// A struct field with its type written as a path (wrappers taken off, as
 /// for [`Root::Type`]): `child: Child` of `struct Runner`, `0: File` of a
 /// tuple struct.
