@@ -35,7 +35,10 @@ use shape::{Shape, shape};
 
 mod candidates;
 mod carried;
+mod link_names;
 mod shape;
+
+pub use link_names::resolve_link_names;
 
 /// Expansions nested inside each other, as rustc's default
 /// `recursion_limit`.

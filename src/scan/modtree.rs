@@ -19,7 +19,7 @@ use super::facts::{
     CrateFacts, Def, FileId, MacroCall, MacroModule, Pos, Scope, ScopeId, ScopeKind, Unanalyzed,
 };
 use super::limits::LIMITS;
-use super::macros::{DependencyMacros, ExpansionState, expand_invocations};
+use super::macros::{DependencyMacros, ExpansionState, expand_invocations, resolve_link_names};
 use super::moddir::ModDir;
 use super::source::{ParsedSource, read_source};
 
@@ -143,6 +143,8 @@ pub fn collect_crate(
     for (index, invocation) in facts.invocations.iter_mut().enumerate() {
         invocation.settled = expansion.settled(index);
     }
+    // Every definition is known now: the `#[link_name]`s macros compute.
+    resolve_link_names(facts, inputs, dependency_macros, &mut expansion);
     facts.unanalyzed.extend(expansion.into_unmatched());
     facts.expand_macro_templates(LIMITS.max_items);
 }

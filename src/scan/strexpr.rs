@@ -123,14 +123,28 @@ fn expression(trees: &[TokenTree], env: &CompileEnv, depth: usize) -> Result<Str
                 }
                 // One token is printed as written; more would depend on
                 // rustc's spacing rules.
-                "stringify" => match args.as_slice() {
-                    [TokenTree::Ident(id)] => Ok(id.to_string()),
-                    [TokenTree::Literal(l)] => Ok(l.to_string()),
+                "stringify" => match single_token(&args) {
+                    Some(TokenTree::Ident(id)) => Ok(id.to_string()),
+                    Some(TokenTree::Literal(l)) => Ok(l.to_string()),
                     _ => Err(Uncomputable::Other),
                 },
                 _ => Err(Uncomputable::Other),
             }
         }
+    }
+}
+
+/// The one token of `trees`, looking through groups without delimiters:
+/// a macro's `$name:expr` fragment holding `adler32` arrives as one, and
+/// `stringify!` prints it as the ident alone.
+fn single_token(trees: &[TokenTree]) -> Option<TokenTree> {
+    match trees {
+        [TokenTree::Group(g)] if g.delimiter() == Delimiter::None => {
+            let inner: Vec<TokenTree> = g.stream().into_iter().collect();
+            single_token(&inner)
+        }
+        [one] => Some(one.clone()),
+        _ => None,
     }
 }
 
@@ -193,6 +207,12 @@ mod tests {
             "/p/src/1.rs"
         );
         assert_eq!(eval("::core::stringify!(x)", &env).unwrap(), "x");
+        let fragment = TokenStream::from(TokenTree::Group(proc_macro2::Group::new(
+            Delimiter::None,
+            "adler32".parse().unwrap(),
+        )));
+        let call: TokenStream = quote::quote!(concat!("zng_", stringify!(#fragment)));
+        assert_eq!(evaluate(&call, &env).unwrap(), "zng_adler32");
         assert_eq!(
             eval("concat!(env!(\"OUT_DIR\"), \"/x.rs\")", &env),
             Err(Uncomputable::OutDir)

@@ -6,11 +6,13 @@
 //! the same way whether syn or the token fallback read the block.
 
 use proc_macro2::{Delimiter, TokenStream, TokenTree};
+use quote::ToTokens;
 use syn::{Attribute, Meta};
 
 use super::itemattrs::{excluded, name_value_str};
 use super::{Collector, ident_name};
-use crate::scan::facts::{Def, ForeignFn, NS_VALUE, WrittenPath};
+use crate::scan::expand::encode;
+use crate::scan::facts::{ComputedLinkName, Def, ForeignFn, NS_VALUE, WrittenPath};
 
 impl Collector<'_> {
     pub(super) fn foreign_mod(&mut self, foreign: &syn::ItemForeignMod) {
@@ -64,21 +66,39 @@ impl Collector<'_> {
             // A value of the scope, as a `fn` is: `use ffi::*` brings it,
             // a local of that name hides the outer one.
             self.define(name.clone(), Def::Item(NS_VALUE));
-            for symbol in links.symbols(&name) {
-                self.facts.foreign_fns.push(ForeignFn {
-                    symbol,
-                    name: name.clone(),
-                    scope: self.scope,
-                    pos,
-                    wasm_module: wasm_module.clone(),
-                    block_macros: block_macros.clone(),
-                });
-            }
+            let decl = ForeignFn {
+                symbol: name.clone(),
+                name: name.clone(),
+                scope: self.scope,
+                pos,
+                wasm_module: wasm_module.clone(),
+                block_macros: block_macros.clone(),
+            };
+            self.declare(decl, &links);
         }
     }
 
-    /// A `#[link_name]` whose value a macro computes (`concat!("sys",
-    /// "tem")`): the symbol is not known (ffi-decl-link-name-computed).
+    /// Records `decl` under each symbol `links` says it may link; values
+    /// computed by macros are evaluated once the crate's macros are known
+    /// (ffi-decl-link-name-macro-candidates).
+    fn declare(&mut self, decl: ForeignFn, links: &LinkNames) {
+        if !links.values.is_empty() && !self.in_macro_body {
+            let from_file = self.pos_override.is_none();
+            self.facts.computed_link_names.push(ComputedLinkName {
+                decl: decl.clone(),
+                values: links.values.iter().map(|v| encode(v, from_file)).collect(),
+            });
+        }
+        for symbol in links.symbols(&decl.name) {
+            self.facts.foreign_fns.push(ForeignFn {
+                symbol,
+                ..decl.clone()
+            });
+        }
+    }
+
+    /// A `#[link_name]` whose value capgate cannot read: the symbol is not
+    /// known (ffi-decl-link-name-computed).
     fn computed_link_name(&mut self, name: &str, span: proc_macro2::Span) {
         self.unanalyzed(
             "macro-unexpanded",
@@ -117,16 +137,15 @@ impl Collector<'_> {
                         }
                         // Read as tokens, the block's attributes are not
                         // known: the symbol is taken as the C library's.
-                        for symbol in links.symbols(&rust_name) {
-                            self.facts.foreign_fns.push(ForeignFn {
-                                symbol,
-                                name: rust_name.clone(),
-                                scope: self.scope,
-                                pos,
-                                wasm_module: None,
-                                block_macros: Vec::new(),
-                            });
-                        }
+                        let decl = ForeignFn {
+                            symbol: rust_name.clone(),
+                            name: rust_name,
+                            scope: self.scope,
+                            pos,
+                            wasm_module: None,
+                            block_macros: Vec::new(),
+                        };
+                        self.declare(decl, &links);
                     }
                 }
                 TokenTree::Punct(p) if p.as_char() == ';' => links = LinkNames::default(),
@@ -168,7 +187,11 @@ struct LinkNames {
     /// (ffi-decl-link-name-cfg-attr): the name or the certain one stays
     /// possible beside them.
     maybe: Vec<String>,
-    /// A `link_name` whose value is not a string literal (a macro's).
+    /// Each `link_name` whose value is an expression (a macro's), which
+    /// may replace the name or stand beside it: the symbols it evaluates
+    /// to are added beside the others.
+    values: Vec<TokenStream>,
+    /// A `link_name` capgate cannot read.
     computed: bool,
 }
 
@@ -179,7 +202,7 @@ impl LinkNames {
                 match name_value_str(meta, "link_name") {
                     Some(symbol) if conditional => self.maybe.push(symbol),
                     Some(symbol) => self.certain = Some(symbol),
-                    None => self.computed = true,
+                    None => self.values.push(nv.value.to_token_stream()),
                 }
             }
             // `cfg_attr(predicate, attr, ..)`; `unsafe(..)` wraps one.

@@ -273,6 +273,17 @@ pub struct ForeignFn {
     pub block_macros: Vec<WrittenPath>,
 }
 
+/// A foreign declaration whose `#[link_name]` is an expression
+/// (`zng_prefix!(adler32)`), to be evaluated once the crate's macros are
+/// known (`macros/link_names.rs`).
+#[derive(Clone, Debug)]
+pub struct ComputedLinkName {
+    /// The declaration, under its Rust name (already recorded so).
+    pub decl: ForeignFn,
+    /// Each `link_name` value, encoded as invocation arguments are.
+    pub values: Vec<String>,
+}
+
 /// An item with a body of code, whose reach other code can borrow: a
 /// function or method, a const or static initialiser, a macro body.
 #[derive(Clone, Debug)]
@@ -462,6 +473,8 @@ pub struct CrateFacts {
     ref_index: HashMap<u64, Vec<usize>>,
     pub sites: Vec<Site>,
     pub foreign_fns: Vec<ForeignFn>,
+    /// Declarations whose symbols macros compute, until they are evaluated.
+    pub computed_link_names: Vec<ComputedLinkName>,
     /// Format strings and directive literals, for build scripts.
     pub prints: Vec<Print>,
     pub unanalyzed: Vec<Unanalyzed>,
