@@ -509,9 +509,9 @@ impl Collector<'_> {
             if let Some(TokenTree::Group(args)) = trees.get(i + 1) {
                 let pos = self.pos(span);
                 self.record_print(&name, &args.stream(), pos);
-                self.record_invocation(&written, &args.stream(), span, false);
+                let invocation = self.record_invocation(&written, &args.stream(), span, false);
                 let include = include::is_include(&written);
-                self.token_macro_call(&name, include, args.stream(), span);
+                self.token_macro_call(&name, include, args.stream(), span, invocation);
                 if include {
                     self.add_ref(RefKind::Macro(written), span);
                     return i + 2;

@@ -360,6 +360,9 @@ pub struct MacroCall {
     /// file name (`inc!("x.rs")` after `use std::include as inc;`).
     pub args: Option<String>,
     pub pos: Pos,
+    /// The invocation the expander knows it as (`invocations`), if any:
+    /// once expanded completely, its expansion says what it declares.
+    pub invocation: Option<usize>,
 }
 
 /// An `include!` written in a `macro_rules!` body: it is relative to the
