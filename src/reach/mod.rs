@@ -398,7 +398,10 @@ mod tests {
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(found[0].capability, Capability::ProcessSpawn);
         // Back where it started: nothing there, and nothing unanalysed.
-        assert!(deps.lookup("dep::c1::next::previous::absent", &rules).is_empty());
+        assert!(
+            deps.lookup("dep::c1::next::previous::absent", &rules)
+                .is_empty()
+        );
         let growing = deps.lookup("dep::a::x", &rules);
         assert_eq!(growing.len(), 1, "{growing:?}");
         assert_eq!(growing[0].capability, Capability::Unanalyzed);

@@ -104,7 +104,11 @@ pub(super) fn exports(
     let growing = super::growing::growing(
         &re_exports
             .iter()
-            .map(|r| own_local(&r.target).filter(|_| !r.own_alias).map(|t| (t, r.key.as_str())))
+            .map(|r| {
+                own_local(&r.target)
+                    .filter(|_| !r.own_alias)
+                    .map(|t| (t, r.key.as_str()))
+            })
             .collect::<Vec<_>>(),
     );
     let mut copied = Vec::with_capacity(re_exports.len());
@@ -113,7 +117,11 @@ pub(super) fn exports(
             copied.push(r);
         } else if *budget > 0 {
             *budget -= 1;
-            let key = if r.glob { join(&r.key, "*") } else { r.key.clone() };
+            let key = if r.glob {
+                join(&r.key, "*")
+            } else {
+                r.key.clone()
+            };
             insert_alias(&mut out, key, r.target.clone());
         }
     }
@@ -397,7 +405,8 @@ fn rebase(alias: &str, lib: &str, inside: &str, key: &str) -> String {
 /// A path of the crate's own (`crate::a::b`, `crate`) as a local path
 /// (`a::b`, `""`).
 fn own_local(path: &str) -> Option<&str> {
-    path.strip_prefix("crate::").or((path == "crate").then_some(""))
+    path.strip_prefix("crate::")
+        .or((path == "crate").then_some(""))
 }
 
 /// `path` relative to `base` when it is `base` or below it (`""` for

@@ -41,9 +41,7 @@ pub(super) fn growing(edges: &[Option<(&str, &str)>]) -> Vec<bool> {
     }
     copies
         .into_iter()
-        .map(|copy| {
-            copy.is_some_and(|(t, k)| component[t] == component[k] && grows[component[t]])
-        })
+        .map(|copy| copy.is_some_and(|(t, k)| component[t] == component[k] && grows[component[t]]))
         .collect()
 }
 

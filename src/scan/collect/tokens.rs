@@ -401,8 +401,10 @@ impl Collector<'_> {
                 }
                 if let Ok(item) = syn::parse2::<syn::ItemUse>(stream) {
                     self.public_use = matches!(item.vis, syn::Visibility::Public(_));
+                    self.visible_use = !matches!(item.vis, syn::Visibility::Inherited);
                     self.add_use_tree(&item.tree, &mut Vec::new(), item.leading_colon.is_some());
                     self.public_use = false;
+                    self.visible_use = false;
                 }
                 end + 1 - i
             }
