@@ -19,6 +19,7 @@
 //! (`pub use`, globs, type aliases) and, for methods, their type's path.
 
 mod exports;
+mod growing;
 mod overrides;
 mod receivers;
 

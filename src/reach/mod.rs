@@ -28,7 +28,7 @@
 
 mod analysis;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use crate::model::{Capability, Exports, Witness};
 use crate::rules::RuleSet;
@@ -37,6 +37,18 @@ pub use analysis::{CrateReach, analyze};
 
 /// The longest witness chain kept; longer ones keep their two ends.
 pub const MAX_VIA: usize = 12;
+
+/// Paths one lookup may try through a dependency's aliases of its own
+/// paths, however they branch.
+const MAX_ALIAS_PATHS: usize = 1_000;
+
+/// One lookup's walk through a dependency's aliases of its own paths: the
+/// paths tried, and how deep it may go (a path written with many segments
+/// can take one alias per segment: `chapter_1::next::next::…`).
+struct AliasWalk {
+    seen: HashSet<String>,
+    hops: usize,
+}
 
 /// Whether `capability` flows through the APIs that reach it.
 pub fn flows(capability: Capability) -> bool {
@@ -145,13 +157,24 @@ impl<'a> DependencyExports<'a> {
     /// What naming `path` (canonical, starting with a dependency's library
     /// name) reaches. Each witness's chain starts with `path`.
     pub fn lookup(&self, path: &str, rules: &RuleSet) -> Vec<Witness> {
-        self.lookup_within(path, rules, 0)
+        let mut walk = AliasWalk {
+            seen: HashSet::from([path.to_owned()]),
+            hops: MAX_VIA + path.split("::").count(),
+        };
+        self.lookup_within(path, rules, 0, &mut walk)
     }
 
     /// `lookup`, `depth` aliases of the crate's own paths deep: they can
     /// name each other (`Utf8Path::Owned` is `Utf8PathBuf`, whose `Target`
-    /// is `Utf8Path`), so the chain is bounded.
-    fn lookup_within(&self, path: &str, rules: &RuleSet, depth: usize) -> Vec<Witness> {
+    /// is `Utf8Path`; winnow's `chapter_1::next` is `chapter_2`, whose
+    /// `previous` is `chapter_1`), so the walk is bounded.
+    fn lookup_within(
+        &self,
+        path: &str,
+        rules: &RuleSet,
+        depth: usize,
+        walk: &mut AliasWalk,
+    ) -> Vec<Witness> {
         let Some((lib, rest)) = path.split_once("::") else {
             return Vec::new();
         };
@@ -173,7 +196,7 @@ impl<'a> DependencyExports<'a> {
         // An item and an alias under one path are alternatives (`cfg`s, or
         // namespaces): each counts.
         for target in alias_targets(exports, rest) {
-            for w in self.through_alias(path, lib, &target, rules, depth) {
+            for w in self.through_alias(path, lib, &target, rules, depth, walk) {
                 if !out.iter().any(|x| x.capability == w.capability) {
                     out.push(w);
                 }
@@ -191,6 +214,7 @@ impl<'a> DependencyExports<'a> {
         target: &str,
         rules: &RuleSet,
         depth: usize,
+        walk: &mut AliasWalk,
     ) -> Vec<Witness> {
         if let Some(own) = target
             .strip_prefix("crate::")
@@ -198,18 +222,35 @@ impl<'a> DependencyExports<'a> {
         {
             // Another path of the crate's own (`prelude::prelude::` where
             // the prelude globs its parent, an associated type of its own
-            // type): looked up as that, the chain starting at the path as
-            // named, a bounded number of times.
+            // type, modules re-exporting each other): looked up as that,
+            // the chain starting at the path as named. A path already
+            // looked up adds nothing; a walk that keeps finding new ones
+            // past the bound may miss what the path names, so it is
+            // unanalysed rather than empty.
             let other = if own.is_empty() {
                 lib.to_owned()
             } else {
                 format!("{lib}::{own}")
             };
-            if other == path || depth >= MAX_VIA {
+            if !walk.seen.insert(other.clone()) {
                 return Vec::new();
             }
+            if depth >= walk.hops || walk.seen.len() > MAX_ALIAS_PATHS {
+                return vec![Witness {
+                    capability: Capability::Unanalyzed,
+                    rule: "scan-limit".to_owned(),
+                    via: vec![
+                        path.to_owned(),
+                        format!(
+                            "{lib}'s re-exports of its own paths lead on past {} lookups",
+                            walk.hops.min(MAX_ALIAS_PATHS)
+                        ),
+                    ],
+                    resolution: crate::model::Resolution::Path,
+                }];
+            }
             return self
-                .lookup_within(&other, rules, depth + 1)
+                .lookup_within(&other, rules, depth + 1, walk)
                 .into_iter()
                 .map(|w| Witness {
                     capability: w.capability,
@@ -328,5 +369,51 @@ mod tests {
             alias_targets(&exports, "Command::new"),
             ["std::fs::Command::new", "std::process::Command::new"]
         );
+    }
+
+    fn witness(capability: Capability) -> Witness {
+        Witness {
+            capability,
+            rule: "rule".into(),
+            via: Vec::new(),
+            resolution: crate::model::Resolution::Path,
+        }
+    }
+
+    #[test]
+    fn own_aliases_are_followed_per_segment_and_a_walk_past_the_bound_is_unanalysed() {
+        let rules = RuleSet::builtin();
+        let mut exports = Exports::default();
+        // winnow's chapters: `c1::next` is `c2`, whose `previous` is `c1`.
+        exports
+            .aliases
+            .insert("c1::next".into(), vec!["crate::c2".into()]);
+        exports
+            .aliases
+            .insert("c2::previous".into(), vec!["crate::c1".into()]);
+        exports
+            .items
+            .insert("c2::run".into(), vec![witness(Capability::ProcessSpawn)]);
+        // Aliases that make a longer path at every step.
+        exports
+            .aliases
+            .insert("a::*".into(), vec!["crate::b::c".into()]);
+        exports
+            .aliases
+            .insert("b::*".into(), vec!["crate::a::d".into()]);
+        let deps = DependencyExports::new([("dep".to_owned(), &exports)]);
+        let long = format!("dep::c1{}::next::run", "::next::previous".repeat(40));
+        let found = deps.lookup(&long, &rules);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].capability, Capability::ProcessSpawn);
+        // Back where it started: nothing there, and nothing unanalysed.
+        assert!(
+            deps.lookup("dep::c1::next::previous::absent", &rules)
+                .is_empty()
+        );
+        let growing = deps.lookup("dep::a::x", &rules);
+        assert_eq!(growing.len(), 1, "{growing:?}");
+        assert_eq!(growing[0].capability, Capability::Unanalyzed);
+        assert_eq!(growing[0].rule, "scan-limit");
     }
 }

@@ -107,6 +107,8 @@ pub struct Collector<'a> {
     impl_trait: Option<crate::scan::facts::WrittenPath>,
     /// The `use` being read is `pub`: other crates can name what it binds.
     public_use: bool,
+    /// The `use` being read has some `pub`: other modules' globs bring it.
+    visible_use: bool,
     /// How many `include!`d files deep the collector is.
     include_depth: usize,
     /// Token walking only: the file nests too deeply for syn.
@@ -188,6 +190,7 @@ impl<'a> Collector<'a> {
             owner: None,
             impl_trait: None,
             public_use: false,
+            visible_use: false,
             include_depth: 0,
             tokens_only: false,
             pos_override: None,

@@ -56,6 +56,9 @@ pub fn collect_crate(
     // Modules declared in macro arguments, until the expander has said
     // whether the macro declares them.
     let mut deferred: Vec<ChildModule> = Vec::new();
+    // Invocations of macros, until the expander has said whether it
+    // expanded them completely.
+    let mut waiting: Vec<MacroCall> = Vec::new();
     // A file is read once per directory it is reached from: `#[path]`
     // cycles (a file declaring a module that is itself) would otherwise
     // never end, and a file reached from two directories declares
@@ -95,25 +98,17 @@ pub fn collect_crate(
         // Macros that declare modules (`macro_rules! m { () => { mod x; } }`)
         // or include files add them where they are invoked. New files may
         // invoke more macros.
-        let calls: Vec<MacroCall> = facts.macro_calls[calls_done..].to_vec();
+        // An invocation the expander knows waits for it: expanded
+        // completely, its expansion says what it declares, and what its
+        // macros' bodies declare is not guessed from its arguments.
+        let (held, calls): (Vec<MacroCall>, Vec<MacroCall>) = facts.macro_calls[calls_done..]
+            .iter()
+            .cloned()
+            .partition(|c| c.invocation.is_some());
         calls_done = facts.macro_calls.len();
-        let aliases = include_aliases(facts);
-        for call in calls {
-            let mut children = Vec::new();
-            if aliases.contains(&call.name) {
-                children.extend(include_at_call(&call, call.args.clone(), inputs, facts));
-            }
-            for name in expanded_macros(&call.name, facts) {
-                attach_macro_modules(&name, &call, facts, &mut children);
-                let includes = facts.macro_includes.get(&name).cloned().unwrap_or_default();
-                for include in includes {
-                    children.extend(include_at_call(&call, Some(include.args), inputs, facts));
-                }
-            }
-            for child in children {
-                queue_or_defer(child, inputs.package_root, facts, &mut queue, &mut deferred);
-            }
-            proc_macro2::extra::invalidate_current_thread_spans();
+        waiting.extend(held);
+        for child in declared_by_calls(calls, inputs, facts) {
+            queue_or_defer(child, inputs.package_root, facts, &mut queue, &mut deferred);
         }
         // Macro invocations expanded where they are; modules the expansions
         // declare are read next.
@@ -131,12 +126,21 @@ pub fn collect_crate(
                 .into_iter()
                 .filter(|c| !c.deferred_by.is_some_and(|i| expansion.settled(i)))
                 .collect();
-            if released.is_empty() {
+            // Likewise the modules and `include!`s the bodies of the macros
+            // an invocation may name declare, guessed at the invocation.
+            let unsettled: Vec<MacroCall> = std::mem::take(&mut waiting)
+                .into_iter()
+                .filter(|c| !c.invocation.is_some_and(|i| expansion.settled(i)))
+                .collect();
+            if released.is_empty() && unsettled.is_empty() {
                 break;
             }
             for mut child in released {
                 child.deferred_by = None;
                 queue_child(child, inputs.package_root, facts, &mut queue);
+            }
+            for child in declared_by_calls(unsettled, inputs, facts) {
+                queue_or_defer(child, inputs.package_root, facts, &mut queue, &mut deferred);
             }
         }
     }
@@ -147,6 +151,31 @@ pub fn collect_crate(
     resolve_link_names(facts, inputs, dependency_macros, &mut expansion);
     facts.unanalyzed.extend(expansion.into_unmatched());
     facts.expand_macro_templates(LIMITS.max_items);
+}
+
+/// The modules and `include!`s that the bodies of the macros `calls` may
+/// name declare (and `include!` under another name), at each call.
+fn declared_by_calls(
+    calls: Vec<MacroCall>,
+    inputs: CrateInputs<'_>,
+    facts: &mut CrateFacts,
+) -> Vec<ChildModule> {
+    let aliases = include_aliases(facts);
+    let mut children = Vec::new();
+    for call in calls {
+        if aliases.contains(&call.name) {
+            children.extend(include_at_call(&call, call.args.clone(), inputs, facts));
+        }
+        for name in expanded_macros(&call.name, facts) {
+            attach_macro_modules(&name, &call, facts, &mut children);
+            let includes = facts.macro_includes.get(&name).cloned().unwrap_or_default();
+            for include in includes {
+                children.extend(include_at_call(&call, Some(include.args), inputs, facts));
+            }
+        }
+        proc_macro2::extra::invalidate_current_thread_spans();
+    }
+    children
 }
 
 /// `name` and every macro its body invokes, transitively, in a stable

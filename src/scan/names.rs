@@ -91,6 +91,12 @@ pub struct Resolver<'a> {
     /// imports a scope has.
     named_imports: Vec<HashMap<&'a str, Vec<usize>>>,
     has_globs: Vec<bool>,
+    /// Per scope: whether it has a glob import with some `pub`, which other
+    /// modules' globs see.
+    has_visible_globs: Vec<bool>,
+    /// Per scope and view (another module's glob or not): its globs by the
+    /// names they may bring (`globs.rs`).
+    glob_indexes: RefCell<HashMap<(ScopeId, bool), Rc<globs::GlobIndex<'a>>>>,
     /// Lookups computed so far, against the resolution-work limit; past it
     /// every further lookup finds nothing and `exhausted` is set.
     steps: Cell<u64>,
@@ -132,6 +138,11 @@ impl<'a> Resolver<'a> {
             .iter()
             .map(|scope| scope.imports.iter().any(|i| i.name.is_none()))
             .collect();
+        let has_visible_globs = facts
+            .scopes
+            .iter()
+            .map(|scope| scope.imports.iter().any(|i| i.name.is_none() && i.visible))
+            .collect();
         let mut assoc_types: HashMap<&str, Vec<usize>> = HashMap::new();
         for (i, assoc) in facts.assoc_types.iter().enumerate() {
             assoc_types.entry(assoc.name.as_str()).or_default().push(i);
@@ -147,6 +158,8 @@ impl<'a> Resolver<'a> {
             memo: Memo::new(),
             named_imports,
             has_globs,
+            has_visible_globs,
+            glob_indexes: RefCell::new(HashMap::new()),
             steps: Cell::new(0),
             max_steps: super::limits::LIMITS.max_resolution_steps,
             exhausted: Cell::new(false),
@@ -181,11 +194,32 @@ impl<'a> Resolver<'a> {
     }
 
     /// Whether `scope` may bind `name` at all: a definition, an import of
-    /// that name, or a glob that may bring it.
-    fn may_bind(&self, scope: ScopeId, name: &str) -> bool {
-        self.has_globs[scope]
-            || self.facts.scopes[scope].defs.contains_key(name)
-            || self.named_imports[scope].contains_key(name)
+    /// that name, or a glob that may bring it; for a glob `outside` its
+    /// module, only imports with some `pub`.
+    fn may_bind(&self, scope: ScopeId, name: &str, outside: bool) -> bool {
+        let data = &self.facts.scopes[scope];
+        let imports = self.named_imports[scope].get(name);
+        if !outside {
+            return self.has_globs[scope] || data.defs.contains_key(name) || imports.is_some();
+        }
+        self.has_visible_globs[scope]
+            || data.defs.contains_key(name)
+            || imports.is_some_and(|is| is.iter().any(|&i| data.imports[i].visible))
+    }
+
+    /// Whether module `module` is `ancestor` or inside it.
+    fn inside(&self, mut module: ScopeId, ancestor: ScopeId) -> bool {
+        loop {
+            if module == ancestor {
+                return true;
+            }
+            match self.facts.scopes[module].kind {
+                ScopeKind::Module {
+                    parent: Some(p), ..
+                } => module = p,
+                _ => return false,
+            }
+        }
     }
 
     /// Every canonical path `path` may stand for, as written in `scope`,
@@ -504,6 +538,7 @@ fn join(first: &str, rest: &[String]) -> String {
 }
 
 mod assoc;
+mod globs;
 mod memo;
 mod scope;
 #[cfg(test)]

@@ -99,9 +99,35 @@ pub(super) fn exports(
         .filter(|lib| !matches!(*lib, "crate" | "self" | "super" | "std" | "core" | "alloc"))
         .map(str::to_owned)
         .collect();
+    // Re-exports on a cycle that makes paths grow are aliases of the
+    // crate's own paths, followed when a dependent looks a path up.
+    let growing = super::growing::growing(
+        &re_exports
+            .iter()
+            .map(|r| {
+                own_local(&r.target)
+                    .filter(|_| !r.own_alias)
+                    .map(|t| (t, r.key.as_str()))
+            })
+            .collect::<Vec<_>>(),
+    );
+    let mut copied = Vec::with_capacity(re_exports.len());
+    for (r, growing) in re_exports.iter().zip(growing) {
+        if !growing {
+            copied.push(r);
+        } else if *budget > 0 {
+            *budget -= 1;
+            let key = if r.glob {
+                join(&r.key, "*")
+            } else {
+                r.key.clone()
+            };
+            insert_alias(&mut out, key, r.target.clone());
+        }
+    }
     while *budget > 0 {
         let mut changed = false;
-        for r in &re_exports {
+        for r in &copied {
             changed |= re_export(&mut out, deps, r, budget);
             if *budget == 0 {
                 break;
@@ -265,23 +291,11 @@ fn re_export(
         *budget = budget.saturating_sub(n.max(1));
         ok
     };
-    if let Some(local) = target
-        .strip_prefix("crate::")
-        .or((target == "crate").then_some(""))
-    {
-        let mut copies = entries_below(&out.items, local, glob);
-        let mut aliases = entries_below(&out.aliases, local, glob);
-        // A module that re-exports one it is inside (`pub mod prelude {
-        // pub use super::*; }`) can be named again below itself without
-        // end (`prelude::prelude::`): its own entries are not copied under
-        // it again, an alias of the crate's own path stands for the rest.
-        let inner = below(key, local).filter(|rel| !rel.is_empty());
-        if let Some(rel) = inner {
-            let within = |rest: &String| below(rest, rel).is_some();
-            copies.retain(|(rest, _)| !within(rest));
-            aliases.retain(|(rest, _)| !within(rest));
-            aliases.push((rel.to_owned(), vec![crate_path(key)]));
-        }
+    if let Some(local) = own_local(target) {
+        // (A module re-exporting one it is inside, `pub mod prelude { pub
+        // use super::*; }`, is an alias: see `growing`.)
+        let copies = entries_below(&out.items, local, glob);
+        let aliases = entries_below(&out.aliases, local, glob);
         let types = types_below(&out.types, local, glob, key);
         if !spend(copies.len() + aliases.len() + types.len()) {
             return false;
@@ -386,6 +400,13 @@ fn rebase(alias: &str, lib: &str, inside: &str, key: &str) -> String {
         Some(rest) => crate_path(&join(key, rest)),
         None => join(lib, own),
     }
+}
+
+/// A path of the crate's own (`crate::a::b`, `crate`) as a local path
+/// (`a::b`, `""`).
+fn own_local(path: &str) -> Option<&str> {
+    path.strip_prefix("crate::")
+        .or((path == "crate").then_some(""))
 }
 
 /// `path` relative to `base` when it is `base` or below it (`""` for

@@ -53,7 +53,14 @@ pub(super) fn computed_path_attr(attr: &TokenStream) -> bool {
 impl Collector<'_> {
     /// Records a macro invocation outside `macro_rules!` bodies: where the
     /// modules and `include!`s its expansion makes land.
-    pub(super) fn record_call(&mut self, name: &str, args: &TokenStream, pos: Pos) {
+    /// `invocation`: the expander's record of it, if any.
+    pub(super) fn record_call(
+        &mut self,
+        name: &str,
+        args: &TokenStream,
+        pos: Pos,
+        invocation: Option<usize>,
+    ) {
         let mut trees = args.clone().into_iter();
         // Only a short argument, which may be a file name or a module's
         // name, is kept as text.
@@ -72,6 +79,7 @@ impl Collector<'_> {
             file_path: self.file_path.clone(),
             args,
             pos,
+            invocation,
         });
     }
 
@@ -82,6 +90,7 @@ impl Collector<'_> {
         include: bool,
         args: TokenStream,
         span: proc_macro2::Span,
+        invocation: Option<usize>,
     ) {
         if self.in_macro_body {
             let Some(macro_name) = self.macro_name.clone() else {
@@ -104,7 +113,7 @@ impl Collector<'_> {
             return;
         }
         let pos = self.pos(span);
-        self.record_call(name, &args, pos);
+        self.record_call(name, &args, pos, invocation);
         if include {
             self.include(&args, pos);
         }

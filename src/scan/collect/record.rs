@@ -253,6 +253,7 @@ impl Collector<'_> {
                     path,
                     leading_colon,
                     public: self.public_use,
+                    visible: self.visible_use,
                     conditional: self.uncertain,
                 });
             }
@@ -288,6 +289,7 @@ impl Collector<'_> {
             path,
             leading_colon,
             public: self.public_use,
+            visible: self.visible_use,
             conditional: self.uncertain,
         });
     }

@@ -402,8 +402,10 @@ impl Collector<'_> {
                 }
                 if let Ok(item) = syn::parse2::<syn::ItemUse>(stream) {
                     self.public_use = matches!(item.vis, syn::Visibility::Public(_));
+                    self.visible_use = !matches!(item.vis, syn::Visibility::Inherited);
                     self.add_use_tree(&item.tree, &mut Vec::new(), item.leading_colon.is_some());
                     self.public_use = false;
+                    self.visible_use = false;
                 }
                 end + 1 - i
             }
@@ -510,9 +512,9 @@ impl Collector<'_> {
             if let Some(TokenTree::Group(args)) = trees.get(i + 1) {
                 let pos = self.pos(span);
                 self.record_print(&name, &args.stream(), pos);
-                self.record_invocation(&written, &args.stream(), span, false);
+                let invocation = self.record_invocation(&written, &args.stream(), span, false);
                 let include = include::is_include(&written);
-                self.token_macro_call(&name, include, args.stream(), span);
+                self.token_macro_call(&name, include, args.stream(), span, invocation);
                 if include {
                     self.add_ref(RefKind::Macro(written), span);
                     return i + 2;

@@ -216,8 +216,10 @@ impl<'ast> Visit<'ast> for Collector<'_> {
 
     fn visit_item_use(&mut self, item: &'ast syn::ItemUse) {
         self.public_use = matches!(item.vis, syn::Visibility::Public(_));
+        self.visible_use = !matches!(item.vis, syn::Visibility::Inherited);
         self.add_use_tree(&item.tree, &mut Vec::new(), item.leading_colon.is_some());
         self.public_use = false;
+        self.visible_use = false;
     }
 
     fn visit_item_extern_crate(&mut self, item: &'ast syn::ItemExternCrate) {

@@ -116,6 +116,9 @@ pub struct Import {
     pub leading_colon: bool,
     /// `pub use`: a re-export other crates can name.
     pub public: bool,
+    /// Any `pub` (`pub(crate)`, `pub(super)`, …): other modules' globs may
+    /// bring it; a plain `use` is seen only by its module and those inside.
+    pub visible: bool,
     /// It may not be in the build (see [`Scope::conditional`]): it binds
     /// its name, but hides nothing.
     pub conditional: bool,
@@ -376,6 +379,9 @@ pub struct MacroCall {
     /// file name (`inc!("x.rs")` after `use std::include as inc;`).
     pub args: Option<String>,
     pub pos: Pos,
+    /// The invocation the expander knows it as (`invocations`), if any:
+    /// once expanded completely, its expansion says what it declares.
+    pub invocation: Option<usize>,
 }
 
 /// An `include!` written in a `macro_rules!` body: it is relative to the

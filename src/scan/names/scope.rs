@@ -20,7 +20,10 @@ pub(super) struct Bound {
 /// which other crates' paths its globs bring in.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub(super) enum Query {
-    Bound(ScopeId, String, Ns),
+    /// What a scope binds a name to, for itself and the modules inside it,
+    /// or (`true`) for another module's glob: its plain `use`s are then
+    /// not seen.
+    Bound(ScopeId, String, Ns, bool),
     GlobBases(ScopeId),
 }
 
@@ -114,17 +117,26 @@ impl Resolver<'_> {
     /// definitions, imports and globs of this crate's modules (whose
     /// contents we know). Memoised.
     pub(super) fn bound_in(&self, scope: ScopeId, name: &str, hops: usize, ns: Ns) -> Bound {
-        self.bound(scope, name, hops, ns, false)
+        self.bound(scope, name, hops, ns, false, false)
     }
 
-    /// `bound_in`, asked by a glob of another scope when `through_glob`.
-    fn bound(&self, scope: ScopeId, name: &str, hops: usize, ns: Ns, through_glob: bool) -> Bound {
+    /// `bound_in`, asked by a glob of another scope when `through_glob`;
+    /// by one outside the scope's module when `outside`.
+    fn bound(
+        &self,
+        scope: ScopeId,
+        name: &str,
+        hops: usize,
+        ns: Ns,
+        through_glob: bool,
+        outside: bool,
+    ) -> Bound {
         let answer = self.memoised(
-            Query::Bound(scope, name.to_owned(), ns),
+            Query::Bound(scope, name.to_owned(), ns, outside),
             Answer::Bound(Bound::default()),
             through_glob,
             || {
-                let mut bound = self.compute_bound_in(scope, name, hops, ns);
+                let mut bound = self.compute_bound_in(scope, name, hops, ns, outside);
                 // Modules that glob each other (libc's do, by the hundred)
                 // reach one item by many routes: kept once, a binding list
                 // stays as long as the distinct items it names, not the
@@ -140,7 +152,14 @@ impl Resolver<'_> {
         }
     }
 
-    fn compute_bound_in(&self, scope: ScopeId, name: &str, hops: usize, ns: Ns) -> Bound {
+    fn compute_bound_in(
+        &self,
+        scope: ScopeId,
+        name: &str,
+        hops: usize,
+        ns: Ns,
+        outside: bool,
+    ) -> Bound {
         let data = &self.facts.scopes[scope];
         // A name that may not be defined in the build is a candidate, but
         // the lookup goes on past it (`Scope::conditional`).
@@ -172,7 +191,12 @@ impl Resolver<'_> {
         // struct leaves the value `write` to a glob (`std::fs::*`).
         let mut filled = 0;
         let named = self.named_imports[scope].get(name).into_iter().flatten();
-        for import in named.map(|&i| &data.imports[i]) {
+        // Another module's glob brings only the imports it can see: a
+        // plain `use` is private to its module (and those inside it).
+        let named = named
+            .map(|&i| &data.imports[i])
+            .filter(|i| !outside || i.visible);
+        for import in named {
             let imported = self.resolve_path(
                 scope,
                 &import.path,
@@ -202,7 +226,13 @@ impl Resolver<'_> {
         // bringing different items is an ambiguity): taking the first that
         // answered made the answer depend on which was looked at first, and
         // in a cycle of globs on which module was asked first.
-        for import in data.imports.iter().filter(|i| i.name.is_none()) {
+        // Only the globs that may bring the name are followed (`globs.rs`).
+        let index = self.glob_index(scope, outside);
+        let mut globs: Vec<usize> = index.always.clone();
+        globs.extend(index.by_name.get(name).into_iter().flatten());
+        globs.sort_unstable();
+        globs.dedup();
+        for import in globs.into_iter().map(|i| &data.imports[i]) {
             // Each glob followed is work: modules re-exporting each other's
             // globs multiply it.
             if !self.step() {
@@ -211,9 +241,12 @@ impl Resolver<'_> {
             for base in self.glob_bases(scope, import, hops) {
                 if let Binding::Module(m) = base
                     && m != scope
-                    && self.may_bind(m, name)
                 {
-                    let bound = self.bound(m, name, hops + 1, rest, true);
+                    let outside = !self.inside(self.facts.module_of(scope), m);
+                    if !self.may_bind(m, name, outside) {
+                        continue;
+                    }
+                    let bound = self.bound(m, name, hops + 1, rest, true, outside);
                     if !bound.found.is_empty() {
                         found.extend(bound.found);
                         if certain(import.conditional) {

@@ -411,3 +411,58 @@ fn paths_through_associated_types_reach_their_target() {
     let all = resolved(src, &[], Edition::E2021);
     assert!(all.iter().any(|r| r == &["std::fs::File::open"]), "{all:?}");
 }
+
+#[test]
+fn another_modules_glob_brings_only_its_imports_with_some_pub() {
+    let src = r#"
+        mod a {
+            use std::process::Command;
+            pub(crate) use std::fs::File;
+            pub mod inner {
+                use super::*;
+                pub fn f() { Command::new("x"); }
+            }
+        }
+        mod b {
+            use crate::a::*;
+            fn g() { File::open("x"); Command::new("y"); }
+        }
+    "#;
+    let all = resolved(src, &[], Edition::E2021);
+    // Inside `a`, its plain `use` counts; from `b`, only `pub(crate)` does.
+    let command = "std::process::Command::new".to_owned();
+    assert!(all[0].contains(&command), "{all:?}");
+    assert!(
+        all[1].contains(&"std::fs::File::open".to_owned()),
+        "{all:?}"
+    );
+    assert!(all[2..].iter().all(|r| !r.contains(&command)), "{all:?}");
+}
+
+#[test]
+fn a_module_globbing_thousands_of_modules_that_glob_it_back_resolves_within_the_bound() {
+    // web-sys's `features`: 1,725 generated modules, each `use super::*`.
+    let n = 2_000;
+    let mut src = String::from("pub mod features {\n");
+    for i in 0..n {
+        let (next, after) = ((i + 1) % n, (i + 2) % n);
+        src.push_str(&format!(
+            "mod gen_{i} {{ use super::*; pub struct T{i}; \
+             pub fn f{i}() {{ T{next}::new(); U{after}::new(); g{next}(); }} \
+             pub fn g{i}() {{}} pub struct U{i}; }}\npub use gen_{i}::*;\n"
+        ));
+    }
+    src.push_str("}\n");
+    let facts = collected(&src, Edition::E2021);
+    let prelude = ExternPrelude::new([], false);
+    let resolver = Resolver::new(&facts, &prelude, Edition::E2021);
+    let mut resolved = 0;
+    for r in facts.refs() {
+        if let RefKind::Path(p) = &r.kind {
+            let found = resolver.resolve_ns(r.scope, p, r.ns);
+            resolved += usize::from(found.iter().any(|f| f.starts_with("crate::features::gen_")));
+        }
+    }
+    assert_eq!(resolver.exhausted(), None);
+    assert_eq!(resolved, 3 * n);
+}
