@@ -221,6 +221,13 @@ impl<'a> Collector<'a> {
         for attr in &file.attrs {
             self.visit_attribute(attr);
         }
+        // rustc's nesting limit for the crate's expansions, from its root.
+        if self.pos_override.is_none()
+            && self.facts.scopes[self.scope].kind.is_root()
+            && let Some(limit) = itemattrs::recursion_limit(&file.attrs)
+        {
+            self.facts.recursion_limit = self.facts.recursion_limit.max(Some(limit));
+        }
         for item in &file.items {
             self.visit_item(item);
         }

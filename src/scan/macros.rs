@@ -12,7 +12,10 @@
 //! `macro_rules!` of the crate, or a visible one of a dependency, may be is
 //! expanded (`expand.rs`) and the result collected at the invocation, in its
 //! scope and item, with its position. Which definition is in scope is
-//! approximated upwards: every definition of that name in the crate counts.
+//! approximated upwards: every definition of that name in the crate counts,
+//! except one rustc's scopes certainly keep out (`macros/scope.rs`: out of
+//! textual scope and not imported, or behind a path through another
+//! crate's module).
 //! Where an expansion cannot be made, the arguments are read as code, and a
 //! macro that builds paths or items from its arguments makes the crate
 //! `unanalyzed` with the reason; nesting and total work are bounded.
@@ -31,11 +34,13 @@ use super::limits::LIMITS;
 use crate::model::Edition;
 use candidates::{Candidate, LocalDefs, MacroImports, candidates, dependency_key, local_key};
 use carried::carried_keywords;
+use scope::{Fingerprint, LocalNames, fingerprint};
 use shape::{Shape, shape};
 
 mod candidates;
 mod carried;
 mod link_names;
+mod scope;
 mod shape;
 
 pub use link_names::resolve_link_names;
@@ -43,6 +48,11 @@ pub use link_names::resolve_link_names;
 /// Expansions nested inside each other, as rustc's default
 /// `recursion_limit`.
 pub const MAX_EXPANSION_DEPTH: usize = 128;
+
+/// The most a crate's `#![recursion_limit]` raises that to: ctor asks for
+/// 256. Nesting costs no stack (expansions are queued, not recursed), and
+/// the expansion and token bounds hold whatever the depth.
+pub const MAX_RECURSION_LIMIT: usize = 1024;
 
 /// Expansions per crate (the most-downloaded crates need up to about
 /// 32,000 with every feature on: rustix, wasm-bindgen-macro-support).
@@ -66,6 +76,8 @@ pub struct ExpansionState {
     macro_imports: MacroImports,
     /// The crate's own definitions by name, as far as indexed.
     local_defs: LocalDefs,
+    /// Names the crate binds itself, for the definitions scopes keep out.
+    local_names: LocalNames,
     expansions: usize,
     /// Tokens the expansions have read and written, against
     /// [`expand::MAX_CRATE_EXPANSION_TOKENS`].
@@ -135,7 +147,18 @@ pub fn expand_invocations(
 ) -> Vec<ChildModule> {
     let mut children = Vec::new();
     let mut i = 0;
-    while i < facts.invocations.len() && !state.stopped {
+    // The facts when a definition was first left out of this pass as out
+    // of scope: if they changed after, it may be in scope after all (an
+    // expansion declared a module or an import), and the pass is made
+    // again for the definitions that now count.
+    let mut left_out: Option<Fingerprint> = None;
+    loop {
+        if i == facts.invocations.len() || state.stopped {
+            match left_out.take() {
+                Some(then) if !state.stopped && then != fingerprint(facts) => i = 0,
+                _ => break,
+            }
+        }
         let invocation = facts.invocations[i].clone();
         // One round of expansions can add as much as many files: the
         // crate's limits are checked between invocations as well.
@@ -150,16 +173,22 @@ pub fn expand_invocations(
         }
         state.macro_imports.refresh(facts, deps);
         state.local_defs.refresh(facts);
-        let candidates: Vec<Candidate> = candidates(
+        state.local_names.refresh(facts);
+        let (candidates, out_of_scope) = candidates(
             facts,
             deps,
             &state.local_defs,
             &state.macro_imports,
+            &mut state.local_names,
             &invocation,
-        )
-        .into_iter()
-        .filter(|c| !state.done.get(&i).is_some_and(|done| done.contains(&c.key)))
-        .collect();
+        );
+        if out_of_scope && left_out.is_none() {
+            left_out = Some(fingerprint(facts));
+        }
+        let candidates: Vec<Candidate> = candidates
+            .into_iter()
+            .filter(|c| !state.done.get(&i).is_some_and(|done| done.contains(&c.key)))
+            .collect();
         if !candidates.is_empty() {
             expand_one(
                 facts,
@@ -244,9 +273,12 @@ fn expand_one(
         let (Some(rules), Some(args)) = (rules, args.clone()) else {
             continue;
         };
-        if invocation.depth >= MAX_EXPANSION_DEPTH {
+        let depth_limit = facts.recursion_limit.map_or(MAX_EXPANSION_DEPTH, |limit| {
+            limit.clamp(MAX_EXPANSION_DEPTH, MAX_RECURSION_LIMIT)
+        });
+        if invocation.depth >= depth_limit {
             problem = Some(format!(
-                "cannot expand macro `{name}!`: expansions nest deeper than {MAX_EXPANSION_DEPTH}"
+                "cannot expand macro `{name}!`: expansions nest deeper than {depth_limit}"
             ));
             continue;
         }

@@ -1,6 +1,7 @@
 //! What an item's attributes tell the reader, as opposed to what they are
 //! as findings (`attrs.rs`): a `cfg` that drops the item from this build,
-//! and the `#[path]`s of a module, bare or under `cfg_attr`.
+//! the `#[path]`s of a module, bare or under `cfg_attr`, and the crate's
+//! `#![recursion_limit]`.
 //!
 //! An item is dropped only when its `cfg` cannot hold for this target and
 //! these features, and a `#[path]` under a `cfg_attr` that may hold is one
@@ -145,6 +146,39 @@ pub(super) fn name_value_str(meta: &Meta, key: &str) -> Option<String> {
     }
 }
 
+/// The largest `recursion_limit = "N"` among a crate root's attributes,
+/// bare or under any `cfg_attr` (a limit that may not hold only lets the
+/// expander follow more than rustc would, never less).
+pub(super) fn recursion_limit(attrs: &[Attribute]) -> Option<usize> {
+    attrs
+        .iter()
+        .filter_map(|a| limit_in(a.meta.to_token_stream()))
+        .max()
+}
+
+fn limit_in(tokens: TokenStream) -> Option<usize> {
+    use proc_macro2::TokenTree;
+    let trees: Vec<TokenTree> = tokens.into_iter().collect();
+    let mut found = None;
+    for (i, tree) in trees.iter().enumerate() {
+        match tree {
+            TokenTree::Ident(name) if name == "recursion_limit" => {
+                if let (Some(TokenTree::Punct(eq)), Some(TokenTree::Literal(lit))) =
+                    (trees.get(i + 1), trees.get(i + 2))
+                    && eq.as_char() == '='
+                    && let Ok(syn::Lit::Str(text)) = syn::parse_str::<syn::Lit>(&lit.to_string())
+                    && let Ok(limit) = text.value().parse::<usize>()
+                {
+                    found = found.max(Some(limit));
+                }
+            }
+            TokenTree::Group(group) => found = found.max(limit_in(group.stream())),
+            _ => {}
+        }
+    }
+    found
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -187,5 +221,16 @@ mod tests {
         assert!(!uncertain("#[cfg_attr(windows, cfg(any()))]"));
         assert!(!uncertain("#[cfg_attr(debug_assertions, inline)]"));
         assert!(!uncertain("#[inline]"));
+    }
+
+    #[test]
+    fn recursion_limit_is_the_largest_bare_or_under_cfg_attr() {
+        let file: syn::File = syn::parse_str(
+            "#![recursion_limit = \"256\"]\n#![cfg_attr(feature = \"x\", recursion_limit = \"512\")]\n#![cfg_attr(all(), doc = \"recursion_limit\")]",
+        )
+        .unwrap();
+        assert_eq!(recursion_limit(&file.attrs), Some(512));
+        let none: syn::File = syn::parse_str("#![no_std]").unwrap();
+        assert_eq!(recursion_limit(&none.attrs), None);
     }
 }

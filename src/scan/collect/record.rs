@@ -8,14 +8,15 @@
 //! and which item it counts for.
 
 use proc_macro2::Span;
+use quote::ToTokens;
 use syn::visit::Visit;
 use syn::{Attribute, Item, UseTree};
 
 use super::itemattrs::path_attributes;
 use super::{ChildModule, Collector, ident_name};
 use crate::scan::facts::{
-    Def, Import, ItemDef, NS_MACRO, NS_VALUE, Owner, Pos, Ref, RefKind, Scope, ScopeId, Site,
-    Unanalyzed,
+    Def, Import, ItemDef, ModuleDecl, NS_MACRO, NS_VALUE, Owner, Pos, Ref, RefKind, Scope, ScopeId,
+    Site, Unanalyzed,
 };
 
 impl Collector<'_> {
@@ -29,6 +30,16 @@ impl Collector<'_> {
         span: Span,
     ) {
         let scope = self.module_scope(&name);
+        // Where it is declared bounds the textual scope of the
+        // `macro_rules!` inside (`macros/scope.rs`); `#[macro_use]` under
+        // any `cfg_attr` may hold.
+        let macro_use = attrs
+            .iter()
+            .any(|a| a.to_token_stream().to_string().contains("macro_use"));
+        let at = self.pos(span);
+        let declared = &mut self.facts.scopes[scope].declared;
+        *declared = declared.note(at, macro_use);
+        self.facts.scope_edits += 1;
         let path_attrs = path_attributes(attrs, self.cfg);
         match content {
             Some(items) => {
@@ -111,12 +122,18 @@ impl Collector<'_> {
         let mut path = self.module_path();
         path.push(name.to_owned());
         let parent = self.facts.module_of(self.scope);
-        let scope = self.facts.add_scope(Scope::module(path, Some(parent)));
+        let mut module = Scope::module(path, Some(parent));
+        module.declared = ModuleDecl {
+            pending: true,
+            ..ModuleDecl::default()
+        };
+        let scope = self.facts.add_scope(module);
         self.define(name.to_owned(), Def::Module(scope));
         scope
     }
 
     pub(super) fn define(&mut self, name: String, def: Def) {
+        self.facts.scope_edits += 1;
         if self.uncertain {
             self.facts.scopes[self.scope]
                 .conditional

@@ -417,11 +417,13 @@ impl Collector<'_> {
                     let name = ident_name(name);
                     self.define(name.clone(), Def::Item(NS_MACRO));
                     let exported = attrs.iter().any(|a| a.to_string() == "macro_export");
+                    let pos = self.pos(trees[i].span());
                     let new = self.facts.define_macro(
                         name.clone(),
                         crate::scan::expand::encode(&body.stream(), self.pos_override.is_none()),
                         exported,
                         self.scope,
+                        pos,
                     );
                     // Whether a macro written in tokens is exported is not
                     // known here; its reach stays inside the crate.

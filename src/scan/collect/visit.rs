@@ -417,11 +417,13 @@ impl<'ast> Visit<'ast> for Collector<'_> {
             let name = item.ident.as_ref().map(ident_name).unwrap_or_default();
             self.define(name.clone(), Def::Item(NS_MACRO));
             let exported = item.attrs.iter().any(|a| a.path().is_ident("macro_export"));
+            let pos = self.pos(item.mac.bang_token.span);
             let new = self.facts.define_macro(
                 name.clone(),
                 crate::scan::expand::encode(&item.mac.tokens, self.pos_override.is_none()),
                 exported,
                 self.scope,
+                pos,
             );
             if new {
                 self.in_function(name.clone(), Owner::Macro { exported }, |c| {

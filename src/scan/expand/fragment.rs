@@ -46,7 +46,7 @@ pub(super) fn may_begin(kind: Kind, token: &Tok, editions: Editions) -> Begins {
     };
     if let Tok::Opaque(opaque, literal) = token {
         return match facing_opaque(kind, *opaque, *literal) {
-            Take::Tree | Take::Parse | Take::Empty => Begins::Yes,
+            Take::Tree | Take::PathType | Take::Parse | Take::Empty => Begins::Yes,
             Take::No => Begins::No,
             Take::Undecided(why) => Begins::Undecided(why),
         };
@@ -176,6 +176,9 @@ fn begins_type(token: &Tok, input: Option<Edition>) -> Begins {
 enum Take {
     /// The opaque token, whole.
     Tree,
+    /// A path as a type: whole, unless `+` bounds or `!` (a macro in type
+    /// position) follow it, which rustc's type parser goes on to read.
+    PathType,
     /// As a start, parsing on (`$e + 1` is one `expr`).
     Parse,
     /// Nothing: an empty `vis`.
@@ -187,8 +190,8 @@ enum Take {
 
 /// What a fragment of `kind` does with an opaque fragment of kind `opaque`,
 /// after rustc's `nonterminal_may_begin_with` and the parsers that take a
-/// whole nonterminal. Where rustc would parse one kind as another (a path
-/// as a type, an item as a statement), the answer is left undecided.
+/// whole nonterminal. Where rustc would parse one kind as another (an
+/// item as a statement), the answer is left undecided; a path is a type.
 fn facing_opaque(kind: Kind, opaque: Option<Kind>, literal: bool) -> Take {
     const UNDECIDED: Take =
         Take::Undecided("a fragment passed on meets a fragment of another kind");
@@ -210,8 +213,10 @@ fn facing_opaque(kind: Kind, opaque: Option<Kind>, literal: bool) -> Take {
         Kind::Vis if same => Take::Tree,
         Kind::Vis => Take::Empty,
         _ if same => Take::Tree,
+        // `parse_ty` starts a type at a path passed on (`$p:path` given
+        // to `$t:ty`, memoffset's `_memoffset__let_base_ptr!`).
         Kind::Ty => match opaque {
-            Kind::Path => UNDECIDED,
+            Kind::Path => Take::PathType,
             _ => Take::No,
         },
         Kind::Path | Kind::Meta | Kind::Pat | Kind::PatParam => match opaque {
@@ -254,6 +259,15 @@ pub(super) fn fragment(input: ParseStream, kind: Kind) -> Result<Vec<TokenTree>,
                 if kind == Kind::Pat && input.peek(syn::Token![|]) {
                     return Err(FragmentError::Undecided(
                         "alternatives follow a pattern passed on",
+                    ));
+                }
+                return Ok(vec![tree]);
+            }
+            Take::PathType => {
+                let tree: TokenTree = input.parse()?;
+                if input.peek(syn::Token![+]) || input.peek(syn::Token![!]) {
+                    return Err(FragmentError::Undecided(
+                        "a path passed on as a type is followed by bounds or `!`",
                     ));
                 }
                 return Ok(vec![tree]);

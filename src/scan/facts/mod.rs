@@ -153,6 +153,64 @@ pub struct Scope {
     /// `#[path]` under `cfg_attr` beside its default file): each of its
     /// names is conditional, since only one alternative is built.
     pub alternatives: bool,
+    /// Where a module is declared in its parent, and whether its
+    /// `macro_rules!` stay in textual scope after it there: what decides
+    /// which definitions an invocation may name (`macros/scope.rs`).
+    pub declared: ModuleDecl,
+}
+
+/// A module's declaration, as far as it decides `macro_rules!` textual
+/// scope. Unknown (a module a macro declares, or one the token fallback
+/// reads) counts as `#[macro_use]` declared anywhere: every definition
+/// inside may be in scope everywhere after.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ModuleDecl {
+    /// The declaration's place (one place, in one file, or unknown).
+    pub at: Option<Pos>,
+    /// `#[macro_use]` (also under `cfg_attr`) may be on it.
+    pub macro_use: bool,
+    /// No declaration noted yet ([`ModuleDecl::note`] sets the first).
+    pub pending: bool,
+}
+
+impl ModuleDecl {
+    /// A declaration of the module at `at`: the first, or one more
+    /// (alternatives under `cfg`s), which keeps the earliest place when
+    /// both are in one file, and `#[macro_use]` if either has it.
+    pub fn note(self, at: Pos, macro_use: bool) -> ModuleDecl {
+        if self.pending {
+            return ModuleDecl {
+                at: Some(at),
+                macro_use,
+                pending: false,
+            };
+        }
+        let at = match self.at {
+            Some(old) if old.file == at.file => Some(earlier(old, at)),
+            _ => None,
+        };
+        ModuleDecl {
+            at,
+            macro_use: macro_use || self.macro_use,
+            pending: false,
+        }
+    }
+}
+
+/// The earlier of two places in one file.
+pub fn earlier(a: Pos, b: Pos) -> Pos {
+    if (b.line, b.column) < (a.line, a.column) {
+        b
+    } else {
+        a
+    }
+}
+
+impl ScopeKind {
+    /// The crate root's module.
+    pub fn is_root(&self) -> bool {
+        matches!(self, ScopeKind::Module { parent: None, .. })
+    }
 }
 
 impl Scope {
@@ -163,6 +221,11 @@ impl Scope {
             imports: Vec::new(),
             conditional: HashSet::new(),
             alternatives: false,
+            declared: ModuleDecl {
+                at: None,
+                macro_use: true,
+                pending: false,
+            },
         }
     }
 
@@ -173,6 +236,7 @@ impl Scope {
             imports: Vec::new(),
             conditional: HashSet::new(),
             alternatives: false,
+            declared: ModuleDecl::default(),
         }
     }
 }
@@ -426,6 +490,10 @@ pub struct MacroDef {
     pub digest: String,
     /// `#[macro_export]`: other crates can invoke it.
     pub exported: bool,
+    /// The scope it is defined in, and where: its textual scope starts
+    /// there. `None` when defined more than once there in different files.
+    pub scope: ScopeId,
+    pub pos: Option<Pos>,
 }
 
 /// A macro invocation, with its arguments as source text (`expand::encode`),
@@ -526,9 +594,16 @@ pub struct CrateFacts {
     /// Crates named by `#[macro_use] extern crate`: all their exported
     /// macros are in scope by their bare names.
     pub macro_use_crates: Vec<String>,
+    /// The crate root's `#![recursion_limit = "N"]` (the largest, under
+    /// any `cfg_attr`): how deep rustc lets its expansions nest.
+    pub recursion_limit: Option<usize>,
     /// `use` items recorded so far, in any scope: the expander re-reads the
     /// imports only when this changes.
     pub imports_added: usize,
+    /// Definitions, module declarations and repeated `macro_rules!`
+    /// recorded so far: with the scopes and imports, what decides which
+    /// definitions an invocation may name (`macros/scope.rs`).
+    pub scope_edits: usize,
     /// Items under `#[test]`/`#[bench]`, for `Pos::gate`.
     pub test_gates: Vec<TestGate>,
     /// Invocations of code-generating macros, for `Pos::emitted`.
@@ -549,11 +624,19 @@ impl CrateFacts {
         body: String,
         exported: bool,
         scope: ScopeId,
+        pos: Pos,
     ) -> bool {
         let digest = crate::digest::sha256_hex(body.as_bytes());
         let key = (name.clone(), digest.clone(), scope);
         if let Some(&index) = self.macro_def_index.get(&key) {
-            self.macro_defs[index].exported |= exported;
+            self.scope_edits += 1;
+            let def = &mut self.macro_defs[index];
+            def.exported |= exported;
+            // Kept once: its textual scope starts at the earliest place.
+            def.pos = match def.pos {
+                Some(old) if old.file == pos.file => Some(earlier(old, pos)),
+                _ => None,
+            };
             return false;
         }
         self.macro_def_index.insert(key, self.macro_defs.len());
@@ -562,6 +645,8 @@ impl CrateFacts {
             body,
             digest,
             exported,
+            scope,
+            pos: Some(pos),
         });
         true
     }

@@ -8,6 +8,7 @@
 use std::collections::HashMap;
 
 use super::DependencyMacros;
+use super::scope::{self, LocalNames};
 use crate::scan::facts::{CrateFacts, Invocation};
 
 /// A definition an invocation may refer to.
@@ -58,21 +59,25 @@ impl<'a> Body<'a> {
 }
 
 /// The definitions an invocation may name: the crate's own of that name
-/// (for a bare name or one under `crate`/`self`/`super`), and a
+/// (for a bare name or one under `crate`/`self`/`super`) unless its scope
+/// certainly keeps it out (`scope.rs`), and a
 /// dependency's when the path starts with it, when a `use` brings it in
-/// (by name or glob) or when `#[macro_use] extern crate` does.
+/// (by name or glob) or when `#[macro_use] extern crate` does; and whether
+/// a definition of the crate's was left out as out of scope.
 pub(super) fn candidates<'a>(
     facts: &CrateFacts,
     deps: &DependencyMacros<'a>,
     local_defs: &LocalDefs,
     imports: &MacroImports,
+    names: &mut LocalNames,
     inv: &Invocation,
-) -> Vec<Candidate<'a>> {
+) -> (Vec<Candidate<'a>>, bool) {
     let segments = &inv.path.segments;
     let Some(name) = segments.last() else {
-        return Vec::new();
+        return (Vec::new(), false);
     };
     let mut out = Vec::new();
+    let mut out_of_scope = false;
     let local = segments.len() == 1
         || (!inv.path.leading_colon && matches!(segments[0].as_str(), "crate" | "self" | "super"));
     if local {
@@ -92,6 +97,12 @@ pub(super) fn candidates<'a>(
         });
         for (defined_as, index) in indices {
             let def = &facts.macro_defs[index];
+            // A definition rustc's scopes certainly keep from this
+            // invocation is not one it may name (a rename is kept).
+            if defined_as == name && !scope::may_name(facts, names, inv, def) {
+                out_of_scope = true;
+                continue;
+            }
             // Keyed by the body's digest, so that later rounds skip a
             // definition already tried whatever its place in the list.
             out.push(Candidate {
@@ -127,7 +138,7 @@ pub(super) fn candidates<'a>(
     };
     if segments.len() >= 2 {
         add_dep(&segments[0], name, &mut out);
-        return out;
+        return (out, out_of_scope);
     }
     for krate in &facts.macro_use_crates {
         add_dep(krate, name, &mut out);
@@ -143,7 +154,7 @@ pub(super) fn candidates<'a>(
             Some(_) => {}
         }
     }
-    out
+    (out, out_of_scope)
 }
 
 /// The crate's own `macro_rules!` by name, in the order defined.

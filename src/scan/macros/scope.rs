@@ -1,0 +1,454 @@
+//! Whether an invocation may name one of the crate's own `macro_rules!`,
+//! as rustc scopes them, decided only where that is certain.
+//!
+//! rustc looks a macro's name up first in textual scope (the
+//! `macro_rules!` written before it in its module or an enclosing one, and
+//! in modules declared after it with `#[macro_use]` on the way out), then
+//! by path among the module's items: its imports, and at the crate root the
+//! `#[macro_export]` macros. A path (`$crate::__priv::mem::offset_of!`)
+//! walks modules: a crate's macro is there only if that module imports it.
+//! Taking every definition of the name instead makes a crate's own
+//! `offset_of` expand to itself without end, and a module's
+//! `use tracing::trace` try the crate's `trace!` on tracing's arguments.
+//!
+//! A definition is left out only when it is certainly not the one:
+//! written in a file at a known place, in a module (not a block), met by
+//! an invocation written in a file, and with every import on the way
+//! certainly another crate's. Anything unknown (a module a macro declares,
+//! a token-fallback file, an `include!`d file, a glob of the crate's own
+//! modules, a name the crate itself binds) keeps the definition.
+
+use std::collections::HashMap;
+
+use crate::scan::facts::{CrateFacts, Def, Import, Invocation, MacroDef, Pos, ScopeId, ScopeKind};
+
+/// The names the crate itself may bind (its items, and imports of its own
+/// items): a path or import starting with any other name starts at
+/// another crate. Asked rarely (a definition out of textual scope), so
+/// found on demand and remembered until the facts change.
+#[derive(Default)]
+pub(super) struct LocalNames {
+    /// [`fingerprint`] the answers hold for.
+    made_at: Option<Fingerprint>,
+    known: HashMap<String, bool>,
+    /// Imports followed inside one question ([`LocalNames::local`]).
+    depth: usize,
+    /// Globs still to follow for the current invocation: past it, a
+    /// glob may bring anything.
+    budget: usize,
+    /// The modules and names [`glob_binds`] is asking about, innermost
+    /// last.
+    visiting: Vec<(ScopeId, String)>,
+}
+
+/// Imports of imports followed before a name counts as the crate's own.
+const MAX_IMPORT_CHAIN: usize = 64;
+
+/// Globs followed for one invocation's definitions (each glob a module's
+/// imports): a crate of many globs is not searched without end.
+const GLOB_BUDGET: usize = 4_096;
+
+impl LocalNames {
+    pub(super) fn refresh(&mut self, facts: &CrateFacts) {
+        let now = fingerprint(facts);
+        if self.made_at != Some(now) {
+            self.made_at = Some(now);
+            self.known.clear();
+        }
+    }
+
+    /// Whether the crate may bind `name` itself.
+    fn local(&mut self, facts: &CrateFacts, name: &str) -> bool {
+        if let Some(&known) = self.known.get(name) {
+            return known;
+        }
+        if self.depth >= MAX_IMPORT_CHAIN {
+            return true;
+        }
+        // A cycle of imports is decided by its other members.
+        self.known.insert(name.to_owned(), false);
+        let defined = facts.scopes.iter().any(|scope| {
+            scope.defs.get(name).is_some_and(|defs| {
+                // `extern crate self as name` names the crate itself.
+                defs.iter()
+                    .any(|d| !matches!(d, Def::ExternCrate(lib) if lib != "self"))
+            })
+        });
+        self.depth += 1;
+        let local = defined
+            || facts
+                .scopes
+                .iter()
+                .flat_map(|s| &s.imports)
+                .filter(|import| import.name.as_deref() == Some(name))
+                .any(|import| !self.external(facts, import));
+        self.depth -= 1;
+        self.known.insert(name.to_owned(), local);
+        local
+    }
+
+    /// Whether an import certainly brings another crate's item.
+    fn external(&mut self, facts: &CrateFacts, import: &Import) -> bool {
+        match import.path.iter().find(|s| !s.is_empty()) {
+            None => false,
+            Some(first) => {
+                !matches!(
+                    first.as_str(),
+                    "crate" | "self" | "super" | "Self" | "$crate"
+                ) && !self.local(facts, first)
+            }
+        }
+    }
+}
+
+/// What the crate's facts hold so far, as far as it decides scopes: when
+/// it changes, a definition left out may have to be tried after all.
+pub(super) fn fingerprint(facts: &CrateFacts) -> Fingerprint {
+    (
+        facts.scopes.len(),
+        facts.imports_added,
+        facts.macro_defs.len(),
+        facts.scope_edits,
+    )
+}
+
+pub(super) type Fingerprint = (usize, usize, usize, usize);
+
+/// Whether `inv` (whose last segment is `def`'s name) may name `def`.
+pub(super) fn may_name(
+    facts: &CrateFacts,
+    names: &mut LocalNames,
+    inv: &Invocation,
+    def: &MacroDef,
+) -> bool {
+    names.budget = GLOB_BUDGET;
+    let segments = &inv.path.segments;
+    if segments.len() == 1 {
+        // A name an expansion wrote is resolved with its hygiene, at the
+        // definition's site as well as the invocation's: not followed.
+        return inv.depth > 0
+            || in_textual_scope(facts, def, inv)
+            || imported_in(facts, names, inv.scope, def);
+    }
+    let Some(mut module) = (match segments[0].as_str() {
+        "crate" | "$crate" => Some(root(facts)),
+        // `macro_rules!` hygiene covers local variables, labels and
+        // `$crate`: `self` and `super` in an expansion start at the module
+        // it is collected in, the invocation's.
+        "self" => Some(facts.module_of(inv.scope)),
+        "super" => parent(facts, facts.module_of(inv.scope)),
+        _ => None,
+    }) else {
+        return true;
+    };
+    for segment in &segments[1..segments.len() - 1] {
+        match step(facts, names, module, segment, 0) {
+            Step::Module(next) => module = next,
+            Step::External => return false,
+            Step::Unknown => return true,
+        }
+    }
+    imported_in(facts, names, module, def)
+}
+
+/// Whether `inv` is in `def`'s textual scope, or may be.
+fn in_textual_scope(facts: &CrateFacts, def: &MacroDef, inv: &Invocation) -> bool {
+    reaches(facts, def, inv.scope, Some(inv.pos))
+}
+
+/// Whether `def`'s textual scope may reach `scope` at `pos` (anywhere in
+/// it, for `None`).
+fn reaches(facts: &CrateFacts, def: &MacroDef, scope: ScopeId, pos: Option<Pos>) -> bool {
+    let Some(mut at) = def.pos else {
+        return true;
+    };
+    let mut within = def.scope;
+    loop {
+        let ScopeKind::Module { parent, .. } = facts.scopes[within].kind else {
+            // A block's modules are not its children in the scope tree.
+            return true;
+        };
+        if after(facts, scope, pos, within, at) != Some(false) {
+            return true;
+        }
+        let Some(parent) = parent else {
+            return false;
+        };
+        // Past the module's end, only `#[macro_use]` on its declaration
+        // keeps the definition in scope, from the declaration on.
+        let declared = facts.scopes[within].declared;
+        match declared.at {
+            _ if declared.pending => return true,
+            None => return true,
+            Some(_) if !declared.macro_use => return false,
+            Some(place) => {
+                at = place;
+                within = parent;
+            }
+        }
+    }
+}
+
+/// Whether `pos` in `scope` is inside `within` at or after `at` (`None`:
+/// cannot tell).
+fn after(
+    facts: &CrateFacts,
+    mut scope: ScopeId,
+    mut pos: Option<Pos>,
+    within: ScopeId,
+    at: Pos,
+) -> Option<bool> {
+    loop {
+        if scope == within {
+            let pos = pos?;
+            return (pos.file == at.file).then_some((pos.line, pos.column) >= (at.line, at.column));
+        }
+        match facts.scopes[scope].kind {
+            ScopeKind::Block { parent } => scope = parent,
+            ScopeKind::Module { parent: None, .. } => return Some(false),
+            ScopeKind::Module {
+                parent: Some(parent),
+                ..
+            } => {
+                let declared = facts.scopes[scope].declared;
+                if declared.pending {
+                    return None;
+                }
+                pos = Some(declared.at?);
+                scope = parent;
+            }
+        }
+    }
+}
+
+/// Whether `def` may be an item of `scope` by path: the crate root holds
+/// the `#[macro_export]` macros, and any module or block (up to its
+/// module) what it imports of the crate's own. `use name;` re-exports the
+/// `macro_rules!` in textual scope there; a glob brings what its module
+/// may hold.
+fn imported_in(facts: &CrateFacts, names: &mut LocalNames, scope: ScopeId, def: &MacroDef) -> bool {
+    let mut current = scope;
+    loop {
+        let here = &facts.scopes[current];
+        for import in &here.imports {
+            if names.external(facts, import) {
+                continue;
+            }
+            let found = match &import.name {
+                None => {
+                    glob_binds(facts, names, current, &import.path, &def.name, true, 0)
+                        != Some(false)
+                }
+                Some(bound) if bound != &def.name => false,
+                Some(_) => {
+                    let path: Vec<&str> = import
+                        .path
+                        .iter()
+                        .map(String::as_str)
+                        .filter(|s| !s.is_empty())
+                        .collect();
+                    match path.as_slice() {
+                        // `use name;`: the definition in textual scope here.
+                        [only] | ["self", only] if *only == def.name => {
+                            reaches(facts, def, facts.module_of(current), None)
+                        }
+                        _ => true,
+                    }
+                }
+            };
+            if found {
+                return true;
+            }
+        }
+        match here.kind {
+            ScopeKind::Block { parent } => current = parent,
+            ScopeKind::Module { parent, .. } => return parent.is_none(),
+        }
+    }
+}
+
+/// Whether the module a glob import in `from` names (`path`) may bind
+/// `name` (`None`: cannot tell), following its own globs a few deep; for a
+/// macro (`is_macro`), a glob of the crate root may bring any.
+fn glob_binds(
+    facts: &CrateFacts,
+    names: &mut LocalNames,
+    from: ScopeId,
+    path: &[String],
+    name: &str,
+    is_macro: bool,
+    depth: usize,
+) -> Option<bool> {
+    if depth > MAX_GLOB_DEPTH || names.budget == 0 {
+        return None;
+    }
+    names.budget -= 1;
+    let Step::Module(module) = resolve(facts, names, from, path, depth) else {
+        return None;
+    };
+    // The crate root holds every `#[macro_export]` macro.
+    if is_macro && facts.scopes[module].kind.is_root() {
+        return None;
+    }
+    // A cycle of globs brings nothing its members do not bind otherwise.
+    let key = (module, name.to_owned());
+    if names.visiting.contains(&key) {
+        return Some(false);
+    }
+    names.visiting.push(key);
+    let found = module_binds(facts, names, module, name, is_macro, depth);
+    names.visiting.pop();
+    found
+}
+
+/// Whether module `module` may bind `name` itself or through its globs.
+fn module_binds(
+    facts: &CrateFacts,
+    names: &mut LocalNames,
+    module: ScopeId,
+    name: &str,
+    is_macro: bool,
+    depth: usize,
+) -> Option<bool> {
+    let here = &facts.scopes[module];
+    // A `macro_rules!` is no item of its module: a glob brings one only
+    // as the module imports it (or from the crate root).
+    if !is_macro
+        && here.defs.get(name).is_some_and(|defs| {
+            defs.iter()
+                .any(|d| !matches!(d, Def::ExternCrate(lib) if lib != "self"))
+        })
+    {
+        return Some(true);
+    }
+    let mut unknown = false;
+    for import in &here.imports {
+        if names.external(facts, import) {
+            continue;
+        }
+        match &import.name {
+            Some(bound) if bound == name => return Some(true),
+            Some(_) => {}
+            None => match glob_binds(
+                facts,
+                names,
+                module,
+                &import.path,
+                name,
+                is_macro,
+                depth + 1,
+            ) {
+                Some(true) => return Some(true),
+                Some(false) => {}
+                None => unknown = true,
+            },
+        }
+    }
+    (!unknown).then_some(false)
+}
+
+/// Globs followed through other globs before giving up.
+const MAX_GLOB_DEPTH: usize = 8;
+
+/// Where a path from module `from` leads, as far as certain.
+fn resolve(
+    facts: &CrateFacts,
+    names: &mut LocalNames,
+    from: ScopeId,
+    path: &[String],
+    depth: usize,
+) -> Step {
+    let module = facts.module_of(from);
+    let mut segments = path.iter().filter(|s| !s.is_empty());
+    let mut current = match segments.next().map(String::as_str) {
+        Some("crate" | "$crate") => root(facts),
+        Some("self") => module,
+        Some("super") => match parent(facts, module) {
+            Some(up) => up,
+            None => return Step::Unknown,
+        },
+        // A name of the module (rustc refuses one that is an extern
+        // crate's too), or another crate's.
+        Some(first) => match step(facts, names, module, first, depth) {
+            Step::Module(found) => found,
+            other => return other,
+        },
+        None => return Step::Unknown,
+    };
+    for segment in segments {
+        match step(facts, names, current, segment, depth) {
+            Step::Module(next) => current = next,
+            other => return other,
+        }
+    }
+    Step::Module(current)
+}
+
+enum Step {
+    Module(ScopeId),
+    External,
+    Unknown,
+}
+
+/// Where path segment `name` leads from module `module` (`depth`: globs
+/// followed so far).
+fn step(
+    facts: &CrateFacts,
+    names: &mut LocalNames,
+    module: ScopeId,
+    name: &str,
+    depth: usize,
+) -> Step {
+    match name {
+        "self" => return Step::Module(module),
+        "super" => return parent(facts, module).map_or(Step::Unknown, Step::Module),
+        _ => {}
+    }
+    let here = &facts.scopes[module];
+    let mut modules: Vec<ScopeId> = Vec::new();
+    for def in here.defs.get(name).into_iter().flatten() {
+        match def {
+            Def::Module(scope) => modules.push(*scope),
+            Def::ExternCrate(lib) if lib != "self" => {}
+            Def::ExternCrate(_) => return Step::Unknown,
+            // Not a module: no macro is found under it.
+            Def::Item(_) | Def::Alias(_) => {}
+        }
+    }
+    // A definition shadows what globs bring; a named import beside it
+    // (alternatives under `cfg`s) may be another module.
+    for import in &here.imports {
+        if import.name.as_deref() == Some(name) && !names.external(facts, import) {
+            return Step::Unknown;
+        }
+    }
+    match modules.as_slice() {
+        [only] => return Step::Module(*only),
+        [] => {}
+        _ => return Step::Unknown,
+    }
+    for import in &here.imports {
+        if import.name.is_none()
+            && !names.external(facts, import)
+            && glob_binds(facts, names, module, &import.path, name, false, depth + 1) != Some(false)
+        {
+            return Step::Unknown;
+        }
+    }
+    Step::External
+}
+
+fn root(facts: &CrateFacts) -> ScopeId {
+    facts
+        .scopes
+        .iter()
+        .position(|s| matches!(s.kind, ScopeKind::Module { parent: None, .. }))
+        .unwrap_or(0)
+}
+
+fn parent(facts: &CrateFacts, module: ScopeId) -> Option<ScopeId> {
+    match facts.scopes[module].kind {
+        ScopeKind::Module { parent, .. } => parent,
+        ScopeKind::Block { parent } => Some(facts.module_of(parent)),
+    }
+}
