@@ -146,6 +146,39 @@ pub(super) fn name_value_str(meta: &Meta, key: &str) -> Option<String> {
     }
 }
 
+/// The largest `recursion_limit = "N"` among a crate root's attributes,
+/// bare or under any `cfg_attr` (a limit that may not hold only lets the
+/// expander follow more than rustc would, never less).
+pub(super) fn recursion_limit(attrs: &[Attribute]) -> Option<usize> {
+    attrs
+        .iter()
+        .filter_map(|a| limit_in(a.meta.to_token_stream()))
+        .max()
+}
+
+fn limit_in(tokens: TokenStream) -> Option<usize> {
+    use proc_macro2::TokenTree;
+    let trees: Vec<TokenTree> = tokens.into_iter().collect();
+    let mut found = None;
+    for (i, tree) in trees.iter().enumerate() {
+        match tree {
+            TokenTree::Ident(name) if name == "recursion_limit" => {
+                if let (Some(TokenTree::Punct(eq)), Some(TokenTree::Literal(lit))) =
+                    (trees.get(i + 1), trees.get(i + 2))
+                    && eq.as_char() == '='
+                    && let Ok(syn::Lit::Str(text)) = syn::parse_str::<syn::Lit>(&lit.to_string())
+                    && let Ok(limit) = text.value().parse::<usize>()
+                {
+                    found = found.max(Some(limit));
+                }
+            }
+            TokenTree::Group(group) => found = found.max(limit_in(group.stream())),
+            _ => {}
+        }
+    }
+    found
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -189,37 +222,4 @@ mod tests {
         assert!(!uncertain("#[cfg_attr(debug_assertions, inline)]"));
         assert!(!uncertain("#[inline]"));
     }
-}
-
-/// The largest `recursion_limit = "N"` among a crate root's attributes,
-/// bare or under any `cfg_attr` (a limit that may not hold only lets the
-/// expander follow more than rustc would, never less).
-pub(super) fn recursion_limit(attrs: &[Attribute]) -> Option<usize> {
-    attrs
-        .iter()
-        .filter_map(|a| limit_in(a.meta.to_token_stream()))
-        .max()
-}
-
-fn limit_in(tokens: TokenStream) -> Option<usize> {
-    use proc_macro2::TokenTree;
-    let trees: Vec<TokenTree> = tokens.into_iter().collect();
-    let mut found = None;
-    for (i, tree) in trees.iter().enumerate() {
-        match tree {
-            TokenTree::Ident(name) if name == "recursion_limit" => {
-                if let (Some(TokenTree::Punct(eq)), Some(TokenTree::Literal(lit))) =
-                    (trees.get(i + 1), trees.get(i + 2))
-                    && eq.as_char() == '='
-                    && let Ok(syn::Lit::Str(text)) = syn::parse_str::<syn::Lit>(&lit.to_string())
-                    && let Ok(limit) = text.value().parse::<usize>()
-                {
-                    found = found.max(Some(limit));
-                }
-            }
-            TokenTree::Group(group) => found = found.max(limit_in(group.stream())),
-            _ => {}
-        }
-    }
-    found
 }
