@@ -22,12 +22,13 @@
 use std::path::{Path, PathBuf};
 
 use proc_macro2::TokenStream;
+use quote::ToTokens;
 use syn::Item;
 use syn::parse::Parser;
 use syn::visit::Visit;
 
 use super::chain::ChainRoots;
-use super::facts::{CrateFacts, FileId, NS_ANY, Ns, Owner, Pos, ScopeId};
+use super::facts::{CrateFacts, FileId, NS_ANY, Ns, Owner, Pos, ScopeId, ScopeKind};
 use super::files::PackageFiles;
 use super::limits::{LIMITS, shape_exceeds};
 use super::moddir::ModDir;
@@ -220,6 +221,20 @@ impl<'a> Collector<'a> {
         }
         for attr in &file.attrs {
             self.visit_attribute(attr);
+        }
+        // rustc splices a module file's inner attributes onto its `mod`
+        // item: `#![macro_use]` (or under `cfg_attr`) at the top of the
+        // file keeps its `macro_rules!` in scope after the declaration.
+        if let ScopeKind::Module {
+            parent: Some(_), ..
+        } = self.facts.scopes[self.scope].kind
+            && file
+                .attrs
+                .iter()
+                .any(|a| a.to_token_stream().to_string().contains("macro_use"))
+        {
+            self.facts.scopes[self.scope].declared.macro_use = true;
+            self.facts.scope_edits += 1;
         }
         // rustc's nesting limit for the crate's expansions, from its root.
         if self.pos_override.is_none()

@@ -175,8 +175,8 @@ pub struct ModuleDecl {
 
 impl ModuleDecl {
     /// A declaration of the module at `at`: the first, or one more
-    /// (alternatives under `cfg`s), which keeps the earliest place when
-    /// both are in one file, and `#[macro_use]` if either has it.
+    /// (alternatives under `cfg`s), which makes the place unknown, and
+    /// keeps `#[macro_use]` if either has it.
     pub fn note(self, at: Pos, macro_use: bool) -> ModuleDecl {
         if self.pending {
             return ModuleDecl {
@@ -185,12 +185,12 @@ impl ModuleDecl {
                 pending: false,
             };
         }
-        let at = match self.at {
-            Some(old) if old.file == at.file => Some(earlier(old, at)),
-            _ => None,
-        };
+        // Which alternative is built is not known: the earliest place
+        // would put an invocation in a later one before a definition
+        // between them, the latest a definition's `#[macro_use]` scope
+        // after one. Neither is certain.
         ModuleDecl {
-            at,
+            at: None,
             macro_use: macro_use || self.macro_use,
             pending: false,
         }

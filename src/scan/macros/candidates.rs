@@ -78,8 +78,14 @@ pub(super) fn candidates<'a>(
     };
     let mut out = Vec::new();
     let mut out_of_scope = false;
+    // A path may also start at a name the crate binds itself: one of its
+    // modules (`defs::run!` naming a `pub(crate) use run;`), `use crate as
+    // me;` or `extern crate self as me;` (`me::run!`), or in 2015 a
+    // `::defs::run!` from the root. Only another crate's name leaves the
+    // crate's definitions out.
     let local = segments.len() == 1
-        || (!inv.path.leading_colon && matches!(segments[0].as_str(), "crate" | "self" | "super"));
+        || (!inv.path.leading_colon && matches!(segments[0].as_str(), "crate" | "self" | "super"))
+        || names.may_be_local(facts, &segments[0]);
     if local {
         // The crate's own macro under a `use` rename (`use m as n; n!()`).
         let renamed = imports

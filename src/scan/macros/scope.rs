@@ -57,6 +57,11 @@ impl LocalNames {
         }
     }
 
+    /// Whether a path starting at `name` may start in the crate itself.
+    pub(super) fn may_be_local(&mut self, facts: &CrateFacts, name: &str) -> bool {
+        self.local(facts, name)
+    }
+
     /// Whether the crate may bind `name` itself.
     fn local(&mut self, facts: &CrateFacts, name: &str) -> bool {
         if let Some(&known) = self.known.get(name) {
