@@ -135,6 +135,7 @@ impl Context<'_, '_> {
     fn definitions(&mut self, path: &WrittenPath) -> Vec<(String, String, String, String)> {
         self.state.macro_imports.refresh(self.facts, self.deps);
         self.state.local_defs.refresh(self.facts);
+        self.state.local_names.refresh(self.facts);
         let invocation = Invocation {
             path: path.clone(),
             args: String::new(),
@@ -145,7 +146,10 @@ impl Context<'_, '_> {
                 relative: None,
             },
             pos: self.decl.pos,
-            depth: 0,
+            // A declaration an expansion wrote has its names resolved with
+            // hygiene, which the scope model does not follow: every
+            // definition stays a candidate, as for a nested invocation.
+            depth: usize::from(self.decl.pos.expanded),
             enclosing: None,
             assoc: None,
             settled: false,
@@ -155,8 +159,10 @@ impl Context<'_, '_> {
             self.deps,
             &self.state.local_defs,
             &self.state.macro_imports,
+            &mut self.state.local_names,
             &invocation,
         )
+        .0
         .into_iter()
         .map(|c| {
             let body = c.body.text(self.facts).to_owned();
