@@ -20,7 +20,9 @@
 
 use std::collections::HashMap;
 
-use crate::scan::facts::{CrateFacts, Def, Import, Invocation, MacroDef, Pos, ScopeId, ScopeKind};
+use crate::scan::facts::{
+    CrateFacts, Def, Import, Invocation, MacroDef, NS_TYPE, Pos, ScopeId, ScopeKind,
+};
 
 /// The names the crate itself may bind (its items, and imports of its own
 /// items): a path or import starting with any other name starts at
@@ -72,11 +74,15 @@ impl LocalNames {
         }
         // A cycle of imports is decided by its other members.
         self.known.insert(name.to_owned(), false);
+        // A path's first segment is looked up in the type namespace: the
+        // crate's own `macro_rules! log` does not make `log::trace!` start
+        // in the crate (memchr, mio, jiff wrap the log crate so).
         let defined = facts.scopes.iter().any(|scope| {
             scope.defs.get(name).is_some_and(|defs| {
                 // `extern crate self as name` names the crate itself.
-                defs.iter()
-                    .any(|d| !matches!(d, Def::ExternCrate(lib) if lib != "self"))
+                defs.iter().any(|d| {
+                    d.ns() & NS_TYPE != 0 && !matches!(d, Def::ExternCrate(lib) if lib != "self")
+                })
             })
         });
         self.depth += 1;
