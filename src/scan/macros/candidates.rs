@@ -85,7 +85,7 @@ pub(super) fn candidates<'a>(
     // crate's definitions out.
     let local = segments.len() == 1
         || (!inv.path.leading_colon && matches!(segments[0].as_str(), "crate" | "self" | "super"))
-        || names.may_be_local(facts, &segments[0]);
+        || names.may_be_local(facts, inv.scope, &segments[0], inv.path.leading_colon);
     if local {
         // The crate's own macro under a `use` rename (`use m as n; n!()`).
         let renamed = imports

@@ -59,9 +59,50 @@ impl LocalNames {
         }
     }
 
-    /// Whether a path starting at `name` may start in the crate itself.
-    pub(super) fn may_be_local(&mut self, facts: &CrateFacts, name: &str) -> bool {
-        self.local(facts, name)
+    /// Whether a path starting at `name`, written in `scope`, may start in
+    /// the crate itself. A path's first segment is looked up in the
+    /// scope's blocks and its module, then in the extern prelude: never in
+    /// a parent module. So a `mod tracing` elsewhere in the crate leaves
+    /// `tracing::trace!` in another module the tracing crate's (tokio-util
+    /// wraps tracing's macros so), while a glob there, or a `::name` path
+    /// (the crate root's in 2015), may bring the crate's own.
+    pub(super) fn may_be_local(
+        &mut self,
+        facts: &CrateFacts,
+        scope: ScopeId,
+        name: &str,
+        leading_colon: bool,
+    ) -> bool {
+        if leading_colon {
+            return self.local(facts, name);
+        }
+        let mut current = scope;
+        loop {
+            let data = &facts.scopes[current];
+            // A path's first segment is in the type namespace: the crate's
+            // own `macro_rules! log` leaves `log::trace!` the log crate's
+            // (memchr, mio and jiff wrap it so).
+            let defined = data.defs.get(name).is_some_and(|defs| {
+                defs.iter().any(|d| {
+                    d.ns() & NS_TYPE != 0 && !matches!(d, Def::ExternCrate(lib) if lib != "self")
+                })
+            });
+            if defined || data.alternatives {
+                return true;
+            }
+            for import in &data.imports {
+                match import.name.as_deref() {
+                    // What a glob brings is not followed here.
+                    None => return true,
+                    Some(bound) if bound == name && !self.external(facts, import) => return true,
+                    Some(_) => {}
+                }
+            }
+            match data.kind {
+                ScopeKind::Block { parent } => current = parent,
+                ScopeKind::Module { .. } => return false,
+            }
+        }
     }
 
     /// Whether the crate may bind `name` itself.
@@ -74,15 +115,13 @@ impl LocalNames {
         }
         // A cycle of imports is decided by its other members.
         self.known.insert(name.to_owned(), false);
-        // A path's first segment is looked up in the type namespace: the
-        // crate's own `macro_rules! log` does not make `log::trace!` start
-        // in the crate (memchr, mio, jiff wrap the log crate so).
+        // Any namespace: an import's first segment may be the item itself
+        // (`pub(crate) use run;` of a macro).
         let defined = facts.scopes.iter().any(|scope| {
             scope.defs.get(name).is_some_and(|defs| {
                 // `extern crate self as name` names the crate itself.
-                defs.iter().any(|d| {
-                    d.ns() & NS_TYPE != 0 && !matches!(d, Def::ExternCrate(lib) if lib != "self")
-                })
+                defs.iter()
+                    .any(|d| !matches!(d, Def::ExternCrate(lib) if lib != "self"))
             })
         });
         self.depth += 1;
