@@ -65,7 +65,9 @@ impl LocalNames {
     /// a parent module. So a `mod tracing` elsewhere in the crate leaves
     /// `tracing::trace!` in another module the tracing crate's (tokio-util
     /// wraps tracing's macros so), while a glob there, or a `::name` path
-    /// (the crate root's in 2015), may bring the crate's own.
+    /// (the crate root's in 2015), may bring the crate's own; a module read
+    /// from alternatives (mio's `selector`) holds every alternative's
+    /// names, so its definitions decide.
     pub(super) fn may_be_local(
         &mut self,
         facts: &CrateFacts,
@@ -87,7 +89,8 @@ impl LocalNames {
                     d.ns() & NS_TYPE != 0 && !matches!(d, Def::ExternCrate(lib) if lib != "self")
                 })
             });
-            if defined || data.alternatives {
+            // A module read from alternatives holds the names of each.
+            if defined {
                 return true;
             }
             for import in &data.imports {
