@@ -81,6 +81,17 @@ impl Overrides {
             .map(str::trim)
             .filter(|l| !l.is_empty() && !l.starts_with('#'))
             .collect();
+        // Indexed once: looking each override's name up among every item
+        // would be quadratic in crates with thousands of impls.
+        let mut items_named: HashMap<&str, Vec<usize>> = HashMap::new();
+        if facts.trait_impls.iter().any(|imp| imp.plain.is_some()) {
+            for (index, item) in facts.items.iter().enumerate() {
+                items_named
+                    .entry(item.name.as_str())
+                    .or_default()
+                    .push(index);
+            }
+        }
         for imp in &facts.trait_impls {
             let Some(plain) = &imp.plain else {
                 continue;
@@ -104,14 +115,11 @@ impl Overrides {
             for (method, held) in &plain.receivers {
                 let provided = format!("{trait_path}::{method}");
                 let own = format!("{ty}::{method}");
-                let mut named = facts
-                    .items
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, i)| &i.name == method);
-                let (Some((node, item)), None) = (named.next(), named.next()) else {
+                // The crate's only item of that name, if it has one.
+                let Some(&[node]) = items_named.get(method.as_str()).map(Vec::as_slice) else {
                     continue;
                 };
+                let item = &facts.items[node];
                 let sole = item.impl_trait.is_some()
                     && def_paths[node].as_deref() == Some(own.as_str())
                     && !std_methods.contains(method.as_str())
