@@ -19,7 +19,7 @@ use syn::parse::{ParseStream, Parser};
 
 pub use matcher::Editions;
 use matcher::{Bound, Matcher, Outcome};
-pub use opaque::{decode, encode};
+pub use opaque::{decode, decode_rules, encode, encode_rules};
 
 mod fragment;
 mod matcher;
@@ -133,7 +133,8 @@ fn leaf_weight(tree: &TokenTree) -> usize {
 }
 
 /// The arms of a `macro_rules!` body, or `None` when it has another shape.
-pub fn parse_rules(body: TokenStream) -> Option<Vec<Arm>> {
+/// `settled`: see [`decode_rules`].
+pub fn parse_rules(body: TokenStream, settled: bool) -> Option<Vec<Arm>> {
     let trees: Vec<TokenTree> = body.into_iter().collect();
     let mut arms = Vec::new();
     let mut i = 0;
@@ -154,7 +155,7 @@ pub fn parse_rules(body: TokenStream) -> Option<Vec<Arm>> {
         }
         let matcher: Vec<TokenTree> = matcher.stream().into_iter().collect();
         arms.push(Arm {
-            matcher: Matcher::compile(&matcher)?,
+            matcher: Matcher::compile(&matcher, settled)?,
             transcriber: transcriber.stream().into_iter().collect(),
         });
         i += 4;

@@ -126,8 +126,8 @@ fn rules_of(state: &mut ExpansionState, key: &str, body: &str) -> Option<Rc<Rule
     if let Some(known) = state.rules.get(key) {
         return known.clone();
     }
-    let rules = expand::decode(body)
-        .and_then(expand::parse_rules)
+    let rules = expand::decode_rules(body)
+        .and_then(|(body, settled)| expand::parse_rules(body, settled))
         .map(|arms| {
             let shape = shape(&arms);
             Rc::new(Rules { arms, shape })

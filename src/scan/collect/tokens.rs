@@ -420,7 +420,10 @@ impl Collector<'_> {
                     let pos = self.pos(trees[i].span());
                     let new = self.facts.define_macro(
                         name.clone(),
-                        crate::scan::expand::encode(&body.stream(), self.pos_override.is_none()),
+                        crate::scan::expand::encode_rules(
+                            &body.stream(),
+                            self.pos_override.is_none(),
+                        ),
                         exported,
                         self.scope,
                         pos,

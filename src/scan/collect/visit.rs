@@ -420,7 +420,7 @@ impl<'ast> Visit<'ast> for Collector<'_> {
             let pos = self.pos(item.mac.bang_token.span);
             let new = self.facts.define_macro(
                 name.clone(),
-                crate::scan::expand::encode(&item.mac.tokens, self.pos_override.is_none()),
+                crate::scan::expand::encode_rules(&item.mac.tokens, self.pos_override.is_none()),
                 exported,
                 self.scope,
                 pos,

@@ -20,6 +20,14 @@
 //! Doc comments are kept as rustc gives them to a matcher too: `/// hi` is
 //! `#[doc = r" hi"]`, a raw string, which a matcher's `" hi"` does not
 //! match (proc-macro2 lexes it as a plain string, which would).
+//!
+//! In a matcher itself rustc ignores a doc comment, while a `#[doc = ..]`
+//! written out there is tokens to match. Text cannot tell the two apart,
+//! so [`encode_rules`] settles it while the file is at hand: a comment in a
+//! matcher is left out, as rustc leaves it out, and the body is marked as
+//! settled. A doc attribute in an unsettled matcher came out of an
+//! expansion, where which one it was is lost: the matcher does not guess
+//! (`matcher/compile.rs`).
 
 use proc_macro2::{Delimiter, Group, Ident, TokenStream, TokenTree};
 use syn::buffer::Cursor;
@@ -31,6 +39,9 @@ const NONE_GROUP: &str = "__capgate_none";
 /// Precedes a real identifier that starts with [`RESERVED_PREFIX`].
 const ESCAPED: &str = "__capgate_escaped";
 const RESERVED_PREFIX: &str = "__capgate_";
+/// Starts the text of a `macro_rules!` body whose matchers hold no doc
+/// comment, only doc attributes written out ([`encode_rules`]).
+const SETTLED_RULES: &str = "__capgate_settled_rules";
 
 /// Opaque kinds in the order of their nesting depth (1 for `expr`). `pat`
 /// and `pat_param`, `expr` and `expr_2021`, make the same nonterminal.
@@ -183,6 +194,88 @@ pub fn encode(tokens: &TokenStream, from_file: bool) -> String {
     }
 }
 
+/// A `macro_rules!` body as [`encode`] writes it. When the body was just
+/// lexed from a file (`from_file`), each matcher's doc comments are left
+/// out, as rustc ignores them there, and the text starts with
+/// [`SETTLED_RULES`]: every doc attribute left in a matcher was written
+/// out. [`decode_rules`] reads it back.
+pub fn encode_rules(body: &TokenStream, from_file: bool) -> String {
+    if !from_file {
+        return encode(body, false);
+    }
+    let trees: Vec<TokenTree> = body.clone().into_iter().collect();
+    let mut out = Vec::with_capacity(trees.len());
+    for (i, tree) in trees.iter().enumerate() {
+        let arrow = matches!(
+            (trees.get(i + 1), trees.get(i + 2)),
+            (Some(TokenTree::Punct(eq)), Some(TokenTree::Punct(gt)))
+                if eq.as_char() == '=' && gt.as_char() == '>'
+        );
+        match tree {
+            TokenTree::Group(g) if arrow => {
+                let Some(inner) = matcher_encoded(g.stream()) else {
+                    return encode(body, true);
+                };
+                let mut same = Group::new(g.delimiter(), inner);
+                same.set_span(g.span());
+                out.push(TokenTree::Group(same));
+            }
+            other => out.extend(encoded(TokenStream::from(other.clone()), true)),
+        }
+    }
+    format!(
+        "{SETTLED_RULES} {}",
+        out.into_iter().collect::<TokenStream>()
+    )
+}
+
+/// A `macro_rules!` body [`encode_rules`] (or [`encode`]) wrote as `text`,
+/// and whether its matchers' doc attributes were all written out. Only
+/// [`encode_rules`] starts a text with [`SETTLED_RULES`]: a real identifier
+/// of that name is escaped.
+pub fn decode_rules(text: &str) -> Option<(TokenStream, bool)> {
+    match text.strip_prefix(SETTLED_RULES) {
+        Some(rest) if rest.starts_with(' ') => Some((decode(rest)?, true)),
+        _ => Some((decode(text)?, false)),
+    }
+}
+
+/// A matcher's trees lexed from a file, encoded, doc comments left out;
+/// `None` when a doc attribute's text is not at hand to tell which it is.
+fn matcher_encoded(tokens: TokenStream) -> Option<TokenStream> {
+    let trees: Vec<TokenTree> = tokens.into_iter().collect();
+    let mut out = Vec::with_capacity(trees.len());
+    let mut i = 0;
+    while i < trees.len() {
+        if let TokenTree::Punct(hash) = &trees[i]
+            && hash.as_char() == '#'
+        {
+            let bang = matches!(trees.get(i + 1), Some(TokenTree::Punct(p)) if p.as_char() == '!');
+            let at = i + 1 + usize::from(bang);
+            if let Some(TokenTree::Group(g)) = trees.get(at)
+                && let Some(text) = doc_literal(g)
+            {
+                let written = text.span().source_text()?;
+                if !(written.starts_with("//") || written.starts_with("/*")) {
+                    out.extend(trees[i..=at].iter().cloned());
+                }
+                i = at + 1;
+                continue;
+            }
+        }
+        match &trees[i] {
+            TokenTree::Group(g) => {
+                let mut same = Group::new(g.delimiter(), matcher_encoded(g.stream())?);
+                same.set_span(g.span());
+                out.push(TokenTree::Group(same));
+            }
+            other => out.extend(encoded(TokenStream::from(other.clone()), true)),
+        }
+        i += 1;
+    }
+    Some(out.into_iter().collect())
+}
+
 /// The trees [`encode`] wrote as `text`; `None` when it does not lex.
 pub fn decode(text: &str) -> Option<TokenStream> {
     let tokens: TokenStream = text.parse().ok()?;
@@ -238,24 +331,28 @@ fn encoded(tokens: TokenStream, from_file: bool) -> TokenStream {
     out.into_iter().collect()
 }
 
-/// The text of a doc comment lexed into `[doc = "..."]`, `None` for a
-/// `#[doc]` attribute written out.
-fn doc_comment(group: &Group) -> Option<String> {
+/// The literal of `[doc = "..."]`: a doc comment as lexed, or one written
+/// out.
+fn doc_literal(group: &Group) -> Option<proc_macro2::Literal> {
     if group.delimiter() != Delimiter::Bracket {
         return None;
     }
-    let trees: Vec<TokenTree> = group.stream().into_iter().collect();
-    let [
-        TokenTree::Ident(doc),
-        TokenTree::Punct(eq),
-        TokenTree::Literal(text),
-    ] = trees.as_slice()
-    else {
-        return None;
-    };
-    if doc != "doc" || eq.as_char() != '=' {
-        return None;
+    let mut trees = group.stream().into_iter();
+    match (trees.next(), trees.next(), trees.next(), trees.next()) {
+        (
+            Some(TokenTree::Ident(doc)),
+            Some(TokenTree::Punct(eq)),
+            Some(TokenTree::Literal(text)),
+            None,
+        ) if doc == "doc" && eq.as_char() == '=' => Some(text),
+        _ => None,
     }
+}
+
+/// The text of a doc comment lexed into `[doc = "..."]`, `None` for a
+/// `#[doc]` attribute written out.
+fn doc_comment(group: &Group) -> Option<String> {
+    let text = doc_literal(group)?;
     let written = text.span().source_text()?;
     if !(written.starts_with("//") || written.starts_with("/*")) {
         return None;

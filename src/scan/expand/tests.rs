@@ -4,7 +4,7 @@ use super::*;
 use crate::model::Edition;
 
 fn run(rules: &str, args: &str) -> Result<String, Failure> {
-    let arms = parse_rules(rules.parse().unwrap()).expect("rules parse");
+    let arms = parse_rules(rules.parse().unwrap(), false).expect("rules parse");
     expand(
         &arms,
         args.parse().unwrap(),
@@ -75,7 +75,11 @@ fn a_bracketed_token_tree_counts_every_token_inside() {
 
 #[test]
 fn the_crate_budget_covers_every_arm_tried_and_every_output() {
-    let arms = parse_rules("(a) => { 1 }; ($($t:tt)*) => { $($t)* };".parse().unwrap()).unwrap();
+    let arms = parse_rules(
+        "(a) => { 1 }; ($($t:tt)*) => { $($t)* };".parse().unwrap(),
+        false,
+    )
+    .unwrap();
     let args = || "x y z".parse().unwrap();
     // Two arms read three tokens each; the output is three tokens.
     let mut spent = 0;
@@ -194,7 +198,7 @@ fn an_arm_followed_too_many_ways_is_rejected() {
 }
 
 fn run_in(rules: &str, args: &str, edition: Edition) -> Result<String, Failure> {
-    let arms = parse_rules(rules.parse().unwrap()).expect("rules parse");
+    let arms = parse_rules(rules.parse().unwrap(), false).expect("rules parse");
     let editions = Editions {
         definition: Some(edition),
         input: Some(edition),
@@ -221,8 +225,8 @@ fn the_macros_edition_decides() {
 #[test]
 fn fragments_passed_on_stay_opaque() {
     let inner = "(process) => { decoy }; ($x:expr) => { real };";
-    let arms = parse_rules(inner.parse().unwrap()).unwrap();
-    let outer = parse_rules("($e:expr) => { $e };".parse().unwrap()).unwrap();
+    let arms = parse_rules(inner.parse().unwrap(), false).unwrap();
+    let outer = parse_rules("($e:expr) => { $e };".parse().unwrap(), false).unwrap();
     let passed = expand(
         &outer,
         "process".parse().unwrap(),
@@ -250,4 +254,72 @@ fn fragments_passed_on_stay_opaque() {
     assert_eq!(back.to_string(), forged.to_string());
     let out = expand(&arms, back, "krate", &mut 0, Editions::default());
     assert!(matches!(out, Err(Failure::NoMatch) | Ok(_)));
+}
+
+/// A body read from a file and kept as text, as the collector keeps it.
+fn from_file(rules: &str) -> Vec<Arm> {
+    let text = encode_rules(&rules.parse().unwrap(), true);
+    let (body, settled) = decode_rules(&text).unwrap();
+    assert!(settled, "{text}");
+    parse_rules(body, settled).expect("rules parse")
+}
+
+fn expand_text(arms: &[Arm], args: &str) -> Result<String, Failure> {
+    let args = decode(&encode(&args.parse().unwrap(), true)).unwrap();
+    expand(arms, args, "krate", &mut 0, Editions::default()).map(|t| t.to_string())
+}
+
+#[test]
+fn doc_comments_in_a_file_matcher_are_ignored_as_rustc_ignores_them() {
+    let arms = from_file("(/// the module\n $m:ident) => { one }; ($($t:tt)*) => { two };");
+    assert_eq!(expand_text(&arms, "process").unwrap(), "one");
+    assert_eq!(
+        expand_text(&arms, "/// the module\n process").unwrap(),
+        "two"
+    );
+    let arms = from_file("(//! inner\n /** block */ $m:ident) => { one }; ($($t:tt)*) => { two };");
+    assert_eq!(expand_text(&arms, "process").unwrap(), "one");
+    // A repetition of nothing but a comment is one rustc refuses.
+    let text = encode_rules(&"($(/// x\n)* $m:ident) => {};".parse().unwrap(), true);
+    let (body, settled) = decode_rules(&text).unwrap();
+    assert!(parse_rules(body, settled).is_none());
+}
+
+#[test]
+fn written_doc_attributes_in_a_file_matcher_are_tokens() {
+    // rustc desugars `/// crate` into `#[doc = r" crate"]`, a raw string.
+    let arms = from_file(
+        "(#[doc = r\" crate\"] $m:ident) => { raw }; (#[doc = \" crate\"] $m:ident) => { plain }; ($($t:tt)*) => { other };",
+    );
+    assert_eq!(expand_text(&arms, "/// crate\n process").unwrap(), "raw");
+    assert_eq!(
+        expand_text(&arms, "#[doc = \" crate\"] process").unwrap(),
+        "plain"
+    );
+    assert_eq!(expand_text(&arms, "process").unwrap(), "other");
+}
+
+#[test]
+fn doc_attributes_in_an_unsettled_matcher_are_not_guessed() {
+    // Out of an expansion, which one it was is lost.
+    let arms = parse_rules(
+        "(#[doc = r\" x\"] $m:ident) => { one }; ($($t:tt)*) => { two };"
+            .parse()
+            .unwrap(),
+        false,
+    )
+    .unwrap();
+    assert!(matches!(
+        expand_text(&arms, "/// x\n process"),
+        Err(Failure::Undecided(_))
+    ));
+    // Only `encode_rules` can start a text settled: a real identifier of
+    // that name is escaped.
+    let forged: proc_macro2::TokenStream = "__capgate_settled_rules (#[doc = r\" x\"] a) => {};"
+        .parse()
+        .unwrap();
+    let (_, settled) = decode_rules(&encode(&forged, false)).unwrap();
+    assert!(!settled);
+    let (_, settled) = decode_rules(&encode_rules(&forged, false)).unwrap();
+    assert!(!settled);
 }

@@ -258,7 +258,7 @@ mod tests {
     use crate::scan::expand;
 
     fn builds(body: &str) -> bool {
-        shape(&expand::parse_rules(body.parse().unwrap()).unwrap()).builds_names
+        shape(&expand::parse_rules(body.parse().unwrap(), false).unwrap()).builds_names
     }
 
     #[test]

@@ -1,8 +1,8 @@
 //! An arm's matcher flattened into rustc's program of locations. A
 //! matcher rustc refuses is refused here, and what capgate cannot compare
-//! as rustc does (`$crate`, a doc comment) becomes a location that stops
-//! every match through it: an arm is never picked that rustc might not
-//! pick.
+//! as rustc does (`$crate`, a doc attribute out of an expansion) becomes a
+//! location that stops every match through it: an arm is never picked
+//! that rustc might not pick.
 
 use proc_macro2::{Delimiter, TokenTree};
 
@@ -11,16 +11,29 @@ use super::{Kind, Kleene, Loc, Matcher};
 
 impl Matcher {
     /// The matcher of an arm, or `None` when it is not one rustc accepts.
-    pub fn compile(trees: &[TokenTree]) -> Option<Matcher> {
-        let mut matcher = Matcher {
-            locs: Vec::new(),
-            names: Vec::new(),
+    /// `settled`: every doc attribute in `trees` was written out as one
+    /// (`opaque::decode_rules`).
+    pub fn compile(trees: &[TokenTree], settled: bool) -> Option<Matcher> {
+        let mut compiler = Compiler {
+            matcher: Matcher {
+                locs: Vec::new(),
+                names: Vec::new(),
+            },
+            settled,
         };
-        matcher.compile_seq(trees, 0)?;
-        matcher.locs.push(Loc::Eof);
-        Some(matcher)
+        compiler.compile_seq(trees, 0)?;
+        compiler.matcher.locs.push(Loc::Eof);
+        Some(compiler.matcher)
     }
+}
 
+/// A matcher being compiled.
+struct Compiler {
+    matcher: Matcher,
+    settled: bool,
+}
+
+impl Compiler {
     fn compile_seq(&mut self, trees: &[TokenTree], depth: usize) -> Option<()> {
         let mut i = 0;
         while i < trees.len() {
@@ -30,18 +43,22 @@ impl Matcher {
                 (TokenTree::Punct(p), Some(TokenTree::Ident(name)))
                     if p.as_char() == '$' && name == "crate" =>
                 {
-                    self.locs
+                    self.matcher
+                        .locs
                         .push(Loc::Undecided("the arm matches rustc's `$crate` token"));
                     i += 2;
                 }
-                // A doc comment in a matcher stays a comment token in rustc
-                // and never meets the `#[doc = r"..."]` an input's becomes;
-                // one written as an attribute does. Which one this was is
-                // lost in lexing, so the arm is not guessed at.
+                // A doc comment in a matcher stays a comment token in rustc,
+                // ignored, while one written as an attribute is tokens to
+                // match. A body read from a file is settled: its comments
+                // were left out (`opaque::encode_rules`). Out of an
+                // expansion, which one this was is lost, so the arm is not
+                // guessed at.
                 (TokenTree::Punct(p), _)
-                    if p.as_char() == '#' && is_doc_attribute(&trees[i + 1..]) =>
+                    if !self.settled && p.as_char() == '#' && is_doc_attribute(&trees[i + 1..]) =>
                 {
-                    self.locs
+                    self.matcher
+                        .locs
                         .push(Loc::Undecided("the arm matches a doc comment"));
                     i += 1;
                 }
@@ -55,52 +72,57 @@ impl Matcher {
                         return None;
                     }
                     let kind = Kind::named(&kind.to_string())?;
-                    self.locs.push(Loc::Var {
-                        slot: self.names.len(),
+                    self.matcher.locs.push(Loc::Var {
+                        slot: self.matcher.names.len(),
                         kind,
                         depth,
                     });
-                    self.names.push(name.to_string());
+                    self.matcher.names.push(name.to_string());
                     i += 4;
                 }
                 (TokenTree::Punct(p), Some(TokenTree::Group(g)))
                     if p.as_char() == '$' && g.delimiter() == Delimiter::Parenthesis =>
                 {
                     let (separator, op, next) = repetition_tail(trees, i + 2)?;
-                    let start = self.locs.len();
-                    let first_var = self.names.len();
-                    self.locs.push(Loc::Eof); // replaced below
+                    let start = self.matcher.locs.len();
+                    let first_var = self.matcher.names.len();
+                    self.matcher.locs.push(Loc::Eof); // replaced below
                     let inner: Vec<TokenTree> = g.stream().into_iter().collect();
                     self.compile_seq(&inner, depth + 1)?;
-                    self.locs.push(Loc::SeqEnd {
+                    if self.matcher.locs.len() == start + 1 {
+                        // rustc: "repetition matches empty token tree"
+                        // (`$(/// doc)*` too, the comment being ignored).
+                        return None;
+                    }
+                    self.matcher.locs.push(Loc::SeqEnd {
                         op,
                         first: start + 1,
                         separated: separator.is_some(),
                     });
                     if let Some(token) = separator {
-                        self.locs.push(Loc::Sep {
+                        self.matcher.locs.push(Loc::Sep {
                             token,
                             first: start + 1,
                         });
                     }
-                    self.locs[start] = Loc::SeqStart {
+                    self.matcher.locs[start] = Loc::SeqStart {
                         op,
-                        after: self.locs.len(),
-                        vars: first_var..self.names.len(),
+                        after: self.matcher.locs.len(),
+                        vars: first_var..self.matcher.names.len(),
                         depth,
                     };
                     i = next;
                 }
                 (TokenTree::Group(g), _) => {
-                    self.locs.push(Loc::Token(Tok::Open(g.delimiter())));
+                    self.matcher.locs.push(Loc::Token(Tok::Open(g.delimiter())));
                     let inner: Vec<TokenTree> = g.stream().into_iter().collect();
                     self.compile_seq(&inner, depth)?;
-                    self.locs.push(Loc::Token(Tok::Close));
+                    self.matcher.locs.push(Loc::Token(Tok::Close));
                     i += 1;
                 }
                 _ => {
                     let (token, len) = glued(&trees[i..]);
-                    self.locs.push(Loc::Token(token));
+                    self.matcher.locs.push(Loc::Token(token));
                     i += len;
                 }
             }
