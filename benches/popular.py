@@ -328,6 +328,17 @@ def main() -> int:
             shutil.rmtree(work, ignore_errors=True)
 
 
+def build_time(finding: dict) -> bool:
+    """Whether an `unanalyzed` finding is code that exists only at build
+    time: a build script's output, a file a build-environment variable
+    names, or a module file outside the package that the package does not
+    hold."""
+    rule = finding["rule"]
+    return rule in ("include-out-dir", "module-outside-package") or (
+        rule == "include-unresolved" and "environment variable" in finding["evidence"]
+    )
+
+
 def report(names, crates, missing, runs, findings, fallbacks, wall) -> dict:
     statuses = Counter()
     for run in runs:
@@ -361,6 +372,12 @@ def report(names, crates, missing, runs, findings, fallbacks, wall) -> dict:
         for r in rows:
             where = f"{r['file']}:{r['line']}" if r["file"] else "-"
             print(f"    {r['crate']} {where}: {r['evidence'][:200]}")
+    other = [f for f in findings if not build_time(f)]
+    print(
+        f"unanalyzed for code that exists only at build time: {len(findings) - len(other)}; "
+        f"for anything else: {len(other)} in {len({f['crate'] for f in other})} crates"
+        + "".join(f"\n    {f['crate']} {f['rule']}" for f in other)
+    )
     print(f"files syn rejected (token fallback): {len(fallbacks)}; of these rustc accepts: {len(shortfalls)}")
     for f in fallbacks:
         verdict = {True: "rustc ACCEPTS", False: "rustc rejects", None: "rustc not asked"}[f.get("rustc_accepts")]
@@ -379,6 +396,7 @@ def report(names, crates, missing, runs, findings, fallbacks, wall) -> dict:
         "crashes": crashes,
         "hangs": hangs,
         "unanalyzed": findings,
+        "unanalyzed_not_build_time": [f for f in findings if not build_time(f)],
         "token_fallback": fallbacks,
         "failed": failed,
     }

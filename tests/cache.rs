@@ -71,6 +71,7 @@ fn uncacheable(report: &serde_json::Value) -> usize {
                     f["rule"].as_str(),
                     Some(
                         "missing-module-file"
+                            | "module-outside-package"
                             | "missing-source"
                             | "include-unresolved"
                             | "unreadable-file"

@@ -451,6 +451,7 @@ impl ScanCache {
 /// changes the scan, so such a scan of a path package is not cached.
 const MISSING_FILE_RULES: &[&str] = &[
     "missing-module-file",
+    "module-outside-package",
     "missing-source",
     "include-unresolved",
     "unreadable-file",

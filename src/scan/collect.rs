@@ -20,6 +20,7 @@
 //! (`collect/include.rs`) and the expander's side (`collect/expansion.rs`).
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use proc_macro2::TokenStream;
 use quote::ToTokens;
@@ -28,7 +29,7 @@ use syn::parse::Parser;
 use syn::visit::Visit;
 
 use super::chain::ChainRoots;
-use super::facts::{CrateFacts, FileId, NS_ANY, Ns, Owner, Pos, ScopeId, ScopeKind};
+use super::facts::{CrateFacts, ExpansionLink, FileId, NS_ANY, Ns, Owner, Pos, ScopeId, ScopeKind};
 use super::files::PackageFiles;
 use super::limits::{LIMITS, shape_exceeds};
 use super::moddir::ModDir;
@@ -118,6 +119,8 @@ pub struct Collector<'a> {
     pos_override: Option<Pos>,
     /// How many expansions produced the code being collected.
     expansion_depth: usize,
+    /// The definitions whose expansions produced it.
+    expanded_by: Option<Arc<ExpansionLink>>,
     /// The macro whose arguments are being read.
     enclosing_macro: Option<String>,
     /// Receiver-chain roots, found once per chain.
@@ -196,6 +199,7 @@ impl<'a> Collector<'a> {
             tokens_only: false,
             pos_override: None,
             expansion_depth: 0,
+            expanded_by: None,
             enclosing_macro: None,
             chain_roots: ChainRoots::default(),
             bindings: bindings::Bindings::default(),

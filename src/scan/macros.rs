@@ -32,7 +32,7 @@ use super::expand::{self, Arm, Editions, Failure};
 use super::facts::{CrateFacts, Invocation, Unanalyzed};
 use super::limits::LIMITS;
 use crate::model::Edition;
-use candidates::{Candidate, LocalDefs, MacroImports, candidates, dependency_key, local_key};
+use candidates::{Body, Candidate, LocalDefs, MacroImports, candidates, dependency_key, local_key};
 use carried::carried_keywords;
 use scope::{Fingerprint, LocalNames, fingerprint};
 use shape::{Shape, shape};
@@ -313,7 +313,11 @@ fn expand_one(
         ) {
             Ok(tokens) => {
                 expanded = true;
-                let mut collector = collector_at(facts, inputs, invocation);
+                let def = match candidate.body {
+                    Body::Local(index) => Some(index),
+                    Body::Dependency(_) => None,
+                };
+                let mut collector = collector_at(facts, inputs, invocation, def);
                 collector.collect_expansion(tokens);
                 children.append(&mut collector.children);
             }
@@ -366,7 +370,7 @@ fn expand_one(
     // Not expanded (or not completely): the arguments may still be code,
     // whatever the built-in of that name would have done with them.
     if let Some(args) = args {
-        let mut collector = collector_at(facts, inputs, invocation);
+        let mut collector = collector_at(facts, inputs, invocation, None);
         collector.collect_unexpanded_arguments(last, args);
         children.append(&mut collector.children);
     }
@@ -465,7 +469,8 @@ fn collector_at<'a>(
     facts: &'a mut CrateFacts,
     inputs: CrateInputs<'a>,
     invocation: &Invocation,
+    def: Option<usize>,
 ) -> Collector<'a> {
     let file_path = inputs.package_root.join(&facts.files[invocation.pos.file]);
-    Collector::for_expansion(facts, inputs, file_path, invocation)
+    Collector::for_expansion(facts, inputs, file_path, invocation, def)
 }

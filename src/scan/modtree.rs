@@ -405,19 +405,36 @@ fn queue_child(
             }));
         }
         Err(tried) => {
-            facts.unanalyzed_at(
-                "missing-module-file",
-                child.pos,
-                format!(
-                    "`mod {};` has no file (looked for {})",
-                    child.name,
-                    tried
-                        .iter()
-                        .map(|p| relative_path(package_root, p))
-                        .collect::<Vec<_>>()
-                        .join(" and ")
-                ),
-            );
+            let tried: Vec<String> = tried
+                .iter()
+                .map(|p| relative_path(package_root, p))
+                .collect();
+            // A file outside the package that the package does not hold
+            // (protobuf's `#[cfg(test)] #[path = "../../test-crates/..."]`)
+            // can only be put there by the build's environment.
+            let outside = tried
+                .iter()
+                .all(|p| p.starts_with("../") || Path::new(p).is_absolute());
+            let (rule, reason) = if outside {
+                (
+                    "module-outside-package",
+                    format!(
+                        "`mod {};` names {}, outside the package, which does not hold it: only the build's environment could provide it",
+                        child.name,
+                        tried.join(" and ")
+                    ),
+                )
+            } else {
+                (
+                    "missing-module-file",
+                    format!(
+                        "`mod {};` has no file (looked for {})",
+                        child.name,
+                        tried.join(" and ")
+                    ),
+                )
+            };
+            facts.unanalyzed_at(rule, child.pos, reason);
         }
     }
 }

@@ -4,20 +4,26 @@
 //! at the invocation.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use proc_macro2::{Span, TokenStream};
 
 use super::{Collector, CrateInputs};
-use crate::scan::facts::{AssocPosition, CrateFacts, Invocation, Owner, Pos, WrittenPath};
+use crate::scan::facts::{
+    AssocPosition, CrateFacts, ExpansionLink, Invocation, Owner, Pos, WrittenPath,
+};
 
 impl<'a> Collector<'a> {
     /// A collector for what a macro invocation expands to: in the
     /// invocation's scope and item, every fact at the invocation's place.
+    /// `def`: the crate's own definition that is expanded (`None`: a
+    /// dependency's, or the arguments of one not expanded).
     pub fn for_expansion(
         facts: &'a mut CrateFacts,
         inputs: CrateInputs<'a>,
         file_path: PathBuf,
         invocation: &Invocation,
+        def: Option<usize>,
     ) -> Self {
         let mut collector = Collector::new(
             facts,
@@ -36,6 +42,10 @@ impl<'a> Collector<'a> {
         // goes with it.
         collector.gate = invocation.pos.gate;
         collector.expansion_depth = invocation.depth + 1;
+        collector.expanded_by = Some(Arc::new(ExpansionLink {
+            def,
+            parent: invocation.expanded_by.clone(),
+        }));
         // Among an impl's or trait's items, what it produces are that
         // impl's or trait's items.
         if let Some(assoc) = &invocation.assoc {
@@ -86,6 +96,7 @@ impl<'a> Collector<'a> {
             mod_dir: self.mod_dir.clone(),
             pos,
             depth: self.expansion_depth,
+            expanded_by: self.expanded_by.clone(),
             enclosing: self.enclosing_macro.clone(),
             assoc: assoc.then(|| AssocPosition {
                 owner: self.owner.clone(),

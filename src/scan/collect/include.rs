@@ -249,6 +249,7 @@ impl Collector<'_> {
         };
         let relative = relative_path(self.package_root, &target);
         let file = self.facts.add_file(relative);
+        self.facts.included_at.insert(file, pos);
         let outer_file = std::mem::replace(&mut self.file, file);
         let outer_dir = std::mem::replace(&mut self.mod_dir, ModDir::owning(&target));
         let outer_path = std::mem::replace(&mut self.file_path, target);

@@ -416,7 +416,8 @@ impl Collector<'_> {
                 {
                     let name = ident_name(name);
                     self.define(name.clone(), Def::Item(NS_MACRO));
-                    let exported = attrs.iter().any(|a| a.to_string() == "macro_export");
+                    // Under a `cfg_attr` it may be exported too.
+                    let exported = attrs.iter().any(|a| a.to_string().contains("macro_export"));
                     let pos = self.pos(trees[i].span());
                     let new = self.facts.define_macro(
                         name.clone(),

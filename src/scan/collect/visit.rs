@@ -7,6 +7,7 @@
 //! and hands on only what syn leaves unparsed (`Verbatim` syntax, macro
 //! arguments).
 
+use quote::ToTokens;
 use syn::visit::{self, Visit};
 use syn::{Attribute, Expr, Item};
 
@@ -416,7 +417,15 @@ impl<'ast> Visit<'ast> for Collector<'_> {
         if item.mac.path.is_ident("macro_rules") {
             let name = item.ident.as_ref().map(ident_name).unwrap_or_default();
             self.define(name.clone(), Def::Item(NS_MACRO));
-            let exported = item.attrs.iter().any(|a| a.path().is_ident("macro_export"));
+            // Under a `cfg_attr` it may be exported too.
+            let exported = item.attrs.iter().any(|a| {
+                a.path().is_ident("macro_export")
+                    || (a.path().is_ident("cfg_attr")
+                        && a.meta
+                            .to_token_stream()
+                            .to_string()
+                            .contains("macro_export"))
+            });
             let pos = self.pos(item.mac.bang_token.span);
             let new = self.facts.define_macro(
                 name.clone(),

@@ -12,6 +12,7 @@ mod refs;
 pub use receiver::{Exact, FieldDef, Held, PlainImpl, Root};
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use super::moddir::ModDir;
 
@@ -496,6 +497,18 @@ pub struct MacroDef {
     pub pos: Option<Pos>,
 }
 
+/// One expansion in the chain that produced an invocation: a name its
+/// transcriber wrote may be looked up where that definition stands.
+#[derive(Debug)]
+pub struct ExpansionLink {
+    /// The crate's own definition (an index into
+    /// [`CrateFacts::macro_defs`]); `None` for a dependency's, whose
+    /// place holds none of the crate's macros.
+    pub def: Option<usize>,
+    /// The expansion that produced the invocation this one expanded.
+    pub parent: Option<Arc<ExpansionLink>>,
+}
+
 /// A macro invocation, with its arguments as source text (`expand::encode`),
 /// where the expander may splice in what a `macro_rules!` of that name
 /// produces.
@@ -510,6 +523,9 @@ pub struct Invocation {
     pub pos: Pos,
     /// How many expansions produced this invocation (0: written in a file).
     pub depth: usize,
+    /// The definitions whose expansions produced it, innermost first
+    /// (`None` at depth 0, or where they are not known).
+    pub expanded_by: Option<Arc<ExpansionLink>>,
     /// Written inside the arguments of this macro (its last segment): the
     /// tokens are an invocation only if that macro emits them.
     pub enclosing: Option<String>,
@@ -576,6 +592,9 @@ pub struct CrateFacts {
     pub macro_calls: Vec<MacroCall>,
     /// How many `include!`s were expanded, against the include limit.
     pub includes: usize,
+    /// Where each `include!`d file's items stand: the `include!` (or the
+    /// invocation whose expansion holds it), by the file's id.
+    pub included_at: HashMap<FileId, Pos>,
     /// `include!`s in `macro_rules!` bodies, by macro name.
     pub macro_includes: HashMap<String, Vec<MacroInclude>>,
     /// Macros each `macro_rules!` body invokes, by macro name: what the

@@ -150,6 +150,7 @@ impl Context<'_, '_> {
             // hygiene, which the scope model does not follow: every
             // definition stays a candidate, as for a nested invocation.
             depth: usize::from(self.decl.pos.expanded),
+            expanded_by: None,
             enclosing: None,
             assoc: None,
             settled: false,

@@ -14,10 +14,13 @@
 //! A definition is left out only when it is certainly not the one:
 //! written in a file at a known place, in a module (not a block), met by
 //! an invocation written in a file, and with every import on the way
-//! certainly another crate's. Anything unknown (a module a macro declares,
-//! a token-fallback file, an `include!`d file, a glob of the crate's own
-//! modules, a name the crate itself binds) keeps the definition.
+//! certainly another crate's. An `include!`d file's text stands at its
+//! `include!` (bigdecimal's test files each define their own `impl_case!`).
+//! Anything unknown (a module a macro declares, a token-fallback file, a
+//! glob of the crate's own modules, a name the crate itself binds) keeps
+//! the definition.
 
+use std::cmp::Ordering;
 use std::collections::HashMap;
 
 use crate::scan::facts::{
@@ -177,11 +180,34 @@ pub(super) fn may_name(
     names.budget = GLOB_BUDGET;
     let segments = &inv.path.segments;
     if segments.len() == 1 {
-        // A name an expansion wrote is resolved with its hygiene, at the
-        // definition's site as well as the invocation's: not followed.
-        return inv.depth > 0
-            || in_textual_scope(facts, def, inv)
-            || imported_in(facts, names, inv.scope, def);
+        if in_textual_scope(facts, def, inv) || imported_in(facts, names, inv.scope, def) {
+            return true;
+        }
+        if inv.depth == 0 {
+            return false;
+        }
+        // A name an expansion wrote: rustc looks it up at the invocation
+        // (a `macro_rules!` of the definition's module that the invocation
+        // does not see is not found). Its hygiene is not modelled, so the
+        // place of each definition in the chain that may have written it
+        // counts too.
+        let Some(mut link) = inv.expanded_by.as_deref() else {
+            return true;
+        };
+        loop {
+            if let Some(index) = link.def {
+                let site = &facts.macro_defs[index];
+                if reaches(facts, def, site.scope, site.pos)
+                    || imported_in(facts, names, site.scope, def)
+                {
+                    return true;
+                }
+            }
+            match link.parent.as_deref() {
+                Some(parent) => link = parent,
+                None => return false,
+            }
+        }
     }
     let Some(mut module) = (match segments[0].as_str() {
         "crate" | "$crate" => Some(root(facts)),
@@ -253,8 +279,7 @@ fn after(
 ) -> Option<bool> {
     loop {
         if scope == within {
-            let pos = pos?;
-            return (pos.file == at.file).then_some((pos.line, pos.column) >= (at.line, at.column));
+            return Some(textual_order(facts, pos?, at)? != Ordering::Less);
         }
         match facts.scopes[scope].kind {
             ScopeKind::Block { parent } => scope = parent,
@@ -274,6 +299,38 @@ fn after(
     }
 }
 
+/// The order of two places in one module's text, `None` when it cannot be
+/// told (different files, or one of them the `include!` of the other's).
+/// An `include!`d file's items stand where the `include!` does, so a place
+/// in it is compared through that site.
+fn textual_order(facts: &CrateFacts, a: Pos, b: Pos) -> Option<Ordering> {
+    // Outermost first: the module's own file, then each included one.
+    let chain = |mut pos: Pos| {
+        let mut chain = vec![pos];
+        while let Some(&site) = facts.included_at.get(&pos.file) {
+            if chain.len() > facts.included_at.len() {
+                return None;
+            }
+            chain.push(site);
+            pos = site;
+        }
+        chain.reverse();
+        Some(chain)
+    };
+    let (a, b) = (chain(a)?, chain(b)?);
+    for (a, b) in a.iter().zip(&b) {
+        if a.file != b.file {
+            return None;
+        }
+        match (a.line, a.column).cmp(&(b.line, b.column)) {
+            Ordering::Equal => {}
+            other => return Some(other),
+        }
+    }
+    // The same place at every level only if both are one place.
+    (a.len() == b.len()).then_some(Ordering::Equal)
+}
+
 /// Whether `def` may be an item of `scope` by path: the crate root holds
 /// the `#[macro_export]` macros, and any module or block (up to its
 /// module) what it imports of the crate's own. `use name;` re-exports the
@@ -289,7 +346,10 @@ fn imported_in(facts: &CrateFacts, names: &mut LocalNames, scope: ScopeId, def: 
             }
             let found = match &import.name {
                 None => {
-                    glob_binds(facts, names, current, &import.path, &def.name, true, 0)
+                    let wanted = Wanted::Macro {
+                        exported: def.exported,
+                    };
+                    glob_binds(facts, names, current, &import.path, &def.name, wanted, 0)
                         != Some(false)
                 }
                 Some(bound) if bound != &def.name => false,
@@ -320,16 +380,25 @@ fn imported_in(facts: &CrateFacts, names: &mut LocalNames, scope: ScopeId, def: 
     }
 }
 
+/// What a glob is asked to bring.
+#[derive(Clone, Copy)]
+enum Wanted {
+    /// Any item of the name.
+    Item,
+    /// One `macro_rules!` of the name, which the crate root holds if it is
+    /// (or may be) `#[macro_export]`ed.
+    Macro { exported: bool },
+}
+
 /// Whether the module a glob import in `from` names (`path`) may bind
-/// `name` (`None`: cannot tell), following its own globs a few deep; for a
-/// macro (`is_macro`), a glob of the crate root may bring any.
+/// `name` (`None`: cannot tell), following its own globs a few deep.
 fn glob_binds(
     facts: &CrateFacts,
     names: &mut LocalNames,
     from: ScopeId,
     path: &[String],
     name: &str,
-    is_macro: bool,
+    wanted: Wanted,
     depth: usize,
 ) -> Option<bool> {
     if depth > MAX_GLOB_DEPTH || names.budget == 0 {
@@ -339,9 +408,12 @@ fn glob_binds(
     let Step::Module(module) = resolve(facts, names, from, path, depth) else {
         return None;
     };
-    // The crate root holds every `#[macro_export]` macro.
-    if is_macro && facts.scopes[module].kind.is_root() {
-        return None;
+    // The crate root holds every `#[macro_export]` macro; any other
+    // `macro_rules!` only as it imports it.
+    if let Wanted::Macro { exported: true } = wanted
+        && facts.scopes[module].kind.is_root()
+    {
+        return Some(true);
     }
     // A cycle of globs brings nothing its members do not bind otherwise.
     let key = (module, name.to_owned());
@@ -349,7 +421,7 @@ fn glob_binds(
         return Some(false);
     }
     names.visiting.push(key);
-    let found = module_binds(facts, names, module, name, is_macro, depth);
+    let found = module_binds(facts, names, module, name, wanted, depth);
     names.visiting.pop();
     found
 }
@@ -360,13 +432,13 @@ fn module_binds(
     names: &mut LocalNames,
     module: ScopeId,
     name: &str,
-    is_macro: bool,
+    wanted: Wanted,
     depth: usize,
 ) -> Option<bool> {
     let here = &facts.scopes[module];
     // A `macro_rules!` is no item of its module: a glob brings one only
     // as the module imports it (or from the crate root).
-    if !is_macro
+    if matches!(wanted, Wanted::Item)
         && here.defs.get(name).is_some_and(|defs| {
             defs.iter()
                 .any(|d| !matches!(d, Def::ExternCrate(lib) if lib != "self"))
@@ -382,15 +454,7 @@ fn module_binds(
         match &import.name {
             Some(bound) if bound == name => return Some(true),
             Some(_) => {}
-            None => match glob_binds(
-                facts,
-                names,
-                module,
-                &import.path,
-                name,
-                is_macro,
-                depth + 1,
-            ) {
+            None => match glob_binds(facts, names, module, &import.path, name, wanted, depth + 1) {
                 Some(true) => return Some(true),
                 Some(false) => {}
                 None => unknown = true,
@@ -483,7 +547,15 @@ fn step(
     for import in &here.imports {
         if import.name.is_none()
             && !names.external(facts, import)
-            && glob_binds(facts, names, module, &import.path, name, false, depth + 1) != Some(false)
+            && glob_binds(
+                facts,
+                names,
+                module,
+                &import.path,
+                name,
+                Wanted::Item,
+                depth + 1,
+            ) != Some(false)
         {
             return Step::Unknown;
         }
