@@ -22,6 +22,7 @@ mod exports;
 mod growing;
 mod overrides;
 mod receivers;
+mod self_calls;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -403,6 +404,7 @@ pub fn analyze(
     }
     let no_types = BTreeSet::new();
     let overrides = overrides::Overrides::new(facts, resolver, def_paths, deps);
+    let self_calls = self_calls::SelfCalls::new(facts);
     // The dependency crates whose types each holder names, computed once
     // per holder: a module of a large crate names thousands of types, and
     // every method call in it asks.
@@ -430,9 +432,13 @@ pub fn analyze(
         let (RefKind::Method { name, .. }, Some(node)) = (&r.kind, node_of(r.function)) else {
             continue;
         };
-        // The crate's own override of a dependency trait's method, which
-        // rustc certainly picks: nothing else of that name runs here.
-        if let Some(target) = overrides.target(facts, resolver, r) {
+        // The crate's own override of a dependency trait's method, or the
+        // caller's impl's own method called on `self`, which rustc
+        // certainly picks: nothing else of that name runs here.
+        if let Some(target) = self_calls
+            .target(r)
+            .or_else(|| overrides.target(facts, resolver, r))
+        {
             if target != node {
                 call(&mut callees[node], target, Resolution::Type);
             }

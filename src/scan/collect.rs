@@ -29,7 +29,9 @@ use syn::parse::Parser;
 use syn::visit::Visit;
 
 use super::chain::ChainRoots;
-use super::facts::{CrateFacts, ExpansionLink, FileId, NS_ANY, Ns, Owner, Pos, ScopeId, ScopeKind};
+use super::facts::{
+    CrateFacts, ExpansionLink, FileId, NS_ANY, Ns, Owner, Pos, ScopeId, ScopeKind, SelfCall,
+};
 use super::files::PackageFiles;
 use super::limits::{LIMITS, shape_exceeds};
 use super::moddir::ModDir;
@@ -121,6 +123,17 @@ pub struct Collector<'a> {
     expansion_depth: usize,
     /// The definitions whose expansions produced it.
     expanded_by: Option<Arc<ExpansionLink>>,
+    /// Inherent impls read as written so far, and the one being read.
+    inherent_impls: u32,
+    inherent_impl: Option<u32>,
+    /// The method about to be read (`in_function`): of that inherent
+    /// impl, with a plain `self`.
+    own_method: Option<SelfCall>,
+    /// The body being read is that of such a method: its `self`.
+    self_receiver: Option<SelfCall>,
+    /// Inside an inline module with an attribute that may be a procedural
+    /// macro's, which may rewrite everything in it.
+    under_attribute: bool,
     /// The macro whose arguments are being read.
     enclosing_macro: Option<String>,
     /// Receiver-chain roots, found once per chain.
@@ -200,6 +213,11 @@ impl<'a> Collector<'a> {
             pos_override: None,
             expansion_depth: 0,
             expanded_by: None,
+            inherent_impls: 0,
+            inherent_impl: None,
+            own_method: None,
+            self_receiver: None,
+            under_attribute: false,
             enclosing_macro: None,
             chain_roots: ChainRoots::default(),
             bindings: bindings::Bindings::default(),

@@ -9,7 +9,7 @@
 use syn::{Attribute, Type};
 
 use super::{Collector, ident_name};
-use crate::scan::facts::{Exact, Held, PlainImpl, ScopeKind, WrittenPath};
+use crate::scan::facts::{Exact, Held, PlainImpl, ScopeKind, SelfCall, WrittenPath};
 
 /// Attributes that change nothing about which items exist or what they
 /// are: docs, lints, hints.
@@ -44,6 +44,16 @@ fn inert(attr: &Attribute) -> bool {
     attr.path()
         .get_ident()
         .is_some_and(|i| INERT.contains(&ident_name(i).as_str()))
+}
+
+/// Inert on a module: what rustc itself reads there (a procedural macro's
+/// attribute on an inline module may rewrite all of it).
+pub(super) fn inert_on_module(attr: &Attribute) -> bool {
+    inert(attr)
+        || attr
+            .path()
+            .get_ident()
+            .is_some_and(|i| matches!(ident_name(i).as_str(), "cfg" | "path" | "macro_use"))
 }
 
 /// Inert, `repr`, or a derive of std's traits by their bare names.
@@ -155,6 +165,61 @@ impl Collector<'_> {
     }
 
     /// `item` as a [`PlainImpl`], if it is one.
+    /// A number for an inherent impl read as written whose methods are
+    /// certainly its type's: no attribute that could rewrite it.
+    pub(super) fn inherent_impl_id(&mut self, item: &syn::ItemImpl) -> Option<u32> {
+        let plain = item.trait_.is_none()
+            && self.plainly_written()
+            && !self.under_attribute
+            && item.attrs.iter().all(inert)
+            && item.defaultness.is_none();
+        plain.then(|| {
+            self.inherent_impls += 1;
+            self.inherent_impls
+        })
+    }
+
+    /// The method about to be read, if it is one of the inherent impl
+    /// being read, read as written, taking a plain `self`, `&self` or
+    /// `&mut self`, with no attribute that could rename or remove it.
+    pub(super) fn own_method(
+        &self,
+        sig: &syn::Signature,
+        attrs: &[Attribute],
+        default: bool,
+    ) -> Option<SelfCall> {
+        let impl_id = self.inherent_impl?;
+        let receiver = sig.receiver()?;
+        if default
+            || receiver.colon_token.is_some()
+            || !attrs.iter().all(inert)
+            || !self.plainly_written()
+        {
+            return None;
+        }
+        let held = match (&receiver.reference, &receiver.mutability) {
+            (None, _) => Held::Value,
+            (Some(_), Some(_)) => Held::RefMut,
+            (Some(_), None) => Held::Ref,
+        };
+        Some(SelfCall { impl_id, held })
+    }
+
+    /// A call on `self` in such a method's body, read as written.
+    pub(super) fn self_call(&self, receiver: &syn::Expr) -> Option<SelfCall> {
+        let syn::Expr::Path(p) = receiver else {
+            return None;
+        };
+        let in_macro = self.pos_override.is_some()
+            || self.enclosing_macro.is_some()
+            || self.deferring.is_some()
+            || self.in_macro_body
+            || self.tokens_only;
+        (p.qself.is_none() && p.path.is_ident("self") && !in_macro)
+            .then_some(self.self_receiver)
+            .flatten()
+    }
+
     pub(super) fn plain_impl(&self, item: &syn::ItemImpl) -> Option<PlainImpl> {
         let plain = self.plainly_written()
             && item.attrs.iter().all(inert)

@@ -216,17 +216,24 @@ impl Collector<'_> {
         owner: Owner,
         f: impl FnOnce(&mut Self) -> T,
     ) -> T {
+        let own_method = self.own_method.take();
         self.facts.items.push(ItemDef {
             name,
             scope: self.scope,
             owner,
             impl_trait: self.impl_trait.clone(),
             returns: self.returns.take(),
+            own_method,
         });
         self.facts.functions += 1;
         let outer = std::mem::replace(&mut self.function, self.facts.functions);
+        // Items nested in the body are no methods of the impl around it.
+        let outer_self = std::mem::replace(&mut self.self_receiver, own_method);
+        let outer_impl = self.inherent_impl.take();
         let out = f(self);
         self.function = outer;
+        self.self_receiver = outer_self;
+        self.inherent_impl = outer_impl;
         out
     }
 

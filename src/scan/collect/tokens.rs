@@ -192,6 +192,7 @@ impl Collector<'_> {
                                 root: None,
                                 direct: false,
                                 exact: None,
+                                self_call: None,
                             },
                             name.span(),
                         );

@@ -12,6 +12,7 @@ use syn::visit::{self, Visit};
 use syn::{Attribute, Expr, Item};
 
 use super::itemattrs::{excluded, item_attrs, uncertain};
+use super::plain::inert_on_module;
 use super::{Collector, ident_name};
 use crate::scan::facts::{
     AssocType, Def, NS_ANY, NS_MACRO, NS_TYPE, NS_VALUE, Ns, Owner, RefKind, Root, Scope,
@@ -116,7 +117,7 @@ impl Collector<'_> {
 /// is `unsafe`, and its parameters' scope. A macro invocation among them
 /// produces more of them.
 macro_rules! associated_item {
-    ($ast:lifetime, $visit:ident, $visit_fn:ident, $Item:ident, $ItemFn:ident) => {
+    ($ast:lifetime, $visit:ident, $visit_fn:ident, $Item:ident, $ItemFn:ident, $default:expr) => {
         fn $visit(&mut self, item: &$ast syn::$Item) {
             let attrs = match item {
                 syn::$Item::Const(i) => &i.attrs,
@@ -148,6 +149,7 @@ macro_rules! associated_item {
             self.without_locals(|c| {
                 c.with_generics(&item.sig.generics, |c| {
                     c.returns = c.return_type(&item.sig);
+                    c.own_method = c.own_method(&item.sig, &item.attrs, $default(item));
                     c.in_item(ident_name(&item.sig.ident), |c| {
                         c.in_body(|c| {
                             c.bind_inputs(&item.sig.inputs);
@@ -207,12 +209,15 @@ impl<'ast> Visit<'ast> for Collector<'_> {
             self.visit_attribute(attr);
         }
         let content = item.content.as_ref().map(|(_, items)| items.as_slice());
+        let outer = self.under_attribute;
+        self.under_attribute |= content.is_some() && !item.attrs.iter().all(inert_on_module);
         self.declare_module(
             ident_name(&item.ident),
             &item.attrs,
             content,
             item.ident.span(),
         );
+        self.under_attribute = outer;
     }
 
     fn visit_item_use(&mut self, item: &'ast syn::ItemUse) {
@@ -267,8 +272,8 @@ impl<'ast> Visit<'ast> for Collector<'_> {
         self.impl_trait = outer_trait;
     }
 
-    associated_item!('ast, visit_impl_item, visit_impl_item_fn, ImplItem, ImplItemFn);
-    associated_item!('ast, visit_trait_item, visit_trait_item_fn, TraitItem, TraitItemFn);
+    associated_item!('ast, visit_impl_item, visit_impl_item_fn, ImplItem, ImplItemFn, |i: &syn::ImplItemFn| i.defaultness.is_some());
+    associated_item!('ast, visit_trait_item, visit_trait_item_fn, TraitItem, TraitItemFn, |_: &syn::TraitItemFn| false);
 
     fn visit_item_struct(&mut self, item: &'ast syn::ItemStruct) {
         self.define(ident_name(&item.ident), Def::Item(struct_ns(&item.fields)));
@@ -360,9 +365,12 @@ impl<'ast> Visit<'ast> for Collector<'_> {
             .as_ref()
             .map(|(_, path, _)| WrittenPath::from_syn(path));
         let outer_trait = std::mem::replace(&mut self.impl_trait, impl_trait);
+        let inherent = self.inherent_impl_id(item);
+        let outer_inherent = std::mem::replace(&mut self.inherent_impl, inherent);
         self.with_generics(&item.generics, |c| visit::visit_item_impl(c, item));
         self.owner = outer;
         self.impl_trait = outer_trait;
+        self.inherent_impl = outer_inherent;
     }
 
     fn visit_impl_item_type(&mut self, item: &'ast syn::ImplItemType) {
@@ -538,12 +546,14 @@ impl<'ast> Visit<'ast> for Collector<'_> {
             root = None;
         }
         let exact = self.exact_receiver(&call.receiver);
+        let self_call = self.self_call(&call.receiver);
         self.add_ref(
             RefKind::Method {
                 name: ident_name(&call.method),
                 root,
                 direct,
                 exact,
+                self_call,
             },
             call.method.span(),
         );

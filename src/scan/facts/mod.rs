@@ -9,7 +9,7 @@
 mod receiver;
 mod refs;
 
-pub use receiver::{Exact, FieldDef, Held, PlainImpl, Root};
+pub use receiver::{Exact, FieldDef, Held, PlainImpl, Root, SelfCall};
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -280,6 +280,9 @@ pub enum RefKind {
         root: Option<Root>,
         direct: bool,
         exact: Option<Exact>,
+        /// Made on the caller's own `self`, in a method of an inherent
+        /// impl.
+        self_call: Option<SelfCall>,
     },
 }
 
@@ -367,6 +370,8 @@ pub struct ItemDef {
     /// A function's return type when written as a path (wrappers such as
     /// `io::Result` and `Option` taken off): what a call of it gives.
     pub returns: Option<WrittenPath>,
+    /// A method of an inherent impl read as written, with a plain `self`.
+    pub own_method: Option<SelfCall>,
 }
 
 /// `impl Trait for Type`: which methods the impl writes itself (the others

@@ -46,6 +46,18 @@ pub enum Held {
     RefMut,
 }
 
+/// A method of an inherent impl read as written, or a call on the `self`
+/// of one: the impl (numbered in the crate) and how `self` is held. A
+/// `self.m()` in a method of that impl runs that impl's own `m` taking
+/// `self` the same way: rustc's probe takes the receiver's type as it is
+/// first, and there inherent methods come before any trait's; two inherent
+/// `m` of one type are an error (`reach/analysis/self_calls.rs`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct SelfCall {
+    pub impl_id: u32,
+    pub held: Held,
+}
+
 /// A method call's receiver whose type is known exactly: a binding made by
 /// a parameter or `let` pattern written with a type that is a path without
 /// generic arguments, or a reference to one (not a wrapper, no type
