@@ -13,10 +13,11 @@ use syn::visit::Visit;
 use syn::{Attribute, Item, UseTree};
 
 use super::itemattrs::path_attributes;
+use super::visit::{ungrouped, visit_generic_args};
 use super::{ChildModule, Collector, ident_name};
 use crate::scan::facts::{
-    Def, Import, ItemDef, ModuleDecl, NS_MACRO, NS_VALUE, Owner, Pos, Ref, RefKind, Scope, ScopeId,
-    Site, Unanalyzed,
+    Def, Import, ItemDef, ModuleDecl, NS_ANY, NS_MACRO, NS_VALUE, Ns, Owner, Pos, Ref, RefKind,
+    Scope, ScopeId, Site, Unanalyzed, WrittenPath,
 };
 
 impl Collector<'_> {
@@ -316,5 +317,53 @@ impl Collector<'_> {
             visible: self.visible_use,
             conditional: self.uncertain,
         });
+    }
+}
+
+impl Collector<'_> {
+    /// A path as written, recorded as a reference unless a local binding
+    /// hides it.
+    pub(super) fn record_path(&mut self, path: &syn::Path, qself: Option<&syn::QSelf>) {
+        let Some(first) = path.segments.first() else {
+            return;
+        };
+        let span = first.ident.span();
+        let written = match qself {
+            // `<Type>::item`: the item is relative to the type.
+            Some(q) if q.position == 0 => match ungrouped(&q.ty) {
+                syn::Type::Path(tp) if tp.qself.is_none() => {
+                    let mut written = WrittenPath::from_syn(&tp.path);
+                    written
+                        .segments
+                        .extend(path.segments.iter().map(|s| ident_name(&s.ident)));
+                    written
+                }
+                _ => return,
+            },
+            // A local binding of that name hides the function.
+            None if self.path_ns == NS_VALUE
+                && path.leading_colon.is_none()
+                && path.segments.len() == 1
+                && first.arguments.is_none()
+                && self.local_hides(&ident_name(&first.ident)) =>
+            {
+                return;
+            }
+            _ => WrittenPath::from_syn(path),
+        };
+        let written = self.without_self_type(written);
+        self.add_ref(RefKind::Path(written), span);
+    }
+
+    /// A path an expression or a type names, in namespace `ns`: recorded,
+    /// then its `<T as Trait>` qualifier and generic arguments read.
+    pub(super) fn qualified_path(&mut self, ns: Ns, path: &syn::Path, qself: Option<&syn::QSelf>) {
+        self.path_ns = ns;
+        self.record_path(path, qself);
+        self.path_ns = NS_ANY;
+        if let Some(q) = qself {
+            self.visit_type(&q.ty);
+        }
+        visit_generic_args(self, path);
     }
 }

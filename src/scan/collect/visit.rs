@@ -15,8 +15,8 @@ use super::itemattrs::{excluded, item_attrs, uncertain};
 use super::plain::inert_on_module;
 use super::{Collector, ident_name};
 use crate::scan::facts::{
-    AssocType, Def, NS_ANY, NS_MACRO, NS_TYPE, NS_VALUE, Ns, Owner, RefKind, Root, Scope,
-    TraitImpl, WrittenPath,
+    AssocType, Def, NS_MACRO, NS_TYPE, NS_VALUE, Ns, Owner, RefKind, Root, Scope, TraitImpl,
+    WrittenPath,
 };
 
 impl Collector<'_> {
@@ -62,50 +62,6 @@ impl Collector<'_> {
                 unsafety.span,
             );
         }
-    }
-
-    fn record_path(&mut self, path: &syn::Path, qself: Option<&syn::QSelf>) {
-        let Some(first) = path.segments.first() else {
-            return;
-        };
-        let span = first.ident.span();
-        let written = match qself {
-            // `<Type>::item`: the item is relative to the type.
-            Some(q) if q.position == 0 => match ungrouped(&q.ty) {
-                syn::Type::Path(tp) if tp.qself.is_none() => {
-                    let mut written = WrittenPath::from_syn(&tp.path);
-                    written
-                        .segments
-                        .extend(path.segments.iter().map(|s| ident_name(&s.ident)));
-                    written
-                }
-                _ => return,
-            },
-            // A local binding of that name hides the function.
-            None if self.path_ns == NS_VALUE
-                && path.leading_colon.is_none()
-                && path.segments.len() == 1
-                && first.arguments.is_none()
-                && self.local_hides(&ident_name(&first.ident)) =>
-            {
-                return;
-            }
-            _ => WrittenPath::from_syn(path),
-        };
-        let written = self.without_self_type(written);
-        self.add_ref(RefKind::Path(written), span);
-    }
-
-    /// A path an expression or a type names, in namespace `ns`: recorded,
-    /// then its `<T as Trait>` qualifier and generic arguments read.
-    fn qualified_path(&mut self, ns: Ns, path: &syn::Path, qself: Option<&syn::QSelf>) {
-        self.path_ns = ns;
-        self.record_path(path, qself);
-        self.path_ns = NS_ANY;
-        if let Some(q) = qself {
-            self.visit_type(&q.ty);
-        }
-        visit_generic_args(self, path);
     }
 }
 
@@ -603,7 +559,7 @@ fn struct_ns(fields: &syn::Fields) -> Ns {
     }
 }
 
-fn visit_generic_args(c: &mut Collector<'_>, path: &syn::Path) {
+pub(super) fn visit_generic_args(c: &mut Collector<'_>, path: &syn::Path) {
     for segment in &path.segments {
         c.visit_path_arguments(&segment.arguments);
     }
@@ -623,7 +579,7 @@ impl WrittenPath {
 
 /// `ty` without the groups a macro's `$t:ty` puts around it (`<$t>::new`
 /// is `<std::process::Command>::new`).
-fn ungrouped(mut ty: &syn::Type) -> &syn::Type {
+pub(super) fn ungrouped(mut ty: &syn::Type) -> &syn::Type {
     while let syn::Type::Group(group) = ty {
         ty = &group.elem;
     }
