@@ -12,6 +12,7 @@ use super::{Collector, CrateInputs};
 use crate::scan::facts::{
     AssocPosition, CrateFacts, ExpansionLink, Invocation, Owner, Pos, WrittenPath,
 };
+use crate::scan::rawattrs::unraw_attributes;
 
 impl<'a> Collector<'a> {
     /// A collector for what a macro invocation expands to: in the
@@ -60,7 +61,7 @@ impl<'a> Collector<'a> {
     /// macro invocations among them are only maybe invocations.
     pub fn collect_unexpanded_arguments(&mut self, macro_name: &str, tokens: TokenStream) {
         let outer = self.enclosing_macro.replace(macro_name.to_owned());
-        self.walk_tokens(tokens);
+        self.walk_tokens(unraw_attributes(tokens));
         self.enclosing_macro = outer;
     }
 
@@ -68,6 +69,7 @@ impl<'a> Collector<'a> {
     /// an impl's or trait's items and produced them, items where it
     /// produced items, else expressions or statements, else tokens.
     pub fn collect_expansion(&mut self, tokens: TokenStream) {
+        let tokens = unraw_attributes(tokens);
         let assoc = self.assoc_expansion && self.try_assoc_items(tokens.clone());
         if !assoc && !self.try_items(tokens.clone()) {
             self.macro_arguments(tokens);

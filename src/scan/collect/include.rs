@@ -40,7 +40,7 @@ pub(super) fn computed_path_attr(attr: &TokenStream) -> bool {
     while let Some(stream) = pending.pop() {
         for tree in stream {
             match tree {
-                TokenTree::Ident(id) if id == "path" => names_path = true,
+                TokenTree::Ident(id) if super::ident_name(&id) == "path" => names_path = true,
                 TokenTree::Punct(p) if p.as_char() == '$' => has_metavariable = true,
                 TokenTree::Group(g) => pending.push(g.stream()),
                 _ => {}
@@ -227,7 +227,10 @@ impl Collector<'_> {
             return;
         };
         let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
-        let Ok(tokens) = text.parse::<TokenStream>() else {
+        let Ok(tokens) = text
+            .parse::<TokenStream>()
+            .map(|tokens| crate::scan::source::plain_attributes(text, tokens))
+        else {
             self.facts.unanalyzed_at(
                 "include-unresolved",
                 pos,

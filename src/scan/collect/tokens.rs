@@ -18,6 +18,7 @@ use super::itemattrs::{token_attr_excluded, token_path_attrs};
 use super::macroargs::COMPILE_TIME_MACROS;
 use super::{ChildModule, Collector, PathAttr, ident_name};
 use crate::scan::facts::{Def, MacroModule, MacroTemplate, NS_MACRO, Owner, RefKind, WrittenPath};
+use crate::scan::rawattrs::unraw_names;
 
 pub(super) const KEYWORDS: &[&str] = &[
     "as",
@@ -162,7 +163,7 @@ impl Collector<'_> {
                     if let Some(TokenTree::Group(g)) = trees.get(j)
                         && g.delimiter() == Delimiter::Bracket
                     {
-                        let attr = g.stream();
+                        let attr = unraw_names(g.stream());
                         self.token_attribute(&attr, g.span());
                         excluded_before |= token_attr_excluded(&attr, self.cfg);
                         attrs_before.push(attr);
