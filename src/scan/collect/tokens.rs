@@ -317,6 +317,9 @@ impl Collector<'_> {
                             }
                             _ => name.clone(),
                         };
+                        if attrs.iter().any(|a| a.to_string().contains("macro_use")) {
+                            self.facts.macro_use_crates.push(name.clone());
+                        }
                         // Its `cfg`s are not weighed here: it hides nothing.
                         self.uncertain_if(true, |c| c.define(alias, Def::ExternCrate(name)));
                         j + 2 - i

@@ -230,7 +230,12 @@ impl<'ast> Visit<'ast> for Collector<'_> {
             .as_ref()
             .map(|(_, r)| ident_name(r))
             .unwrap_or_else(|| name.clone());
-        if item.attrs.iter().any(|a| a.path().is_ident("macro_use")) {
+        // Under a `cfg_attr` it may load the crate's macros too.
+        if item
+            .attrs
+            .iter()
+            .any(|a| a.meta.to_token_stream().to_string().contains("macro_use"))
+        {
             self.facts.macro_use_crates.push(name.clone());
         }
         if alias != "_" {
