@@ -61,7 +61,7 @@ impl Collector<'_> {
         self.emitting = outer_emitting;
         self.add_ref(RefKind::Macro(written.clone()), span);
         let pos = self.pos(last.ident.span());
-        self.record_call(&name, &mac.tokens, pos, recorded);
+        self.record_call(&written, &mac.tokens, pos, recorded);
         self.record_print(&name, &mac.tokens, pos);
         if include::is_include(&written) {
             self.without_locals(|c| c.include(&mac.tokens, pos));

@@ -526,7 +526,7 @@ impl Collector<'_> {
                 self.record_print(&name, &args.stream(), pos);
                 let invocation = self.record_invocation(&written, &args.stream(), span, false);
                 let include = include::is_include(&written);
-                self.token_macro_call(&name, include, args.stream(), span, invocation);
+                self.token_macro_call(&written, include, args.stream(), span, invocation);
                 if include {
                     self.add_ref(RefKind::Macro(written), span);
                     return i + 2;
