@@ -501,9 +501,21 @@ fn resolve(
             None => return Step::Unknown,
         },
         // A name of the module (rustc refuses one that is an extern
-        // crate's too), or another crate's.
+        // crate's too), or another crate's. In 2015 an import's path
+        // starts at the crate root instead: where the root has another
+        // module of that name, which one is not known here.
         Some(first) => match step(facts, names, module, first, depth) {
-            Step::Module(found) => found,
+            Step::Module(found) => {
+                let root = root(facts);
+                if module != root {
+                    match step(facts, names, root, first, depth) {
+                        Step::Module(at_root) if at_root == found => {}
+                        Step::External => {}
+                        _ => return Step::Unknown,
+                    }
+                }
+                found
+            }
             other => return other,
         },
         None => return Step::Unknown,
