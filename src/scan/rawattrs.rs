@@ -141,21 +141,28 @@ fn classify(trees: &[TokenTree], i: usize) -> Step {
                 Step::Other
             }
         }
-        TokenTree::Ident(_) if punct(i + 1, '!') => match trees.get(i + 2) {
-            Some(TokenTree::Group(_)) => Step::Opaque(i + 3),
-            // `macro_rules! name { .. }`
-            Some(TokenTree::Ident(_)) if matches!(trees.get(i + 3), Some(TokenTree::Group(_))) => {
-                Step::Opaque(i + 4)
+        // A keyword before `!` negates (`if !{ .. } {}`): no macro.
+        TokenTree::Ident(id)
+            if punct(i + 1, '!') && !KEYWORDS.contains(&id.to_string().as_str()) =>
+        {
+            match trees.get(i + 2) {
+                Some(TokenTree::Group(_)) => Step::Opaque(i + 3),
+                // `macro_rules! name { .. }`
+                Some(TokenTree::Ident(_))
+                    if matches!(trees.get(i + 3), Some(TokenTree::Group(_))) =>
+                {
+                    Step::Opaque(i + 4)
+                }
+                _ => Step::Other,
             }
-            _ => Step::Other,
-        },
+        }
         _ => Step::Other,
     }
 }
 
 /// Keywords a raw identifier may spell (`crate`, `self`, `super` and
 /// `Self` cannot be raw).
-const KEYWORDS: &[&str] = &[
+pub(crate) const KEYWORDS: &[&str] = &[
     "abstract", "as", "async", "await", "become", "box", "break", "const", "continue", "do", "dyn",
     "else", "enum", "extern", "false", "final", "fn", "for", "gen", "if", "impl", "in", "let",
     "loop", "macro", "match", "mod", "move", "mut", "override", "priv", "pub", "ref", "return",
@@ -184,6 +191,10 @@ mod tests {
         assert_eq!(
             unraw("#[serde(r#type = 1)] struct S;"),
             "# [serde (r#type = 1)] struct S ;"
+        );
+        assert_eq!(
+            unraw("if !{ #[r#path = \"e.rs\"] mod x; true } {}"),
+            "if ! { # [path = \"e.rs\"] mod x ; true } { }"
         );
     }
 

@@ -8,6 +8,7 @@
 //! `$crate::` paths, and, where only a `cfg_attr` may make it so, kept
 //! both ways.
 
+use crate::scan::rawattrs::KEYWORDS;
 use proc_macro2::{Group, Ident, Punct, Spacing, TokenStream, TokenTree};
 
 /// The bodies to define for a `macro_rules!` with these attributes (each
@@ -71,8 +72,10 @@ fn transcriber(tokens: TokenStream) -> TokenStream {
                 i = end;
                 continue;
             }
+            // A keyword before `!` negates (`if !{ .. }`): no macro.
             TokenTree::Ident(id)
                 if is_bang(trees.get(i + 1))
+                    && !KEYWORDS.contains(&id.to_string().as_str())
                     && matches!(trees.get(i + 2), Some(TokenTree::Group(_)))
                     && !after_dollar_or_colons(&trees, i) =>
             {
@@ -133,13 +136,13 @@ mod tests {
         let out = variants(
             &["macro_export (local_inner_macros)"],
             "($m:ident) => { helper!($m); $m!(); a::b!(); ::c!(); x != (y); \
-             macro_rules! inner { () => { d!() } } { e!{} } };",
+             macro_rules! inner { () => { d!() } } { e!{} } if !{ true } {} };",
         );
         assert_eq!(
             out,
             vec![
                 "($ m : ident) => { $ crate :: helper ! ($ m) ; $ m ! () ; a :: b ! () ; :: c ! () ; x != (y) ; \
-                 macro_rules ! inner { () => { d ! () } } { $ crate :: e ! { } } } ;"
+                 macro_rules ! inner { () => { d ! () } } { $ crate :: e ! { } } if ! { true } { } } ;"
             ]
         );
     }
