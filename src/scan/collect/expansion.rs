@@ -59,17 +59,33 @@ impl<'a> Collector<'a> {
 
     /// Reads the arguments of a macro that could not be expanded as code;
     /// macro invocations among them are only maybe invocations.
-    pub fn collect_unexpanded_arguments(&mut self, macro_name: &str, tokens: TokenStream) {
+    /// `raw`: the tokens may hold raw names (`rawattrs`).
+    pub fn collect_unexpanded_arguments(
+        &mut self,
+        macro_name: &str,
+        tokens: TokenStream,
+        raw: bool,
+    ) {
         let outer = self.enclosing_macro.replace(macro_name.to_owned());
-        self.walk_tokens(unraw_attributes(tokens));
+        let tokens = if raw {
+            unraw_attributes(tokens)
+        } else {
+            tokens
+        };
+        self.walk_tokens(tokens);
         self.enclosing_macro = outer;
     }
 
     /// Collects a macro's expansion: associated items where it stood among
     /// an impl's or trait's items and produced them, items where it
     /// produced items, else expressions or statements, else tokens.
-    pub fn collect_expansion(&mut self, tokens: TokenStream) {
-        let tokens = unraw_attributes(tokens);
+    /// `raw`: the tokens may hold raw names (`rawattrs`).
+    pub fn collect_expansion(&mut self, tokens: TokenStream, raw: bool) {
+        let tokens = if raw {
+            unraw_attributes(tokens)
+        } else {
+            tokens
+        };
         let assoc = self.assoc_expansion && self.try_assoc_items(tokens.clone());
         if !assoc && !self.try_items(tokens.clone()) {
             self.macro_arguments(tokens);
