@@ -317,8 +317,11 @@ fn expand_one(
                     Body::Local(index) => Some(index),
                     Body::Dependency(_) => None,
                 };
+                // Raw names come only from the arguments or the body.
+                let raw =
+                    invocation.args.contains("r#") || candidate.body.text(facts).contains("r#");
                 let mut collector = collector_at(facts, inputs, invocation, def);
-                collector.collect_expansion(tokens);
+                collector.collect_expansion(tokens, raw);
                 children.append(&mut collector.children);
             }
             Err(Failure::TooBig) => {
@@ -371,7 +374,7 @@ fn expand_one(
     // whatever the built-in of that name would have done with them.
     if let Some(args) = args {
         let mut collector = collector_at(facts, inputs, invocation, None);
-        collector.collect_unexpanded_arguments(last, args);
+        collector.collect_unexpanded_arguments(last, args, invocation.args.contains("r#"));
         children.append(&mut collector.children);
     }
     // Tokens inside another user macro's arguments are an invocation only if

@@ -30,6 +30,7 @@ mod moddir;
 mod modtree;
 pub(crate) mod names;
 mod oldsyntax;
+mod rawattrs;
 mod receivers;
 mod source;
 mod strexpr;

@@ -160,10 +160,17 @@ fn declared_by_calls(
     inputs: CrateInputs<'_>,
     facts: &mut CrateFacts,
 ) -> Vec<ChildModule> {
-    let aliases = include_aliases(facts);
+    let std_names = std_names(facts);
+    let aliases = include_aliases(facts, &std_names);
     let mut children = Vec::new();
     for call in calls {
-        if aliases.contains(&call.name) {
+        // `s::include!` after `extern crate std as s;` or `use std as s;`
+        // (a path through `std` or `core` itself the collector reads).
+        let through_std = call.name == "include"
+            && call.through.as_ref().is_some_and(|first| {
+                std_names.contains(first) && !matches!(first.as_str(), "std" | "core")
+            });
+        if aliases.contains(&call.name) || through_std {
             children.extend(include_at_call(&call, call.args.clone(), inputs, facts));
         }
         for name in expanded_macros(&call.name, facts) {
@@ -198,7 +205,7 @@ fn expanded_macros(name: &str, facts: &CrateFacts) -> Vec<String> {
 /// Names `include!` is bound to by `use` anywhere in the crate
 /// (`use std::include as inc;`, and re-exports of such names), besides
 /// `include` itself, which the collector handles.
-fn include_aliases(facts: &CrateFacts) -> HashSet<String> {
+fn include_aliases(facts: &CrateFacts, std_names: &HashSet<String>) -> HashSet<String> {
     let mut aliases: HashSet<String> = HashSet::new();
     loop {
         let before = aliases.len();
@@ -209,14 +216,45 @@ fn include_aliases(facts: &CrateFacts) -> HashSet<String> {
             let from_std = last == "include"
                 && import
                     .path
-                    .first()
-                    .is_some_and(|f| f == "std" || f == "core");
+                    .iter()
+                    .find(|s| !s.is_empty())
+                    .is_some_and(|f| std_names.contains(f));
             if (from_std || aliases.contains(last)) && name != "include" {
                 aliases.insert(name.clone());
             }
         }
         if aliases.len() == before {
             return aliases;
+        }
+    }
+}
+
+/// Names the crate binds to std or core (`extern crate std as s;`, `use
+/// std as s;`, and names of those), with `std` and `core` themselves.
+fn std_names(facts: &CrateFacts) -> HashSet<String> {
+    let mut names: HashSet<String> = ["std", "core"].map(String::from).into();
+    loop {
+        let before = names.len();
+        for scope in &facts.scopes {
+            for (alias, defs) in &scope.defs {
+                if defs
+                    .iter()
+                    .any(|d| matches!(d, Def::ExternCrate(lib) if names.contains(lib)))
+                {
+                    names.insert(alias.clone());
+                }
+            }
+            for import in &scope.imports {
+                let mut path = import.path.iter().filter(|s| !s.is_empty());
+                if let (Some(name), Some(first), None) = (&import.name, path.next(), path.next())
+                    && names.contains(first)
+                {
+                    names.insert(name.clone());
+                }
+            }
+        }
+        if names.len() == before {
+            return names;
         }
     }
 }

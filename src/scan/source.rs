@@ -71,7 +71,7 @@ pub fn read_source(
 pub fn parse_text(text: &str) -> ParsedSource {
     let body = strip_preamble(text);
     let tokens: TokenStream = match body.parse() {
-        Ok(tokens) => tokens,
+        Ok(tokens) => plain_attributes(&body, tokens),
         Err(e) => {
             let line = e.span().start().line as u32;
             return ParsedSource::Unanalyzed {
@@ -94,7 +94,7 @@ pub fn parse_text(text: &str) -> ParsedSource {
         Ok(file) => ParsedSource::Syntax(file),
         Err(e) => {
             let start = e.span().start();
-            let tokens: TokenStream = body.parse().unwrap_or_default();
+            let tokens = plain_attributes(&body, body.parse().unwrap_or_default());
             // Old editions' syntax syn 2 lacks, written the new way.
             if let Some(modern) = modernize(tokens.clone())
                 && let Ok(file) = syn::parse2::<syn::File>(modern)
@@ -107,6 +107,16 @@ pub fn parse_text(text: &str) -> ParsedSource {
                 parse_error: format!("{}:{}: {e}", start.line, start.column + 1),
             }
         }
+    }
+}
+
+/// `tokens` lexed from `text`, with raw names in attributes written plain
+/// (`rawattrs`); only a text holding `r#` can have one.
+pub fn plain_attributes(text: &str, tokens: TokenStream) -> TokenStream {
+    if text.contains("r#") {
+        super::rawattrs::unraw_attributes(tokens)
+    } else {
+        tokens
     }
 }
 

@@ -90,6 +90,7 @@ pub(super) fn exports(
     // contain each other through globs and make paths without end; the
     // budget stops those, and the crate is marked.
     let re_exports = re_exports(facts, resolver);
+    re_exported_macros(&mut out, deps, &re_exports);
     // The other crates whose items the crate re-exports: a procedural
     // macro's among them (`pub use serde_derive::Serialize`) generates its
     // code into whoever uses the re-export.
@@ -184,6 +185,47 @@ fn re_exports(facts: &CrateFacts, resolver: &Resolver<'_>) -> Vec<ReExport> {
         }
     }
     out
+}
+
+/// A dependency's `macro_rules!` the crate re-exports (`pub use
+/// other::spawn_it as helper;`, `pub use other::*;`) is invoked as the
+/// crate's own (`dep::helper!`): its bodies are exported under the name
+/// bound. `$crate` in them becomes this crate's name where they are
+/// expanded, so every macro that crate exports is exported here too, under
+/// its own name (beside this crate's of that name: more candidates, never
+/// fewer).
+fn re_exported_macros(out: &mut Exports, deps: &DependencyExports<'_>, re_exports: &[ReExport]) {
+    let add = |out: &mut Exports, name: &str, bodies: &[String]| {
+        let entry = out.macros.entry(name.to_owned()).or_default();
+        for body in bodies {
+            if !entry.contains(body) {
+                entry.push(body.clone());
+            }
+        }
+    };
+    for r in re_exports {
+        let lib = r.target.split("::").next().unwrap_or_default();
+        if matches!(lib, "crate" | "self" | "super") {
+            continue;
+        }
+        let Some(exports) = deps.by_lib.get(lib).filter(|e| !e.macros.is_empty()) else {
+            continue;
+        };
+        if !r.glob {
+            let original = r.target.rsplit("::").next().unwrap_or_default();
+            let Some(bodies) = exports.macros.get(original) else {
+                continue;
+            };
+            let bound = r.key.rsplit("::").next().unwrap_or_default();
+            add(out, bound, bodies);
+        }
+        for (name, bodies) in &exports.macros {
+            add(out, name, bodies);
+        }
+        if out.macro_edition.is_none() {
+            out.macro_edition = exports.macro_edition;
+        }
+    }
 }
 
 /// The `pub use`s, type aliases and `extern crate`s of the crate's modules.

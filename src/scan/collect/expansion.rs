@@ -12,6 +12,7 @@ use super::{Collector, CrateInputs};
 use crate::scan::facts::{
     AssocPosition, CrateFacts, ExpansionLink, Invocation, Owner, Pos, WrittenPath,
 };
+use crate::scan::rawattrs::unraw_attributes;
 
 impl<'a> Collector<'a> {
     /// A collector for what a macro invocation expands to: in the
@@ -58,8 +59,19 @@ impl<'a> Collector<'a> {
 
     /// Reads the arguments of a macro that could not be expanded as code;
     /// macro invocations among them are only maybe invocations.
-    pub fn collect_unexpanded_arguments(&mut self, macro_name: &str, tokens: TokenStream) {
+    /// `raw`: the tokens may hold raw names (`rawattrs`).
+    pub fn collect_unexpanded_arguments(
+        &mut self,
+        macro_name: &str,
+        tokens: TokenStream,
+        raw: bool,
+    ) {
         let outer = self.enclosing_macro.replace(macro_name.to_owned());
+        let tokens = if raw {
+            unraw_attributes(tokens)
+        } else {
+            tokens
+        };
         self.walk_tokens(tokens);
         self.enclosing_macro = outer;
     }
@@ -67,7 +79,13 @@ impl<'a> Collector<'a> {
     /// Collects a macro's expansion: associated items where it stood among
     /// an impl's or trait's items and produced them, items where it
     /// produced items, else expressions or statements, else tokens.
-    pub fn collect_expansion(&mut self, tokens: TokenStream) {
+    /// `raw`: the tokens may hold raw names (`rawattrs`).
+    pub fn collect_expansion(&mut self, tokens: TokenStream, raw: bool) {
+        let tokens = if raw {
+            unraw_attributes(tokens)
+        } else {
+            tokens
+        };
         let assoc = self.assoc_expansion && self.try_assoc_items(tokens.clone());
         if !assoc && !self.try_items(tokens.clone()) {
             self.macro_arguments(tokens);

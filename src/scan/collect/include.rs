@@ -40,7 +40,7 @@ pub(super) fn computed_path_attr(attr: &TokenStream) -> bool {
     while let Some(stream) = pending.pop() {
         for tree in stream {
             match tree {
-                TokenTree::Ident(id) if id == "path" => names_path = true,
+                TokenTree::Ident(id) if super::ident_name(&id) == "path" => names_path = true,
                 TokenTree::Punct(p) if p.as_char() == '$' => has_metavariable = true,
                 TokenTree::Group(g) => pending.push(g.stream()),
                 _ => {}
@@ -56,11 +56,15 @@ impl Collector<'_> {
     /// `invocation`: the expander's record of it, if any.
     pub(super) fn record_call(
         &mut self,
-        name: &str,
+        path: &WrittenPath,
         args: &TokenStream,
         pos: Pos,
         invocation: Option<usize>,
     ) {
+        let name = path.segments.last().map(String::as_str).unwrap_or_default();
+        let through = (path.segments.len() > 1)
+            .then(|| path.segments[0].clone())
+            .filter(|first| !first.is_empty());
         let mut trees = args.clone().into_iter();
         // Only a short argument, which may be a file name or a module's
         // name, is kept as text.
@@ -78,6 +82,7 @@ impl Collector<'_> {
             dir: self.mod_dir.clone(),
             file_path: self.file_path.clone(),
             args,
+            through,
             pos,
             invocation,
         });
@@ -86,12 +91,13 @@ impl Collector<'_> {
     /// A macro invocation met while walking tokens.
     pub(super) fn token_macro_call(
         &mut self,
-        name: &str,
+        path: &WrittenPath,
         include: bool,
         args: TokenStream,
         span: proc_macro2::Span,
         invocation: Option<usize>,
     ) {
+        let name = path.segments.last().map(String::as_str).unwrap_or_default();
         if self.in_macro_body {
             let Some(macro_name) = self.macro_name.clone() else {
                 return;
@@ -113,7 +119,7 @@ impl Collector<'_> {
             return;
         }
         let pos = self.pos(span);
-        self.record_call(name, &args, pos, invocation);
+        self.record_call(path, &args, pos, invocation);
         if include {
             self.include(&args, pos);
         }
@@ -227,7 +233,10 @@ impl Collector<'_> {
             return;
         };
         let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
-        let Ok(tokens) = text.parse::<TokenStream>() else {
+        let Ok(tokens) = text
+            .parse::<TokenStream>()
+            .map(|tokens| crate::scan::source::plain_attributes(text, tokens))
+        else {
             self.facts.unanalyzed_at(
                 "include-unresolved",
                 pos,

@@ -18,6 +18,7 @@ use super::include;
 use super::tokens::KEYWORDS;
 use super::{Collector, ident_name};
 use crate::scan::facts::{MacroArguments, RefKind, WrittenPath};
+use crate::scan::rawattrs::unraw_attributes;
 
 /// Built-in macros that run at compile time and never give the crate a
 /// capability, so their arguments are not the crate's code.
@@ -60,7 +61,7 @@ impl Collector<'_> {
         self.emitting = outer_emitting;
         self.add_ref(RefKind::Macro(written.clone()), span);
         let pos = self.pos(last.ident.span());
-        self.record_call(&name, &mac.tokens, pos, recorded);
+        self.record_call(&written, &mac.tokens, pos, recorded);
         self.record_print(&name, &mac.tokens, pos);
         if include::is_include(&written) {
             self.without_locals(|c| c.include(&mac.tokens, pos));
@@ -69,7 +70,9 @@ impl Collector<'_> {
         if COMPILE_TIME_MACROS.contains(&name.as_str()) {
             return;
         }
-        if name == "cfg_if" && self.without_locals(|c| c.cfg_if(mac.tokens.clone())) {
+        if name == "cfg_if"
+            && self.without_locals(|c| c.cfg_if(unraw_attributes(mac.tokens.clone())))
+        {
             return;
         }
         self.record_macro_arguments(&name, &mac.tokens);
@@ -84,6 +87,8 @@ impl Collector<'_> {
         // read as items, each initialiser is its static's code, which the
         // functions using the static reach.
         let read = |c: &mut Self, tokens: TokenStream| {
+            // Read as code: attributes as rustc would read them there.
+            let tokens = unraw_attributes(tokens);
             c.uncertain_if(true, |c| {
                 let items = (assoc && c.try_assoc_items(tokens.clone()))
                     || c.try_items(tokens.clone())

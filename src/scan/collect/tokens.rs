@@ -18,6 +18,7 @@ use super::itemattrs::{token_attr_excluded, token_path_attrs};
 use super::macroargs::COMPILE_TIME_MACROS;
 use super::{ChildModule, Collector, PathAttr, ident_name};
 use crate::scan::facts::{Def, MacroModule, MacroTemplate, NS_MACRO, Owner, RefKind, WrittenPath};
+use crate::scan::rawattrs::unraw_names;
 
 pub(super) const KEYWORDS: &[&str] = &[
     "as",
@@ -162,7 +163,7 @@ impl Collector<'_> {
                     if let Some(TokenTree::Group(g)) = trees.get(j)
                         && g.delimiter() == Delimiter::Bracket
                     {
-                        let attr = g.stream();
+                        let attr = unraw_names(g.stream());
                         self.token_attribute(&attr, g.span());
                         excluded_before |= token_attr_excluded(&attr, self.cfg);
                         attrs_before.push(attr);
@@ -317,8 +318,12 @@ impl Collector<'_> {
                             }
                             _ => name.clone(),
                         };
+                        if attrs.iter().any(|a| a.to_string().contains("macro_use")) {
+                            self.facts.macro_use_crates.push(name.clone());
+                        }
                         // Its `cfg`s are not weighed here: it hides nothing.
                         self.uncertain_if(true, |c| c.define(alias, Def::ExternCrate(name)));
+                        self.facts.imports_added += 1;
                         j + 2 - i
                     }
                     _ => 1,
@@ -420,16 +425,17 @@ impl Collector<'_> {
                     // Under a `cfg_attr` it may be exported too.
                     let exported = attrs.iter().any(|a| a.to_string().contains("macro_export"));
                     let pos = self.pos(trees[i].span());
-                    let new = self.facts.define_macro(
-                        name.clone(),
-                        crate::scan::expand::encode_rules(
-                            &body.stream(),
-                            self.pos_override.is_none(),
-                        ),
-                        exported,
-                        self.scope,
-                        pos,
-                    );
+                    let attrs: Vec<String> = attrs.iter().map(ToString::to_string).collect();
+                    let mut new = false;
+                    for rules in crate::scan::expand::rules_variants(&attrs, &body.stream()) {
+                        new |= self.facts.define_macro(
+                            name.clone(),
+                            crate::scan::expand::encode_rules(&rules, self.pos_override.is_none()),
+                            exported,
+                            self.scope,
+                            pos,
+                        );
+                    }
                     // Whether a macro written in tokens is exported is not
                     // known here; its reach stays inside the crate.
                     if new {
@@ -521,7 +527,7 @@ impl Collector<'_> {
                 self.record_print(&name, &args.stream(), pos);
                 let invocation = self.record_invocation(&written, &args.stream(), span, false);
                 let include = include::is_include(&written);
-                self.token_macro_call(&name, include, args.stream(), span, invocation);
+                self.token_macro_call(&written, include, args.stream(), span, invocation);
                 if include {
                     self.add_ref(RefKind::Macro(written), span);
                     return i + 2;

@@ -191,11 +191,18 @@ impl<'ast> Visit<'ast> for Collector<'_> {
             .as_ref()
             .map(|(_, r)| ident_name(r))
             .unwrap_or_else(|| name.clone());
-        if item.attrs.iter().any(|a| a.path().is_ident("macro_use")) {
+        // Under a `cfg_attr` it may load the crate's macros too.
+        if item
+            .attrs
+            .iter()
+            .any(|a| a.meta.to_token_stream().to_string().contains("macro_use"))
+        {
             self.facts.macro_use_crates.push(name.clone());
         }
         if alias != "_" {
             self.define(alias, Def::ExternCrate(name));
+            // It names a crate whose macros may be invoked through it.
+            self.facts.imports_added += 1;
         }
     }
 
@@ -391,13 +398,21 @@ impl<'ast> Visit<'ast> for Collector<'_> {
                             .contains("macro_export"))
             });
             let pos = self.pos(item.mac.bang_token.span);
-            let new = self.facts.define_macro(
-                name.clone(),
-                crate::scan::expand::encode_rules(&item.mac.tokens, self.pos_override.is_none()),
-                exported,
-                self.scope,
-                pos,
-            );
+            let attrs: Vec<String> = item
+                .attrs
+                .iter()
+                .map(|a| a.meta.to_token_stream().to_string())
+                .collect();
+            let mut new = false;
+            for body in crate::scan::expand::rules_variants(&attrs, &item.mac.tokens) {
+                new |= self.facts.define_macro(
+                    name.clone(),
+                    crate::scan::expand::encode_rules(&body, self.pos_override.is_none()),
+                    exported,
+                    self.scope,
+                    pos,
+                );
+            }
             if new {
                 self.in_function(name.clone(), Owner::Macro { exported }, |c| {
                     c.macro_body(name, item.mac.tokens.clone())

@@ -32,6 +32,9 @@ pub struct MacroCall {
     /// The invocation's arguments as written, when short enough to be a
     /// file name (`inc!("x.rs")` after `use std::include as inc;`).
     pub args: Option<String>,
+    /// The path's first segment when it has more than one (`s` in
+    /// `s::include!`): a name for std there makes it `include!`.
+    pub through: Option<String>,
     pub pos: Pos,
     /// The invocation the expander knows it as (`invocations`), if any:
     /// once expanded completely, its expansion says what it declares.

@@ -361,8 +361,24 @@ fn imported_in(facts: &CrateFacts, names: &mut LocalNames, scope: ScopeId, def: 
                         .filter(|s| !s.is_empty())
                         .collect();
                     match path.as_slice() {
-                        // `use name;`: the definition in textual scope here.
-                        [only] | ["self", only] if *only == def.name => {
+                        // `use name;`: the definition in textual scope here,
+                        // or in 2015 (`use name;` and `use ::name;` start at
+                        // the crate root) one the root holds.
+                        [only] if *only == def.name => {
+                            reaches(facts, def, facts.module_of(current), None)
+                                || glob_binds(
+                                    facts,
+                                    names,
+                                    current,
+                                    &["crate".to_owned()],
+                                    &def.name,
+                                    Wanted::Macro {
+                                        exported: def.exported,
+                                    },
+                                    0,
+                                ) != Some(false)
+                        }
+                        ["self", only] if *only == def.name => {
                             reaches(facts, def, facts.module_of(current), None)
                         }
                         _ => true,
@@ -485,9 +501,21 @@ fn resolve(
             None => return Step::Unknown,
         },
         // A name of the module (rustc refuses one that is an extern
-        // crate's too), or another crate's.
+        // crate's too), or another crate's. In 2015 an import's path
+        // starts at the crate root instead: where the root has another
+        // module of that name, which one is not known here.
         Some(first) => match step(facts, names, module, first, depth) {
-            Step::Module(found) => found,
+            Step::Module(found) => {
+                let root = root(facts);
+                if module != root {
+                    match step(facts, names, root, first, depth) {
+                        Step::Module(at_root) if at_root == found => {}
+                        Step::External => {}
+                        _ => return Step::Unknown,
+                    }
+                }
+                found
+            }
             other => return other,
         },
         None => return Step::Unknown,
