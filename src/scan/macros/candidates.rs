@@ -164,18 +164,14 @@ pub(super) fn candidates<'a>(
             // dependency's macro (`mod m { pub use other::run as go; }`):
             // where the path leads is not followed, so each import of a
             // dependency's macro the crate makes counts, as for a bare name.
-            // Any module on the way may be such a name (`m::o::run!` after
-            // `mod m { pub extern crate other as o; }`).
-            for segment in &segments[..segments.len() - 1] {
-                for (alias, krate) in &imports.crate_aliases {
-                    if alias == segment {
-                        add_dep(krate, name, &mut out);
-                    }
+            for (alias, krate) in &imports.crate_aliases {
+                if alias == first {
+                    add_dep(krate, name, &mut out);
                 }
-                for import in &imports.list {
-                    if import.bound.as_ref() == Some(segment) {
-                        add_dep(&import.krate, name, &mut out);
-                    }
+            }
+            for import in &imports.list {
+                if import.bound.as_deref() == Some(first) {
+                    add_dep(&import.krate, name, &mut out);
                 }
             }
             from_imports(&mut out);
