@@ -323,7 +323,6 @@ impl Collector<'_> {
                         }
                         // Its `cfg`s are not weighed here: it hides nothing.
                         self.uncertain_if(true, |c| c.define(alias, Def::ExternCrate(name)));
-                        self.facts.imports_added += 1;
                         j + 2 - i
                     }
                     _ => 1,

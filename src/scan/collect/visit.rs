@@ -201,8 +201,6 @@ impl<'ast> Visit<'ast> for Collector<'_> {
         }
         if alias != "_" {
             self.define(alias, Def::ExternCrate(name));
-            // It names a crate whose macros may be invoked through it.
-            self.facts.imports_added += 1;
         }
     }
 

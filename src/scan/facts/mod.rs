@@ -433,8 +433,8 @@ pub struct CrateFacts {
     /// The crate root's `#![recursion_limit = "N"]` (the largest, under
     /// any `cfg_attr`): how deep rustc lets its expansions nest.
     pub recursion_limit: Option<usize>,
-    /// `use` items and `extern crate`s recorded so far, in any scope: the
-    /// expander re-reads the imports only when this changes.
+    /// `use` items recorded so far, in any scope: the expander re-reads the
+    /// imports only when this changes.
     pub imports_added: usize,
     /// Definitions, module declarations and repeated `macro_rules!`
     /// recorded so far: with the scopes and imports, what decides which

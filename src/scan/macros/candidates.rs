@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 use super::DependencyMacros;
 use super::scope::{self, LocalNames};
-use crate::scan::facts::{CrateFacts, Def, Invocation};
+use crate::scan::facts::{CrateFacts, Invocation};
 
 /// A definition an invocation may refer to.
 pub(super) struct Candidate<'a> {
@@ -142,46 +142,24 @@ pub(super) fn candidates<'a>(
             }
         }
     };
-    let from_imports = |out: &mut Vec<Candidate<'a>>| {
-        for import in &imports.list {
-            match &import.bound {
-                Some(bound) if bound == name => {
-                    if let Some(real) = &import.last {
-                        add_dep(&import.krate, real, out);
-                    }
-                }
-                None => add_dep(&import.krate, name, out),
-                Some(_) => {}
-            }
-        }
-    };
     if segments.len() >= 2 {
-        let first = segments[0].as_str();
-        add_dep(first, name, &mut out);
-        if !deps.by_crate.contains_key(first) {
-            // Another name for a crate (`use other as o;`, `extern crate
-            // other as o;`), or a module of the crate that re-exports a
-            // dependency's macro (`mod m { pub use other::run as go; }`):
-            // where the path leads is not followed, so each import of a
-            // dependency's macro the crate makes counts, as for a bare name.
-            for (alias, krate) in &imports.crate_aliases {
-                if alias == first {
-                    add_dep(krate, name, &mut out);
-                }
-            }
-            for import in &imports.list {
-                if import.bound.as_deref() == Some(first) {
-                    add_dep(&import.krate, name, &mut out);
-                }
-            }
-            from_imports(&mut out);
-        }
+        add_dep(&segments[0], name, &mut out);
         return (out, out_of_scope);
     }
     for krate in &facts.macro_use_crates {
         add_dep(krate, name, &mut out);
     }
-    from_imports(&mut out);
+    for import in &imports.list {
+        match &import.bound {
+            Some(bound) if bound == name => {
+                if let Some(real) = &import.last {
+                    add_dep(&import.krate, real, &mut out);
+                }
+            }
+            None => add_dep(&import.krate, name, &mut out),
+            Some(_) => {}
+        }
+    }
     (out, out_of_scope)
 }
 
@@ -216,9 +194,6 @@ pub(super) struct MacroImports {
     /// Renaming imports of the crate's own items (`use crate::m as n`,
     /// `use m as n`): the name bound, and the name it stands for.
     local_renames: Vec<(String, String)>,
-    /// `extern crate other as o;` of a dependency that exports macros:
-    /// the alias, and the crate.
-    crate_aliases: Vec<(String, String)>,
 }
 
 struct MacroImport {
@@ -244,19 +219,6 @@ impl MacroImports {
                     krate: krate.clone(),
                     bound: import.name.clone(),
                     last: import.path.last().cloned(),
-                })
-            })
-            .collect();
-        self.crate_aliases = facts
-            .scopes
-            .iter()
-            .flat_map(|scope| &scope.defs)
-            .flat_map(|(alias, defs)| {
-                defs.iter().filter_map(move |def| match def {
-                    Def::ExternCrate(krate) if deps.by_crate.contains_key(krate) => {
-                        Some((alias.clone(), krate.clone()))
-                    }
-                    _ => None,
                 })
             })
             .collect();
