@@ -361,24 +361,8 @@ fn imported_in(facts: &CrateFacts, names: &mut LocalNames, scope: ScopeId, def: 
                         .filter(|s| !s.is_empty())
                         .collect();
                     match path.as_slice() {
-                        // `use name;`: the definition in textual scope here,
-                        // or in 2015 (`use name;` and `use ::name;` start at
-                        // the crate root) one the root holds.
-                        [only] if *only == def.name => {
-                            reaches(facts, def, facts.module_of(current), None)
-                                || glob_binds(
-                                    facts,
-                                    names,
-                                    current,
-                                    &["crate".to_owned()],
-                                    &def.name,
-                                    Wanted::Macro {
-                                        exported: def.exported,
-                                    },
-                                    0,
-                                ) != Some(false)
-                        }
-                        ["self", only] if *only == def.name => {
+                        // `use name;`: the definition in textual scope here.
+                        [only] | ["self", only] if *only == def.name => {
                             reaches(facts, def, facts.module_of(current), None)
                         }
                         _ => true,
