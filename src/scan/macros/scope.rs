@@ -186,6 +186,12 @@ pub(super) fn may_name(
         if inv.depth == 0 {
             return false;
         }
+        // In a `#[macro_export(local_inner_macros)]` transcriber rustc
+        // reads a bare name as `$crate::name!`: the crate root's exported
+        // one, wherever it is defined.
+        if def.exported {
+            return true;
+        }
         // A name an expansion wrote: rustc looks it up at the invocation
         // (a `macro_rules!` of the definition's module that the invocation
         // does not see is not found). Its hygiene is not modelled, so the
