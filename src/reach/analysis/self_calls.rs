@@ -21,14 +21,14 @@ use crate::scan::facts::{CrateFacts, Held, Ref, RefKind};
 /// The methods of the crate's inherent impls that calls on `self` resolve
 /// to.
 pub(super) struct SelfCalls {
-    /// By (impl, method name): each method of that name there, with how it
-    /// takes `self`.
-    by_method: HashMap<(u32, String), Vec<(usize, Held)>>,
+    /// By impl, then method name: each method of that name there, with how
+    /// it takes `self`.
+    by_method: HashMap<u32, HashMap<String, Vec<(usize, Held)>>>,
 }
 
 impl SelfCalls {
     pub(super) fn new(facts: &CrateFacts) -> SelfCalls {
-        let mut by_method: HashMap<(u32, String), Vec<(usize, Held)>> = HashMap::new();
+        let mut by_method: HashMap<u32, HashMap<String, Vec<(usize, Held)>>> = HashMap::new();
         // A file read as tokens shows no impls. A procedural macro may
         // rewrite what it is given, but the collector marks no impl or
         // method under an attribute that may be one's; one that only adds
@@ -38,7 +38,9 @@ impl SelfCalls {
             for (node, item) in facts.items.iter().enumerate() {
                 if let Some(own) = item.own_method {
                     by_method
-                        .entry((own.impl_id, item.name.clone()))
+                        .entry(own.impl_id)
+                        .or_default()
+                        .entry(item.name.clone())
                         .or_default()
                         .push((node, own.held));
                 }
@@ -60,11 +62,7 @@ impl SelfCalls {
         if r.pos.expanded || r.pos.emitted != 0 {
             return None;
         }
-        match self
-            .by_method
-            .get(&(call.impl_id, name.clone()))?
-            .as_slice()
-        {
+        match self.by_method.get(&call.impl_id)?.get(name)?.as_slice() {
             [(node, held)] if *held == call.held => Some(*node),
             _ => None,
         }

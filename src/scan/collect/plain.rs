@@ -94,7 +94,30 @@ fn bare_path(ty: &Type) -> Option<WrittenPath> {
     }
 }
 
+/// How a method takes a plain `self`, `&self` or `&mut self`; `None` for
+/// `self: Type`.
+fn plain_self(receiver: &syn::Receiver) -> Option<Held> {
+    if receiver.colon_token.is_some() {
+        return None;
+    }
+    Some(match (&receiver.reference, &receiver.mutability) {
+        (None, _) => Held::Value,
+        (Some(_), Some(_)) => Held::RefMut,
+        (Some(_), None) => Held::Ref,
+    })
+}
+
 impl Collector<'_> {
+    /// The tokens being read are a macro's: its arguments, body or
+    /// expansion, or a file read as tokens only.
+    fn reading_macro_tokens(&self) -> bool {
+        self.pos_override.is_some()
+            || self.enclosing_macro.is_some()
+            || self.deferring.is_some()
+            || self.in_macro_body
+            || self.tokens_only
+    }
+
     /// The code being read is read as written and certainly built: not in a
     /// macro's arguments, body or expansion, not emitted, not under a `cfg`
     /// not known before a build, not in a test item, directly in a module.
@@ -119,11 +142,7 @@ impl Collector<'_> {
             return None;
         };
         let name = p.path.get_ident()?;
-        let in_macro = self.pos_override.is_some()
-            || self.enclosing_macro.is_some()
-            || self.deferring.is_some()
-            || self.in_macro_body
-            || self.tokens_only;
+        let in_macro = self.reading_macro_tokens();
         let name = ident_name(name);
         // A block's items are nearer than the bindings made outside it: a
         // `const m` there is what `m` names (`local_hides` says no then).
@@ -190,19 +209,13 @@ impl Collector<'_> {
     ) -> Option<SelfCall> {
         let impl_id = self.inherent_impl?;
         let receiver = sig.receiver()?;
-        if default
-            || receiver.colon_token.is_some()
-            || !attrs.iter().all(inert)
-            || !self.plainly_written()
-        {
+        if default || !attrs.iter().all(inert) || !self.plainly_written() {
             return None;
         }
-        let held = match (&receiver.reference, &receiver.mutability) {
-            (None, _) => Held::Value,
-            (Some(_), Some(_)) => Held::RefMut,
-            (Some(_), None) => Held::Ref,
-        };
-        Some(SelfCall { impl_id, held })
+        Some(SelfCall {
+            impl_id,
+            held: plain_self(receiver)?,
+        })
     }
 
     /// A call on `self` in such a method's body, read as written.
@@ -210,11 +223,7 @@ impl Collector<'_> {
         let syn::Expr::Path(p) = receiver else {
             return None;
         };
-        let in_macro = self.pos_override.is_some()
-            || self.enclosing_macro.is_some()
-            || self.deferring.is_some()
-            || self.in_macro_body
-            || self.tokens_only;
+        let in_macro = self.reading_macro_tokens();
         (p.qself.is_none() && p.path.is_ident("self") && !in_macro)
             .then_some(self.self_receiver)
             .flatten()
@@ -241,16 +250,11 @@ impl Collector<'_> {
                     let Some(receiver) = f.sig.receiver() else {
                         continue;
                     };
-                    if !f.attrs.iter().all(inert)
-                        || f.defaultness.is_some()
-                        || receiver.colon_token.is_some()
-                    {
+                    let held = plain_self(receiver);
+                    let Some(held) =
+                        held.filter(|_| f.attrs.iter().all(inert) && f.defaultness.is_none())
+                    else {
                         continue;
-                    }
-                    let held = match (&receiver.reference, &receiver.mutability) {
-                        (None, _) => Held::Value,
-                        (Some(_), Some(_)) => Held::RefMut,
-                        (Some(_), None) => Held::Ref,
                     };
                     receivers.push((ident_name(&f.sig.ident), held));
                 }

@@ -255,8 +255,7 @@ fn matcher_encoded(tokens: TokenStream) -> Option<TokenStream> {
             if let Some(TokenTree::Group(g)) = trees.get(at)
                 && let Some(text) = doc_literal(g)
             {
-                let written = text.span().source_text()?;
-                if !(written.starts_with("//") || written.starts_with("/*")) {
+                if !written_as_comment(&text)? {
                     out.extend(trees[i..=at].iter().cloned());
                 }
                 i = at + 1;
@@ -353,13 +352,19 @@ fn doc_literal(group: &Group) -> Option<proc_macro2::Literal> {
 /// `#[doc]` attribute written out.
 fn doc_comment(group: &Group) -> Option<String> {
     let text = doc_literal(group)?;
-    let written = text.span().source_text()?;
-    if !(written.starts_with("//") || written.starts_with("/*")) {
+    if !written_as_comment(&text)? {
         return None;
     }
     syn::parse2::<syn::LitStr>(TokenTree::Literal(text.clone()).into())
         .ok()
         .map(|l| l.value())
+}
+
+/// Whether a doc attribute's literal was written as a comment (`///`,
+/// `/** */`), by its text in the file; `None` when that text is not at hand.
+fn written_as_comment(literal: &proc_macro2::Literal) -> Option<bool> {
+    let written = literal.span().source_text()?;
+    Some(written.starts_with("//") || written.starts_with("/*"))
 }
 
 /// `text` as rustc's raw string for a doc comment: as few `#` as it needs.

@@ -310,6 +310,9 @@ fn after(
 /// An `include!`d file's items stand where the `include!` does, so a place
 /// in it is compared through that site.
 fn textual_order(facts: &CrateFacts, a: Pos, b: Pos) -> Option<Ordering> {
+    if a.file == b.file {
+        return Some((a.line, a.column).cmp(&(b.line, b.column)));
+    }
     // Outermost first: the module's own file, then each included one.
     let chain = |mut pos: Pos| {
         let mut chain = vec![pos];
