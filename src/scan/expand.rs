@@ -17,11 +17,13 @@ use std::rc::Rc;
 use proc_macro2::{Delimiter, Group, Ident, Span, TokenStream, TokenTree};
 use syn::parse::{ParseStream, Parser};
 
+pub use inner_macros::rules_variants;
 pub use matcher::Editions;
 use matcher::{Bound, Matcher, Outcome};
 pub use opaque::{decode, decode_rules, encode, encode_rules};
 
 mod fragment;
+mod inner_macros;
 mod matcher;
 mod opaque;
 

@@ -31,14 +31,19 @@ use super::collect::{ChildModule, Collector, CrateInputs};
 use super::expand::{self, Arm, Editions, Failure};
 use super::facts::{CrateFacts, Invocation, Unanalyzed};
 use super::limits::LIMITS;
+use super::names::ExternPrelude;
 use crate::model::Edition;
-use candidates::{Body, Candidate, LocalDefs, MacroImports, candidates, dependency_key, local_key};
+use candidates::{
+    Body, Candidate, Found, LocalDefs, Lookup, MacroImports, candidates, dependency_key, local_key,
+};
 use carried::carried_keywords;
+use dependency_paths::DependencyPaths;
 use scope::{Fingerprint, LocalNames, fingerprint};
 use shape::{Shape, shape};
 
 mod candidates;
 mod carried;
+mod dependency_paths;
 mod link_names;
 mod scope;
 mod shape;
@@ -65,6 +70,22 @@ pub struct DependencyMacros<'a> {
     pub by_crate: BTreeMap<String, &'a BTreeMap<String, Vec<String>>>,
     /// The edition each dependency's macros are defined in.
     pub editions: BTreeMap<String, Edition>,
+    /// Each dependency's re-exports of other crates' paths
+    /// (`Exports::aliases`), by its name in code: a macro path through
+    /// its modules may lead into another crate.
+    pub aliases: BTreeMap<String, &'a BTreeMap<String, Vec<String>>>,
+    /// The crates the code can name, for paths the crate's own names bend
+    /// (`use other as o; o::run!`).
+    pub prelude: ExternPrelude,
+    /// Each dependency's names in code, by library name.
+    pub names_by_lib: BTreeMap<String, Vec<String>>,
+}
+
+impl DependencyMacros<'_> {
+    /// The names in code of the dependency whose library is `lib`.
+    fn names_of(&self, lib: &str) -> &[String] {
+        self.names_by_lib.get(lib).map_or(&[], Vec::as_slice)
+    }
 }
 
 /// What has been expanded so far, across the module walker's rounds.
@@ -78,6 +99,11 @@ pub struct ExpansionState {
     local_defs: LocalDefs,
     /// Names the crate binds itself, for the definitions scopes keep out.
     local_names: LocalNames,
+    /// Which dependency macros paths of several segments name.
+    dependency_paths: DependencyPaths,
+    /// Invocations already reported for a path that leads where macros
+    /// are not known.
+    unknown_reported: HashSet<usize>,
     expansions: usize,
     /// Tokens the expansions have read and written, against
     /// [`expand::MAX_CRATE_EXPANSION_TOKENS`].
@@ -173,15 +199,28 @@ pub fn expand_invocations(
         }
         state.macro_imports.refresh(facts, deps);
         state.local_defs.refresh(facts);
-        state.local_names.refresh(facts);
-        let (candidates, out_of_scope) = candidates(
+        state.local_names.refresh(facts, inputs.edition);
+        let Found {
+            candidates,
+            out_of_scope,
+            unknown,
+        } = candidates(
             facts,
             deps,
-            &state.local_defs,
-            &state.macro_imports,
-            &mut state.local_names,
+            Lookup {
+                local_defs: &state.local_defs,
+                imports: &state.macro_imports,
+                names: &mut state.local_names,
+                paths: &mut state.dependency_paths,
+                edition: inputs.edition,
+            },
             &invocation,
         );
+        if let Some(reason) = unknown
+            && state.unknown_reported.insert(i)
+        {
+            facts.unanalyzed_at("macro-unexpanded", invocation.pos, reason);
+        }
         if out_of_scope && left_out.is_none() {
             left_out = Some(fingerprint(facts));
         }

@@ -120,8 +120,23 @@ pub fn read_target<'a>(
         files,
         package_root: &package.root,
     };
-    let mut dependency_macros = macros::DependencyMacros::default();
+    let mut dependency_macros = macros::DependencyMacros {
+        prelude: ExternPrelude::new(deps.clone(), target.kind == TargetRole::ProcMacro),
+        ..Default::default()
+    };
     for (name_in_code, lib) in &deps {
+        dependency_macros
+            .names_by_lib
+            .entry(lib.clone())
+            .or_default()
+            .push(name_in_code.clone());
+        if let Some(exports) = exports_of(lib)
+            && !exports.aliases.is_empty()
+        {
+            dependency_macros
+                .aliases
+                .insert(name_in_code.clone(), &exports.aliases);
+        }
         if let Some(exports) = exports_of(lib)
             && !exports.macros.is_empty()
         {
@@ -144,7 +159,7 @@ pub fn read_target<'a>(
     stats
         .token_fallback_files
         .extend(facts.token_fallback_files.iter().cloned());
-    let prelude = ExternPrelude::new(deps, target.kind == TargetRole::ProcMacro);
+    let prelude = dependency_macros.prelude;
     testgate::drop_builtin_test_items(&mut facts, &prelude, target.edition);
     Ok(TargetFacts {
         facts,

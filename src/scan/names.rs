@@ -43,8 +43,16 @@ impl ExternPrelude {
         ExternPrelude { names }
     }
 
-    fn lib(&self, name: &str) -> Option<&str> {
+    /// The library an extern name stands for.
+    pub(crate) fn lib(&self, name: &str) -> Option<&str> {
         self.names.get(name).map(String::as_str)
+    }
+}
+
+impl Default for ExternPrelude {
+    /// std, core and alloc only.
+    fn default() -> Self {
+        ExternPrelude::new([], false)
     }
 }
 
@@ -406,7 +414,15 @@ impl<'a> Resolver<'a> {
                 && self.edition == Edition::E2015
                 && !matches!(first, "crate" | "self" | "super");
         if leading_colon && !crate_relative {
-            return self.extern_crate(first).into_iter().collect();
+            // `extern crate other as o;` at the root puts `o` in the
+            // extern prelude, where `::o` looks.
+            let mut found: Vec<Binding> = self
+                .root_extern_crate(first)
+                .map(|lib| self.extern_crate_binding(lib))
+                .into_iter()
+                .collect();
+            found.extend(self.extern_crate(first));
+            return found;
         }
         if crate_relative {
             // 2015: `::a` and `use a` start at the crate root, where extern
@@ -456,16 +472,7 @@ impl<'a> Resolver<'a> {
         if ns & NS_TYPE != 0 {
             // `extern crate` at the root joins the extern prelude.
             let root = &self.facts.scopes[self.root];
-            let extern_crate = root
-                .defs
-                .get(first)
-                .into_iter()
-                .flatten()
-                .find_map(|d| match d {
-                    Def::ExternCrate(lib) => Some(lib),
-                    _ => None,
-                });
-            if let Some(lib) = extern_crate {
+            if let Some(lib) = self.root_extern_crate(first) {
                 out.push(self.extern_crate_binding(lib));
                 if !root.alternatives && !root.conditional.contains(first) {
                     return out;
@@ -486,6 +493,19 @@ impl<'a> Resolver<'a> {
             return Binding::Module(self.root);
         }
         Binding::Path(self.prelude.lib(lib).unwrap_or(lib).to_owned())
+    }
+
+    /// The library an `extern crate lib as name;` at the crate root names.
+    fn root_extern_crate(&self, name: &str) -> Option<&'a str> {
+        self.facts.scopes[self.root]
+            .defs
+            .get(name)
+            .into_iter()
+            .flatten()
+            .find_map(|d| match d {
+                Def::ExternCrate(lib) => Some(lib.as_str()),
+                _ => None,
+            })
     }
 
     fn lexical_parent(&self, scope: ScopeId) -> Option<ScopeId> {

@@ -205,6 +205,18 @@ fn re_exported_macros(out: &mut Exports, deps: &DependencyExports<'_>, re_export
     };
     for r in re_exports {
         let lib = r.target.split("::").next().unwrap_or_default();
+        if lib == "crate" && !r.glob {
+            // The crate's own exported macro under another name (`pub mod
+            // m { pub use crate::run as go; }`): `dep::m::go!` is `run!`.
+            let original = r.target.rsplit("::").next().unwrap_or_default();
+            let bound = r.key.rsplit("::").next().unwrap_or_default();
+            if original != bound
+                && let Some(bodies) = out.macros.get(original).cloned()
+            {
+                add(out, bound, &bodies);
+            }
+            continue;
+        }
         if matches!(lib, "crate" | "self" | "super") {
             continue;
         }

@@ -424,16 +424,17 @@ impl Collector<'_> {
                     // Under a `cfg_attr` it may be exported too.
                     let exported = attrs.iter().any(|a| a.to_string().contains("macro_export"));
                     let pos = self.pos(trees[i].span());
-                    let new = self.facts.define_macro(
-                        name.clone(),
-                        crate::scan::expand::encode_rules(
-                            &body.stream(),
-                            self.pos_override.is_none(),
-                        ),
-                        exported,
-                        self.scope,
-                        pos,
-                    );
+                    let attrs: Vec<String> = attrs.iter().map(ToString::to_string).collect();
+                    let mut new = false;
+                    for rules in crate::scan::expand::rules_variants(&attrs, &body.stream()) {
+                        new |= self.facts.define_macro(
+                            name.clone(),
+                            crate::scan::expand::encode_rules(&rules, self.pos_override.is_none()),
+                            exported,
+                            self.scope,
+                            pos,
+                        );
+                    }
                     // Whether a macro written in tokens is exported is not
                     // known here; its reach stays inside the crate.
                     if new {

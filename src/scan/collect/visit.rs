@@ -396,13 +396,21 @@ impl<'ast> Visit<'ast> for Collector<'_> {
                             .contains("macro_export"))
             });
             let pos = self.pos(item.mac.bang_token.span);
-            let new = self.facts.define_macro(
-                name.clone(),
-                crate::scan::expand::encode_rules(&item.mac.tokens, self.pos_override.is_none()),
-                exported,
-                self.scope,
-                pos,
-            );
+            let attrs: Vec<String> = item
+                .attrs
+                .iter()
+                .map(|a| a.meta.to_token_stream().to_string())
+                .collect();
+            let mut new = false;
+            for body in crate::scan::expand::rules_variants(&attrs, &item.mac.tokens) {
+                new |= self.facts.define_macro(
+                    name.clone(),
+                    crate::scan::expand::encode_rules(&body, self.pos_override.is_none()),
+                    exported,
+                    self.scope,
+                    pos,
+                );
+            }
             if new {
                 self.in_function(name.clone(), Owner::Macro { exported }, |c| {
                     c.macro_body(name, item.mac.tokens.clone())

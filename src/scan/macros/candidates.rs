@@ -8,7 +8,9 @@
 use std::collections::HashMap;
 
 use super::DependencyMacros;
+use super::dependency_paths::DependencyPaths;
 use super::scope::{self, LocalNames};
+use crate::model::Edition;
 use crate::scan::facts::{CrateFacts, Invocation};
 
 /// A definition an invocation may refer to.
@@ -58,23 +60,50 @@ impl<'a> Body<'a> {
     }
 }
 
+/// The definitions an invocation may name, with whether a definition of
+/// the crate's was left out as out of scope, and why some of what a path
+/// may name is not known.
+pub(super) struct Found<'a> {
+    pub(super) candidates: Vec<Candidate<'a>>,
+    pub(super) out_of_scope: bool,
+    pub(super) unknown: Option<String>,
+}
+
+/// What the expander keeps between invocations to answer [`candidates`].
+pub(super) struct Lookup<'s> {
+    pub(super) local_defs: &'s LocalDefs,
+    pub(super) imports: &'s MacroImports,
+    pub(super) names: &'s mut LocalNames,
+    pub(super) paths: &'s mut DependencyPaths,
+    pub(super) edition: Edition,
+}
+
 /// The definitions an invocation may name: the crate's own of that name
 /// (for a bare name or one under `crate`/`self`/`super`) unless its scope
 /// certainly keeps it out (`scope.rs`), and a
-/// dependency's when the path starts with it, when a `use` brings it in
-/// (by name or glob) or when `#[macro_use] extern crate` does; and whether
-/// a definition of the crate's was left out as out of scope.
+/// dependency's when its path leads there (`dependency_paths.rs`), when a
+/// `use` brings it in (by name or glob) or when `#[macro_use] extern
+/// crate` does.
 pub(super) fn candidates<'a>(
     facts: &CrateFacts,
     deps: &DependencyMacros<'a>,
-    local_defs: &LocalDefs,
-    imports: &MacroImports,
-    names: &mut LocalNames,
+    lookup: Lookup<'_>,
     inv: &Invocation,
-) -> (Vec<Candidate<'a>>, bool) {
+) -> Found<'a> {
+    let Lookup {
+        local_defs,
+        imports,
+        names,
+        paths,
+        edition,
+    } = lookup;
     let segments = &inv.path.segments;
     let Some(name) = segments.last() else {
-        return (Vec::new(), false);
+        return Found {
+            candidates: Vec::new(),
+            out_of_scope: false,
+            unknown: None,
+        };
     };
     let mut out = Vec::new();
     let mut out_of_scope = false;
@@ -143,8 +172,15 @@ pub(super) fn candidates<'a>(
         }
     };
     if segments.len() >= 2 {
-        add_dep(&segments[0], name, &mut out);
-        return (out, out_of_scope);
+        let targets = paths.targets(facts, deps, edition, inv, local);
+        for (krate, macro_name) in &targets.macros {
+            add_dep(krate, macro_name, &mut out);
+        }
+        return Found {
+            candidates: out,
+            out_of_scope,
+            unknown: targets.unknown.clone(),
+        };
     }
     for krate in &facts.macro_use_crates {
         add_dep(krate, name, &mut out);
@@ -160,7 +196,11 @@ pub(super) fn candidates<'a>(
             Some(_) => {}
         }
     }
-    (out, out_of_scope)
+    Found {
+        candidates: out,
+        out_of_scope,
+        unknown: None,
+    }
 }
 
 /// The crate's own `macro_rules!` by name, in the order defined.

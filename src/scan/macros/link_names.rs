@@ -11,7 +11,7 @@
 
 use proc_macro2::{Delimiter, TokenStream, TokenTree};
 
-use super::candidates::candidates;
+use super::candidates::{Lookup, candidates};
 use super::{DependencyMacros, ExpansionState, MAX_EXPANSIONS, rules_of};
 use crate::scan::collect::{CrateInputs, ident_name};
 use crate::scan::expand::{self, Editions, Failure};
@@ -109,7 +109,7 @@ impl Context<'_, '_> {
         let last = path.segments.last().cloned().unwrap_or_default();
         let builtin = BUILTINS.contains(&last.as_str())
             && (path.segments.len() == 1 || matches!(path.segments[0].as_str(), "std" | "core"));
-        let definitions = self.definitions(&path);
+        let definitions = self.definitions(&path)?;
         if definitions.is_empty() && !builtin {
             return Err(format!("`{name}!` is no macro capgate knows"));
         }
@@ -132,10 +132,15 @@ impl Context<'_, '_> {
     }
 
     /// The definitions `path!` may name: key, namespace, body, `$crate`.
-    fn definitions(&mut self, path: &WrittenPath) -> Vec<(String, String, String, String)> {
+    fn definitions(
+        &mut self,
+        path: &WrittenPath,
+    ) -> Result<Vec<(String, String, String, String)>, String> {
         self.state.macro_imports.refresh(self.facts, self.deps);
         self.state.local_defs.refresh(self.facts);
-        self.state.local_names.refresh(self.facts);
+        self.state
+            .local_names
+            .refresh(self.facts, self.inputs.edition);
         let invocation = Invocation {
             path: path.clone(),
             args: String::new(),
@@ -155,21 +160,29 @@ impl Context<'_, '_> {
             assoc: None,
             settled: false,
         };
-        candidates(
+        let found = candidates(
             self.facts,
             self.deps,
-            &self.state.local_defs,
-            &self.state.macro_imports,
-            &mut self.state.local_names,
+            Lookup {
+                local_defs: &self.state.local_defs,
+                imports: &self.state.macro_imports,
+                names: &mut self.state.local_names,
+                paths: &mut self.state.dependency_paths,
+                edition: self.inputs.edition,
+            },
             &invocation,
-        )
-        .0
-        .into_iter()
-        .map(|c| {
-            let body = c.body.text(self.facts).to_owned();
-            (c.key, c.namespace, body, c.dollar_crate)
-        })
-        .collect()
+        );
+        if let Some(unknown) = found.unknown {
+            return Err(unknown);
+        }
+        Ok(found
+            .candidates
+            .into_iter()
+            .map(|c| {
+                let body = c.body.text(self.facts).to_owned();
+                (c.key, c.namespace, body, c.dollar_crate)
+            })
+            .collect())
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -230,7 +243,7 @@ impl Context<'_, '_> {
                         segments: vec![ident_name(id)],
                         leading_colon: false,
                     };
-                    if !self.definitions(&path).is_empty() {
+                    if !self.definitions(&path)?.is_empty() {
                         return Err(format!("`{id}!` may be the crate's own macro"));
                     }
                 }

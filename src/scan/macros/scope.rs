@@ -23,6 +23,7 @@
 use std::cmp::Ordering;
 use std::collections::HashMap;
 
+use crate::model::Edition;
 use crate::scan::facts::{
     CrateFacts, Def, Import, Invocation, MacroDef, NS_TYPE, Pos, ScopeId, ScopeKind,
 };
@@ -44,6 +45,8 @@ pub(super) struct LocalNames {
     /// The modules and names [`glob_binds`] is asking about, innermost
     /// last.
     visiting: Vec<(ScopeId, String)>,
+    /// The crate is 2015 edition code: `use name;` starts at its root.
+    edition_2015: bool,
 }
 
 /// Imports of imports followed before a name counts as the crate's own.
@@ -54,7 +57,8 @@ const MAX_IMPORT_CHAIN: usize = 64;
 const GLOB_BUDGET: usize = 4_096;
 
 impl LocalNames {
-    pub(super) fn refresh(&mut self, facts: &CrateFacts) {
+    pub(super) fn refresh(&mut self, facts: &CrateFacts, edition: Edition) {
+        self.edition_2015 = edition == Edition::E2015;
         let now = fingerprint(facts);
         if self.made_at != Some(now) {
             self.made_at = Some(now);
@@ -370,7 +374,24 @@ fn imported_in(facts: &CrateFacts, names: &mut LocalNames, scope: ScopeId, def: 
                         .filter(|s| !s.is_empty())
                         .collect();
                     match path.as_slice() {
-                        // `use name;`: the definition in textual scope here.
+                        // `use name;`: the definition in textual scope here,
+                        // or in 2015 (where `use name;` starts at the crate
+                        // root) one the root holds: exported, or imported
+                        // there.
+                        [only] if *only == def.name && names.edition_2015 => {
+                            reaches(facts, def, facts.module_of(current), None)
+                                || glob_binds(
+                                    facts,
+                                    names,
+                                    current,
+                                    &["crate".to_owned()],
+                                    &def.name,
+                                    Wanted::Macro {
+                                        exported: def.exported,
+                                    },
+                                    0,
+                                ) != Some(false)
+                        }
                         [only] | ["self", only] if *only == def.name => {
                             reaches(facts, def, facts.module_of(current), None)
                         }
