@@ -86,6 +86,19 @@ impl DependencyMacros<'_> {
     fn names_of(&self, lib: &str) -> &[String] {
         self.names_by_lib.get(lib).map_or(&[], Vec::as_slice)
     }
+
+    /// Whether `name` is a dependency whose paths may lead to macros: it
+    /// exports some, or re-exports other crates' paths.
+    fn names_any_macros(&self, name: &str) -> bool {
+        self.by_crate.contains_key(name) || self.aliases.contains_key(name)
+    }
+
+    /// Whether some dependency exports a macro called `name`.
+    fn exports_macro_named(&self, name: &str) -> bool {
+        self.by_crate
+            .values()
+            .any(|macros| macros.contains_key(name))
+    }
 }
 
 /// What has been expanded so far, across the module walker's rounds.

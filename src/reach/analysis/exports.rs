@@ -225,11 +225,19 @@ fn re_exported_macros(out: &mut Exports, deps: &DependencyExports<'_>, re_export
         };
         if !r.glob {
             let original = r.target.rsplit("::").next().unwrap_or_default();
-            let Some(bodies) = exports.macros.get(original) else {
-                continue;
-            };
-            let bound = r.key.rsplit("::").next().unwrap_or_default();
-            add(out, bound, bodies);
+            match exports.macros.get(original) {
+                Some(bodies) => {
+                    let bound = r.key.rsplit("::").next().unwrap_or_default();
+                    add(out, bound, bodies);
+                }
+                // The crate itself (`pub use other as o;`, `pub extern
+                // crate other;`) or one of its modules (`pub use
+                // other::inner;`, serde's `__private`): its macros are
+                // named through it (`dep::o::run!`).
+                None if !r.target.contains("::")
+                    || original.starts_with(|c: char| c.is_ascii_lowercase() || c == '_') => {}
+                None => continue,
+            }
         }
         for (name, bodies) in &exports.macros {
             add(out, name, bodies);

@@ -5,7 +5,7 @@
 //! named by path, by `use` or through `#[macro_use]`. Each is keyed the
 //! same in every round, so a definition already tried is not tried again.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::DependencyMacros;
 use super::dependency_paths::DependencyPaths;
@@ -172,7 +172,7 @@ pub(super) fn candidates<'a>(
         }
     };
     if segments.len() >= 2 {
-        let targets = paths.targets(facts, deps, edition, inv, local);
+        let targets = paths.targets(facts, deps, (edition, &imports.renamed), inv);
         for (krate, macro_name) in &targets.macros {
             add_dep(krate, macro_name, &mut out);
         }
@@ -196,10 +196,16 @@ pub(super) fn candidates<'a>(
             Some(_) => {}
         }
     }
+    // Imports whose path starts at a name the crate binds (`use o::run;`
+    // after `use other as o;`, `use a::run as go;`).
+    let targets = paths.bare(facts, deps, (edition, &imports.renamed), name);
+    for (krate, macro_name) in &targets.macros {
+        add_dep(krate, macro_name, &mut out);
+    }
     Found {
         candidates: out,
         out_of_scope,
-        unknown: None,
+        unknown: targets.unknown.clone(),
     }
 }
 
@@ -234,6 +240,9 @@ pub(super) struct MacroImports {
     /// Renaming imports of the crate's own items (`use crate::m as n`,
     /// `use m as n`): the name bound, and the name it stands for.
     local_renames: Vec<(String, String)>,
+    /// The names the crate's renaming imports bind (`use a::run as go;`):
+    /// a dependency's macro may be imported by them.
+    renamed: HashSet<String>,
 }
 
 struct MacroImport {
@@ -248,6 +257,15 @@ impl MacroImports {
         if self.made_at == Some(facts.imports_added) {
             return;
         }
+        self.renamed = facts
+            .scopes
+            .iter()
+            .flat_map(|scope| &scope.imports)
+            .filter_map(|i| {
+                let bound = i.name.as_ref()?;
+                (i.path.last() != Some(bound)).then(|| bound.clone())
+            })
+            .collect();
         self.made_at = Some(facts.imports_added);
         self.list = facts
             .scopes

@@ -22,13 +22,13 @@
 //! re-exports. A chain of re-exports too long to follow, or names the
 //! resolver could not settle, are reported, not passed over.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
 use super::DependencyMacros;
 use super::scope::Fingerprint;
 use crate::model::Edition;
-use crate::scan::facts::{CrateFacts, Invocation, NS_MACRO, ScopeId, ScopeKind};
+use crate::scan::facts::{CrateFacts, Import, Invocation, NS_MACRO, ScopeId, ScopeKind};
 use crate::scan::names::Resolver;
 
 /// Re-exports of crates followed for one path: real crates re-export one
@@ -44,27 +44,68 @@ pub(super) struct Targets {
     pub(super) unknown: Option<String>,
 }
 
+/// A path as asked: where it is written, whether it has a leading `::`
+/// and whether an expansion wrote it, and its segments.
+type PathKey = (ScopeId, (bool, bool), Vec<String>);
+
 /// Answers for the paths asked so far, while the crate's names stay as
 /// they were: a crate invokes the same few paths thousands of times.
 #[derive(Default)]
 pub(super) struct DependencyPaths {
     made_at: Option<Fingerprint>,
-    answers: HashMap<(ScopeId, bool, Vec<String>), Rc<Targets>>,
+    answers: HashMap<PathKey, Rc<Targets>>,
+    /// For bare names, what the crate's imports through its own names
+    /// bring ([`through_imports`]).
+    bare: HashMap<String, Rc<Targets>>,
 }
 
 impl DependencyPaths {
     /// What `inv`'s path (two segments or more) may name among the
-    /// dependencies' macros. `may_be_local`: the first segment may be a
-    /// name the crate binds itself (then it is resolved through the
-    /// crate's scopes, not taken for a crate's name).
+    /// dependencies' macros.
     pub(super) fn targets(
         &mut self,
         facts: &CrateFacts,
         deps: &DependencyMacros<'_>,
-        edition: Edition,
+        (edition, renamed): (Edition, &HashSet<String>),
         inv: &Invocation,
-        may_be_local: bool,
     ) -> Rc<Targets> {
+        self.refresh(facts);
+        let key = (
+            inv.scope,
+            (inv.path.leading_colon, inv.depth > 0),
+            inv.path.segments.clone(),
+        );
+        if let Some(known) = self.answers.get(&key) {
+            return known.clone();
+        }
+        let answer = Rc::new(resolve(facts, deps, (edition, renamed), inv));
+        self.answers.insert(key, answer.clone());
+        answer
+    }
+
+    /// What a bare `name!` may be among the dependencies' macros through
+    /// imports that start at a name the crate binds. `renamed`: the names
+    /// the crate's renaming imports bind.
+    pub(super) fn bare(
+        &mut self,
+        facts: &CrateFacts,
+        deps: &DependencyMacros<'_>,
+        (edition, renamed): (Edition, &HashSet<String>),
+        name: &str,
+    ) -> Rc<Targets> {
+        if !may_be_dependency_macro(deps, renamed, name) {
+            return Rc::default();
+        }
+        self.refresh(facts);
+        if let Some(known) = self.bare.get(name) {
+            return known.clone();
+        }
+        let answer = Rc::new(through_imports(facts, deps, edition, name));
+        self.bare.insert(name.to_owned(), answer.clone());
+        answer
+    }
+
+    fn refresh(&mut self, facts: &CrateFacts) {
         // Only the crate's modules, imports and items decide a path (the
         // `macro_rules!` it defines do not).
         let now = (
@@ -76,39 +117,64 @@ impl DependencyPaths {
         if self.made_at != Some(now) {
             self.made_at = Some(now);
             self.answers.clear();
+            self.bare.clear();
         }
-        let key = (inv.scope, inv.path.leading_colon, inv.path.segments.clone());
-        if let Some(known) = self.answers.get(&key) {
-            return known.clone();
-        }
-        let answer = Rc::new(resolve(facts, deps, edition, inv, may_be_local));
-        self.answers.insert(key, answer.clone());
-        answer
     }
+}
+
+/// Whether a macro called `name` may be a dependency's, however it is
+/// reached: some dependency exports one of that name (its own, or one it
+/// re-exports), or the crate binds that name by a renaming import. Any
+/// other name leads to no dependency's macro, so it costs no resolution.
+fn may_be_dependency_macro(
+    deps: &DependencyMacros<'_>,
+    renamed: &HashSet<String>,
+    name: &str,
+) -> bool {
+    deps.exports_macro_named(name) || renamed.contains(name)
 }
 
 fn resolve(
     facts: &CrateFacts,
     deps: &DependencyMacros<'_>,
-    edition: Edition,
+    (edition, renamed): (Edition, &HashSet<String>),
     inv: &Invocation,
-    may_be_local: bool,
 ) -> Targets {
     let segments = &inv.path.segments;
     let mut out = Targets::default();
     let first = segments[0].as_str();
     let crate_relative = matches!(first, "crate" | "self" | "super");
-    if !may_be_local
-        && !crate_relative
+    if !crate_relative
         && !inv.path.leading_colon
         && deps.prelude.lib(first).is_some()
-        && !crate_may_bind(facts, inv.scope, first)
+        && let Some(imports) = crate_binds(facts, deps, inv.scope, first)
     {
-        // Nothing the crate binds can stand for this name: it is the
-        // dependency's (or std's, whose macros are built in).
-        if deps.by_crate.contains_key(first) || deps.aliases.contains_key(first) {
+        // Nothing the crate binds stands for this name but imports from
+        // dependencies (`use bitflags::bitflags;`, which may bind only a
+        // macro): the dependency's (or std's, whose macros are built in),
+        // or what such an import names.
+        if deps.names_any_macros(first) {
             in_dependency(deps, first, &segments[1..], 0, &mut out);
         }
+        for import in imports {
+            let Some(lib) = deps.prelude.lib(&import[0]) else {
+                continue;
+            };
+            let mut parts = vec![lib.to_owned()];
+            parts.extend(import[1..].iter().cloned());
+            parts.extend(segments[1..].iter().cloned());
+            in_library(deps, &parts, 0, None, &mut out);
+        }
+        return out;
+    }
+    // In an expansion a dependency's name may be the `$crate` of its macro,
+    // which is that crate whatever the invoking crate binds (`struct mid;`
+    // beside `::mid::call!()` whose `$crate::helper!` is mid's).
+    if inv.depth > 0 && !inv.path.leading_colon && deps.names_any_macros(first) {
+        in_dependency(deps, first, &segments[1..], 0, &mut out);
+    }
+    let name = segments.last().map_or("", String::as_str);
+    if !may_be_dependency_macro(deps, renamed, name) {
         return out;
     }
     let resolver = Resolver::new(facts, &deps.prelude, edition);
@@ -127,21 +193,116 @@ fn resolve(
     out
 }
 
-/// Whether the crate may bind `name` itself where `scope` looks a path's
-/// first segment up (its blocks and module: a definition, an import of
-/// any crate's, a glob), or at its root, where `extern crate x as name;`
-/// joins the extern prelude. `use other as std;` makes `std::run!`
-/// `other`'s.
-fn crate_may_bind(facts: &CrateFacts, scope: ScopeId, name: &str) -> bool {
+/// The dependency macros a bare `name!` may be through the crate's
+/// imports whose path starts at a name it binds (`use o::run;` after `use
+/// other as o;`, `use a::run as go;` through a module's re-export, a chain
+/// of renames, `use o::*;`): each glob and each import binding `name`,
+/// resolved with the crate's names as they are now. Imports starting at a
+/// dependency's name are read in `candidates.rs`.
+fn through_imports(
+    facts: &CrateFacts,
+    deps: &DependencyMacros<'_>,
+    edition: Edition,
+    name: &str,
+) -> Targets {
+    let mut out = Targets::default();
+    let wanted = |import: &Import| {
+        let first = import.path.iter().find(|s| !s.is_empty());
+        !first.is_some_and(|f| deps.by_crate.contains_key(f))
+            && import.name.as_deref().is_none_or(|bound| bound == name)
+    };
+    if !facts
+        .scopes
+        .iter()
+        .any(|scope| scope.imports.iter().any(wanted))
+    {
+        return out;
+    }
+    let resolver = Resolver::new(facts, &deps.prelude, edition);
+    for (scope_id, scope) in facts.scopes.iter().enumerate() {
+        for import in scope.imports.iter().filter(|i| wanted(i)) {
+            for canonical in resolver.resolve_import(scope_id, import) {
+                let mut parts: Vec<String> = canonical.split("::").map(str::to_owned).collect();
+                if deps.names_of(&parts[0]).is_empty() {
+                    continue;
+                }
+                if import.name.is_none() {
+                    parts.push(name.to_owned());
+                }
+                in_library(deps, &parts, 0, None, &mut out);
+            }
+        }
+    }
+    if let Some(why) = resolver.exhausted() {
+        out.unknown
+            .get_or_insert_with(|| format!("cannot tell which macro `{name}!` names: {why}"));
+    }
+    out
+}
+
+/// What the crate binds `name` to where `scope` looks a path's first
+/// segment up (a definition or an import of that name in its blocks or
+/// module), or at its root, where `extern crate x as name;` joins the
+/// extern prelude: `use other as std;` makes `std::run!` `other`'s.
+/// `Some` with the paths of the innermost imports of that name when each
+/// starts at another crate's name (`use bitflags::bitflags;`), which need
+/// no resolution; `None` when something else binds it. A glob is not
+/// asked: a name a glob brings and the extern prelude's of that name make
+/// a macro path ambiguous, which rustc refuses (E0659).
+fn crate_binds<'f>(
+    facts: &'f CrateFacts,
+    deps: &DependencyMacros<'_>,
+    scope: ScopeId,
+    name: &str,
+) -> Option<Vec<&'f [String]>> {
     let mut current = scope;
     loop {
         let data = &facts.scopes[current];
-        if data.defs.contains_key(name)
-            || data
-                .imports
-                .iter()
-                .any(|i| i.name.as_deref().is_none_or(|bound| bound == name))
+        if data.defs.contains_key(name) {
+            return None;
+        }
+        let mut imports = Vec::new();
+        for import in data
+            .imports
+            .iter()
+            .filter(|i| i.name.as_deref() == Some(name))
         {
+            let from_crate = !import.leading_colon
+                && import.path.len() >= 2
+                && deps.prelude.lib(&import.path[0]).is_some()
+                && !binds_otherwise(facts, scope, &import.path[0]);
+            if !from_crate {
+                return None;
+            }
+            imports.push(import.path.as_slice());
+        }
+        if !imports.is_empty() {
+            return Some(imports);
+        }
+        match data.kind {
+            ScopeKind::Block { parent } => current = parent,
+            ScopeKind::Module { .. } => break,
+        }
+    }
+    let at_root = facts
+        .scopes
+        .first()
+        .is_some_and(|root| root.defs.contains_key(name));
+    (!at_root).then(Vec::new)
+}
+
+/// Whether `name` is bound where `scope` looks it up by anything but an
+/// import of a path that starts at that name (`use bitflags::bitflags;`):
+/// then a path starting at `name` may not start at the crate of that name.
+fn binds_otherwise(facts: &CrateFacts, scope: ScopeId, name: &str) -> bool {
+    let mut current = scope;
+    loop {
+        let data = &facts.scopes[current];
+        let imported_otherwise = data.imports.iter().any(|i| {
+            i.name.as_deref() == Some(name)
+                && (i.leading_colon || i.path.len() < 2 || i.path[0] != name)
+        });
+        if data.defs.contains_key(name) || imported_otherwise {
             return true;
         }
         match data.kind {
