@@ -20,7 +20,7 @@
 //! macro that builds paths or items from its arguments makes the crate
 //! `unanalyzed` with the reason; nesting and total work are bounded.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::rc::Rc;
 use std::time::Instant;
 
@@ -79,6 +79,10 @@ pub struct DependencyMacros<'a> {
     pub prelude: ExternPrelude,
     /// Each dependency's names in code, by library name.
     pub names_by_lib: BTreeMap<String, Vec<String>>,
+    /// The dependencies (names in code) that re-export other crates'
+    /// items: their exported macros may be another crate's, whose `$crate`
+    /// paths lead through that crate's modules, not theirs.
+    pub re_exporting: BTreeSet<String>,
 }
 
 impl DependencyMacros<'_> {
@@ -510,7 +514,7 @@ fn relevant(
                 .shape
                 .invokes
                 .iter()
-                .any(|n| relevant(facts, deps, state, namespace, n))
+                .any(|n| invokes_relevant(facts, deps, state, namespace, n))
         {
             result = true;
             break;
@@ -518,6 +522,32 @@ fn relevant(
     }
     state.relevant.insert(key, result);
     result
+}
+
+/// Whether a macro invoked by name in a transcriber of `namespace` may
+/// do more than pass its input on: the one of that name there, or any
+/// dependency's of that name (a wrapper `trace!` that hands its tokens to
+/// `tracing::trace!` or to `other::run!` is only as harmless as that
+/// macro), or one a renaming import binds.
+fn invokes_relevant(
+    facts: &CrateFacts,
+    deps: &DependencyMacros<'_>,
+    state: &mut ExpansionState,
+    namespace: &str,
+    name: &str,
+) -> bool {
+    if relevant(facts, deps, state, namespace, name) || state.macro_imports.renames(name) {
+        return true;
+    }
+    let exporters: Vec<&str> = deps
+        .by_crate
+        .iter()
+        .filter(|(krate, macros)| krate.as_str() != namespace && macros.contains_key(name))
+        .map(|(krate, _)| krate.as_str())
+        .collect();
+    exporters
+        .into_iter()
+        .any(|krate| relevant(facts, deps, state, krate, name))
 }
 
 fn collector_at<'a>(

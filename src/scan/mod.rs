@@ -131,6 +131,11 @@ pub fn read_target<'a>(
             .or_default()
             .push(name_in_code.clone());
         if let Some(exports) = exports_of(lib)
+            && !exports.re_exported_crates.is_empty()
+        {
+            dependency_macros.re_exporting.insert(name_in_code.clone());
+        }
+        if let Some(exports) = exports_of(lib)
             && !exports.aliases.is_empty()
         {
             dependency_macros

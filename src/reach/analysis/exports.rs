@@ -223,20 +223,16 @@ fn re_exported_macros(out: &mut Exports, deps: &DependencyExports<'_>, re_export
         let Some(exports) = deps.by_lib.get(lib).filter(|e| !e.macros.is_empty()) else {
             continue;
         };
+        // A macro under the name bound; a crate or one of its modules
+        // (`pub use other as o;`, `pub extern crate other;`, serde's
+        // `__private`, whatever its name looks like), or any other item,
+        // which is not told from a module here, brings every macro of that
+        // crate too: they are named through it (`dep::o::run!`).
         if !r.glob {
             let original = r.target.rsplit("::").next().unwrap_or_default();
-            match exports.macros.get(original) {
-                Some(bodies) => {
-                    let bound = r.key.rsplit("::").next().unwrap_or_default();
-                    add(out, bound, bodies);
-                }
-                // The crate itself (`pub use other as o;`, `pub extern
-                // crate other;`) or one of its modules (`pub use
-                // other::inner;`, serde's `__private`): its macros are
-                // named through it (`dep::o::run!`).
-                None if !r.target.contains("::")
-                    || original.starts_with(|c: char| c.is_ascii_lowercase() || c == '_') => {}
-                None => continue,
+            if let Some(bodies) = exports.macros.get(original) {
+                let bound = r.key.rsplit("::").next().unwrap_or_default();
+                add(out, bound, bodies);
             }
         }
         for (name, bodies) in &exports.macros {

@@ -65,15 +65,21 @@ fn transcriber(tokens: TokenStream) -> TokenStream {
         match &trees[i] {
             // A nested definition's names are its own expansion's: rustc
             // marks them with that one, not with this macro.
+            // (through its body, whatever its name: `macro_rules! $name`).
             TokenTree::Ident(id) if id == "macro_rules" && is_bang(trees.get(i + 1)) => {
-                let end = (i + 4).min(trees.len());
-                out.extend(trees[i..end].iter().cloned());
-                i = end;
+                let body = (i + 2..trees.len())
+                    .find(|&j| matches!(trees[j], TokenTree::Group(_)))
+                    .map_or(trees.len(), |j| j + 1);
+                out.extend(trees[i..body].iter().cloned());
+                i = body;
                 continue;
             }
+            // `helper!(..)`, and `helper! $args` whose arguments a
+            // metavariable gives.
             TokenTree::Ident(id)
                 if is_bang(trees.get(i + 1))
                     && matches!(trees.get(i + 2), Some(TokenTree::Group(_)))
+                        | matches!(trees.get(i + 2), Some(TokenTree::Punct(p)) if p.as_char() == '$')
                     && !after_dollar_or_colons(&trees, i) =>
             {
                 let span = id.span();
@@ -140,6 +146,21 @@ mod tests {
             vec![
                 "($ m : ident) => { $ crate :: helper ! ($ m) ; $ m ! () ; a :: b ! () ; :: c ! () ; x != (y) ; \
                  macro_rules ! inner { () => { d ! () } } { $ crate :: e ! { } } } ;"
+            ]
+        );
+    }
+
+    #[test]
+    fn nested_definitions_by_metavariable_and_arguments_from_one() {
+        let out = variants(
+            &["macro_export (local_inner_macros)"],
+            "($name:ident, $a:tt) => { macro_rules! $name { () => { h!() } } w! $a; x != $a; };",
+        );
+        assert_eq!(
+            out,
+            vec![
+                "($ name : ident , $ a : tt) => { macro_rules ! $ name { () => { h ! () } } \
+                 $ crate :: w ! $ a ; x != $ a ; } ;"
             ]
         );
     }

@@ -253,6 +253,11 @@ struct MacroImport {
 }
 
 impl MacroImports {
+    /// Whether a renaming import of the crate binds `name`.
+    pub(super) fn renames(&self, name: &str) -> bool {
+        self.renamed.contains(name)
+    }
+
     pub(super) fn refresh(&mut self, facts: &CrateFacts, deps: &DependencyMacros<'_>) {
         if self.made_at == Some(facts.imports_added) {
             return;

@@ -389,6 +389,12 @@ fn in_dependency(
                 for target in targets {
                     follow(deps, krate, target, tail, hops, out);
                 }
+                // A macro this dependency re-exports from another crate
+                // writes that crate's paths under this one's name (its
+                // `$crate`): they may not lead through this alias.
+                if deps.re_exporting.contains(krate) {
+                    push(out, own);
+                }
                 return;
             }
             if let Some(targets) = aliases.get(&format!("{prefix}::*")) {
@@ -415,8 +421,11 @@ fn follow(
     let mut parts: Vec<String> = target.split("::").map(str::to_owned).collect();
     parts.extend(tail.iter().cloned());
     if parts[0] == "crate" {
-        // Another of the dependency's own paths.
-        in_dependency(deps, krate, &parts[1..], hops + 1, out);
+        // Another of the dependency's own paths: its macros are its
+        // crate root's, whatever module the path walks.
+        if let Some(name) = parts.last() {
+            push(out, (krate.to_owned(), name.clone()));
+        }
     } else {
         in_library(deps, &parts, hops + 1, Some(krate), out);
     }
