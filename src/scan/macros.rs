@@ -83,6 +83,8 @@ pub struct DependencyMacros<'a> {
     /// items: their exported macros may be another crate's, whose `$crate`
     /// paths lead through that crate's modules, not theirs.
     pub re_exporting: BTreeSet<String>,
+    /// The names of all of `by_crate`'s macros, once asked.
+    pub macro_names: std::cell::OnceCell<HashSet<String>>,
 }
 
 impl DependencyMacros<'_> {
@@ -97,11 +99,17 @@ impl DependencyMacros<'_> {
         self.by_crate.contains_key(name) || self.aliases.contains_key(name)
     }
 
-    /// Whether some dependency exports a macro called `name`.
+    /// Whether some dependency exports a macro called `name`: asked for
+    /// most invocations, so the names are gathered once.
     fn exports_macro_named(&self, name: &str) -> bool {
-        self.by_crate
-            .values()
-            .any(|macros| macros.contains_key(name))
+        self.macro_names
+            .get_or_init(|| {
+                self.by_crate
+                    .values()
+                    .flat_map(|macros| macros.keys().cloned())
+                    .collect()
+            })
+            .contains(name)
     }
 }
 

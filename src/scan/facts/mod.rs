@@ -567,6 +567,21 @@ impl CrateFacts {
     }
 
     /// The module a scope belongs to (itself when it is one).
+    /// The scopes a name written in `scope` is looked up in before the
+    /// preludes: `scope`, its enclosing blocks, then their module.
+    pub fn lexical_scopes(&self, scope: ScopeId) -> impl Iterator<Item = &Scope> {
+        let mut next = Some(scope);
+        std::iter::from_fn(move || {
+            let current = next?;
+            let data = &self.scopes[current];
+            next = match data.kind {
+                ScopeKind::Block { parent } => Some(parent),
+                ScopeKind::Module { .. } => None,
+            };
+            Some(data)
+        })
+    }
+
     pub fn module_of(&self, mut scope: ScopeId) -> ScopeId {
         loop {
             match self.scopes[scope].kind {

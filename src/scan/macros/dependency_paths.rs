@@ -28,7 +28,7 @@ use std::rc::Rc;
 use super::DependencyMacros;
 use super::scope::Fingerprint;
 use crate::model::Edition;
-use crate::scan::facts::{CrateFacts, Import, Invocation, NS_MACRO, ScopeId, ScopeKind};
+use crate::scan::facts::{CrateFacts, Import, Invocation, NS_MACRO, ScopeId};
 use crate::scan::names::Resolver;
 
 /// Re-exports of crates followed for one path: real crates re-export one
@@ -255,9 +255,7 @@ fn crate_binds<'f>(
     scope: ScopeId,
     name: &str,
 ) -> Option<Vec<&'f [String]>> {
-    let mut current = scope;
-    loop {
-        let data = &facts.scopes[current];
+    for data in facts.lexical_scopes(scope) {
         if data.defs.contains_key(name) {
             return None;
         }
@@ -279,37 +277,26 @@ fn crate_binds<'f>(
         if !imports.is_empty() {
             return Some(imports);
         }
-        match data.kind {
-            ScopeKind::Block { parent } => current = parent,
-            ScopeKind::Module { .. } => break,
-        }
     }
-    let at_root = facts
-        .scopes
-        .first()
-        .is_some_and(|root| root.defs.contains_key(name));
-    (!at_root).then(Vec::new)
+    (!defined_at_root(facts, name)).then(Vec::new)
 }
 
 /// Whether `name` is bound where `scope` looks it up by anything but an
 /// import of a path that starts at that name (`use bitflags::bitflags;`):
 /// then a path starting at `name` may not start at the crate of that name.
 fn binds_otherwise(facts: &CrateFacts, scope: ScopeId, name: &str) -> bool {
-    let mut current = scope;
-    loop {
-        let data = &facts.scopes[current];
-        let imported_otherwise = data.imports.iter().any(|i| {
-            i.name.as_deref() == Some(name)
-                && (i.leading_colon || i.path.len() < 2 || i.path[0] != name)
-        });
-        if data.defs.contains_key(name) || imported_otherwise {
-            return true;
-        }
-        match data.kind {
-            ScopeKind::Block { parent } => current = parent,
-            ScopeKind::Module { .. } => break,
-        }
-    }
+    facts.lexical_scopes(scope).any(|data| {
+        data.defs.contains_key(name)
+            || data.imports.iter().any(|i| {
+                i.name.as_deref() == Some(name)
+                    && (i.leading_colon || i.path.len() < 2 || i.path[0] != name)
+            })
+    }) || defined_at_root(facts, name)
+}
+
+/// Whether the crate root defines `name`: an `extern crate x as name;`
+/// there joins the extern prelude.
+fn defined_at_root(facts: &CrateFacts, name: &str) -> bool {
     facts
         .scopes
         .first()
