@@ -348,8 +348,9 @@ fn target_findings(
         // or a native builder is only carried to the scripts that call it.
         findings.retain(|f| !rules.links_native(&f.rule));
     }
-    if let Some(limit) = resolver.exhausted().or(reached.limit) {
-        // Some names were left unresolved: what they name is unknown.
+    // Some names were left unresolved, or some re-exports not copied: what
+    // they name is unknown. Each limit passed is told.
+    for limit in resolver.exhausted().into_iter().chain(reached.limit) {
         let file = scan::relative_path(&package.root, &target.root_file);
         findings.push(scan::unanalyzed(
             rules,

@@ -205,7 +205,7 @@ pub fn analyze(
     };
     let mut findings = Vec::new();
     let location = |pos: crate::scan::facts::Pos| {
-        Location::at(facts.files[pos.file].clone(), pos.line, pos.column)
+        Location::at(facts.file_name(pos.file).to_owned(), pos.line, pos.column)
     };
     // `how`: how the dependency item was named here (by its path, or a
     // method by its name), which the chain's resolution is at most.
@@ -429,9 +429,10 @@ pub fn analyze(
         .zip(&matched.receivers)
         .zip(&matched.sure)
     {
-        let (RefKind::Method { name, .. }, Some(node)) = (&r.kind, node_of(r.function)) else {
+        let (RefKind::Method(method), Some(node)) = (&r.kind, node_of(r.function)) else {
             continue;
         };
+        let name = &method.name;
         // The crate's own override of a dependency trait's method, or the
         // caller's impl's own method called on `self`, which rustc
         // certainly picks: nothing else of that name runs here.

@@ -93,7 +93,8 @@ fn given_to_unexpanded_macro<'a>(
             if let Some(name) = found {
                 return Some(format!(
                     "`{macro_name}!` at {}:{} is given or names `{name}` and is not expanded",
-                    facts.files[invocation.pos.file], invocation.pos.line
+                    facts.file_name(invocation.pos.file),
+                    invocation.pos.line
                 ));
             }
         }

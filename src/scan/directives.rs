@@ -73,7 +73,7 @@ fn link_directives(
         let rule = rules.structural(rule);
         let finding = Finding {
             capability: rule.capability,
-            location: Location::at(facts.files[pos.file].clone(), pos.line, pos.column),
+            location: Location::at(facts.file_name(pos.file).to_owned(), pos.line, pos.column),
             evidence,
             rule: rule.id.as_str().to_owned(),
             via: Vec::new(),
@@ -142,7 +142,7 @@ fn link_directives(
     // `Write::write_all(&mut out, buf)`, `io::copy(&mut r, &mut out)`.
     let write = facts.refs().iter().zip(resolved).find_map(|(r, paths)| {
         let name = match &r.kind {
-            RefKind::Method { name, .. } => name.as_str(),
+            RefKind::Method(method) => method.name.as_str(),
             RefKind::Path(_) => paths.iter().find_map(|p| {
                 let last = p.rsplit("::").next()?;
                 (WRITE_METHODS.contains(&last) || p == "std::io::copy").then_some(last)

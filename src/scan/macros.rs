@@ -464,7 +464,7 @@ fn expand_one(
         let why = rejected.unwrap_or("no rule matches its arguments");
         state.unmatched.entry(index).or_insert_with(|| Unanalyzed {
             rule: "macro-unexpanded",
-            file: facts.files[invocation.pos.file].clone(),
+            file: facts.file_name(invocation.pos.file).to_owned(),
             line: Some(invocation.pos.line),
             reason: format!(
                 "cannot expand macro `{name}!` ({why}), and it builds paths or items from them"
@@ -574,6 +574,8 @@ fn collector_at<'a>(
     invocation: &Invocation,
     def: Option<usize>,
 ) -> Collector<'a> {
-    let file_path = inputs.package_root.join(&facts.files[invocation.pos.file]);
+    let file_path = inputs
+        .package_root
+        .join(facts.file_name(invocation.pos.file));
     Collector::for_expansion(facts, inputs, file_path, invocation, def)
 }

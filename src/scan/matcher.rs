@@ -8,7 +8,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use super::facts::{CrateFacts, ForeignFn, NS_MACRO, Pos, RefKind};
+use super::facts::{CrateFacts, ForeignFn, MethodRef, NS_MACRO, Pos, RefKind};
 use super::names::Resolver;
 use super::receivers::{Receiver, Receivers, definition_paths};
 use crate::model::{Finding, Location, Resolution};
@@ -69,7 +69,8 @@ pub fn match_rules(
     let mut findings = Vec::new();
     let mut origins = Vec::new();
     let mut expanded: Vec<bool> = Vec::new();
-    let location = |pos: Pos| Location::at(facts.files[pos.file].clone(), pos.line, pos.column);
+    let location =
+        |pos: Pos| Location::at(facts.file_name(pos.file).to_owned(), pos.line, pos.column);
     let push = |findings: &mut Vec<Finding>,
                 rule: usize,
                 pos: Pos,
@@ -121,15 +122,13 @@ pub fn match_rules(
                 sure.push(true);
                 continue;
             }
-            RefKind::Method {
-                root: Some(root),
-                direct,
-                ..
-            } => receivers.resolve(resolver, r.scope, root, *direct),
-            RefKind::Method { root: None, .. } => Receiver {
-                paths: Vec::new(),
-                sure: false,
-                named: 0,
+            RefKind::Method(method) => match &method.root {
+                Some(root) => receivers.resolve(resolver, r.scope, root, method.direct),
+                None => Receiver {
+                    paths: Vec::new(),
+                    sure: false,
+                    named: 0,
+                },
             },
         };
         sure.push(certain);
@@ -168,9 +167,10 @@ pub fn match_rules(
                     }
                 }
             }
-            RefKind::Method {
-                name, root, direct, ..
-            } => {
+            RefKind::Method(method) => {
+                let MethodRef {
+                    name, root, direct, ..
+                } = &**method;
                 let paths = candidates;
                 // A receiver written with a standard library type that
                 // cannot stand for a receiver type: the call is that

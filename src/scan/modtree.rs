@@ -488,7 +488,7 @@ fn collect_file(
         Err(refusal) => {
             // Blame the line that names the file; the file was not read.
             let (file, line) = match next.declared_at {
-                Some(pos) => (facts.files[pos.file].clone(), Some(pos.line)),
+                Some(pos) => (facts.file_name(pos.file).to_owned(), Some(pos.line)),
                 None => (relative, None),
             };
             facts.unanalyzed.push(Unanalyzed {

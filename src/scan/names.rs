@@ -110,6 +110,13 @@ pub struct Resolver<'a> {
     steps: Cell<u64>,
     max_steps: u64,
     exhausted: Cell<bool>,
+    /// A chain of aliases and imports past [`MAX_HOPS`] was cut: what its
+    /// end names is not known.
+    chain_cut: Cell<bool>,
+    /// How many glob paths are being resolved, one inside another.
+    glob_bases_open: Cell<u32>,
+    /// A chain was cut while a glob's path was being resolved.
+    glob_path_cut: Cell<bool>,
 }
 
 impl<'a> Resolver<'a> {
@@ -171,6 +178,9 @@ impl<'a> Resolver<'a> {
             steps: Cell::new(0),
             max_steps: super::limits::LIMITS.max_resolution_steps,
             exhausted: Cell::new(false),
+            chain_cut: Cell::new(false),
+            glob_bases_open: Cell::new(0),
+            glob_path_cut: Cell::new(false),
         }
     }
 
@@ -181,6 +191,11 @@ impl<'a> Resolver<'a> {
             return Some(
                 "name resolution through a cycle of imports did not settle on one answer".into(),
             );
+        }
+        if self.chain_cut.get() {
+            return Some(format!(
+                "a chain of type aliases, imports and re-exports is longer than {MAX_HOPS} links"
+            ));
         }
         self.exhausted.get().then(|| {
             format!(
@@ -324,6 +339,18 @@ impl<'a> Resolver<'a> {
             return Vec::new();
         };
         if hops > MAX_HOPS {
+            // A chain of aliases and imports cut here would make its end
+            // look harmless: the crate is unanalysed instead (`exhausted`).
+            // Not so while resolving a glob's own path: there the bound
+            // stops a search through the scope's other globs (libc's
+            // `cfg_if!` alternatives each glob a module another glob might
+            // bring), which finds nothing rustc would; only a glob whose
+            // path then names nothing at all was cut (`glob_bases`).
+            if self.glob_bases_open.get() == 0 {
+                self.chain_cut.set(true);
+            } else {
+                self.glob_path_cut.set(true);
+            }
             return Vec::new();
         }
         let first_ns = if rest.is_empty() { last_ns } else { NS_TYPE };

@@ -17,9 +17,11 @@ struct ReExport {
     key: String,
     glob: bool,
     /// An associated type of this crate's own type (`type Target =
-    /// Utf8Path;`): an alias of the crate's own path, never copies, since
-    /// types that name each other so (`Deref` one way, `ToOwned` the
-    /// other) would copy each other's entries without end.
+    /// Utf8Path;`), or a type alias of one (`pub type Matrix3<T> =
+    /// Matrix<T, U3, U3>;`): an alias of the crate's own path, never
+    /// copies, since types that name each other so (`Deref` one way,
+    /// `ToOwned` the other) would copy each other's entries without end,
+    /// and hundreds of aliases of one type copy its every method each.
     own_alias: bool,
 }
 
@@ -259,23 +261,29 @@ fn module_re_exports(facts: &CrateFacts, resolver: &Resolver<'_>) -> Vec<ReExpor
                 format!("{prefix}::{name}")
             }
         };
-        let mut names: Vec<&str> = scope
+        // A type alias is named as an alias (`TypeAlias::method` is the
+        // target's method): of the crate's own type it is kept as one, not
+        // copied. nalgebra's 388 aliases of its matrix and geometry types,
+        // each copied with every method under every module that globs it,
+        // came to more than a million entries.
+        let mut names: Vec<(&str, bool)> = scope
             .defs
             .iter()
-            .filter(|(_, defs)| {
-                defs.iter()
-                    .any(|def| matches!(def, Def::Alias(_) | Def::ExternCrate(_)))
+            .filter_map(|(name, defs)| {
+                let alias = defs.iter().any(|def| matches!(def, Def::Alias(_)));
+                let other = defs.iter().any(|def| matches!(def, Def::ExternCrate(_)));
+                (alias || other).then_some((name.as_str(), alias && !other))
             })
-            .map(|(name, _)| name.as_str())
             .collect();
         names.extend(
             scope
                 .imports
                 .iter()
                 .filter(|i| i.public)
-                .filter_map(|i| i.name.as_deref()),
+                .filter_map(|i| i.name.as_deref())
+                .map(|name| (name, false)),
         );
-        for name in names {
+        for (name, type_alias) in names {
             if name == "_" {
                 continue;
             }
@@ -286,11 +294,12 @@ fn module_re_exports(facts: &CrateFacts, resolver: &Resolver<'_>) -> Vec<ReExpor
             };
             for target in resolver.resolve(scope_id, &written) {
                 if target != format!("crate::{key}") {
+                    let own_alias = type_alias && own_local(&target).is_some();
                     out.push(ReExport {
                         target,
                         key: key.clone(),
                         glob: false,
-                        own_alias: false,
+                        own_alias,
                     });
                 }
             }

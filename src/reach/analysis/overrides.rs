@@ -30,7 +30,9 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::reach::DependencyExports;
-use crate::scan::facts::{CrateFacts, Def, Held, NS_TYPE, Ref, RefKind, ScopeId, ScopeKind};
+use crate::scan::facts::{
+    CrateFacts, Def, Held, MethodRef, NS_TYPE, Ref, RefKind, ScopeId, ScopeKind,
+};
 use crate::scan::names::{Resolver, is_own};
 
 /// One name a line, `#` comments.
@@ -141,11 +143,14 @@ impl Overrides {
         resolver: &Resolver<'_>,
         r: &Ref,
     ) -> Option<usize> {
-        let RefKind::Method {
+        let RefKind::Method(method) = &r.kind else {
+            return None;
+        };
+        let MethodRef {
             name,
             exact: Some(exact),
             ..
-        } = &r.kind
+        } = &**method
         else {
             return None;
         };

@@ -16,7 +16,7 @@
 
 use std::collections::HashMap;
 
-use crate::scan::facts::{CrateFacts, Held, Ref, RefKind};
+use crate::scan::facts::{CrateFacts, Held, MethodRef, Ref, RefKind};
 
 /// The methods of the crate's inherent impls that calls on `self` resolve
 /// to.
@@ -51,11 +51,14 @@ impl SelfCalls {
 
     /// The method of the caller's own impl that `r` certainly calls.
     pub(super) fn target(&self, r: &Ref) -> Option<usize> {
-        let RefKind::Method {
+        let RefKind::Method(method) = &r.kind else {
+            return None;
+        };
+        let MethodRef {
             name,
             self_call: Some(call),
             ..
-        } = &r.kind
+        } = &**method
         else {
             return None;
         };

@@ -153,7 +153,7 @@ impl Collector<'_> {
             RefKind::Path(_) => self.path_ns,
             RefKind::Macro(_) => NS_MACRO,
             // A receiver chain starts at a value (`read(p).len()`).
-            RefKind::Method { .. } => NS_VALUE,
+            RefKind::Method(_) => NS_VALUE,
         };
         self.facts.add_ref(Ref {
             kind,
@@ -175,7 +175,7 @@ impl Collector<'_> {
 
     pub(super) fn unanalyzed(&mut self, rule: &'static str, span: Span, reason: String) {
         let line = self.pos(span).line;
-        let file = self.facts.files[self.file].clone();
+        let file = self.facts.file_name(self.file).to_owned();
         self.facts.unanalyzed.push(Unanalyzed {
             rule,
             file,

@@ -17,7 +17,9 @@ use super::include;
 use super::itemattrs::{token_attr_excluded, token_path_attrs};
 use super::macroargs::COMPILE_TIME_MACROS;
 use super::{ChildModule, Collector, PathAttr, ident_name};
-use crate::scan::facts::{Def, MacroModule, MacroTemplate, NS_MACRO, Owner, RefKind, WrittenPath};
+use crate::scan::facts::{
+    Def, MacroModule, MacroTemplate, MethodRef, NS_MACRO, Owner, RefKind, WrittenPath,
+};
 use crate::scan::rawattrs::unraw_names;
 
 pub(super) const KEYWORDS: &[&str] = &[
@@ -188,13 +190,13 @@ impl Collector<'_> {
                         && args.delimiter() == Delimiter::Parenthesis
                     {
                         self.add_ref(
-                            RefKind::Method {
+                            RefKind::Method(Box::new(MethodRef {
                                 name: ident_name(name),
                                 root: None,
                                 direct: false,
                                 exact: None,
                                 self_call: None,
-                            },
+                            })),
                             name.span(),
                         );
                         i += 2;

@@ -15,8 +15,8 @@ use super::itemattrs::{excluded, item_attrs, uncertain};
 use super::plain::inert_on_module;
 use super::{Collector, ident_name};
 use crate::scan::facts::{
-    AssocType, Def, NS_MACRO, NS_TYPE, NS_VALUE, Ns, Owner, RefKind, Root, Scope, TraitImpl,
-    WrittenPath,
+    AssocType, Def, MethodRef, NS_MACRO, NS_TYPE, NS_VALUE, Ns, Owner, RefKind, Root, Scope,
+    TraitImpl, WrittenPath,
 };
 
 impl Collector<'_> {
@@ -517,13 +517,13 @@ impl<'ast> Visit<'ast> for Collector<'_> {
         let exact = self.exact_receiver(&call.receiver);
         let self_call = self.self_call(&call.receiver);
         self.add_ref(
-            RefKind::Method {
+            RefKind::Method(Box::new(MethodRef {
                 name: ident_name(&call.method),
                 root,
                 direct,
                 exact,
                 self_call,
-            },
+            })),
             call.method.span(),
         );
         visit::visit_expr_method_call(self, call);

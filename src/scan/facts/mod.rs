@@ -24,7 +24,7 @@ use std::collections::{HashMap, HashSet};
 pub type ScopeId = usize;
 
 /// Index into [`CrateFacts::files`].
-pub type FileId = usize;
+pub type FileId = u32;
 
 /// A place in one of the crate's files; `column` is 1-based.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -273,21 +273,25 @@ pub enum RefKind {
     Path(WrittenPath),
     /// The path of a macro invocation.
     Macro(WrittenPath),
-    /// `.name(...)`; `root` is where the receiver chain starts, when
-    /// syntax tells (`Path::new(p).exists()` has root `Path::new`, `f.sync_all()`
-    /// after `f: &File` the type `File`); `direct` when the call is the
-    /// chain's first, made on the root itself.
-    /// `exact` when the call is made right on a binding whose type is
-    /// known exactly.
-    Method {
-        name: String,
-        root: Option<Root>,
-        direct: bool,
-        exact: Option<Exact>,
-        /// Made on the caller's own `self`, in a method of an inherent
-        /// impl.
-        self_call: Option<SelfCall>,
-    },
+    /// `.name(...)`, boxed: method calls are a minority of references,
+    /// and inline their fields would make every reference three times the
+    /// size of a path's.
+    Method(Box<MethodRef>),
+}
+
+/// A method call: `.name(...)`; `root` is where the receiver chain starts,
+/// when syntax tells (`Path::new(p).exists()` has root `Path::new`,
+/// `f.sync_all()` after `f: &File` the type `File`); `direct` when the call
+/// is the chain's first, made on the root itself. `exact` when the call is
+/// made right on a binding whose type is known exactly.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct MethodRef {
+    pub name: String,
+    pub root: Option<Root>,
+    pub direct: bool,
+    pub exact: Option<Exact>,
+    /// Made on the caller's own `self`, in a method of an inherent impl.
+    pub self_call: Option<SelfCall>,
 }
 
 /// One name the crate's code uses, with where and in which scope.
@@ -376,8 +380,13 @@ pub struct CrateFacts {
     pub scopes: Vec<Scope>,
     /// Distinct references, in the order first met (see [`Self::add_ref`]).
     refs: Vec<Ref>,
-    /// The indices of `refs` by the reference's hash, to find a repeat.
-    ref_index: HashMap<u64, Vec<usize>>,
+    /// The last of `refs` with each hash, to find a repeat; the others
+    /// with that hash are chained through `ref_chain`.
+    ref_index: HashMap<u64, u32>,
+    /// Per reference, the previous one with the same hash (`u32::MAX`:
+    /// none). A chain rather than a list per hash: one small allocation
+    /// per reference cost more than the reference itself.
+    ref_chain: Vec<u32>,
     pub sites: Vec<Site>,
     pub foreign_fns: Vec<ForeignFn>,
     /// Declarations whose symbols macros compute, until they are evaluated.
@@ -489,7 +498,7 @@ impl CrateFacts {
 
     /// Records that the code at `pos` could not be analysed, and why.
     pub fn unanalyzed_at(&mut self, rule: &'static str, pos: Pos, reason: String) {
-        let file = self.files[pos.file].clone();
+        let file = self.file_name(pos.file).to_owned();
         self.unanalyzed.push(Unanalyzed {
             rule,
             file,
@@ -503,9 +512,16 @@ impl CrateFacts {
         self.scopes.len() - 1
     }
 
+    /// Files are bounded by the scan limits, far below `u32::MAX`.
     pub fn add_file(&mut self, relative: String) -> FileId {
         self.files.push(relative);
-        self.files.len() - 1
+        FileId::try_from(self.files.len() - 1).unwrap_or(FileId::MAX)
+    }
+
+    /// A file's path relative to the package root (empty for an id no
+    /// file has).
+    pub fn file_name(&self, file: FileId) -> &str {
+        self.files.get(file as usize).map_or("", String::as_str)
     }
 
     /// How many facts have been collected, for the item limit.
@@ -542,7 +558,7 @@ impl CrateFacts {
                         // pair adds paths.
                         self.unanalyzed.push(Unanalyzed {
                             rule: "scan-limit",
-                            file: self.files.get(run[0].1.file).cloned().unwrap_or_default(),
+                            file: self.file_name(run[0].1.file).to_owned(),
                             line: Some(run[0].1.line),
                             reason: format!(
                                 "macro calls build more than {max_items} items, the item limit"

@@ -16,6 +16,9 @@ use super::{CrateFacts, Ref};
 /// index never leaves the process and its order is never observed.
 const REF_HASHER: BuildHasherDefault<DefaultHasher> = BuildHasherDefault::new();
 
+/// The end of a chain of references with one hash.
+const NO_REF: u32 = u32::MAX;
+
 impl CrateFacts {
     /// The crate's references, each once.
     pub fn refs(&self) -> &[Ref] {
@@ -26,11 +29,23 @@ impl CrateFacts {
     /// and place) is recorded already.
     pub fn add_ref(&mut self, reference: Ref) {
         let hash = REF_HASHER.hash_one(&reference);
-        let same = self.ref_index.entry(hash).or_default();
-        if same.iter().any(|&i| self.refs[i] == reference) {
-            return;
+        let index = u32::try_from(self.refs.len()).unwrap_or(NO_REF);
+        let previous = *self.ref_index.get(&hash).unwrap_or(&NO_REF);
+        let mut at = previous;
+        while at != NO_REF {
+            if self.refs[at as usize] == reference {
+                return;
+            }
+            at = self.ref_chain[at as usize];
         }
-        same.push(self.refs.len());
+        if index != NO_REF {
+            self.ref_index.insert(hash, index);
+            self.ref_chain.push(previous);
+        } else {
+            // Past four billion references repeats are no longer found:
+            // kept twice, which changes no finding.
+            self.ref_chain.push(NO_REF);
+        }
         self.refs.push(reference);
     }
 
@@ -39,12 +54,14 @@ impl CrateFacts {
     pub fn retain_refs(&mut self, keep: impl FnMut(&Ref) -> bool) {
         self.ref_index = HashMap::new();
         self.refs.retain(keep);
+        self.ref_chain = vec![NO_REF; self.refs.len()];
     }
 
     /// Adds references without looking for repeats.
     pub fn extend_refs(&mut self, refs: impl IntoIterator<Item = Ref>) {
         self.ref_index = HashMap::new();
         self.refs.extend(refs);
+        self.ref_chain = vec![NO_REF; self.refs.len()];
     }
 }
 
@@ -71,6 +88,14 @@ mod tests {
                 emitted: 0,
             },
         }
+    }
+
+    /// Macro-heavy crates hold hundreds of thousands of references at
+    /// once (rustix 227,000): their size is most of a scan's memory.
+    #[test]
+    fn a_reference_stays_small() {
+        assert!(std::mem::size_of::<Ref>() <= 80, "{}", std::mem::size_of::<Ref>());
+        assert!(std::mem::size_of::<Pos>() <= 24, "{}", std::mem::size_of::<Pos>());
     }
 
     #[test]

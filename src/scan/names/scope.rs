@@ -312,7 +312,8 @@ impl Resolver<'_> {
     /// What a glob import's path names. Resolved without the external-glob
     /// fallback, or globs would be searched through globs, exponentially.
     fn glob_bases(&self, scope: ScopeId, import: &Import, hops: usize) -> Vec<Binding> {
-        self.resolve_path(
+        self.glob_bases_open.set(self.glob_bases_open.get() + 1);
+        let bases = self.resolve_path(
             scope,
             &import.path,
             import.leading_colon,
@@ -320,6 +321,13 @@ impl Resolver<'_> {
             hops + 1,
             false,
             NS_TYPE,
-        )
+        );
+        let open = self.glob_bases_open.get() - 1;
+        self.glob_bases_open.set(open);
+        if open == 0 && self.glob_path_cut.replace(false) && bases.is_empty() {
+            // The glob's own path is what the cut chain named.
+            self.chain_cut.set(true);
+        }
+        bases
     }
 }

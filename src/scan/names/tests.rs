@@ -19,7 +19,7 @@ fn resolved(src: &str, deps: &[(&str, &str)], edition: Edition) -> Vec<Vec<Strin
         .iter()
         .filter_map(|r| match &r.kind {
             RefKind::Path(p) | RefKind::Macro(p) => Some(resolver.resolve_ns(r.scope, p, r.ns)),
-            RefKind::Method { .. } => None,
+            RefKind::Method(_) => None,
         })
         .filter(|v| !v.is_empty())
         .collect()
