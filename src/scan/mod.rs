@@ -166,6 +166,7 @@ pub fn read_target<'a>(
         .extend(facts.token_fallback_files.iter().cloned());
     let prelude = dependency_macros.prelude;
     testgate::drop_builtin_test_items(&mut facts, &prelude, target.edition);
+    facts.compact();
     Ok(TargetFacts {
         facts,
         prelude,

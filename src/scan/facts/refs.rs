@@ -57,6 +57,24 @@ impl CrateFacts {
         self.ref_chain = vec![NO_REF; self.refs.len()];
     }
 
+    /// Gives back what collecting needed and reading does not: the index
+    /// of repeats, and the spare capacity of the largest lists (up to half
+    /// of each, from doubling), before name resolution, matching and reach
+    /// allocate theirs beside them.
+    pub fn compact(&mut self) {
+        self.ref_index = HashMap::new();
+        self.ref_chain = vec![NO_REF; self.refs.len()];
+        self.refs.shrink_to_fit();
+        self.items.shrink_to_fit();
+        self.sites.shrink_to_fit();
+        self.foreign_fns.shrink_to_fit();
+        self.prints.shrink_to_fit();
+        self.invocations.shrink_to_fit();
+        self.macro_calls.shrink_to_fit();
+        self.fields.shrink_to_fit();
+        self.scopes.shrink_to_fit();
+    }
+
     /// Adds references without looking for repeats.
     pub fn extend_refs(&mut self, refs: impl IntoIterator<Item = Ref>) {
         self.ref_index = HashMap::new();
@@ -94,8 +112,16 @@ mod tests {
     /// once (rustix 227,000): their size is most of a scan's memory.
     #[test]
     fn a_reference_stays_small() {
-        assert!(std::mem::size_of::<Ref>() <= 80, "{}", std::mem::size_of::<Ref>());
-        assert!(std::mem::size_of::<Pos>() <= 24, "{}", std::mem::size_of::<Pos>());
+        assert!(
+            std::mem::size_of::<Ref>() <= 80,
+            "{}",
+            std::mem::size_of::<Ref>()
+        );
+        assert!(
+            std::mem::size_of::<Pos>() <= 24,
+            "{}",
+            std::mem::size_of::<Pos>()
+        );
     }
 
     #[test]
