@@ -303,7 +303,13 @@ pub fn analyze(
                         .or_default()
                         .insert(path);
                 } else {
-                    imported.entry(module).or_default().items.insert(path);
+                    // A dependency's alias of its own type (`pub type T =
+                    // inner::Real;`) imports the type it stands for: its
+                    // methods are exported under that type's path.
+                    let own = deps.own_aliased(&path);
+                    let items = &mut imported.entry(module).or_default().items;
+                    items.extend(own);
+                    items.insert(path);
                 }
             }
         }

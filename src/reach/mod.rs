@@ -135,6 +135,22 @@ impl<'a> DependencyExports<'a> {
                 .is_some_and(|(lib, rest)| self.get(lib).is_some_and(|e| e.types.contains(rest)))
     }
 
+    /// The dependency's own paths `path` (canonical, in a dependency)
+    /// stands for through its aliases of its own items (`helper::T` →
+    /// `helper::inner::Real` after `pub type T = inner::Real;`).
+    pub fn own_aliased(&self, path: &str) -> Vec<String> {
+        let Some((lib, rest)) = path.split_once("::") else {
+            return Vec::new();
+        };
+        let Some(exports) = self.get(lib) else {
+            return Vec::new();
+        };
+        alias_targets(exports, rest)
+            .into_iter()
+            .filter_map(|t| t.strip_prefix("crate::").map(|own| format!("{lib}::{own}")))
+            .collect()
+    }
+
     /// The outside paths `path` (canonical, in a dependency) stands for
     /// through the dependency's aliases (`helper::P` → `std::path::Path`).
     pub fn aliased(&self, path: &str) -> Vec<String> {

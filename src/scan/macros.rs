@@ -47,6 +47,7 @@ mod dependency_paths;
 mod link_names;
 mod scope;
 mod shape;
+mod textual;
 
 pub use link_names::resolve_link_names;
 

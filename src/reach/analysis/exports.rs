@@ -349,7 +349,14 @@ fn re_export(
     }
     if *own_alias {
         *budget -= 1;
-        return insert_alias(out, key.to_owned(), target.clone());
+        // An alias names a type, whatever its case: a dependent's value of
+        // it (`pub type t = inner::real;`) has methods and a `Drop`.
+        let named = if names_type(key) {
+            false
+        } else {
+            out.types.insert(key.to_owned())
+        };
+        return insert_alias(out, key.to_owned(), target.clone()) || named;
     }
     // Modules re-exporting each other through globs copy each other's
     // entries: without a bound the cost grows with the cube of their number.
@@ -412,8 +419,42 @@ fn re_export(
         }
         for (rest, targets) in aliases {
             for alias in targets {
-                let alias = rebase(&alias, lib, inside, key);
-                changed |= insert_alias(out, join(key, &rest), alias);
+                let rebased = rebase(&alias, lib, inside, key);
+                if let Some(own) = own_local(&alias)
+                    && !is_own_path(&rebased)
+                {
+                    // The dependency's alias of its own item outside what is
+                    // re-exported (`pub use helper::T;` where helper has
+                    // `pub type T = inner::Real;`): a dependent of this crate
+                    // cannot look that up in the dependency, so what it
+                    // reaches is copied here, as the dependency's items are.
+                    let key_here = join(key, &rest);
+                    let copies = entries_below(&exports.items, own, false);
+                    if !spend(copies.len()) {
+                        return changed;
+                    }
+                    for (below, witnesses) in copies {
+                        let named = join(&join(lib, own), &below);
+                        let witnesses = witnesses
+                            .into_iter()
+                            .map(|w| Witness {
+                                capability: w.capability,
+                                rule: w.rule,
+                                via: bounded(std::iter::once(named.clone()).chain(w.via)),
+                                resolution: w.resolution,
+                            })
+                            .collect();
+                        changed |= merge_item(out, join(&key_here, &below), witnesses);
+                    }
+                    let types = types_below(&exports.types, own, false, &key_here);
+                    for ty in types {
+                        changed |= out.types.insert(ty);
+                    }
+                    if !names_type(&key_here) {
+                        changed |= out.types.insert(key_here.clone());
+                    }
+                }
+                changed |= insert_alias(out, join(key, &rest), rebased);
             }
         }
         let alias_key = if glob { join(key, "*") } else { key.to_owned() };
@@ -467,6 +508,11 @@ fn rebase(alias: &str, lib: &str, inside: &str, key: &str) -> String {
         Some(rest) => crate_path(&join(key, rest)),
         None => join(lib, own),
     }
+}
+
+/// Whether an alias target is a path of this crate's own.
+fn is_own_path(path: &str) -> bool {
+    own_local(path).is_some()
 }
 
 /// A path of the crate's own (`crate::a::b`, `crate`) as a local path

@@ -17,6 +17,7 @@ pub use macros::{
     MacroModule, MacroTemplate,
 };
 pub use receiver::{Exact, FieldDef, Held, PlainImpl, Root, SelfCall};
+pub use refs::{MethodRef, Ref, RefKind};
 
 use std::collections::{HashMap, HashSet};
 
@@ -264,48 +265,6 @@ impl WrittenPath {
             leading_colon: path.leading_colon.is_some(),
         }
     }
-}
-
-/// What a reference names.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum RefKind {
-    /// A path in an expression, type, pattern or macro argument.
-    Path(WrittenPath),
-    /// The path of a macro invocation.
-    Macro(WrittenPath),
-    /// `.name(...)`, boxed: method calls are a minority of references,
-    /// and inline their fields would make every reference three times the
-    /// size of a path's.
-    Method(Box<MethodRef>),
-}
-
-/// A method call: `.name(...)`; `root` is where the receiver chain starts,
-/// when syntax tells (`Path::new(p).exists()` has root `Path::new`,
-/// `f.sync_all()` after `f: &File` the type `File`); `direct` when the call
-/// is the chain's first, made on the root itself. `exact` when the call is
-/// made right on a binding whose type is known exactly.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct MethodRef {
-    pub name: String,
-    pub root: Option<Root>,
-    pub direct: bool,
-    pub exact: Option<Exact>,
-    /// Made on the caller's own `self`, in a method of an inherent impl.
-    pub self_call: Option<SelfCall>,
-}
-
-/// One name the crate's code uses, with where and in which scope.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct Ref {
-    pub kind: RefKind,
-    pub scope: ScopeId,
-    /// The namespaces a one-segment path is looked up in (a longer path's
-    /// prefix is always in the type namespace).
-    pub ns: Ns,
-    /// The function the reference is in (0 when outside any function), for
-    /// method rules that ask what types the function names.
-    pub function: u32,
-    pub pos: Pos,
 }
 
 /// A structural fact with a fixed rule id.
