@@ -139,13 +139,8 @@ impl<'a> DependencyExports<'a> {
     /// stands for through its aliases of its own items (`helper::T` →
     /// `helper::inner::Real` after `pub type T = inner::Real;`).
     pub fn own_aliased(&self, path: &str) -> Vec<String> {
-        let Some((lib, rest)) = path.split_once("::") else {
-            return Vec::new();
-        };
-        let Some(exports) = self.get(lib) else {
-            return Vec::new();
-        };
-        alias_targets(exports, rest)
+        let (lib, targets) = self.alias_targets_of(path);
+        targets
             .into_iter()
             .filter_map(|t| t.strip_prefix("crate::").map(|own| format!("{lib}::{own}")))
             .collect()
@@ -154,16 +149,23 @@ impl<'a> DependencyExports<'a> {
     /// The outside paths `path` (canonical, in a dependency) stands for
     /// through the dependency's aliases (`helper::P` → `std::path::Path`).
     pub fn aliased(&self, path: &str) -> Vec<String> {
-        let Some((lib, rest)) = path.split_once("::") else {
-            return Vec::new();
-        };
-        let Some(exports) = self.get(lib) else {
-            return Vec::new();
-        };
-        alias_targets(exports, rest)
+        let (_, targets) = self.alias_targets_of(path);
+        targets
             .into_iter()
             .filter(|t| !crate::scan::names::is_own(t))
             .collect()
+    }
+
+    /// `path`'s library and every target of its dependency's aliases (none
+    /// when `path` names no dependency).
+    fn alias_targets_of<'p>(&self, path: &'p str) -> (&'p str, Vec<String>) {
+        let Some((lib, rest)) = path.split_once("::") else {
+            return (path, Vec::new());
+        };
+        match self.get(lib) {
+            Some(exports) => (lib, alias_targets(exports, rest)),
+            None => (lib, Vec::new()),
+        }
     }
 
     pub fn get(&self, lib: &str) -> Option<&'a Exports> {

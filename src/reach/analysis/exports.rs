@@ -405,16 +405,7 @@ fn re_export(
             changed |= out.types.insert(ty);
         }
         for (rest, witnesses) in items {
-            let named = join(target, &rest);
-            let witnesses = witnesses
-                .into_iter()
-                .map(|w| Witness {
-                    capability: w.capability,
-                    rule: w.rule,
-                    via: bounded(std::iter::once(named.clone()).chain(w.via)),
-                    resolution: w.resolution,
-                })
-                .collect();
+            let witnesses = named_first(&join(target, &rest), witnesses);
             changed |= merge_item(out, join(key, &rest), witnesses);
         }
         for (rest, targets) in aliases {
@@ -434,16 +425,7 @@ fn re_export(
                         return changed;
                     }
                     for (below, witnesses) in copies {
-                        let named = join(&join(lib, own), &below);
-                        let witnesses = witnesses
-                            .into_iter()
-                            .map(|w| Witness {
-                                capability: w.capability,
-                                rule: w.rule,
-                                via: bounded(std::iter::once(named.clone()).chain(w.via)),
-                                resolution: w.resolution,
-                            })
-                            .collect();
+                        let witnesses = named_first(&join(&join(lib, own), &below), witnesses);
                         changed |= merge_item(out, join(&key_here, &below), witnesses);
                     }
                     let types = types_below(&exports.types, own, false, &key_here);
@@ -508,6 +490,20 @@ fn rebase(alias: &str, lib: &str, inside: &str, key: &str) -> String {
         Some(rest) => crate_path(&join(key, rest)),
         None => join(lib, own),
     }
+}
+
+/// A dependency's witnesses as this crate's, each chain starting at the
+/// dependency's path `named`.
+fn named_first(named: &str, witnesses: Vec<Witness>) -> Vec<Witness> {
+    witnesses
+        .into_iter()
+        .map(|w| Witness {
+            capability: w.capability,
+            rule: w.rule,
+            via: bounded(std::iter::once(named.to_owned()).chain(w.via)),
+            resolution: w.resolution,
+        })
+        .collect()
 }
 
 /// Whether an alias target is a path of this crate's own.
