@@ -197,6 +197,7 @@ impl Resolver<'_> {
             .map(|&i| &data.imports[i])
             .filter(|i| !outside || i.visible);
         for import in named {
+            self.links_open.set(self.links_open.get() + 1);
             let imported = self.resolve_path(
                 scope,
                 &import.path,
@@ -206,6 +207,7 @@ impl Resolver<'_> {
                 true,
                 rest,
             );
+            self.links_open.set(self.links_open.get() - 1);
             let in_crate = !imported.is_empty()
                 && imported.iter().all(|b| match b {
                     Binding::Module(_) => true,
@@ -303,7 +305,11 @@ impl Resolver<'_> {
                     Some((s, rest)) if s.is_empty() => (true, rest),
                     _ => (false, &target[..]),
                 };
-                self.resolve_path(scope, target, leading_colon, false, hops + 1, true, NS_TYPE)
+                self.links_open.set(self.links_open.get() + 1);
+                let bindings =
+                    self.resolve_path(scope, target, leading_colon, false, hops + 1, true, NS_TYPE);
+                self.links_open.set(self.links_open.get() - 1);
+                bindings
             }
             Def::ExternCrate(lib) => vec![self.extern_crate_binding(lib)],
         }
