@@ -8,7 +8,7 @@ use super::Reach;
 use crate::model::{Exports, Witness};
 use crate::reach::{DependencyExports, alias_targets, bounded, names_type};
 use crate::scan::facts::{CrateFacts, Def, Owner, ScopeKind, WrittenPath};
-use crate::scan::names::Resolver;
+use crate::scan::names::{Resolver, is_own};
 
 /// A re-export: `key` (or, for a glob, everything below it) stands for
 /// `target`, a canonical path.
@@ -294,7 +294,7 @@ fn module_re_exports(facts: &CrateFacts, resolver: &Resolver<'_>) -> Vec<ReExpor
             };
             for target in resolver.resolve(scope_id, &written) {
                 if target != format!("crate::{key}") {
-                    let own_alias = type_alias && own_local(&target).is_some();
+                    let own_alias = type_alias && is_own(&target);
                     out.push(ReExport {
                         target,
                         key: key.clone(),
@@ -349,13 +349,7 @@ fn re_export(
     }
     if *own_alias {
         *budget -= 1;
-        // An alias names a type, whatever its case: a dependent's value of
-        // it (`pub type t = inner::real;`) has methods and a `Drop`.
-        let named = if names_type(key) {
-            false
-        } else {
-            out.types.insert(key.to_owned())
-        };
+        let named = insert_type_alias_name(out, key);
         return insert_alias(out, key.to_owned(), target.clone()) || named;
     }
     // Modules re-exporting each other through globs copy each other's
@@ -412,29 +406,19 @@ fn re_export(
             for alias in targets {
                 let rebased = rebase(&alias, lib, inside, key);
                 if let Some(own) = own_local(&alias)
-                    && !is_own_path(&rebased)
+                    && !is_own(&rebased)
                 {
                     // The dependency's alias of its own item outside what is
                     // re-exported (`pub use helper::T;` where helper has
                     // `pub type T = inner::Real;`): a dependent of this crate
                     // cannot look that up in the dependency, so what it
                     // reaches is copied here, as the dependency's items are.
-                    let key_here = join(key, &rest);
                     let copies = entries_below(&exports.items, own, false);
                     if !spend(copies.len()) {
                         return changed;
                     }
-                    for (below, witnesses) in copies {
-                        let witnesses = named_first(&join(&join(lib, own), &below), witnesses);
-                        changed |= merge_item(out, join(&key_here, &below), witnesses);
-                    }
-                    let types = types_below(&exports.types, own, false, &key_here);
-                    for ty in types {
-                        changed |= out.types.insert(ty);
-                    }
-                    if !names_type(&key_here) {
-                        changed |= out.types.insert(key_here.clone());
-                    }
+                    let key_here = join(key, &rest);
+                    changed |= copy_aliased_type(out, exports, (lib, own), &key_here, copies);
                 }
                 changed |= insert_alias(out, join(key, &rest), rebased);
             }
@@ -492,6 +476,34 @@ fn rebase(alias: &str, lib: &str, inside: &str, key: &str) -> String {
     }
 }
 
+/// Copies what a dependency's own type `own` reaches (its entries, copied
+/// beforehand as `copies`, and its types) under `key`, where this crate
+/// re-exports the dependency's alias of it. True when it added something.
+fn copy_aliased_type(
+    out: &mut Exports,
+    exports: &Exports,
+    (lib, own): (&str, &str),
+    key: &str,
+    copies: Vec<(String, Vec<Witness>)>,
+) -> bool {
+    let mut changed = false;
+    for (below, witnesses) in copies {
+        let witnesses = named_first(&join(&join(lib, own), &below), witnesses);
+        changed |= merge_item(out, join(key, &below), witnesses);
+    }
+    for ty in types_below(&exports.types, own, false, key) {
+        changed |= out.types.insert(ty);
+    }
+    insert_type_alias_name(out, key) || changed
+}
+
+/// Records `key`, a type alias, among the types: an alias names a type
+/// whatever its case, and a dependent's value of it (`pub type t =
+/// inner::real;`) has methods and a `Drop`. True when it is new.
+fn insert_type_alias_name(out: &mut Exports, key: &str) -> bool {
+    !names_type(key) && out.types.insert(key.to_owned())
+}
+
 /// A dependency's witnesses as this crate's, each chain starting at the
 /// dependency's path `named`.
 fn named_first(named: &str, witnesses: Vec<Witness>) -> Vec<Witness> {
@@ -504,11 +516,6 @@ fn named_first(named: &str, witnesses: Vec<Witness>) -> Vec<Witness> {
             resolution: w.resolution,
         })
         .collect()
-}
-
-/// Whether an alias target is a path of this crate's own.
-fn is_own_path(path: &str) -> bool {
-    own_local(path).is_some()
 }
 
 /// A path of the crate's own (`crate::a::b`, `crate`) as a local path
