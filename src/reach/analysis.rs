@@ -20,6 +20,7 @@
 
 mod exports;
 mod growing;
+mod index;
 mod overrides;
 mod receivers;
 mod self_calls;
@@ -33,6 +34,7 @@ use crate::scan::facts::{CrateFacts, NS_VALUE, Owner, RefKind, ScopeId};
 use crate::scan::limits::LIMITS;
 use crate::scan::names::{Resolver, is_own};
 use crate::scan::{Matched, Origin};
+use index::NodesByName;
 
 /// What reach adds to a target's scan.
 pub struct CrateReach {
@@ -147,22 +149,25 @@ pub fn analyze(
     let nodes = items + facts.foreign_fns.len();
     let def_paths = &matched.def_paths;
     let trait_paths = trait_method_paths(facts, resolver);
-    let mut by_path: HashMap<&str, Vec<usize>> = HashMap::new();
-    let mut methods: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut by_path = Vec::new();
+    let mut methods = Vec::new();
     for (node, path) in def_paths.iter().enumerate() {
         if let Some(path) = path {
-            by_path.entry(path.as_str()).or_default().push(node);
+            by_path.push((path.as_str(), node));
         }
         // `Trait::method(&x)` may run any impl's method.
         for path in trait_paths.get(node).into_iter().flatten() {
-            by_path.entry(path.as_str()).or_default().push(node);
+            by_path.push((path.as_str(), node));
         }
         if let Some(item) = facts.items.get(node)
-            && (matches!(item.owner, Owner::Impl(_) | Owner::Trait(_)) || item.impl_trait.is_some())
+            && (matches!(item.owner, Owner::Impl(_) | Owner::Trait(_))
+                || item.impl_trait().is_some())
         {
-            methods.entry(item.name.as_str()).or_default().push(node);
+            methods.push((item.name.as_str(), node));
         }
     }
+    let by_path = NodesByName::new(by_path);
+    let methods = NodesByName::new(methods);
     let node_of = |function: u32| (function != 0).then(|| function as usize - 1);
     let qualified = |node: usize| -> String {
         match &def_paths[node] {
@@ -257,7 +262,7 @@ pub fn analyze(
             None => Holder::Module(facts.module_of(r.scope)),
         };
         for path in paths {
-            for candidate in [Some(path.as_str()), path.rsplit_once("::").map(|(t, _)| t)]
+            for candidate in [Some(&**path), path.rsplit_once("::").map(|(t, _)| t)]
                 .into_iter()
                 .flatten()
             {
@@ -326,11 +331,11 @@ pub fn analyze(
         };
         for path in paths {
             if is_own(path) {
-                let Some(targets) = by_path.get(path.as_str()) else {
+                let Some(targets) = by_path.get(path) else {
                     continue;
                 };
                 if let Some(node) = node {
-                    for &target in targets.iter().filter(|&&t| t != node) {
+                    for target in targets.iter().filter(|&t| t != node) {
                         call(&mut callees[node], target, Resolution::Path);
                     }
                 }
@@ -341,7 +346,7 @@ pub fn analyze(
                 // A type of the same path (libc's `struct stat` beside
                 // `fn stat`) is not the declaration.
                 let value = r.ns & NS_VALUE != 0;
-                for &target in targets.iter().filter(|&&t| t >= items && value) {
+                for target in targets.iter().filter(|&t| t >= items && value) {
                     let step = qualified(target);
                     let witnesses: Vec<Witness> = reach[target]
                         .values()
@@ -474,7 +479,7 @@ pub fn analyze(
         // names, or the only method of that name.
         if let Some(targets) = methods.get(name.as_str()) {
             let distinctive = targets.len() == 1;
-            for &target in targets {
+            for target in targets.iter() {
                 let owner_type = def_paths[target]
                     .as_deref()
                     .and_then(|p| p.rsplit_once("::"))
@@ -597,7 +602,7 @@ pub fn analyze(
 fn trait_method_paths(facts: &CrateFacts, resolver: &Resolver<'_>) -> Vec<Vec<String>> {
     let mut out = vec![Vec::new(); facts.items.len() + facts.foreign_fns.len()];
     for (node, item) in facts.items.iter().enumerate() {
-        let Some(trait_path) = &item.impl_trait else {
+        let Some(trait_path) = item.impl_trait() else {
             continue;
         };
         for path in resolver.resolve(item.scope, trait_path) {

@@ -56,7 +56,7 @@ enum Line {
 /// then it is that script's computed print that counts.
 fn link_directives(
     facts: &CrateFacts,
-    resolved: &[Vec<String>],
+    resolved: &[super::matcher::Paths],
     rules: &RuleSet,
     build_script: bool,
 ) -> Vec<(Finding, u32)> {
@@ -145,7 +145,7 @@ fn link_directives(
             RefKind::Method(method) => method.name.as_str(),
             RefKind::Path(_) => paths.iter().find_map(|p| {
                 let last = p.rsplit("::").next()?;
-                (WRITE_METHODS.contains(&last) || p == "std::io::copy").then_some(last)
+                (WRITE_METHODS.contains(&last) || &**p == "std::io::copy").then_some(last)
             })?,
             RefKind::Macro(_) => return None,
         };

@@ -118,10 +118,7 @@ fn evaluates_arguments(
     {
         return false;
     }
-    let path = super::facts::WrittenPath {
-        segments: vec![outer.to_owned()],
-        leading_colon: false,
-    };
+    let path = super::facts::WrittenPath::new([outer.to_owned()], false);
     let targets = resolver.resolve_ns(region.scope, &path, NS_MACRO);
     targets.iter().all(|t| {
         ["std::", "core::", "alloc::"]

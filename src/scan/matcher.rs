@@ -6,7 +6,8 @@
 //! written but the function or module names a receiver type (`by-name`);
 //! foreign functions by link name; structural sites by their fixed rule id.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
 
 use super::facts::{CrateFacts, ForeignFn, MethodRef, NS_MACRO, Pos, RefKind};
 use super::names::Resolver;
@@ -44,14 +45,40 @@ pub struct Matched {
     pub origins: Vec<Origin>,
     /// The paths each reference names (a method call: what the path its
     /// chain starts at resolves to).
-    pub resolved: Vec<Vec<String>>,
+    pub resolved: Vec<Paths>,
     /// A method call's receiver's candidate types (see
     /// `receivers::Receiver`), and whether they are sure: the call is made
     /// on the chain's root. Empty for other references.
-    pub receivers: Vec<Vec<String>>,
+    pub receivers: Vec<Box<[String]>>,
     pub sure: Vec<bool>,
     /// Each item's canonical definition path, then each foreign function's.
     pub def_paths: Vec<Option<String>>,
+}
+
+/// The paths one reference resolves to. A crate names few distinct paths
+/// many times over (windows-sys's 450,000 references name its own type
+/// aliases again and again): each path is kept once and shared, and an
+/// empty list allocates nothing.
+pub type Paths = Box<[Arc<str>]>;
+
+/// Keeps one copy of each resolved path.
+#[derive(Default)]
+struct Interner(HashSet<Arc<str>>);
+
+impl Interner {
+    fn paths(&mut self, paths: Vec<String>) -> Paths {
+        paths
+            .into_iter()
+            .map(|path| match self.0.get(path.as_str()) {
+                Some(shared) => shared.clone(),
+                None => {
+                    let shared: Arc<str> = path.into();
+                    self.0.insert(shared.clone());
+                    shared
+                }
+            })
+            .collect()
+    }
 }
 
 /// Findings for one crate's facts; `trusted_emitters` are the libraries
@@ -95,6 +122,7 @@ pub fn match_rules(
     let mut resolved = Vec::with_capacity(facts.refs().len());
     let mut receiver_types = Vec::with_capacity(facts.refs().len());
     let mut sure = Vec::with_capacity(facts.refs().len());
+    let mut interner = Interner::default();
     for r in facts.refs() {
         // Emitted code names nothing the crate calls: reach gets no names
         // from it, nor do its methods get receiver types.
@@ -106,8 +134,8 @@ pub fn match_rules(
                     }
                 }
             }
-            resolved.push(Vec::new());
-            receiver_types.push(Vec::new());
+            resolved.push(Paths::default());
+            receiver_types.push(Box::default());
             sure.push(true);
             continue;
         }
@@ -117,8 +145,8 @@ pub fn match_rules(
             named,
         } = match &r.kind {
             RefKind::Path(p) | RefKind::Macro(p) => {
-                resolved.push(resolver.resolve_ns(r.scope, p, r.ns));
-                receiver_types.push(Vec::new());
+                resolved.push(interner.paths(resolver.resolve_ns(r.scope, p, r.ns)));
+                receiver_types.push(Box::default());
                 sure.push(true);
                 continue;
             }
@@ -132,8 +160,8 @@ pub fn match_rules(
             },
         };
         sure.push(certain);
-        resolved.push(paths[..named].to_vec());
-        receiver_types.push(paths);
+        resolved.push(interner.paths(paths[..named].to_vec()));
+        receiver_types.push(paths.into_boxed_slice());
     }
     for (r, paths) in facts.refs().iter().zip(&resolved) {
         for path in paths {
@@ -144,7 +172,7 @@ pub fn match_rules(
                     0 => NamedIn::Module(facts.module_of(r.scope)),
                     f => NamedIn::Function(f),
                 };
-                named_types.entry(key).or_default().insert(path.clone());
+                named_types.entry(key).or_default().insert(path.to_string());
             }
         }
     }
@@ -163,7 +191,13 @@ pub fn match_rules(
             RefKind::Path(_) | RefKind::Macro(_) => {
                 for path in named {
                     for rule in rules.match_path(path) {
-                        push(&mut findings, rule, r.pos, path.clone(), Resolution::Path);
+                        push(
+                            &mut findings,
+                            rule,
+                            r.pos,
+                            path.to_string(),
+                            Resolution::Path,
+                        );
                     }
                 }
             }

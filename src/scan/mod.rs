@@ -16,6 +16,7 @@
 
 mod chain;
 mod collect;
+mod datatables;
 mod declared;
 mod directives;
 mod emits;

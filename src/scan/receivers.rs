@@ -45,7 +45,7 @@ impl<'f> Receivers<'f> {
     ) -> Self {
         let mut returns: HashMap<String, Vec<String>> = HashMap::new();
         for (item, path) in facts.items.iter().zip(def_paths) {
-            if let (Some(ty), Some(path)) = (&item.returns, path) {
+            if let (Some(ty), Some(path)) = (item.returns(), path) {
                 let types = resolver.resolve_ns(item.scope, ty, NS_TYPE);
                 returns.entry(path.clone()).or_default().extend(types);
             }
@@ -93,7 +93,7 @@ impl<'f> Receivers<'f> {
                 // The std prelude's types resolve to nothing (it holds no
                 // capability); as a receiver's type they say what it is.
                 if paths.is_empty()
-                    && let [name] = t.segments.as_slice()
+                    && let [name] = &t.segments[..]
                     && let Some(std) = PRELUDE_TYPES
                         .iter()
                         .find(|p| p.ends_with(&format!("::{name}")))

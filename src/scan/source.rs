@@ -8,12 +8,14 @@
 //! for the token-level fallback instead: a capability is still found. A file past a shape limit is also
 //! unanalysed, as is one that cannot be read, is larger than the file-size
 //! limit, is not UTF-8 or does not even lex; one the package's file guard
-//! refuses is not opened at all.
+//! refuses is not opened at all. A large file's tables of numbers are
+//! emptied before syn sees them (`datatables`).
 
 use std::path::Path;
 
 use proc_macro2::TokenStream;
 
+use super::datatables;
 use super::files::{PackageFiles, Refusal};
 use super::limits::{LIMITS, shape_exceeds};
 use super::oldsyntax::modernize;
@@ -71,6 +73,9 @@ pub fn read_source(
 pub fn parse_text(text: &str) -> ParsedSource {
     let body = strip_preamble(text);
     let tokens: TokenStream = match body.parse() {
+        Ok(tokens) if body.len() >= datatables::MIN_FILE_BYTES => {
+            datatables::elide(plain_attributes(&body, tokens))
+        }
         Ok(tokens) => plain_attributes(&body, tokens),
         Err(e) => {
             let line = e.span().start().line as u32;

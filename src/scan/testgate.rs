@@ -30,10 +30,7 @@ pub fn drop_builtin_test_items(facts: &mut CrateFacts, prelude: &ExternPrelude, 
                 // `#[macro_use] extern crate` puts every macro of that
                 // crate before the prelude, wherever in the crate.
                 facts.macro_use_crates.is_empty() && {
-                    let path = WrittenPath {
-                        segments: vec![gate.attr.clone()],
-                        leading_colon: false,
-                    };
+                    let path = WrittenPath::new(vec![gate.attr.clone()], false);
                     resolver
                         .resolve_ns(gate.scope, &path, NS_MACRO)
                         .iter()

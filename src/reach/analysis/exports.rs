@@ -288,10 +288,7 @@ fn module_re_exports(facts: &CrateFacts, resolver: &Resolver<'_>) -> Vec<ReExpor
                 continue;
             }
             let key = key_of(name);
-            let written = WrittenPath {
-                segments: vec![name.to_owned()],
-                leading_colon: false,
-            };
+            let written = WrittenPath::new(vec![name.to_owned()], false);
             for target in resolver.resolve(scope_id, &written) {
                 if target != format!("crate::{key}") {
                     let own_alias = type_alias && is_own(&target);
@@ -309,10 +306,7 @@ fn module_re_exports(facts: &CrateFacts, resolver: &Resolver<'_>) -> Vec<ReExpor
             .iter()
             .filter(|i| i.public && i.name.is_none())
         {
-            let written = WrittenPath {
-                segments: import.path.clone(),
-                leading_colon: import.leading_colon,
-            };
+            let written = WrittenPath::new(import.path.clone(), import.leading_colon);
             for target in resolver.resolve(scope_id, &written) {
                 out.push(ReExport {
                     target,

@@ -122,7 +122,7 @@ impl Overrides {
                     continue;
                 };
                 let item = &facts.items[node];
-                let sole = item.impl_trait.is_some()
+                let sole = item.impl_trait().is_some()
                     && def_paths[node].as_deref() == Some(own.as_str())
                     && !std_methods.contains(method.as_str())
                     && deps.methods_named_anywhere(method).all(|p| *p == provided)

@@ -36,7 +36,7 @@ impl SelfCalls {
         // inherent `m`, which would be an error.
         if facts.token_fallback_files.is_empty() {
             for (node, item) in facts.items.iter().enumerate() {
-                if let Some(own) = item.own_method {
+                if let Some(own) = item.own_method() {
                     by_method
                         .entry(own.impl_id)
                         .or_default()

@@ -147,12 +147,9 @@ impl Collector<'_> {
     pub(super) fn without_self_type(&self, written: WrittenPath) -> WrittenPath {
         match (&self.owner, written.segments.first()) {
             (Some(Owner::Impl(self_type)), Some(first)) if first == "Self" => {
-                let mut segments = self_type.segments.clone();
-                segments.extend(written.segments.into_iter().skip(1));
-                WrittenPath {
-                    segments,
-                    leading_colon: self_type.leading_colon,
-                }
+                let mut segments = self_type.segments.to_vec();
+                segments.extend(written.segments.iter().skip(1).cloned());
+                WrittenPath::new(segments, self_type.leading_colon)
             }
             _ => written,
         }
@@ -170,7 +167,7 @@ impl Collector<'_> {
     /// parameter for nothing known.
     fn typed(&self, ty: &Type) -> Option<Root> {
         let written = self.known_type(ty)?;
-        if written.segments == ["Self"] {
+        if *written.segments == ["Self"] {
             return self.self_type().map(Root::Type);
         }
         Some(Root::Type(written))
@@ -179,7 +176,7 @@ impl Collector<'_> {
     /// [`handle_type`], unless it names a type parameter in scope.
     pub(super) fn known_type(&self, ty: &Type) -> Option<WrittenPath> {
         let written = handle_type(ty)?;
-        match written.segments.as_slice() {
+        match &written.segments[..] {
             [name] if !written.leading_colon && self.generics.contains(name) => None,
             _ => Some(written),
         }
@@ -204,7 +201,7 @@ impl Collector<'_> {
         match expr {
             Expr::Path(p) if p.qself.is_none() => {
                 let written = WrittenPath::from_syn(&p.path);
-                if let [name] = written.segments.as_slice()
+                if let [name] = &written.segments[..]
                     && !written.leading_colon
                 {
                     if name == "self" {

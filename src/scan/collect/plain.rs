@@ -177,7 +177,7 @@ impl Collector<'_> {
             other => (Held::Value, other),
         };
         let ty = bare_path(inner)?;
-        match ty.segments.as_slice() {
+        match &ty.segments[..] {
             [name] if !ty.leading_colon && (name == "Self" || self.generics.contains(name)) => None,
             _ => Some(Exact { held, ty }),
         }

@@ -221,14 +221,14 @@ impl Collector<'_> {
         f: impl FnOnce(&mut Self) -> T,
     ) -> T {
         let own_method = self.own_method.take();
-        self.facts.items.push(ItemDef {
+        self.facts.items.push(ItemDef::new(
             name,
-            scope: self.scope,
+            self.scope,
             owner,
-            impl_trait: self.impl_trait.clone(),
-            returns: self.returns.take(),
+            self.impl_trait.clone(),
+            self.returns.take(),
             own_method,
-        });
+        ));
         self.facts.functions += 1;
         let outer = std::mem::replace(&mut self.function, self.facts.functions);
         // Items nested in the body are no methods of the impl around it.
@@ -335,11 +335,10 @@ impl Collector<'_> {
             // `<Type>::item`: the item is relative to the type.
             Some(q) if q.position == 0 => match ungrouped(&q.ty) {
                 syn::Type::Path(tp) if tp.qself.is_none() => {
-                    let mut written = WrittenPath::from_syn(&tp.path);
-                    written
-                        .segments
-                        .extend(path.segments.iter().map(|s| ident_name(&s.ident)));
-                    written
+                    let written = WrittenPath::from_syn(&tp.path);
+                    let mut segments = written.segments.to_vec();
+                    segments.extend(path.segments.iter().map(|s| ident_name(&s.ident)));
+                    WrittenPath::new(segments, written.leading_colon)
                 }
                 _ => return,
             },

@@ -508,7 +508,7 @@ impl<'ast> Visit<'ast> for Collector<'_> {
         self.chain_roots = roots;
         // A chain starting at a local binding starts at no item.
         if let Some(Root::Path(r)) = &root
-            && let [name] = r.segments.as_slice()
+            && let [name] = &r.segments[..]
             && !r.leading_colon
             && self.local_hides(name)
         {
@@ -582,7 +582,7 @@ impl WrittenPath {
     /// Segments of an alias target, with a leading `::` kept as an empty
     /// first segment so the resolver can tell `::std` from `std`.
     fn segments_with_colon(self) -> Vec<String> {
-        let mut segments = self.segments;
+        let mut segments = self.segments.to_vec();
         if self.leading_colon {
             segments.insert(0, String::new());
         }

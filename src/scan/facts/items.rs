@@ -11,15 +11,65 @@ pub struct ItemDef {
     /// The scope the item is defined in.
     pub scope: ScopeId,
     pub owner: Owner,
-    /// For a method of `impl Trait for Type`, the trait as written: a call
-    /// of the trait's method may run it, whatever the type (`u8`, `&T`, a
-    /// generic `T`) is.
-    pub impl_trait: Option<WrittenPath>,
-    /// A function's return type when written as a path (wrappers such as
-    /// `io::Result` and `Option` taken off): what a call of it gives.
-    pub returns: Option<WrittenPath>,
+    /// What only methods and functions have, boxed: most items of the
+    /// largest crates are constants (windows-sys's 125,000), which would
+    /// each carry three empty paths inline.
+    extra: Option<Box<ItemExtra>>,
+}
+
+/// The parts of an [`ItemDef`] a constant or static never has.
+#[derive(Clone, Debug, Default)]
+struct ItemExtra {
+    impl_trait: Option<WrittenPath>,
+    returns: Option<WrittenPath>,
+    own_method: Option<SelfCall>,
+}
+
+impl ItemDef {
+    /// `impl_trait`: for a method of `impl Trait for Type`, the trait as
+    /// written (a call of the trait's method may run it, whatever the type
+    /// (`u8`, `&T`, a generic `T`) is). `returns`: a function's return
+    /// type when written as a path (wrappers such as `io::Result` and
+    /// `Option` taken off), what a call of it gives. `own_method`: a method
+    /// of an inherent impl read as written, with a plain `self`.
+    pub fn new(
+        name: String,
+        scope: ScopeId,
+        owner: Owner,
+        impl_trait: Option<WrittenPath>,
+        returns: Option<WrittenPath>,
+        own_method: Option<SelfCall>,
+    ) -> ItemDef {
+        let extra =
+            (impl_trait.is_some() || returns.is_some() || own_method.is_some()).then(|| {
+                Box::new(ItemExtra {
+                    impl_trait,
+                    returns,
+                    own_method,
+                })
+            });
+        ItemDef {
+            name,
+            scope,
+            owner,
+            extra,
+        }
+    }
+
+    /// For a method of `impl Trait for Type`, the trait as written.
+    pub fn impl_trait(&self) -> Option<&WrittenPath> {
+        self.extra.as_ref()?.impl_trait.as_ref()
+    }
+
+    /// A function's return type, when written as a path.
+    pub fn returns(&self) -> Option<&WrittenPath> {
+        self.extra.as_ref()?.returns.as_ref()
+    }
+
     /// A method of an inherent impl read as written, with a plain `self`.
-    pub own_method: Option<SelfCall>,
+    pub fn own_method(&self) -> Option<SelfCall> {
+        self.extra.as_ref()?.own_method
+    }
 }
 
 /// `impl Trait for Type`: which methods the impl writes itself (the others

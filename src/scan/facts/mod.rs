@@ -20,6 +20,7 @@ pub use receiver::{Exact, FieldDef, Held, PlainImpl, Root, SelfCall};
 pub use refs::{MethodRef, Ref, RefKind};
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 /// Index into [`CrateFacts::scopes`].
 pub type ScopeId = usize;
@@ -247,23 +248,31 @@ impl Scope {
     }
 }
 
-/// A path as written: segments without generic arguments.
+/// A path as written: segments without generic arguments. The segments
+/// are shared: a crate's references name the same paths many times over
+/// (windows-sys names its few hundred type aliases 450,000 times), and
+/// each reference keeps one copy of its path (see [`CrateFacts::add_ref`]).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct WrittenPath {
-    pub segments: Vec<String>,
+    pub segments: Arc<[String]>,
     pub leading_colon: bool,
 }
 
 impl WrittenPath {
-    pub fn from_syn(path: &syn::Path) -> WrittenPath {
+    pub fn new(segments: impl Into<Arc<[String]>>, leading_colon: bool) -> WrittenPath {
         WrittenPath {
-            segments: path
-                .segments
-                .iter()
-                .map(|s| super::collect::ident_name(&s.ident))
-                .collect(),
-            leading_colon: path.leading_colon.is_some(),
+            segments: segments.into(),
+            leading_colon,
         }
+    }
+
+    pub fn from_syn(path: &syn::Path) -> WrittenPath {
+        let segments: Vec<String> = path
+            .segments
+            .iter()
+            .map(|s| super::collect::ident_name(&s.ident))
+            .collect();
+        WrittenPath::new(segments, path.leading_colon.is_some())
     }
 }
 
@@ -346,6 +355,9 @@ pub struct CrateFacts {
     /// none). A chain rather than a list per hash: one small allocation
     /// per reference cost more than the reference itself.
     ref_chain: Vec<u32>,
+    /// One copy of each path the references name, while they are
+    /// collected (see [`WrittenPath`]).
+    ref_paths: HashSet<Arc<[String]>>,
     pub sites: Vec<Site>,
     pub foreign_fns: Vec<ForeignFn>,
     /// Declarations whose symbols macros compute, until they are evaluated.
@@ -525,9 +537,9 @@ impl CrateFacts {
                         });
                         break 'calls;
                     }
-                    let mut path = template.prefix.clone();
-                    path.segments
-                        .extend(run.iter().map(|(ident, _)| ident.clone()));
+                    let mut segments = template.prefix.segments.to_vec();
+                    segments.extend(run.iter().map(|(ident, _)| ident.clone()));
+                    let path = WrittenPath::new(segments, template.prefix.leading_colon);
                     added.push(Ref {
                         kind: RefKind::Path(path),
                         scope: template.scope,

@@ -73,7 +73,7 @@ impl DependencyPaths {
         let key = (
             inv.scope,
             (inv.path.leading_colon, inv.depth > 0),
-            inv.path.segments.clone(),
+            inv.path.segments.to_vec(),
         );
         if let Some(known) = self.answers.get(&key) {
             return known.clone();

@@ -239,10 +239,7 @@ impl Context<'_, '_> {
                 TokenTree::Group(g) => self.no_shadowed_builtins(&g.stream())?,
                 TokenTree::Ident(id) if matches!(trees.get(i + 1), Some(TokenTree::Punct(p)) if p.as_char() == '!') =>
                 {
-                    let path = WrittenPath {
-                        segments: vec![ident_name(id)],
-                        leading_colon: false,
-                    };
+                    let path = WrittenPath::new(vec![ident_name(id)], false);
                     if !self.definitions(&path)?.is_empty() {
                         return Err(format!("`{id}!` may be the crate's own macro"));
                     }
@@ -297,13 +294,6 @@ fn macro_call(trees: &[TokenTree]) -> Option<(WrittenPath, TokenStream)> {
             _ => return None,
         }
     }
-    (colons == 0 && !segments.is_empty()).then(|| {
-        (
-            WrittenPath {
-                segments,
-                leading_colon,
-            },
-            args.stream(),
-        )
-    })
+    (colons == 0 && !segments.is_empty())
+        .then(|| (WrittenPath::new(segments, leading_colon), args.stream()))
 }
