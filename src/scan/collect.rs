@@ -19,7 +19,7 @@
 //! what `cfg` and `#[path]` decide (`collect/itemattrs.rs`), `include!`
 //! (`collect/include.rs`) and the expander's side (`collect/expansion.rs`).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use proc_macro2::TokenStream;
@@ -91,7 +91,7 @@ pub struct Collector<'a> {
     cfg: &'a CfgContext,
     file: FileId,
     /// Path of the file as reached (links not resolved), for `include!`.
-    file_path: PathBuf,
+    file_path: Arc<Path>,
     package_root: &'a Path,
     /// The variables `env!` may read, for `include!` paths.
     env: &'a CompileEnv,
@@ -187,7 +187,7 @@ impl<'a> Collector<'a> {
         facts: &'a mut CrateFacts,
         inputs: CrateInputs<'a>,
         file: FileId,
-        file_path: PathBuf,
+        file_path: impl Into<Arc<Path>>,
         mod_dir: ModDir,
         module_scope: ScopeId,
     ) -> Self {
@@ -195,7 +195,7 @@ impl<'a> Collector<'a> {
             facts,
             cfg: inputs.cfg,
             file,
-            file_path,
+            file_path: file_path.into(),
             package_root: inputs.package_root,
             env: inputs.env,
             files: inputs.files,

@@ -82,7 +82,7 @@ fn given_to_unexpanded_macro<'a>(
     let names: HashSet<&str> = facts.foreign_fns.iter().map(|f| f.name.as_str()).collect();
     for invocation in facts.invocations.iter().filter(|i| !i.settled) {
         let macro_name = invocation.path.segments.last().map_or("", String::as_str);
-        let mut texts = vec![invocation.args.as_str()];
+        let mut texts = vec![&*invocation.args];
         texts.extend(dependency_macros(macro_name));
         for text in texts {
             // Text that does not read back as tokens may hold anything.

@@ -16,17 +16,29 @@
 //! capgate computes while rustc compiles another file.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use super::collect::PathAttr;
 
 /// A module's directory and pending segment (rustc's `dir_path` and
 /// `DirOwnership`).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ModDir {
-    pub dir: PathBuf,
+    /// Shared: every macro invocation and call records the directory it
+    /// stands in (rustix's expansions make 100,000 of them).
+    pub dir: Arc<Path>,
     /// The module name a non-`mod.rs` file adds below `dir` for its
     /// children (`Owned { relative: Some(x) }`).
-    pub relative: Option<String>,
+    pub relative: Option<Arc<str>>,
+}
+
+impl Default for ModDir {
+    fn default() -> Self {
+        ModDir {
+            dir: Path::new("").into(),
+            relative: None,
+        }
+    }
 }
 
 impl ModDir {
@@ -34,7 +46,7 @@ impl ModDir {
     /// `#[path]` file, `include!`d file).
     pub fn owning(file: &Path) -> Self {
         ModDir {
-            dir: file.parent().unwrap_or(Path::new(".")).to_path_buf(),
+            dir: file.parent().unwrap_or(Path::new(".")).into(),
             relative: None,
         }
     }
@@ -43,17 +55,17 @@ impl ModDir {
     pub fn inline(&self, name: &str, path: Option<&str>) -> Self {
         match path {
             Some(path) => ModDir {
-                dir: self.dir.join(path),
+                dir: self.dir.join(path).into(),
                 relative: None,
             },
             None => {
-                let mut dir = self.dir.clone();
+                let mut dir = self.dir.to_path_buf();
                 if let Some(relative) = &self.relative {
-                    dir.push(relative);
+                    dir.push(&**relative);
                 }
                 dir.push(name);
                 ModDir {
-                    dir,
+                    dir: dir.into(),
                     relative: None,
                 }
             }
@@ -87,15 +99,15 @@ impl ModDir {
             })
             .collect();
         if path_attrs.iter().all(|p| p.conditional) {
-            let mut dir = self.dir.clone();
+            let mut dir = self.dir.to_path_buf();
             if let Some(relative) = &self.relative {
-                dir.push(relative);
+                dir.push(&**relative);
             }
             let flat = dir.join(format!("{name}.rs"));
             let nested = dir.join(name).join("mod.rs");
             let flat_dir = ModDir {
-                dir: dir.clone(),
-                relative: Some(name.to_owned()),
+                dir: dir.as_path().into(),
+                relative: Some(name.into()),
             };
             // rustc takes `x.rs` or `x/mod.rs` and rejects both at once;
             // both are tried when neither exists, both read when both do.
@@ -134,15 +146,15 @@ mod tests {
     #[test]
     fn directories_follow_rustc() {
         let a = ModDir {
-            dir: PathBuf::from("src"),
+            dir: Path::new("src").into(),
             relative: Some("a".into()),
         };
         // Inline module: pending segment, then its name.
-        assert_eq!(a.inline("z", None).dir, PathBuf::from("src/a/z"));
+        assert_eq!(a.inline("z", None).dir, Path::new("src/a/z").into());
         // Inline module with #[path]: relative to the file's directory.
-        assert_eq!(a.inline("z", Some("q")).dir, PathBuf::from("src/q"));
+        assert_eq!(a.inline("z", Some("q")).dir, Path::new("src/q").into());
         // Inline module in a function body: no pending segment.
-        assert_eq!(a.block().inline("z", None).dir, PathBuf::from("src/z"));
+        assert_eq!(a.block().inline("z", None).dir, Path::new("src/z").into());
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("p.rs"), "").unwrap();
         let owned = ModDir::owning(&dir.path().join("lib.rs"));

@@ -71,7 +71,7 @@ pub fn collect_crate(
             let key = (
                 canonical(&next.path),
                 canonical(&next.dir.dir),
-                next.dir.relative.clone(),
+                next.dir.relative.as_deref().map(str::to_owned),
             );
             if !seen.insert(key) {
                 continue;

@@ -108,7 +108,7 @@ impl<'a> Collector<'a> {
         let pos = self.pos(span);
         self.facts.invocations.push(Invocation {
             path: path.clone(),
-            args: crate::scan::expand::encode(args, self.pos_override.is_none()),
+            args: crate::scan::expand::encode(args, self.pos_override.is_none()).into(),
             scope: self.scope,
             function: self.function,
             mod_dir: self.mod_dir.clone(),

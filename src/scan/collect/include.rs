@@ -261,7 +261,7 @@ impl Collector<'_> {
         self.facts.included_at.insert(file, pos);
         let outer_file = std::mem::replace(&mut self.file, file);
         let outer_dir = std::mem::replace(&mut self.mod_dir, ModDir::owning(&target));
-        let outer_path = std::mem::replace(&mut self.file_path, target);
+        let outer_path = std::mem::replace(&mut self.file_path, target.into());
         self.include_depth += 1;
         if past_limit {
             let outer_tokens = std::mem::replace(&mut self.tokens_only, true);

@@ -28,7 +28,7 @@ pub struct MacroCall {
     pub dir: ModDir,
     /// The file the invocation is written in, as reached (links not
     /// resolved): what an `include!` its expansion makes is relative to.
-    pub file_path: std::path::PathBuf,
+    pub file_path: Arc<std::path::Path>,
     /// The invocation's arguments as written, when short enough to be a
     /// file name (`inc!("x.rs")` after `use std::include as inc;`).
     pub args: Option<String>,
@@ -107,7 +107,9 @@ pub struct ExpansionLink {
 #[derive(Clone, Debug)]
 pub struct Invocation {
     pub path: WrittenPath,
-    pub args: String,
+    /// Shared: the expander takes a copy of each invocation it looks at,
+    /// on every round.
+    pub args: Arc<str>,
     pub scope: ScopeId,
     pub function: u32,
     /// Where a `mod x;` the expansion declares looks for its file.

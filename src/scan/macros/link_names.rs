@@ -143,13 +143,10 @@ impl Context<'_, '_> {
             .refresh(self.facts, self.inputs.edition);
         let invocation = Invocation {
             path: path.clone(),
-            args: String::new(),
+            args: "".into(),
             scope: self.decl.scope,
             function: 0,
-            mod_dir: ModDir {
-                dir: Default::default(),
-                relative: None,
-            },
+            mod_dir: ModDir::default(),
             pos: self.decl.pos,
             // A declaration an expansion wrote has its names resolved with
             // hygiene, which the scope model does not follow: every

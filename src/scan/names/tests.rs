@@ -45,7 +45,7 @@ fn collected(src: &str, edition: Edition) -> CrateFacts {
         &mut facts,
         inputs,
         file,
-        "src/lib.rs".into(),
+        std::path::Path::new("src/lib.rs"),
         crate::scan::moddir::ModDir::owning(Path::new("src/lib.rs")),
         root,
     )
