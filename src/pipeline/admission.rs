@@ -10,7 +10,7 @@
 //! runs alone. Only timing changes, never a result.
 
 use std::path::Path;
-use std::sync::{Condvar, Mutex, OnceLock, PoisonError};
+use std::sync::{Condvar, Mutex, PoisonError};
 
 /// Rust source in flight, in bytes, beyond which a further scan waits for
 /// the others to finish (unless nothing is in flight: one scan always
@@ -20,18 +20,6 @@ pub const DEFAULT_BUDGET_BYTES: u64 = 48 << 20;
 /// How many directory entries [`source_weight`] looks at before it stops
 /// counting: a weight is an estimate for scheduling, not a limit.
 const WEIGHT_ENTRY_BOUND: usize = 20_000;
-
-/// What gives the memory a finished scan freed back to the system, when the
-/// program's allocator keeps freed pages for reuse (mimalloc does: a crate
-/// of rustix's size leaves a hundred megabytes behind that the next scan on
-/// another thread cannot use). Set once by the binary, which chooses the
-/// allocator; called on the scanning thread, whose heap the scan used.
-static RELEASE: OnceLock<fn()> = OnceLock::new();
-
-/// Has `release` called on each scanning thread after each package scan.
-pub fn on_scan_finished(release: fn()) {
-    let _ = RELEASE.set(release);
-}
 
 /// Permits for scans, weighed in source bytes.
 pub struct Admission {
@@ -90,10 +78,6 @@ impl Drop for Permit<'_> {
             .unwrap_or_else(PoisonError::into_inner);
         *in_flight = in_flight.saturating_sub(self.weight);
         self.admission.freed.notify_all();
-        drop(in_flight);
-        if let Some(release) = RELEASE.get() {
-            release();
-        }
     }
 }
 

@@ -8,7 +8,6 @@ mod package;
 mod schedule;
 pub mod vet_bom;
 
-pub use admission::on_scan_finished;
 pub use graph::Deferred;
 pub use package::scan_package;
 
