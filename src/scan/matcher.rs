@@ -6,10 +6,10 @@
 //! written but the function or module names a receiver type (`by-name`);
 //! foreign functions by link name; structural sites by their fixed rule id.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
-use super::facts::{CrateFacts, ForeignFn, MethodRef, NS_MACRO, Pos, RefKind};
+use super::facts::{CrateFacts, ForeignFn, MethodRef, NS_MACRO, Pos, RefKind, Shared};
 use super::names::Resolver;
 use super::receivers::{Receiver, Receivers, definition_paths};
 use crate::model::{Finding, Location, Resolution};
@@ -61,26 +61,6 @@ pub struct Matched {
 /// empty list allocates nothing.
 pub type Paths = Box<[Arc<str>]>;
 
-/// Keeps one copy of each resolved path.
-#[derive(Default)]
-struct Interner(HashSet<Arc<str>>);
-
-impl Interner {
-    fn paths(&mut self, paths: Vec<String>) -> Paths {
-        paths
-            .into_iter()
-            .map(|path| match self.0.get(path.as_str()) {
-                Some(shared) => shared.clone(),
-                None => {
-                    let shared: Arc<str> = path.into();
-                    self.0.insert(shared.clone());
-                    shared
-                }
-            })
-            .collect()
-    }
-}
-
 /// Findings for one crate's facts; `trusted_emitters` are the libraries
 /// whose `quote!`-like macros only emit their tokens
 /// ([`super::emits::trusted_emitters`]).
@@ -122,7 +102,9 @@ pub fn match_rules(
     let mut resolved = Vec::with_capacity(facts.refs().len());
     let mut receiver_types = Vec::with_capacity(facts.refs().len());
     let mut sure = Vec::with_capacity(facts.refs().len());
-    let mut interner = Interner::default();
+    let mut kept: Shared<str> = Shared::default();
+    let mut share =
+        |paths: Vec<String>| -> Paths { paths.into_iter().map(|p| kept.share(p)).collect() };
     for r in facts.refs() {
         // Emitted code names nothing the crate calls: reach gets no names
         // from it, nor do its methods get receiver types.
@@ -145,7 +127,7 @@ pub fn match_rules(
             named,
         } = match &r.kind {
             RefKind::Path(p) | RefKind::Macro(p) => {
-                resolved.push(interner.paths(resolver.resolve_ns(r.scope, p, r.ns)));
+                resolved.push(share(resolver.resolve_ns(r.scope, p, r.ns)));
                 receiver_types.push(Box::default());
                 sure.push(true);
                 continue;
@@ -160,7 +142,7 @@ pub fn match_rules(
             },
         };
         sure.push(certain);
-        resolved.push(interner.paths(paths[..named].to_vec()));
+        resolved.push(share(paths[..named].to_vec()));
         receiver_types.push(paths.into_boxed_slice());
     }
     for (r, paths) in facts.refs().iter().zip(&resolved) {

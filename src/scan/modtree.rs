@@ -11,6 +11,7 @@
 
 use std::collections::{HashSet, VecDeque};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use proc_macro2::{TokenStream, TokenTree};
 
@@ -63,7 +64,7 @@ pub fn collect_crate(
     // cycles (a file declaring a module that is itself) would otherwise
     // never end, and a file reached from two directories declares
     // different children in each.
-    let mut seen: HashSet<(PathBuf, PathBuf, Option<String>)> = HashSet::new();
+    let mut seen: HashSet<(PathBuf, PathBuf, Option<Arc<str>>)> = HashSet::new();
     let started = std::time::Instant::now();
     'files: loop {
         while let Some(next) = queue.pop() {
@@ -71,7 +72,7 @@ pub fn collect_crate(
             let key = (
                 canonical(&next.path),
                 canonical(&next.dir.dir),
-                next.dir.relative.as_deref().map(str::to_owned),
+                next.dir.relative.clone(),
             );
             if !seen.insert(key) {
                 continue;

@@ -73,10 +73,14 @@ pub fn read_source(
 pub fn parse_text(text: &str) -> ParsedSource {
     let body = strip_preamble(text);
     let tokens: TokenStream = match body.parse() {
-        Ok(tokens) if body.len() >= datatables::MIN_FILE_BYTES => {
-            datatables::elide(plain_attributes(&body, tokens))
+        Ok(tokens) => {
+            let tokens = plain_attributes(&body, tokens);
+            if body.len() >= datatables::MIN_FILE_BYTES {
+                datatables::elide(tokens)
+            } else {
+                tokens
+            }
         }
-        Ok(tokens) => plain_attributes(&body, tokens),
         Err(e) => {
             let line = e.span().start().line as u32;
             return ParsedSource::Unanalyzed {

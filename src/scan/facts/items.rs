@@ -18,7 +18,7 @@ pub struct ItemDef {
 }
 
 /// The parts of an [`ItemDef`] a constant or static never has.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 struct ItemExtra {
     impl_trait: Option<WrittenPath>,
     returns: Option<WrittenPath>,

@@ -10,6 +10,7 @@ mod items;
 mod macros;
 mod receiver;
 mod refs;
+mod shared;
 
 pub use items::{AssocType, ItemDef, Owner, TraitImpl};
 pub use macros::{
@@ -18,6 +19,7 @@ pub use macros::{
 };
 pub use receiver::{Exact, FieldDef, Held, PlainImpl, Root, SelfCall};
 pub use refs::{MethodRef, Ref, RefKind};
+pub use shared::Shared;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -357,7 +359,7 @@ pub struct CrateFacts {
     ref_chain: Vec<u32>,
     /// One copy of each path the references name, while they are
     /// collected (see [`WrittenPath`]).
-    ref_paths: HashSet<Arc<[String]>>,
+    ref_paths: Shared<[String]>,
     pub sites: Vec<Site>,
     pub foreign_fns: Vec<ForeignFn>,
     /// Declarations whose symbols macros compute, until they are evaluated.

@@ -7,11 +7,11 @@
 //! keeping one cut rustix's peak memory by a third, with every report
 //! byte-identical.
 
+use std::collections::HashMap;
 use std::collections::hash_map::DefaultHasher;
-use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasher, BuildHasherDefault};
 
-use super::{CrateFacts, Exact, Ns, Pos, Root, ScopeId, SelfCall, WrittenPath};
+use super::{CrateFacts, Exact, Ns, Pos, Root, ScopeId, SelfCall, Shared, WrittenPath};
 
 /// What a reference names.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -72,12 +72,7 @@ impl CrateFacts {
     /// and place) is recorded already.
     pub fn add_ref(&mut self, mut reference: Ref) {
         if let RefKind::Path(path) | RefKind::Macro(path) = &mut reference.kind {
-            match self.ref_paths.get(&path.segments[..]) {
-                Some(shared) => path.segments = shared.clone(),
-                None => {
-                    self.ref_paths.insert(path.segments.clone());
-                }
-            }
+            path.segments = self.ref_paths.share(path.segments.clone());
         }
         let hash = REF_HASHER.hash_one(&reference);
         let index = u32::try_from(self.refs.len()).unwrap_or(NO_REF);
@@ -114,7 +109,7 @@ impl CrateFacts {
     /// allocate theirs beside them.
     pub fn compact(&mut self) {
         self.ref_index = HashMap::new();
-        self.ref_paths = HashSet::new();
+        self.ref_paths = Shared::default();
         self.ref_chain = vec![NO_REF; self.refs.len()];
         self.refs.shrink_to_fit();
         self.items.shrink_to_fit();
